@@ -1,0 +1,56 @@
+import { redirect } from "next/navigation";
+import { z } from "zod";
+import { AppError } from "../errors.ts";
+import { findUserInTenant, type TenantUser } from "../users/user-store.ts";
+import { auth } from "./auth.ts";
+
+const sessionUser = z.object({ id: z.string().uuid(), tenantId: z.string().uuid() });
+
+/**
+ * The signed-in user, re-read from the database: a role change or removal takes effect
+ * at once instead of when the JWT expires, and the tenant always comes from here.
+ */
+export async function currentUser(): Promise<TenantUser | null> {
+  const session = await auth();
+  const parsed = sessionUser.safeParse(session?.user);
+  if (!parsed.success) return null;
+  return findUserInTenant(parsed.data.id, parsed.data.tenantId);
+}
+
+/** For pages: a signed-out visitor goes to sign-in and comes back to `returnTo`. */
+export async function requirePageUser(returnTo: string): Promise<TenantUser> {
+  const user = await currentUser();
+  if (!user) redirect(`/sign-in?callbackUrl=${encodeURIComponent(safeReturnTo(returnTo))}`);
+  return user;
+}
+
+/** For APIs and actions. */
+export async function requireUser(): Promise<TenantUser> {
+  const user = await currentUser();
+  if (!user) throw new AppError("unauthenticated");
+  return user;
+}
+
+export async function requireAdmin(): Promise<TenantUser> {
+  const user = await requireUser();
+  if (user.role !== "admin") throw new AppError("forbidden");
+  return user;
+}
+
+export const HOME = "/settings/integrations";
+
+/**
+ * Only a same-site path survives; anything that could leave the site
+ * (`//evil`, `/\evil`, `https://…`, `javascript:`) falls back to HOME.
+ */
+export function safeReturnTo(value: unknown): string {
+  if (typeof value !== "string" || !value.startsWith("/") || value.startsWith("//") || value.includes("\\")) return HOME;
+  try {
+    const base = "http://return-to.invalid";
+    const url = new URL(value, base);
+    if (url.origin !== base) return HOME;
+    return `${url.pathname}${url.search}`;
+  } catch {
+    return HOME;
+  }
+}

@@ -1,0 +1,66 @@
+import { z } from "zod";
+
+// The only module that reads process.env. Everything else asks env() for a typed object.
+
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === "" ? undefined : value), schema.optional());
+
+const httpUrl = z.url({ protocol: /^https?$/, normalize: true }).transform((url) => url.replace(/\/+$/, ""));
+
+const isLoopback = (host: string) => /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(host);
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
+    AUTH_SECRET: z.string().min(32, "must be at least 32 characters"),
+    APP_URL: optional(httpUrl).default("http://localhost:3000"),
+    PIPEDRIVE_CLIENT_ID: z.string().min(1),
+    PIPEDRIVE_CLIENT_SECRET: z.string().min(1),
+    PIPEDRIVE_OAUTH_BASE_URL: optional(httpUrl).default("https://oauth.pipedrive.com"),
+    PIPEDRIVE_REDIRECT_URI: optional(httpUrl),
+    // host:port of the local mock Pipedrive. Only then is an api_domain outside
+    // *.pipedrive.com accepted, and only a loopback one, spoken to over plain http.
+    PIPEDRIVE_MOCK_HOST: optional(
+      z.string().refine(isLoopback, "must be a loopback host such as localhost:4010"),
+    ),
+    PIPEDRIVE_TOKEN_SKEW_SECONDS: optional(z.coerce.number().int().min(0).max(3000)).default(300),
+    PIPEDRIVE_HTTP_TIMEOUT_MS: optional(z.coerce.number().int().min(100).max(60_000)).default(10_000),
+    OAUTH_STATE_TTL_SECONDS: optional(z.coerce.number().int().min(1).max(3600)).default(600),
+    PHONE_DEFAULT_REGION: optional(z.string().regex(/^[A-Z]{2}$/, "must be a two-letter country code")).default("BR"),
+  })
+  .transform((raw) => ({
+    ...raw,
+    PIPEDRIVE_REDIRECT_URI: raw.PIPEDRIVE_REDIRECT_URI ?? `${raw.APP_URL}/api/integrations/pipedrive/callback`,
+    secureCookies: raw.APP_URL.startsWith("https://"),
+  }));
+
+export type Env = z.infer<typeof schema>;
+
+export class ConfigError extends Error {
+  constructor(readonly variables: string[], message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const result = schema.safeParse(source);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? "environment");
+    const missing = source[name] === undefined || source[name] === "";
+    return { name, text: `${name}: ${missing ? "is not set" : issue.message}` };
+  });
+  throw new ConfigError(
+    [...new Set(problems.map((p) => p.name))],
+    `Invalid configuration (see README, "Configuration"):\n${problems.map((p) => `  - ${p.text}`).join("\n")}`,
+  );
+}
+
+let cached: Env | undefined;
+
+export function env(): Env {
+  cached ??= parseEnv(process.env);
+  return cached;
+}

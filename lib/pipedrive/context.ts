@@ -1,0 +1,90 @@
+import { env } from "../env.ts";
+import { createApiClient, type ApiClient } from "./api-client.ts";
+import type { HostPolicy } from "./api-domain.ts";
+import { type Fetch, type Sleep, sleep } from "./http.ts";
+import { createOAuthClient, type OAuthClient } from "./oauth-client.ts";
+import { stateKey } from "./state.ts";
+
+/** Everything the Pipedrive flows depend on, passed in so tests can point it elsewhere. */
+export type PipedriveContext = {
+  oauth: OAuthClient;
+  api: ApiClient;
+  hosts: HostPolicy;
+  clientId: string;
+  clientSecret: string;
+  stateKey: Buffer;
+  stateTtlSeconds: number;
+  /** Refresh when the token has less than this left. */
+  skewSeconds: number;
+  phoneRegion: string;
+  secureCookies: boolean;
+  now: () => Date;
+  sleep: Sleep;
+  random: () => number;
+  /** Attempts for a refresh that fails with 5xx or a timeout. */
+  refreshAttempts: number;
+};
+
+export type ContextOptions = {
+  oauthBaseUrl: string;
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+  mockHost: string | null;
+  authSecret: string;
+  stateTtlSeconds?: number;
+  skewSeconds?: number;
+  timeoutMs?: number;
+  phoneRegion?: string;
+  secureCookies?: boolean;
+  fetch?: Fetch;
+  now?: () => Date;
+  sleep?: Sleep;
+  random?: () => number;
+};
+
+export function createPipedriveContext(options: ContextOptions): PipedriveContext {
+  const hosts = { mockHost: options.mockHost };
+  const fetchImpl = options.fetch ?? fetch;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const sleepImpl = options.sleep ?? sleep;
+  return {
+    oauth: createOAuthClient({ ...options, hosts, fetch: fetchImpl, timeoutMs }),
+    api: createApiClient({ fetch: fetchImpl, timeoutMs, sleep: sleepImpl, maxRateLimitRetries: 4, maxRateLimitWaitMs: 10_000, random: options.random }),
+    hosts,
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    stateKey: stateKey(options.authSecret),
+    stateTtlSeconds: options.stateTtlSeconds ?? 600,
+    skewSeconds: options.skewSeconds ?? 300,
+    phoneRegion: options.phoneRegion ?? "BR",
+    secureCookies: options.secureCookies ?? false,
+    now: options.now ?? (() => new Date()),
+    sleep: sleepImpl,
+    random: options.random ?? Math.random,
+    refreshAttempts: 3,
+  };
+}
+
+let cached: PipedriveContext | undefined;
+
+/** The context the app runs with, from the environment. */
+export function pipedrive(): PipedriveContext {
+  if (!cached) {
+    const e = env();
+    cached = createPipedriveContext({
+      oauthBaseUrl: e.PIPEDRIVE_OAUTH_BASE_URL,
+      clientId: e.PIPEDRIVE_CLIENT_ID,
+      clientSecret: e.PIPEDRIVE_CLIENT_SECRET,
+      redirectUri: e.PIPEDRIVE_REDIRECT_URI,
+      mockHost: e.PIPEDRIVE_MOCK_HOST ?? null,
+      authSecret: e.AUTH_SECRET,
+      stateTtlSeconds: e.OAUTH_STATE_TTL_SECONDS,
+      skewSeconds: e.PIPEDRIVE_TOKEN_SKEW_SECONDS,
+      timeoutMs: e.PIPEDRIVE_HTTP_TIMEOUT_MS,
+      phoneRegion: e.PHONE_DEFAULT_REGION,
+      secureCookies: e.secureCookies,
+    });
+  }
+  return cached;
+}

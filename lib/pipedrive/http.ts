@@ -1,0 +1,71 @@
+import type { z } from "zod";
+
+export type Fetch = typeof fetch;
+
+export type PipedriveFailure =
+  | "unavailable" // network error, timeout, 5xx: worth retrying
+  | "invalid_grant" // the code or refresh token is dead: only a reconnect helps
+  | "unauthorized" // 401 from the API
+  | "rate_limited"
+  | "rejected" // any other 4xx
+  | "malformed"; // 2xx we cannot use
+
+/** A failed call to Pipedrive. The message never holds a token or a response body. */
+export class PipedriveError extends Error {
+  constructor(
+    readonly kind: PipedriveFailure,
+    message: string,
+    readonly details: { status?: number; retryAfterMs?: number } = {},
+  ) {
+    super(message);
+    this.name = "PipedriveError";
+  }
+}
+
+export function isPipedriveError(error: unknown, kind?: PipedriveFailure): error is PipedriveError {
+  return error instanceof PipedriveError && (kind === undefined || error.kind === kind);
+}
+
+/** fetch with a timeout; network failures and timeouts become `unavailable`. */
+export async function send(fetchImpl: Fetch, url: string, init: RequestInit, timeoutMs: number, what: string) {
+  try {
+    return await fetchImpl(url, { ...init, redirect: "error", signal: AbortSignal.timeout(timeoutMs) });
+  } catch (error) {
+    const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+    throw new PipedriveError("unavailable", `${what}: ${timedOut ? `no answer within ${timeoutMs} ms` : "network error"}`);
+  }
+}
+
+/** The JSON body of a 2xx answer, validated; anything else is `malformed`. */
+export async function readJson<T extends z.ZodType>(response: Response, schema: T, what: string): Promise<z.infer<T>> {
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    throw new PipedriveError("malformed", `${what}: answer is not JSON (${response.headers.get("content-type") ?? "no content-type"})`);
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    // Paths only: values could be tokens.
+    const fields = parsed.error.issues.map((issue) => issue.path.join(".") || "(root)").join(", ");
+    throw new PipedriveError("malformed", `${what}: unexpected answer (fields: ${fields})`);
+  }
+  return parsed.data;
+}
+
+/** Delay from Retry-After or x-ratelimit-reset, both in seconds. */
+export function retryAfterMs(headers: Headers): number | undefined {
+  for (const name of ["retry-after", "x-ratelimit-reset"]) {
+    const value = Number(headers.get(name));
+    if (headers.get(name) !== null && Number.isFinite(value) && value >= 0) return value * 1000;
+  }
+  return undefined;
+}
+
+export type Sleep = (ms: number) => Promise<void>;
+export const sleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Full jitter: a random delay up to the exponential step, so callers do not retry in lockstep. */
+export function backoffMs(attempt: number, baseMs: number, capMs: number, random = Math.random): number {
+  return Math.round(random() * Math.min(capMs, baseMs * 2 ** attempt));
+}

@@ -1,0 +1,101 @@
+import { allowedApiHost, type HostPolicy } from "./api-domain.ts";
+import { type Fetch, PipedriveError, readJson, send } from "./http.ts";
+import { oauthErrorAnswer, tokenAnswer } from "./schemas.ts";
+
+export type OAuthClientOptions = {
+  oauthBaseUrl: string;
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+  hosts: HostPolicy;
+  fetch: Fetch;
+  timeoutMs: number;
+};
+
+/** A validated token answer: api host already checked and bare, expiry still relative. */
+export type TokenSet = {
+  accessToken: string;
+  /** Refresh answers may omit it; the caller then keeps the one it has. */
+  refreshToken: string | null;
+  expiresInSeconds: number;
+  scopes: string[];
+  apiHost: string;
+};
+
+export type OAuthClient = ReturnType<typeof createOAuthClient>;
+
+export function createOAuthClient(options: OAuthClientOptions) {
+  const basicAuth = `Basic ${Buffer.from(`${options.clientId}:${options.clientSecret}`).toString("base64")}`;
+
+  async function tokenRequest(form: Record<string, string>, what: string): Promise<TokenSet> {
+    const response = await send(
+      options.fetch,
+      `${options.oauthBaseUrl}/oauth/token`,
+      {
+        method: "POST",
+        headers: { Authorization: basicAuth, "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
+        body: new URLSearchParams(form),
+      },
+      options.timeoutMs,
+      what,
+    );
+    if (!response.ok) throw await failure(response, what);
+    const answer = await readJson(response, tokenAnswer, what);
+    const apiHost = allowedApiHost(answer.api_domain, options.hosts);
+    if (!apiHost) throw new PipedriveError("malformed", `${what}: api_domain is not an allowed Pipedrive host`);
+    return {
+      accessToken: answer.access_token,
+      refreshToken: answer.refresh_token ?? null,
+      expiresInSeconds: answer.expires_in,
+      scopes: (answer.scope ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+      apiHost,
+    };
+  }
+
+  return {
+    authorizeUrl(state: string): string {
+      const url = new URL(`${options.oauthBaseUrl}/oauth/authorize`);
+      url.searchParams.set("client_id", options.clientId);
+      url.searchParams.set("redirect_uri", options.redirectUri);
+      url.searchParams.set("state", state);
+      return url.toString();
+    },
+
+    async exchangeCode(code: string): Promise<TokenSet & { refreshToken: string }> {
+      const tokens = await tokenRequest(
+        { grant_type: "authorization_code", code, redirect_uri: options.redirectUri },
+        "token exchange",
+      );
+      if (!tokens.refreshToken) throw new PipedriveError("malformed", "token exchange: answer has no refresh_token");
+      return { ...tokens, refreshToken: tokens.refreshToken };
+    },
+
+    refresh(refreshToken: string): Promise<TokenSet> {
+      return tokenRequest({ grant_type: "refresh_token", refresh_token: refreshToken }, "token refresh");
+    },
+
+    async revoke(refreshToken: string): Promise<void> {
+      const response = await send(
+        options.fetch,
+        `${options.oauthBaseUrl}/oauth/revoke`,
+        {
+          method: "POST",
+          headers: { Authorization: basicAuth, "Content-Type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ token: refreshToken, token_type_hint: "refresh_token" }),
+        },
+        options.timeoutMs,
+        "token revoke",
+      );
+      if (!response.ok) throw await failure(response, "token revoke");
+    },
+  };
+}
+
+async function failure(response: Response, what: string): Promise<PipedriveError> {
+  const status = response.status;
+  if (status >= 500) return new PipedriveError("unavailable", `${what}: HTTP ${status}`, { status });
+  const body = oauthErrorAnswer.safeParse(await response.json().catch(() => null));
+  const code = body.success ? body.data.error.replace(/[^a-z_]/gi, "").slice(0, 40) : "unknown";
+  if (code === "invalid_grant") return new PipedriveError("invalid_grant", `${what}: invalid_grant`, { status });
+  return new PipedriveError("rejected", `${what}: HTTP ${status} ${code}`, { status });
+}

