@@ -17,3 +17,15 @@ export function db(): Db {
   cache.crmDb ??= createDb(env().DATABASE_URL);
   return cache.crmDb;
 }
+
+/** Fails with a message that says which database could not be reached, and why. */
+export async function checkDatabase(): Promise<void> {
+  const target = new URL(env().DATABASE_URL);
+  const where = `${target.hostname}:${target.port || 5432}${target.pathname}`;
+  try {
+    await db().$queryRaw`SELECT 1`;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw new Error(`Cannot reach the database at ${where} (DATABASE_URL): ${reason}`, { cause: error });
+  }
+}

@@ -25,7 +25,7 @@ export type Outcome =
 
 export const SETTINGS_PATH = "/settings/integrations";
 
-export function outcomePath(outcome: Outcome): string {
+export function outcomePath(outcome: Outcome): `/${string}` {
   const query = new URLSearchParams({ pipedrive: outcome.result });
   if (outcome.result === "error") query.set("reason", outcome.reason);
   if (outcome.result === "disconnected" && outcome.revokeFailed) query.set("revoke", "failed");

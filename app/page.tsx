@@ -1,0 +1,7 @@
+// The front door: signed-in users go to their integrations, everyone else to sign-in.
+import { redirect } from "next/navigation";
+import { currentUser } from "@/lib/auth/session.ts";
+
+export default async function Home() {
+  redirect((await currentUser()) ? "/settings/integrations" : "/sign-in");
+}

@@ -1,0 +1,166 @@
+// Settings → Integrations: the Pipedrive card, the callback's outcome, and a phone lookup.
+import type { Metadata } from "next";
+import { AppHeader } from "@/app/components/app-header.tsx";
+import { requirePageUser } from "@/lib/auth/session.ts";
+import { recentAuditEvents, getConnectionView, type ConnectionView } from "@/lib/pipedrive/connection-store.ts";
+import { bannerFor, parseOutcome, SETTINGS_PATH, type Banner } from "@/lib/pipedrive/outcomes.ts";
+import { PhoneLookup, runLookup } from "./phone-lookup.tsx";
+
+export const metadata: Metadata = { title: "Integrations" };
+
+type Props = { searchParams: Promise<Record<string, string | string[] | undefined>> };
+
+const AUTHORIZE = "/api/integrations/pipedrive/authorize";
+
+export default async function IntegrationsPage({ searchParams }: Props) {
+  const query = await searchParams;
+  const user = await requirePageUser(`${SETTINGS_PATH}?${new URLSearchParams(query as Record<string, string>)}`);
+  const lookup = typeof query.phone === "string" ? await runLookup(user.tenantId, query.phone) : null;
+  const [connection, events] = await Promise.all([getConnectionView(user.tenantId), recentAuditEvents(user.tenantId, 8)]);
+  const outcome = parseOutcome(query);
+  const isAdmin = user.role === "admin";
+
+  return (
+    <>
+      <AppHeader user={user} />
+      <main className="page">
+        <h1>Integrations</h1>
+        <p className="lede">Connect the tools your team already uses. Lead enrichment reads contacts through these connections.</p>
+        {outcome && <OutcomeBanner banner={bannerFor(outcome)} canConnect={isAdmin} />}
+
+        <section className="card integration" aria-labelledby="pipedrive-title">
+          <div className="integration-head">
+            <span className="logo" aria-hidden="true">
+              P
+            </span>
+            <div>
+              <h2 id="pipedrive-title">Pipedrive</h2>
+              <p className="muted">Find people by phone in your Pipedrive contacts.</p>
+            </div>
+            <StatusBadge connection={connection} />
+          </div>
+          <PipedriveDetails connection={connection} isAdmin={isAdmin} />
+        </section>
+
+        {(connection?.status === "connected" || lookup) && <PhoneLookup lookup={lookup} />}
+
+        {events.length > 0 && (
+          <section className="card" aria-labelledby="activity-title">
+            <h2 id="activity-title">Recent activity</h2>
+            <ul className="activity">
+              {events.map((event) => (
+                <li key={event.id.toString()}>
+                  <span className="event">{eventLabels[event.event] ?? event.event}</span> <When date={event.createdAt} />
+                </li>
+              ))}
+            </ul>
+          </section>
+        )}
+      </main>
+    </>
+  );
+}
+
+const eventLabels: Record<string, string> = {
+  connected: "Connected",
+  reconnected: "Reconnected",
+  disconnected: "Disconnected",
+  uninstalled: "Uninstalled from Pipedrive",
+  refresh_failed: "Token refresh failed",
+  revoke_failed: "Revoke at Pipedrive failed",
+};
+
+function StatusBadge({ connection }: { connection: ConnectionView | null }) {
+  if (!connection) return <span className="badge badge-idle">Not connected</span>;
+  if (connection.status === "needs_reconnect") return <span className="badge badge-warn">Needs reconnect</span>;
+  return <span className="badge badge-ok">Connected</span>;
+}
+
+function PipedriveDetails({ connection, isAdmin }: { connection: ConnectionView | null; isAdmin: boolean }) {
+  if (!connection) {
+    return (
+      <div className="integration-body">
+        <p>Not connected. {isAdmin ? "Connect your Pipedrive account to let lead enrichment look up contacts." : "Ask a workspace admin to connect Pipedrive."}</p>
+        {isAdmin && (
+          <div className="actions">
+            <a className="button button-primary" href={AUTHORIZE}>
+              Connect Pipedrive
+            </a>
+          </div>
+        )}
+      </div>
+    );
+  }
+  return (
+    <div className="integration-body">
+      {connection.status === "needs_reconnect" && (
+        <div className="banner banner-warn" role="status">
+          <p className="banner-title">Pipedrive needs to be reconnected</p>
+          <p>
+            {connection.lastError ?? "Pipedrive no longer accepts our access."} {connection.lastErrorAt && <>Since <When date={connection.lastErrorAt} />.</>} Lookups are paused until an admin reconnects.
+          </p>
+        </div>
+      )}
+      <dl className="facts">
+        <dt>Company</dt>
+        <dd>{connection.companyName ?? "Unknown"}</dd>
+        <dt>Pipedrive domain</dt>
+        <dd>{connection.companyDomain ? `${connection.companyDomain}.pipedrive.com` : connection.apiHost}</dd>
+        <dt>Pipedrive user</dt>
+        <dd>{connection.pipedriveUserName ?? "Unknown"}</dd>
+        <dt>Connected by</dt>
+        <dd>
+          {connection.connectedByName ?? "Unknown"}
+          {connection.connectedAt && (
+            <>
+              , <When date={connection.connectedAt} />
+            </>
+          )}
+        </dd>
+        <dt>Access token renews</dt>
+        <dd>
+          <When date={connection.tokenExpiresAt} />
+        </dd>
+        <dt>Scopes</dt>
+        <dd>{connection.scopes.length ? connection.scopes.join(", ") : "—"}</dd>
+      </dl>
+      {isAdmin && (
+        <div className="actions">
+          <a className={`button ${connection.status === "needs_reconnect" ? "button-primary" : "button-secondary"}`} href={AUTHORIZE}>
+            Reconnect
+          </a>
+          <form method="post" action="/api/integrations/pipedrive/disconnect">
+            <button type="submit" className="button button-danger">
+              Disconnect
+            </button>
+          </form>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function OutcomeBanner({ banner, canConnect }: { banner: Banner; canConnect: boolean }) {
+  return (
+    <div className={`banner banner-${banner.tone}`} role={banner.tone === "error" ? "alert" : "status"}>
+      <div>
+        <p className="banner-title">{banner.title}</p>
+        <p>{banner.body}</p>
+        {banner.offerConnect && canConnect && (
+          <p>
+            <a href={AUTHORIZE}>Connect Pipedrive</a>
+          </p>
+        )}
+      </div>
+      <a href={SETTINGS_PATH} className="dismiss" aria-label="Dismiss message">
+        ×
+      </a>
+    </div>
+  );
+}
+
+const dateFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
+
+function When({ date }: { date: Date }) {
+  return <time dateTime={date.toISOString()}>{dateFormat.format(date)} UTC</time>;
+}

@@ -1,0 +1,406 @@
+import { randomBytes } from "node:crypto";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+// A local stand-in for Pipedrive's OAuth server and the bits of its API we use. It keeps
+// Pipedrive's rules (Basic client auth, single-use 5-minute codes, rotating refresh tokens,
+// invalid_grant on reuse, 401 on dead tokens, 429 with Retry-After) and can be told to fail.
+
+export type MockPerson = { id: number; name: string; phones: string[]; emails: string[]; organization: { id: number; name: string } | null };
+
+export type TokenFault = "500" | "timeout" | "malformed" | "html" | "invalid_grant" | "bad_api_domain" | "no_refresh_token" | "string_expires_in";
+
+type Faults = {
+  token?: { mode: TokenFault; grant?: "authorization_code" | "refresh_token"; times?: number };
+  revoke?: { mode: "500"; times?: number };
+  api401?: { times?: number };
+  /** Added before every /oauth/token answer. */
+  tokenLatencyMs?: number;
+  /** Added before every API answer. */
+  apiLatencyMs?: number;
+  searchRateLimit?: { limit: number; windowMs: number; retryAfterSeconds: number };
+};
+
+export type MockOptions = {
+  port?: number;
+  host?: string;
+  clientId?: string;
+  clientSecret?: string;
+  redirectUris?: string[];
+  tokenLifetimeSeconds?: number;
+  /** How the mock names itself in token answers; defaults to its own http URL. */
+  apiDomain?: string;
+  persons?: MockPerson[];
+  quiet?: boolean;
+};
+
+export type RecordedRequest = { method: string; path: string; grantType?: string; status: number; time: string };
+
+type Grant = { refreshToken: string; accessTokens: Set<string>; revoked: boolean };
+
+export const DEFAULT_PERSONS: MockPerson[] = [
+  { id: 101, name: "Ana Souza", phones: ["+55 11 99999-0001"], emails: ["ana@acme.example"], organization: { id: 11, name: "Acme Brasil" } },
+  { id: 102, name: "Bruno Lima", phones: ["(11) 98888-0002", "+55 11 3333-0002"], emails: [], organization: null },
+  { id: 103, name: "Carla Dias", phones: ["+1 415 555 0103"], emails: ["carla@example.com"], organization: { id: 12, name: "Dias Consulting" } },
+];
+
+export const MOCK_COMPANY = { id: 7001, name: "Acme Mock Company", domain: "acme-mock" };
+export const MOCK_USER = { id: 9001, name: "Pat Pipedrive" };
+
+export async function startMockPipedrive(options: MockOptions = {}) {
+  const clientId = options.clientId ?? "mock-client-id";
+  const clientSecret = options.clientSecret ?? "mock-client-secret";
+  const host = options.host ?? "127.0.0.1";
+
+  const state = {
+    redirectUris: new Set(options.redirectUris ?? []),
+    tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3600,
+    codes: new Map<string, { redirectUri: string; expiresAt: number; used: boolean }>(),
+    refreshTokens: new Map<string, { grant: Grant; used: boolean }>(),
+    accessTokens: new Map<string, { grant: Grant; expiresAt: number }>(),
+    issued: [] as string[],
+    requests: [] as RecordedRequest[],
+    faults: {} as Faults,
+    persons: [...(options.persons ?? DEFAULT_PERSONS)],
+    searchWindow: { start: 0, count: 0 },
+  };
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((error) => {
+      if (!res.headersSent) json(res, 500, { success: false, error: String(error) });
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
+  const port = (server.address() as AddressInfo).port;
+  const baseUrl = `http://localhost:${port}`;
+  const apiDomain = options.apiDomain ?? baseUrl;
+
+  const token = (prefix: string) => `${prefix}_${randomBytes(18).toString("base64url")}`;
+
+  function record(req: IncomingMessage, path: string, status: number, grantType?: string) {
+    state.requests.push({ method: req.method ?? "GET", path, grantType, status, time: new Date().toISOString() });
+  }
+
+  function takeFault<K extends "token" | "revoke" | "api401">(kind: K, grantType?: string): Faults[K] | undefined {
+    const fault = state.faults[kind];
+    if (!fault) return undefined;
+    if (kind === "token" && "grant" in fault && fault.grant && fault.grant !== grantType) return undefined;
+    if (fault.times !== undefined) {
+      fault.times -= 1;
+      if (fault.times <= 0) delete state.faults[kind];
+    }
+    return fault;
+  }
+
+  function issueTokens(grant: Grant) {
+    const accessToken = token("mock_at");
+    const refreshToken = token("mock_rt");
+    grant.refreshToken = refreshToken;
+    grant.accessTokens.add(accessToken);
+    state.accessTokens.set(accessToken, { grant, expiresAt: Date.now() + state.tokenLifetimeSeconds * 1000 });
+    state.refreshTokens.set(refreshToken, { grant, used: false });
+    state.issued.push(accessToken, refreshToken);
+    return {
+      access_token: accessToken,
+      token_type: "Bearer",
+      expires_in: state.tokenLifetimeSeconds,
+      refresh_token: refreshToken,
+      scope: "base,contacts:read",
+      api_domain: apiDomain,
+    };
+  }
+
+  function clientAuthorized(req: IncomingMessage) {
+    const expected = `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString("base64")}`;
+    return req.headers.authorization === expected;
+  }
+
+  function bearer(req: IncomingMessage) {
+    const value = req.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
+    const entry = value ? state.accessTokens.get(value) : undefined;
+    if (!entry || entry.grant.revoked || entry.expiresAt <= Date.now()) return null;
+    return entry;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url ?? "/", baseUrl);
+    const path = url.pathname;
+    const body = await readBody(req);
+
+    if (path === "/oauth/authorize" && req.method === "GET") {
+      const q = url.searchParams;
+      const redirectUri = q.get("redirect_uri") ?? "";
+      if (q.get("client_id") !== clientId) {
+        record(req, path, 400);
+        return html(res, 400, page("Invalid client", "<p>This app is not known to Pipedrive (unknown client_id).</p>"));
+      }
+      if (!state.redirectUris.has(redirectUri)) {
+        record(req, path, 400);
+        return html(res, 400, page("Invalid redirect", "<p>The redirect_uri does not match the one registered for this app.</p>"));
+      }
+      record(req, path, 200);
+      const hidden = (decision: string) =>
+        `<input type="hidden" name="decision" value="${decision}"><input type="hidden" name="redirect_uri" value="${escape(redirectUri)}">` +
+        (q.has("state") ? `<input type="hidden" name="state" value="${escape(q.get("state") ?? "")}">` : "");
+      return html(
+        res,
+        200,
+        page(
+          "Allow access to Pipedrive?",
+          `<p>An app wants to read contacts in <strong>${escape(MOCK_COMPANY.name)}</strong> as ${escape(MOCK_USER.name)}.</p>
+           <div class="actions">
+             <form method="post" action="/oauth/authorize/decision">${hidden("allow")}<button type="submit">Allow</button></form>
+             <form method="post" action="/oauth/authorize/decision">${hidden("deny")}<button type="submit" class="secondary">Deny</button></form>
+           </div>`,
+        ),
+      );
+    }
+
+    if (path === "/oauth/authorize/decision" && req.method === "POST") {
+      const form = new URLSearchParams(body);
+      const redirectUri = form.get("redirect_uri") ?? "";
+      if (!state.redirectUris.has(redirectUri)) return html(res, 400, page("Invalid redirect", "<p>Unregistered redirect_uri.</p>"));
+      const target = new URL(redirectUri);
+      if (form.get("decision") === "allow") {
+        const code = token("mock_code");
+        state.codes.set(code, { redirectUri, expiresAt: Date.now() + 5 * 60_000, used: false });
+        target.searchParams.set("code", code);
+      } else {
+        target.searchParams.set("error", "access_denied");
+      }
+      if (form.has("state")) target.searchParams.set("state", form.get("state") ?? "");
+      record(req, path, 302);
+      res.writeHead(302, { Location: target.toString() }).end();
+      return;
+    }
+
+    if (path === "/oauth/token" && req.method === "POST") {
+      const form = new URLSearchParams(body);
+      const grantType = form.get("grant_type") ?? "";
+      if (state.faults.tokenLatencyMs) await delay(state.faults.tokenLatencyMs);
+      const answer = (status: number, payload: unknown) => {
+        record(req, path, status, grantType);
+        json(res, status, payload);
+      };
+      if (!clientAuthorized(req)) return answer(401, { error: "invalid_client", error_description: "Client authentication failed" });
+      if (!req.headers["content-type"]?.startsWith("application/x-www-form-urlencoded")) {
+        return answer(400, { error: "invalid_request", error_description: "Body must be form-encoded" });
+      }
+      const fault = takeFault("token", grantType);
+      if (fault) {
+        record(req, path, fault.mode === "timeout" ? 0 : fault.mode === "500" ? 500 : 200, grantType);
+        switch (fault.mode) {
+          case "500":
+            return json(res, 500, { error: "server_error" });
+          case "timeout":
+            return; // never answered; the client's timeout has to fire
+          case "html":
+            return html(res, 200, "<html><body>Service temporarily unavailable</body></html>");
+          case "malformed":
+            res.writeHead(200, { "Content-Type": "application/json" }).end('{"access_token": "trunc');
+            return;
+          case "invalid_grant":
+            return json(res, 400, { error: "invalid_grant", error_description: "Invalid grant" });
+          default: {
+            const base = { access_token: token("mock_at_bad"), token_type: "Bearer", expires_in: 3600, refresh_token: token("mock_rt_bad"), scope: "base", api_domain: apiDomain };
+            state.issued.push(base.access_token, base.refresh_token);
+            if (fault.mode === "bad_api_domain") return json(res, 200, { ...base, api_domain: "https://evil.example" });
+            if (fault.mode === "no_refresh_token") return json(res, 200, { ...base, refresh_token: undefined });
+            return json(res, 200, { ...base, expires_in: "3600 seconds" });
+          }
+        }
+      }
+      if (grantType === "authorization_code") {
+        const code = state.codes.get(form.get("code") ?? "");
+        if (!code || code.used || code.expiresAt <= Date.now() || code.redirectUri !== form.get("redirect_uri")) {
+          return answer(400, { error: "invalid_grant", error_description: "Invalid or expired authorization code" });
+        }
+        code.used = true;
+        return answer(200, issueTokens({ refreshToken: "", accessTokens: new Set(), revoked: false }));
+      }
+      if (grantType === "refresh_token") {
+        const entry = state.refreshTokens.get(form.get("refresh_token") ?? "");
+        if (!entry || entry.used || entry.grant.revoked) {
+          return answer(400, { error: "invalid_grant", error_description: "Invalid refresh token" });
+        }
+        entry.used = true;
+        return answer(200, issueTokens(entry.grant));
+      }
+      return answer(400, { error: "unsupported_grant_type" });
+    }
+
+    if (path === "/oauth/revoke" && req.method === "POST") {
+      if (!clientAuthorized(req)) {
+        record(req, path, 401);
+        return json(res, 401, { error: "invalid_client" });
+      }
+      if (takeFault("revoke")) {
+        record(req, path, 500);
+        return json(res, 500, { error: "server_error" });
+      }
+      const entry = state.refreshTokens.get(new URLSearchParams(body).get("token") ?? "");
+      if (entry) entry.grant.revoked = true;
+      record(req, path, 200);
+      res.writeHead(200).end();
+      return;
+    }
+
+    if (path === "/api/v1/users/me" && req.method === "GET") {
+      if (state.faults.apiLatencyMs) await delay(state.faults.apiLatencyMs);
+      if (!bearer(req) || takeFault("api401")) {
+        record(req, path, 401);
+        return json(res, 401, { success: false, error: "unauthorized access", errorCode: 401 });
+      }
+      record(req, path, 200);
+      return json(res, 200, {
+        success: true,
+        data: { id: MOCK_USER.id, name: MOCK_USER.name, email: "pat@acme-mock.example", company_id: MOCK_COMPANY.id, company_name: MOCK_COMPANY.name, company_domain: MOCK_COMPANY.domain },
+      });
+    }
+
+    if (path === "/api/v2/persons/search" && req.method === "GET") {
+      if (state.faults.apiLatencyMs) await delay(state.faults.apiLatencyMs);
+      if (!bearer(req) || takeFault("api401")) {
+        record(req, path, 401);
+        return json(res, 401, { success: false, error: "unauthorized access", errorCode: 401 });
+      }
+      const limit = state.faults.searchRateLimit;
+      if (limit) {
+        const now = Date.now();
+        if (now - state.searchWindow.start >= limit.windowMs) state.searchWindow = { start: now, count: 0 };
+        state.searchWindow.count += 1;
+        const resetSeconds = Math.max(0, Math.ceil((state.searchWindow.start + limit.windowMs - now) / 1000));
+        const headers = { "x-ratelimit-limit": String(limit.limit), "x-ratelimit-remaining": String(Math.max(0, limit.limit - state.searchWindow.count)), "x-ratelimit-reset": String(resetSeconds) };
+        if (state.searchWindow.count > limit.limit) {
+          record(req, path, 429);
+          res.writeHead(429, { ...headers, "Retry-After": String(limit.retryAfterSeconds), "Content-Type": "application/json" });
+          res.end(JSON.stringify({ success: false, error: "Too many requests", errorCode: 429 }));
+          return;
+        }
+      }
+      const term = url.searchParams.get("term") ?? "";
+      const digits = term.replace(/\D/g, "");
+      const items = state.persons
+        .filter((person) => digits.length > 0 && person.phones.some((phone) => phone.replace(/\D/g, "") === digits || phone === term))
+        .map((person) => ({
+          result_score: 1,
+          item: { id: person.id, type: "person", name: person.name, phones: person.phones, emails: person.emails, organization: person.organization, owner: { id: MOCK_USER.id } },
+        }));
+      record(req, path, 200);
+      return json(res, 200, { success: true, data: { items }, additional_data: { next_cursor: null } });
+    }
+
+    // Control endpoints, for tests and benchmarks only.
+    if (path === "/__mock/requests" && req.method === "GET") return json(res, 200, state.requests);
+    if (path === "/__mock/tokens" && req.method === "GET") return json(res, 200, { issued: state.issued });
+    if (path === "/__mock/reset" && req.method === "POST") {
+      state.requests = [];
+      state.faults = {};
+      state.persons = [...(options.persons ?? DEFAULT_PERSONS)];
+      state.searchWindow = { start: 0, count: 0 };
+      state.tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 3600;
+      return json(res, 200, { ok: true });
+    }
+    if (path === "/__mock/faults" && req.method === "POST") {
+      state.faults = JSON.parse(body || "{}") as Faults;
+      return json(res, 200, { ok: true, faults: state.faults });
+    }
+    if (path === "/__mock/config" && req.method === "POST") {
+      const config = JSON.parse(body || "{}") as { tokenLifetimeSeconds?: number; redirectUris?: string[] };
+      if (config.tokenLifetimeSeconds) state.tokenLifetimeSeconds = config.tokenLifetimeSeconds;
+      for (const uri of config.redirectUris ?? []) state.redirectUris.add(uri);
+      return json(res, 200, { ok: true });
+    }
+    if (path === "/__mock/persons" && req.method === "POST") {
+      state.persons = JSON.parse(body || "[]") as MockPerson[];
+      return json(res, 200, { ok: true, count: state.persons.length });
+    }
+    if (path === "/__mock/expire-access-tokens" && req.method === "POST") {
+      for (const entry of state.accessTokens.values()) entry.expiresAt = 0;
+      return json(res, 200, { ok: true });
+    }
+    if (path === "/__mock/uninstall" && req.method === "POST") {
+      // Sends the notice Pipedrive sends when a user uninstalls the app.
+      const notice = JSON.parse(body || "{}") as { callbackUrl: string; companyId?: number; userId?: number; auth?: "valid" | "wrong" | "none" };
+      const authorization =
+        notice.auth === "none" ? undefined : `Basic ${Buffer.from(`${clientId}:${notice.auth === "wrong" ? "not-the-secret" : clientSecret}`).toString("base64")}`;
+      const answer = await fetch(notice.callbackUrl, {
+        method: "DELETE",
+        headers: { "Content-Type": "application/json", ...(authorization ? { Authorization: authorization } : {}) },
+        body: JSON.stringify({ client_id: clientId, company_id: notice.companyId ?? MOCK_COMPANY.id, user_id: notice.userId ?? MOCK_USER.id, timestamp: new Date().toISOString() }),
+      });
+      return json(res, 200, { status: answer.status });
+    }
+
+    record(req, path, 404);
+    json(res, 404, { success: false, error: "Not found" });
+  }
+
+  return {
+    url: baseUrl,
+    port,
+    clientId,
+    clientSecret,
+    /** host:port as the app should allow it in PIPEDRIVE_MOCK_HOST. */
+    host: new URL(apiDomain).host,
+    requests: () => [...state.requests],
+    issuedTokens: () => [...state.issued],
+    setFaults: (faults: Faults) => void (state.faults = structuredClone(faults)),
+    setTokenLifetime: (seconds: number) => void (state.tokenLifetimeSeconds = seconds),
+    addRedirectUri: (uri: string) => void state.redirectUris.add(uri),
+    expireAccessTokens: () => {
+      for (const entry of state.accessTokens.values()) entry.expiresAt = 0;
+    },
+    /** Runs the consent step as if the user pressed Allow; returns the callback query. */
+    authorize: (redirectUri: string, stateParam: string) => {
+      const code = token("mock_code");
+      state.codes.set(code, { redirectUri, expiresAt: Date.now() + 5 * 60_000, used: false });
+      return { code, state: stateParam };
+    },
+    reset: () => {
+      state.requests = [];
+      state.faults = {};
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export type MockPipedrive = Awaited<ReturnType<typeof startMockPipedrive>>;
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function json(res: ServerResponse, status: number, payload: unknown) {
+  res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(payload));
+}
+
+function html(res: ServerResponse, status: number, body: string) {
+  res.writeHead(status, { "Content-Type": "text/html; charset=utf-8" }).end(body);
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function escape(value: string) {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function page(title: string, content: string) {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)} · Mock Pipedrive</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font-family:system-ui,sans-serif;background:#f4f5f7;color:#1b1f24;margin:0;display:grid;place-items:center;min-height:100vh}
+main{background:#fff;border-radius:12px;padding:2rem;max-width:28rem;box-shadow:0 2px 12px rgba(0,0,0,.08)}
+.actions{display:flex;gap:.75rem;margin-top:1.5rem}button{font:inherit;padding:.6rem 1.4rem;border-radius:8px;border:0;background:#1a7f37;color:#fff;cursor:pointer}
+button.secondary{background:#e7e9ec;color:#1b1f24}button:focus-visible{outline:3px solid #0b5cad;outline-offset:2px}p.brand{color:#555;font-size:.85rem}</style>
+</head><body><main><p class="brand">Mock Pipedrive (local)</p><h1>${escape(title)}</h1>${content}</main></body></html>`;
+}

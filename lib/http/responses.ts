@@ -1,0 +1,28 @@
+import { env } from "../env.ts";
+
+// Helpers shared by route handlers, so each handler stays a short paragraph.
+
+export const NO_STORE = { "Cache-Control": "no-store", "Referrer-Policy": "no-referrer" } as const;
+
+/** A redirect to one of our own paths; never to a URL taken from input. */
+export function redirectTo(path: `/${string}`, status: 302 | 303 = 302): Response {
+  return new Response(null, { status, headers: { ...NO_STORE, Location: new URL(path, env().APP_URL).toString() } });
+}
+
+/**
+ * Cross-site POSTs are refused: the browser's Origin (or Sec-Fetch-Site) must say the form
+ * came from this app. SameSite=Lax session cookies already stop most; this closes the rest.
+ */
+export function isSameOrigin(request: Request): boolean {
+  const origin = request.headers.get("origin");
+  if (origin) return origin === new URL(env().APP_URL).origin || origin === new URL(request.url).origin;
+  return request.headers.get("sec-fetch-site") === "same-origin";
+}
+
+export function htmlPage(status: number, title: string, message: string, link: { href: `/${string}`; label: string }): Response {
+  const escape = (value: string) => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escape(title)}</title>
+<style>body{font-family:system-ui,sans-serif;margin:0;display:grid;place-items:center;min-height:100vh;background:#f6f7f9;color:#1b1f24}main{background:#fff;padding:2rem;border-radius:12px;max-width:30rem;box-shadow:0 1px 6px rgba(0,0,0,.08)}a{color:#0b5cad}</style>
+</head><body><main><h1>${escape(title)}</h1><p>${escape(message)}</p><p><a href="${link.href}">${escape(link.label)}</a></p></main></body></html>`;
+  return new Response(body, { status, headers: { ...NO_STORE, "Content-Type": "text/html; charset=utf-8" } });
+}

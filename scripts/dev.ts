@@ -1,0 +1,68 @@
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { migrate } from "../lib/db-migrate.ts";
+import { startMockPipedrive } from "../e2e/mock-pipedrive/server.ts";
+import { appUrl, clearRuntime, isDemoMode, localEnv, MOCK_CLIENT, mockPort, resolveDatabase, ROOT, writeRuntime } from "./support/local-env.ts";
+import { demoCredentialsText, seed } from "./support/seed.ts";
+
+// `npm run dev` (and `npm start` with --production): database, migrations, seed, demo
+// Pipedrive and Next.js, all from one command; Ctrl-C stops everything it started.
+
+const production = process.argv.includes("--production");
+const port = process.env.PORT || "3000";
+const stops: (() => Promise<unknown>)[] = [];
+
+async function main() {
+  const { url, embedded } = await resolveDatabase();
+  if (embedded) {
+    writeRuntime(url);
+    stops.push(async () => clearRuntime(), () => embedded.stop());
+  }
+  const migrated = await migrate(url);
+  console.log(`[db] migrations: ${migrated.applied.length} applied, ${migrated.alreadyApplied} already there`);
+  const seeded = await seed(url);
+  if (seeded.created || embedded) console.log(`\n${demoCredentialsText(appUrl())}\n`);
+
+  if (isDemoMode()) {
+    const mock = await startMockPipedrive({
+      port: mockPort(),
+      clientId: MOCK_CLIENT.id,
+      clientSecret: MOCK_CLIENT.secret,
+      redirectUris: [`${appUrl()}/api/integrations/pipedrive/callback`],
+    });
+    stops.push(() => mock.close());
+    console.log(`[pipedrive] demo mode: PIPEDRIVE_CLIENT_ID is not set, so the app talks to the local mock at ${mock.url}`);
+  }
+
+  const next = path.join(ROOT, "node_modules", ".bin", "next");
+  const child = spawn(next, [production ? "start" : "dev", "-p", port], {
+    cwd: ROOT,
+    stdio: "inherit",
+    env: { ...process.env, ...localEnv(url) },
+  });
+  stops.unshift(
+    () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  );
+  child.on("exit", (code) => void shutdown(code ?? 0));
+}
+
+let stopping = false;
+async function shutdown(code: number) {
+  if (stopping) return;
+  stopping = true;
+  for (const stop of stops) await stop().catch((error: unknown) => console.error(String(error)));
+  process.exit(code);
+}
+
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));
+
+main().catch(async (error: unknown) => {
+  console.error(`\n${error instanceof Error ? error.message : String(error)}\n`);
+  await shutdown(1);
+});
