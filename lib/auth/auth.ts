@@ -3,8 +3,7 @@ import Credentials from "next-auth/providers/credentials";
 import { z } from "zod";
 import { env } from "../env.ts";
 import { describe } from "../errors.ts";
-import { findUserForSignIn } from "../users/user-store.ts";
-import { verifyPassword } from "./password.ts";
+import { verifyCredentials } from "./credentials.ts";
 
 declare module "next-auth" {
   interface Session {
@@ -16,14 +15,9 @@ declare module "next-auth" {
   }
 }
 
-const credentialsSchema = z.object({
-  email: z.string().trim().toLowerCase().email().max(320),
-  password: z.string().min(1).max(200),
-});
-
 const tokenClaims = z.object({
-  uid: z.string().uuid(),
-  tid: z.string().uuid(),
+  uid: z.uuid(),
+  tid: z.uuid(),
   role: z.enum(["admin", "member"]),
 });
 
@@ -36,13 +30,8 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
     Credentials({
       credentials: { email: {}, password: {} },
       async authorize(raw) {
-        const parsed = credentialsSchema.safeParse(raw);
-        if (!parsed.success) return null;
-        const found = await findUserForSignIn(parsed.data.email);
-        const valid = await verifyPassword(parsed.data.password, found?.passwordHash ?? null);
-        if (!found || !valid) return null;
-        const { user } = found;
-        return { id: user.id, email: user.email, name: user.name, tenantId: user.tenantId, role: user.role };
+        const user = await verifyCredentials(raw);
+        return user && { id: user.id, email: user.email, name: user.name, tenantId: user.tenantId, role: user.role };
       },
     }),
   ],

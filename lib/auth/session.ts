@@ -4,7 +4,7 @@ import { AppError } from "../errors.ts";
 import { findUserInTenant, type TenantUser } from "../users/user-store.ts";
 import { auth } from "./auth.ts";
 
-const sessionUser = z.object({ id: z.string().uuid(), tenantId: z.string().uuid() });
+const sessionUser = z.object({ id: z.uuid(), tenantId: z.uuid() });
 
 /**
  * The signed-in user, re-read from the database: a role change or removal takes effect

@@ -63,7 +63,7 @@ async function refreshUnderLock(ctx: PipedriveContext, tenantId: string, rejecte
         await markNeedsReconnect(tenantId, "Pipedrive rejected the refresh token (invalid_grant)", ctx.now(), tx);
         return { needsReconnect: true as const };
       }
-      throw error;
+      throw toApiAppError(error);
     }
     const now = ctx.now();
     await writeRefreshedTokens(tx, tenantId, tokens, row.refreshToken, now);
@@ -80,7 +80,7 @@ async function refreshWithRetries(ctx: PipedriveContext, refreshToken: string): 
     try {
       return await ctx.oauth.refresh(refreshToken);
     } catch (error) {
-      if (!isPipedriveError(error, "unavailable")) throw toApiAppError(error);
+      if (!isPipedriveError(error, "unavailable")) throw error;
       if (attempt >= ctx.refreshAttempts) {
         throw new AppError("pipedrive_unavailable", `refresh failed ${attempt} times: ${error.message}`, { cause: error });
       }

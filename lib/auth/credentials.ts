@@ -1,0 +1,17 @@
+import { z } from "zod";
+import { findUserForSignIn, type TenantUser } from "../users/user-store.ts";
+import { verifyPassword } from "./password.ts";
+
+const credentialsSchema = z.object({
+  email: z.string().trim().toLowerCase().pipe(z.email()).pipe(z.string().max(320)),
+  password: z.string().min(1).max(200),
+});
+
+/** The user these credentials belong to, or null. Unknown emails cost a hash like wrong passwords. */
+export async function verifyCredentials(raw: unknown): Promise<TenantUser | null> {
+  const parsed = credentialsSchema.safeParse(raw);
+  if (!parsed.success) return null;
+  const found = await findUserForSignIn(parsed.data.email);
+  const valid = await verifyPassword(parsed.data.password, found?.passwordHash ?? null);
+  return found && valid ? found.user : null;
+}

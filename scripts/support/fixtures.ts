@@ -1,0 +1,61 @@
+import { randomUUID } from "node:crypto";
+import { db } from "../../lib/db.ts";
+import { createPipedriveContext, type ContextOptions, type PipedriveContext } from "../../lib/pipedrive/context.ts";
+import { CALLBACK_PATH, completeAuthorization, startAuthorization } from "../../lib/pipedrive/connect.ts";
+import type { TenantUser } from "../../lib/users/user-store.ts";
+import type { MockPipedrive } from "../../e2e/mock-pipedrive/server.ts";
+
+// Shared by integration tests: each test makes its own tenant, so files run in parallel
+// against one database without stepping on each other.
+
+export const TEST_APP_URL = "http://localhost:3000";
+export const TEST_REDIRECT_URI = `${TEST_APP_URL}${CALLBACK_PATH}`;
+
+export async function createTenant(name = "Test Workspace") {
+  const tenant = await db().tenant.create({ data: { name } });
+  const make = async (role: "admin" | "member"): Promise<TenantUser> => {
+    const user = await db().user.create({
+      data: { tenantId: tenant.id, email: `${role}-${randomUUID()}@test.example`, passwordHash: "x", role, name: `${role} of ${name}` },
+    });
+    return { id: user.id, tenantId: tenant.id, email: user.email, name: user.name, role, tenantName: name };
+  };
+  return { tenantId: tenant.id, admin: await make("admin"), member: await make("member") };
+}
+
+export function testContext(mock: MockPipedrive, overrides: Partial<ContextOptions> = {}): PipedriveContext {
+  return createPipedriveContext({
+    oauthBaseUrl: mock.url,
+    clientId: mock.clientId,
+    clientSecret: mock.clientSecret,
+    redirectUri: TEST_REDIRECT_URI,
+    mockHost: mock.host,
+    authSecret: "test-secret-test-secret-test-secret-0123",
+    timeoutMs: 2_000,
+    sleep: async () => {},
+    ...overrides,
+  });
+}
+
+/** Start → consent (Allow) → callback, as a browser would carry the state and its cookie. */
+export async function connectThroughMock(ctx: PipedriveContext, mock: MockPipedrive, admin: TenantUser) {
+  const started = await startAuthorization(ctx, admin);
+  const state = new URL(started.url).searchParams.get("state") ?? "";
+  const { code } = mock.authorize(TEST_REDIRECT_URI, state);
+  return completeAuthorization(ctx, admin, { query: { code, state }, cookieState: started.cookie.value });
+}
+
+export function tokenRow(tenantId: string) {
+  return db().leadPipedriveIntegration.findUnique({ where: { tenantId } });
+}
+
+export function connectionRow(tenantId: string) {
+  return db().pipedriveConnection.findUnique({ where: { tenantId } });
+}
+
+export function auditEvents(tenantId: string) {
+  return db().pipedriveAuditEvent.findMany({ where: { tenantId }, orderBy: { id: "asc" } });
+}
+
+export function tokenRequests(mock: MockPipedrive, grantType?: string) {
+  return mock.requests().filter((r) => r.path === "/oauth/token" && (grantType === undefined || r.grantType === grantType));
+}
