@@ -1,0 +1,43 @@
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { localEnv, resolveDatabase } from "./support/local-env.ts";
+
+// `npm run enrich -- --tenant <uuid> --phone <phone>`: the lead-enrichment lookup from the
+// shell. Matches go to stdout as JSON; any failure is one line on stderr and a non-zero exit.
+
+const usage = "usage: npm run enrich -- --tenant <tenant uuid> --phone <phone number>";
+const args = z.object({ tenant: z.uuid(), phone: z.string().min(1) });
+
+async function main(): Promise<number> {
+  let parsed: z.infer<typeof args>;
+  try {
+    const { values } = parseArgs({ options: { tenant: { type: "string" }, phone: { type: "string" } } });
+    parsed = args.parse(values);
+  } catch {
+    console.error(usage);
+    return 2;
+  }
+  const { url, embedded } = await resolveDatabase((line) => console.error(line));
+  // What the environment sets wins; the rest are the same defaults `npm run dev` uses.
+  for (const [name, value] of Object.entries(localEnv(url))) process.env[name] ??= value;
+  const { searchPersonsByPhone } = await import("../lib/pipedrive/person-search.ts");
+  const { pipedrive } = await import("../lib/pipedrive/context.ts");
+  const { toAppError } = await import("../lib/errors.ts");
+  const { db } = await import("../lib/db.ts");
+  try {
+    const people = await searchPersonsByPhone(pipedrive(), parsed.tenant, parsed.phone);
+    process.stdout.write(`${JSON.stringify(people, null, 2)}\n`);
+    return 0;
+  } catch (error) {
+    const appError = toAppError(error);
+    // The message is log-safe (never a token) and tells an operator what Pipedrive said.
+    const detail = appError.message !== appError.userMessage ? ` (${appError.message})` : "";
+    console.error(`enrich: ${appError.code}: ${appError.userMessage}${detail}`);
+    return 1;
+  } finally {
+    await db().$disconnect();
+    await embedded?.stop();
+  }
+}
+
+process.exit(await main());
