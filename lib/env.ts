@@ -64,8 +64,3 @@ export function env(): Env {
   cached ??= parseEnv(process.env);
   return cached;
 }
-
-/** Next.js runs instrumentation in both runtimes; only the Node one talks to the database. */
-export function isNodeRuntime(): boolean {
-  return process.env.NEXT_RUNTIME === "nodejs";
-}

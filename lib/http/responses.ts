@@ -10,13 +10,14 @@ export function redirectTo(path: `/${string}`, status: 302 | 303 = 302): Respons
 }
 
 /**
- * Cross-site POSTs are refused: the browser's Origin (or Sec-Fetch-Site) must say the form
- * came from this app. SameSite=Lax session cookies already stop most; this closes the rest.
+ * Cross-site POSTs are refused. Browsers say where a request came from in Sec-Fetch-Site;
+ * older ones only in Origin. SameSite=Lax session cookies already stop most; this closes the rest.
  */
 export function isSameOrigin(request: Request): boolean {
+  const site = request.headers.get("sec-fetch-site");
+  if (site) return site === "same-origin";
   const origin = request.headers.get("origin");
-  if (origin) return origin === new URL(env().APP_URL).origin || origin === new URL(request.url).origin;
-  return request.headers.get("sec-fetch-site") === "same-origin";
+  return origin !== null && origin === new URL(env().APP_URL).origin;
 }
 
 export function htmlPage(status: number, title: string, message: string, link: { href: `/${string}`; label: string }): Response {

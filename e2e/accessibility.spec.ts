@@ -1,0 +1,80 @@
+import AxeBuilder from "@axe-core/playwright";
+import type { Page } from "@playwright/test";
+import { DEMO_TENANT_ID } from "./support/env.ts";
+import { testDb } from "./support/db.ts";
+import { expect, test } from "./support/fixtures.ts";
+import { mock } from "./support/mock.ts";
+
+async function expectNoViolations(page: Page) {
+  const results = await new AxeBuilder({ page }).analyze();
+  expect(results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
+}
+
+/** Tabs until the focused element matches, as a keyboard user would; fails after `limit` presses. */
+async function tabTo(page: Page, name: RegExp, limit = 25) {
+  for (let i = 0; i < limit; i++) {
+    await page.keyboard.press("Tab");
+    const label = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      return el ? (el.getAttribute("aria-label") ?? el.innerText ?? el.getAttribute("value") ?? "").trim() : "";
+    });
+    if (name.test(label)) return;
+  }
+  throw new Error(`could not reach ${name} with Tab`);
+}
+
+test("the whole connect flow works with the keyboard alone", async ({ page }) => {
+  await page.goto("/settings/integrations");
+  await page.keyboard.type("admin@demo.test"); // the email field has focus on arrival
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("demo-admin-password");
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/\/settings\/integrations$/);
+  await tabTo(page, /^Connect Pipedrive$/);
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("button", { name: "Allow" })).toBeVisible();
+  await tabTo(page, /^Allow$/);
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/pipedrive=connected/);
+  await expect(page.getByRole("region", { name: "Pipedrive" }).locator(".badge")).toHaveText("Connected");
+  await tabTo(page, /^Disconnect$/);
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/pipedrive=disconnected/);
+});
+
+test("sign-in page has no axe violations, before and after a failed attempt", async ({ page }) => {
+  await page.goto("/sign-in");
+  await expectNoViolations(page);
+  await page.getByLabel("Email").fill("admin@demo.test");
+  await page.getByLabel("Password").fill("wrong");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByText("Sign-in failed")).toBeVisible();
+  await expectNoViolations(page);
+});
+
+test("integrations page has no axe violations in any state", async ({ signedIn }) => {
+  const { page, integrations } = await signedIn("admin");
+  await integrations.goto();
+  await expectNoViolations(page); // not connected
+
+  await integrations.startConnect();
+  await expectNoViolations(page); // the mock's consent page
+  await integrations.approve();
+  await expectNoViolations(page); // connected, with banner
+
+  await integrations.lookup("+55 11 99999-0001");
+  await expectNoViolations(page); // with results
+
+  await testDb.expireAccessToken(DEMO_TENANT_ID);
+  await mock.faults({ token: { mode: "invalid_grant" } });
+  await integrations.lookup("+55 11 99999-0001");
+  await integrations.expectStatus("Needs reconnect");
+  await expectNoViolations(page); // needs reconnect
+
+  await integrations.goto("?pipedrive=error&reason=state_invalid");
+  await expectNoViolations(page); // error banner
+
+  const member = await signedIn("member");
+  await member.integrations.goto();
+  await expectNoViolations(member.page); // member view
+});

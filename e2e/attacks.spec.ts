@@ -1,0 +1,202 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import type { Page } from "@playwright/test";
+import { APP_URL, DEMO_TENANT_ID, MOCK_URL, OTHER_TENANT_ID, STATE_DIR } from "./support/env.ts";
+import { testDb } from "./support/db.ts";
+import { expect, test } from "./support/fixtures.ts";
+import { mock } from "./support/mock.ts";
+
+const CALLBACK = "/api/integrations/pipedrive/callback";
+
+/** Starts a flow and stops at the consent page; returns the callback URL Allow would send. */
+async function consentUrl(page: Page): Promise<{ state: string; callbackWithCode: () => Promise<string> }> {
+  await page.goto("/settings/integrations");
+  await page.getByRole("region", { name: "Pipedrive" }).getByRole("link", { name: /Connect Pipedrive|Reconnect/ }).click();
+  await expect(page.getByRole("button", { name: "Allow" })).toBeVisible();
+  const state = new URL(page.url()).searchParams.get("state") ?? "";
+  return {
+    state,
+    // Press Allow but keep the redirect for ourselves, as an attacker holding the link would.
+    callbackWithCode: async () => {
+      const answer = await page.request.post(`${MOCK_URL}/oauth/authorize/decision`, {
+        form: { decision: "allow", redirect_uri: `${APP_URL}${CALLBACK}`, state },
+        maxRedirects: 0,
+      });
+      return answer.headers().location ?? "";
+    },
+  };
+}
+
+async function expectRefused(page: Page, reason: RegExp | string) {
+  await expect(page).toHaveURL(/\/settings\/integrations\?pipedrive=error/);
+  await expect(page.locator(".page > .banner")).toContainText(reason);
+  await expect(page.getByRole("region", { name: "Pipedrive" }).locator(".badge")).toHaveText("Not connected");
+}
+
+test.describe("the callback refuses", () => {
+  test("a callback without state (as Marketplace installs send), offering to start properly", async ({ signedIn }) => {
+    const { page } = await signedIn("admin");
+    await page.goto(`${CALLBACK}?code=stolen-code`);
+    await expectRefused(page, "without our security check");
+    await expect(page.locator(".page > .banner").getByRole("link", { name: "Connect Pipedrive" })).toBeVisible();
+    expect(await mock.tokenRequests()).toHaveLength(0);
+    expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(0);
+  });
+
+  test("a tampered state", async ({ signedIn }) => {
+    const { page } = await signedIn("admin");
+    const flow = await consentUrl(page);
+    const url = new URL(await flow.callbackWithCode());
+    const state = url.searchParams.get("state")!;
+    url.searchParams.set("state", `${state.slice(0, -2)}${state.endsWith("AA") ? "BB" : "AA"}`);
+    await page.goto(url.toString());
+    await expectRefused(page, "security check did not match");
+    expect(await mock.tokenRequests()).toHaveLength(0);
+  });
+
+  test("an expired state", async ({ signedIn }) => {
+    const { page } = await signedIn("admin");
+    const flow = await consentUrl(page);
+    const callback = await flow.callbackWithCode();
+    await testDb.expireStates(DEMO_TENANT_ID);
+    await page.goto(callback);
+    await expectRefused(page, "took too long");
+    expect(await mock.tokenRequests()).toHaveLength(0);
+    expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(0);
+  });
+
+  test("a replayed state: the token endpoint is called once at most", async ({ signedIn }) => {
+    const { page } = await signedIn("admin");
+    const flow = await consentUrl(page);
+    const callback = await flow.callbackWithCode();
+    await page.goto(callback);
+    await expect(page).toHaveURL(/pipedrive=connected/);
+    const [row] = await testDb.contractRows(DEMO_TENANT_ID);
+    // The state cookie is gone after the first use; put it back to be sure the server refuses too.
+    await page.context().addCookies([{ name: "pd_oauth_state", value: flow.state, url: `${APP_URL}${CALLBACK}`, httpOnly: true, sameSite: "Lax" }]);
+    await page.goto(callback);
+    await expect(page).toHaveURL(/reason=state_reused/);
+    await expect(page.locator(".page > .banner")).toContainText("already used");
+    expect(await mock.tokenRequests("authorization_code")).toHaveLength(1);
+    expect(await testDb.contractRows(DEMO_TENANT_ID)).toEqual([row]);
+  });
+
+  test("a state started in one browser and finished in another (same tenant's other admin session)", async ({ signedIn }) => {
+    const a = await signedIn("admin");
+    const b = await signedIn("admin");
+    const callback = await (await consentUrl(a.page)).callbackWithCode();
+    await b.page.goto(callback);
+    await expectRefused(b.page, "security check did not match");
+    expect(await mock.tokenRequests()).toHaveLength(0);
+    expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(0);
+  });
+
+  test("a state started by tenant A's admin and finished by tenant B's admin writes to neither", async ({ signedIn }) => {
+    const a = await signedIn("admin");
+    const b = await signedIn("otherAdmin");
+    const flow = await consentUrl(a.page);
+    const callback = await flow.callbackWithCode();
+    // Even with A's state cookie planted in B's browser.
+    await b.page.context().addCookies([{ name: "pd_oauth_state", value: flow.state, url: `${APP_URL}${CALLBACK}`, httpOnly: true, sameSite: "Lax" }]);
+    await b.page.goto(callback);
+    await expectRefused(b.page, "security check did not match");
+    expect(await mock.tokenRequests()).toHaveLength(0);
+    expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(0);
+    expect(await testDb.contractRows(OTHER_TENANT_ID)).toHaveLength(0);
+  });
+
+  test("a victim who never started a flow opening an attacker's callback link (login CSRF)", async ({ signedIn }) => {
+    const attacker = await signedIn("otherAdmin");
+    const callback = await (await consentUrl(attacker.page)).callbackWithCode();
+    const victim = await signedIn("admin");
+    await victim.page.goto(callback);
+    await expectRefused(victim.page, "security check did not match");
+    expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(0);
+    expect(await mock.tokenRequests()).toHaveLength(0);
+  });
+});
+
+test.describe("a bad token answer is refused, nothing is written", () => {
+  const faults = [
+    ["api_domain outside the allowed hosts", "bad_api_domain"],
+    ["no refresh_token", "no_refresh_token"],
+    ["non-numeric expires_in", "string_expires_in"],
+    ["HTML instead of JSON", "html"],
+    ["HTTP 500", "500"],
+    ["a timeout", "timeout"],
+  ] as const;
+  for (const [name, mode] of faults) {
+    test(name, async ({ signedIn }) => {
+      const { page, integrations } = await signedIn("admin");
+      await mock.faults({ token: { mode } });
+      await integrations.goto();
+      await integrations.startConnect();
+      await page.getByRole("button", { name: "Allow" }).click();
+      await expect(page).toHaveURL(/reason=exchange_failed/, { timeout: 10_000 });
+      await expectRefused(page, "could not get a valid access grant");
+      expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(0);
+    });
+  }
+});
+
+test.describe("open redirects are closed", () => {
+  for (const target of ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)"]) {
+    test(`sign-in with callbackUrl ${target} stays on the site`, async ({ page }) => {
+      await page.goto(`/sign-in?callbackUrl=${encodeURIComponent(target)}`);
+      await page.getByLabel("Email").fill("admin@demo.test");
+      await page.getByLabel("Password").fill("demo-admin-password");
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await expect(page).toHaveURL(`${APP_URL}/settings/integrations`);
+    });
+  }
+
+  test("a signed-in user is not bounced off-site by the sign-in page either", async ({ signedIn }) => {
+    const { page } = await signedIn("admin");
+    await page.goto(`/sign-in?callbackUrl=${encodeURIComponent("//evil.example/x")}`);
+    await expect(page).toHaveURL(`${APP_URL}/settings/integrations`);
+  });
+});
+
+test("cross-site disconnect is refused", async ({ signedIn }) => {
+  const { page, integrations } = await signedIn("admin");
+  await integrations.connect();
+    const attempts: Record<string, string>[] = [
+    { "Sec-Fetch-Site": "cross-site", Origin: "https://evil.example" },
+    { Origin: "https://evil.example" },
+    { Origin: "null" },
+    {},
+  ];
+  for (const headers of attempts) {
+    const forged = await page.request.post("/api/integrations/pipedrive/disconnect", { headers, maxRedirects: 0 });
+    expect(forged.status(), JSON.stringify(headers)).toBe(403);
+  }
+  expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(1);
+});
+
+test("tokens never reach the browser or the server log", async ({ signedIn }) => {
+  const { page, integrations } = await signedIn("admin");
+  const bodies: string[] = [];
+  page.on("response", async (response) => {
+    if (!response.url().startsWith(APP_URL)) return;
+    bodies.push(await response.text().catch(() => ""));
+  });
+  await integrations.connect();
+  await integrations.lookup("+55 11 99999-0001");
+  await testDb.expireAccessToken(DEMO_TENANT_ID);
+  await integrations.lookup("+55 11 99999-0001"); // forces a refresh
+  await mock.faults({ token: { mode: "bad_api_domain" } });
+  await integrations.reconnectLink().click();
+  await page.getByRole("button", { name: "Allow" }).click();
+  await expect(page).toHaveURL(/exchange_failed/);
+  bodies.push(await page.content());
+
+  const issued = await mock.issuedTokens();
+  expect(issued.length).toBeGreaterThanOrEqual(6);
+  const served = bodies.join("\n");
+  const log = readFileSync(path.join(STATE_DIR, "server.log"), "utf8");
+  expect(log.length).toBeGreaterThan(0);
+  for (const token of issued) {
+    expect(served, "a token reached the browser").not.toContain(token);
+    expect(log, "a token reached the server log").not.toContain(token);
+  }
+});

@@ -1,0 +1,183 @@
+import { APP_URL, DEMO_TENANT_ID, OTHER_TENANT_ID } from "./support/env.ts";
+import { testDb } from "./support/db.ts";
+import { expect, snapshot, test } from "./support/fixtures.ts";
+import { mock } from "./support/mock.ts";
+
+test("a signed-out visitor is sent to sign-in and comes back to the integrations page", async ({ page }) => {
+  await page.goto("/settings/integrations");
+  await expect(page).toHaveURL(/\/sign-in\?callbackUrl=%2Fsettings%2Fintegrations/);
+  await page.getByLabel("Email").fill("admin@demo.test");
+  await page.getByLabel("Password").fill("demo-admin-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/settings\/integrations$/);
+  await expect(page.getByRole("heading", { name: "Integrations", level: 1 })).toBeVisible();
+});
+
+test("a wrong password shows a clear message and no session", async ({ page }) => {
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill("admin@demo.test");
+  await page.getByLabel("Password").fill("not-the-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByText("That email and password do not match an account")).toBeVisible();
+  await page.goto("/settings/integrations");
+  await expect(page).toHaveURL(/\/sign-in/);
+});
+
+test("an admin connects Pipedrive and sees the mock company", async ({ signedIn }) => {
+  const { page, integrations } = await signedIn("admin");
+  await integrations.goto();
+  await integrations.expectStatus("Not connected");
+  await snapshot(page, "not-connected");
+  const before = Date.now();
+  await integrations.startConnect();
+  await integrations.approve();
+  await expect(integrations.banner()).toContainText("Pipedrive connected");
+  await integrations.expectStatus("Connected");
+  await expect(integrations.card()).toContainText("Acme Mock Company");
+  await expect(integrations.card()).toContainText("acme-mock.pipedrive.com");
+  await expect(integrations.card()).toContainText("Dana Admin");
+  await snapshot(page, "connected");
+
+  const rows = await testDb.contractRows(DEMO_TENANT_ID);
+  expect(rows).toHaveLength(1);
+  expect(rows[0]!.api_domain).toBe("localhost:4110");
+  expect(rows[0]!.api_domain).not.toMatch(/^[a-z]+:\/\//);
+  const lifetime = (rows[0]!.expires_at.getTime() - before) / 1000;
+  expect(lifetime).toBeGreaterThan(3500);
+  expect(lifetime).toBeLessThan(3700);
+  expect(await testDb.contractRows(OTHER_TENANT_ID)).toHaveLength(0);
+});
+
+test("an admin who denies at Pipedrive sees a cancelled banner and nothing is written", async ({ signedIn }) => {
+  const { integrations } = await signedIn("admin");
+  await integrations.goto();
+  await integrations.startConnect();
+  await integrations.deny();
+  await expect(integrations.banner()).toContainText("Connection cancelled");
+  await integrations.expectStatus("Not connected");
+  expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(0);
+  expect(await mock.tokenRequests()).toHaveLength(0);
+});
+
+test("reconnecting replaces the tokens and keeps one row; activity shows both", async ({ signedIn }) => {
+  const { integrations } = await signedIn("admin");
+  await integrations.connect();
+  const [first] = await testDb.contractRows(DEMO_TENANT_ID);
+  await integrations.reconnectLink().click();
+  await integrations.approve();
+  await integrations.expectStatus("Connected");
+  const rows = await testDb.contractRows(DEMO_TENANT_ID);
+  expect(rows).toHaveLength(1);
+  expect(rows[0]!.access_token).not.toBe(first!.access_token);
+  expect(rows[0]!.refresh_token).not.toBe(first!.refresh_token);
+  expect(await testDb.auditEvents(DEMO_TENANT_ID)).toEqual(["connected", "reconnected"]);
+  const activity = integrations.page.getByRole("region", { name: "Recent activity" });
+  await expect(activity).toContainText("Reconnected");
+  await expect(activity).toContainText("Connected");
+});
+
+test("disconnect revokes at Pipedrive, removes the row and shows not connected", async ({ signedIn }) => {
+  const { integrations } = await signedIn("admin");
+  await integrations.connect();
+  await integrations.disconnect();
+  await expect(integrations.banner()).toContainText("Our access was revoked in Pipedrive");
+  await integrations.expectStatus("Not connected");
+  expect((await mock.requests()).filter((r) => r.path === "/oauth/revoke").map((r) => r.status)).toEqual([200]);
+  expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(0);
+});
+
+test("disconnect still disconnects when the revoke fails, and says so", async ({ signedIn }) => {
+  const { integrations } = await signedIn("admin");
+  await integrations.connect();
+  await mock.faults({ revoke: { mode: "500" } });
+  await integrations.disconnect();
+  await expect(integrations.banner()).toContainText("Pipedrive did not confirm that it revoked our access");
+  await integrations.expectStatus("Not connected");
+  expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(0);
+  expect(await testDb.auditEvents(DEMO_TENANT_ID)).toContain("revoke_failed");
+});
+
+test("a member sees the status but no buttons, and cannot start the flow", async ({ signedIn }) => {
+  const admin = await signedIn("admin");
+  await admin.integrations.connect();
+  const { page, integrations } = await signedIn("member");
+  await mock.reset();
+  await integrations.goto();
+  await integrations.expectStatus("Connected");
+  await expect(integrations.card()).toContainText("Acme Mock Company");
+  await expect(integrations.card().getByRole("link")).toHaveCount(0);
+  await expect(integrations.card().getByRole("button")).toHaveCount(0);
+  await snapshot(page, "member-view");
+
+  const response = await page.goto("/api/integrations/pipedrive/authorize");
+  expect(response?.status()).toBe(403);
+  await expect(page.getByRole("heading", { name: "Admins only" })).toBeVisible();
+  expect((await mock.requests()).filter((r) => r.path === "/oauth/authorize")).toHaveLength(0);
+
+  const forged = await page.request.post("/api/integrations/pipedrive/disconnect", { headers: { "Sec-Fetch-Site": "same-origin" }, maxRedirects: 0 });
+  expect(forged.status()).toBe(303);
+  expect(forged.headers().location).toContain("reason=forbidden");
+  expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(1);
+});
+
+test("an uninstall notice from Pipedrive disconnects the tenant; a forged one is refused", async ({ signedIn }) => {
+  const { integrations } = await signedIn("admin");
+  await integrations.connect();
+  const callback = `${APP_URL}/api/integrations/pipedrive/callback`;
+  expect((await mock.uninstall(callback, "wrong")).status).toBe(401);
+  expect((await mock.uninstall(callback, "none")).status).toBe(401);
+  expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(1);
+  expect((await mock.uninstall(callback)).status).toBe(200);
+  await integrations.goto();
+  await integrations.expectStatus("Not connected");
+  expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(0);
+  expect((await mock.uninstall(callback)).status).toBe(200);
+});
+
+test("the phone lookup finds a seeded Pipedrive person", async ({ signedIn }) => {
+  const { page, integrations } = await signedIn("admin");
+  await integrations.connect();
+  const member = await signedIn("member");
+  await member.integrations.goto();
+  await member.integrations.lookup("(11) 99999-0001");
+  await expect(member.page.getByRole("list", { name: "Matches" })).toContainText("Ana Souza");
+  await integrations.lookup("+55 21 4000-0000");
+  await expect(page.getByText("No person in Pipedrive has that phone number.")).toBeVisible();
+  await integrations.lookup("call me");
+  await expect(page.locator(".lookup-problem")).toContainText("Enter a phone number");
+  await expect(page.locator(".lookup-problem")).toHaveAttribute("role", "alert");
+});
+
+test("a needs-reconnect connection shows why and reconnecting clears it", async ({ signedIn }) => {
+  const { page, integrations } = await signedIn("admin");
+  await integrations.connect();
+  await testDb.expireAccessToken(DEMO_TENANT_ID);
+  await mock.faults({ token: { mode: "invalid_grant", grant: "refresh_token" } });
+  await integrations.lookup("+55 11 99999-0001");
+  await integrations.expectStatus("Needs reconnect");
+  await expect(integrations.card()).toContainText("Pipedrive rejected the refresh token");
+  await expect(integrations.reconnectLink()).toBeVisible();
+  await snapshot(page, "needs-reconnect");
+  expect((await testDb.connection(DEMO_TENANT_ID))?.status).toBe("needs_reconnect");
+
+  // Pipedrive is not asked again until someone reconnects.
+  const before = (await mock.tokenRequests("refresh_token")).length;
+  await integrations.lookup("+55 11 99999-0001");
+  expect((await mock.tokenRequests("refresh_token")).length).toBe(before);
+
+  await mock.faults({});
+  await integrations.reconnectLink().click();
+  await integrations.approve();
+  await integrations.expectStatus("Connected");
+  expect((await testDb.connection(DEMO_TENANT_ID))?.status).toBe("connected");
+});
+
+test("the page refuses to be framed by another origin", async ({ signedIn }) => {
+  const { page } = await signedIn("admin");
+  const response = await page.goto("/settings/integrations");
+  expect(response?.headers()["x-frame-options"]).toBe("DENY");
+  expect(response?.headers()["content-security-policy"]).toContain("frame-ancestors 'none'");
+  await page.setContent(`<iframe src="${APP_URL}/settings/integrations" title="framed"></iframe>`);
+  const frame = page.frameLocator("iframe");
+  await expect(frame.getByRole("heading", { name: "Integrations" })).toHaveCount(0);
+});

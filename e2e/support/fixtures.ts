@@ -1,0 +1,47 @@
+import { test as base, type Page } from "@playwright/test";
+import { readFileSync, existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { SCREENSHOT_DIR, STATE_DIR, storageState, type UserKey } from "./env.ts";
+import { testDb } from "./db.ts";
+import { IntegrationsPage } from "./integrations-page.ts";
+import { mock } from "./mock.ts";
+
+type Fixtures = {
+  /** A signed-in page for a seeded user; each call is its own browser context. */
+  signedIn: (user: UserKey) => Promise<{ page: Page; integrations: IntegrationsPage }>;
+  resetState: void;
+};
+
+export const test = base.extend<Fixtures>({
+  // Every test starts from: no connection for either seeded tenant, a mock with no faults.
+  resetState: [
+    async ({}, use, testInfo) => {
+      await mock.reset();
+      await testDb.resetTenants();
+      await use();
+      if (testInfo.status !== testInfo.expectedStatus) {
+        const log = path.join(STATE_DIR, "server.log");
+        if (existsSync(log)) await testInfo.attach("server.log", { body: readFileSync(log), contentType: "text/plain" });
+      }
+    },
+    { auto: true },
+  ],
+  signedIn: async ({ browser }, use) => {
+    const contexts: Awaited<ReturnType<typeof browser.newContext>>[] = [];
+    await use(async (user) => {
+      const context = await browser.newContext({ storageState: storageState(user) });
+      contexts.push(context);
+      const page = await context.newPage();
+      return { page, integrations: new IntegrationsPage(page) };
+    });
+    await Promise.all(contexts.map((c) => c.close()));
+  },
+});
+
+export { expect } from "@playwright/test";
+
+/** Keeps a picture of each page state under e2e/screenshots/ for people to look at. */
+export async function snapshot(page: Page, name: string) {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}

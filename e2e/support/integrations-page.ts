@@ -1,0 +1,58 @@
+import { expect, type Page } from "@playwright/test";
+
+// The settings page and the mock's consent screen, as a tenant admin meets them.
+export class IntegrationsPage {
+  constructor(readonly page: Page) {}
+
+  readonly card = () => this.page.getByRole("region", { name: "Pipedrive" });
+  readonly connectLink = () => this.card().getByRole("link", { name: "Connect Pipedrive" });
+  readonly reconnectLink = () => this.card().getByRole("link", { name: "Reconnect" });
+  readonly disconnectButton = () => this.card().getByRole("button", { name: "Disconnect" });
+  readonly banner = () => this.page.locator(".page > .banner");
+
+  async goto(query = "") {
+    await this.page.goto(`/settings/integrations${query}`);
+  }
+
+  async status() {
+    return (await this.card().locator(".badge").textContent())?.trim();
+  }
+
+  async expectStatus(status: "Connected" | "Not connected" | "Needs reconnect") {
+    await expect(this.card().locator(".badge")).toHaveText(status);
+  }
+
+  /** Connect → consent page at the mock. */
+  async startConnect() {
+    await this.connectLink().click();
+    await expect(this.page.getByRole("heading", { name: "Allow access to Pipedrive?" })).toBeVisible();
+  }
+
+  async approve() {
+    await this.page.getByRole("button", { name: "Allow" }).click();
+    await this.page.waitForURL(/\/settings\/integrations\?pipedrive=/);
+  }
+
+  async deny() {
+    await this.page.getByRole("button", { name: "Deny" }).click();
+    await this.page.waitForURL(/\/settings\/integrations\?pipedrive=/);
+  }
+
+  async connect() {
+    await this.goto();
+    await this.startConnect();
+    await this.approve();
+    await this.expectStatus("Connected");
+  }
+
+  async disconnect() {
+    await this.disconnectButton().click();
+    await this.page.waitForURL(/pipedrive=disconnected/);
+  }
+
+  async lookup(phone: string) {
+    await this.page.getByLabel("Phone number").fill(phone);
+    await this.page.getByRole("button", { name: "Search" }).click();
+    await this.page.waitForURL(/phone=/);
+  }
+}

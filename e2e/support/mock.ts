@@ -1,0 +1,22 @@
+import { MOCK_URL } from "./env.ts";
+
+// The mock Pipedrive's control endpoints: the only way specs change its behaviour.
+
+type Recorded = { method: string; path: string; grantType?: string; status: number };
+
+async function call<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${MOCK_URL}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (!response.ok) throw new Error(`mock ${path}: HTTP ${response.status}`);
+  return (await response.json()) as T;
+}
+
+export const mock = {
+  reset: () => call("POST", "/__mock/reset"),
+  faults: (faults: Record<string, unknown>) => call("POST", "/__mock/faults", faults),
+  requests: () => call<Recorded[]>("GET", "/__mock/requests"),
+  tokenRequests: async (grantType?: string) =>
+    (await mock.requests()).filter((r) => r.path === "/oauth/token" && (!grantType || r.grantType === grantType)),
+  issuedTokens: async () => (await call<{ issued: string[] }>("GET", "/__mock/tokens")).issued,
+  uninstall: (callbackUrl: string, auth: "valid" | "wrong" | "none" = "valid") =>
+    call<{ status: number }>("POST", "/__mock/uninstall", { callbackUrl, auth }),
+};

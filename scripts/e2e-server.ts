@@ -1,0 +1,64 @@
+import { spawn } from "node:child_process";
+import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { migrate } from "../lib/db-migrate.ts";
+import { startEmbeddedPostgres } from "./support/embedded-postgres.ts";
+import { ROOT } from "./support/local-env.ts";
+import { seed } from "./support/seed.ts";
+
+// The app as QA runs it: a fresh embedded PostgreSQL, migrated and seeded, and the production
+// build under `next start`. Server output is teed to e2e/.state/server.log so specs can
+// check that no token ever reaches a log line.
+
+const STATE_DIR = path.join(ROOT, "e2e", ".state");
+const port = process.env.E2E_APP_PORT ?? "3100";
+const mockPort = process.env.E2E_MOCK_PORT ?? "4110";
+
+mkdirSync(STATE_DIR, { recursive: true });
+const db = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "crm-e2e-pg-")), database: "crm_e2e", ephemeral: true });
+await migrate(db.url);
+await seed(db.url);
+writeFileSync(path.join(STATE_DIR, "database-url"), db.url);
+
+const log = createWriteStream(path.join(STATE_DIR, "server.log"));
+const child = spawn(path.join(ROOT, "node_modules", ".bin", "next"), ["start", "-p", port], {
+  cwd: ROOT,
+  env: {
+    ...process.env,
+    NODE_ENV: "production",
+    NEXT_TELEMETRY_DISABLED: "1",
+    DATABASE_URL: db.url,
+    AUTH_SECRET: "e2e-auth-secret-e2e-auth-secret-e2e-auth",
+    APP_URL: `http://localhost:${port}`,
+    PIPEDRIVE_CLIENT_ID: "mock-client-id",
+    PIPEDRIVE_CLIENT_SECRET: "mock-client-secret",
+    PIPEDRIVE_OAUTH_BASE_URL: `http://localhost:${mockPort}`,
+    PIPEDRIVE_MOCK_HOST: `localhost:${mockPort}`,
+    // Short, so the timeout attack does not slow the suite down.
+    PIPEDRIVE_HTTP_TIMEOUT_MS: "1500",
+  },
+  stdio: ["ignore", "pipe", "pipe"],
+});
+for (const stream of [child.stdout, child.stderr]) {
+  stream.on("data", (chunk: Buffer) => {
+    log.write(chunk);
+    process.stdout.write(chunk);
+  });
+}
+
+let stopping = false;
+async function stop(code: number) {
+  if (stopping) return;
+  stopping = true;
+  if (child.exitCode === null) {
+    child.kill("SIGTERM");
+    await new Promise((resolve) => child.once("exit", resolve));
+  }
+  log.end();
+  await db.stop();
+  process.exit(code);
+}
+child.on("exit", (code) => void stop(code ?? 0));
+process.on("SIGINT", () => void stop(0));
+process.on("SIGTERM", () => void stop(0));
