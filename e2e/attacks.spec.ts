@@ -200,3 +200,13 @@ test("tokens never reach the browser or the server log", async ({ signedIn }) =>
     expect(log, "a token reached the server log").not.toContain(token);
   }
 });
+
+test("OAuth responses are never cached and never leak their URL as a referrer", async ({ signedIn }) => {
+  const { page } = await signedIn("admin");
+  for (const path of [`${CALLBACK}?code=x&state=y`, "/api/integrations/pipedrive/authorize"]) {
+    const response = await page.request.get(path, { maxRedirects: 0 });
+    expect(response.status(), path).toBe(302);
+    expect(response.headers()["cache-control"], path).toBe("no-store");
+    expect(response.headers()["referrer-policy"], path).toBe("no-referrer");
+  }
+});
