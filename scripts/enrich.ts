@@ -23,7 +23,7 @@ async function main(): Promise<number> {
   const { searchPersonsByPhone } = await import("../lib/pipedrive/person-search.ts");
   const { pipedrive } = await import("../lib/pipedrive/context.ts");
   const { toAppError } = await import("../lib/errors.ts");
-  const { db } = await import("../lib/db.ts");
+  const { closeDb } = await import("../lib/db.ts");
   try {
     const people = await searchPersonsByPhone(pipedrive(), parsed.tenant, parsed.phone);
     process.stdout.write(`${JSON.stringify(people, null, 2)}\n`);
@@ -35,7 +35,7 @@ async function main(): Promise<number> {
     console.error(`enrich: ${appError.code}: ${appError.userMessage}${detail}`);
     return 1;
   } finally {
-    await db().$disconnect();
+    await closeDb();
     await embedded?.stop();
   }
 }

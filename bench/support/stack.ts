@@ -61,6 +61,7 @@ export async function startStack(options: { appPort: number; mockPort: number; b
   const db: EmbeddedDb = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "crm-bench-pg-")), database: "crm_bench", ephemeral: true });
   await migrate(db.url);
   const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  pool.on("error", () => {}); // idle clients see the server go away at shutdown
   const tenants = await createTenants(pool, options.tenants);
 
   const appUrl = `http://localhost:${options.appPort}`;
@@ -99,7 +100,7 @@ export async function startStack(options: { appPort: number; mockPort: number; b
   if (options.baselinePort) {
     const baseline = spawn(bin("tsx"), [path.join(ROOT, "bench", "baseline-server.ts")], {
       cwd: ROOT,
-      stdio: "ignore",
+      stdio: ["ignore", "ignore", "inherit"],
       env: { ...appEnv, BASELINE_PORT: String(options.baselinePort) },
     });
     children.push(baseline);

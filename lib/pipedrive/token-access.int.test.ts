@@ -1,7 +1,7 @@
-import { spawn } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startMockPipedrive, type MockPipedrive } from "../../e2e/mock-pipedrive/server.ts";
+import { raceInProcesses } from "../../scripts/support/race.ts";
 import { auditEvents, connectionRow, connectThroughMock, createTenant, TEST_REDIRECT_URI, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
 import { db } from "../db.ts";
 import { isAppError } from "../errors.ts";
@@ -71,22 +71,7 @@ describe("getValidAccessToken", () => {
     await expire(tenantId);
     mock.setFaults({ tokenLatencyMs: 100 });
     const worker = path.join(import.meta.dirname, "../../scripts/support/refresh-worker.ts");
-    const tsx = path.join(import.meta.dirname, "../../node_modules/.bin/tsx");
-    const processes = Array.from({ length: 4 }, () => spawn(tsx, [worker, tenantId, "25", mock.url, mock.host], { env: process.env }));
-    const outputs = processes.map(
-      (child) =>
-        new Promise<string>((resolve, reject) => {
-          let out = "";
-          let err = "";
-          child.stdout.on("data", (chunk: Buffer) => (out += chunk));
-          child.stderr.on("data", (chunk: Buffer) => (err += chunk));
-          child.on("exit", (code) => (code === 0 ? resolve(out.replace(/^ready\n/, "")) : reject(new Error(err))));
-        }),
-    );
-    // Release all four at once, after each has loaded.
-    await Promise.all(processes.map((child) => new Promise((resolve) => child.stdout.once("data", resolve))));
-    processes.forEach((child) => child.stdin.write("go\n"));
-    const results = (await Promise.all(outputs)).flatMap((out) => JSON.parse(out) as { ok: boolean; accessToken?: string }[]);
+    const results = await raceInProcesses(worker, [tenantId, "25", mock.url, mock.host], 4, process.env);
     const stored = await tokenRow(tenantId);
     expect(results).toHaveLength(100);
     expect(results.every((r) => r.ok)).toBe(true);

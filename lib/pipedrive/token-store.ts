@@ -1,4 +1,4 @@
-import { db, type Tx } from "../db.ts";
+import { db, sql, type Tx } from "../db.ts";
 import { toBareHost } from "./api-domain.ts";
 import type { TokenSet } from "./oauth-client.ts";
 
@@ -32,13 +32,16 @@ const toRow = (raw: RawRow): TokenRow => ({
   status: raw.status,
 });
 
-/** The hot path: token and connection health in one round trip. */
+/** The hot path: token and connection health in one round trip, as a named prepared statement. */
 export async function readToken(tenantId: string): Promise<TokenRow | null> {
-  const rows = await db().$queryRaw<RawRow[]>`
-    SELECT i.tenant_id, i.access_token, i.refresh_token, i.expires_at, i.api_domain, c.status::text AS status
-    FROM lead_pipedrive_integrations i
-    LEFT JOIN pipedrive_connections c ON c.tenant_id = i.tenant_id
-    WHERE i.tenant_id = ${tenantId}::uuid`;
+  const { rows } = await sql().query<RawRow>({
+    name: "pipedrive-read-token",
+    text: `SELECT i.tenant_id, i.access_token, i.refresh_token, i.expires_at, i.api_domain, c.status::text AS status
+           FROM lead_pipedrive_integrations i
+           LEFT JOIN pipedrive_connections c ON c.tenant_id = i.tenant_id
+           WHERE i.tenant_id = $1::uuid`,
+    values: [tenantId],
+  });
   return rows[0] ? toRow(rows[0]) : null;
 }
 

@@ -1,5 +1,6 @@
 import { getValidAccessToken } from "../../lib/pipedrive/token-access.ts";
 import { createPipedriveContext } from "../../lib/pipedrive/context.ts";
+import { db, sql } from "../../lib/db.ts";
 
 // One process of a multi-process refresh race (tests and benchmarks): N concurrent callers
 // ask for the same tenant's token; prints what each got (and how long it waited) as JSON.
@@ -16,6 +17,9 @@ const ctx = createPipedriveContext({
   mockHost,
   authSecret: "unused-in-this-process-unused-in-this-process",
 });
+// Warm the connection pool and Prisma's query engine first, so waits measure the race only.
+await sql().query("SELECT 1");
+await db().$queryRaw`SELECT 1`;
 // Start together: wait for the parent's go signal on stdin.
 process.stdin.once("data", async () => {
   const results = await Promise.all(

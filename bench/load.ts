@@ -1,0 +1,147 @@
+import { ensureBuild, startStack, type BenchTenant, type Stack } from "./support/stack.ts";
+
+// `npm run test:load`: bounded load and fault runs on loopback that check nothing is lost or
+// half-written. Prints one summary line per run and exits non-zero if an invariant fails.
+
+type Flow = { tenant: BenchTenant; path: string; cookie: string };
+type Outcome = { tenant: BenchTenant; status: number; location: string };
+
+const failures: string[] = [];
+const check = (ok: boolean, message: string) => {
+  if (!ok) failures.push(message);
+  return ok;
+};
+
+async function plan(stack: Stack, tenant: BenchTenant): Promise<Flow> {
+  const flow = await stack.prepareFlow(tenant);
+  return {
+    tenant,
+    path: `/api/integrations/pipedrive/callback?code=${encodeURIComponent(flow.code)}&state=${encodeURIComponent(flow.state)}`,
+    cookie: `${await stack.sessionCookie(tenant)}; pd_oauth_state=${flow.state}`,
+  };
+}
+
+async function send(stack: Stack, flow: Flow): Promise<Outcome> {
+  try {
+    const response = await fetch(`${stack.appUrl}${flow.path}`, { headers: { cookie: flow.cookie }, redirect: "manual" });
+    await response.arrayBuffer();
+    return { tenant: flow.tenant, status: response.status, location: response.headers.get("location") ?? "" };
+  } catch (error) {
+    return { tenant: flow.tenant, status: 0, location: String(error) };
+  }
+}
+
+async function snapshot(stack: Stack, tenants: BenchTenant[]) {
+  const { rows } = await stack.pool.query<{ tenant_id: string; access_token: string; refresh_token: string; expires_at: Date }>(
+    `SELECT tenant_id, access_token, refresh_token, expires_at FROM lead_pipedrive_integrations WHERE tenant_id = ANY($1::uuid[])`,
+    [tenants.map((t) => t.tenantId)],
+  );
+  return new Map(rows.map((r) => [r.tenant_id, `${r.access_token}|${r.refresh_token}|${r.expires_at.toISOString()}`]));
+}
+
+async function concurrentCallbacks(stack: Stack, tenants: BenchTenant[]) {
+  const flows = await Promise.all(tenants.flatMap((tenant) => Array.from({ length: 5 }, () => plan(stack, tenant))));
+  const outcomes = await Promise.all(flows.map((flow) => send(stack, flow)));
+  const serverErrors = outcomes.filter((o) => o.status === 0 || o.status >= 500).length;
+  const notConnected = outcomes.filter((o) => !o.location.includes("pipedrive=connected")).length;
+  const ids = tenants.map((t) => t.tenantId);
+  const { rows } = await stack.pool.query<{ tenant_id: string; access_token: string; refresh_token: string }>(
+    `SELECT tenant_id, access_token, refresh_token FROM lead_pipedrive_integrations WHERE tenant_id = ANY($1::uuid[])`,
+    [ids],
+  );
+  // The mock hands out an access and a refresh token together: a row must hold one such pair,
+  // never the access token of one exchange with the refresh token of another.
+  const issued = ((await (await fetch(`${stack.mockUrl}/__mock/tokens`)).json()) as { issued: string[] }).issued;
+  const pairs = new Set<string>();
+  for (let i = 0; i + 1 < issued.length; i += 2) pairs.add(`${issued[i]}|${issued[i + 1]}`);
+  const mixed = rows.filter((r) => !pairs.has(`${r.access_token}|${r.refresh_token}`)).length;
+  const { rows: events } = await stack.pool.query<{ tenant_id: string; n: number }>(
+    `SELECT tenant_id, count(*)::int AS n FROM pipedrive_audit_events WHERE tenant_id = ANY($1::uuid[]) GROUP BY tenant_id`,
+    [ids],
+  );
+  const lostEvents = tenants.length * 5 - events.reduce((sum, e) => sum + e.n, 0);
+  const { rows: orphans } = await stack.pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pipedrive_oauth_states WHERE tenant_id = ANY($1::uuid[]) AND consumed_at IS NULL`,
+    [ids],
+  );
+  check(serverErrors === 0, `${serverErrors} callbacks answered 5xx or not at all`);
+  check(notConnected === 0, `${notConnected} callbacks did not end connected`);
+  check(rows.length === tenants.length, `${rows.length} rows for ${tenants.length} tenants`);
+  check(mixed === 0, `${mixed} rows mix tokens from different exchanges`);
+  check(lostEvents === 0, `${lostEvents} audit events missing`);
+  check(orphans[0]?.n === 0, `${orphans[0]?.n} states left unconsumed`);
+  console.log(
+    `concurrent callbacks: ${outcomes.length} flows, ${serverErrors + notConnected} errors, ${rows.length} rows, ${mixed + lostEvents} lost, ${orphans[0]?.n ?? "?"} orphan states`,
+  );
+}
+
+async function tokenFaults(stack: Stack, connected: BenchTenant[], fresh: BenchTenant[]) {
+  for (const mode of ["500", "timeout", "malformed", "invalid_grant"] as const) {
+    const tenants = [...connected.slice(0, 10), ...fresh.slice(0, 10)];
+    const before = await snapshot(stack, tenants);
+    const flows = await Promise.all(tenants.map((tenant) => plan(stack, tenant)));
+    await stack.mock.faults({ token: { mode, grant: "authorization_code" } });
+    const outcomes = await Promise.all(flows.map((flow) => send(stack, flow)));
+    await stack.mock.faults({});
+    const after = await snapshot(stack, tenants);
+    const banners = outcomes.filter((o) => o.status === 302 && o.location.includes("/settings/integrations?pipedrive=error&reason=exchange_failed")).length;
+    const changed = tenants.filter((t) => before.get(t.tenantId) !== after.get(t.tenantId)).length;
+    check(banners === flows.length, `token ${mode}: ${flows.length - banners} flows did not end on the settings page with an error`);
+    check(changed === 0, `token ${mode}: ${changed} rows written or changed by failed flows`);
+    console.log(`token endpoint ${mode}: ${flows.length} flows, ${flows.length - banners} without an error banner, ${changed} rows changed`);
+  }
+}
+
+async function databaseOutage(stack: Stack, tenants: BenchTenant[]) {
+  const flows = await Promise.all(tenants.flatMap((tenant) => [plan(stack, tenant), plan(stack, tenant)]));
+  const third = Math.floor(flows.length / 3);
+  const before = await Promise.all(flows.slice(0, third).map((flow) => send(stack, flow)));
+  await stack.db.pause();
+  const during = await Promise.all(flows.slice(third, 2 * third).map((flow) => send(stack, flow)));
+  await stack.db.resume();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const after = [];
+  for (const flow of flows.slice(2 * third)) after.push(await send(stack, flow)); // one at a time, as users come back
+  const clear = during.filter((o) => o.status === 302 && o.location.includes("reason=server_error")).length;
+  const recovered = after.filter((o) => o.location.includes("pipedrive=connected")).length;
+  check(before.every((o) => o.location.includes("pipedrive=connected")), "flows before the outage failed");
+  check(clear === during.length, `${during.length - clear} flows during the outage did not end with a clear error`);
+  check(recovered === after.length, `${after.length - recovered} flows after the outage failed`);
+  // Nothing half-written: a tenant has its row, its metadata and one audit event per success, or none of them.
+  const successes = new Map<string, number>();
+  for (const o of [...before, ...during, ...after]) if (o.location.includes("pipedrive=connected")) successes.set(o.tenant.tenantId, (successes.get(o.tenant.tenantId) ?? 0) + 1);
+  const { rows } = await stack.pool.query<{ tenant_id: string; has_row: boolean; has_meta: boolean; events: number }>(
+    `SELECT t.id AS tenant_id,
+            EXISTS (SELECT 1 FROM lead_pipedrive_integrations i WHERE i.tenant_id = t.id) AS has_row,
+            EXISTS (SELECT 1 FROM pipedrive_connections c WHERE c.tenant_id = t.id) AS has_meta,
+            (SELECT count(*)::int FROM pipedrive_audit_events e WHERE e.tenant_id = t.id) AS events
+     FROM tenants t WHERE t.id = ANY($1::uuid[])`,
+    [tenants.map((t) => t.tenantId)],
+  );
+  const halfWritten = rows.filter((r) => r.has_row !== r.has_meta || r.has_row !== (successes.get(r.tenant_id) ?? 0) > 0 || r.events !== (successes.get(r.tenant_id) ?? 0)).length;
+  check(halfWritten === 0, `${halfWritten} tenants half-written after the outage`);
+  console.log(
+    `database outage: ${flows.length} flows, ${before.length} before (ok), ${during.length} during (${clear} clear errors), ${after.length} after (${recovered} ok), ${halfWritten} half-written`,
+  );
+}
+
+async function main() {
+  const started = Date.now();
+  await ensureBuild((line) => console.log(`▶ ${line}`));
+  const stack = await startStack({ appPort: 3400, mockPort: 4410, tenants: 160 });
+  try {
+    const [concurrent, faultFresh, outage] = [stack.tenants.slice(0, 100), stack.tenants.slice(100, 110), stack.tenants.slice(110, 160)];
+    await concurrentCallbacks(stack, concurrent);
+    await tokenFaults(stack, concurrent, faultFresh);
+    await databaseOutage(stack, outage);
+  } finally {
+    await stack.stop();
+  }
+  console.log(`\n${failures.length === 0 ? "all invariants held" : `${failures.length} invariant(s) failed:\n  ${failures.join("\n  ")}`} · ${Math.round((Date.now() - started) / 1000)} s`);
+  process.exit(failures.length === 0 ? 0 : 1);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
