@@ -17,7 +17,13 @@ export type MigrateResult = { applied: string[]; alreadyApplied: number };
 export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promise<MigrateResult> {
   const migrations = await readMigrations(dir);
   const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (error) {
+    const target = new URL(databaseUrl);
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`Cannot reach the database at ${target.hostname}:${target.port || 5432}${target.pathname} (DATABASE_URL): ${reason}`, { cause: error });
+  }
   try {
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATE_LOCK_KEY]);
     await client.query(`CREATE TABLE IF NOT EXISTS "_prisma_migrations" (

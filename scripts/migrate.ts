@@ -12,3 +12,5 @@ try {
 } finally {
   await embedded?.stop();
 }
+// tsx does not pass process.exitCode on; exit explicitly.
+process.exit(process.exitCode ?? 0);

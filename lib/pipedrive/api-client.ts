@@ -18,9 +18,15 @@ export type ApiCallStats = { rateLimitRetries: number };
 
 export function createApiClient(options: ApiClientOptions) {
   const random = options.random ?? Math.random;
+  // After a 429, every call to that Pipedrive host waits out the window instead of piling in:
+  // the limit is per company, shared by all our callers, so one 429 speaks for all of them.
+  const blockedUntil = new Map<string, number>();
 
   async function get(url: string, accessToken: string, what: string, stats?: ApiCallStats): Promise<Response> {
+    const host = new URL(url).host;
     for (let attempt = 0; ; attempt++) {
+      const wait = (blockedUntil.get(host) ?? 0) - Date.now();
+      if (wait > 0) await options.sleep(Math.min(options.maxRateLimitWaitMs, wait + backoffMs(0, 250, 250, random)));
       const response = await send(
         options.fetch,
         url,
@@ -37,9 +43,9 @@ export function createApiClient(options: ApiClientOptions) {
           throw new PipedriveError("rate_limited", `${what}: HTTP 429 after ${attempt} retries`, { status, retryAfterMs: hinted });
         }
         // Wait what Pipedrive asks, plus jitter so parallel callers spread out.
-        const wait = Math.min(options.maxRateLimitWaitMs, (hinted ?? 1000) + backoffMs(attempt, 250, 2000, random));
+        blockedUntil.set(host, Math.max(blockedUntil.get(host) ?? 0, Date.now() + (hinted ?? 1000)));
         if (stats) stats.rateLimitRetries++;
-        await options.sleep(wait);
+        await options.sleep(Math.min(options.maxRateLimitWaitMs, (hinted ?? 1000) + backoffMs(attempt, 250, 2000, random)));
         continue;
       }
       if (status === 401) throw new PipedriveError("unauthorized", `${what}: HTTP 401`, { status });

@@ -19,7 +19,7 @@ const ctx = createPipedriveContext({
 });
 // Warm the connection pool and Prisma's query engine first, so waits measure the race only.
 await sql().query("SELECT 1");
-await db().$queryRaw`SELECT 1`;
+await db().$transaction((tx) => tx.$queryRaw`SELECT 1 FOR UPDATE`.catch(() => null));
 // Start together: wait for the parent's go signal on stdin.
 process.stdin.once("data", async () => {
   const results = await Promise.all(
