@@ -105,7 +105,8 @@ async function databaseOutage(stack: Stack, tenants: BenchTenant[]) {
   const clear = during.filter((o) => o.status === 302 && o.location.includes("reason=server_error")).length;
   const recovered = after.filter((o) => o.location.includes("pipedrive=connected")).length;
   check(before.every((o) => o.location.includes("pipedrive=connected")), "flows before the outage failed");
-  check(clear === during.length, `${during.length - clear} flows during the outage did not end with a clear error`);
+  const seen = [...new Set(during.map((o) => `${o.status} ${o.location.slice(0, 80)}`))].join("; ");
+  check(clear === during.length, `${during.length - clear} flows during the outage did not end with a clear error (saw: ${seen})`);
   check(recovered === after.length, `${after.length - recovered} flows after the outage failed`);
   // Nothing half-written: a tenant has its row, its metadata and one audit event per success, or none of them.
   const successes = new Map<string, number>();
