@@ -1,28 +1,23 @@
 // Pipedrive's redirect back after consent (GET), and its uninstall notice (DELETE).
 import { cookies } from "next/headers";
 import { currentUser } from "@/lib/auth/session.ts";
-import { describe } from "@/lib/errors.ts";
 import { NO_STORE, redirectTo } from "@/lib/http/responses.ts";
 import { completeAuthorization, STATE_COOKIE } from "@/lib/pipedrive/connect.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { handleUninstall } from "@/lib/pipedrive/disconnect.ts";
-import { outcomePath } from "@/lib/pipedrive/outcomes.ts";
+import { orServerErrorBanner, outcomePath } from "@/lib/pipedrive/outcomes.ts";
 
-export async function GET(request: Request) {
-  const jar = await cookies();
-  try {
+export function GET(request: Request) {
+  return orServerErrorBanner("callback", async () => {
+    const jar = await cookies();
+    const cookieState = jar.get(STATE_COOKIE)?.value;
+    jar.delete({ name: STATE_COOKIE, path: "/api/integrations/pipedrive/callback" });
     const user = await currentUser();
     const query = Object.fromEntries(new URL(request.url).searchParams);
-    const { outcome, detail } = await completeAuthorization(pipedrive(), user, { query, cookieState: jar.get(STATE_COOKIE)?.value });
+    const { outcome, detail } = await completeAuthorization(pipedrive(), user, { query, cookieState });
     console.info(`[pipedrive] callback tenant=${user?.tenantId ?? "-"} outcome=${outcomePath(outcome)} (${detail})`);
     return redirectTo(outcomePath(outcome));
-  } catch (error) {
-    // Even with the database down, the callback ends on the settings page with a banner.
-    console.error(`[pipedrive] callback failed: ${describe(error)}`);
-    return redirectTo(outcomePath({ result: "error", reason: "server_error" }));
-  } finally {
-    jar.delete({ name: STATE_COOKIE, path: "/api/integrations/pipedrive/callback" });
-  }
+  });
 }
 
 export async function DELETE(request: Request) {
