@@ -64,17 +64,13 @@ async function readTokenForUpdate(tx: Tx, tenantId: string): Promise<TokenRow | 
   return rows[0] ? toRow(rows[0]) : null;
 }
 
-/** Access token, refresh token, expiry and host in one write, as Pipedrive requires. */
+/** Access token, refresh token, expiry and host in one UPDATE, as Pipedrive requires. */
 export async function writeRefreshedTokens(tx: Tx, tenantId: string, tokens: TokenSet, keptRefreshToken: string, now: Date) {
-  await tx.leadPipedriveIntegration.update({
-    where: { tenantId },
-    data: {
-      accessToken: tokens.accessToken,
-      refreshToken: tokens.refreshToken ?? keptRefreshToken,
-      expiresAt: expiresAt(now, tokens.expiresInSeconds),
-      apiDomain: tokens.apiHost,
-    },
-  });
+  await tx.$executeRaw`
+    UPDATE lead_pipedrive_integrations
+    SET access_token = ${tokens.accessToken}, refresh_token = ${tokens.refreshToken ?? keptRefreshToken},
+        expires_at = ${expiresAt(now, tokens.expiresInSeconds)}, api_domain = ${tokens.apiHost}
+    WHERE tenant_id = ${tenantId}::uuid`;
 }
 
 export function expiresAt(now: Date, expiresInSeconds: number): Date {
