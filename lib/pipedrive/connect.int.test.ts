@@ -1,30 +1,12 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { startMockPipedrive, type MockPipedrive, MOCK_COMPANY, MOCK_USER } from "../../e2e/mock-pipedrive/server.ts";
-import {
-  auditEvents,
-  connectionRow,
-  connectThroughMock,
-  createTenant,
-  TEST_REDIRECT_URI,
-  testContext,
-  tokenRequests,
-  tokenRow,
-} from "../../scripts/support/fixtures.ts";
+import { describe, expect, it, vi } from "vitest";
+import { MOCK_COMPANY, MOCK_USER } from "../../e2e/mock-pipedrive/server.ts";
+import { auditEvents, connectionRow, connectThroughMock, createTenant, TEST_REDIRECT_URI, testContext, tokenRequests, tokenRow, mockPipedriveForFile } from "../../scripts/support/fixtures.ts";
 import { completeAuthorization, startAuthorization } from "./connect.ts";
-import type { PipedriveContext } from "./context.ts";
 import type { TokenFault } from "../../e2e/mock-pipedrive/server.ts";
 
-let mock: MockPipedrive;
-let ctx: PipedriveContext;
+const pd = mockPipedriveForFile();
 
-beforeAll(async () => {
-  mock = await startMockPipedrive({ redirectUris: [TEST_REDIRECT_URI] });
-  ctx = testContext(mock);
-});
-afterAll(() => mock.close());
-beforeEach(() => mock.reset());
-
-async function begin(admin: Awaited<ReturnType<typeof createTenant>>["admin"], context = ctx) {
+async function begin(admin: Awaited<ReturnType<typeof createTenant>>["admin"], context = pd.ctx) {
   const started = await startAuthorization(context, admin);
   const state = new URL(started.url).searchParams.get("state") ?? "";
   return { started, state, cookie: started.cookie.value };
@@ -36,8 +18,8 @@ describe("authorize", () => {
     const first = await begin(admin);
     const second = await begin(admin);
     const url = new URL(first.started.url);
-    expect(`${url.origin}${url.pathname}`).toBe(`${mock.url}/oauth/authorize`);
-    expect(url.searchParams.get("client_id")).toBe(mock.clientId);
+    expect(`${url.origin}${url.pathname}`).toBe(`${pd.mock.url}/oauth/authorize`);
+    expect(url.searchParams.get("client_id")).toBe(pd.mock.clientId);
     expect(url.searchParams.get("redirect_uri")).toBe(TEST_REDIRECT_URI);
     expect(first.state).toMatch(/^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/);
     expect(first.state).not.toBe(second.state);
@@ -49,11 +31,11 @@ describe("callback", () => {
   it("connects: stores bare-host api_domain, expiry one token lifetime ahead, metadata and an audit event", async () => {
     const { tenantId, admin } = await createTenant();
     const before = Date.now();
-    const result = await connectThroughMock(ctx, mock, admin);
+    const result = await connectThroughMock(pd.ctx, pd.mock, admin);
     expect(result.outcome).toEqual({ result: "connected" });
 
     const row = await tokenRow(tenantId);
-    expect(row?.apiDomain).toBe(mock.host);
+    expect(row?.apiDomain).toBe(pd.mock.host);
     expect(row?.apiDomain).not.toMatch(/^https?:/);
     expect(row?.accessToken).toMatch(/^mock_at_/);
     expect(row?.refreshToken).toMatch(/^mock_rt_/);
@@ -71,15 +53,15 @@ describe("callback", () => {
       scopes: ["base", "contacts:read"],
     });
     expect((await auditEvents(tenantId)).map((e) => e.event)).toEqual(["connected"]);
-    const exchange = tokenRequests(mock, "authorization_code");
+    const exchange = tokenRequests(pd.mock, "authorization_code");
     expect(exchange).toHaveLength(1);
   });
 
   it("reconnecting replaces the row: new tokens, still one row, audit shows both", async () => {
     const { tenantId, admin } = await createTenant();
-    await connectThroughMock(ctx, mock, admin);
+    await connectThroughMock(pd.ctx, pd.mock, admin);
     const first = await tokenRow(tenantId);
-    const again = await connectThroughMock(ctx, mock, admin);
+    const again = await connectThroughMock(pd.ctx, pd.mock, admin);
     expect(again.outcome).toEqual({ result: "connected" });
     const second = await tokenRow(tenantId);
     expect(second?.accessToken).not.toBe(first?.accessToken);
@@ -89,11 +71,11 @@ describe("callback", () => {
 
   it("two admins connecting at once leave one consistent row", async () => {
     const { tenantId, admin } = await createTenant();
-    const results = await Promise.all([connectThroughMock(ctx, mock, admin), connectThroughMock(ctx, mock, admin), connectThroughMock(ctx, mock, admin)]);
+    const results = await Promise.all([connectThroughMock(pd.ctx, pd.mock, admin), connectThroughMock(pd.ctx, pd.mock, admin), connectThroughMock(pd.ctx, pd.mock, admin)]);
     expect(results.map((r) => r.outcome.result)).toEqual(["connected", "connected", "connected"]);
     const row = await tokenRow(tenantId);
-    // The stored pair is one the mock issued together: the access token still works.
-    const answer = await fetch(`${mock.url}/api/v1/users/me`, { headers: { Authorization: `Bearer ${row?.accessToken}` } });
+    // The stored pair is one the pd.mock issued together: the access token still works.
+    const answer = await fetch(`${pd.mock.url}/api/v1/users/me`, { headers: { Authorization: `Bearer ${row?.accessToken}` } });
     expect(answer.status).toBe(200);
     expect(await auditEvents(tenantId)).toHaveLength(3);
   });
@@ -101,10 +83,10 @@ describe("callback", () => {
   it("reports a denial at Pipedrive as denied and writes nothing", async () => {
     const { tenantId, admin } = await createTenant();
     const { state, cookie } = await begin(admin);
-    const result = await completeAuthorization(ctx, admin, { query: { error: "access_denied", state }, cookieState: cookie });
+    const result = await completeAuthorization(pd.ctx, admin, { query: { error: "access_denied", state }, cookieState: cookie });
     expect(result.outcome).toEqual({ result: "denied" });
     expect(await tokenRow(tenantId)).toBeNull();
-    expect(tokenRequests(mock)).toHaveLength(0);
+    expect(tokenRequests(pd.mock)).toHaveLength(0);
   });
 
   describe("refuses a bad state without calling the token endpoint or writing", () => {
@@ -118,10 +100,10 @@ describe("callback", () => {
       it(`state ${name} → ${reason}`, async () => {
         const { tenantId, admin } = await createTenant();
         const { state, cookie } = await begin(admin);
-        const { code } = mock.authorize(TEST_REDIRECT_URI, state);
-        const result = await completeAuthorization(ctx, admin, { query: query({ state, cookie, code }), cookieState: cookie });
+        const { code } = pd.mock.authorize(TEST_REDIRECT_URI, state);
+        const result = await completeAuthorization(pd.ctx, admin, { query: query({ state, cookie, code }), cookieState: cookie });
         expect(result.outcome).toEqual({ result: "error", reason });
-        expect(tokenRequests(mock)).toHaveLength(0);
+        expect(tokenRequests(pd.mock)).toHaveLength(0);
         expect(await tokenRow(tenantId)).toBeNull();
       });
     }
@@ -130,35 +112,35 @@ describe("callback", () => {
   it("rejects a state used twice, and calls the token endpoint once at most", async () => {
     const { tenantId, admin } = await createTenant();
     const { state, cookie } = await begin(admin);
-    const { code } = mock.authorize(TEST_REDIRECT_URI, state);
-    const first = await completeAuthorization(ctx, admin, { query: { code, state }, cookieState: cookie });
+    const { code } = pd.mock.authorize(TEST_REDIRECT_URI, state);
+    const first = await completeAuthorization(pd.ctx, admin, { query: { code, state }, cookieState: cookie });
     const firstRow = await tokenRow(tenantId);
-    const second = await completeAuthorization(ctx, admin, { query: { code, state }, cookieState: cookie });
+    const second = await completeAuthorization(pd.ctx, admin, { query: { code, state }, cookieState: cookie });
     expect(first.outcome).toEqual({ result: "connected" });
     expect(second.outcome).toEqual({ result: "error", reason: "state_reused" });
-    expect(tokenRequests(mock)).toHaveLength(1);
+    expect(tokenRequests(pd.mock)).toHaveLength(1);
     expect(await tokenRow(tenantId)).toEqual(firstRow);
   });
 
   it("lets exactly one of two simultaneous callbacks with the same state through", async () => {
     const { admin } = await createTenant();
     const { state, cookie } = await begin(admin);
-    const { code } = mock.authorize(TEST_REDIRECT_URI, state);
-    const results = await Promise.all([1, 2, 3].map(() => completeAuthorization(ctx, admin, { query: { code, state }, cookieState: cookie })));
+    const { code } = pd.mock.authorize(TEST_REDIRECT_URI, state);
+    const results = await Promise.all([1, 2, 3].map(() => completeAuthorization(pd.ctx, admin, { query: { code, state }, cookieState: cookie })));
     expect(results.filter((r) => r.outcome.result === "connected")).toHaveLength(1);
-    expect(tokenRequests(mock)).toHaveLength(1);
+    expect(tokenRequests(pd.mock)).toHaveLength(1);
   });
 
   it("rejects an expired state", async () => {
     const { tenantId, admin } = await createTenant();
     let now = new Date("2026-11-27T10:00:00Z");
-    const clocked = testContext(mock, { now: () => now });
+    const clocked = testContext(pd.mock, { now: () => now });
     const { state, cookie } = await begin(admin, clocked);
-    const { code } = mock.authorize(TEST_REDIRECT_URI, state);
+    const { code } = pd.mock.authorize(TEST_REDIRECT_URI, state);
     now = new Date(now.getTime() + 601_000);
     const result = await completeAuthorization(clocked, admin, { query: { code, state }, cookieState: cookie });
     expect(result.outcome).toEqual({ result: "error", reason: "state_expired" });
-    expect(tokenRequests(mock)).toHaveLength(0);
+    expect(tokenRequests(pd.mock)).toHaveLength(0);
     expect(await tokenRow(tenantId)).toBeNull();
   });
 
@@ -166,12 +148,12 @@ describe("callback", () => {
     const { tenantId, admin } = await createTenant();
     const { state } = await begin(admin);
     const other = await begin(admin);
-    const { code } = mock.authorize(TEST_REDIRECT_URI, state);
+    const { code } = pd.mock.authorize(TEST_REDIRECT_URI, state);
     for (const cookieState of [undefined, other.cookie]) {
-      const result = await completeAuthorization(ctx, admin, { query: { code, state }, cookieState });
+      const result = await completeAuthorization(pd.ctx, admin, { query: { code, state }, cookieState });
       expect(result.outcome).toEqual({ result: "error", reason: "state_invalid" });
     }
-    expect(tokenRequests(mock)).toHaveLength(0);
+    expect(tokenRequests(pd.mock)).toHaveLength(0);
     expect(await tokenRow(tenantId)).toBeNull();
   });
 
@@ -179,8 +161,8 @@ describe("callback", () => {
     const a = await createTenant();
     const colleague = { ...a.admin, id: (await createTenant()).admin.id };
     const { state, cookie } = await begin(a.admin);
-    const { code } = mock.authorize(TEST_REDIRECT_URI, state);
-    const result = await completeAuthorization(ctx, colleague, { query: { code, state }, cookieState: cookie });
+    const { code } = pd.mock.authorize(TEST_REDIRECT_URI, state);
+    const result = await completeAuthorization(pd.ctx, colleague, { query: { code, state }, cookieState: cookie });
     expect(result.outcome).toEqual({ result: "error", reason: "state_invalid" });
     expect(await tokenRow(a.tenantId)).toBeNull();
   });
@@ -189,15 +171,15 @@ describe("callback", () => {
     const a = await createTenant("A");
     const b = await createTenant("B");
     const { state, cookie } = await begin(a.admin);
-    const { code } = mock.authorize(TEST_REDIRECT_URI, state);
+    const { code } = pd.mock.authorize(TEST_REDIRECT_URI, state);
     // Even with A's cookie replayed into B's browser, B's session cannot consume A's state.
-    const result = await completeAuthorization(ctx, b.admin, { query: { code, state }, cookieState: cookie });
+    const result = await completeAuthorization(pd.ctx, b.admin, { query: { code, state }, cookieState: cookie });
     expect(result.outcome).toEqual({ result: "error", reason: "state_invalid" });
     expect(await tokenRow(a.tenantId)).toBeNull();
     expect(await tokenRow(b.tenantId)).toBeNull();
-    expect(tokenRequests(mock)).toHaveLength(0);
+    expect(tokenRequests(pd.mock)).toHaveLength(0);
     // A's own flow is not burnt by B's attempt.
-    const own = await completeAuthorization(ctx, a.admin, { query: { code, state }, cookieState: cookie });
+    const own = await completeAuthorization(pd.ctx, a.admin, { query: { code, state }, cookieState: cookie });
     expect(own.outcome).toEqual({ result: "connected" });
   });
 
@@ -205,8 +187,8 @@ describe("callback", () => {
     const attacker = await createTenant("Attacker");
     const victim = await createTenant("Victim");
     const { state } = await begin(attacker.admin);
-    const { code } = mock.authorize(TEST_REDIRECT_URI, state);
-    const result = await completeAuthorization(ctx, victim.admin, { query: { code, state }, cookieState: undefined });
+    const { code } = pd.mock.authorize(TEST_REDIRECT_URI, state);
+    const result = await completeAuthorization(pd.ctx, victim.admin, { query: { code, state }, cookieState: undefined });
     expect(result.outcome).toEqual({ result: "error", reason: "state_invalid" });
     expect(await tokenRow(victim.tenantId)).toBeNull();
   });
@@ -214,18 +196,18 @@ describe("callback", () => {
   it("refuses a callback without a session", async () => {
     const { admin } = await createTenant();
     const { state, cookie } = await begin(admin);
-    const result = await completeAuthorization(ctx, null, { query: { code: "x", state }, cookieState: cookie });
+    const result = await completeAuthorization(pd.ctx, null, { query: { code: "x", state }, cookieState: cookie });
     expect(result.outcome).toEqual({ result: "error", reason: "session_missing" });
   });
 
   it("refuses a user demoted to member between authorize and callback", async () => {
     const { tenantId, admin } = await createTenant();
     const { state, cookie } = await begin(admin);
-    const { code } = mock.authorize(TEST_REDIRECT_URI, state);
-    const result = await completeAuthorization(ctx, { ...admin, role: "member" }, { query: { code, state }, cookieState: cookie });
+    const { code } = pd.mock.authorize(TEST_REDIRECT_URI, state);
+    const result = await completeAuthorization(pd.ctx, { ...admin, role: "member" }, { query: { code, state }, cookieState: cookie });
     expect(result.outcome).toEqual({ result: "error", reason: "forbidden" });
     expect(await tokenRow(tenantId)).toBeNull();
-    expect(tokenRequests(mock)).toHaveLength(0);
+    expect(tokenRequests(pd.mock)).toHaveLength(0);
   });
 
   describe("treats a bad token answer as exchange_failed and writes nothing", () => {
@@ -233,9 +215,9 @@ describe("callback", () => {
     for (const fault of faults) {
       it(`token endpoint fault: ${fault}`, async () => {
         const { tenantId, admin } = await createTenant();
-        mock.setFaults({ token: { mode: fault } });
-        const quick = testContext(mock, { timeoutMs: 300 });
-        const result = await connectThroughMock(quick, mock, admin);
+        pd.mock.setFaults({ token: { mode: fault } });
+        const quick = testContext(pd.mock, { timeoutMs: 300 });
+        const result = await connectThroughMock(quick, pd.mock, admin);
         expect(result.outcome).toEqual({ result: "error", reason: "exchange_failed" });
         expect(await tokenRow(tenantId)).toBeNull();
         expect(await connectionRow(tenantId)).toBeNull();
@@ -243,10 +225,10 @@ describe("callback", () => {
     }
   });
 
-  it("rejects a code the mock never issued (Pipedrive's invalid_grant)", async () => {
+  it("rejects a code the pd.mock never issued (Pipedrive's invalid_grant)", async () => {
     const { tenantId, admin } = await createTenant();
     const { state, cookie } = await begin(admin);
-    const result = await completeAuthorization(ctx, admin, { query: { code: "made-up", state }, cookieState: cookie });
+    const result = await completeAuthorization(pd.ctx, admin, { query: { code: "made-up", state }, cookieState: cookie });
     expect(result.outcome).toEqual({ result: "error", reason: "exchange_failed" });
     expect(await tokenRow(tenantId)).toBeNull();
   });
@@ -258,16 +240,16 @@ describe("callback", () => {
     );
     try {
       const { admin } = await createTenant();
-      await connectThroughMock(ctx, mock, admin);
+      await connectThroughMock(pd.ctx, pd.mock, admin);
       for (const fault of ["bad_api_domain", "malformed", "string_expires_in"] as const) {
-        mock.setFaults({ token: { mode: fault } });
-        const result = await connectThroughMock(ctx, mock, admin);
+        pd.mock.setFaults({ token: { mode: fault } });
+        const result = await connectThroughMock(pd.ctx, pd.mock, admin);
         lines.push(result.detail);
       }
     } finally {
       spies.forEach((spy) => spy.mockRestore());
     }
-    const issued = mock.issuedTokens();
+    const issued = pd.mock.issuedTokens();
     expect(issued.length).toBeGreaterThan(3);
     for (const token of issued) expect(lines.join("\n")).not.toContain(token);
   });

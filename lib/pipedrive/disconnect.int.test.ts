@@ -1,43 +1,34 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startMockPipedrive, type MockPipedrive, MOCK_COMPANY } from "../../e2e/mock-pipedrive/server.ts";
-import { auditEvents, connectionRow, connectThroughMock, createTenant, TEST_REDIRECT_URI, testContext, tokenRow } from "../../scripts/support/fixtures.ts";
-import type { PipedriveContext } from "./context.ts";
+import { describe, expect, it } from "vitest";
+import { MOCK_COMPANY } from "../../e2e/mock-pipedrive/server.ts";
+import { auditEvents, connectionRow, connectThroughMock, createTenant, tokenRow, mockPipedriveForFile } from "../../scripts/support/fixtures.ts";
 import { disconnect, handleUninstall } from "./disconnect.ts";
 
-let mock: MockPipedrive;
-let ctx: PipedriveContext;
-
-beforeAll(async () => {
-  mock = await startMockPipedrive({ redirectUris: [TEST_REDIRECT_URI] });
-  ctx = testContext(mock);
-});
-afterAll(() => mock.close());
-beforeEach(() => mock.reset());
+const pd = mockPipedriveForFile();
 
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}`;
-const notice = (companyId = MOCK_COMPANY.id) => ({ client_id: mock.clientId, company_id: companyId, user_id: 9001, timestamp: "2026-11-27T10:00:00Z" });
+const notice = (companyId = MOCK_COMPANY.id) => ({ client_id: pd.mock.clientId, company_id: companyId, user_id: 9001, timestamp: "2026-11-27T10:00:00Z" });
 
 describe("disconnect", () => {
   it("revokes the refresh token at Pipedrive, then removes the row and metadata", async () => {
     const { tenantId, admin } = await createTenant();
-    await connectThroughMock(ctx, mock, admin);
+    await connectThroughMock(pd.ctx, pd.mock, admin);
     const row = await tokenRow(tenantId);
-    const result = await disconnect(ctx, admin);
+    const result = await disconnect(pd.ctx, admin);
     expect(result).toEqual({ revokeFailed: false });
-    expect(mock.requests().filter((r) => r.path === "/oauth/revoke").map((r) => r.status)).toEqual([200]);
+    expect(pd.mock.requests().filter((r) => r.path === "/oauth/revoke").map((r) => r.status)).toEqual([200]);
     expect(await tokenRow(tenantId)).toBeNull();
     expect(await connectionRow(tenantId)).toBeNull();
     // The revoked grant is dead at Pipedrive too.
-    const me = await fetch(`${mock.url}/api/v1/users/me`, { headers: { Authorization: `Bearer ${row?.accessToken}` } });
+    const me = await fetch(`${pd.mock.url}/api/v1/users/me`, { headers: { Authorization: `Bearer ${row?.accessToken}` } });
     expect(me.status).toBe(401);
     expect((await auditEvents(tenantId)).map((e) => e.event)).toEqual(["connected", "disconnected"]);
   });
 
   it("still disconnects when the revoke fails, and records the failure", async () => {
     const { tenantId, admin } = await createTenant();
-    await connectThroughMock(ctx, mock, admin);
-    mock.setFaults({ revoke: { mode: "500" } });
-    const result = await disconnect(ctx, admin);
+    await connectThroughMock(pd.ctx, pd.mock, admin);
+    pd.mock.setFaults({ revoke: { mode: "500" } });
+    const result = await disconnect(pd.ctx, admin);
     expect(result).toEqual({ revokeFailed: true });
     expect(await tokenRow(tenantId)).toBeNull();
     expect((await auditEvents(tenantId)).map((e) => e.event)).toEqual(["connected", "revoke_failed", "disconnected"]);
@@ -46,9 +37,9 @@ describe("disconnect", () => {
   it("only touches the admin's own tenant", async () => {
     const a = await createTenant("A");
     const b = await createTenant("B");
-    await connectThroughMock(ctx, mock, a.admin);
-    await connectThroughMock(ctx, mock, b.admin);
-    await disconnect(ctx, a.admin);
+    await connectThroughMock(pd.ctx, pd.mock, a.admin);
+    await connectThroughMock(pd.ctx, pd.mock, b.admin);
+    await disconnect(pd.ctx, a.admin);
     expect(await tokenRow(a.tenantId)).toBeNull();
     expect(await tokenRow(b.tenantId)).not.toBeNull();
   });
@@ -57,31 +48,31 @@ describe("disconnect", () => {
 describe("uninstall notice", () => {
   it("with Pipedrive's client credentials disconnects the tenant connected to that company; repeating is harmless", async () => {
     const { tenantId, admin } = await createTenant();
-    await connectThroughMock(ctx, mock, admin);
-    const auth = basic(mock.clientId, mock.clientSecret);
-    expect(await handleUninstall(ctx, auth, notice())).toMatchObject({ status: 200 });
+    await connectThroughMock(pd.ctx, pd.mock, admin);
+    const auth = basic(pd.mock.clientId, pd.mock.clientSecret);
+    expect(await handleUninstall(pd.ctx, auth, notice())).toMatchObject({ status: 200 });
     expect(await tokenRow(tenantId)).toBeNull();
     expect(await connectionRow(tenantId)).toBeNull();
-    expect(await handleUninstall(ctx, auth, notice())).toEqual({ status: 200, tenants: 0 });
+    expect(await handleUninstall(pd.ctx, auth, notice())).toEqual({ status: 200, tenants: 0 });
     expect((await auditEvents(tenantId)).map((e) => e.event)).toEqual(["connected", "uninstalled"]);
   });
 
   it("with wrong or missing auth answers 401 and changes nothing", async () => {
     const { tenantId, admin } = await createTenant();
-    await connectThroughMock(ctx, mock, admin);
-    for (const auth of [null, basic(mock.clientId, "wrong"), basic("other", mock.clientSecret), "Bearer x", ""]) {
-      expect(await handleUninstall(ctx, auth, notice())).toEqual({ status: 401, tenants: 0 });
+    await connectThroughMock(pd.ctx, pd.mock, admin);
+    for (const auth of [null, basic(pd.mock.clientId, "wrong"), basic("other", pd.mock.clientSecret), "Bearer x", ""]) {
+      expect(await handleUninstall(pd.ctx, auth, notice())).toEqual({ status: 401, tenants: 0 });
     }
     expect(await tokenRow(tenantId)).not.toBeNull();
   });
 
   it("refuses a malformed notice or one for another client", async () => {
-    const auth = basic(mock.clientId, mock.clientSecret);
-    expect(await handleUninstall(ctx, auth, { nope: true })).toEqual({ status: 400, tenants: 0 });
-    expect(await handleUninstall(ctx, auth, { ...notice(), client_id: "someone-else" })).toEqual({ status: 400, tenants: 0 });
+    const auth = basic(pd.mock.clientId, pd.mock.clientSecret);
+    expect(await handleUninstall(pd.ctx, auth, { nope: true })).toEqual({ status: 400, tenants: 0 });
+    expect(await handleUninstall(pd.ctx, auth, { ...notice(), client_id: "someone-else" })).toEqual({ status: 400, tenants: 0 });
   });
 
-  it("arrives over HTTP from the mock like Pipedrive sends it", async () => {
+  it("arrives over HTTP from the pd.mock like Pipedrive sends it", async () => {
     // The mock's uninstall sender is what QA uses; check it speaks the same format.
     const received: { auth: string | null; body: unknown }[] = [];
     const http = await import("node:http");
@@ -95,10 +86,10 @@ describe("uninstall notice", () => {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as { port: number }).port;
-    await fetch(`${mock.url}/__mock/uninstall`, { method: "POST", body: JSON.stringify({ callbackUrl: `http://127.0.0.1:${port}/cb` }) });
+    await fetch(`${pd.mock.url}/__mock/uninstall`, { method: "POST", body: JSON.stringify({ callbackUrl: `http://127.0.0.1:${port}/cb` }) });
     server.close();
     expect(received).toHaveLength(1);
-    expect(received[0]?.auth).toBe(basic(mock.clientId, mock.clientSecret));
-    expect(received[0]?.body).toMatchObject({ client_id: mock.clientId, company_id: MOCK_COMPANY.id });
+    expect(received[0]?.auth).toBe(basic(pd.mock.clientId, pd.mock.clientSecret));
+    expect(received[0]?.body).toMatchObject({ client_id: pd.mock.clientId, company_id: MOCK_COMPANY.id });
   });
 });

@@ -1,29 +1,19 @@
 import path from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startMockPipedrive, type MockPipedrive } from "../../e2e/mock-pipedrive/server.ts";
+import { describe, expect, it } from "vitest";
 import { raceInProcesses } from "../../scripts/support/race.ts";
-import { auditEvents, connectionRow, connectThroughMock, createTenant, TEST_REDIRECT_URI, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
+import { auditEvents, connectionRow, connectThroughMock, createTenant, testContext, tokenRequests, tokenRow, mockPipedriveForFile } from "../../scripts/support/fixtures.ts";
 import { db } from "../db.ts";
 import { isAppError } from "../errors.ts";
-import type { PipedriveContext } from "./context.ts";
 import { searchPersonsByPhone } from "./person-search.ts";
 import { getValidAccessToken } from "./token-access.ts";
 
-let mock: MockPipedrive;
-let ctx: PipedriveContext;
-
-beforeAll(async () => {
-  mock = await startMockPipedrive({ redirectUris: [TEST_REDIRECT_URI] });
-  ctx = testContext(mock);
-});
-afterAll(() => mock.close());
-beforeEach(() => mock.reset());
+const pd = mockPipedriveForFile();
 
 async function connectedTenant() {
   const tenant = await createTenant();
-  const result = await connectThroughMock(ctx, mock, tenant.admin);
+  const result = await connectThroughMock(pd.ctx, pd.mock, tenant.admin);
   expect(result.outcome.result).toBe("connected");
-  mock.reset();
+  pd.mock.reset();
   return tenant;
 }
 
@@ -31,15 +21,15 @@ async function expire(tenantId: string) {
   await db().leadPipedriveIntegration.update({ where: { tenantId }, data: { expiresAt: new Date(Date.now() - 60_000) } });
 }
 
-const refreshes = () => tokenRequests(mock, "refresh_token").length;
+const refreshes = () => tokenRequests(pd.mock, "refresh_token").length;
 
 describe("getValidAccessToken", () => {
   it("returns a valid token without refreshing", async () => {
     const { tenantId } = await connectedTenant();
     const row = await tokenRow(tenantId);
-    const token = await getValidAccessToken(ctx, tenantId);
+    const token = await getValidAccessToken(pd.ctx, tenantId);
     expect(token.accessToken).toBe(row?.accessToken);
-    expect(token.apiBaseUrl).toBe(`http://${mock.host}`);
+    expect(token.apiBaseUrl).toBe(`http://${pd.mock.host}`);
     expect(refreshes()).toBe(0);
   });
 
@@ -47,7 +37,7 @@ describe("getValidAccessToken", () => {
     const { tenantId } = await connectedTenant();
     const before = await tokenRow(tenantId);
     await db().leadPipedriveIntegration.update({ where: { tenantId }, data: { expiresAt: new Date(Date.now() + 200_000) } });
-    const token = await getValidAccessToken(ctx, tenantId);
+    const token = await getValidAccessToken(pd.ctx, tenantId);
     const after = await tokenRow(tenantId);
     expect(refreshes()).toBe(1);
     expect(token.accessToken).toBe(after?.accessToken);
@@ -59,8 +49,8 @@ describe("getValidAccessToken", () => {
   it("refreshes exactly once for 50 concurrent callers in one process", async () => {
     const { tenantId } = await connectedTenant();
     await expire(tenantId);
-    mock.setFaults({ tokenLatencyMs: 100 });
-    const tokens = await Promise.all(Array.from({ length: 50 }, () => getValidAccessToken(ctx, tenantId)));
+    pd.mock.setFaults({ tokenLatencyMs: 100 });
+    const tokens = await Promise.all(Array.from({ length: 50 }, () => getValidAccessToken(pd.ctx, tenantId)));
     const stored = await tokenRow(tenantId);
     expect(refreshes()).toBe(1);
     expect(new Set(tokens.map((t) => t.accessToken))).toEqual(new Set([stored?.accessToken]));
@@ -69,9 +59,9 @@ describe("getValidAccessToken", () => {
   it("refreshes exactly once for 4 processes × 25 callers", async () => {
     const { tenantId } = await connectedTenant();
     await expire(tenantId);
-    mock.setFaults({ tokenLatencyMs: 100 });
+    pd.mock.setFaults({ tokenLatencyMs: 100 });
     const worker = path.join(import.meta.dirname, "../../scripts/support/refresh-worker.ts");
-    const results = await raceInProcesses(worker, [tenantId, "25", mock.url, mock.host], 4, process.env);
+    const results = await raceInProcesses(worker, [tenantId, "25", pd.mock.url, pd.mock.host], 4, process.env);
     const stored = await tokenRow(tenantId);
     expect(results).toHaveLength(100);
     expect(results.every((r) => r.ok)).toBe(true);
@@ -82,46 +72,46 @@ describe("getValidAccessToken", () => {
   it("marks needs_reconnect on invalid_grant and stops calling Pipedrive", async () => {
     const { tenantId } = await connectedTenant();
     await expire(tenantId);
-    mock.setFaults({ token: { mode: "invalid_grant" } });
-    const failure = await getValidAccessToken(ctx, tenantId).catch((error: unknown) => error);
+    pd.mock.setFaults({ token: { mode: "invalid_grant" } });
+    const failure = await getValidAccessToken(pd.ctx, tenantId).catch((error: unknown) => error);
     expect(isAppError(failure, "needs_reconnect")).toBe(true);
     expect(await connectionRow(tenantId)).toMatchObject({ status: "needs_reconnect" });
     expect((await connectionRow(tenantId))?.lastError).toMatch(/invalid_grant/);
     expect((await auditEvents(tenantId)).map((e) => e.event)).toContain("refresh_failed");
-    const callsBefore = mock.requests().length;
-    const again = await getValidAccessToken(ctx, tenantId).catch((error: unknown) => error);
-    const search = await searchPersonsByPhone(ctx, tenantId, "+55 11 99999-0001").catch((error: unknown) => error);
+    const callsBefore = pd.mock.requests().length;
+    const again = await getValidAccessToken(pd.ctx, tenantId).catch((error: unknown) => error);
+    const search = await searchPersonsByPhone(pd.ctx, tenantId, "+55 11 99999-0001").catch((error: unknown) => error);
     expect(isAppError(again, "needs_reconnect")).toBe(true);
     expect(isAppError(search, "needs_reconnect")).toBe(true);
-    expect(mock.requests().length).toBe(callsBefore);
+    expect(pd.mock.requests().length).toBe(callsBefore);
   });
 
   it("reconnecting clears needs_reconnect", async () => {
     const { tenantId, admin } = await connectedTenant();
     await expire(tenantId);
-    mock.setFaults({ token: { mode: "invalid_grant" } });
-    await getValidAccessToken(ctx, tenantId).catch(() => {});
-    mock.reset();
-    await connectThroughMock(ctx, mock, admin);
+    pd.mock.setFaults({ token: { mode: "invalid_grant" } });
+    await getValidAccessToken(pd.ctx, tenantId).catch(() => {});
+    pd.mock.reset();
+    await connectThroughMock(pd.ctx, pd.mock, admin);
     expect(await connectionRow(tenantId)).toMatchObject({ status: "connected", lastError: null });
-    await expect(getValidAccessToken(ctx, tenantId)).resolves.toMatchObject({ apiHost: mock.host });
+    await expect(getValidAccessToken(pd.ctx, tenantId)).resolves.toMatchObject({ apiHost: pd.mock.host });
   });
 
   it("retries 5xx with backoff and recovers without needs_reconnect", async () => {
     const { tenantId } = await connectedTenant();
     await expire(tenantId);
-    mock.setFaults({ token: { mode: "500", times: 2 } });
-    const token = await getValidAccessToken(ctx, tenantId);
+    pd.mock.setFaults({ token: { mode: "500", times: 2 } });
+    const token = await getValidAccessToken(pd.ctx, tenantId);
     expect(token.accessToken).toBe((await tokenRow(tenantId))?.accessToken);
-    expect(tokenRequests(mock, "refresh_token").map((r) => r.status)).toEqual([500, 500, 200]);
+    expect(tokenRequests(pd.mock, "refresh_token").map((r) => r.status)).toEqual([500, 500, 200]);
     expect(await connectionRow(tenantId)).toMatchObject({ status: "connected" });
   });
 
   it("gives up after bounded retries on a down token endpoint, still not needs_reconnect", async () => {
     const { tenantId } = await connectedTenant();
     await expire(tenantId);
-    mock.setFaults({ token: { mode: "500" } });
-    const failure = await getValidAccessToken(ctx, tenantId).catch((error: unknown) => error);
+    pd.mock.setFaults({ token: { mode: "500" } });
+    const failure = await getValidAccessToken(pd.ctx, tenantId).catch((error: unknown) => error);
     expect(isAppError(failure, "pipedrive_unavailable")).toBe(true);
     expect(refreshes()).toBe(3);
     expect(await connectionRow(tenantId)).toMatchObject({ status: "connected" });
@@ -131,8 +121,8 @@ describe("getValidAccessToken", () => {
     const { tenantId } = await connectedTenant();
     const before = await tokenRow(tenantId);
     await expire(tenantId);
-    mock.setFaults({ token: { mode: "no_refresh_token" } });
-    await getValidAccessToken(ctx, tenantId);
+    pd.mock.setFaults({ token: { mode: "no_refresh_token" } });
+    await getValidAccessToken(pd.ctx, tenantId);
     const after = await tokenRow(tenantId);
     expect(after?.refreshToken).toBe(before?.refreshToken);
     expect(after?.accessToken).not.toBe(before?.accessToken);
@@ -140,17 +130,17 @@ describe("getValidAccessToken", () => {
 
   it("reads a row written with a scheme in api_domain, and writes back a bare host", async () => {
     const { tenantId } = await connectedTenant();
-    await db().leadPipedriveIntegration.update({ where: { tenantId }, data: { apiDomain: `http://${mock.host}/` } });
-    const token = await getValidAccessToken(ctx, tenantId);
-    expect(token.apiBaseUrl).toBe(`http://${mock.host}`);
+    await db().leadPipedriveIntegration.update({ where: { tenantId }, data: { apiDomain: `http://${pd.mock.host}/` } });
+    const token = await getValidAccessToken(pd.ctx, tenantId);
+    expect(token.apiBaseUrl).toBe(`http://${pd.mock.host}`);
     await expire(tenantId);
-    await getValidAccessToken(ctx, tenantId);
-    expect((await tokenRow(tenantId))?.apiDomain).toBe(mock.host);
+    await getValidAccessToken(pd.ctx, tenantId);
+    expect((await tokenRow(tenantId))?.apiDomain).toBe(pd.mock.host);
   });
 
   it("says not_connected for a tenant without a row", async () => {
     const { tenantId } = await createTenant();
-    const failure = await getValidAccessToken(ctx, tenantId).catch((error: unknown) => error);
+    const failure = await getValidAccessToken(pd.ctx, tenantId).catch((error: unknown) => error);
     expect(isAppError(failure, "not_connected")).toBe(true);
   });
 });
@@ -158,52 +148,52 @@ describe("getValidAccessToken", () => {
 describe("searchPersonsByPhone", () => {
   it("finds a person by the E.164 form of a local number and by the raw display string", async () => {
     const { tenantId } = await connectedTenant();
-    const local = await searchPersonsByPhone(ctx, tenantId, "(11) 99999-0001");
+    const local = await searchPersonsByPhone(pd.ctx, tenantId, "(11) 99999-0001");
     expect(local.map((p) => p.name)).toEqual(["Ana Souza"]);
     expect(local[0]).toMatchObject({ id: 101, phones: ["+55 11 99999-0001"], emails: ["ana@acme.example"], organization: { id: 11, name: "Acme Brasil" } });
-    const terms = mock.requests().filter((r) => r.path === "/api/v2/persons/search");
+    const terms = pd.mock.requests().filter((r) => r.path === "/api/v2/persons/search");
     expect(terms).toHaveLength(2);
   });
 
   it("finds a number stored in local format through the raw input", async () => {
     const { tenantId } = await connectedTenant();
-    const people = await searchPersonsByPhone(ctx, tenantId, "(11) 98888-0002");
+    const people = await searchPersonsByPhone(pd.ctx, tenantId, "(11) 98888-0002");
     expect(people.map((p) => p.id)).toEqual([102]);
   });
 
   it("merges and de-duplicates a person matched by both terms", async () => {
     const { tenantId } = await connectedTenant();
-    const people = await searchPersonsByPhone(ctx, tenantId, "+55 11 99999-0001");
-    expect(mock.requests().filter((r) => r.path === "/api/v2/persons/search" && r.status === 200)).toHaveLength(2);
+    const people = await searchPersonsByPhone(pd.ctx, tenantId, "+55 11 99999-0001");
+    expect(pd.mock.requests().filter((r) => r.path === "/api/v2/persons/search" && r.status === 200)).toHaveLength(2);
     expect(people.map((p) => p.id)).toEqual([101]);
   });
 
   it("returns an empty list when nobody matches", async () => {
     const { tenantId } = await connectedTenant();
-    expect(await searchPersonsByPhone(ctx, tenantId, "+55 21 4000-0000")).toEqual([]);
+    expect(await searchPersonsByPhone(pd.ctx, tenantId, "+55 21 4000-0000")).toEqual([]);
   });
 
   it("refuses bad input without calling Pipedrive", async () => {
     const { tenantId } = await connectedTenant();
     for (const input of ["", "   ", "call me maybe", "1".repeat(60), "+55 11 9999<script>"]) {
-      const failure = await searchPersonsByPhone(ctx, tenantId, input).catch((error: unknown) => error);
+      const failure = await searchPersonsByPhone(pd.ctx, tenantId, input).catch((error: unknown) => error);
       expect(isAppError(failure, "invalid_input")).toBe(true);
     }
-    expect(mock.requests()).toHaveLength(0);
+    expect(pd.mock.requests()).toHaveLength(0);
   });
 
   it("on a 401 refreshes once, retries once, and succeeds", async () => {
     const { tenantId } = await connectedTenant();
-    mock.expireAccessTokens();
-    const people = await searchPersonsByPhone(ctx, tenantId, "+55 11 99999-0001");
+    pd.mock.expireAccessTokens();
+    const people = await searchPersonsByPhone(pd.ctx, tenantId, "+55 11 99999-0001");
     expect(people.map((p) => p.id)).toEqual([101]);
     expect(refreshes()).toBe(1);
   });
 
   it("after a 401 on the refreshed token too, marks needs_reconnect", async () => {
     const { tenantId } = await connectedTenant();
-    mock.setFaults({ api401: { times: 2 } });
-    const failure = await searchPersonsByPhone(ctx, tenantId, "+55 11 99999-0001").catch((error: unknown) => error);
+    pd.mock.setFaults({ api401: { times: 2 } });
+    const failure = await searchPersonsByPhone(pd.ctx, tenantId, "+55 11 99999-0001").catch((error: unknown) => error);
     expect(isAppError(failure, "needs_reconnect")).toBe(true);
     expect(refreshes()).toBe(1);
     expect(await connectionRow(tenantId)).toMatchObject({ status: "needs_reconnect" });
@@ -212,26 +202,26 @@ describe("searchPersonsByPhone", () => {
   it("waits out a 429 with Retry-After and succeeds", async () => {
     const { tenantId } = await connectedTenant();
     const waits: number[] = [];
-    const patient = testContext(mock, {
+    const patient = testContext(pd.mock, {
       sleep: (ms) => {
         waits.push(ms);
         return new Promise((resolve) => setTimeout(resolve, ms));
       },
     });
     // One search per 1.5 s window: the second term of this lookup gets a 429 first.
-    mock.setFaults({ searchRateLimit: { limit: 1, windowMs: 1_500, retryAfterSeconds: 2 } });
+    pd.mock.setFaults({ searchRateLimit: { limit: 1, windowMs: 1_500, retryAfterSeconds: 2 } });
     const people = await searchPersonsByPhone(patient, tenantId, "+55 11 99999-0001");
     expect(people.map((p) => p.id)).toEqual([101]);
-    expect(mock.requests().filter((r) => r.path === "/api/v2/persons/search").map((r) => r.status)).toEqual([200, 429, 200]);
+    expect(pd.mock.requests().filter((r) => r.path === "/api/v2/persons/search").map((r) => r.status)).toEqual([200, 429, 200]);
     expect(waits).toHaveLength(1);
     expect(waits[0]).toBeGreaterThanOrEqual(2000);
   });
 
   it("reports rate_limited when Pipedrive keeps answering 429", async () => {
     const { tenantId } = await connectedTenant();
-    mock.setFaults({ searchRateLimit: { limit: 0, windowMs: 60_000, retryAfterSeconds: 1 } });
-    const failure = await searchPersonsByPhone(ctx, tenantId, "+55 11 99999-0001").catch((error: unknown) => error);
+    pd.mock.setFaults({ searchRateLimit: { limit: 0, windowMs: 60_000, retryAfterSeconds: 1 } });
+    const failure = await searchPersonsByPhone(pd.ctx, tenantId, "+55 11 99999-0001").catch((error: unknown) => error);
     expect(isAppError(failure, "rate_limited")).toBe(true);
-    expect(mock.requests().filter((r) => r.status === 429)).toHaveLength(5);
+    expect(pd.mock.requests().filter((r) => r.status === 429)).toHaveLength(5);
   });
 });

@@ -3,7 +3,8 @@ import { db } from "../../lib/db.ts";
 import { createPipedriveContext, type ContextOptions, type PipedriveContext } from "../../lib/pipedrive/context.ts";
 import { CALLBACK_PATH, completeAuthorization, startAuthorization } from "../../lib/pipedrive/connect.ts";
 import type { TenantUser } from "../../lib/users/user-store.ts";
-import type { MockPipedrive } from "../../e2e/mock-pipedrive/server.ts";
+import { afterAll, beforeAll, beforeEach } from "vitest";
+import { startMockPipedrive, type MockPipedrive } from "../../e2e/mock-pipedrive/server.ts";
 
 // Shared by integration tests: each test makes its own tenant, so files run in parallel
 // against one database without stepping on each other.
@@ -58,4 +59,16 @@ export function auditEvents(tenantId: string) {
 
 export function tokenRequests(mock: MockPipedrive, grantType?: string) {
   return mock.requests().filter((r) => r.path === "/oauth/token" && (grantType === undefined || r.grantType === grantType));
+}
+
+/** A mock Pipedrive for the whole test file, reset before each test, and a context pointed at it. */
+export function mockPipedriveForFile() {
+  const handles = {} as { mock: MockPipedrive; ctx: PipedriveContext };
+  beforeAll(async () => {
+    handles.mock = await startMockPipedrive({ redirectUris: [TEST_REDIRECT_URI] });
+    handles.ctx = testContext(handles.mock);
+  });
+  afterAll(() => handles.mock.close());
+  beforeEach(() => handles.mock.reset());
+  return handles;
 }
