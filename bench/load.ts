@@ -88,7 +88,7 @@ async function tokenFaults(stack: Stack, connected: BenchTenant[], fresh: BenchT
     const changed = tenants.filter((t) => before.get(t.tenantId) !== after.get(t.tenantId)).length;
     check(banners === flows.length, `token ${mode}: ${flows.length - banners} flows did not end on the settings page with an error`);
     check(changed === 0, `token ${mode}: ${changed} rows written or changed by failed flows`);
-    console.log(`token endpoint ${mode}: ${flows.length} flows, ${flows.length - banners} without an error banner, ${changed} rows changed`);
+    console.log(`exchange fault ${mode}: ${flows.length} flows, ${flows.length - banners} without an error banner, ${changed} rows changed`);
   }
 }
 

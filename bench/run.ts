@@ -112,7 +112,7 @@ async function stampede(stack: Stack, ours: BenchTenant, naive: BenchTenant) {
   await stack.mock.reset();
   await stack.mock.faults({ tokenLatencyMs: 200 });
   await expire(ours.tenantId);
-  const env = { ...process.env, ...stack.appEnv };
+  const env = stack.appEnv;
   const oursResults = await raceInProcesses(path.join(ROOT, "scripts/support/refresh-worker.ts"), [ours.tenantId, perProcess, stack.mockUrl, new URL(stack.mockUrl).host], 4, env);
   const oursRefreshes = (await refreshCount()).length;
   const oursTokens = new Set(oursResults.filter((r) => r.ok).map((r) => r.accessToken)).size;

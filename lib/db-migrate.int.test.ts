@@ -4,6 +4,7 @@ import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ensureDatabase } from "../scripts/support/embedded-postgres.ts";
+import { runScript } from "../scripts/support/run-script.ts";
 import { migrate, MIGRATIONS_DIR } from "./db-migrate.ts";
 
 // Each test gets its own empty database on the run's server.
@@ -78,13 +79,7 @@ describe("db:migrate", () => {
 
 describe("a bad DATABASE_URL", () => {
   it("stops npm run db:migrate with one clear line naming the database, not a stack trace", async () => {
-    const { execFile } = await import("node:child_process");
-    const tsx = path.join(import.meta.dirname, "../node_modules/.bin/tsx");
-    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) =>
-      execFile(tsx, [path.join(import.meta.dirname, "../scripts/migrate.ts")], { env: { ...process.env, DATABASE_URL: "postgresql://nobody:pw@127.0.0.1:1/crm" } }, (error, _out, stderr) =>
-        resolve({ code: error && typeof error.code === "number" ? error.code : 0, stderr }),
-      ),
-    );
+    const result = await runScript("scripts/migrate.ts", [], { DATABASE_URL: "postgresql://nobody:pw@127.0.0.1:1/crm" });
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toMatch(/^\[db\] migration failed: Cannot reach the database at 127\.0\.0\.1:1\/crm \(DATABASE_URL\): .*ECONNREFUSED/);
     expect(result.stderr).not.toMatch(/\n\s+at /);

@@ -1,7 +1,6 @@
-import { execFile } from "node:child_process";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMockPipedrive, type MockPipedrive } from "../e2e/mock-pipedrive/server.ts";
+import { runScript } from "./support/run-script.ts";
 import { connectThroughMock, createTenant, TEST_REDIRECT_URI, testContext } from "./support/fixtures.ts";
 
 let mock: MockPipedrive;
@@ -11,21 +10,13 @@ beforeAll(async () => {
 afterAll(() => mock.close());
 
 // Asynchronous on purpose: the mock answering the CLI lives in this process.
-function enrich(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env = {
-      ...process.env,
-      PIPEDRIVE_CLIENT_ID: mock.clientId,
-      PIPEDRIVE_CLIENT_SECRET: mock.clientSecret,
-      PIPEDRIVE_OAUTH_BASE_URL: mock.url,
-      PIPEDRIVE_MOCK_HOST: mock.host,
-    };
-    const tsx = path.join(import.meta.dirname, "../node_modules/.bin/tsx");
-    execFile(tsx, [path.join(import.meta.dirname, "enrich.ts"), ...args], { env, timeout: 30_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr }),
-    );
+const enrich = (...args: string[]) =>
+  runScript("scripts/enrich.ts", args, {
+    PIPEDRIVE_CLIENT_ID: mock.clientId,
+    PIPEDRIVE_CLIENT_SECRET: mock.clientSecret,
+    PIPEDRIVE_OAUTH_BASE_URL: mock.url,
+    PIPEDRIVE_MOCK_HOST: mock.host,
   });
-}
 
 describe("npm run enrich", () => {
   it("prints the matches as JSON and exits 0", async () => {

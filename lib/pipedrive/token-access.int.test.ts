@@ -61,7 +61,7 @@ describe("getValidAccessToken", () => {
     await expire(tenantId);
     pd.mock.setFaults({ tokenLatencyMs: 100 });
     const worker = path.join(import.meta.dirname, "../../scripts/support/refresh-worker.ts");
-    const results = await raceInProcesses(worker, [tenantId, "25", pd.mock.url, pd.mock.host], 4, process.env);
+    const results = await raceInProcesses(worker, [tenantId, "25", pd.mock.url, pd.mock.host], 4);
     const stored = await tokenRow(tenantId);
     expect(results).toHaveLength(100);
     expect(results.every((r) => r.ok)).toBe(true);

@@ -5,7 +5,8 @@ import { ROOT } from "./local-env.ts";
 export type CallerResult = { ok: boolean; accessToken?: string; error?: string; waitMs: number };
 
 /** Runs `script` in `processes` processes and releases them together once all have loaded. */
-export async function raceInProcesses(script: string, args: string[], processes: number, env: NodeJS.ProcessEnv): Promise<CallerResult[]> {
+export async function raceInProcesses(script: string, args: string[], processes: number, extraEnv: Record<string, string | undefined> = {}): Promise<CallerResult[]> {
+  const env = { ...process.env, ...extraEnv };
   const tsx = path.join(ROOT, "node_modules", ".bin", "tsx");
   const children = Array.from({ length: processes }, () => spawn(tsx, [script, ...args], { env, stdio: ["pipe", "pipe", "inherit"] }));
   const outputs = children.map(

@@ -1,0 +1,16 @@
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { ROOT } from "./local-env.ts";
+
+/** Runs one of the project's TypeScript scripts as a user would, with extra environment. */
+export function runScript(
+  script: string,
+  args: string[],
+  extraEnv: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, script), ...args], { env: { ...process.env, ...extraEnv }, timeout: 30_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr }),
+    );
+  });
+}
