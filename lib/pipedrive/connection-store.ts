@@ -1,5 +1,6 @@
 import { db, type Tx } from "../db.ts";
 import type { Prisma } from "../generated/prisma/client.ts";
+import { toBareHost } from "./api-domain.ts";
 import type { TokenSet } from "./oauth-client.ts";
 import type { PipedriveMe } from "./schemas.ts";
 import { expiresAt } from "./token-store.ts";
@@ -29,11 +30,11 @@ export type ConnectionView = {
 };
 
 export async function audit(
-  client: Tx | ReturnType<typeof db> = db(),
   tenantId: string,
   event: AuditEvent,
   actorUserId: string | null,
   detail: Prisma.InputJsonObject = {},
+  client: Tx = db(),
 ) {
   await client.pipedriveAuditEvent.create({ data: { tenantId, event, actorUserId, detail } });
 }
@@ -54,7 +55,7 @@ export async function getConnectionView(tenantId: string): Promise<ConnectionVie
     connectedByName: connection?.connectedByName ?? null,
     connectedAt: connection?.connectedAt ?? null,
     tokenExpiresAt: token.expiresAt,
-    apiHost: token.apiDomain.replace(/^[a-z]+:\/\//i, ""),
+    apiHost: toBareHost(token.apiDomain),
     lastError: connection?.lastError ?? null,
     lastErrorAt: connection?.lastErrorAt ?? null,
   };
@@ -120,7 +121,7 @@ export async function removeConnection(
     const removed = await tx.leadPipedriveIntegration.deleteMany({ where: { tenantId } });
     const removedMeta = await tx.pipedriveConnection.deleteMany({ where: { tenantId } });
     const had = removed.count + removedMeta.count > 0;
-    if (had) await audit(tx, tenantId, event, actorUserId, detail);
+    if (had) await audit(tenantId, event, actorUserId, detail, tx);
     return had;
   });
 }
@@ -130,7 +131,7 @@ export async function markNeedsReconnect(tenantId: string, reason: string, now: 
     where: { tenantId },
     data: { status: "needs_reconnect", lastError: reason.slice(0, 500), lastErrorAt: now },
   });
-  await audit(tx, tenantId, "refresh_failed", null, { reason: reason.slice(0, 200) });
+  await audit(tenantId, "refresh_failed", null, { reason: reason.slice(0, 200) }, tx);
 }
 
 export async function tenantsConnectedToCompany(companyId: number): Promise<string[]> {

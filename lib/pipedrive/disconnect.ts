@@ -17,7 +17,7 @@ export async function disconnect(ctx: PipedriveContext, admin: TenantUser): Prom
       await ctx.oauth.revoke(refreshToken);
     } catch (error) {
       revokeFailed = true;
-      await audit(undefined, admin.tenantId, "revoke_failed", admin.id, { reason: describe(error) });
+      await audit(admin.tenantId, "revoke_failed", admin.id, { reason: describe(error) });
     }
   }
   await removeConnection(admin.tenantId, "disconnected", admin.id, { revoked: refreshToken !== null && !revokeFailed });

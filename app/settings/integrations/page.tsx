@@ -14,7 +14,8 @@ const AUTHORIZE = "/api/integrations/pipedrive/authorize";
 
 export default async function IntegrationsPage({ searchParams }: Props) {
   const query = await searchParams;
-  const user = await requirePageUser(`${SETTINGS_PATH}?${new URLSearchParams(query as Record<string, string>)}`);
+  const returnQuery = new URLSearchParams(Object.entries(query).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
+  const user = await requirePageUser(`${SETTINGS_PATH}?${returnQuery}`);
   const lookup = typeof query.phone === "string" ? await runLookup(user.tenantId, query.phone) : null;
   const [connection, events] = await Promise.all([getConnectionView(user.tenantId), recentAuditEvents(user.tenantId, 8)]);
   const outcome = parseOutcome(query);
