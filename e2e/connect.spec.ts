@@ -181,3 +181,16 @@ test("the page refuses to be framed by another origin", async ({ signedIn }) => 
   const frame = page.frameLocator("iframe");
   await expect(frame.getByRole("heading", { name: "Integrations" })).toHaveCount(0);
 });
+
+test("signing out ends the session", async ({ page }) => {
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill("member@demo.test");
+  await page.getByLabel("Password").fill("demo-member-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/settings\/integrations$/);
+  await expect(page.getByRole("banner")).toContainText("Max Member");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/sign-in/);
+  await page.goto("/settings/integrations");
+  await expect(page).toHaveURL(/\/sign-in\?callbackUrl=/);
+});
