@@ -4,7 +4,7 @@ import { markNeedsReconnect } from "./connection-store.ts";
 import type { PipedriveContext } from "./context.ts";
 import { backoffMs, isPipedriveError, PipedriveError } from "./http.ts";
 import type { TokenSet } from "./oauth-client.ts";
-import { readToken, type TokenRow, withLockedToken, writeRefreshedTokens } from "./token-store.ts";
+import { expiresAt, readToken, type TokenRow, withLockedToken, writeRefreshedTokens } from "./token-store.ts";
 
 // Just-in-time refresh that happens once, however many callers ask at the same moment:
 // callers in one process share one promise; processes queue on the row lock and re-read
@@ -68,7 +68,7 @@ async function refreshUnderLock(ctx: PipedriveContext, tenantId: string, rejecte
     const now = ctx.now();
     await writeRefreshedTokens(tx, tenantId, tokens, row.refreshToken, now);
     return {
-      ok: toAccess({ accessToken: tokens.accessToken, apiHost: tokens.apiHost, expiresAt: new Date(now.getTime() + tokens.expiresInSeconds * 1000) }, ctx),
+      ok: toAccess({ accessToken: tokens.accessToken, apiHost: tokens.apiHost, expiresAt: expiresAt(now, tokens.expiresInSeconds) }, ctx),
     };
   });
   if ("needsReconnect" in result) throw new AppError("needs_reconnect", "refresh token rejected");
