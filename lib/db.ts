@@ -17,8 +17,10 @@ function connect(databaseUrl: string, poolSize: number): Handles {
   return { pool, prisma: new PrismaClient({ adapter: new PrismaPg(pool) }) };
 }
 
-export function createDb(databaseUrl: string, poolSize = 10): Db {
-  return connect(databaseUrl, poolSize).prisma;
+/** A client of its own, for one-shot scripts; close() ends its connections too. */
+export function createDb(databaseUrl: string, poolSize = 10): { db: Db; close: () => Promise<void> } {
+  const { prisma, pool } = connect(databaseUrl, poolSize);
+  return { db: prisma, close: () => prisma.$disconnect().then(() => pool.end()) };
 }
 
 // One client per process; dev hot reloads re-evaluate modules, globalThis survives them.

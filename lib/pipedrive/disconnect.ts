@@ -3,6 +3,7 @@ import type { TenantUser } from "../users/user-store.ts";
 import { audit, getRefreshToken, removeConnection, tenantsConnectedToCompany } from "./connection-store.ts";
 import type { PipedriveContext } from "./context.ts";
 import { uninstallNotice } from "./schemas.ts";
+import { basicAuth } from "./http.ts";
 import { sameSecret } from "./state.ts";
 
 /**
@@ -28,8 +29,7 @@ export type UninstallResult = { status: 200 | 400 | 401; tenants: number };
 
 /** Pipedrive's DELETE to our callback URL when a user uninstalls the app. */
 export async function handleUninstall(ctx: PipedriveContext, authorization: string | null, body: unknown): Promise<UninstallResult> {
-  const expected = `Basic ${Buffer.from(`${ctx.clientId}:${ctx.clientSecret}`).toString("base64")}`;
-  if (!authorization || !sameSecret(authorization, expected)) return { status: 401, tenants: 0 };
+  if (!authorization || !sameSecret(authorization, basicAuth(ctx.clientId, ctx.clientSecret))) return { status: 401, tenants: 0 };
   const notice = uninstallNotice.safeParse(body);
   if (!notice.success || notice.data.client_id !== ctx.clientId) return { status: 400, tenants: 0 };
   const tenants = await tenantsConnectedToCompany(notice.data.company_id);

@@ -26,6 +26,11 @@ export function isPipedriveError(error: unknown, kind?: PipedriveFailure): error
   return error instanceof PipedriveError && (kind === undefined || error.kind === kind);
 }
 
+/** Pipedrive's client authentication: HTTP Basic with the app's id and secret. */
+export function basicAuth(clientId: string, clientSecret: string): string {
+  return `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString("base64")}`;
+}
+
 /** fetch with a timeout; network failures and timeouts become `unavailable`. */
 export async function send(fetchImpl: Fetch, url: string, init: RequestInit, timeoutMs: number, what: string) {
   try {

@@ -1,5 +1,5 @@
 import { allowedApiHost, type HostPolicy } from "./api-domain.ts";
-import { type Fetch, PipedriveError, readJson, send } from "./http.ts";
+import { basicAuth, type Fetch, PipedriveError, readJson, send } from "./http.ts";
 import { oauthErrorAnswer, tokenAnswer } from "./schemas.ts";
 
 export type OAuthClientOptions = {
@@ -25,7 +25,7 @@ export type TokenSet = {
 export type OAuthClient = ReturnType<typeof createOAuthClient>;
 
 export function createOAuthClient(options: OAuthClientOptions) {
-  const basicAuth = `Basic ${Buffer.from(`${options.clientId}:${options.clientSecret}`).toString("base64")}`;
+  const clientAuth = basicAuth(options.clientId, options.clientSecret);
 
   async function tokenRequest(form: Record<string, string>, what: string): Promise<TokenSet> {
     const response = await send(
@@ -33,7 +33,7 @@ export function createOAuthClient(options: OAuthClientOptions) {
       `${options.oauthBaseUrl}/oauth/token`,
       {
         method: "POST",
-        headers: { Authorization: basicAuth, "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
+        headers: { Authorization: clientAuth, "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
         body: new URLSearchParams(form),
       },
       options.timeoutMs,
@@ -80,7 +80,7 @@ export function createOAuthClient(options: OAuthClientOptions) {
         `${options.oauthBaseUrl}/oauth/revoke`,
         {
           method: "POST",
-          headers: { Authorization: basicAuth, "Content-Type": "application/x-www-form-urlencoded" },
+          headers: { Authorization: clientAuth, "Content-Type": "application/x-www-form-urlencoded" },
           body: new URLSearchParams({ token: refreshToken, token_type_hint: "refresh_token" }),
         },
         options.timeoutMs,

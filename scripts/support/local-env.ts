@@ -85,3 +85,22 @@ export function writeRuntime(databaseUrl: string) {
 export function clearRuntime() {
   rmSync(RUNTIME_FILE, { force: true });
 }
+
+/**
+ * For the one-shot database commands: runs `work` on the resolved database, reports a failure
+ * as one line, stops an embedded server it started, and exits with the right code.
+ */
+export async function runOnDatabase(what: string, work: (url: string) => Promise<void>): Promise<never> {
+  const { url, embedded } = await resolveDatabase();
+  let code = 0;
+  try {
+    await work(url);
+  } catch (error) {
+    console.error(`[db] ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+    code = 1;
+  } finally {
+    await embedded?.stop();
+  }
+  // tsx does not pass process.exitCode on; exit explicitly.
+  process.exit(code);
+}

@@ -13,7 +13,7 @@ export const SEED_USERS = [
 
 /** Idempotent: creates what is missing, resets the demo users' passwords, touches nothing else. */
 export async function seed(databaseUrl: string): Promise<{ created: boolean }> {
-  const db = createDb(databaseUrl, 2);
+  const { db, close } = createDb(databaseUrl, 2);
   try {
     const existing = await db.tenant.count({ where: { id: { in: [DEMO_TENANT_ID, OTHER_TENANT_ID] } } });
     await db.tenant.upsert({ where: { id: DEMO_TENANT_ID }, create: { id: DEMO_TENANT_ID, name: "Demo Workspace" }, update: {} });
@@ -28,7 +28,7 @@ export async function seed(databaseUrl: string): Promise<{ created: boolean }> {
     }
     return { created: existing === 0 };
   } finally {
-    await db.$disconnect();
+    await close();
   }
 }
 
