@@ -36,6 +36,7 @@ test("an admin connects Pipedrive and sees the mock company", async ({ signedIn 
   await expect(integrations.card()).toContainText("Acme Mock Company");
   await expect(integrations.card()).toContainText("acme-mock.pipedrive.com");
   await expect(integrations.card()).toContainText("Dana Admin");
+  await expect(integrations.card()).toContainText(/Renewed automatically · next \d/);
   await snapshot(page, "connected");
 
   const rows = await testDb.contractRows(DEMO_TENANT_ID);
@@ -84,6 +85,19 @@ test("disconnect revokes at Pipedrive, removes the row and shows not connected",
   await integrations.expectStatus("Not connected");
   expect((await mock.requests()).filter((r) => r.path === "/oauth/revoke").map((r) => r.status)).toEqual([200]);
   expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(0);
+});
+
+test("disconnecting what another tab already disconnected says nothing was connected", async ({ signedIn }) => {
+  const first = await signedIn("admin");
+  await first.integrations.connect();
+  const second = await signedIn("admin");
+  await second.integrations.goto();
+  await second.integrations.disconnect();
+  await first.integrations.disconnect();
+  await expect(first.integrations.banner()).toContainText("Nothing to disconnect");
+  await expect(first.integrations.banner()).toContainText("Pipedrive was not connected for this workspace, so nothing changed.");
+  await expect(first.integrations.banner()).not.toContainText("revoked");
+  expect((await mock.requests()).filter((r) => r.path === "/oauth/revoke")).toHaveLength(1);
 });
 
 test("disconnect still disconnects when the revoke fails, and says so", async ({ signedIn }) => {
@@ -155,7 +169,12 @@ test("a needs-reconnect connection shows why and reconnecting clears it", async 
   await mock.faults({ token: { mode: "invalid_grant", grant: "refresh_token" } });
   await integrations.lookup("+55 11 99999-0001");
   await integrations.expectStatus("Needs reconnect");
-  await expect(integrations.card()).toContainText("Pipedrive rejected the refresh token");
+  // Plain words, when it stopped, what to do; no protocol terms and no renewal time in the past.
+  await expect(integrations.card()).toContainText("Pipedrive no longer accepts this workspace's access. It may have been removed in Pipedrive, or left unused for 60 days.");
+  await expect(integrations.card()).toContainText("Lookups are paused until an admin presses Reconnect and allows access again in Pipedrive.");
+  await expect(integrations.card()).toContainText("Stopped working");
+  await expect(integrations.card()).not.toContainText("invalid_grant");
+  await expect(integrations.card()).not.toContainText(/renew/i);
   await expect(integrations.reconnectLink()).toBeVisible();
   await snapshot(page, "needs-reconnect");
   expect((await testDb.connection(DEMO_TENANT_ID))?.status).toBe("needs_reconnect");

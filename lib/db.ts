@@ -7,20 +7,28 @@ export type Db = InstanceType<typeof PrismaClient>;
 /** The client handed to an interactive transaction's callback. */
 export type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
 
-type Handles = { prisma: Db; pool: pg.Pool };
+type Handles = { prisma: Db; pool: pg.Pool; refreshPool: pg.Pool };
+
+/** Connections that may wait on Pipedrive: at most this many refreshes run at once per process. */
+export const REFRESH_POOL_SIZE = 4;
 
 function connect(databaseUrl: string, poolSize: number): Handles {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
   // An idle connection dropped by the server (restart, failover) must not crash the process;
   // the pool replaces it on the next query.
   pool.on("error", (error) => console.error(`[db] idle connection lost: ${error.message}`));
-  return { pool, prisma: new PrismaClient({ adapter: new PrismaPg(pool) }) };
+  // Refresh transactions hold their row lock across a call to Pipedrive. They get a pool of
+  // their own, so a slow token endpoint queues refreshes here and never starves sign-in,
+  // pages or token reads of connections.
+  const refreshPool = new pg.Pool({ connectionString: databaseUrl, max: REFRESH_POOL_SIZE });
+  refreshPool.on("error", (error) => console.error(`[db] idle connection lost: ${error.message}`));
+  return { pool, refreshPool, prisma: new PrismaClient({ adapter: new PrismaPg(pool) }) };
 }
 
 /** A client of its own, for one-shot scripts; close() ends its connections too. */
 export function createDb(databaseUrl: string, poolSize = 10): { db: Db; close: () => Promise<void> } {
-  const { prisma, pool } = connect(databaseUrl, poolSize);
-  return { db: prisma, close: () => prisma.$disconnect().then(() => pool.end()) };
+  const { prisma, pool, refreshPool } = connect(databaseUrl, poolSize);
+  return { db: prisma, close: () => prisma.$disconnect().then(() => Promise.all([pool.end(), refreshPool.end()])).then(() => {}) };
 }
 
 // One client per process; dev hot reloads re-evaluate modules, globalThis survives them.
@@ -44,12 +52,33 @@ export function sql(): pg.Pool {
   return handles().pool;
 }
 
+/** The pool for transactions that wait on Pipedrive while holding a row lock. */
+export function refreshSql(): pg.Pool {
+  return handles().refreshPool;
+}
+
+/** Runs `work` in a transaction on one of the refresh connections. */
+export async function inRefreshTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await refreshSql().connect();
+  try {
+    await client.query("BEGIN");
+    const result = await work(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
 export async function closeDb(): Promise<void> {
   if (!cache.crmDb) return;
-  const { prisma, pool } = cache.crmDb;
+  const { prisma, pool, refreshPool } = cache.crmDb;
   cache.crmDb = undefined;
   await prisma.$disconnect();
-  await pool.end();
+  await Promise.all([pool.end(), refreshPool.end()]);
 }
 
 /** Fails with a message that says which database could not be reached, and why. */

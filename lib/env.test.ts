@@ -24,7 +24,7 @@ describe("env", () => {
       APP_URL: "http://localhost:3000",
       PIPEDRIVE_OAUTH_BASE_URL: "https://oauth.pipedrive.com",
       PIPEDRIVE_REDIRECT_URI: "http://localhost:3000/api/integrations/pipedrive/callback",
-      PIPEDRIVE_TOKEN_SKEW_SECONDS: 300,
+      PIPEDRIVE_TOKEN_SKEW_SECONDS: 600,
       PIPEDRIVE_HTTP_TIMEOUT_MS: 10_000,
       OAUTH_STATE_TTL_SECONDS: 600,
       PHONE_DEFAULT_REGION: "BR",

@@ -24,7 +24,7 @@ const schema = z
     PIPEDRIVE_MOCK_HOST: optional(
       z.string().refine(isLoopback, "must be a loopback host such as localhost:4010"),
     ),
-    PIPEDRIVE_TOKEN_SKEW_SECONDS: optional(z.coerce.number().int().min(0).max(3000)).default(300),
+    PIPEDRIVE_TOKEN_SKEW_SECONDS: optional(z.coerce.number().int().min(0).max(3000)).default(600),
     PIPEDRIVE_HTTP_TIMEOUT_MS: optional(z.coerce.number().int().min(100).max(60_000)).default(10_000),
     OAUTH_STATE_TTL_SECONDS: optional(z.coerce.number().int().min(1).max(3600)).default(600),
     PHONE_DEFAULT_REGION: optional(z.string().regex(/^[A-Z]{2}$/, "must be a two-letter country code")).default("BR"),

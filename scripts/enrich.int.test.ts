@@ -1,5 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startMockPipedrive, type MockPipedrive } from "../e2e/mock-pipedrive/server.ts";
+import { db } from "../lib/db.ts";
 import { runScript } from "./support/run-script.ts";
 import { connectThroughMock, createTenant, TEST_REDIRECT_URI, testContext } from "./support/fixtures.ts";
 
@@ -9,14 +13,20 @@ beforeAll(async () => {
 });
 afterAll(() => mock.close());
 
+const runtimeDir = mkdtempSync(path.join(tmpdir(), "crm-runtime-"));
+const noRuntime = path.join(runtimeDir, "absent.json");
+
 // Asynchronous on purpose: the mock answering the CLI lives in this process.
 const enrich = (...args: string[]) =>
   runScript("scripts/enrich.ts", args, {
+    CRM_RUNTIME_FILE: noRuntime,
     PIPEDRIVE_CLIENT_ID: mock.clientId,
     PIPEDRIVE_CLIENT_SECRET: mock.clientSecret,
     PIPEDRIVE_OAUTH_BASE_URL: mock.url,
     PIPEDRIVE_MOCK_HOST: mock.host,
   });
+
+const ANA = { id: 101, name: "Ana Souza", phones: ["+55 11 99999-0001"], emails: ["ana@acme.example"], organization: { id: 11, name: "Acme Brasil" } };
 
 describe("npm run enrich", () => {
   it("prints the matches as JSON and exits 0", async () => {
@@ -25,9 +35,7 @@ describe("npm run enrich", () => {
     const result = await enrich("--tenant", tenantId, "--phone", "+55 11 99999-0001");
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual([
-      { id: 101, name: "Ana Souza", phones: ["+55 11 99999-0001"], emails: ["ana@acme.example"], organization: { id: 11, name: "Acme Brasil" } },
-    ]);
+    expect(JSON.parse(result.stdout)).toEqual([ANA]);
   });
 
   it("says not connected in one line and exits non-zero", async () => {
@@ -38,10 +46,49 @@ describe("npm run enrich", () => {
     expect(result.stderr.trim().split("\n")).toEqual(["enrich: not_connected: Pipedrive is not connected for this workspace."]);
   });
 
+  it("refuses a stored host that is not Pipedrive's, without sending the token there", async () => {
+    const { tenantId, admin } = await createTenant();
+    await connectThroughMock(testContext(mock), mock, admin);
+    await db().leadPipedriveIntegration.update({ where: { tenantId }, data: { apiDomain: "127.0.0.1:4310" } });
+    const result = await enrich("--tenant", tenantId, "--phone", "+55 11 99999-0001");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^enrich: api_domain_invalid: The stored Pipedrive address is not a Pipedrive host/);
+  });
+
   it("refuses bad input before calling Pipedrive, and bad arguments with usage", async () => {
     const { tenantId } = await createTenant();
     expect(await enrich("--tenant", tenantId, "--phone", "letters only")).toMatchObject({ code: 1, stdout: "" });
     expect(await enrich("--tenant", "not-a-uuid", "--phone", "1234")).toMatchObject({ code: 2 });
     expect((await enrich("--phone", "1234")).stderr).toMatch(/^usage:/);
+  });
+});
+
+describe("npm run enrich beside a running npm run dev", () => {
+  const runtimeFile = path.join(runtimeDir, "runtime.json");
+  // The CLI's own environment points at the wrong mock; only the dev server's record is right.
+  const beside = (file: string, ...args: string[]) =>
+    runScript("scripts/enrich.ts", args, { CRM_RUNTIME_FILE: file, DATABASE_URL: "", MOCK_PIPEDRIVE_PORT: "1", PIPEDRIVE_CLIENT_ID: "", PIPEDRIVE_CLIENT_SECRET: "", PIPEDRIVE_OAUTH_BASE_URL: "", PIPEDRIVE_MOCK_HOST: "" });
+  const record = (runtime: object) => writeFileSync(runtimeFile, JSON.stringify(runtime));
+  const demoSettings = () => ({ APP_URL: "http://localhost:3000", PIPEDRIVE_CLIENT_ID: mock.clientId, PIPEDRIVE_OAUTH_BASE_URL: mock.url, PIPEDRIVE_MOCK_HOST: mock.host });
+
+  it("uses the database and the Pipedrive settings the running app was started with", async () => {
+    const { tenantId, admin } = await createTenant();
+    await connectThroughMock(testContext(mock), mock, admin);
+    record({ databaseUrl: inject("databaseUrl"), pid: process.pid, demo: true, settings: demoSettings() });
+    const result = await beside(runtimeFile, "--tenant", tenantId, "--phone", "+55 11 99999-0001");
+    expect(result.stderr).toBe("");
+    expect(JSON.parse(result.stdout)).toEqual([ANA]);
+  });
+
+  it("refuses, with a clear line, when it cannot tell which settings to use", async () => {
+    const { tenantId } = await createTenant();
+    const args = ["--tenant", tenantId, "--phone", "+55 11 99999-0001"];
+    expect(await beside(noRuntime, ...args)).toMatchObject({ code: 2, stdout: "", stderr: "enrich: npm run dev is not running: start it first, or set DATABASE_URL and the Pipedrive settings (see README, Configuration)\n" });
+    record({ databaseUrl: inject("databaseUrl"), pid: 2 ** 22 + 1, demo: true, settings: demoSettings() });
+    expect((await beside(runtimeFile, ...args)).stderr).toMatch(/^enrich: npm run dev is not running/);
+    writeFileSync(runtimeFile, "{ not json");
+    expect((await beside(runtimeFile, ...args)).stderr).toMatch(/^enrich: cannot read .*runtime\.json, written by npm run dev/);
+    record({ databaseUrl: inject("databaseUrl"), pid: process.pid, demo: false, settings: { ...demoSettings(), PIPEDRIVE_CLIENT_ID: "real-app" } });
+    expect(await beside(runtimeFile, ...args)).toMatchObject({ code: 2, stderr: "enrich: the running npm run dev uses the Pipedrive app real-app: set PIPEDRIVE_CLIENT_SECRET to its secret\n" });
   });
 });

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { localEnv, resolveDatabase } from "./support/local-env.ts";
+import { CliRefusal, cliEnv } from "./support/local-env.ts";
 
 // `npm run enrich -- --tenant <uuid> --phone <phone>`: the lead-enrichment lookup from the
 // shell. Matches go to stdout as JSON; any failure is one line on stderr and a non-zero exit.
@@ -17,9 +17,13 @@ async function main(): Promise<number> {
     console.error(usage);
     return 2;
   }
-  const { url, embedded } = await resolveDatabase((line) => console.error(line));
-  // What the environment sets wins; the rest are the same defaults `npm run dev` uses.
-  for (const [name, value] of Object.entries(localEnv(url))) process.env[name] ??= value;
+  try {
+    Object.assign(process.env, cliEnv());
+  } catch (error) {
+    if (!(error instanceof CliRefusal)) throw error;
+    console.error(`enrich: ${error.message}`);
+    return 2;
+  }
   const { searchPersonsByPhone } = await import("../lib/pipedrive/person-search.ts");
   const { pipedrive } = await import("../lib/pipedrive/context.ts");
   const { toAppError } = await import("../lib/errors.ts");
@@ -36,7 +40,6 @@ async function main(): Promise<number> {
     return 1;
   } finally {
     await closeDb();
-    await embedded?.stop();
   }
 }
 

@@ -16,6 +16,11 @@ type Faults = {
   api401?: { times?: number };
   /** Added before every /oauth/token answer. */
   tokenLatencyMs?: number;
+  /**
+   * Added after a token request was decided (a refresh token is already rotated or refused),
+   * before the answer leaves: per client-auth style, to stage races between two clients.
+   */
+  tokenReplyDelayMs?: Partial<Record<ClientAuthStyle, number>>;
   /** Added before every API answer. */
   apiLatencyMs?: number;
   searchRateLimit?: { limit: number; windowMs: number; retryAfterSeconds: number };
@@ -28,13 +33,16 @@ export type MockOptions = {
   clientSecret?: string;
   redirectUris?: string[];
   tokenLifetimeSeconds?: number;
-  /** How the mock names itself in token answers; defaults to its own http URL. */
+  /** How the mock names itself in token answers; defaults to https://localhost:<port>, a URL as Pipedrive sends it. */
   apiDomain?: string;
   persons?: MockPerson[];
   quiet?: boolean;
 };
 
-export type RecordedRequest = { method: string; path: string; grantType?: string; status: number; time: string };
+/** How a token request authenticated the app: Basic header (what we send) or form body. */
+export type ClientAuthStyle = "basic" | "body";
+
+export type RecordedRequest = { method: string; path: string; grantType?: string; clientAuth?: ClientAuthStyle; status: number; time: string };
 
 type Grant = { refreshToken: string; accessTokens: Set<string>; revoked: boolean };
 
@@ -74,12 +82,12 @@ export async function startMockPipedrive(options: MockOptions = {}) {
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
   const port = (server.address() as AddressInfo).port;
   const baseUrl = `http://localhost:${port}`;
-  const apiDomain = options.apiDomain ?? baseUrl;
+  const apiDomain = options.apiDomain ?? `https://localhost:${port}`;
 
   const token = (prefix: string) => `${prefix}_${randomBytes(18).toString("base64url")}`;
 
-  function record(req: IncomingMessage, path: string, status: number, grantType?: string) {
-    state.requests.push({ method: req.method ?? "GET", path, grantType, status, time: new Date().toISOString() });
+  function record(req: IncomingMessage, path: string, status: number, grantType?: string, clientAuth?: ClientAuthStyle) {
+    state.requests.push({ method: req.method ?? "GET", path, grantType, clientAuth, status, time: new Date().toISOString() });
   }
 
   function takeFault<K extends "token" | "revoke" | "api401">(kind: K, grantType?: string): Faults[K] | undefined {
@@ -111,9 +119,11 @@ export async function startMockPipedrive(options: MockOptions = {}) {
     };
   }
 
-  function clientAuthorized(req: IncomingMessage) {
+  /** Pipedrive accepts the app's credentials as HTTP Basic (recommended) or in the form body. */
+  function clientAuth(req: IncomingMessage, form: URLSearchParams): ClientAuthStyle | null {
     const expected = `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString("base64")}`;
-    return req.headers.authorization === expected;
+    if (req.headers.authorization !== undefined) return req.headers.authorization === expected ? "basic" : null;
+    return form.get("client_id") === clientId && form.get("client_secret") === clientSecret ? "body" : null;
   }
 
   function bearer(req: IncomingMessage) {
@@ -179,11 +189,14 @@ export async function startMockPipedrive(options: MockOptions = {}) {
       const form = new URLSearchParams(body);
       const grantType = form.get("grant_type") ?? "";
       if (state.faults.tokenLatencyMs) await delay(state.faults.tokenLatencyMs);
+      const style = clientAuth(req, form) ?? undefined;
+      const replyDelay = style ? (state.faults.tokenReplyDelayMs?.[style] ?? 0) : 0;
       const answer = (status: number, payload: unknown) => {
-        record(req, path, status, grantType);
-        json(res, status, payload);
+        record(req, path, status, grantType, style);
+        if (replyDelay) setTimeout(() => json(res, status, payload), replyDelay);
+        else json(res, status, payload);
       };
-      if (!clientAuthorized(req)) return answer(401, { error: "invalid_client", error_description: "Client authentication failed" });
+      if (!style) return answer(401, { error: "invalid_client", error_description: "Client authentication failed" });
       if (!req.headers["content-type"]?.startsWith("application/x-www-form-urlencoded")) {
         return answer(400, { error: "invalid_request", error_description: "Body must be form-encoded" });
       }
@@ -231,7 +244,7 @@ export async function startMockPipedrive(options: MockOptions = {}) {
     }
 
     if (path === "/oauth/revoke" && req.method === "POST") {
-      if (!clientAuthorized(req)) {
+      if (!clientAuth(req, new URLSearchParams(body))) {
         record(req, path, 401);
         return json(res, 401, { error: "invalid_client" });
       }
@@ -259,7 +272,9 @@ export async function startMockPipedrive(options: MockOptions = {}) {
       });
     }
 
-    if (path === "/api/v2/persons/search" && req.method === "GET") {
+    // v1 is deprecated, but it is what the lead-enrichment service calls.
+    const searchVersion = path === "/api/v2/persons/search" ? 2 : path === "/api/v1/persons/search" ? 1 : null;
+    if (searchVersion && req.method === "GET") {
       if (state.faults.apiLatencyMs) await delay(state.faults.apiLatencyMs);
       if (!bearer(req) || takeFault("api401")) {
         record(req, path, 401);
@@ -288,6 +303,9 @@ export async function startMockPipedrive(options: MockOptions = {}) {
           item: { id: person.id, type: "person", name: person.name, phones: person.phones, emails: person.emails, organization: person.organization, owner: { id: MOCK_USER.id } },
         }));
       record(req, path, 200);
+      if (searchVersion === 1) {
+        return json(res, 200, { success: true, data: { items }, additional_data: { pagination: { start: 0, limit: 100, more_items_in_collection: false } } });
+      }
       return json(res, 200, { success: true, data: { items }, additional_data: { next_cursor: null } });
     }
 

@@ -47,7 +47,7 @@ export class IntegrationsPage {
 
   async disconnect() {
     await this.disconnectButton().click();
-    await this.page.waitForURL(/pipedrive=disconnected/);
+    await this.page.waitForURL(/pipedrive=(disconnected|nothing_to_disconnect)/);
   }
 
   async lookup(phone: string) {

@@ -1,6 +1,6 @@
 import { db, type Tx } from "../db.ts";
 import type { Prisma } from "../generated/prisma/client.ts";
-import { toBareHost } from "./api-domain.ts";
+import { allowedApiHost, type HostPolicy, toBareHost } from "./api-domain.ts";
 import type { TokenSet } from "./oauth-client.ts";
 import type { PipedriveMe } from "./schemas.ts";
 import { expiresAt } from "./token-store.ts";
@@ -13,6 +13,7 @@ export type AuditEvent =
   | "disconnected"
   | "uninstalled"
   | "refresh_failed"
+  | "recovered"
   | "revoke_failed";
 
 export type ConnectionView = {
@@ -25,8 +26,13 @@ export type ConnectionView = {
   connectedAt: Date | null;
   tokenExpiresAt: Date;
   apiHost: string;
+  /** False when the row names a host we would never send a token to. */
+  hostAllowed: boolean;
   lastError: string | null;
   lastErrorAt: Date | null;
+  lastRefreshedAt: Date | null;
+  /** When the token is next renewed; null when that is due now. */
+  nextRenewalAt: Date | null;
 };
 
 export async function audit(
@@ -40,12 +46,16 @@ export async function audit(
 }
 
 /** What the settings page shows; null when the tenant has no token row. */
-export async function getConnectionView(tenantId: string): Promise<ConnectionView | null> {
+export async function getConnectionView(
+  tenantId: string,
+  options: { hosts: HostPolicy; renewBeforeSeconds: number; now: Date },
+): Promise<ConnectionView | null> {
   const [token, connection] = await Promise.all([
     db().leadPipedriveIntegration.findUnique({ where: { tenantId }, select: { expiresAt: true, apiDomain: true } }),
     db().pipedriveConnection.findUnique({ where: { tenantId } }),
   ]);
   if (!token) return null;
+  const nextRenewal = token.expiresAt.getTime() - options.renewBeforeSeconds * 1000;
   return {
     status: connection?.status ?? "connected",
     companyName: connection?.companyName ?? null,
@@ -56,8 +66,11 @@ export async function getConnectionView(tenantId: string): Promise<ConnectionVie
     connectedAt: connection?.connectedAt ?? null,
     tokenExpiresAt: token.expiresAt,
     apiHost: toBareHost(token.apiDomain),
+    hostAllowed: allowedApiHost(token.apiDomain, options.hosts) !== null,
     lastError: connection?.lastError ?? null,
     lastErrorAt: connection?.lastErrorAt ?? null,
+    lastRefreshedAt: connection?.lastRefreshedAt ?? null,
+    nextRenewalAt: nextRenewal > options.now.getTime() ? new Date(nextRenewal) : null,
   };
 }
 
@@ -68,7 +81,7 @@ export async function getConnectionView(tenantId: string): Promise<ConnectionVie
  */
 export async function saveConnection(input: {
   tenantId: string;
-  tokens: TokenSet & { refreshToken: string };
+  tokens: TokenSet & { refreshToken: string; apiHost: string };
   me: PipedriveMe;
   actor: { id: string; name: string };
   now: Date;
@@ -94,7 +107,8 @@ export async function saveConnection(input: {
         company_domain = EXCLUDED.company_domain, pipedrive_user_id = EXCLUDED.pipedrive_user_id,
         pipedrive_user_name = EXCLUDED.pipedrive_user_name, scopes = EXCLUDED.scopes,
         connected_by_user_id = EXCLUDED.connected_by_user_id, connected_by_name = EXCLUDED.connected_by_name,
-        connected_at = EXCLUDED.connected_at, last_error = NULL, last_error_at = NULL, updated_at = EXCLUDED.updated_at
+        connected_at = EXCLUDED.connected_at, last_error = NULL, last_error_at = NULL, updated_at = EXCLUDED.updated_at,
+        rejected_refresh_token_hash = NULL, last_refreshed_at = NULL
     ), event AS (
       INSERT INTO pipedrive_audit_events (tenant_id, actor_user_id, event, detail)
       SELECT ${tenantId}::uuid, ${actor.id}::uuid, CASE WHEN inserted THEN 'connected' ELSE 'reconnected' END, ${detail}::jsonb
@@ -124,14 +138,6 @@ export async function removeConnection(
     if (had) await audit(tenantId, event, actorUserId, detail, tx);
     return had;
   });
-}
-
-export async function markNeedsReconnect(tenantId: string, reason: string, now: Date, tx: Tx = db()) {
-  await tx.pipedriveConnection.updateMany({
-    where: { tenantId },
-    data: { status: "needs_reconnect", lastError: reason.slice(0, 500), lastErrorAt: now },
-  });
-  await audit(tenantId, "refresh_failed", null, { reason: reason.slice(0, 200) }, tx);
 }
 
 export async function tenantsConnectedToCompany(companyId: number): Promise<string[]> {

@@ -23,6 +23,8 @@ export type PipedriveContext = {
   random: () => number;
   /** Attempts for a refresh that fails with 5xx or a timeout. */
   refreshAttempts: number;
+  /** After invalid_grant, how long another writer's rotation may take to land in the row. */
+  rotationGraceMs: number;
 };
 
 export type ContextOptions = {
@@ -41,7 +43,12 @@ export type ContextOptions = {
   now?: () => Date;
   sleep?: Sleep;
   random?: () => number;
+  rotationGraceMs?: number;
 };
+
+// Larger than the lead-enrichment service's 5 minutes: whenever we are active we renew first,
+// so it never needs to refresh and never races us.
+export const DEFAULT_SKEW_SECONDS = 600;
 
 export function createPipedriveContext(options: ContextOptions): PipedriveContext {
   const hosts = { mockHost: options.mockHost };
@@ -56,13 +63,14 @@ export function createPipedriveContext(options: ContextOptions): PipedriveContex
     clientSecret: options.clientSecret,
     stateKey: stateKey(options.authSecret),
     stateTtlSeconds: options.stateTtlSeconds ?? 600,
-    skewSeconds: options.skewSeconds ?? 300,
+    skewSeconds: options.skewSeconds ?? DEFAULT_SKEW_SECONDS,
     phoneRegion: options.phoneRegion ?? "BR",
     secureCookies: options.secureCookies ?? false,
     now: options.now ?? (() => new Date()),
     sleep: sleepImpl,
     random: options.random ?? Math.random,
     refreshAttempts: 3,
+    rotationGraceMs: options.rotationGraceMs ?? 2_000,
   };
 }
 

@@ -14,7 +14,7 @@ describe("disconnect", () => {
     await connectThroughMock(pd.ctx, pd.mock, admin);
     const row = await tokenRow(tenantId);
     const result = await disconnect(pd.ctx, admin);
-    expect(result).toEqual({ revokeFailed: false });
+    expect(result).toEqual({ removed: true, revokeFailed: false });
     expect(pd.mock.requests().filter((r) => r.path === "/oauth/revoke").map((r) => r.status)).toEqual([200]);
     expect(await tokenRow(tenantId)).toBeNull();
     expect(await connectionRow(tenantId)).toBeNull();
@@ -29,7 +29,7 @@ describe("disconnect", () => {
     await connectThroughMock(pd.ctx, pd.mock, admin);
     pd.mock.setFaults({ revoke: { mode: "500" } });
     const result = await disconnect(pd.ctx, admin);
-    expect(result).toEqual({ revokeFailed: true });
+    expect(result).toEqual({ removed: true, revokeFailed: true });
     expect(await tokenRow(tenantId)).toBeNull();
     expect((await auditEvents(tenantId)).map((e) => e.event)).toEqual(["connected", "revoke_failed", "disconnected"]);
   });
@@ -42,6 +42,13 @@ describe("disconnect", () => {
     await disconnect(pd.ctx, a.admin);
     expect(await tokenRow(a.tenantId)).toBeNull();
     expect(await tokenRow(b.tenantId)).not.toBeNull();
+  });
+
+  it("says so when nothing was connected, and calls Pipedrive for nothing", async () => {
+    const { tenantId, admin } = await createTenant();
+    expect(await disconnect(pd.ctx, admin)).toEqual({ removed: false, revokeFailed: false });
+    expect(pd.mock.requests()).toHaveLength(0);
+    expect(await auditEvents(tenantId)).toEqual([]);
   });
 });
 

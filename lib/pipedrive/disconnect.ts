@@ -10,7 +10,7 @@ import { sameSecret } from "./state.ts";
  * Revokes our grant at Pipedrive (best effort: a failed revoke is recorded, and the
  * connection is removed anyway), then deletes the tenant's row and metadata.
  */
-export async function disconnect(ctx: PipedriveContext, admin: TenantUser): Promise<{ revokeFailed: boolean }> {
+export async function disconnect(ctx: PipedriveContext, admin: TenantUser): Promise<{ removed: boolean; revokeFailed: boolean }> {
   const refreshToken = await getRefreshToken(admin.tenantId);
   let revokeFailed = false;
   if (refreshToken) {
@@ -21,8 +21,8 @@ export async function disconnect(ctx: PipedriveContext, admin: TenantUser): Prom
       await audit(admin.tenantId, "revoke_failed", admin.id, { reason: describe(error) });
     }
   }
-  await removeConnection(admin.tenantId, "disconnected", admin.id, { revoked: refreshToken !== null && !revokeFailed });
-  return { revokeFailed };
+  const removed = await removeConnection(admin.tenantId, "disconnected", admin.id, { revoked: refreshToken !== null && !revokeFailed });
+  return { removed, revokeFailed };
 }
 
 export type UninstallResult = { status: 200 | 400 | 401; tenants: number };

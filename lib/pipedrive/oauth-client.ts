@@ -19,7 +19,8 @@ export type TokenSet = {
   refreshToken: string | null;
   expiresInSeconds: number;
   scopes: string[];
-  apiHost: string;
+  /** Refresh answers may omit api_domain; the caller then keeps the stored host. */
+  apiHost: string | null;
 };
 
 export type OAuthClient = ReturnType<typeof createOAuthClient>;
@@ -41,8 +42,8 @@ export function createOAuthClient(options: OAuthClientOptions) {
     );
     if (!response.ok) throw await failure(response, what);
     const answer = await readJson(response, tokenAnswer, what);
-    const apiHost = allowedApiHost(answer.api_domain, options.hosts);
-    if (!apiHost) throw new PipedriveError("malformed", `${what}: api_domain is not an allowed Pipedrive host`);
+    const apiHost = answer.api_domain === undefined ? null : allowedApiHost(answer.api_domain, options.hosts);
+    if (answer.api_domain !== undefined && !apiHost) throw new PipedriveError("malformed", `${what}: api_domain is not an allowed Pipedrive host`);
     return {
       accessToken: answer.access_token,
       refreshToken: answer.refresh_token ?? null,
@@ -61,13 +62,15 @@ export function createOAuthClient(options: OAuthClientOptions) {
       return url.toString();
     },
 
-    async exchangeCode(code: string): Promise<TokenSet & { refreshToken: string }> {
+    async exchangeCode(code: string): Promise<TokenSet & { refreshToken: string; apiHost: string }> {
       const tokens = await tokenRequest(
         { grant_type: "authorization_code", code, redirect_uri: options.redirectUri },
         "token exchange",
       );
       if (!tokens.refreshToken) throw new PipedriveError("malformed", "token exchange: answer has no refresh_token");
-      return { ...tokens, refreshToken: tokens.refreshToken };
+      // A new grant must say where its company's API lives; only a refresh may leave it out.
+      if (!tokens.apiHost) throw new PipedriveError("malformed", "token exchange: answer has no api_domain");
+      return { ...tokens, refreshToken: tokens.refreshToken, apiHost: tokens.apiHost };
     },
 
     refresh(refreshToken: string): Promise<TokenSet> {

@@ -8,6 +8,7 @@ describe("callback outcomes", () => {
       { result: "denied" },
       { result: "disconnected", revokeFailed: false },
       { result: "disconnected", revokeFailed: true },
+      { result: "nothing_to_disconnect" },
       ...errorReasons.map((reason): Outcome => ({ result: "error", reason })),
     ];
     for (const outcome of outcomes) {

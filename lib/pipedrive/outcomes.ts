@@ -23,6 +23,7 @@ export type Outcome =
   | { result: "connected" }
   | { result: "denied" }
   | { result: "disconnected"; revokeFailed: boolean }
+  | { result: "nothing_to_disconnect" }
   | { result: "error"; reason: ErrorReason };
 
 export const SETTINGS_PATH = "/settings/integrations";
@@ -35,7 +36,7 @@ export function outcomePath(outcome: Outcome): `/${string}` {
 }
 
 const outcomeQuery = z.union([
-  z.object({ pipedrive: z.enum(["connected", "denied"]) }).transform((q): Outcome => ({ result: q.pipedrive })),
+  z.object({ pipedrive: z.enum(["connected", "denied", "nothing_to_disconnect"]) }).transform((q): Outcome => ({ result: q.pipedrive })),
   z
     .object({ pipedrive: z.literal("disconnected"), revoke: z.literal("failed").optional() })
     .transform((q): Outcome => ({ result: "disconnected", revokeFailed: q.revoke === "failed" })),
@@ -61,6 +62,8 @@ export function bannerFor(outcome: Outcome): Banner {
       return outcome.revokeFailed
         ? { tone: "info", title: "Pipedrive disconnected", body: "We removed the connection, but Pipedrive did not confirm that it revoked our access. You can also remove the app under Pipedrive's Tools and apps." }
         : { tone: "success", title: "Pipedrive disconnected", body: "Our access was revoked in Pipedrive and the connection removed." };
+    case "nothing_to_disconnect":
+      return { tone: "info", title: "Nothing to disconnect", body: "Pipedrive was not connected for this workspace, so nothing changed." };
     case "error":
       return errorBanners[outcome.reason];
   }

@@ -9,7 +9,8 @@ export const tokenAnswer = z.object({
   // Seconds. A string or a fraction is refused rather than guessed at.
   expires_in: z.number().int().positive().max(366 * 24 * 3600),
   scope: z.string().optional(),
-  api_domain: z.string().min(1).max(255),
+  // Pipedrive documents refresh answers without it; the stored host then stays.
+  api_domain: z.string().min(1).max(255).optional(),
 });
 export type TokenAnswer = z.infer<typeof tokenAnswer>;
 

@@ -76,8 +76,11 @@ describe("getValidAccessToken", () => {
     const failure = await getValidAccessToken(pd.ctx, tenantId).catch((error: unknown) => error);
     expect(isAppError(failure, "needs_reconnect")).toBe(true);
     expect(await connectionRow(tenantId)).toMatchObject({ status: "needs_reconnect" });
-    expect((await connectionRow(tenantId))?.lastError).toMatch(/invalid_grant/);
-    expect((await auditEvents(tenantId)).map((e) => e.event)).toContain("refresh_failed");
+    // Plain words for the admin; the protocol term stays in the audit detail for support.
+    expect((await connectionRow(tenantId))?.lastError).toMatch(/^Pipedrive no longer accepts this workspace's access\./);
+    expect((await connectionRow(tenantId))?.lastError).not.toMatch(/invalid_grant/);
+    const failed = (await auditEvents(tenantId)).find((e) => e.event === "refresh_failed");
+    expect(JSON.stringify(failed?.detail)).toMatch(/invalid_grant/);
     const callsBefore = pd.mock.requests().length;
     const again = await getValidAccessToken(pd.ctx, tenantId).catch((error: unknown) => error);
     const search = await searchPersonsByPhone(pd.ctx, tenantId, "+55 11 99999-0001").catch((error: unknown) => error);

@@ -1,31 +1,64 @@
 import { AppError, describe } from "../errors.ts";
-import { apiBaseUrl } from "./api-domain.ts";
-import { markNeedsReconnect } from "./connection-store.ts";
+import { allowedApiHost, apiBaseUrl, toBareHost } from "./api-domain.ts";
 import type { PipedriveContext } from "./context.ts";
 import { backoffMs, isPipedriveError, PipedriveError } from "./http.ts";
 import type { TokenSet } from "./oauth-client.ts";
-import { expiresAt, readToken, type TokenRow, withLockedToken, writeRefreshedTokens } from "./token-store.ts";
+import {
+  expiresAt,
+  isKnownRejected,
+  type NeedsReconnectReason,
+  readRefreshToken,
+  readToken,
+  repairApiDomain,
+  type TokenRow,
+  withLockedToken,
+} from "./token-store.ts";
 
 // Just-in-time refresh that happens once, however many callers ask at the same moment:
 // callers in one process share one promise; processes queue on the row lock and re-read
 // after it, so only the first one finds the token still stale and refreshes it.
+//
+// The lead-enrichment service refreshes the same rows without our lock. When its refresh
+// reaches Pipedrive first, ours gets invalid_grant although the grant is alive: its new
+// token is about to land in the row. So invalid_grant proves the grant is gone only when,
+// after a short wait, the refresh token Pipedrive refused is still the one in the row.
 
 export type AccessToken = { accessToken: string; apiHost: string; apiBaseUrl: string; expiresAt: Date };
 
 const inflight = new Map<string, Promise<AccessToken>>();
 
-function isStale(row: TokenRow, ctx: PipedriveContext): boolean {
+const GRANT_GONE: NeedsReconnectReason = {
+  message: "Pipedrive no longer accepts this workspace's access. It may have been removed in Pipedrive, or left unused for 60 days.",
+  detail: "refresh token rejected (invalid_grant) and not rotated by another writer",
+};
+
+const REFUSED_AFTER_REFRESH: NeedsReconnectReason = {
+  message: "Pipedrive refused our access even after renewing it.",
+  detail: "HTTP 401 on a freshly refreshed access token",
+};
+
+function isStale(row: Pick<TokenRow, "expiresAt">, ctx: PipedriveContext): boolean {
   return row.expiresAt.getTime() - ctx.now().getTime() <= ctx.skewSeconds * 1000;
 }
 
-function toAccess(row: Pick<TokenRow, "accessToken" | "apiHost" | "expiresAt">, ctx: PipedriveContext): AccessToken {
-  return { accessToken: row.accessToken, apiHost: row.apiHost, apiBaseUrl: apiBaseUrl(row.apiHost, ctx.hosts), expiresAt: row.expiresAt };
+/** The row's host, if it is one we may send a token to; never a token to anywhere else. */
+function checkedHost(row: TokenRow, ctx: PipedriveContext): string {
+  const host = allowedApiHost(row.storedApiDomain, ctx.hosts);
+  if (!host) throw new AppError("api_domain_invalid", `stored api_domain is not an allowed Pipedrive host (${toBareHost(row.storedApiDomain).slice(0, 80)})`);
+  return host;
 }
 
-function usable(row: TokenRow | null): TokenRow {
+function toAccess(accessToken: string, apiHost: string, expires: Date, ctx: PipedriveContext): AccessToken {
+  return { accessToken, apiHost, apiBaseUrl: apiBaseUrl(apiHost, ctx.hosts), expiresAt: expires };
+}
+
+/** The tenant's row, its host checked, and repaired in place if another writer left a URL. */
+async function readChecked(ctx: PipedriveContext, tenantId: string): Promise<{ row: TokenRow; host: string }> {
+  const row = await readToken(tenantId);
   if (!row) throw new AppError("not_connected");
-  if (row.status === "needs_reconnect") throw new AppError("needs_reconnect");
-  return row;
+  const host = checkedHost(row, ctx);
+  if (row.storedApiDomain !== host) await repairApiDomain(tenantId, row.storedApiDomain, host);
+  return { row, host };
 }
 
 /**
@@ -37,43 +70,80 @@ export async function getValidAccessToken(
   tenantId: string,
   options: { rejectedToken?: string } = {},
 ): Promise<AccessToken> {
-  const row = usable(await readToken(tenantId));
+  const { row, host } = await readChecked(ctx, tenantId);
+  if (row.status === "needs_reconnect" && isKnownRejected(row)) throw new AppError("needs_reconnect");
   const rejected = options.rejectedToken !== undefined && row.accessToken === options.rejectedToken;
-  if (!rejected && !isStale(row, ctx)) return toAccess(row, ctx);
+  // A needs_reconnect row whose refresh token has changed since it was refused gets tried.
+  if (row.status !== "needs_reconnect" && !rejected && !isStale(row, ctx)) return toAccess(row.accessToken, host, row.expiresAt, ctx);
 
   let pending = inflight.get(tenantId);
   if (!pending) {
-    pending = refreshUnderLock(ctx, tenantId, options.rejectedToken).finally(() => inflight.delete(tenantId));
+    pending = refreshOnce(ctx, tenantId, options.rejectedToken).finally(() => inflight.delete(tenantId));
     inflight.set(tenantId, pending);
   }
   return pending;
 }
 
-async function refreshUnderLock(ctx: PipedriveContext, tenantId: string, rejectedToken: string | undefined): Promise<AccessToken> {
-  const result = await withLockedToken(tenantId, async (locked, tx) => {
-    const row = usable(locked);
-    const stillNeeded = isStale(row, ctx) || (rejectedToken !== undefined && row.accessToken === rejectedToken);
-    if (!stillNeeded) return { ok: toAccess(row, ctx) };
-    let tokens: TokenSet;
-    try {
-      tokens = await refreshWithRetries(ctx, row.refreshToken);
-    } catch (error) {
-      if (isPipedriveError(error, "invalid_grant")) {
-        // Committed with the transaction below, then reported.
-        await markNeedsReconnect(tenantId, "Pipedrive rejected the refresh token (invalid_grant)", ctx.now(), tx);
-        return { needsReconnect: true as const };
+type LockedResult = { ok: AccessToken } | { refused: string } | { dead: true };
+
+/** Rounds of "refused, but rotated by someone else": each round sees a newer refresh token. */
+const MAX_ROUNDS = 3;
+
+async function refreshOnce(ctx: PipedriveContext, tenantId: string, rejectedToken: string | undefined): Promise<AccessToken> {
+  for (let round = 1; ; round++) {
+    const result = await withLockedToken(tenantId, async (locked): Promise<LockedResult> => {
+      const row = locked.row;
+      if (!row) throw new AppError("not_connected");
+      const host = checkedHost(row, ctx);
+      // Refused a moment ago (by another process of ours, or before a restart): never resend it.
+      if (isKnownRejected(row)) return row.status === "needs_reconnect" ? { dead: true } : { refused: row.refreshToken };
+      const healing = row.status === "needs_reconnect";
+      const needed = healing || isStale(row, ctx) || (rejectedToken !== undefined && row.accessToken === rejectedToken);
+      if (!needed) return { ok: toAccess(row.accessToken, host, row.expiresAt, ctx) };
+      let tokens: TokenSet;
+      try {
+        tokens = await refreshWithRetries(ctx, row.refreshToken);
+      } catch (error) {
+        if (!isPipedriveError(error, "invalid_grant")) throw toApiAppError(error);
+        // Not a verdict yet: commit the refusal so our other processes do not resend it,
+        // and release the lock so a writer queued behind it can land its rotation.
+        await locked.recordRejected();
+        return { refused: row.refreshToken };
       }
-      throw toApiAppError(error);
+      const now = ctx.now();
+      const saved = { ...tokens, apiHost: tokens.apiHost ?? host };
+      await locked.saveRefreshed(saved, now);
+      return { ok: toAccess(saved.accessToken, saved.apiHost, expiresAt(now, tokens.expiresInSeconds), ctx) };
+    });
+    if ("ok" in result) return result.ok;
+    if ("dead" in result) throw new AppError("needs_reconnect");
+    if (!(await waitForRotation(ctx, tenantId, result.refused))) {
+      const verdict = await withLockedToken(tenantId, async (locked) => {
+        if (!locked.row) return "gone" as const;
+        if (locked.row.refreshToken !== result.refused) return "rotated" as const;
+        await locked.markNeedsReconnect(GRANT_GONE, ctx.now());
+        return "dead" as const;
+      });
+      if (verdict === "gone") throw new AppError("not_connected");
+      if (verdict === "dead") throw new AppError("needs_reconnect", "refresh token rejected");
     }
-    const now = ctx.now();
-    await writeRefreshedTokens(tx, tenantId, tokens, row.refreshToken, now);
-    return {
-      ok: toAccess({ accessToken: tokens.accessToken, apiHost: tokens.apiHost, expiresAt: expiresAt(now, tokens.expiresInSeconds) }, ctx),
-    };
-  });
-  if ("needsReconnect" in result) throw new AppError("needs_reconnect", "refresh token rejected");
-  return result.ok;
+    if (round >= MAX_ROUNDS) throw new AppError("pipedrive_unavailable", `refresh token kept changing under us (${round} rounds)`);
+  }
 }
+
+/** Polls the row for a refresh token other than `refused`, for up to the rotation grace. */
+async function waitForRotation(ctx: PipedriveContext, tenantId: string, refused: string): Promise<boolean> {
+  const polls = Math.max(1, Math.ceil(ctx.rotationGraceMs / ROTATION_POLL_MS));
+  for (let poll = 0; poll < polls; poll++) {
+    const current = await readRefreshToken(tenantId);
+    if (current === null) throw new AppError("not_connected");
+    if (current !== refused) return true;
+    await ctx.sleep(ROTATION_POLL_MS);
+  }
+  return false;
+}
+
+const ROTATION_POLL_MS = 100;
 
 async function refreshWithRetries(ctx: PipedriveContext, refreshToken: string): Promise<TokenSet> {
   for (let attempt = 1; ; attempt++) {
@@ -121,7 +191,7 @@ export async function withAccessToken<T>(ctx: PipedriveContext, tenantId: string
     return await call(fresh);
   } catch (error) {
     if (isPipedriveError(error, "unauthorized")) {
-      await markNeedsReconnect(tenantId, "Pipedrive answered 401 to a freshly refreshed token", ctx.now());
+      await withLockedToken(tenantId, (locked) => locked.markNeedsReconnect(REFUSED_AFTER_REFRESH, ctx.now()));
       throw new AppError("needs_reconnect", describe(error));
     }
     throw toApiAppError(error);

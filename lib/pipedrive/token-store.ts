@@ -1,17 +1,25 @@
-import { db, sql, type Tx } from "../db.ts";
-import { toBareHost } from "./api-domain.ts";
+import { createHash } from "node:crypto";
+import type pg from "pg";
+import { inRefreshTransaction, sql } from "../db.ts";
 import type { TokenSet } from "./oauth-client.ts";
 
-// The shared contract table, lead_pipedrive_integrations. Every query names the tenant.
+// The shared contract table, lead_pipedrive_integrations, with our own health columns beside
+// it. Every query names the tenant. The lead-enrichment service writes the same rows without
+// taking our lock, so nothing here assumes we are the only writer.
+
+export type ConnectionStatus = "connected" | "needs_reconnect";
 
 export type TokenRow = {
   tenantId: string;
   accessToken: string;
   refreshToken: string;
   expiresAt: Date;
-  /** Bare host, whatever form the row was written in. */
-  apiHost: string;
-  status: "connected" | "needs_reconnect" | null;
+  /** api_domain exactly as stored: usually a bare host, sometimes a URL another writer left. */
+  storedApiDomain: string;
+  /** null when the row was written without our metadata (e.g. by another service). */
+  status: ConnectionStatus | null;
+  /** sha256 of the refresh token Pipedrive last refused, if any. */
+  rejectedHash: string | null;
 };
 
 type RawRow = {
@@ -20,7 +28,8 @@ type RawRow = {
   refresh_token: string;
   expires_at: Date;
   api_domain: string;
-  status: "connected" | "needs_reconnect" | null;
+  status: ConnectionStatus | null;
+  rejected_refresh_token_hash: string | null;
 };
 
 const toRow = (raw: RawRow): TokenRow => ({
@@ -28,15 +37,26 @@ const toRow = (raw: RawRow): TokenRow => ({
   accessToken: raw.access_token,
   refreshToken: raw.refresh_token,
   expiresAt: raw.expires_at,
-  apiHost: toBareHost(raw.api_domain),
+  storedApiDomain: raw.api_domain,
   status: raw.status,
+  rejectedHash: raw.rejected_refresh_token_hash,
 });
+
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+/** The refresh token in the row is one Pipedrive already refused. */
+export function isKnownRejected(row: TokenRow): boolean {
+  return row.rejectedHash !== null && row.rejectedHash === hashToken(row.refreshToken);
+}
 
 /** The hot path: token and connection health in one round trip, as a named prepared statement. */
 export async function readToken(tenantId: string): Promise<TokenRow | null> {
   const { rows } = await sql().query<RawRow>({
     name: "pipedrive-read-token",
-    text: `SELECT i.tenant_id, i.access_token, i.refresh_token, i.expires_at, i.api_domain, c.status::text AS status
+    text: `SELECT i.tenant_id, i.access_token, i.refresh_token, i.expires_at, i.api_domain,
+                  c.status::text AS status, c.rejected_refresh_token_hash
            FROM lead_pipedrive_integrations i
            LEFT JOIN pipedrive_connections c ON c.tenant_id = i.tenant_id
            WHERE i.tenant_id = $1::uuid`,
@@ -45,32 +65,111 @@ export async function readToken(tenantId: string): Promise<TokenRow | null> {
   return rows[0] ? toRow(rows[0]) : null;
 }
 
+/** Just the refresh token, to see whether another writer has rotated it. */
+export async function readRefreshToken(tenantId: string): Promise<string | null> {
+  const { rows } = await sql().query<{ refresh_token: string }>({
+    name: "pipedrive-read-refresh-token",
+    text: `SELECT refresh_token FROM lead_pipedrive_integrations WHERE tenant_id = $1::uuid`,
+    values: [tenantId],
+  });
+  return rows[0]?.refresh_token ?? null;
+}
+
 /**
- * Runs `work` in a transaction holding the row lock. Every refresher, in any process, queues
- * here; whoever comes second reads the first one's result. The lock is held across the HTTP
- * call to Pipedrive, so waiters must outlast its retries.
+ * Writes the bare host over a row someone left with a scheme, so their next call works too.
+ * Guarded by what we read: a newer write by anyone wins.
  */
-export function withLockedToken<T>(tenantId: string, work: (row: TokenRow | null, tx: Tx) => Promise<T>): Promise<T> {
-  return db().$transaction(async (tx) => work(await readTokenForUpdate(tx, tenantId), tx), { timeout: 60_000, maxWait: 60_000 });
+export async function repairApiDomain(tenantId: string, read: string, bareHost: string): Promise<boolean> {
+  const { rowCount } = await sql().query(`UPDATE lead_pipedrive_integrations SET api_domain = $3 WHERE tenant_id = $1::uuid AND api_domain = $2`, [
+    tenantId,
+    read,
+    bareHost,
+  ]);
+  return rowCount === 1;
 }
 
-async function readTokenForUpdate(tx: Tx, tenantId: string): Promise<TokenRow | null> {
-  const rows = await tx.$queryRaw<RawRow[]>`
-    SELECT i.tenant_id, i.access_token, i.refresh_token, i.expires_at, i.api_domain, c.status::text AS status
-    FROM lead_pipedrive_integrations i
-    LEFT JOIN pipedrive_connections c ON c.tenant_id = i.tenant_id
-    WHERE i.tenant_id = ${tenantId}::uuid
-    FOR UPDATE OF i`;
-  return rows[0] ? toRow(rows[0]) : null;
+export type LockedTokens = {
+  row: TokenRow | null;
+  /** Stores a refreshed token set, marks the connection healthy; true if it had needed a reconnect. */
+  saveRefreshed: (tokens: TokenSet, now: Date) => Promise<{ recovered: boolean }>;
+  /** Remembers that Pipedrive refused the row's refresh token, without judging the grant yet. */
+  recordRejected: () => Promise<void>;
+  /** Marks needs_reconnect if not marked yet; audits once. */
+  markNeedsReconnect: (reason: NeedsReconnectReason, now: Date) => Promise<void>;
+};
+
+/** What the admin reads (plain words), and what support reads in the audit trail. */
+export type NeedsReconnectReason = { message: string; detail: string };
+
+/**
+ * Runs `work` in a transaction holding the tenant's row lock, on the refresh pool. Every
+ * refresher of ours, in any process, queues here. The row and our status are read after the
+ * lock is granted, in separate statements, so a waiter sees what the holder committed.
+ */
+export function withLockedToken<T>(tenantId: string, work: (locked: LockedTokens) => Promise<T>): Promise<T> {
+  return inRefreshTransaction(async (client) => {
+    const row = await lockRow(client, tenantId);
+    return work({
+      row,
+      saveRefreshed: (tokens, now) => saveRefreshed(client, tenantId, tokens, row, now),
+      recordRejected: async () => {
+        if (!row) return;
+        await client.query(`UPDATE pipedrive_connections SET rejected_refresh_token_hash = $2 WHERE tenant_id = $1::uuid`, [tenantId, hashToken(row.refreshToken)]);
+      },
+      markNeedsReconnect: (reason, now) => markNeedsReconnect(client, tenantId, row, reason, now),
+    });
+  });
 }
 
-/** Access token, refresh token, expiry and host in one UPDATE, as Pipedrive requires. */
-export async function writeRefreshedTokens(tx: Tx, tenantId: string, tokens: TokenSet, keptRefreshToken: string, now: Date) {
-  await tx.$executeRaw`
-    UPDATE lead_pipedrive_integrations
-    SET access_token = ${tokens.accessToken}, refresh_token = ${tokens.refreshToken ?? keptRefreshToken},
-        expires_at = ${expiresAt(now, tokens.expiresInSeconds)}, api_domain = ${tokens.apiHost}
-    WHERE tenant_id = ${tenantId}::uuid`;
+async function lockRow(client: pg.PoolClient, tenantId: string): Promise<TokenRow | null> {
+  const locked = await client.query<Omit<RawRow, "status" | "rejected_refresh_token_hash">>(
+    `SELECT tenant_id, access_token, refresh_token, expires_at, api_domain
+     FROM lead_pipedrive_integrations WHERE tenant_id = $1::uuid FOR UPDATE`,
+    [tenantId],
+  );
+  const token = locked.rows[0];
+  if (!token) return null;
+  // A statement of its own: under READ COMMITTED it sees what was committed while we queued.
+  const health = await client.query<Pick<RawRow, "status" | "rejected_refresh_token_hash">>(
+    `SELECT status::text AS status, rejected_refresh_token_hash FROM pipedrive_connections WHERE tenant_id = $1::uuid`,
+    [tenantId],
+  );
+  return toRow({ ...token, status: health.rows[0]?.status ?? null, rejected_refresh_token_hash: health.rows[0]?.rejected_refresh_token_hash ?? null });
+}
+
+async function saveRefreshed(client: pg.PoolClient, tenantId: string, tokens: TokenSet, row: TokenRow | null, now: Date) {
+  if (!row) throw new Error("saveRefreshed needs a locked row");
+  // Access token, refresh token, expiry and host in one UPDATE, as Pipedrive requires. A
+  // refresh answer without api_domain or refresh_token keeps the stored one.
+  await client.query(
+    `UPDATE lead_pipedrive_integrations SET access_token = $2, refresh_token = $3, expires_at = $4, api_domain = $5 WHERE tenant_id = $1::uuid`,
+    [tenantId, tokens.accessToken, tokens.refreshToken ?? row.refreshToken, expiresAt(now, tokens.expiresInSeconds), tokens.apiHost],
+  );
+  const { rows } = await client.query<{ was: ConnectionStatus }>(
+    `UPDATE pipedrive_connections c SET status = 'connected', rejected_refresh_token_hash = NULL, last_refreshed_at = $2,
+            last_error = NULL, last_error_at = NULL, updated_at = $2
+     FROM (SELECT status FROM pipedrive_connections WHERE tenant_id = $1::uuid) AS before
+     WHERE c.tenant_id = $1::uuid
+     RETURNING before.status::text AS was`,
+    [tenantId, now],
+  );
+  const recovered = rows[0]?.was === "needs_reconnect";
+  if (recovered) await auditWith(client, tenantId, "recovered", { reason: "the refresh token in the row works again" });
+  return { recovered };
+}
+
+async function markNeedsReconnect(client: pg.PoolClient, tenantId: string, row: TokenRow | null, reason: NeedsReconnectReason, now: Date) {
+  const { rowCount } = await client.query(
+    `UPDATE pipedrive_connections SET status = 'needs_reconnect', last_error = $2, last_error_at = $3, updated_at = $3,
+            rejected_refresh_token_hash = COALESCE($4, rejected_refresh_token_hash)
+     WHERE tenant_id = $1::uuid AND status <> 'needs_reconnect'`,
+    [tenantId, reason.message.slice(0, 500), now, row ? hashToken(row.refreshToken) : null],
+  );
+  if (rowCount) await auditWith(client, tenantId, "refresh_failed", { reason: reason.detail.slice(0, 200) });
+}
+
+async function auditWith(client: pg.PoolClient, tenantId: string, event: string, detail: Record<string, unknown>) {
+  await client.query(`INSERT INTO pipedrive_audit_events (tenant_id, event, detail) VALUES ($1::uuid, $2, $3::jsonb)`, [tenantId, event, JSON.stringify(detail)]);
 }
 
 export function expiresAt(now: Date, expiresInSeconds: number): Date {

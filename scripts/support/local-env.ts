@@ -10,7 +10,8 @@ import { startEmbeddedPostgres, type EmbeddedDb } from "./embedded-postgres.ts";
 
 export const ROOT = path.join(import.meta.dirname, "..", "..");
 export const DATA_DIR = path.join(ROOT, ".data");
-const RUNTIME_FILE = path.join(DATA_DIR, "runtime.json");
+// Tests point it elsewhere, so they never read or clobber a real `npm run dev`'s record.
+const RUNTIME_FILE = process.env.CRM_RUNTIME_FILE || path.join(DATA_DIR, "runtime.json");
 
 export const MOCK_CLIENT = { id: "mock-client-id", secret: "mock-client-secret" };
 
@@ -51,8 +52,49 @@ export function localEnv(databaseUrl: string): Record<string, string> {
   return vars;
 }
 
-const runtimeFile = z.object({ databaseUrl: z.string(), pid: z.number().int() });
+// What a running `npm run dev` tells the CLIs: its database and the settings it gave the app,
+// so `npm run enrich` and `npm run worker` talk to the same Pipedrive. No secret is written:
+// AUTH_SECRET stays in .data/auth-secret, and a real app's client secret stays in the environment.
+const runtimeFile = z.object({
+  databaseUrl: z.string(),
+  pid: z.number().int(),
+  demo: z.boolean(),
+  settings: z.record(z.string(), z.string()),
+});
 type Runtime = z.infer<typeof runtimeFile>;
+
+const SECRET_SETTINGS = new Set(["AUTH_SECRET", "PIPEDRIVE_CLIENT_SECRET", "DATABASE_URL"]);
+
+/** The app's settings as `npm run dev` passes them, less the secrets. */
+function publicSettings(vars: Record<string, string>): Record<string, string> {
+  const names = Object.keys(vars).filter((name) => /^(APP_URL|PORT|PIPEDRIVE_|OAUTH_|PHONE_|KEEPER_|LOG_)/.test(name) && !SECRET_SETTINGS.has(name));
+  return Object.fromEntries(names.map((name) => [name, vars[name]!]));
+}
+
+export class CliRefusal extends Error {}
+
+/**
+ * The full environment for a CLI that talks to Pipedrive: exactly what the running
+ * `npm run dev` uses, or, with DATABASE_URL set, what this environment says. Refuses when it
+ * cannot tell, rather than guess a mock port and send a tenant's tokens to whatever is there.
+ */
+export function cliEnv(): Record<string, string> {
+  if (process.env.DATABASE_URL) return { ...localEnv(process.env.DATABASE_URL), ...definedEnv() };
+  const running = readRuntime();
+  if (running === "unreadable") {
+    throw new CliRefusal(`cannot read ${path.relative(ROOT, RUNTIME_FILE)}, written by npm run dev: restart npm run dev, or set DATABASE_URL and the Pipedrive settings`);
+  }
+  if (!running) throw new CliRefusal("npm run dev is not running: start it first, or set DATABASE_URL and the Pipedrive settings (see README, Configuration)");
+  const vars: Record<string, string> = { ...running.settings, DATABASE_URL: running.databaseUrl, AUTH_SECRET: authSecret() };
+  if (running.demo) vars.PIPEDRIVE_CLIENT_SECRET = MOCK_CLIENT.secret;
+  else if (process.env.PIPEDRIVE_CLIENT_SECRET) vars.PIPEDRIVE_CLIENT_SECRET = process.env.PIPEDRIVE_CLIENT_SECRET;
+  else throw new CliRefusal(`the running npm run dev uses the Pipedrive app ${running.settings.PIPEDRIVE_CLIENT_ID ?? "(unknown)"}: set PIPEDRIVE_CLIENT_SECRET to its secret`);
+  return vars;
+}
+
+function definedEnv(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ""));
+}
 
 /**
  * The database to use: DATABASE_URL if set; else the embedded one `npm run dev` is running;
@@ -61,25 +103,40 @@ type Runtime = z.infer<typeof runtimeFile>;
 export async function resolveDatabase(log = (line: string) => console.log(line)): Promise<{ url: string; embedded: EmbeddedDb | null }> {
   if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, embedded: null };
   const running = readRuntime();
-  if (running) return { url: running.databaseUrl, embedded: null };
+  if (running && running !== "unreadable") return { url: running.databaseUrl, embedded: null };
   log("[db] DATABASE_URL is not set: starting the embedded PostgreSQL in .data/postgres");
   const embedded = await startEmbeddedPostgres({ dataDir: path.join(DATA_DIR, "postgres"), database: "crm" });
   return { url: embedded.url, embedded };
 }
 
-function readRuntime(): Runtime | null {
+/** The running `npm run dev`'s record; null when none runs, "unreadable" when it cannot be trusted. */
+function readRuntime(): Runtime | "unreadable" | null {
   if (!existsSync(RUNTIME_FILE)) return null;
+  let raw: unknown;
   try {
-    const runtime = runtimeFile.parse(JSON.parse(readFileSync(RUNTIME_FILE, "utf8")));
-    process.kill(runtime.pid, 0);
-    return runtime;
+    raw = JSON.parse(readFileSync(RUNTIME_FILE, "utf8"));
   } catch {
-    return null;
+    return "unreadable";
+  }
+  const pid = z.object({ pid: z.number().int() }).safeParse(raw);
+  if (!pid.success) return "unreadable";
+  if (!isAlive(pid.data.pid)) return null;
+  const runtime = runtimeFile.safeParse(raw);
+  return runtime.success ? runtime.data : "unreadable";
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
 export function writeRuntime(databaseUrl: string) {
-  writeFileSync(RUNTIME_FILE, JSON.stringify({ databaseUrl, pid: process.pid } satisfies Runtime));
+  const runtime: Runtime = { databaseUrl, pid: process.pid, demo: isDemoMode(), settings: publicSettings({ ...definedEnv(), ...localEnv(databaseUrl) }) };
+  writeFileSync(RUNTIME_FILE, JSON.stringify(runtime), { mode: 0o600 });
 }
 
 export function clearRuntime() {

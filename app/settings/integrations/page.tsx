@@ -3,6 +3,7 @@ import type { Metadata } from "next";
 import { AppHeader } from "@/app/components/app-header.tsx";
 import { requirePageUser } from "@/lib/auth/session.ts";
 import { recentAuditEvents, getConnectionView, type ConnectionView } from "@/lib/pipedrive/connection-store.ts";
+import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { bannerFor, parseOutcome, SETTINGS_PATH, type Banner } from "@/lib/pipedrive/outcomes.ts";
 import { PhoneLookup, runLookup } from "./phone-lookup.tsx";
 
@@ -17,7 +18,8 @@ export default async function IntegrationsPage({ searchParams }: Props) {
   const returnQuery = new URLSearchParams(Object.entries(query).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
   const user = await requirePageUser(`${SETTINGS_PATH}?${returnQuery}`);
   const lookup = typeof query.phone === "string" ? await runLookup(user.tenantId, query.phone) : null;
-  const [connection, events] = await Promise.all([getConnectionView(user.tenantId), recentAuditEvents(user.tenantId, 8)]);
+  const ctx = pipedrive();
+  const [connection, events] = await Promise.all([getConnectionView(user.tenantId, { hosts: ctx.hosts, renewBeforeSeconds: ctx.skewSeconds, now: ctx.now() }), recentAuditEvents(user.tenantId, 8)]);
   const outcome = parseOutcome(query);
   const isAdmin = user.role === "admin";
 
@@ -67,7 +69,8 @@ const eventLabels: Record<string, string> = {
   reconnected: "Reconnected",
   disconnected: "Disconnected",
   uninstalled: "Uninstalled from Pipedrive",
-  refresh_failed: "Token refresh failed",
+  refresh_failed: "Stopped working: Pipedrive refused our access",
+  recovered: "Working again without a reconnect",
   revoke_failed: "Revoke at Pipedrive failed",
 };
 
@@ -96,10 +99,19 @@ function PipedriveDetails({ connection, isAdmin }: { connection: ConnectionView 
     <div className="integration-body">
       {connection.status === "needs_reconnect" && (
         <div className="banner banner-warn" role="status">
-          <p className="banner-title">Pipedrive needs to be reconnected</p>
-          <p>
-            {connection.lastError ?? "Pipedrive no longer accepts our access."} {connection.lastErrorAt && <>Since <When date={connection.lastErrorAt} />.</>} Lookups are paused until an admin reconnects.
-          </p>
+          <div>
+            <p className="banner-title">Pipedrive needs to be reconnected</p>
+            <p>{connection.lastError ?? "Pipedrive no longer accepts this workspace's access."}</p>
+            <p>Lookups are paused until an admin presses Reconnect and allows access again in Pipedrive.</p>
+          </div>
+        </div>
+      )}
+      {!connection.hostAllowed && (
+        <div className="banner banner-warn" role="status">
+          <div>
+            <p className="banner-title">Pipedrive address not recognised</p>
+            <p>The stored address is not a Pipedrive host, so we send nothing to it and lookups are paused. Reconnect to store the right address.</p>
+          </div>
         </div>
       )}
       <dl className="facts">
@@ -118,10 +130,19 @@ function PipedriveDetails({ connection, isAdmin }: { connection: ConnectionView 
             </>
           )}
         </dd>
-        <dt>Access token renews</dt>
-        <dd>
-          <When date={connection.tokenExpiresAt} />
-        </dd>
+        {connection.status === "needs_reconnect" ? (
+          <>
+            <dt>Stopped working</dt>
+            <dd>{connection.lastErrorAt ? <When date={connection.lastErrorAt} /> : "Unknown"}</dd>
+          </>
+        ) : (
+          <>
+            <dt>Access</dt>
+            <dd>
+              <Renewal connection={connection} />
+            </dd>
+          </>
+        )}
         <dt>Scopes</dt>
         <dd>{connection.scopes.length ? connection.scopes.join(", ") : "—"}</dd>
       </dl>
@@ -138,6 +159,23 @@ function PipedriveDetails({ connection, isAdmin }: { connection: ConnectionView 
         </div>
       )}
     </div>
+  );
+}
+
+/** "Renewed automatically · last renewed … · next …": never a time already past. */
+function Renewal({ connection }: { connection: ConnectionView }) {
+  const next = connection.nextRenewalAt;
+  return (
+    <>
+      Renewed automatically
+      {connection.lastRefreshedAt && (
+        <>
+          {" "}
+          · last renewed <When date={connection.lastRefreshedAt} />
+        </>
+      )}{" "}
+      · {next ? <>next <When date={next} /></> : "next renewal due now"}
+    </>
   );
 }
 

@@ -13,9 +13,9 @@ export async function POST(request: Request) {
       const user = await currentUser();
       if (!user) return redirectTo(`/sign-in?callbackUrl=${encodeURIComponent(SETTINGS_PATH)}`, 303);
       if (user.role !== "admin") return redirectTo(outcomePath({ result: "error", reason: "forbidden" }), 303);
-      const { revokeFailed } = await disconnect(pipedrive(), user);
-      console.info(`[pipedrive] disconnected tenant=${user.tenantId} revokeFailed=${revokeFailed}`);
-      return redirectTo(outcomePath({ result: "disconnected", revokeFailed }), 303);
+      const { removed, revokeFailed } = await disconnect(pipedrive(), user);
+      console.info(`[pipedrive] disconnect tenant=${user.tenantId} removed=${removed} revokeFailed=${revokeFailed}`);
+      return redirectTo(outcomePath(removed ? { result: "disconnected", revokeFailed } : { result: "nothing_to_disconnect" }), 303);
     },
     303,
   );
