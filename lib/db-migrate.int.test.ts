@@ -3,26 +3,13 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { ensureDatabase } from "../scripts/support/embedded-postgres.ts";
 import { runScript } from "../scripts/support/run-script.ts";
+import { scratchDatabases } from "../scripts/support/scratch-databases.ts";
 import { migrate, MIGRATIONS_DIR } from "./db-migrate.ts";
 
-// Each test gets its own empty database on the run's server.
-const serverUrl = new URL(inject("databaseUrl"));
+// Each test gets its own empty database on the run's server, dropped after the file.
+const freshDatabase = scratchDatabases(inject("databaseUrl"));
 const clients: pg.Client[] = [];
-
-async function freshDatabase(name: string) {
-  const admin = new URL(serverUrl);
-  admin.pathname = "/postgres";
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await client.end();
-  await ensureDatabase(admin.toString(), name);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
 
 async function query<T extends pg.QueryResultRow>(url: string, sql: string) {
   const client = new pg.Client({ connectionString: url });

@@ -25,6 +25,8 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
     throw new Error(`Cannot reach the database at ${target.hostname}:${target.port || 5432}${target.pathname} (DATABASE_URL): ${reason}`, { cause: error });
   }
   try {
+    const { rows: version } = await client.query<{ server_version_num: string }>("SHOW server_version_num");
+    assertSupportedServer(Number(version[0]?.server_version_num));
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATE_LOCK_KEY]);
     await client.query(`CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
       "id" VARCHAR(36) PRIMARY KEY NOT NULL,
@@ -74,6 +76,16 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
     return { applied, alreadyApplied: migrations.length - applied.length };
   } finally {
     await client.end();
+  }
+}
+
+/** PostgreSQL 13 is the oldest the app and its job queue (pg-boss 10) support. */
+export const MIN_SERVER_VERSION = 130000;
+
+export function assertSupportedServer(versionNum: number): void {
+  if (!Number.isFinite(versionNum) || versionNum < MIN_SERVER_VERSION) {
+    const found = Number.isFinite(versionNum) ? `${Math.floor(versionNum / 10000)}.${versionNum % 10000}` : "an unknown version";
+    throw new Error(`This app needs PostgreSQL 13 or newer; the server at DATABASE_URL runs ${found}.`);
   }
 }
 

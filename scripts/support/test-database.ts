@@ -9,6 +9,8 @@ import { startEmbeddedPostgres } from "./embedded-postgres.ts";
 
 // Vitest global setup: one throw-away, migrated database for the run. With DATABASE_URL set,
 // a fresh database on that server (dropped afterwards); otherwise a fresh embedded cluster.
+// Tests that need more databases of their own use scratchDatabases(): whatever happens, a run
+// leaves the server with the databases it found.
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -18,25 +20,41 @@ declare module "vitest" {
 
 export default async function setup(project: TestProject) {
   if (process.env.DATABASE_URL) {
-    const server = new URL(process.env.DATABASE_URL);
-    const name = `crm_test_${randomBytes(6).toString("hex")}`;
-    const admin = new pg.Client({ connectionString: server.toString() });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(server);
-    url.pathname = `/${name}`;
-    await migrate(url.toString());
-    project.provide("databaseUrl", url.toString());
-    return async () => {
-      const client = new pg.Client({ connectionString: server.toString() });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    };
+    const server = process.env.DATABASE_URL;
+    const { url, drop } = await createScratchDatabase(server, "crm_test");
+    try {
+      await migrate(url);
+    } catch (error) {
+      await drop();
+      throw error;
+    }
+    project.provide("databaseUrl", url);
+    return drop;
   }
   const db = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "crm-test-pg-")), database: "crm_test", ephemeral: true });
   await migrate(db.url);
   project.provide("databaseUrl", db.url);
   return () => db.stop();
+}
+
+/** A new, uniquely named, empty database on the server `serverUrl` points at. */
+export async function createScratchDatabase(serverUrl: string, prefix: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
+  await onServer(serverUrl, (client) => client.query(`CREATE DATABASE ${name}`));
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => onServer(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}) };
+}
+
+async function onServer<T>(serverUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  // Connect to the maintenance database: the one in the URL may be the one being dropped.
+  const admin = new URL(serverUrl);
+  admin.pathname = "/postgres";
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
 }
