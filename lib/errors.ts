@@ -7,7 +7,7 @@ export const errorCodes = {
   invalid_input: "That input is not valid.",
   cross_site: "That request did not come from this site.",
   not_connected: "Pipedrive is not connected for this workspace.",
-  needs_reconnect: "The Pipedrive connection has expired. An admin needs to reconnect it.",
+  needs_reconnect: "Pipedrive no longer accepts this workspace's access, so lookups are paused until an admin reconnects it.",
   api_domain_invalid: "The stored Pipedrive address is not a Pipedrive host, so no request was sent. An admin needs to reconnect Pipedrive.",
   rate_limited: "Pipedrive is limiting requests right now. Try again in a minute.",
   pipedrive_unavailable: "Pipedrive did not answer. Try again in a moment.",

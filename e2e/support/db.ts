@@ -34,6 +34,13 @@ export const testDb = {
   async expireStates(tenantId: string) {
     await db().query(`UPDATE pipedrive_oauth_states SET expires_at = now() - interval '1 second' WHERE tenant_id = $1`, [tenantId]);
   },
+  /** What Pipedrive can send us that is longer than any layout expects. */
+  async setConnectionDetails(tenantId: string, details: { companyName: string; companyDomain: string; pipedriveUserName: string; connectedByName: string }) {
+    await db().query(
+      `UPDATE pipedrive_connections SET company_name = $2, company_domain = $3, pipedrive_user_name = $4, connected_by_name = $5 WHERE tenant_id = $1`,
+      [tenantId, details.companyName, details.companyDomain, details.pipedriveUserName, details.connectedByName],
+    );
+  },
   async expireAccessToken(tenantId: string) {
     await db().query(`UPDATE lead_pipedrive_integrations SET expires_at = now() - interval '1 minute' WHERE tenant_id = $1`, [tenantId]);
   },

@@ -8,7 +8,7 @@ import { mock } from "./mock.ts";
 
 type Fixtures = {
   /** A signed-in page for a seeded user; each call is its own browser context. */
-  signedIn: (user: UserKey) => Promise<{ page: Page; integrations: IntegrationsPage }>;
+  signedIn: (user: UserKey, options?: { viewport?: { width: number; height: number } }) => Promise<{ page: Page; integrations: IntegrationsPage }>;
   resetState: void;
 };
 
@@ -28,8 +28,8 @@ export const test = base.extend<Fixtures>({
   ],
   signedIn: async ({ browser }, use) => {
     const contexts: Awaited<ReturnType<typeof browser.newContext>>[] = [];
-    await use(async (user) => {
-      const context = await browser.newContext({ storageState: storageState(user) });
+    await use(async (user, options = {}) => {
+      const context = await browser.newContext({ storageState: storageState(user), ...options });
       contexts.push(context);
       const page = await context.newPage();
       return { page, integrations: new IntegrationsPage(page) };

@@ -17,6 +17,8 @@ export const mock = {
   tokenRequests: async (grantType?: string) =>
     (await mock.requests()).filter((r) => r.path === "/oauth/token" && (!grantType || r.grantType === grantType)),
   issuedTokens: async () => (await call<{ issued: string[] }>("GET", "/__mock/tokens")).issued,
+  persons: (persons: { id: number; name: string; phones: string[]; emails: string[]; organization: { id: number; name: string } | null }[]) =>
+    call("POST", "/__mock/persons", persons),
   uninstall: (callbackUrl: string, auth: "valid" | "wrong" | "none" = "valid") =>
     call<{ status: number }>("POST", "/__mock/uninstall", { callbackUrl, auth }),
 };
