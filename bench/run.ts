@@ -165,7 +165,7 @@ async function personSearch(stack: Stack, tenants: BenchTenant[]) {
   const ctx = pipedrive();
   const phones = ["+55 11 99999-0001", "(11) 98888-0002", "+1 415 555 0103", "+55 21 4000-0000"];
   const run = async () => {
-    const stats = { rateLimitRetries: 0 };
+    const stats = { calls: 0, rateLimitRetries: 0, slowdowns: 0 };
     let failures = 0;
     const timing = await inProcess(size.lookups, 5, async (i) => {
       try {

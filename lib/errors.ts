@@ -12,6 +12,7 @@ export const errorCodes = {
   rate_limited: "Pipedrive is limiting requests right now. Try again in a minute.",
   pipedrive_unavailable: "Pipedrive did not answer. Try again in a moment.",
   pipedrive_rejected: "Pipedrive refused the request.",
+  app_credentials_rejected: "Pipedrive rejects this app's credentials. This is not your workspace's doing: the operators have to fix the app's client id or secret.",
   internal: "Something went wrong on our side.",
 } as const;
 
@@ -21,13 +22,25 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string = errorCodes[code],
-    options?: { cause?: unknown; userMessage?: string },
+    options?: { cause?: unknown; userMessage?: string; retryAt?: Date },
   ) {
     super(message, options);
     this.name = "AppError";
     this.userMessage = options?.userMessage ?? errorCodes[code];
+    this.retryAt = options?.retryAt ?? null;
   }
   readonly userMessage: string;
+  /** For rate_limited: when Pipedrive lets us call again. */
+  readonly retryAt: Date | null;
+}
+
+const clock = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", timeZone: "UTC" });
+
+export function rateLimitedUntil(retryAt: Date, detail: string): AppError {
+  return new AppError("rate_limited", `${detail} (until ${retryAt.toISOString()})`, {
+    retryAt,
+    userMessage: `Pipedrive's request limit for this company is used up. Lookups resume at ${clock.format(retryAt)} UTC.`,
+  });
 }
 
 export function isAppError(error: unknown, code?: ErrorCode): error is AppError {

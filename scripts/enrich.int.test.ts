@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startMockPipedrive, type MockPipedrive } from "../e2e/mock-pipedrive/server.ts";
 import { db } from "../lib/db.ts";
 import { runScript } from "./support/run-script.ts";
-import { connectThroughMock, createTenant, TEST_REDIRECT_URI, testContext } from "./support/fixtures.ts";
+import { connectThroughMock, createTenant, MOCK_PROFILE, TEST_REDIRECT_URI, testContext } from "./support/fixtures.ts";
 
 let mock: MockPipedrive;
 beforeAll(async () => {
-  mock = await startMockPipedrive({ redirectUris: [TEST_REDIRECT_URI] });
+  mock = await startMockPipedrive({ redirectUris: [TEST_REDIRECT_URI], profile: MOCK_PROFILE });
 });
 afterAll(() => mock.close());
 

@@ -11,8 +11,9 @@ const mock = await startMockPipedrive({
   clientSecret: process.env.PIPEDRIVE_CLIENT_SECRET ?? "mock-client-secret",
   redirectUris,
   tokenLifetimeSeconds: process.env.MOCK_PIPEDRIVE_TOKEN_LIFETIME ? Number(process.env.MOCK_PIPEDRIVE_TOKEN_LIFETIME) : undefined,
+  profile: process.env.MOCK_PIPEDRIVE_PROFILE === "strict" ? "strict" : "friendly",
 });
-console.log(`[mock-pipedrive] listening on ${mock.url} (client_id ${mock.clientId}; redirect ${redirectUris.join(", ")})`);
+console.log(`[mock-pipedrive] listening on ${mock.url} (${mock.profile()} profile; client_id ${mock.clientId}; redirect ${redirectUris.join(", ")})`);
 
 const stop = () => void mock.close().then(() => process.exit(0));
 process.on("SIGINT", stop);

@@ -3,8 +3,20 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 // A local stand-in for Pipedrive's OAuth server and the bits of its API we use. It keeps
-// Pipedrive's rules (Basic client auth, single-use 5-minute codes, rotating refresh tokens,
-// invalid_grant on reuse, 401 on dead tokens, 429 with Retry-After) and can be told to fail.
+// Pipedrive's rules (Basic or form-body client auth, single-use 5-minute codes, rotating
+// refresh tokens, invalid_grant on reuse, 401 on dead tokens, cursor pagination, 429 with
+// Retry-After) and can be told to fail.
+//
+// Two profiles. "friendly" (the default, for demos) matches phones by their digits and sends
+// rate-limit headers only under the searchRateLimit fault. "strict" is Pipedrive as strictly
+// as its docs allow: literal exact matching, x-ratelimit-* on every API answer with a per-token
+// 2-second burst window (10 for search) and a daily budget per company, refresh answers
+// without api_domain, and token errors as plain text.
+
+export type MockProfile = "friendly" | "strict";
+
+/** The documented shapes of a token error: OAuth JSON, Pipedrive's API JSON, or plain text. */
+export type ErrorShape = "oauth-json" | "api-json" | "text";
 
 export type MockPerson = { id: number; name: string; phones: string[]; emails: string[]; organization: { id: number; name: string } | null };
 
@@ -37,7 +49,15 @@ export type MockOptions = {
   apiDomain?: string;
   persons?: MockPerson[];
   quiet?: boolean;
+  profile?: MockProfile;
+  /** Requests per company per day in the strict profile. */
+  dailyBudget?: number;
 };
+
+type Strictness = { profile: MockProfile; errorShape: ErrorShape | null; dailyBudget: number };
+
+const BURST = { windowMs: 2_000, general: 80, search: 10 };
+const DEFAULT_DAILY_BUDGET = 10_000;
 
 /** How a token request authenticated the app: Basic header (what we send) or form body. */
 export type ClientAuthStyle = "basic" | "body";
@@ -71,7 +91,67 @@ export async function startMockPipedrive(options: MockOptions = {}) {
     faults: {} as Faults,
     persons: [...(options.persons ?? DEFAULT_PERSONS)],
     searchWindow: { start: 0, count: 0 },
+    strictness: defaultStrictness(),
+    burst: new Map<string, { start: number; general: number; search: number }>(),
+    budget: { day: "", used: 0 },
   };
+
+  function defaultStrictness(): Strictness {
+    return { profile: options.profile ?? "friendly", errorShape: null, dailyBudget: options.dailyBudget ?? DEFAULT_DAILY_BUDGET };
+  }
+  const strict = () => state.strictness.profile === "strict";
+
+  /** A token endpoint error, in the shape the profile (or the test) asks for. */
+  function oauthError(res: ServerResponse, status: number, code: string, description: string) {
+    const shape = state.strictness.errorShape ?? (strict() ? "text" : "oauth-json");
+    if (shape === "text") return void res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8" }).end(description);
+    if (shape === "api-json") return json(res, status, { success: false, error: description, error_info: "Please check developers.pipedrive.com", data: null, errorCode: status });
+    return json(res, status, { error: code, error_description: description });
+  }
+
+  /**
+   * Pipedrive's rate limits, strict profile: a per-token burst window (lower for search) and a
+   * daily budget for the company. Returns the headers every answer carries, or sends the 429.
+   */
+  function rateLimit(res: ServerResponse, accessToken: string, search: boolean): Record<string, string> | null {
+    if (!strict()) return {};
+    const now = Date.now();
+    const day = new Date(now).toISOString().slice(0, 10);
+    if (state.budget.day !== day) state.budget = { day, used: 0 };
+    const untilMidnight = Math.ceil((Date.parse(`${day}T00:00:00Z`) + 86_400_000 - now) / 1000);
+    if (state.budget.used >= state.strictness.dailyBudget) {
+      res.writeHead(429, { "Content-Type": "application/json", "Retry-After": String(Math.min(3600, untilMidnight)), "x-daily-requests-left": "0" });
+      res.end(JSON.stringify({ success: false, error: "Daily request budget exceeded", errorCode: 429 }));
+      return null;
+    }
+    let window = state.burst.get(accessToken);
+    if (!window || now - window.start >= BURST.windowMs) state.burst.set(accessToken, (window = { start: now, general: 0, search: 0 }));
+    window.general += 1;
+    if (search) window.search += 1;
+    const limit = search ? BURST.search : BURST.general;
+    const used = search ? window.search : window.general;
+    const reset = Math.max(1, Math.ceil((window.start + BURST.windowMs - now) / 1000));
+    const headers = {
+      "x-ratelimit-limit": String(limit),
+      "x-ratelimit-remaining": String(Math.max(0, limit - used)),
+      "x-ratelimit-reset": String(reset),
+      "x-daily-requests-left": String(state.strictness.dailyBudget - state.budget.used - 1),
+    };
+    if (used > limit) {
+      res.writeHead(429, { ...headers, "Retry-After": String(reset), "Content-Type": "application/json" });
+      res.end(JSON.stringify({ success: false, error: "Request over limit", errorCode: 429 }));
+      return null;
+    }
+    state.budget.used += 1;
+    return headers;
+  }
+
+  /** Exact phone match: digits only when friendly; the stored text, case-insensitively, when strict. */
+  function phoneMatches(stored: string, term: string): boolean {
+    if (strict()) return stored.trim().toLowerCase() === term.trim().toLowerCase();
+    const digits = term.replace(/\D/g, "");
+    return digits.length > 0 && (stored.replace(/\D/g, "") === digits || stored === term);
+  }
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((error) => {
@@ -101,7 +181,7 @@ export async function startMockPipedrive(options: MockOptions = {}) {
     return fault;
   }
 
-  function issueTokens(grant: Grant) {
+  function issueTokens(grant: Grant, grantType: string) {
     const accessToken = token("mock_at");
     const refreshToken = token("mock_rt");
     grant.refreshToken = refreshToken;
@@ -115,7 +195,8 @@ export async function startMockPipedrive(options: MockOptions = {}) {
       expires_in: state.tokenLifetimeSeconds,
       refresh_token: refreshToken,
       scope: "base,contacts:read",
-      api_domain: apiDomain,
+      // Pipedrive documents refresh answers without it.
+      ...(strict() && grantType === "refresh_token" ? {} : { api_domain: apiDomain }),
     };
   }
 
@@ -129,8 +210,26 @@ export async function startMockPipedrive(options: MockOptions = {}) {
   function bearer(req: IncomingMessage) {
     const value = req.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
     const entry = value ? state.accessTokens.get(value) : undefined;
-    if (!entry || entry.grant.revoked || entry.expiresAt <= Date.now()) return null;
-    return entry;
+    if (!value || !entry || entry.grant.revoked || entry.expiresAt <= Date.now()) return null;
+    return { ...entry, token: value };
+  }
+
+  /** Back to how the mock started, but for the grants it issued: those stay valid. */
+  function reset() {
+    state.requests = [];
+    state.faults = {};
+    state.strictness = defaultStrictness();
+    state.burst.clear();
+    state.budget = { day: "", used: 0 };
+    state.persons = [...(options.persons ?? DEFAULT_PERSONS)];
+    state.searchWindow = { start: 0, count: 0 };
+    state.tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 3600;
+  }
+
+  function configure(config: Partial<Strictness>) {
+    if (config.profile) state.strictness.profile = config.profile;
+    if (config.errorShape !== undefined) state.strictness.errorShape = config.errorShape;
+    if (config.dailyBudget !== undefined) state.strictness.dailyBudget = config.dailyBudget;
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
@@ -191,14 +290,16 @@ export async function startMockPipedrive(options: MockOptions = {}) {
       if (state.faults.tokenLatencyMs) await delay(state.faults.tokenLatencyMs);
       const style = clientAuth(req, form) ?? undefined;
       const replyDelay = style ? (state.faults.tokenReplyDelayMs?.[style] ?? 0) : 0;
-      const answer = (status: number, payload: unknown) => {
+      const send = (status: number, write: () => void) => {
         record(req, path, status, grantType, style);
-        if (replyDelay) setTimeout(() => json(res, status, payload), replyDelay);
-        else json(res, status, payload);
+        if (replyDelay) setTimeout(write, replyDelay);
+        else write();
       };
-      if (!style) return answer(401, { error: "invalid_client", error_description: "Client authentication failed" });
+      const answer = (status: number, payload: unknown) => send(status, () => json(res, status, payload));
+      const refuse = (status: number, code: string, description: string) => send(status, () => oauthError(res, status, code, description));
+      if (!style) return refuse(401, "invalid_client", "Client authentication failed");
       if (!req.headers["content-type"]?.startsWith("application/x-www-form-urlencoded")) {
-        return answer(400, { error: "invalid_request", error_description: "Body must be form-encoded" });
+        return refuse(400, "invalid_request", "Body must be form-encoded");
       }
       const fault = takeFault("token", grantType);
       if (fault) {
@@ -214,7 +315,7 @@ export async function startMockPipedrive(options: MockOptions = {}) {
             res.writeHead(200, { "Content-Type": "application/json" }).end('{"access_token": "trunc');
             return;
           case "invalid_grant":
-            return json(res, 400, { error: "invalid_grant", error_description: "Invalid grant" });
+            return oauthError(res, 400, "invalid_grant", "Invalid grant: refresh_token is invalid");
           default: {
             const base = { access_token: token("mock_at_bad"), token_type: "Bearer", expires_in: 3600, refresh_token: token("mock_rt_bad"), scope: "base", api_domain: apiDomain };
             state.issued.push(base.access_token, base.refresh_token);
@@ -227,20 +328,20 @@ export async function startMockPipedrive(options: MockOptions = {}) {
       if (grantType === "authorization_code") {
         const code = state.codes.get(form.get("code") ?? "");
         if (!code || code.used || code.expiresAt <= Date.now() || code.redirectUri !== form.get("redirect_uri")) {
-          return answer(400, { error: "invalid_grant", error_description: "Invalid or expired authorization code" });
+          return refuse(400, "invalid_grant", "Invalid grant: authorization code is invalid");
         }
         code.used = true;
-        return answer(200, issueTokens({ refreshToken: "", accessTokens: new Set(), revoked: false }));
+        return answer(200, issueTokens({ refreshToken: "", accessTokens: new Set(), revoked: false }, grantType));
       }
       if (grantType === "refresh_token") {
         const entry = state.refreshTokens.get(form.get("refresh_token") ?? "");
         if (!entry || entry.used || entry.grant.revoked) {
-          return answer(400, { error: "invalid_grant", error_description: "Invalid refresh token" });
+          return refuse(400, "invalid_grant", "Invalid grant: refresh_token is invalid");
         }
         entry.used = true;
-        return answer(200, issueTokens(entry.grant));
+        return answer(200, issueTokens(entry.grant, grantType));
       }
-      return answer(400, { error: "unsupported_grant_type" });
+      return refuse(400, "unsupported_grant_type", "Unsupported grant type");
     }
 
     if (path === "/oauth/revoke" && req.method === "POST") {
@@ -261,25 +362,36 @@ export async function startMockPipedrive(options: MockOptions = {}) {
 
     if (path === "/api/v1/users/me" && req.method === "GET") {
       if (state.faults.apiLatencyMs) await delay(state.faults.apiLatencyMs);
-      if (!bearer(req) || takeFault("api401")) {
+      const caller = bearer(req);
+      if (!caller || takeFault("api401")) {
         record(req, path, 401);
         return json(res, 401, { success: false, error: "unauthorized access", errorCode: 401 });
       }
+      const limits = rateLimit(res, caller.token, false);
+      if (!limits) return record(req, path, 429);
       record(req, path, 200);
-      return json(res, 200, {
-        success: true,
-        data: { id: MOCK_USER.id, name: MOCK_USER.name, email: "pat@acme-mock.example", company_id: MOCK_COMPANY.id, company_name: MOCK_COMPANY.name, company_domain: MOCK_COMPANY.domain },
-      });
+      return json(
+        res,
+        200,
+        {
+          success: true,
+          data: { id: MOCK_USER.id, name: MOCK_USER.name, email: "pat@acme-mock.example", company_id: MOCK_COMPANY.id, company_name: MOCK_COMPANY.name, company_domain: MOCK_COMPANY.domain },
+        },
+        limits,
+      );
     }
 
     // v1 is deprecated, but it is what the lead-enrichment service calls.
     const searchVersion = path === "/api/v2/persons/search" ? 2 : path === "/api/v1/persons/search" ? 1 : null;
     if (searchVersion && req.method === "GET") {
       if (state.faults.apiLatencyMs) await delay(state.faults.apiLatencyMs);
-      if (!bearer(req) || takeFault("api401")) {
+      const caller = bearer(req);
+      if (!caller || takeFault("api401")) {
         record(req, path, 401);
         return json(res, 401, { success: false, error: "unauthorized access", errorCode: 401 });
       }
+      const limits = rateLimit(res, caller.token, true);
+      if (!limits) return record(req, path, 429);
       const limit = state.faults.searchRateLimit;
       if (limit) {
         const now = Date.now();
@@ -295,29 +407,30 @@ export async function startMockPipedrive(options: MockOptions = {}) {
         }
       }
       const term = url.searchParams.get("term") ?? "";
-      const digits = term.replace(/\D/g, "");
-      const items = state.persons
-        .filter((person) => digits.length > 0 && person.phones.some((phone) => phone.replace(/\D/g, "") === digits || phone === term))
-        .map((person) => ({
-          result_score: 1,
-          item: { id: person.id, type: "person", name: person.name, phones: person.phones, emails: person.emails, organization: person.organization, owner: { id: MOCK_USER.id } },
-        }));
+      const page = pageOf(url.searchParams, searchVersion);
+      if ("error" in page) {
+        record(req, path, 400);
+        return json(res, 400, { success: false, error: page.error, errorCode: 400 }, limits);
+      }
+      const matches = state.persons.filter((person) => person.phones.some((phone) => phoneMatches(phone, term)));
+      const items = matches.slice(page.offset, page.offset + page.limit).map((person) => ({
+        result_score: 1,
+        item: { id: person.id, type: "person", name: person.name, phones: person.phones, emails: person.emails, organization: person.organization, owner: { id: MOCK_USER.id } },
+      }));
+      const more = page.offset + page.limit < matches.length;
       record(req, path, 200);
       if (searchVersion === 1) {
-        return json(res, 200, { success: true, data: { items }, additional_data: { pagination: { start: 0, limit: 100, more_items_in_collection: false } } });
+        const pagination = { start: page.offset, limit: page.limit, more_items_in_collection: more, ...(more ? { next_start: page.offset + page.limit } : {}) };
+        return json(res, 200, { success: true, data: { items }, additional_data: { pagination } }, limits);
       }
-      return json(res, 200, { success: true, data: { items }, additional_data: { next_cursor: null } });
+      return json(res, 200, { success: true, data: { items }, additional_data: { next_cursor: more ? encodeCursor(page.offset + page.limit) : null } }, limits);
     }
 
     // Control endpoints, for tests and benchmarks only.
     if (path === "/__mock/requests" && req.method === "GET") return json(res, 200, state.requests);
     if (path === "/__mock/tokens" && req.method === "GET") return json(res, 200, { issued: state.issued });
     if (path === "/__mock/reset" && req.method === "POST") {
-      state.requests = [];
-      state.faults = {};
-      state.persons = [...(options.persons ?? DEFAULT_PERSONS)];
-      state.searchWindow = { start: 0, count: 0 };
-      state.tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 3600;
+      reset();
       return json(res, 200, { ok: true });
     }
     if (path === "/__mock/faults" && req.method === "POST") {
@@ -325,8 +438,9 @@ export async function startMockPipedrive(options: MockOptions = {}) {
       return json(res, 200, { ok: true, faults: state.faults });
     }
     if (path === "/__mock/config" && req.method === "POST") {
-      const config = JSON.parse(body || "{}") as { tokenLifetimeSeconds?: number; redirectUris?: string[] };
+      const config = JSON.parse(body || "{}") as { tokenLifetimeSeconds?: number; redirectUris?: string[] } & Partial<Strictness>;
       if (config.tokenLifetimeSeconds) state.tokenLifetimeSeconds = config.tokenLifetimeSeconds;
+      configure(config);
       for (const uri of config.redirectUris ?? []) state.redirectUris.add(uri);
       return json(res, 200, { ok: true });
     }
@@ -376,10 +490,11 @@ export async function startMockPipedrive(options: MockOptions = {}) {
       state.codes.set(code, { redirectUri, expiresAt: Date.now() + 5 * 60_000, used: false });
       return { code, state: stateParam };
     },
-    reset: () => {
-      state.requests = [];
-      state.faults = {};
-    },
+    /** Profile, error shape or daily budget, for this test; reset() goes back to the options. */
+    configure,
+    profile: () => state.strictness.profile,
+    reset,
+    setPersons: (persons: MockPerson[]) => void (state.persons = [...persons]),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -399,8 +514,29 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function json(res: ServerResponse, status: number, payload: unknown) {
-  res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(payload));
+function json(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}) {
+  res.writeHead(status, { ...headers, "Content-Type": "application/json" }).end(JSON.stringify(payload));
+}
+
+const encodeCursor = (offset: number) => Buffer.from(JSON.stringify({ offset })).toString("base64url");
+
+/** Pipedrive's paging: v2 takes limit (1–500, default 100) and an opaque cursor; v1 takes start. */
+function pageOf(query: URLSearchParams, version: 1 | 2): { offset: number; limit: number } | { error: string } {
+  const limit = query.has("limit") ? Number(query.get("limit")) : 100;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) return { error: "limit must be an integer from 1 to 500" };
+  if (version === 1) {
+    const start = Number(query.get("start") ?? 0);
+    return Number.isInteger(start) && start >= 0 ? { offset: start, limit } : { error: "start must be a non-negative integer" };
+  }
+  const cursor = query.get("cursor");
+  if (!cursor) return { offset: 0, limit };
+  try {
+    const { offset } = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { offset: unknown };
+    if (typeof offset === "number" && Number.isInteger(offset) && offset >= 0) return { offset, limit };
+  } catch {
+    // falls through to the error below
+  }
+  return { error: "Invalid cursor" };
 }
 
 function html(res: ServerResponse, status: number, body: string) {

@@ -7,26 +7,38 @@ export type ApiClientOptions = {
   sleep: Sleep;
   /** 429s retried before giving up with rate_limited. */
   maxRateLimitRetries: number;
-  /** Never wait longer than this for one 429, whatever Retry-After says. */
+  /** The longest wait we accept; a 429 asking for more (a spent daily budget) fails at once. */
   maxRateLimitWaitMs: number;
   random?: () => number;
+  now?: () => number;
 };
 
 export type ApiClient = ReturnType<typeof createApiClient>;
 
-export type ApiCallStats = { rateLimitRetries: number };
+export type ApiCallStats = { calls: number; rateLimitRetries: number; slowdowns: number };
+
+export const newStats = (): ApiCallStats => ({ calls: 0, rateLimitRetries: 0, slowdowns: 0 });
+
+/** Results per page we ask for: Pipedrive's maximum, so a term rarely needs a second page. */
+const PAGE_SIZE = 500;
 
 export function createApiClient(options: ApiClientOptions) {
   const random = options.random ?? Math.random;
-  // After a 429, every call to that Pipedrive host waits out the window instead of piling in:
-  // the limit is per company, shared by all our callers, so one 429 speaks for all of them.
+  const now = options.now ?? Date.now;
+  // Calls to one Pipedrive host (one company) wait while its window is spent: after a 429, and
+  // before one, when the rate-limit headers say nothing is left. One caller's 429 speaks for all.
   const blockedUntil = new Map<string, number>();
+
+  function block(host: string, ms: number) {
+    blockedUntil.set(host, Math.max(blockedUntil.get(host) ?? 0, now() + ms));
+  }
 
   async function get(url: string, accessToken: string, what: string, stats?: ApiCallStats): Promise<Response> {
     const host = new URL(url).host;
     for (let attempt = 0; ; attempt++) {
-      const wait = (blockedUntil.get(host) ?? 0) - Date.now();
-      if (wait > 0) await options.sleep(Math.min(options.maxRateLimitWaitMs, wait + backoffMs(0, 250, 250, random)));
+      const wait = (blockedUntil.get(host) ?? 0) - now();
+      if (wait > 0) await options.sleep(Math.min(options.maxRateLimitWaitMs, wait + backoffMs(0, 100, 100, random)));
+      if (stats) stats.calls++;
       const response = await send(
         options.fetch,
         url,
@@ -34,18 +46,31 @@ export function createApiClient(options: ApiClientOptions) {
         options.timeoutMs,
         what,
       );
-      if (response.ok) return response;
+      const remaining = Number(response.headers.get("x-ratelimit-remaining") ?? Number.NaN);
+      const reset = Number(response.headers.get("x-ratelimit-reset") ?? Number.NaN);
+      if (response.ok) {
+        // Nothing left in this window: wait it out before the next call instead of earning a 429.
+        if (remaining === 0 && reset > 0) {
+          block(host, reset * 1000);
+          if (stats) stats.slowdowns++;
+        }
+        return response;
+      }
       const status = response.status;
       await response.body?.cancel();
       if (status === 429) {
-        const hinted = retryAfterMs(response.headers);
+        const hinted = retryAfterMs(response.headers) ?? 1000;
+        if (hinted > options.maxRateLimitWaitMs) {
+          // A spent daily budget: nobody should wait an hour for a lookup.
+          throw new PipedriveError("rate_limited", `${what}: HTTP 429, limited for ${Math.round(hinted / 1000)} s`, { status, retryAfterMs: hinted });
+        }
         if (attempt >= options.maxRateLimitRetries) {
           throw new PipedriveError("rate_limited", `${what}: HTTP 429 after ${attempt} retries`, { status, retryAfterMs: hinted });
         }
-        // Wait what Pipedrive asks, plus jitter so parallel callers spread out.
-        blockedUntil.set(host, Math.max(blockedUntil.get(host) ?? 0, Date.now() + (hinted ?? 1000)));
+        block(host, hinted);
         if (stats) stats.rateLimitRetries++;
-        await options.sleep(Math.min(options.maxRateLimitWaitMs, (hinted ?? 1000) + backoffMs(attempt, 250, 2000, random)));
+        // Wait what Pipedrive asks, plus jitter so parallel callers spread out.
+        await options.sleep(hinted + backoffMs(attempt, 250, 2000, random));
         continue;
       }
       if (status === 401) throw new PipedriveError("unauthorized", `${what}: HTTP 401`, { status });
@@ -60,15 +85,23 @@ export function createApiClient(options: ApiClientOptions) {
       return (await readJson(response, usersMeAnswer, "users/me")).data;
     },
 
-    async searchPersonsByPhoneTerm(baseUrl: string, accessToken: string, term: string, stats?: ApiCallStats): Promise<Person[]> {
+    /** One page of people whose phone matches `term` exactly. */
+    async searchPersonsByPhoneTerm(
+      baseUrl: string,
+      accessToken: string,
+      term: string,
+      cursor: string | null,
+      stats?: ApiCallStats,
+    ): Promise<{ people: Person[]; nextCursor: string | null }> {
       const url = new URL(`${baseUrl}/api/v2/persons/search`);
       url.searchParams.set("term", term);
       url.searchParams.set("fields", "phone");
       url.searchParams.set("exact_match", "true");
-      url.searchParams.set("limit", "50");
+      url.searchParams.set("limit", String(PAGE_SIZE));
+      if (cursor) url.searchParams.set("cursor", cursor);
       const response = await get(url.toString(), accessToken, "persons/search", stats);
       const answer = await readJson(response, personSearchAnswer, "persons/search");
-      return answer.data.items.map(({ item }) => item);
+      return { people: answer.data.items.map(({ item }) => item), nextCursor: answer.additional_data?.next_cursor ?? null };
     },
   };
 }

@@ -57,7 +57,7 @@ export function createPipedriveContext(options: ContextOptions): PipedriveContex
   const sleepImpl = options.sleep ?? sleep;
   return {
     oauth: createOAuthClient({ ...options, hosts, fetch: fetchImpl, timeoutMs }),
-    api: createApiClient({ fetch: fetchImpl, timeoutMs, sleep: sleepImpl, maxRateLimitRetries: 4, maxRateLimitWaitMs: 10_000, random: options.random }),
+    api: createApiClient({ fetch: fetchImpl, timeoutMs, sleep: sleepImpl, maxRateLimitRetries: 4, maxRateLimitWaitMs: 10_000, random: options.random, now: options.now && (() => options.now!().getTime()) }),
     hosts,
     clientId: options.clientId,
     clientSecret: options.clientSecret,

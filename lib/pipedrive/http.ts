@@ -5,6 +5,7 @@ export type Fetch = typeof fetch;
 export type PipedriveFailure =
   | "unavailable" // network error, timeout, 5xx: worth retrying
   | "invalid_grant" // the code or refresh token is dead: only a reconnect helps
+  | "invalid_client" // our own client id or secret is wrong or was rotated: never the tenant's fault
   | "unauthorized" // 401 from the API
   | "rate_limited"
   | "rejected" // any other 4xx

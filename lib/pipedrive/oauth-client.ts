@@ -97,8 +97,28 @@ export function createOAuthClient(options: OAuthClientOptions) {
 async function failure(response: Response, what: string): Promise<PipedriveError> {
   const status = response.status;
   if (status >= 500) return new PipedriveError("unavailable", `${what}: HTTP ${status}`, { status });
-  const body = oauthErrorAnswer.safeParse(await response.json().catch(() => null));
-  const code = body.success ? body.data.error.replace(/[^a-z_]/gi, "").slice(0, 40) : "unknown";
-  if (code === "invalid_grant") return new PipedriveError("invalid_grant", `${what}: invalid_grant`, { status });
-  return new PipedriveError("rejected", `${what}: HTTP ${status} ${code}`, { status });
+  const kind = classifyTokenError(status, await response.text().catch(() => ""));
+  if (kind === "invalid_grant") return new PipedriveError("invalid_grant", `${what}: invalid_grant`, { status });
+  if (kind === "invalid_client") return new PipedriveError("invalid_client", `${what}: invalid_client (HTTP ${status})`, { status });
+  return new PipedriveError("rejected", `${what}: HTTP ${status}`, { status });
+}
+
+/**
+ * Pipedrive documents its token errors as text ("Invalid grant: refresh_token is invalid"),
+ * not their JSON shape: read the OAuth `error` field, Pipedrive's API `error` message, or the
+ * plain body. A 401 from the token endpoint is client authentication failing (RFC 6749 §5.2).
+ */
+export function classifyTokenError(status: number, body: string): "invalid_grant" | "invalid_client" | "other" {
+  let parsed: unknown = null;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    // plain text
+  }
+  const fields = oauthErrorAnswer.safeParse(parsed);
+  const code = fields.success ? fields.data.error : null;
+  const text = fields.success ? [fields.data.error, fields.data.error_description ?? "", fields.data.message ?? ""].join(" ") : body.slice(0, 500);
+  if (code === "invalid_client" || /invalid[ _]client|client authentication failed/i.test(text)) return "invalid_client";
+  if (code === "invalid_grant" || /invalid[ _]grant/i.test(text)) return "invalid_grant";
+  return status === 401 ? "invalid_client" : "other";
 }

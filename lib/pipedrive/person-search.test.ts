@@ -5,16 +5,24 @@ vi.mock("../db.ts", () => ({ db: () => { throw new Error("no database in unit te
 const { phoneSearchTerms } = await import("./person-search.ts");
 
 describe("phoneSearchTerms", () => {
-  it("tries the E.164 form first, then the input as typed", () => {
-    expect(phoneSearchTerms("(11) 99999-0001", "BR")).toEqual(["+5511999990001", "(11) 99999-0001"]);
-    expect(phoneSearchTerms("+1 415 555 0103", "BR")).toEqual(["+14155550103", "+1 415 555 0103"]);
+  it("tries the input as typed, then the forms people store phones in, without repeats", () => {
+    expect(phoneSearchTerms("(11) 99999-0001", "BR")).toEqual([
+      "(11) 99999-0001",
+      "+55 11 99999-0001",
+      "+55 11 99999 0001",
+      "+5511999990001",
+      "11999990001",
+      "5511999990001",
+    ]);
+    expect(phoneSearchTerms("+1 415 555 0103", "BR")).toEqual(["+1 415 555 0103", "+1 415 555-0103", "(415) 555-0103", "+14155550103", "4155550103", "14155550103"]);
   });
 
-  it("does not repeat a term", () => {
-    expect(phoneSearchTerms("+5511999990001", "BR")).toEqual(["+5511999990001"]);
+  it("puts the typed form first even when it is already a standard one", () => {
+    expect(phoneSearchTerms("+5511999990001", "BR")[0]).toBe("+5511999990001");
+    expect(new Set(phoneSearchTerms("+5511999990001", "BR")).size).toBe(phoneSearchTerms("+5511999990001", "BR").length);
   });
 
-  it("keeps the raw input when it is not a possible number", () => {
+  it("keeps only the raw input when it is not a possible number", () => {
     expect(phoneSearchTerms("0001", "BR")).toEqual(["0001"]);
   });
 

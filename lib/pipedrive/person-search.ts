@@ -7,9 +7,14 @@ import { withAccessToken } from "./token-access.ts";
 
 const PHONE_INPUT = /^[0-9+()\-.\s/]+$/;
 
+/** Pages of one term's results we read at most (500 people a page). */
+export const MAX_SEARCH_PAGES = 4;
+
 /**
- * The terms to search for: Pipedrive keeps phones as typed ("+55 11 99999-9999"), so we
- * try the E.164 form and the input as given. Bad input is refused before any call.
+ * The terms to search for, most likely first. Pipedrive keeps phones as people typed them and
+ * may match them literally, so we try the forms people type: as given, international with
+ * the national punctuation ("+55 11 99999-0001"), national ("(11) 99999-0001"), international
+ * with spaces, E.164, and digits only. Bad input is refused before any call.
  */
 export function phoneSearchTerms(input: string, defaultRegion: string): string[] {
   const raw = input.trim().replace(/\s+/g, " ");
@@ -20,10 +25,25 @@ export function phoneSearchTerms(input: string, defaultRegion: string): string[]
     });
   }
   const parsed = parsePhoneNumberFromString(raw, defaultRegion as CountryCode);
-  const e164 = parsed?.isPossible() ? parsed.number : null;
-  return [...new Set([e164, raw].filter((term): term is string => Boolean(term)))];
+  if (!parsed?.isPossible()) return [raw];
+  const national = parsed.formatNational();
+  return [
+    ...new Set([
+      raw,
+      `+${parsed.countryCallingCode} ${national.replace(/[()]/g, "").trim()}`,
+      national,
+      parsed.formatInternational(),
+      parsed.number,
+      parsed.nationalNumber,
+      `${parsed.countryCallingCode}${parsed.nationalNumber}`,
+    ]),
+  ];
 }
 
+/**
+ * Everyone whose phone matches, under the first term that finds anyone: searches count against
+ * Pipedrive's lowest burst limit (10 per 2 s), so each further term is only tried on a miss.
+ */
 export async function searchPersonsByPhone(
   ctx: PipedriveContext,
   tenantId: string,
@@ -32,13 +52,17 @@ export async function searchPersonsByPhone(
 ): Promise<Person[]> {
   const terms = phoneSearchTerms(phone, ctx.phoneRegion);
   return withAccessToken(ctx, tenantId, async (token) => {
-    const found = new Map<number, Person>();
-    // One term after the other: searches count against a lower burst limit.
     for (const term of terms) {
-      for (const person of await ctx.api.searchPersonsByPhoneTerm(token.apiBaseUrl, token.accessToken, term, stats)) {
-        if (!found.has(person.id)) found.set(person.id, person);
+      const found = new Map<number, Person>();
+      let cursor: string | null = null;
+      for (let page = 0; page < MAX_SEARCH_PAGES; page++) {
+        const result = await ctx.api.searchPersonsByPhoneTerm(token.apiBaseUrl, token.accessToken, term, cursor, stats);
+        for (const person of result.people) if (!found.has(person.id)) found.set(person.id, person);
+        cursor = result.nextCursor;
+        if (!cursor) break;
       }
+      if (found.size > 0) return [...found.values()];
     }
-    return [...found.values()];
+    return [];
   });
 }

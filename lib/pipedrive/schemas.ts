@@ -14,16 +14,24 @@ export const tokenAnswer = z.object({
 });
 export type TokenAnswer = z.infer<typeof tokenAnswer>;
 
-export const oauthErrorAnswer = z.object({ error: z.string(), error_description: z.string().optional() });
+/** OAuth's {error, error_description}, or Pipedrive's API {success: false, error: "<message>"}. */
+export const oauthErrorAnswer = z.object({
+  error: z.string(),
+  error_description: z.string().nullish(),
+  message: z.string().nullish(),
+});
+
+// Lenient where Pipedrive's own SDK models say a field may be missing or null; strict on ids.
+const text = z.string().nullish().transform((value) => value ?? "");
 
 export const usersMeAnswer = z.object({
   success: z.literal(true),
   data: z.object({
     id: z.number().int(),
-    name: z.string(),
+    name: text,
     company_id: z.number().int(),
-    company_name: z.string(),
-    company_domain: z.string(),
+    company_name: text,
+    company_domain: text,
   }),
 });
 export type PipedriveMe = z.infer<typeof usersMeAnswer>["data"];
@@ -32,23 +40,33 @@ const phoneOrEmail = z.union([
   z.string(),
   z.object({ value: z.string() }).transform((entry) => entry.value),
 ]);
+const list = z.array(phoneOrEmail).nullish().transform((values) => values ?? []);
 
 export const personSearchAnswer = z.object({
   success: z.literal(true),
-  data: z.object({
-    items: z.array(
-      z.object({
-        result_score: z.number().optional(),
-        item: z.object({
-          id: z.number().int(),
-          name: z.string().nullable().transform((name) => name ?? ""),
-          phones: z.array(phoneOrEmail).nullish().transform((list) => list ?? []),
-          emails: z.array(phoneOrEmail).nullish().transform((list) => list ?? []),
-          organization: z.object({ id: z.number().int(), name: z.string().nullable() }).nullish().transform((org) => org ?? null),
-        }),
-      }),
-    ),
-  }),
+  data: z
+    .object({
+      items: z
+        .array(
+          z.object({
+            result_score: z.number().nullish(),
+            item: z.object({
+              id: z.number().int(),
+              name: text,
+              phones: list,
+              emails: list,
+              organization: z
+                .object({ id: z.number().int().nullish(), name: z.string().nullish() })
+                .nullish()
+                .transform((org) => (org ? { id: org.id ?? null, name: org.name ?? null } : null)),
+            }),
+          }),
+        )
+        .nullish()
+        .transform((items) => items ?? []),
+    })
+    .nullish()
+    .transform((data) => data ?? { items: [] }),
   additional_data: z.object({ next_cursor: z.string().nullish() }).nullish(),
 });
 
@@ -57,7 +75,7 @@ export type Person = {
   name: string;
   phones: string[];
   emails: string[];
-  organization: { id: number; name: string | null } | null;
+  organization: { id: number | null; name: string | null } | null;
 };
 
 export const uninstallNotice = z.object({

@@ -5,6 +5,7 @@ import { auditEvents, connectionRow, connectThroughMock, createTenant, testConte
 import { db } from "../db.ts";
 import { isAppError } from "../errors.ts";
 import { searchPersonsByPhone } from "./person-search.ts";
+import { sleep } from "./http.ts";
 import { getValidAccessToken } from "./token-access.ts";
 
 const pd = mockPipedriveForFile();
@@ -148,14 +149,39 @@ describe("getValidAccessToken", () => {
   });
 });
 
+const searches = () => pd.mock.requests().filter((r) => r.path === "/api/v2/persons/search");
+
 describe("searchPersonsByPhone", () => {
-  it("finds a person by the E.164 form of a local number and by the raw display string", async () => {
+  it("finds a person stored in international format from a locally typed number", async () => {
     const { tenantId } = await connectedTenant();
     const local = await searchPersonsByPhone(pd.ctx, tenantId, "(11) 99999-0001");
     expect(local.map((p) => p.name)).toEqual(["Ana Souza"]);
     expect(local[0]).toMatchObject({ id: 101, phones: ["+55 11 99999-0001"], emails: ["ana@acme.example"], organization: { id: 11, name: "Acme Brasil" } });
-    const terms = pd.mock.requests().filter((r) => r.path === "/api/v2/persons/search");
-    expect(terms).toHaveLength(2);
+    // The typed form misses; the international one with national punctuation is next and finds her.
+    expect(searches()).toHaveLength(2);
+  });
+
+  it("finds phones stored in any common format, under literal matching too, without earning a 429", async () => {
+    const { tenantId } = await connectedTenant();
+    // Real waits: under the strict profile the rate-limit headers must slow us down in time.
+    const ctx = testContext(pd.mock, { sleep });
+    const stored = ["+55 11 99999-0001", "(11) 99999-0001", "+55 11 99999 0001", "+5511999990001", "11999990001", "5511999990001"];
+    for (const [i, phone] of stored.entries()) {
+      pd.mock.setPersons([{ id: 200 + i, name: `Format ${i}`, phones: [phone], emails: [], organization: null }]);
+      for (const typed of ["(11) 99999-0001", "+55 11 99999-0001", "11 999990001", "+5511999990001"]) {
+        expect((await searchPersonsByPhone(ctx, tenantId, typed)).map((p) => p.id), `typed ${typed}, stored as ${phone}`).toEqual([200 + i]);
+      }
+    }
+    expect(searches().filter((r) => r.status === 429)).toEqual([]);
+  });
+
+  it("follows next_cursor to the end of the results", async () => {
+    const { tenantId } = await connectedTenant();
+    pd.mock.setPersons(Array.from({ length: 1_100 }, (_, i) => ({ id: 1_000 + i, name: `Shared ${i}`, phones: ["+55 11 4000-0000"], emails: [], organization: null })));
+    const people = await searchPersonsByPhone(pd.ctx, tenantId, "+55 11 4000-0000");
+    expect(people).toHaveLength(1_100);
+    expect(new Set(people.map((p) => p.id)).size).toBe(1_100);
+    expect(searches()).toHaveLength(3);
   });
 
   it("finds a number stored in local format through the raw input", async () => {
@@ -164,11 +190,17 @@ describe("searchPersonsByPhone", () => {
     expect(people.map((p) => p.id)).toEqual([102]);
   });
 
-  it("merges and de-duplicates a person matched by both terms", async () => {
+  it("stops at the first term that finds someone", async () => {
     const { tenantId } = await connectedTenant();
     const people = await searchPersonsByPhone(pd.ctx, tenantId, "+55 11 99999-0001");
-    expect(pd.mock.requests().filter((r) => r.path === "/api/v2/persons/search" && r.status === 200)).toHaveLength(2);
+    expect(searches().map((r) => r.status)).toEqual([200]);
     expect(people.map((p) => p.id)).toEqual([101]);
+  });
+
+  it("tries every term before saying nobody matches", async () => {
+    const { tenantId } = await connectedTenant();
+    expect(await searchPersonsByPhone(pd.ctx, tenantId, "(21) 4000-0000")).toEqual([]);
+    expect(searches()).toHaveLength(6);
   });
 
   it("returns an empty list when nobody matches", async () => {
@@ -211,13 +243,13 @@ describe("searchPersonsByPhone", () => {
         return new Promise((resolve) => setTimeout(resolve, ms));
       },
     });
-    // One search per 1.5 s window: the second term of this lookup gets a 429 first.
+    // One search per 1.5 s window: the second lookup gets a 429 first.
     pd.mock.setFaults({ searchRateLimit: { limit: 1, windowMs: 1_500, retryAfterSeconds: 2 } });
+    await searchPersonsByPhone(patient, tenantId, "+55 11 99999-0001");
     const people = await searchPersonsByPhone(patient, tenantId, "+55 11 99999-0001");
     expect(people.map((p) => p.id)).toEqual([101]);
-    expect(pd.mock.requests().filter((r) => r.path === "/api/v2/persons/search").map((r) => r.status)).toEqual([200, 429, 200]);
-    expect(waits).toHaveLength(1);
-    expect(waits[0]).toBeGreaterThanOrEqual(2000);
+    expect(searches().map((r) => r.status)).toEqual([200, 429, 200]);
+    expect(waits.filter((ms) => ms >= 2000)).toHaveLength(1);
   });
 
   it("reports rate_limited when Pipedrive keeps answering 429", async () => {

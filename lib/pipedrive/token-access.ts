@@ -1,4 +1,4 @@
-import { AppError, describe } from "../errors.ts";
+import { AppError, describe, rateLimitedUntil } from "../errors.ts";
 import { allowedApiHost, apiBaseUrl, toBareHost } from "./api-domain.ts";
 import type { PipedriveContext } from "./context.ts";
 import { backoffMs, isPipedriveError, PipedriveError } from "./http.ts";
@@ -104,7 +104,7 @@ async function refreshOnce(ctx: PipedriveContext, tenantId: string, rejectedToke
       try {
         tokens = await refreshWithRetries(ctx, row.refreshToken);
       } catch (error) {
-        if (!isPipedriveError(error, "invalid_grant")) throw toApiAppError(error);
+        if (!isPipedriveError(error, "invalid_grant")) throw toApiAppError(error, ctx.now);
         // Not a verdict yet: commit the refusal so our other processes do not resend it,
         // and release the lock so a writer queued behind it can land its rotation.
         await locked.recordRejected();
@@ -160,16 +160,20 @@ async function refreshWithRetries(ctx: PipedriveContext, refreshToken: string): 
 }
 
 /** Pipedrive failures as the errors users see. */
-export function toApiAppError(error: unknown): unknown {
+export function toApiAppError(error: unknown, now: () => Date = () => new Date()): unknown {
   if (!(error instanceof PipedriveError)) return error;
   switch (error.kind) {
     case "rate_limited":
-      return new AppError("rate_limited", error.message, { cause: error });
+      return error.details.retryAfterMs === undefined
+        ? new AppError("rate_limited", error.message, { cause: error })
+        : rateLimitedUntil(new Date(now().getTime() + error.details.retryAfterMs), error.message);
     case "unavailable":
       return new AppError("pipedrive_unavailable", error.message, { cause: error });
     case "invalid_grant":
     case "unauthorized":
       return new AppError("needs_reconnect", error.message, { cause: error });
+    case "invalid_client":
+      return new AppError("app_credentials_rejected", error.message, { cause: error });
     default:
       return new AppError("pipedrive_rejected", error.message, { cause: error });
   }
@@ -184,7 +188,7 @@ export async function withAccessToken<T>(ctx: PipedriveContext, tenantId: string
   try {
     return await call(token);
   } catch (error) {
-    if (!isPipedriveError(error, "unauthorized")) throw toApiAppError(error);
+    if (!isPipedriveError(error, "unauthorized")) throw toApiAppError(error, ctx.now);
   }
   const fresh = await getValidAccessToken(ctx, tenantId, { rejectedToken: token.accessToken });
   try {
@@ -194,6 +198,6 @@ export async function withAccessToken<T>(ctx: PipedriveContext, tenantId: string
       await withLockedToken(tenantId, (locked) => locked.markNeedsReconnect(REFUSED_AFTER_REFRESH, ctx.now()));
       throw new AppError("needs_reconnect", describe(error));
     }
-    throw toApiAppError(error);
+    throw toApiAppError(error, ctx.now);
   }
 }

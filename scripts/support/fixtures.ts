@@ -4,7 +4,7 @@ import { createPipedriveContext, type ContextOptions, type PipedriveContext } fr
 import { CALLBACK_PATH, completeAuthorization, startAuthorization } from "../../lib/pipedrive/connect.ts";
 import type { TenantUser } from "../../lib/users/user-store.ts";
 import { afterAll, beforeAll, beforeEach } from "vitest";
-import { startMockPipedrive, type MockPipedrive } from "../../e2e/mock-pipedrive/server.ts";
+import { startMockPipedrive, type MockPipedrive, type MockProfile } from "../../e2e/mock-pipedrive/server.ts";
 
 // Shared by integration tests: each test makes its own tenant, so files run in parallel
 // against one database without stepping on each other.
@@ -61,11 +61,14 @@ export function tokenRequests(mock: MockPipedrive, grantType?: string) {
   return mock.requests().filter((r) => r.path === "/oauth/token" && (grantType === undefined || r.grantType === grantType));
 }
 
+/** The mock's profile for this test run: the Pipedrive-facing suites run under both (vitest.config.ts). */
+export const MOCK_PROFILE: MockProfile = process.env.MOCK_PIPEDRIVE_PROFILE === "strict" ? "strict" : "friendly";
+
 /** A mock Pipedrive for the whole test file, reset before each test, and a context pointed at it. */
 export function mockPipedriveForFile() {
   const handles = {} as { mock: MockPipedrive; ctx: PipedriveContext };
   beforeAll(async () => {
-    handles.mock = await startMockPipedrive({ redirectUris: [TEST_REDIRECT_URI] });
+    handles.mock = await startMockPipedrive({ redirectUris: [TEST_REDIRECT_URI], profile: MOCK_PROFILE });
     handles.ctx = testContext(handles.mock);
   });
   afterAll(() => handles.mock.close());

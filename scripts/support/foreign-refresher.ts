@@ -33,7 +33,9 @@ export function createForeignRefresher(options: { databaseUrl: string; oauthBase
     const answer = (await response.json()) as { access_token?: string; refresh_token?: string; expires_in?: number; api_domain?: string; error?: string };
     if (!response.ok || !answer.access_token) return { refreshed: true, accessToken: null, error: answer.error ?? `HTTP ${response.status}` };
     await pool.query(
-      `UPDATE lead_pipedrive_integrations SET access_token = $2, refresh_token = $3, expires_at = $4, api_domain = $5 WHERE tenant_id = $1`,
+      // A refresh answer may lack api_domain (Pipedrive documents it); what their code writes
+      // then is unknown, so the stored one stays.
+      `UPDATE lead_pipedrive_integrations SET access_token = $2, refresh_token = $3, expires_at = $4, api_domain = COALESCE($5, api_domain) WHERE tenant_id = $1`,
       [tenantId, answer.access_token, answer.refresh_token, new Date(Date.now() + (answer.expires_in ?? 3600) * 1000), answer.api_domain],
     );
     return { refreshed: true, accessToken: answer.access_token, error: null };
