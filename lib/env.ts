@@ -28,6 +28,16 @@ const schema = z
     PIPEDRIVE_HTTP_TIMEOUT_MS: optional(z.coerce.number().int().min(100).max(60_000)).default(10_000),
     OAUTH_STATE_TTL_SECONDS: optional(z.coerce.number().int().min(1).max(3600)).default(600),
     PHONE_DEFAULT_REGION: optional(z.string().regex(/^[A-Z]{2}$/, "must be a two-letter country code")).default("BR"),
+    // The keeper renews every token this long before it expires: more than the lead-enrichment
+    // service's 5 minutes and our own just-in-time skew, so neither ever needs to.
+    KEEPER_WINDOW_SECONDS: optional(z.coerce.number().int().min(301).max(3000)).default(900),
+    // Pipedrive drops a refresh token unused for 60 days.
+    KEEPER_IDLE_DAYS: optional(z.coerce.number().int().min(1).max(59)).default(30),
+    KEEPER_CONCURRENCY: optional(z.coerce.number().int().min(1).max(4)).default(4),
+  })
+  .refine((raw) => raw.KEEPER_WINDOW_SECONDS > raw.PIPEDRIVE_TOKEN_SKEW_SECONDS, {
+    path: ["KEEPER_WINDOW_SECONDS"],
+    message: "must be larger than PIPEDRIVE_TOKEN_SKEW_SECONDS",
   })
   .transform((raw) => ({
     ...raw,

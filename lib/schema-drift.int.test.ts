@@ -135,7 +135,7 @@ describe("migrated database matches schema.prisma", () => {
         SELECT c.conrelid::regclass::text AS t, c.confrelid::regclass::text AS ref, c.confdeltype AS del,
           (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM unnest(c.conkey) WITH ORDINALITY k(n, ord) JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n) AS cols,
           (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM unnest(c.confkey) WITH ORDINALITY k(n, ord) JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n) AS refcols
-        FROM pg_constraint c WHERE c.contype = 'f'`)
+        FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE c.contype = 'f' AND n.nspname = 'public'`)
     )
       .map((r) => `${r.t.replace(/"/g, "")}(${r.cols.join(",")}) -> ${r.ref.replace(/"/g, "")}(${r.refcols.join(",")}) on delete ${onDeleteCodes[r.del]}`)
       .sort();
@@ -147,7 +147,8 @@ describe("migrated database matches schema.prisma", () => {
     const actual = (
       await rows<{ name: string; vals: string[] }>(`
         SELECT t.typname AS name, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) AS vals
-        FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.typname`)
+        FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_enum e ON e.enumtypid = t.oid
+        WHERE n.nspname = 'public' GROUP BY t.typname`)
     )
       .map((r) => `${r.name}: ${r.vals.join(",")}`)
       .sort();

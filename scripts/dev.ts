@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { migrate } from "../lib/db-migrate.ts";
 import { startMockPipedrive } from "../e2e/mock-pipedrive/server.ts";
@@ -35,21 +35,26 @@ async function main() {
     console.log(`[pipedrive] demo mode: PIPEDRIVE_CLIENT_ID is not set, so the app talks to the local mock at ${mock.url}`);
   }
 
+  const childEnv = { ...process.env, ...localEnv(url) };
   const next = path.join(ROOT, "node_modules", ".bin", "next");
-  const child = spawn(next, [production ? "start" : "dev", "-p", port], {
-    cwd: ROOT,
-    stdio: "inherit",
-    env: { ...process.env, ...localEnv(url) },
-  });
-  stops.unshift(
-    () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
-  );
+  const child = spawn(next, [production ? "start" : "dev", "-p", port], { cwd: ROOT, stdio: "inherit", env: childEnv });
+  stops.unshift(() => stopChild(child));
   child.on("exit", (code) => void shutdown(code ?? 0));
+
+  // The token keeper (npm run worker), so connections stay alive while you work.
+  const keeper = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "scripts", "worker.ts")], { cwd: ROOT, stdio: "inherit", env: childEnv });
+  stops.unshift(() => stopChild(keeper));
+  keeper.on("exit", (code) => {
+    if (!stopping) console.error(`[keeper] exited with ${code}; connections are still renewed just in time. Restart npm run dev to bring it back.`);
+  });
+}
+
+function stopChild(child: ChildProcess) {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once("exit", () => resolve());
+    child.kill("SIGTERM");
+  });
 }
 
 let stopping = false;

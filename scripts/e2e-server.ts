@@ -22,25 +22,24 @@ await seed(db.url);
 writeFileSync(path.join(STATE_DIR, "database-url"), db.url);
 
 const log = createWriteStream(path.join(STATE_DIR, "server.log"));
-const child = spawn(path.join(ROOT, "node_modules", ".bin", "next"), ["start", "-p", port], {
-  cwd: ROOT,
-  env: {
-    ...process.env,
-    NODE_ENV: "production",
-    NEXT_TELEMETRY_DISABLED: "1",
-    DATABASE_URL: db.url,
-    AUTH_SECRET: "e2e-auth-secret-e2e-auth-secret-e2e-auth",
-    APP_URL: `http://localhost:${port}`,
-    PIPEDRIVE_CLIENT_ID: "mock-client-id",
-    PIPEDRIVE_CLIENT_SECRET: "mock-client-secret",
-    PIPEDRIVE_OAUTH_BASE_URL: `http://localhost:${mockPort}`,
-    PIPEDRIVE_MOCK_HOST: `localhost:${mockPort}`,
-    // Short, so the timeout attack does not slow the suite down.
-    PIPEDRIVE_HTTP_TIMEOUT_MS: "1500",
-  },
-  stdio: ["ignore", "pipe", "pipe"],
-});
-for (const stream of [child.stdout, child.stderr]) {
+const appEnv: NodeJS.ProcessEnv = {
+  ...process.env,
+  NODE_ENV: "production",
+  NEXT_TELEMETRY_DISABLED: "1",
+  DATABASE_URL: db.url,
+  AUTH_SECRET: "e2e-auth-secret-e2e-auth-secret-e2e-auth",
+  APP_URL: `http://localhost:${port}`,
+  PIPEDRIVE_CLIENT_ID: "mock-client-id",
+  PIPEDRIVE_CLIENT_SECRET: "mock-client-secret",
+  PIPEDRIVE_OAUTH_BASE_URL: `http://localhost:${mockPort}`,
+  PIPEDRIVE_MOCK_HOST: `localhost:${mockPort}`,
+  // Short, so the timeout attack does not slow the suite down.
+  PIPEDRIVE_HTTP_TIMEOUT_MS: "1500",
+};
+const child = spawn(path.join(ROOT, "node_modules", ".bin", "next"), ["start", "-p", port], { cwd: ROOT, env: appEnv, stdio: ["ignore", "pipe", "pipe"] });
+// The keeper runs beside the app, as in a deployment; its log goes to the same file.
+const keeper = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "scripts", "worker.ts")], { cwd: ROOT, env: appEnv, stdio: ["ignore", "pipe", "pipe"] });
+for (const stream of [child.stdout, child.stderr, keeper.stdout, keeper.stderr]) {
   stream.on("data", (chunk: Buffer) => {
     log.write(chunk);
     process.stdout.write(chunk);
@@ -51,9 +50,10 @@ let stopping = false;
 async function stop(code: number) {
   if (stopping) return;
   stopping = true;
-  if (child.exitCode === null) {
-    child.kill("SIGTERM");
-    await new Promise((resolve) => child.once("exit", resolve));
+  for (const proc of [keeper, child]) {
+    if (proc.exitCode !== null || proc.signalCode !== null) continue;
+    proc.kill("SIGTERM");
+    await new Promise((resolve) => proc.once("exit", resolve));
   }
   log.end();
   await db.stop();

@@ -41,6 +41,21 @@ export const testDb = {
       [tenantId, details.companyName, details.companyDomain, details.pipedriveUserName, details.connectedByName],
     );
   },
+  /** Moves the keeper's last scan into the past, as if it had stopped then. */
+  async keeperLastSeen(at: Date) {
+    await db().query(`UPDATE keeper_heartbeats SET beat_at = $1 WHERE name = 'scan'`, [at]);
+  },
+  async keeperHeartbeat(): Promise<Date | null> {
+    return (await db().query<{ beat_at: Date }>(`SELECT beat_at FROM keeper_heartbeats WHERE name = 'scan'`)).rows[0]?.beat_at ?? null;
+  },
+  /** Pipedrive's daily budget spent for the mock's company, as a 429 would record it. */
+  async blockCompany(apiHost: string, until: Date | null) {
+    if (until === null) return void (await db().query(`DELETE FROM pipedrive_rate_limits WHERE api_host = $1`, [apiHost]));
+    await db().query(
+      `INSERT INTO pipedrive_rate_limits (api_host, blocked_until, reason) VALUES ($1, $2, 'e2e') ON CONFLICT (api_host) DO UPDATE SET blocked_until = EXCLUDED.blocked_until`,
+      [apiHost, until],
+    );
+  },
   async expireAccessToken(tenantId: string) {
     await db().query(`UPDATE lead_pipedrive_integrations SET expires_at = now() - interval '1 minute' WHERE tenant_id = $1`, [tenantId]);
   },

@@ -8,6 +8,7 @@ import { isPipedriveError } from "./http.ts";
 import type { ErrorReason, Outcome } from "./outcomes.ts";
 import { consumeState, saveState } from "./state-store.ts";
 import { issueState, sameSecret, verifyState } from "./state.ts";
+import { expiresAt, nextRefreshAt } from "./token-store.ts";
 
 export const STATE_COOKIE = "pd_oauth_state";
 export const CALLBACK_PATH = "/api/integrations/pipedrive/callback";
@@ -87,7 +88,9 @@ export async function completeAuthorization(ctx: PipedriveContext, user: TenantU
     } catch (meError) {
       return fail("profile_failed", describe(meError));
     }
-    const event = await saveConnection({ tenantId: user.tenantId, tokens, me, actor: user, now: ctx.now() });
+    const now = ctx.now();
+    const nextRefresh = nextRefreshAt(expiresAt(now, tokens.expiresInSeconds), now, ctx.keeper);
+    const event = await saveConnection({ tenantId: user.tenantId, tokens, me, actor: user, now, nextRefreshAt: nextRefresh });
     return { outcome: { result: "connected" }, detail: `${event} company ${me.company_id}` };
   } catch (unexpected) {
     return fail("server_error", isPipedriveError(unexpected) ? unexpected.message : describe(unexpected));

@@ -33,6 +33,8 @@ export type ConnectionView = {
   lastRefreshedAt: Date | null;
   /** When the token is next renewed; null when that is due now. */
   nextRenewalAt: Date | null;
+  /** Pipedrive's limit for this company is spent: lookups resume then. */
+  lookupsPausedUntil: Date | null;
 };
 
 export async function audit(
@@ -55,6 +57,7 @@ export async function getConnectionView(
     db().pipedriveConnection.findUnique({ where: { tenantId } }),
   ]);
   if (!token) return null;
+  const limit = await db().pipedriveRateLimit.findUnique({ where: { apiHost: toBareHost(token.apiDomain) }, select: { blockedUntil: true } });
   const nextRenewal = token.expiresAt.getTime() - options.renewBeforeSeconds * 1000;
   return {
     status: connection?.status ?? "connected",
@@ -71,6 +74,7 @@ export async function getConnectionView(
     lastErrorAt: connection?.lastErrorAt ?? null,
     lastRefreshedAt: connection?.lastRefreshedAt ?? null,
     nextRenewalAt: nextRenewal > options.now.getTime() ? new Date(nextRenewal) : null,
+    lookupsPausedUntil: limit && limit.blockedUntil > options.now ? limit.blockedUntil : null,
   };
 }
 
@@ -85,8 +89,10 @@ export async function saveConnection(input: {
   me: PipedriveMe;
   actor: { id: string; name: string };
   now: Date;
+  /** When the keeper should first renew it. */
+  nextRefreshAt: Date;
 }): Promise<"connected" | "reconnected"> {
-  const { tenantId, tokens, me, actor, now } = input;
+  const { tenantId, tokens, me, actor, now, nextRefreshAt } = input;
   const detail = JSON.stringify({ companyId: me.company_id, companyName: me.company_name, pipedriveUserId: me.id, scopes: tokens.scopes });
   // xmax = 0 tells a fresh insert from a replaced row.
   const [saved] = await db().$queryRaw<{ inserted: boolean }[]>`
@@ -99,16 +105,16 @@ export async function saveConnection(input: {
       RETURNING (xmax = 0) AS inserted
     ), meta AS (
       INSERT INTO pipedrive_connections (tenant_id, status, company_id, company_name, company_domain, pipedrive_user_id,
-        pipedrive_user_name, scopes, connected_by_user_id, connected_by_name, connected_at, last_error, last_error_at, updated_at)
+        pipedrive_user_name, scopes, connected_by_user_id, connected_by_name, connected_at, last_error, last_error_at, updated_at, next_refresh_at)
       VALUES (${tenantId}::uuid, 'connected', ${me.company_id}, ${me.company_name}, ${me.company_domain}, ${me.id},
-        ${me.name}, ${tokens.scopes}::text[], ${actor.id}::uuid, ${actor.name}, ${now}, NULL, NULL, ${now})
+        ${me.name}, ${tokens.scopes}::text[], ${actor.id}::uuid, ${actor.name}, ${now}, NULL, NULL, ${now}, ${nextRefreshAt})
       ON CONFLICT (tenant_id) DO UPDATE SET
         status = EXCLUDED.status, company_id = EXCLUDED.company_id, company_name = EXCLUDED.company_name,
         company_domain = EXCLUDED.company_domain, pipedrive_user_id = EXCLUDED.pipedrive_user_id,
         pipedrive_user_name = EXCLUDED.pipedrive_user_name, scopes = EXCLUDED.scopes,
         connected_by_user_id = EXCLUDED.connected_by_user_id, connected_by_name = EXCLUDED.connected_by_name,
         connected_at = EXCLUDED.connected_at, last_error = NULL, last_error_at = NULL, updated_at = EXCLUDED.updated_at,
-        rejected_refresh_token_hash = NULL, last_refreshed_at = NULL
+        rejected_refresh_token_hash = NULL, last_refreshed_at = NULL, next_refresh_at = EXCLUDED.next_refresh_at
     ), event AS (
       INSERT INTO pipedrive_audit_events (tenant_id, actor_user_id, event, detail)
       SELECT ${tenantId}::uuid, ${actor.id}::uuid, CASE WHEN inserted THEN 'connected' ELSE 'reconnected' END, ${detail}::jsonb

@@ -1,7 +1,8 @@
 import { env } from "../env.ts";
 import { createApiClient, type ApiClient } from "./api-client.ts";
 import type { HostPolicy } from "./api-domain.ts";
-import { type Fetch, type Sleep, sleep } from "./http.ts";
+import { circuitBreaker, type CircuitBreakerPolicy, ConsecutiveBreaker, handleWhen } from "cockatiel";
+import { type Fetch, isPipedriveError, type Sleep, sleep } from "./http.ts";
 import { createOAuthClient, type OAuthClient } from "./oauth-client.ts";
 import { stateKey } from "./state.ts";
 
@@ -25,6 +26,10 @@ export type PipedriveContext = {
   refreshAttempts: number;
   /** After invalid_grant, how long another writer's rotation may take to land in the row. */
   rotationGraceMs: number;
+  /** The background keeper's schedule: renew this long before expiry, or after this many idle days. */
+  keeper: { windowSeconds: number; idleDays: number };
+  /** Stops calling the token endpoint for a while after repeated timeouts or 5xx. */
+  tokenBreaker: CircuitBreakerPolicy;
 };
 
 export type ContextOptions = {
@@ -44,6 +49,9 @@ export type ContextOptions = {
   sleep?: Sleep;
   random?: () => number;
   rotationGraceMs?: number;
+  keeperWindowSeconds?: number;
+  keeperIdleDays?: number;
+  breakerCooldownMs?: number;
 };
 
 // Larger than the lead-enrichment service's 5 minutes: whenever we are active we renew first,
@@ -71,6 +79,11 @@ export function createPipedriveContext(options: ContextOptions): PipedriveContex
     random: options.random ?? Math.random,
     refreshAttempts: 3,
     rotationGraceMs: options.rotationGraceMs ?? 2_000,
+    keeper: { windowSeconds: options.keeperWindowSeconds ?? 900, idleDays: options.keeperIdleDays ?? 30 },
+    tokenBreaker: circuitBreaker(
+      handleWhen((error) => isPipedriveError(error, "unavailable")),
+      { halfOpenAfter: options.breakerCooldownMs ?? 30_000, breaker: new ConsecutiveBreaker(5) },
+    ),
   };
 }
 
@@ -92,6 +105,8 @@ export function pipedrive(): PipedriveContext {
       timeoutMs: e.PIPEDRIVE_HTTP_TIMEOUT_MS,
       phoneRegion: e.PHONE_DEFAULT_REGION,
       secureCookies: e.secureCookies,
+      keeperWindowSeconds: e.KEEPER_WINDOW_SECONDS,
+      keeperIdleDays: e.KEEPER_IDLE_DAYS,
     });
   }
   return cached;

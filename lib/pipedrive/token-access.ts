@@ -1,3 +1,4 @@
+import { isBrokenCircuitError } from "cockatiel";
 import { AppError, describe, rateLimitedUntil } from "../errors.ts";
 import { allowedApiHost, apiBaseUrl, toBareHost } from "./api-domain.ts";
 import type { PipedriveContext } from "./context.ts";
@@ -6,6 +7,8 @@ import type { TokenSet } from "./oauth-client.ts";
 import {
   expiresAt,
   isKnownRejected,
+  nextRefreshAt,
+  blockCompany,
   type NeedsReconnectReason,
   readRefreshToken,
   readToken,
@@ -23,7 +26,15 @@ import {
 // token is about to land in the row. So invalid_grant proves the grant is gone only when,
 // after a short wait, the refresh token Pipedrive refused is still the one in the row.
 
-export type AccessToken = { accessToken: string; apiHost: string; apiBaseUrl: string; expiresAt: Date };
+export type AccessToken = {
+  accessToken: string;
+  apiHost: string;
+  apiBaseUrl: string;
+  expiresAt: Date;
+  blockedUntil?: Date | null;
+  /** This call renewed the token at Pipedrive. */
+  renewed?: boolean;
+};
 
 const inflight = new Map<string, Promise<AccessToken>>();
 
@@ -37,8 +48,8 @@ const REFUSED_AFTER_REFRESH: NeedsReconnectReason = {
   detail: "HTTP 401 on a freshly refreshed access token",
 };
 
-function isStale(row: Pick<TokenRow, "expiresAt">, ctx: PipedriveContext): boolean {
-  return row.expiresAt.getTime() - ctx.now().getTime() <= ctx.skewSeconds * 1000;
+function isStale(row: Pick<TokenRow, "expiresAt">, ctx: PipedriveContext, skewSeconds = ctx.skewSeconds): boolean {
+  return row.expiresAt.getTime() - ctx.now().getTime() <= skewSeconds * 1000;
 }
 
 /** The row's host, if it is one we may send a token to; never a token to anywhere else. */
@@ -65,21 +76,29 @@ async function readChecked(ctx: PipedriveContext, tenantId: string): Promise<{ r
  * A token that is valid for at least the skew. `rejectedToken`: the API just answered 401
  * to this token, so replace it even if it looks valid (once, whoever asks first).
  */
-export async function getValidAccessToken(
-  ctx: PipedriveContext,
-  tenantId: string,
-  options: { rejectedToken?: string } = {},
-): Promise<AccessToken> {
+export type TokenOptions = {
+  /** The API just answered 401 to this token: replace it even if it looks valid. */
+  rejectedToken?: string;
+  /** Renew when less than this is left (the keeper's window); default: the just-in-time skew. */
+  skewSeconds?: number;
+  /** Renew if the refresh token was last used before this (the keeper's idle rule). */
+  usedBefore?: Date;
+};
+
+export async function getValidAccessToken(ctx: PipedriveContext, tenantId: string, options: TokenOptions = {}): Promise<AccessToken> {
   const { row, host } = await readChecked(ctx, tenantId);
   if (row.status === "needs_reconnect" && isKnownRejected(row)) throw new AppError("needs_reconnect");
   const rejected = options.rejectedToken !== undefined && row.accessToken === options.rejectedToken;
   // A needs_reconnect row whose refresh token has changed since it was refused gets tried.
-  if (row.status !== "needs_reconnect" && !rejected && !isStale(row, ctx)) return toAccess(row.accessToken, host, row.expiresAt, ctx);
-
-  let pending = inflight.get(tenantId);
+  if (row.status !== "needs_reconnect" && !rejected && !isStale(row, ctx, options.skewSeconds) && options.usedBefore === undefined) {
+    return { ...toAccess(row.accessToken, host, row.expiresAt, ctx), blockedUntil: row.blockedUntil };
+  }
+  // Callers with other needs (the keeper's window) do not share a just-in-time refresh's promise.
+  const key = options.skewSeconds === undefined && options.usedBefore === undefined ? tenantId : `${tenantId}:keeper`;
+  let pending = inflight.get(key);
   if (!pending) {
-    pending = refreshOnce(ctx, tenantId, options.rejectedToken).finally(() => inflight.delete(tenantId));
-    inflight.set(tenantId, pending);
+    pending = refreshOnce(ctx, tenantId, options).finally(() => inflight.delete(key));
+    inflight.set(key, pending);
   }
   return pending;
 }
@@ -89,7 +108,8 @@ type LockedResult = { ok: AccessToken } | { refused: string } | { dead: true };
 /** Rounds of "refused, but rotated by someone else": each round sees a newer refresh token. */
 const MAX_ROUNDS = 3;
 
-async function refreshOnce(ctx: PipedriveContext, tenantId: string, rejectedToken: string | undefined): Promise<AccessToken> {
+async function refreshOnce(ctx: PipedriveContext, tenantId: string, options: TokenOptions): Promise<AccessToken> {
+  const { rejectedToken } = options;
   for (let round = 1; ; round++) {
     const result = await withLockedToken(tenantId, async (locked): Promise<LockedResult> => {
       const row = locked.row;
@@ -98,7 +118,8 @@ async function refreshOnce(ctx: PipedriveContext, tenantId: string, rejectedToke
       // Refused a moment ago (by another process of ours, or before a restart): never resend it.
       if (isKnownRejected(row)) return row.status === "needs_reconnect" ? { dead: true } : { refused: row.refreshToken };
       const healing = row.status === "needs_reconnect";
-      const needed = healing || isStale(row, ctx) || (rejectedToken !== undefined && row.accessToken === rejectedToken);
+      const idle = options.usedBefore !== undefined && (row.refreshTokenUsedAt === null || row.refreshTokenUsedAt < options.usedBefore);
+      const needed = healing || idle || isStale(row, ctx, options.skewSeconds) || (rejectedToken !== undefined && row.accessToken === rejectedToken);
       if (!needed) return { ok: toAccess(row.accessToken, host, row.expiresAt, ctx) };
       let tokens: TokenSet;
       try {
@@ -112,8 +133,9 @@ async function refreshOnce(ctx: PipedriveContext, tenantId: string, rejectedToke
       }
       const now = ctx.now();
       const saved = { ...tokens, apiHost: tokens.apiHost ?? host };
-      await locked.saveRefreshed(saved, now);
-      return { ok: toAccess(saved.accessToken, saved.apiHost, expiresAt(now, tokens.expiresInSeconds), ctx) };
+      const expires = expiresAt(now, tokens.expiresInSeconds);
+      await locked.saveRefreshed(saved, now, nextRefreshAt(expires, now, ctx.keeper));
+      return { ok: { ...toAccess(saved.accessToken, saved.apiHost, expires, ctx), renewed: true } };
     });
     if ("ok" in result) return result.ok;
     if ("dead" in result) throw new AppError("needs_reconnect");
@@ -148,8 +170,13 @@ const ROTATION_POLL_MS = 100;
 async function refreshWithRetries(ctx: PipedriveContext, refreshToken: string): Promise<TokenSet> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await ctx.oauth.refresh(refreshToken);
+      return await ctx.tokenBreaker.execute(() => ctx.oauth.refresh(refreshToken));
     } catch (error) {
+      // After repeated timeouts or 5xx, fail at once for a cool-down instead of making every
+      // tenant wait out its own timeouts (and hold its row lock) against a sick endpoint.
+      if (isBrokenCircuitError(error)) {
+        throw new AppError("pipedrive_unavailable", "token endpoint failing repeatedly: not calling it during the cool-down", { cause: error });
+      }
       if (!isPipedriveError(error, "unavailable")) throw error;
       if (attempt >= ctx.refreshAttempts) {
         throw new AppError("pipedrive_unavailable", `refresh failed ${attempt} times: ${error.message}`, { cause: error });
@@ -185,10 +212,11 @@ export function toApiAppError(error: unknown, now: () => Date = () => new Date()
  */
 export async function withAccessToken<T>(ctx: PipedriveContext, tenantId: string, call: (token: AccessToken) => Promise<T>): Promise<T> {
   const token = await getValidAccessToken(ctx, tenantId);
+  if (token.blockedUntil && token.blockedUntil > ctx.now()) throw rateLimitedUntil(token.blockedUntil, "company rate-limited (recorded by another caller)");
   try {
     return await call(token);
   } catch (error) {
-    if (!isPipedriveError(error, "unauthorized")) throw toApiAppError(error, ctx.now);
+    if (!isPipedriveError(error, "unauthorized")) throw await rememberLongLimit(ctx, token, toApiAppError(error, ctx.now));
   }
   const fresh = await getValidAccessToken(ctx, tenantId, { rejectedToken: token.accessToken });
   try {
@@ -198,6 +226,14 @@ export async function withAccessToken<T>(ctx: PipedriveContext, tenantId: string
       await withLockedToken(tenantId, (locked) => locked.markNeedsReconnect(REFUSED_AFTER_REFRESH, ctx.now()));
       throw new AppError("needs_reconnect", describe(error));
     }
-    throw toApiAppError(error, ctx.now);
+    throw await rememberLongLimit(ctx, fresh, toApiAppError(error, ctx.now));
   }
+}
+
+/** A limit we would not wait out (a spent daily budget) is written down for every process. */
+async function rememberLongLimit(ctx: PipedriveContext, token: AccessToken, error: unknown): Promise<unknown> {
+  if (error instanceof AppError && error.code === "rate_limited" && error.retryAt) {
+    await blockCompany(token.apiHost, error.retryAt, error.message);
+  }
+  return error;
 }

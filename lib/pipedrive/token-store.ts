@@ -20,6 +20,10 @@ export type TokenRow = {
   status: ConnectionStatus | null;
   /** sha256 of the refresh token Pipedrive last refused, if any. */
   rejectedHash: string | null;
+  /** When our refresh token was last used (or granted): Pipedrive drops it after 60 idle days. */
+  refreshTokenUsedAt: Date | null;
+  /** Pipedrive asked every caller to leave this company alone until then. */
+  blockedUntil: Date | null;
 };
 
 type RawRow = {
@@ -30,6 +34,8 @@ type RawRow = {
   api_domain: string;
   status: ConnectionStatus | null;
   rejected_refresh_token_hash: string | null;
+  refresh_token_used_at?: Date | null;
+  blocked_until?: Date | null;
 };
 
 const toRow = (raw: RawRow): TokenRow => ({
@@ -40,6 +46,8 @@ const toRow = (raw: RawRow): TokenRow => ({
   storedApiDomain: raw.api_domain,
   status: raw.status,
   rejectedHash: raw.rejected_refresh_token_hash,
+  refreshTokenUsedAt: raw.refresh_token_used_at ?? null,
+  blockedUntil: raw.blocked_until ?? null,
 });
 
 export function hashToken(token: string): string {
@@ -56,13 +64,24 @@ export async function readToken(tenantId: string): Promise<TokenRow | null> {
   const { rows } = await sql().query<RawRow>({
     name: "pipedrive-read-token",
     text: `SELECT i.tenant_id, i.access_token, i.refresh_token, i.expires_at, i.api_domain,
-                  c.status::text AS status, c.rejected_refresh_token_hash
+                  c.status::text AS status, c.rejected_refresh_token_hash, r.blocked_until
            FROM lead_pipedrive_integrations i
            LEFT JOIN pipedrive_connections c ON c.tenant_id = i.tenant_id
+           LEFT JOIN pipedrive_rate_limits r ON r.api_host = i.api_domain AND r.blocked_until > now()
            WHERE i.tenant_id = $1::uuid`,
     values: [tenantId],
   });
   return rows[0] ? toRow(rows[0]) : null;
+}
+
+/** Tells every process and instance to leave a company's API alone until `until`. */
+export async function blockCompany(apiHost: string, until: Date, reason: string): Promise<void> {
+  await sql().query(
+    `INSERT INTO pipedrive_rate_limits (api_host, blocked_until, reason, updated_at) VALUES ($1, $2, $3, now())
+     ON CONFLICT (api_host) DO UPDATE SET blocked_until = GREATEST(pipedrive_rate_limits.blocked_until, EXCLUDED.blocked_until),
+       reason = EXCLUDED.reason, updated_at = now()`,
+    [apiHost, until, reason.slice(0, 200)],
+  );
 }
 
 /** Just the refresh token, to see whether another writer has rotated it. */
@@ -91,7 +110,7 @@ export async function repairApiDomain(tenantId: string, read: string, bareHost: 
 export type LockedTokens = {
   row: TokenRow | null;
   /** Stores a refreshed token set, marks the connection healthy; true if it had needed a reconnect. */
-  saveRefreshed: (tokens: TokenSet, now: Date) => Promise<{ recovered: boolean }>;
+  saveRefreshed: (tokens: TokenSet, now: Date, nextRefreshAt: Date) => Promise<{ recovered: boolean }>;
   /** Remembers that Pipedrive refused the row's refresh token, without judging the grant yet. */
   recordRejected: () => Promise<void>;
   /** Marks needs_reconnect if not marked yet; audits once. */
@@ -111,7 +130,7 @@ export function withLockedToken<T>(tenantId: string, work: (locked: LockedTokens
     const row = await lockRow(client, tenantId);
     return work({
       row,
-      saveRefreshed: (tokens, now) => saveRefreshed(client, tenantId, tokens, row, now),
+      saveRefreshed: (tokens, now, nextRefreshAt) => saveRefreshed(client, tenantId, tokens, row, now, nextRefreshAt),
       recordRejected: async () => {
         if (!row) return;
         await client.query(`UPDATE pipedrive_connections SET rejected_refresh_token_hash = $2 WHERE tenant_id = $1::uuid`, [tenantId, hashToken(row.refreshToken)]);
@@ -130,14 +149,16 @@ async function lockRow(client: pg.PoolClient, tenantId: string): Promise<TokenRo
   const token = locked.rows[0];
   if (!token) return null;
   // A statement of its own: under READ COMMITTED it sees what was committed while we queued.
-  const health = await client.query<Pick<RawRow, "status" | "rejected_refresh_token_hash">>(
-    `SELECT status::text AS status, rejected_refresh_token_hash FROM pipedrive_connections WHERE tenant_id = $1::uuid`,
+  const health = await client.query<Pick<RawRow, "status" | "rejected_refresh_token_hash" | "refresh_token_used_at">>(
+    `SELECT status::text AS status, rejected_refresh_token_hash, COALESCE(last_refreshed_at, connected_at) AS refresh_token_used_at
+     FROM pipedrive_connections WHERE tenant_id = $1::uuid`,
     [tenantId],
   );
-  return toRow({ ...token, status: health.rows[0]?.status ?? null, rejected_refresh_token_hash: health.rows[0]?.rejected_refresh_token_hash ?? null });
+  const h = health.rows[0];
+  return toRow({ ...token, status: h?.status ?? null, rejected_refresh_token_hash: h?.rejected_refresh_token_hash ?? null, refresh_token_used_at: h?.refresh_token_used_at ?? null });
 }
 
-async function saveRefreshed(client: pg.PoolClient, tenantId: string, tokens: TokenSet, row: TokenRow | null, now: Date) {
+async function saveRefreshed(client: pg.PoolClient, tenantId: string, tokens: TokenSet, row: TokenRow | null, now: Date, nextRefreshAt: Date) {
   if (!row) throw new Error("saveRefreshed needs a locked row");
   // Access token, refresh token, expiry and host in one UPDATE, as Pipedrive requires. A
   // refresh answer without api_domain or refresh_token keeps the stored one.
@@ -147,11 +168,11 @@ async function saveRefreshed(client: pg.PoolClient, tenantId: string, tokens: To
   );
   const { rows } = await client.query<{ was: ConnectionStatus }>(
     `UPDATE pipedrive_connections c SET status = 'connected', rejected_refresh_token_hash = NULL, last_refreshed_at = $2,
-            last_error = NULL, last_error_at = NULL, updated_at = $2
+            last_error = NULL, last_error_at = NULL, updated_at = $2, next_refresh_at = $3
      FROM (SELECT status FROM pipedrive_connections WHERE tenant_id = $1::uuid) AS before
      WHERE c.tenant_id = $1::uuid
      RETURNING before.status::text AS was`,
-    [tenantId, now],
+    [tenantId, now, nextRefreshAt],
   );
   const recovered = rows[0]?.was === "needs_reconnect";
   if (recovered) await auditWith(client, tenantId, "recovered", { reason: "the refresh token in the row works again" });
@@ -161,7 +182,8 @@ async function saveRefreshed(client: pg.PoolClient, tenantId: string, tokens: To
 async function markNeedsReconnect(client: pg.PoolClient, tenantId: string, row: TokenRow | null, reason: NeedsReconnectReason, now: Date) {
   const { rowCount } = await client.query(
     `UPDATE pipedrive_connections SET status = 'needs_reconnect', last_error = $2, last_error_at = $3, updated_at = $3,
-            rejected_refresh_token_hash = COALESCE($4, rejected_refresh_token_hash)
+            rejected_refresh_token_hash = COALESCE($4, rejected_refresh_token_hash),
+            next_refresh_at = $3::timestamptz + ${NEEDS_RECONNECT_RECHECK}
      WHERE tenant_id = $1::uuid AND status <> 'needs_reconnect'`,
     [tenantId, reason.message.slice(0, 500), now, row ? hashToken(row.refreshToken) : null],
   );
@@ -170,6 +192,30 @@ async function markNeedsReconnect(client: pg.PoolClient, tenantId: string, row: 
 
 async function auditWith(client: pg.PoolClient, tenantId: string, event: string, detail: Record<string, unknown>) {
   await client.query(`INSERT INTO pipedrive_audit_events (tenant_id, event, detail) VALUES ($1::uuid, $2, $3::jsonb)`, [tenantId, event, JSON.stringify(detail)]);
+}
+
+// A connection that needs a reconnect is looked at again hourly: if another writer has put a
+// new refresh token in the row, the keeper tries it and the connection heals.
+const NEEDS_RECONNECT_RECHECK = "interval '1 hour'";
+
+/** When the keeper should renew next: before the token enters its window, or before it idles too long. */
+export function nextRefreshAt(tokenExpiresAt: Date, refreshTokenUsedAt: Date, keeper: { windowSeconds: number; idleDays: number }): Date {
+  return new Date(Math.min(tokenExpiresAt.getTime() - keeper.windowSeconds * 1000, refreshTokenUsedAt.getTime() + keeper.idleDays * 86_400_000));
+}
+
+/**
+ * Sets the keeper's next visit from the row as it is now (another writer may have renewed it),
+ * never sooner than a minute away, so a failing tenant is not retried every scan.
+ */
+export async function reschedule(tenantId: string, keeper: { windowSeconds: number; idleDays: number }, now: Date): Promise<void> {
+  await sql().query(
+    `UPDATE pipedrive_connections c SET next_refresh_at = GREATEST($2::timestamptz + interval '1 minute',
+       CASE WHEN c.status = 'needs_reconnect' THEN $2::timestamptz + ${NEEDS_RECONNECT_RECHECK}
+            ELSE LEAST(i.expires_at - make_interval(secs => $3), COALESCE(c.last_refreshed_at, c.connected_at) + make_interval(days => $4)) END)
+     FROM lead_pipedrive_integrations i
+     WHERE c.tenant_id = $1::uuid AND i.tenant_id = c.tenant_id`,
+    [tenantId, now, keeper.windowSeconds, keeper.idleDays],
+  );
 }
 
 export function expiresAt(now: Date, expiresInSeconds: number): Date {

@@ -4,6 +4,7 @@ import { AppHeader } from "@/app/components/app-header.tsx";
 import { requirePageUser } from "@/lib/auth/session.ts";
 import { recentAuditEvents, getConnectionView, type ConnectionView } from "@/lib/pipedrive/connection-store.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
+import { lastScanAt } from "@/lib/pipedrive/keeper-store.ts";
 import { bannerFor, parseOutcome, SETTINGS_PATH, type Banner } from "@/lib/pipedrive/outcomes.ts";
 import { PhoneLookup, runLookup } from "./phone-lookup.tsx";
 
@@ -12,6 +13,7 @@ export const metadata: Metadata = { title: "Integrations" };
 type Props = { searchParams: Promise<Record<string, string | string[] | undefined>> };
 
 const AUTHORIZE = "/api/integrations/pipedrive/authorize";
+const KEEPER_QUIET_MS = 5 * 60_000;
 
 export default async function IntegrationsPage({ searchParams }: Props) {
   const query = await searchParams;
@@ -19,7 +21,14 @@ export default async function IntegrationsPage({ searchParams }: Props) {
   const user = await requirePageUser(`${SETTINGS_PATH}?${returnQuery}`);
   const lookup = typeof query.phone === "string" ? await runLookup(user.tenantId, query.phone) : null;
   const ctx = pipedrive();
-  const [connection, events] = await Promise.all([getConnectionView(user.tenantId, { hosts: ctx.hosts, renewBeforeSeconds: ctx.skewSeconds, now: ctx.now() }), recentAuditEvents(user.tenantId, 8)]);
+  const now = ctx.now();
+  const [connection, events, keeperSeenAt] = await Promise.all([
+    getConnectionView(user.tenantId, { hosts: ctx.hosts, renewBeforeSeconds: ctx.keeper.windowSeconds, now }),
+    recentAuditEvents(user.tenantId, 8),
+    lastScanAt(),
+  ]);
+  // The keeper scans every minute; five quiet minutes mean it is not running.
+  const keeperDown = keeperSeenAt === null || now.getTime() - keeperSeenAt.getTime() > KEEPER_QUIET_MS;
   const outcome = parseOutcome(query);
   const isAdmin = user.role === "admin";
 
@@ -42,7 +51,7 @@ export default async function IntegrationsPage({ searchParams }: Props) {
             </div>
             <StatusBadge connection={connection} />
           </div>
-          <PipedriveDetails connection={connection} isAdmin={isAdmin} />
+          <PipedriveDetails connection={connection} isAdmin={isAdmin} keeper={{ down: keeperDown, seenAt: keeperSeenAt }} />
         </section>
 
         {(connection?.status === "connected" || lookup) && <PhoneLookup lookup={lookup} />}
@@ -80,7 +89,9 @@ function StatusBadge({ connection }: { connection: ConnectionView | null }) {
   return <span className="badge badge-ok">Connected</span>;
 }
 
-function PipedriveDetails({ connection, isAdmin }: { connection: ConnectionView | null; isAdmin: boolean }) {
+type KeeperStatus = { down: boolean; seenAt: Date | null };
+
+function PipedriveDetails({ connection, isAdmin, keeper }: { connection: ConnectionView | null; isAdmin: boolean; keeper: KeeperStatus }) {
   if (!connection) {
     return (
       <div className="integration-body">
@@ -103,6 +114,33 @@ function PipedriveDetails({ connection, isAdmin }: { connection: ConnectionView 
             <p className="banner-title">Pipedrive needs to be reconnected</p>
             <p>{connection.lastError ?? "Pipedrive no longer accepts this workspace's access."}</p>
             <p>Lookups are paused until an admin presses Reconnect and allows access again in Pipedrive.</p>
+          </div>
+        </div>
+      )}
+      {connection.lookupsPausedUntil && (
+        <div className="banner banner-warn" role="status">
+          <div>
+            <p className="banner-title">Lookups paused by Pipedrive</p>
+            <p>
+              Pipedrive&apos;s request limit for this company is used up. Lookups resume at <When date={connection.lookupsPausedUntil} />.
+            </p>
+          </div>
+        </div>
+      )}
+      {connection.status === "connected" && keeper.down && (
+        <div className="banner banner-warn" role="status">
+          <div>
+            <p className="banner-title">Automatic renewal is not running</p>
+            <p>
+              {keeper.seenAt ? (
+                <>
+                  It last ran <When date={keeper.seenAt} />.
+                </>
+              ) : (
+                "It has not run yet."
+              )}{" "}
+              Lookups still renew access when they need it, but a connection left unused for 60 days stops working. Tell whoever runs this CRM to start the renewal worker.
+            </p>
           </div>
         </div>
       )}

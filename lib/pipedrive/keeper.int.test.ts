@@ -1,0 +1,189 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { connectionRow, connectThroughMock, createTenant, mockPipedriveForFile, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
+import { ROOT } from "../../scripts/support/local-env.ts";
+import { db, sql } from "../db.ts";
+import { isAppError } from "../errors.ts";
+import { sleep } from "./http.ts";
+import { type Keeper, type RenewOutcome, startKeeper } from "./keeper.ts";
+import { dueConnections } from "./keeper-store.ts";
+import { searchPersonsByPhone } from "./person-search.ts";
+import { getValidAccessToken } from "./token-access.ts";
+
+const pd = mockPipedriveForFile();
+const keepers: Keeper[] = [];
+afterEach(async () => {
+  await Promise.all(keepers.splice(0).map((k) => k.stop()));
+});
+
+async function connectedTenant() {
+  const tenant = await createTenant();
+  expect((await connectThroughMock(pd.ctx, pd.mock, tenant.admin)).outcome.result).toBe("connected");
+  return tenant;
+}
+
+/** Token expires in `minutes`; the keeper's next visit is now. */
+async function dueIn(tenantId: string, minutes: number) {
+  await db().leadPipedriveIntegration.update({ where: { tenantId }, data: { expiresAt: new Date(Date.now() + minutes * 60_000) } });
+  await db().pipedriveConnection.update({ where: { tenantId }, data: { nextRefreshAt: new Date(Date.now() - 1_000) } });
+}
+
+async function keeper(concurrency = 2) {
+  const started = await startKeeper({ databaseUrl: inject("databaseUrl"), ctx: testContext(pd.mock, { sleep }), concurrency, log: () => {}, pollingIntervalSeconds: 0.5 });
+  keepers.push(started);
+  return started;
+}
+
+function outcomes(k: Keeper, count: number): Promise<Map<string, RenewOutcome>> {
+  const seen = new Map<string, RenewOutcome>();
+  return new Promise((resolve) => {
+    k.onRenewed((tenantId, outcome) => {
+      seen.set(tenantId, outcome);
+      if (seen.size === count) resolve(seen);
+    });
+  });
+}
+
+describe("the token keeper", () => {
+  it("renews a token entering its window, and sets the next visit; fresh ones stay untouched", async () => {
+    const due = await connectedTenant();
+    const fresh = await connectedTenant();
+    pd.mock.reset();
+    await dueIn(due.tenantId, 10);
+    const k = await keeper();
+    const done = outcomes(k, 1);
+    expect(await k.scan()).toEqual({ due: 1, queued: 1 });
+    expect([...(await done)]).toEqual([[due.tenantId, "renewed"]]);
+    expect(tokenRequests(pd.mock, "refresh_token")).toHaveLength(1);
+    const row = await tokenRow(due.tenantId);
+    const connection = await connectionRow(due.tenantId);
+    expect(row!.expiresAt.getTime()).toBeGreaterThan(Date.now() + 3_500_000);
+    // Next visit: 15 minutes before the new expiry.
+    expect(Math.abs(connection!.nextRefreshAt!.getTime() - (row!.expiresAt.getTime() - 900_000))).toBeLessThan(1_000);
+    expect(connection?.lastRefreshedAt).not.toBeNull();
+    expect(await dueConnections(new Date(), 10_000)).not.toContain(fresh.tenantId);
+  });
+
+  it("renews a refresh token left unused for 30 days, though its access token is still fresh", async () => {
+    const { tenantId } = await connectedTenant();
+    pd.mock.reset();
+    const monthAgo = new Date(Date.now() - 31 * 86_400_000);
+    await db().pipedriveConnection.update({ where: { tenantId }, data: { connectedAt: monthAgo, lastRefreshedAt: monthAgo, nextRefreshAt: new Date() } });
+    const before = await tokenRow(tenantId);
+    const k = await keeper();
+    const done = outcomes(k, 1);
+    await k.scan();
+    expect((await done).get(tenantId)).toBe("renewed");
+    expect((await tokenRow(tenantId))?.refreshToken).not.toBe(before?.refreshToken);
+  });
+
+  it("leaves a needs-reconnect connection alone until its row holds another refresh token", async () => {
+    const { tenantId } = await connectedTenant();
+    await dueIn(tenantId, -1);
+    pd.mock.setFaults({ token: { mode: "invalid_grant", times: 1 } });
+    await getValidAccessToken(pd.ctx, tenantId).catch(() => {});
+    pd.mock.reset();
+    await db().pipedriveConnection.update({ where: { tenantId }, data: { nextRefreshAt: new Date(Date.now() - 1_000) } });
+    const k = await keeper();
+    const done = outcomes(k, 1);
+    await k.scan();
+    expect((await done).get(tenantId)).toBe("needs_reconnect");
+    expect(tokenRequests(pd.mock)).toHaveLength(0);
+    // Checked again in an hour, not every minute.
+    expect((await connectionRow(tenantId))!.nextRefreshAt!.getTime()).toBeGreaterThan(Date.now() + 3_000_000);
+  });
+});
+
+describe("several keeper processes on one database", () => {
+  const workers: ChildProcess[] = [];
+  beforeAll(() => {
+    for (let i = 0; i < 2; i++) {
+      workers.push(
+        spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "scripts", "worker.ts")], {
+          env: {
+            ...process.env,
+            CRM_RUNTIME_FILE: "/nonexistent",
+            PIPEDRIVE_OAUTH_BASE_URL: pd.mock.url,
+            PIPEDRIVE_MOCK_HOST: pd.mock.host,
+            KEEPER_CONCURRENCY: "4",
+          },
+          stdio: ["ignore", "ignore", "inherit"],
+        }),
+      );
+    }
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => new Promise((resolve) => (w.exitCode !== null ? resolve(null) : (w.once("exit", resolve), w.kill("SIGTERM"))))));
+  });
+
+  it("renew each due tenant exactly once, however many scans queue it", async () => {
+    const tenants = await Promise.all(Array.from({ length: 30 }, () => connectedTenant()));
+    pd.mock.reset();
+    pd.mock.setFaults({ tokenLatencyMs: 50 });
+    for (const { tenantId } of tenants) await dueIn(tenantId, 5);
+    // Two schedulers scanning at once, and again while the workers are busy.
+    const scanner = await keeper(0);
+    await Promise.all([scanner.scan(), scanner.scan()]);
+    const ids = tenants.map((t) => t.tenantId);
+    for (let i = 0; i < 200; i++) {
+      const { rows } = await sql().query<{ n: number }>(`SELECT count(*)::int AS n FROM pipedrive_connections WHERE tenant_id = ANY($1::uuid[]) AND last_refreshed_at IS NOT NULL`, [ids]);
+      if (rows[0]!.n === ids.length) break;
+      if (i === 20) await scanner.scan();
+      await sleep(100);
+    }
+    await scanner.scan();
+    await sleep(1_500);
+    expect(tokenRequests(pd.mock, "refresh_token")).toHaveLength(30);
+    for (const { tenantId } of tenants) expect(await connectionRow(tenantId)).toMatchObject({ status: "connected" });
+  }, 60_000);
+});
+
+describe("outages stay contained", () => {
+  it("a valid token is read while other tenants' refreshes hang, using no refresh connection", async () => {
+    const healthy = await connectedTenant();
+    const stale = await Promise.all(Array.from({ length: 12 }, () => connectedTenant()));
+    for (const { tenantId } of stale) await dueIn(tenantId, -1);
+    pd.mock.reset();
+    pd.mock.setFaults({ tokenLatencyMs: 1_500 });
+    let refreshesDone = 0;
+    const refreshing = stale.map(({ tenantId }) => getValidAccessToken(pd.ctx, tenantId).finally(() => refreshesDone++));
+    await until(() => tokenRequests(pd.mock).length > 0 || pd.mock.requests().length > 0, 2_000);
+    const token = await getValidAccessToken(pd.ctx, healthy.tenantId);
+    // Served while every slow refresh was still waiting on Pipedrive.
+    expect(refreshesDone).toBe(0);
+    expect(token.accessToken).toBe((await tokenRow(healthy.tenantId))?.accessToken);
+    await Promise.all(refreshing);
+  });
+
+  it("stops calling a failing token endpoint for a cool-down instead of making every tenant wait", async () => {
+    const tenants = await Promise.all(Array.from({ length: 3 }, () => connectedTenant()));
+    for (const { tenantId } of tenants) await dueIn(tenantId, -1);
+    pd.mock.reset();
+    pd.mock.setFaults({ token: { mode: "500" } });
+    const ctx = testContext(pd.mock);
+    const results = [];
+    for (const { tenantId } of tenants) results.push(await getValidAccessToken(ctx, tenantId).catch((e: unknown) => e));
+    expect(results.every((r) => isAppError(r, "pipedrive_unavailable"))).toBe(true);
+    // 3 attempts for the first tenant, 2 more open the breaker; the third tenant costs nothing.
+    expect(tokenRequests(pd.mock, "refresh_token")).toHaveLength(5);
+    for (const { tenantId } of tenants) expect(await connectionRow(tenantId)).toMatchObject({ status: "connected" });
+  });
+
+  it("a spent daily budget stops every process until it lifts, not only the one that saw the 429", async () => {
+    const { tenantId } = await connectedTenant();
+    pd.mock.reset();
+    pd.mock.configure({ profile: "strict", dailyBudget: 0 });
+    const first = await searchPersonsByPhone(testContext(pd.mock), tenantId, "+55 11 99999-0001").catch((e: unknown) => e);
+    expect(isAppError(first, "rate_limited")).toBe(true);
+    const callsSoFar = pd.mock.requests().length;
+    // Another process: a context of its own, with no memory of that 429.
+    const other = await searchPersonsByPhone(testContext(pd.mock), tenantId, "+55 11 99999-0001").catch((e: unknown) => e);
+    expect(isAppError(other, "rate_limited") && other.retryAt?.getTime()).toBe(isAppError(first) && first.retryAt?.getTime());
+    expect(pd.mock.requests()).toHaveLength(callsSoFar);
+  });
+});
+
+async function until(condition: () => boolean, ms: number) {
+  for (let waited = 0; waited < ms && !condition(); waited += 10) await sleep(10);
+}

@@ -1,0 +1,108 @@
+import PgBoss from "pg-boss";
+import { AppError, describe } from "../errors.ts";
+import type { PipedriveContext } from "./context.ts";
+import { beat, dueConnections, purgeExpiredStates } from "./keeper-store.ts";
+import { getValidAccessToken } from "./token-access.ts";
+import { reschedule } from "./token-store.ts";
+
+// The token keeper: a pg-boss cron job finds connections whose renewal is due; one job per
+// tenant renews it through the same exactly-once path as a just-in-time refresh (row lock,
+// re-check under it). Any number of keeper processes may run on one database: pg-boss runs
+// each scheduled scan once, the tenant's queue holds at most one waiting and one running job
+// per tenant, and the row lock makes a second renewal in the same window a no-op.
+
+export const QUEUES = { scan: "pipedrive-keeper-scan", renew: "pipedrive-token-renew", purge: "pipedrive-state-purge" } as const;
+
+/** How a renewal ended; anything but "renewed" or "fresh" is already recorded on the connection. */
+export type RenewOutcome = "renewed" | "fresh" | "needs_reconnect" | "not_connected" | "api_domain_invalid" | "app_credentials_rejected" | "failed";
+
+export type KeeperLog = (event: string, fields: Record<string, unknown>) => void;
+
+export type KeeperOptions = {
+  databaseUrl: string;
+  ctx: PipedriveContext;
+  /** Renewals at once in this process; each holds one refresh connection while it talks to Pipedrive. */
+  concurrency: number;
+  log: KeeperLog;
+  /** Most connections queued per scan. */
+  scanLimit?: number;
+  /** pg-boss polling, in seconds: short in tests. */
+  pollingIntervalSeconds?: number;
+};
+
+export type Keeper = {
+  /** Runs a scan now, as the schedule would. */
+  scan: () => Promise<{ due: number; queued: number }>;
+  stop: () => Promise<void>;
+  onRenewed: (listener: (tenantId: string, outcome: RenewOutcome) => void) => void;
+};
+
+export async function startKeeper(options: KeeperOptions): Promise<Keeper> {
+  const { ctx, log } = options;
+  const boss = new PgBoss({ connectionString: options.databaseUrl, max: 3, application_name: "crm-keeper" });
+  boss.on("error", (error: unknown) => log("keeper_error", { error: describe(error) }));
+  await boss.start();
+  await boss.createQueue(QUEUES.scan, { name: QUEUES.scan, policy: "singleton", expireInSeconds: 120 });
+  // stately: per tenant (singletonKey), at most one job waiting and one running.
+  await boss.createQueue(QUEUES.renew, { name: QUEUES.renew, policy: "stately", expireInSeconds: 300, retryLimit: 2, retryDelay: 30 });
+  await boss.createQueue(QUEUES.purge, { name: QUEUES.purge, policy: "singleton", expireInSeconds: 120 });
+  await boss.schedule(QUEUES.scan, "* * * * *");
+  await boss.schedule(QUEUES.purge, "*/10 * * * *");
+
+  const listeners: ((tenantId: string, outcome: RenewOutcome) => void)[] = [];
+  const polling = { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 };
+
+  async function scan() {
+    const now = ctx.now();
+    const due = await dueConnections(now, options.scanLimit ?? 5_000);
+    if (due.length) await boss.insert(due.map((tenantId) => ({ name: QUEUES.renew, data: { tenantId }, singletonKey: tenantId })));
+    const queued = due.length;
+    await beat("scan", now, { due: due.length });
+    if (due.length) log("keeper_scan", { due: due.length });
+    return { due: due.length, queued };
+  }
+
+  async function renew(tenantId: string): Promise<RenewOutcome> {
+    const now = ctx.now();
+    let outcome: RenewOutcome;
+    try {
+      const token = await getValidAccessToken(ctx, tenantId, {
+        skewSeconds: ctx.keeper.windowSeconds,
+        usedBefore: new Date(now.getTime() - ctx.keeper.idleDays * 86_400_000),
+      });
+      outcome = token.renewed ? "renewed" : "fresh";
+    } catch (error) {
+      outcome = error instanceof AppError && isRecorded(error.code) ? error.code : "failed";
+      if (outcome === "failed") log("keeper_renew_failed", { tenantId, error: describe(error) });
+    }
+    // From the row as it is now; a failure comes back no sooner than a minute.
+    await reschedule(tenantId, ctx.keeper, ctx.now());
+    for (const listener of listeners) listener(tenantId, outcome);
+    return outcome;
+  }
+
+  await boss.work(QUEUES.scan, polling, async () => void (await scan()));
+  await boss.work(QUEUES.purge, polling, async () => {
+    const purged = await purgeExpiredStates(ctx.now());
+    await beat("purge", ctx.now(), { purged });
+  });
+  for (let i = 0; i < options.concurrency; i++) {
+    await boss.work<{ tenantId: string }>(QUEUES.renew, { ...polling, batchSize: 1 }, async ([job]) => {
+      if (job) await renew(job.data.tenantId);
+    });
+  }
+  log("keeper_started", { concurrency: options.concurrency, windowSeconds: ctx.keeper.windowSeconds, idleDays: ctx.keeper.idleDays });
+  // Right away, not at the next minute: after a deploy or an outage, due tokens cannot wait.
+  if (options.concurrency > 0) await scan();
+
+  return {
+    scan,
+    onRenewed: (listener) => void listeners.push(listener),
+    // Graceful: running renewals finish (each is bounded by the HTTP timeout), nothing new starts.
+    stop: () => boss.stop({ graceful: true, wait: true, timeout: 30_000 }),
+  };
+}
+
+function isRecorded(code: string): code is "needs_reconnect" | "not_connected" | "api_domain_invalid" | "app_credentials_rejected" {
+  return code === "needs_reconnect" || code === "not_connected" || code === "api_domain_invalid" || code === "app_credentials_rejected";
+}

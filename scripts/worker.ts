@@ -1,0 +1,42 @@
+import { CliRefusal, cliEnv } from "./support/local-env.ts";
+
+// `npm run worker`: the token keeper, a long-running pg-boss worker. Run as many as you like on
+// one database. SIGTERM or Ctrl-C lets running renewals finish, then exits.
+
+try {
+  Object.assign(process.env, cliEnv());
+} catch (error) {
+  if (!(error instanceof CliRefusal)) throw error;
+  console.error(`worker: ${error.message}`);
+  process.exit(2);
+}
+const { env } = await import("../lib/env.ts");
+const { pipedrive } = await import("../lib/pipedrive/context.ts");
+const { startKeeper } = await import("../lib/pipedrive/keeper.ts");
+const { checkDatabase, closeDb } = await import("../lib/db.ts");
+
+try {
+  await checkDatabase();
+} catch (error) {
+  console.error(`worker: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+const settings = env();
+const keeper = await startKeeper({
+  databaseUrl: settings.DATABASE_URL,
+  ctx: pipedrive(),
+  concurrency: settings.KEEPER_CONCURRENCY,
+  log: (event, fields) => console.info(`[keeper] ${event} ${JSON.stringify(fields)}`),
+});
+
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  console.info("[keeper] stopping: letting running renewals finish");
+  await keeper.stop();
+  await closeDb();
+  process.exit(0);
+}
+process.on("SIGINT", () => void stop());
+process.on("SIGTERM", () => void stop());
