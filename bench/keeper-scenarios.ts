@@ -1,0 +1,231 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import pg from "pg";
+import { ROOT } from "../scripts/support/local-env.ts";
+import { createForeignRefresher } from "../scripts/support/foreign-refresher.ts";
+import { inProcess } from "./support/measure.ts";
+import { CLIENT, type BenchTenant, type Stack } from "./support/stack.ts";
+
+// Issue scenarios for the token keeper and outage isolation; each figure beside a baseline
+// measured in the same run.
+
+export type Report = {
+  row: (scenario: string, metric: string, ours: number, baseline: number, unit: string, target?: { text: string; met: boolean }) => void;
+  plain: (scenario: string, metric: string, ours: string, baseline: string, target: string, met: boolean | null) => void;
+  details: Record<string, unknown>;
+  progress: (line: string) => void;
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Connected tenants straight from the mock's token endpoint: quicker than a callback each. */
+export async function connectDirect(stack: Stack, tenants: BenchTenant[], nextRefreshAt: "due" | "later") {
+  const redirect = `${stack.appUrl}/api/integrations/pipedrive/callback`;
+  const basic = `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString("base64")}`;
+  const work = tenants.map((tenant) => async () => {
+    const decision = await fetch(`${stack.mockUrl}/oauth/authorize/decision`, {
+      method: "POST",
+      body: new URLSearchParams({ decision: "allow", redirect_uri: redirect }),
+      redirect: "manual",
+    });
+    const code = new URL(decision.headers.get("location") ?? "").searchParams.get("code") ?? "";
+    const answer = await fetch(`${stack.mockUrl}/oauth/token`, {
+      method: "POST",
+      headers: { Authorization: basic, "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: redirect }),
+    });
+    const tokens = (await answer.json()) as { access_token: string; refresh_token: string; expires_in: number };
+    await stack.pool.query(
+      `WITH t AS (
+         INSERT INTO lead_pipedrive_integrations (tenant_id, access_token, refresh_token, expires_at, api_domain)
+         VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5)
+         ON CONFLICT (tenant_id) DO UPDATE SET access_token = EXCLUDED.access_token, refresh_token = EXCLUDED.refresh_token,
+           expires_at = EXCLUDED.expires_at, api_domain = EXCLUDED.api_domain
+         RETURNING tenant_id, expires_at)
+       INSERT INTO pipedrive_connections (tenant_id, status, company_id, company_name, company_domain, pipedrive_user_id, pipedrive_user_name,
+         scopes, connected_by_name, connected_at, next_refresh_at)
+       SELECT tenant_id, 'connected', 7001, 'Acme Mock Company', 'acme-mock', 9001, 'Pat', '{base}', 'bench', now(),
+              CASE WHEN $6 THEN now() ELSE expires_at - interval '15 minutes' END FROM t
+       ON CONFLICT (tenant_id) DO UPDATE SET status = 'connected', next_refresh_at = EXCLUDED.next_refresh_at, last_refreshed_at = NULL,
+         rejected_refresh_token_hash = NULL`,
+      [tenant.tenantId, tokens.access_token, tokens.refresh_token, tokens.expires_in, new URL(stack.mockUrl).host, nextRefreshAt === "due"],
+    );
+  });
+  for (let i = 0; i < work.length; i += 20) await Promise.all(work.slice(i, i + 20).map((run) => run()));
+}
+
+/** `npm run worker` processes on the bench's database; resolves once each has started. */
+async function startWorkers(stack: Stack, count: number, env: Record<string, string>): Promise<ChildProcess[]> {
+  const workers = Array.from({ length: count }, () =>
+    spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "scripts", "worker.ts")], {
+      cwd: ROOT,
+      env: { ...stack.appEnv, CRM_RUNTIME_FILE: "/nonexistent", ...env },
+      stdio: ["ignore", "pipe", "inherit"],
+    }),
+  );
+  await Promise.all(
+    workers.map(
+      (worker) =>
+        new Promise<void>((resolve, reject) => {
+          let out = "";
+          worker.stdout.on("data", (chunk: Buffer) => {
+            out += chunk;
+            if (out.includes("keeper_started")) resolve();
+          });
+          worker.once("exit", (code) => reject(new Error(`worker exited ${code}`)));
+        }),
+    ),
+  );
+  return workers;
+}
+
+async function stopWorkers(workers: ChildProcess[]) {
+  await Promise.all(workers.map((w) => new Promise((resolve) => (w.exitCode !== null ? resolve(null) : (w.once("exit", resolve), w.kill("SIGTERM"))))));
+}
+
+/** (a) A healthy tenant's token reads while 20 others refresh against a 5-second token endpoint. */
+export async function isolation(stack: Stack, report: Report, healthy: BenchTenant, others: BenchTenant[], reads: number) {
+  const { getValidAccessToken } = await import("../lib/pipedrive/token-access.ts");
+  const { createPipedriveContext } = await import("../lib/pipedrive/context.ts");
+  const e = stack.appEnv;
+  // An HTTP timeout above the endpoint's 5 s, so those refreshes really hang on Pipedrive.
+  const ctx = createPipedriveContext({
+    oauthBaseUrl: stack.mockUrl, clientId: CLIENT.id, clientSecret: CLIENT.secret, redirectUri: `${e.APP_URL}/api/integrations/pipedrive/callback`,
+    mockHost: new URL(stack.mockUrl).host, authSecret: String(e.AUTH_SECRET), timeoutMs: 10_000,
+  });
+  report.progress(`isolation: ${reads} token reads of a healthy tenant, idle and while 20 tenants refresh against a 5 s token endpoint`);
+  const read = () => getValidAccessToken(ctx, healthy.tenantId);
+  await inProcess(200, 5, read);
+  const idle = await inProcess(reads, 5, read);
+  await stack.mock.reset();
+  await stack.mock.faults({ tokenLatencyMs: 5_000 });
+  await stack.pool.query(`UPDATE lead_pipedrive_integrations SET expires_at = now() - interval '1 minute' WHERE tenant_id = ANY($1::uuid[])`, [others.map((t) => t.tenantId)]);
+  const refreshing = others.map((t) => getValidAccessToken(ctx, t.tenantId).then(() => "ok", (error: unknown) => String(error)));
+  await sleep(200);
+  const during = await inProcess(reads, 5, read);
+  const settled = await Promise.all(refreshing);
+  await stack.mock.reset();
+  report.details.isolation = { idle, during, refreshes: settled.filter((r) => r === "ok").length };
+  report.row("A. isolation", "healthy read p99 (÷ idle p99)", during.p99, idle.p99, "ms", { text: "≤ 2×", met: during.p99 <= 2 * idle.p99 });
+  report.row("A. isolation", "healthy read p50", during.p50, idle.p50, "ms");
+}
+
+/** (b) A keeper pass over `count` due tenants at 200 ms token latency, with 2 worker processes. */
+export async function keeperPass(stack: Stack, report: Report, tenants: BenchTenant[], concurrencyPerWorker: number) {
+  report.progress(`keeper pass: ${tenants.length} due tenants, 200 ms token latency, 2 worker processes × ${concurrencyPerWorker}`);
+  await connectDirect(stack, tenants, "later");
+  const workers = await startWorkers(stack, 2, { KEEPER_CONCURRENCY: String(concurrencyPerWorker) });
+  try {
+    await stack.mock.reset();
+    await stack.mock.faults({ tokenLatencyMs: 200 });
+    const ids = tenants.map((t) => t.tenantId);
+    const started = performance.now();
+    await stack.pool.query(`UPDATE pipedrive_connections SET next_refresh_at = now() - interval '1 second' WHERE tenant_id = ANY($1::uuid[])`, [ids]);
+    // The scan a worker's schedule would run, from here, so timing starts now rather than at the next minute.
+    const { startKeeper } = await import("../lib/pipedrive/keeper.ts");
+    const { pipedrive } = await import("../lib/pipedrive/context.ts");
+    const scanner = await startKeeper({ databaseUrl: stack.db.url, ctx: pipedrive(), concurrency: 0, log: () => {} });
+    await scanner.scan();
+    let done = 0;
+    while (done < ids.length && performance.now() - started < 300_000) {
+      await sleep(200);
+      const { rows } = await stack.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pipedrive_connections WHERE tenant_id = ANY($1::uuid[]) AND last_refreshed_at IS NOT NULL`, [ids]);
+      done = rows[0]!.n;
+    }
+    const wall = (performance.now() - started) / 1000;
+    await sleep(2_000); // anything late would show up in the count
+    await scanner.stop();
+    const refreshes = (await stack.mock.requests()).filter((r) => r.path === "/oauth/token" && r.grantType === "refresh_token").length;
+    const concurrency = 2 * concurrencyPerWorker;
+    const ideal = (ids.length * 0.2) / concurrency;
+    report.details.keeperPass = { tenants: ids.length, renewed: done, wallSeconds: wall, idealSeconds: ideal, concurrency, refreshRequests: refreshes };
+    report.row("B. keeper pass", `wall time (÷ ideal ${ids.length} × 0.2 s ÷ ${concurrency})`, wall, ideal, "s");
+    report.plain("B. keeper pass", "refresh requests at Pipedrive", String(refreshes), String(ids.length), `exactly ${ids.length}`, refreshes === ids.length);
+  } finally {
+    await stack.mock.reset();
+    await stopWorkers(workers);
+  }
+}
+
+/** (c) The due-query at 100,000 connected tenants, against the same query at 1,000. */
+export async function dueQueryAtScale(stack: Stack, report: Report, counts: { small: number; large: number }) {
+  report.progress(`due-query: ${counts.large.toLocaleString("en")} connected tenants in a database of their own, against ${counts.small.toLocaleString("en")}`);
+  const { migrate } = await import("../lib/db-migrate.ts");
+  const measure = async (count: number) => {
+    const name = `crm_bench_scale_${count}`;
+    await stack.pool.query(`DROP DATABASE IF EXISTS ${name}`);
+    await stack.pool.query(`CREATE DATABASE ${name}`);
+    const url = new URL(stack.db.url);
+    url.pathname = `/${name}`;
+    await migrate(url.toString());
+    const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+    try {
+      // Renewals spread over the next 45 minutes; 0.5 % due now.
+      await pool.query(
+        `WITH t AS (INSERT INTO tenants (id, name) SELECT gen_random_uuid(), 'T' || n FROM generate_series(1, $1) n RETURNING id)
+         INSERT INTO pipedrive_connections (tenant_id, status, company_id, company_name, company_domain, pipedrive_user_id, pipedrive_user_name,
+           scopes, connected_by_name, connected_at, next_refresh_at)
+         SELECT id, 'connected', 1, 'c', 'c', 1, 'u', '{base}', 'b', now(), now() + (random() * 2700 - 13.5) * interval '1 second' FROM t`,
+        [count],
+      );
+      await pool.query(`ANALYZE pipedrive_connections`);
+      const query = { name: "due", text: `SELECT tenant_id FROM pipedrive_connections WHERE next_refresh_at <= $1 ORDER BY next_refresh_at LIMIT $2`, values: [new Date(), 5000] };
+      const plan = (await pool.query<{ "QUERY PLAN": string }>(`EXPLAIN ${query.text.replace("$1", "now()").replace("$2", "5000")}`)).rows.map((r) => r["QUERY PLAN"]).join("\n");
+      const timing = await inProcess(200, 1, () => pool.query(query));
+      const due = (await pool.query(query)).rowCount ?? 0;
+      return { timing, plan, due };
+    } finally {
+      await pool.end();
+      await stack.pool.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    }
+  };
+  const small = await measure(counts.small);
+  const large = await measure(counts.large);
+  const indexed = /Index (Only )?Scan using pipedrive_connections_next_refresh_at_idx/.test(large.plan);
+  report.details.dueQuery = { small, large };
+  report.row("C. due-query", `p50 at ${counts.large.toLocaleString("en")} (÷ at ${counts.small.toLocaleString("en")})`, large.timing.p50, small.timing.p50, "ms");
+  report.row("C. due-query", "p99", large.timing.p99, small.timing.p99, "ms");
+  report.plain("C. due-query", "plan at 100,000", indexed ? "Index Scan on next_refresh_at" : large.plan.split("\n")[0]!, "", "index scan", indexed);
+  return large.plan;
+}
+
+/** (d) The lead-enrichment service's refresher polls 10-minute tokens while the keeper runs. */
+export async function foreignWhileKeeping(stack: Stack, report: Report, tenants: BenchTenant[], seconds: number) {
+  report.progress(`foreign refresher: polls ${tenants.length} tenants with 10-minute tokens for ${seconds} s while the keeper runs (and ${seconds} s without it)`);
+  const foreign = createForeignRefresher({ databaseUrl: stack.db.url, oauthBaseUrl: stack.mockUrl, clientId: CLIENT.id, clientSecret: CLIENT.secret });
+  // 10-minute tokens: the keeper renews below 8 minutes left, our just-in-time path below 7,
+  // the other service below 5.
+  const keeperEnv = { KEEPER_WINDOW_SECONDS: "480", PIPEDRIVE_TOKEN_SKEW_SECONDS: "420" };
+  const poll = async (forSeconds: number) => {
+    let refreshes = 0;
+    let polls = 0;
+    const until = performance.now() + forSeconds * 1000;
+    while (performance.now() < until) {
+      for (const result of await Promise.all(tenants.map((t) => foreign.getToken(t.tenantId)))) {
+        polls++;
+        if (result.refreshed) refreshes++;
+      }
+      await sleep(1_000);
+    }
+    return { refreshes, polls };
+  };
+  try {
+    await fetch(`${stack.mockUrl}/__mock/config`, { method: "POST", body: JSON.stringify({ tokenLifetimeSeconds: 600 }) });
+    // Baseline: the same tokens, aged to 6 minutes left, and no keeper.
+    await connectDirect(stack, tenants, "later");
+    await stack.pool.query(`UPDATE lead_pipedrive_integrations SET expires_at = now() + interval '6 minutes' WHERE tenant_id = ANY($1::uuid[])`, [tenants.map((t) => t.tenantId)]);
+    const without = await poll(Math.min(seconds, 90));
+    await connectDirect(stack, tenants, "due");
+    const workers = await startWorkers(stack, 1, keeperEnv);
+    try {
+      const withKeeper = await poll(seconds);
+      report.details.foreignRefresher = { seconds, tenants: tenants.length, withKeeper, withoutKeeper: { ...without, seconds: Math.min(seconds, 90) } };
+      report.plain("D. foreign refresher", `its refreshes in ${seconds} s (10-min tokens)`, String(withKeeper.refreshes), `${without.refreshes} (no keeper, ${Math.min(seconds, 90)} s)`, "0", withKeeper.refreshes === 0);
+    } finally {
+      await stopWorkers(workers);
+    }
+  } finally {
+    await fetch(`${stack.mockUrl}/__mock/config`, { method: "POST", body: JSON.stringify({ tokenLifetimeSeconds: 3600 }) });
+    await foreign.close();
+  }
+}
