@@ -120,6 +120,8 @@ export async function keeperPass(stack: Stack, report: Report, tenants: BenchTen
     await stack.mock.faults({ tokenLatencyMs: 200 });
     const ids = tenants.map((t) => t.tenantId);
     const started = performance.now();
+    // Due for real: tokens inside the keeper's 15-minute window, and the keeper told so.
+    await stack.pool.query(`UPDATE lead_pipedrive_integrations SET expires_at = now() + interval '10 minutes' WHERE tenant_id = ANY($1::uuid[])`, [ids]);
     await stack.pool.query(`UPDATE pipedrive_connections SET next_refresh_at = now() - interval '1 second' WHERE tenant_id = ANY($1::uuid[])`, [ids]);
     // The scan a worker's schedule would run, from here, so timing starts now rather than at the next minute.
     const { startKeeper } = await import("../lib/pipedrive/keeper.ts");

@@ -11,7 +11,7 @@ const CALLBACK = "/api/integrations/pipedrive/callback";
 /** Starts a flow and stops at the consent page; returns the callback URL Allow would send. */
 async function consentUrl(page: Page): Promise<{ state: string; callbackWithCode: () => Promise<string> }> {
   await page.goto("/settings/integrations");
-  await page.getByRole("region", { name: "Pipedrive" }).getByRole("link", { name: /Connect Pipedrive|Reconnect/ }).click();
+  await page.getByRole("region", { name: "Pipedrive" }).getByRole("button", { name: /Connect Pipedrive|Reconnect/ }).click();
   await expect(page.getByRole("button", { name: "Allow" })).toBeVisible();
   const state = new URL(page.url()).searchParams.get("state") ?? "";
   return {
@@ -38,7 +38,7 @@ test.describe("the callback refuses", () => {
     const { page } = await signedIn("admin");
     await page.goto(`${CALLBACK}?code=stolen-code`);
     await expectRefused(page, "without our security check");
-    await expect(page.locator(".page > .banner").getByRole("link", { name: "Connect Pipedrive" })).toBeVisible();
+    await expect(page.locator(".page > .banner").getByRole("button", { name: "Connect Pipedrive" })).toBeVisible();
     expect(await mock.tokenRequests()).toHaveLength(0);
     expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(0);
   });
@@ -185,7 +185,7 @@ test("tokens never reach the browser or the server log", async ({ signedIn }) =>
   await testDb.expireAccessToken(DEMO_TENANT_ID);
   await integrations.lookup("+55 11 99999-0001"); // forces a refresh
   await mock.faults({ token: { mode: "bad_api_domain" } });
-  await integrations.reconnectLink().click();
+  await integrations.reconnectButton().click();
   await page.getByRole("button", { name: "Allow" }).click();
   await expect(page).toHaveURL(/exchange_failed/);
   bodies.push(await page.content());
@@ -209,4 +209,41 @@ test("OAuth responses are never cached and never leak their URL as a referrer", 
     expect(response.headers()["cache-control"], path).toBe("no-store");
     expect(response.headers()["referrer-policy"], path).toBe("no-referrer");
   }
+  const started = await page.request.post("/api/integrations/pipedrive/authorize", { headers: { "Sec-Fetch-Site": "same-origin" }, maxRedirects: 0 });
+  expect(started.status()).toBe(303);
+  expect(started.headers()["cache-control"]).toBe("no-store");
+});
+
+test("starting a flow is a same-site POST: a GET or another site's form writes no state and no cookie", async ({ signedIn }) => {
+  const { page } = await signedIn("admin");
+  const byLink = await page.request.get("/api/integrations/pipedrive/authorize", { maxRedirects: 0 });
+  expect(byLink.status()).toBe(302);
+  expect(byLink.headers().location).toBe(`${APP_URL}/settings/integrations`);
+  expect(byLink.headers()["set-cookie"] ?? "").not.toContain("pd_oauth_state");
+  const crossSite = await page.request.post("/api/integrations/pipedrive/authorize", { headers: { "Sec-Fetch-Site": "cross-site", Origin: "https://evil.example" }, maxRedirects: 0 });
+  expect(crossSite.status()).toBe(403);
+  expect(crossSite.headers()["set-cookie"] ?? "").not.toContain("pd_oauth_state");
+  expect(await testDb.openStates(DEMO_TENANT_ID)).toBe(0);
+  expect((await mock.requests()).filter((r) => r.path === "/oauth/authorize")).toHaveLength(0);
+});
+
+test("phone lookups are same-site POSTs: the number stays out of URLs, and other sites cannot spend the budget", async ({ signedIn }) => {
+  const { page, integrations } = await signedIn("admin");
+  await integrations.connect();
+  await integrations.lookup("+55 11 99999-0001");
+  await expect(page.getByRole("list", { name: "Matches" })).toContainText("Ana Souza");
+  expect(page.url()).not.toContain("99999");
+  await mock.reset();
+  // The old GET form's URL runs nothing.
+  await page.goto("/settings/integrations?phone=%2B55%2011%2099999-0001");
+  await expect(page.getByRole("list", { name: "Matches" })).toHaveCount(0);
+  const crossSite = await page.request.post("/api/integrations/pipedrive/lookup", {
+    form: { phone: "+55 11 99999-0001" },
+    headers: { "Sec-Fetch-Site": "cross-site", Origin: "https://evil.example" },
+    maxRedirects: 0,
+  });
+  expect(crossSite.status()).toBe(403);
+  expect((await mock.requests()).filter((r) => r.path.includes("/persons/search"))).toHaveLength(0);
+  const log = readFileSync(path.join(STATE_DIR, "server.log"), "utf8");
+  expect(log).not.toContain("99999-0001");
 });

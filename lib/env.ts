@@ -27,6 +27,8 @@ const schema = z
     PIPEDRIVE_TOKEN_SKEW_SECONDS: optional(z.coerce.number().int().min(0).max(3000)).default(600),
     PIPEDRIVE_HTTP_TIMEOUT_MS: optional(z.coerce.number().int().min(100).max(60_000)).default(10_000),
     OAUTH_STATE_TTL_SECONDS: optional(z.coerce.number().int().min(1).max(3600)).default(600),
+    // PKCE (S256) on connect flows. Pipedrive documents none, so it stays off until confirmed there.
+    PIPEDRIVE_PKCE: optional(z.enum(["on", "off"])).default("off"),
     PHONE_DEFAULT_REGION: optional(z.string().regex(/^[A-Z]{2}$/, "must be a two-letter country code")).default("BR"),
     // The keeper renews every token this long before it expires: more than the lead-enrichment
     // service's 5 minutes and our own just-in-time skew, so neither ever needs to.

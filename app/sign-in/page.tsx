@@ -1,7 +1,6 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { currentUser, safeReturnTo } from "@/lib/auth/session.ts";
-import { signInAction } from "./actions.ts";
 
 export const metadata: Metadata = { title: "Sign in" };
 
@@ -20,11 +19,13 @@ export default async function SignInPage({ searchParams }: Props) {
         <h1 id="sign-in-title">Sign in</h1>
         {failed && (
           <div className="banner banner-error" role="alert">
-            <p className="banner-title">Sign-in failed</p>
-            <p>That email and password do not match an account. Check them and try again.</p>
+            <div>
+              <p className="banner-title">Sign-in failed</p>
+              <p>That email and password do not match an account. Check them and try again.</p>
+            </div>
           </div>
         )}
-        <form action={signInAction} className="stack">
+        <form method="post" action="/sign-in/submit" className="stack">
           <input type="hidden" name="callbackUrl" value={returnTo} />
           <div className="field">
             <label htmlFor="email">Email</label>

@@ -131,7 +131,7 @@ export async function startStack(options: { appPort: number; mockPort: number; b
       `${SESSION_COOKIE}=${await encode({
         salt: SESSION_COOKIE,
         secret: AUTH_SECRET,
-        token: { sub: tenant.userId, uid: tenant.userId, tid: tenant.tenantId, role: "admin", name: tenant.name, email: `${tenant.userId}@bench.test` },
+        token: { sub: tenant.userId, uid: tenant.userId, tid: tenant.tenantId, role: "admin", sv: 0, name: tenant.name, email: `${tenant.userId}@bench.test` },
       })}`,
     /**
      * A connect flow up to Pipedrive's redirect: a state issued exactly as the authorize route

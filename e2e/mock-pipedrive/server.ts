@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -85,7 +85,7 @@ export async function startMockPipedrive(options: MockOptions = {}) {
   const state = {
     redirectUris: new Set(options.redirectUris ?? []),
     tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3600,
-    codes: new Map<string, { redirectUri: string; expiresAt: number; used: boolean }>(),
+    codes: new Map<string, { redirectUri: string; expiresAt: number; used: boolean; challenge?: string | null }>(),
     refreshTokens: new Map<string, { grant: Grant; used: boolean }>(),
     accessTokens: new Map<string, { grant: Grant; expiresAt: number }>(),
     issued: [] as string[],
@@ -253,9 +253,14 @@ export async function startMockPipedrive(options: MockOptions = {}) {
         return html(res, 400, page("Invalid redirect", "<p>The redirect_uri does not match the one registered for this app.</p>"));
       }
       record(req, path, 200);
+      if (q.has("code_challenge") && (q.get("code_challenge_method") !== "S256" || !/^[A-Za-z0-9_-]{43}$/.test(q.get("code_challenge") ?? ""))) {
+        record(req, path, 400);
+        return html(res, 400, page("Invalid PKCE", "<p>Only an S256 code_challenge is accepted.</p>"));
+      }
+      const carried = ["state", "code_challenge"].filter((name) => q.has(name));
       const hidden = (decision: string) =>
         `<input type="hidden" name="decision" value="${decision}"><input type="hidden" name="redirect_uri" value="${escape(redirectUri)}">` +
-        (q.has("state") ? `<input type="hidden" name="state" value="${escape(q.get("state") ?? "")}">` : "");
+        carried.map((name) => `<input type="hidden" name="${name}" value="${escape(q.get(name) ?? "")}">`).join("");
       return html(
         res,
         200,
@@ -277,7 +282,7 @@ export async function startMockPipedrive(options: MockOptions = {}) {
       const target = new URL(redirectUri);
       if (form.get("decision") === "allow") {
         const code = token("mock_code");
-        state.codes.set(code, { redirectUri, expiresAt: Date.now() + 5 * 60_000, used: false });
+        state.codes.set(code, { redirectUri, expiresAt: Date.now() + 5 * 60_000, used: false, challenge: form.get("code_challenge") });
         target.searchParams.set("code", code);
       } else {
         target.searchParams.set("error", "access_denied");
@@ -334,6 +339,12 @@ export async function startMockPipedrive(options: MockOptions = {}) {
         const code = state.codes.get(form.get("code") ?? "");
         if (!code || code.used || code.expiresAt <= Date.now() || code.redirectUri !== form.get("redirect_uri")) {
           return refuse(400, "invalid_grant", "Invalid grant: authorization code is invalid");
+        }
+        // A code issued with a PKCE challenge is only redeemed with its verifier.
+        const verifier = form.get("code_verifier");
+        if (code.challenge && (!verifier || createHash("sha256").update(verifier).digest("base64url") !== code.challenge)) {
+          code.used = true;
+          return refuse(400, "invalid_grant", "Invalid grant: code_verifier does not match");
         }
         code.used = true;
         return answer(200, issueTokens({ refreshToken: "", accessTokens: new Set(), revoked: false }, grantType));
@@ -490,9 +501,9 @@ export async function startMockPipedrive(options: MockOptions = {}) {
       for (const entry of state.accessTokens.values()) entry.expiresAt = 0;
     },
     /** Runs the consent step as if the user pressed Allow; returns the callback query. */
-    authorize: (redirectUri: string, stateParam: string) => {
+    authorize: (redirectUri: string, stateParam: string, codeChallenge: string | null = null) => {
       const code = token("mock_code");
-      state.codes.set(code, { redirectUri, expiresAt: Date.now() + 5 * 60_000, used: false });
+      state.codes.set(code, { redirectUri, expiresAt: Date.now() + 5 * 60_000, used: false, challenge: codeChallenge });
       return { code, state: stateParam };
     },
     /** Profile, error shape or daily budget, for this test; reset() goes back to the options. */

@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { randomUUID } from "node:crypto";
+import bcrypt from "bcryptjs";
 import pg from "pg";
 import { DEMO_TENANT_ID, OTHER_TENANT_ID, STATE_DIR } from "./env.ts";
 
@@ -55,6 +57,19 @@ export const testDb = {
       `INSERT INTO pipedrive_rate_limits (api_host, blocked_until, reason) VALUES ($1, $2, 'e2e') ON CONFLICT (api_host) DO UPDATE SET blocked_until = EXCLUDED.blocked_until`,
       [apiHost, until],
     );
+  },
+  /** A user of the demo workspace for specs that end its sessions (sign-out ends them all). */
+  async createUser(password: string): Promise<{ email: string; password: string }> {
+    const email = `disposable-${randomUUID()}@demo.test`;
+    await db().query(`INSERT INTO users (id, tenant_id, email, password_hash, role, name) VALUES (gen_random_uuid(), $1, $2, $3, 'member', 'Sam Disposable')`, [
+      DEMO_TENANT_ID,
+      email,
+      await bcrypt.hash(password, 4),
+    ]);
+    return { email, password };
+  },
+  async openStates(tenantId: string): Promise<number> {
+    return (await db().query<{ n: number }>(`SELECT count(*)::int AS n FROM pipedrive_oauth_states WHERE tenant_id = $1 AND consumed_at IS NULL`, [tenantId])).rows[0]!.n;
   },
   async expireAccessToken(tenantId: string) {
     await db().query(`UPDATE lead_pipedrive_integrations SET expires_at = now() - interval '1 minute' WHERE tenant_id = $1`, [tenantId]);

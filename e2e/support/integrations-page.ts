@@ -5,8 +5,8 @@ export class IntegrationsPage {
   constructor(readonly page: Page) {}
 
   readonly card = () => this.page.getByRole("region", { name: "Pipedrive" });
-  readonly connectLink = () => this.card().getByRole("link", { name: "Connect Pipedrive" });
-  readonly reconnectLink = () => this.card().getByRole("link", { name: "Reconnect" });
+  readonly connectButton = () => this.card().getByRole("button", { name: "Connect Pipedrive" });
+  readonly reconnectButton = () => this.card().getByRole("button", { name: "Reconnect" });
   readonly disconnectButton = () => this.card().getByRole("button", { name: "Disconnect" });
   readonly banner = () => this.page.locator(".page > .banner");
 
@@ -24,7 +24,7 @@ export class IntegrationsPage {
 
   /** Connect → consent page at the mock. */
   async startConnect() {
-    await this.connectLink().click();
+    await this.connectButton().click();
     await expect(this.page.getByRole("heading", { name: "Allow access to Pipedrive?" })).toBeVisible();
   }
 
@@ -53,6 +53,6 @@ export class IntegrationsPage {
   async lookup(phone: string) {
     await this.page.getByLabel("Phone number").fill(phone);
     await this.page.getByRole("button", { name: "Search" }).click();
-    await this.page.waitForURL(/phone=/);
+    await this.page.waitForURL(/lookup=/);
   }
 }

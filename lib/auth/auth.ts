@@ -3,15 +3,17 @@ import Credentials from "next-auth/providers/credentials";
 import { z } from "zod";
 import { env } from "../env.ts";
 import { describe } from "../errors.ts";
-import { verifyCredentials } from "./credentials.ts";
+import { endSessions } from "../users/user-store.ts";
+import { attemptSignIn, clientAddress } from "./throttle.ts";
 
 declare module "next-auth" {
   interface Session {
-    user: { id: string; tenantId: string; role: "admin" | "member" } & DefaultSession["user"];
+    user: { id: string; tenantId: string; role: "admin" | "member"; sessionVersion: number } & DefaultSession["user"];
   }
   interface User {
     tenantId?: string;
     role?: "admin" | "member";
+    sessionVersion?: number;
   }
 }
 
@@ -19,6 +21,7 @@ const tokenClaims = z.object({
   uid: z.uuid(),
   tid: z.uuid(),
   role: z.enum(["admin", "member"]),
+  sv: z.number().int().nonnegative(),
 });
 
 export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
@@ -29,29 +32,39 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
   providers: [
     Credentials({
       credentials: { email: {}, password: {} },
-      async authorize(raw) {
-        const user = await verifyCredentials(raw);
-        return user && { id: user.id, email: user.email, name: user.name, tenantId: user.tenantId, role: user.role };
+      async authorize(raw, request) {
+        const attempt = await attemptSignIn(raw, clientAddress(request.headers));
+        if (!("user" in attempt)) return null;
+        const { user } = attempt;
+        return { id: user.id, email: user.email, name: user.name, tenantId: user.tenantId, role: user.role, sessionVersion: user.sessionVersion };
       },
     }),
   ],
   callbacks: {
     jwt({ token, user }) {
-      if (user) Object.assign(token, { uid: user.id, tid: user.tenantId, role: user.role });
+      if (user) Object.assign(token, { uid: user.id, tid: user.tenantId, role: user.role, sv: user.sessionVersion });
       return token;
     },
     session({ session, token }) {
       const claims = tokenClaims.safeParse(token);
       if (claims.success) {
-        Object.assign(session.user, { id: claims.data.uid, tenantId: claims.data.tid, role: claims.data.role });
+        Object.assign(session.user, { id: claims.data.uid, tenantId: claims.data.tid, role: claims.data.role, sessionVersion: claims.data.sv });
       }
       return session;
     },
   },
+  events: {
+    // Signing out ends the session on the server too: a copied cookie stops working.
+    async signOut(message) {
+      const claims = "token" in message ? tokenClaims.safeParse(message.token) : null;
+      if (claims?.success) await endSessions(claims.data.uid);
+    },
+  },
   logger: {
-    // A wrong password is an expected outcome, not an error worth a stack trace.
+    // A wrong password is an expected outcome, not an error worth a log line. Matched on the
+    // error's `type`, a string literal: its class name is minified away in the production build.
     error(error) {
-      if (error.name === "CredentialsSignin") return;
+      if ("type" in error && error.type === "CredentialsSignin") return;
       console.error("[auth]", describe(error));
     },
     warn() {},

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import bcrypt from "bcryptjs";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { db } from "../db.ts";
-import { findUserInTenant } from "../users/user-store.ts";
+import { endSessions, findUserInTenant } from "../users/user-store.ts";
 import { verifyCredentials } from "./credentials.ts";
 import { hashPassword } from "./password.ts";
 
@@ -53,14 +53,47 @@ describe("sign-in credentials", () => {
 describe("session user lookup", () => {
   it("finds a user only inside the tenant the session names", async () => {
     const admin = await verifyCredentials({ email: people.admin.email, password: people.admin.password });
-    expect(await findUserInTenant(admin!.id, tenantId)).toMatchObject({ id: admin!.id, role: "admin" });
-    expect(await findUserInTenant(admin!.id, otherTenantId)).toBeNull();
+    expect(await findUserInTenant(admin!.id, tenantId, 0)).toMatchObject({ id: admin!.id, role: "admin" });
+    expect(await findUserInTenant(admin!.id, otherTenantId, 0)).toBeNull();
   });
 
   it("sees a role change at once", async () => {
     const member = await verifyCredentials({ email: people.member.email, password: people.member.password });
     await db().user.update({ where: { id: member!.id }, data: { role: "admin" } });
-    expect((await findUserInTenant(member!.id, tenantId))?.role).toBe("admin");
+    expect((await findUserInTenant(member!.id, tenantId, 0))?.role).toBe("admin");
     await db().user.update({ where: { id: member!.id }, data: { role: "member" } });
+  });
+});
+
+describe("sessions end on the server", () => {
+  async function freshUser() {
+    const email = `session-${randomUUID()}@sign-in.test`;
+    await db().user.create({ data: { tenantId, email, passwordHash: await hashPassword("first password"), role: "admin", name: "S" } });
+    return (await verifyCredentials({ email, password: "first password" }))!;
+  }
+
+  it("when the user signs out: a session issued before stops working, a new sign-in works", async () => {
+    const user = await freshUser();
+    expect(await findUserInTenant(user.id, tenantId, user.sessionVersion)).not.toBeNull();
+    await endSessions(user.id);
+    expect(await findUserInTenant(user.id, tenantId, user.sessionVersion)).toBeNull();
+    const again = await verifyCredentials({ email: user.email, password: "first password" });
+    expect(await findUserInTenant(user.id, tenantId, again!.sessionVersion)).not.toBeNull();
+  });
+
+  it("when the password changes, however it is changed", async () => {
+    const user = await freshUser();
+    await db().$executeRaw`UPDATE users SET password_hash = ${await hashPassword("second password")} WHERE id = ${user.id}::uuid`;
+    expect(await findUserInTenant(user.id, tenantId, user.sessionVersion)).toBeNull();
+    // Touching anything else keeps sessions.
+    const current = await verifyCredentials({ email: user.email, password: "second password" });
+    await db().user.update({ where: { id: user.id }, data: { name: "Renamed" } });
+    expect(await findUserInTenant(user.id, tenantId, current!.sessionVersion)).toMatchObject({ name: "Renamed" });
+  });
+
+  it("when the user's access is removed", async () => {
+    const user = await freshUser();
+    await db().user.delete({ where: { id: user.id } });
+    expect(await findUserInTenant(user.id, tenantId, user.sessionVersion)).toBeNull();
   });
 });

@@ -2,6 +2,11 @@ import { z } from "zod";
 import { findUserForSignIn, type TenantUser } from "../users/user-store.ts";
 import { verifyPassword } from "./password.ts";
 
+/** The account key for throttling: the email as sign-in compares it, or "" when there is none. */
+export function normalizeEmail(raw: unknown): string {
+  return typeof raw === "string" ? raw.trim().toLowerCase().slice(0, 320) : "";
+}
+
 const credentialsSchema = z.object({
   email: z.string().trim().toLowerCase().pipe(z.email()).pipe(z.string().max(320)),
   password: z.string().min(1).max(200),

@@ -4,7 +4,7 @@ import { AppError } from "../errors.ts";
 import { findUserInTenant, type TenantUser } from "../users/user-store.ts";
 import { auth } from "./auth.ts";
 
-const sessionUser = z.object({ id: z.uuid(), tenantId: z.uuid() });
+const sessionUser = z.object({ id: z.uuid(), tenantId: z.uuid(), sessionVersion: z.number().int() });
 
 /**
  * The signed-in user, re-read from the database: a role change or removal takes effect
@@ -14,7 +14,7 @@ export async function currentUser(): Promise<TenantUser | null> {
   const session = await auth();
   const parsed = sessionUser.safeParse(session?.user);
   if (!parsed.success) return null;
-  return findUserInTenant(parsed.data.id, parsed.data.tenantId);
+  return findUserInTenant(parsed.data.id, parsed.data.tenantId, parsed.data.sessionVersion);
 }
 
 /** For pages: a signed-out visitor goes to sign-in and comes back to `returnTo`. */
@@ -41,15 +41,17 @@ export const HOME = "/settings/integrations";
 
 /**
  * Only a same-site path survives; anything that could leave the site
- * (`//evil`, `/\evil`, `https://…`, `javascript:`) falls back to HOME.
+ * (`//evil`, `/\evil`, `https://…`, `javascript:`) falls back to HOME. The check runs on the
+ * value we return, after normalisation: "/.//evil" normalises to "//evil".
  */
 export function safeReturnTo(value: unknown): string {
-  if (typeof value !== "string" || !value.startsWith("/") || value.startsWith("//") || value.includes("\\")) return HOME;
+  if (typeof value !== "string" || !value.startsWith("/")) return HOME;
   try {
     const base = "http://return-to.invalid";
     const url = new URL(value, base);
-    if (url.origin !== base) return HOME;
-    return `${url.pathname}${url.search}`;
+    const path = `${url.pathname}${url.search}`;
+    const sameSite = url.origin === base && path.startsWith("/") && !path.startsWith("//") && !path.includes("\\");
+    return sameSite && new URL(path, base).origin === base ? path : HOME;
   } catch {
     return HOME;
   }

@@ -11,19 +11,23 @@ export function redirectTo(path: `/${string}`, status: 302 | 303 = 302): Respons
 
 /**
  * Cross-site POSTs are refused. Browsers say where a request came from in Sec-Fetch-Site;
- * older ones only in Origin. SameSite=Lax session cookies already stop most; this closes the rest.
+ * older ones only in Origin. When both are present both must say "us": Origin may only be
+ * "null" (what Chromium sends from our no-referrer pages). SameSite=Lax session cookies
+ * already stop most; this closes the rest.
  */
 export function isSameOrigin(request: Request): boolean {
   const site = request.headers.get("sec-fetch-site");
-  if (site) return site === "same-origin";
   const origin = request.headers.get("origin");
-  return origin !== null && origin === new URL(env().APP_URL).origin;
+  const ours = new URL(env().APP_URL).origin;
+  if (site !== null && site !== "same-origin") return false;
+  if (origin !== null && origin !== ours && !(origin === "null" && site === "same-origin")) return false;
+  return site !== null || origin === ours;
 }
 
-export function htmlPage(status: number, title: string, message: string, link: { href: `/${string}`; label: string }): Response {
+export function htmlPage(status: number, title: string, message: string, link: { href: `/${string}`; label: string }, headers: Record<string, string> = {}): Response {
   const escape = (value: string) => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escape(title)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:0;display:grid;place-items:center;min-height:100vh;background:#f6f7f9;color:#1b1f24}main{background:#fff;padding:2rem;border-radius:12px;max-width:30rem;box-shadow:0 1px 6px rgba(0,0,0,.08)}a{color:#0b5cad}</style>
 </head><body><main><h1>${escape(title)}</h1><p>${escape(message)}</p><p><a href="${link.href}">${escape(link.label)}</a></p></main></body></html>`;
-  return new Response(body, { status, headers: { ...NO_STORE, "Content-Type": "text/html; charset=utf-8" } });
+  return new Response(body, { status, headers: { ...NO_STORE, ...headers, "Content-Type": "text/html; charset=utf-8" } });
 }

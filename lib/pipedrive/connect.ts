@@ -1,8 +1,9 @@
+import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 import { describe } from "../errors.ts";
 import type { TenantUser } from "../users/user-store.ts";
 import { apiBaseUrl } from "./api-domain.ts";
-import { saveConnection } from "./connection-store.ts";
+import { audit, getRefreshToken, saveConnection } from "./connection-store.ts";
 import type { PipedriveContext } from "./context.ts";
 import { isPipedriveError } from "./http.ts";
 import type { ErrorReason, Outcome } from "./outcomes.ts";
@@ -23,12 +24,15 @@ export type StateCookie = {
 export async function startAuthorization(ctx: PipedriveContext, admin: TenantUser) {
   const now = ctx.now();
   const { state, nonceHash } = issueState(ctx.stateKey);
+  // PKCE binds the code to this flow: a code leaked from another flow cannot be redeemed here.
+  const pkceVerifier = ctx.pkce ? randomBytes(32).toString("base64url") : null;
   await saveState({
     nonceHash,
     tenantId: admin.tenantId,
     userId: admin.id,
     now,
     expiresAt: new Date(now.getTime() + ctx.stateTtlSeconds * 1000),
+    pkceVerifier,
   });
   const cookie: StateCookie = {
     name: STATE_COOKIE,
@@ -36,7 +40,8 @@ export async function startAuthorization(ctx: PipedriveContext, admin: TenantUse
     // Lax, not Strict: the cookie must ride along on Pipedrive's top-level redirect back.
     options: { httpOnly: true, sameSite: "lax", secure: ctx.secureCookies, path: CALLBACK_PATH, maxAge: ctx.stateTtlSeconds },
   };
-  return { url: ctx.oauth.authorizeUrl(state), cookie };
+  const challenge = pkceVerifier ? createHash("sha256").update(pkceVerifier).digest("base64url") : null;
+  return { url: ctx.oauth.authorizeUrl(state, challenge), cookie };
 }
 
 const callbackQuery = z.object({
@@ -68,9 +73,9 @@ export async function completeAuthorization(ctx: PipedriveContext, user: TenantU
     if (!input.cookieState || !sameSecret(input.cookieState, state)) return fail("state_invalid", "state not started in this browser");
 
     const consumed = await consumeState(nonceHash, user.tenantId, user.id, ctx.now());
-    if (consumed === "unknown") return fail("state_invalid", "state not issued to this user and tenant");
-    if (consumed === "reused") return fail("state_reused", "state already used");
-    if (consumed === "expired") return fail("state_expired", "state expired");
+    if (consumed.result === "unknown") return fail("state_invalid", "state not issued to this user and tenant");
+    if (consumed.result === "reused") return fail("state_reused", "state already used");
+    if (consumed.result === "expired") return fail("state_expired", "state expired");
 
     if (error === "access_denied") return { outcome: { result: "denied" }, detail: "user denied access" };
     if (error || !code) return fail("authorization_failed", error ? "authorization error from Pipedrive" : "callback without code");
@@ -78,21 +83,41 @@ export async function completeAuthorization(ctx: PipedriveContext, user: TenantU
 
     let tokens;
     try {
-      tokens = await ctx.oauth.exchangeCode(code);
+      tokens = await ctx.oauth.exchangeCode(code, consumed.result === "ok" ? consumed.pkceVerifier : null);
     } catch (exchangeError) {
       return fail("exchange_failed", describe(exchangeError));
     }
+    // From here on we hold a live grant: whatever fails, it is revoked rather than left behind.
     let me;
     try {
       me = await ctx.api.me(apiBaseUrl(tokens.apiHost, ctx.hosts), tokens.accessToken);
     } catch (meError) {
+      await revokeQuietly(ctx, user, tokens.refreshToken, "new grant, profile read failed");
       return fail("profile_failed", describe(meError));
     }
+    const replaced = await getRefreshToken(user.tenantId).catch(() => null);
     const now = ctx.now();
     const nextRefresh = nextRefreshAt(expiresAt(now, tokens.expiresInSeconds), now, ctx.keeper);
-    const event = await saveConnection({ tenantId: user.tenantId, tokens, me, actor: user, now, nextRefreshAt: nextRefresh });
+    let event;
+    try {
+      event = await saveConnection({ tenantId: user.tenantId, tokens, me, actor: user, now, nextRefreshAt: nextRefresh });
+    } catch (saveError) {
+      await revokeQuietly(ctx, user, tokens.refreshToken, "new grant, save failed");
+      return fail("server_error", describe(saveError));
+    }
+    // The grant a reconnect replaced is no longer ours to hold.
+    if (replaced && replaced !== tokens.refreshToken) await revokeQuietly(ctx, user, replaced, "replaced by a reconnect");
     return { outcome: { result: "connected" }, detail: `${event} company ${me.company_id}` };
   } catch (unexpected) {
     return fail("server_error", isPipedriveError(unexpected) ? unexpected.message : describe(unexpected));
+  }
+}
+
+/** Revokes a grant we will not use; a failure is recorded, never shown as the flow's outcome. */
+async function revokeQuietly(ctx: PipedriveContext, user: TenantUser, refreshToken: string, why: string) {
+  try {
+    await ctx.oauth.revoke(refreshToken);
+  } catch (error) {
+    await audit(user.tenantId, "revoke_failed", user.id, { why, reason: describe(error) }).catch(() => {});
   }
 }

@@ -30,6 +30,8 @@ export type PipedriveContext = {
   keeper: { windowSeconds: number; idleDays: number };
   /** Stops calling the token endpoint for a while after repeated timeouts or 5xx. */
   tokenBreaker: CircuitBreakerPolicy;
+  /** Send PKCE (S256) with connect flows. */
+  pkce: boolean;
 };
 
 export type ContextOptions = {
@@ -52,6 +54,7 @@ export type ContextOptions = {
   keeperWindowSeconds?: number;
   keeperIdleDays?: number;
   breakerCooldownMs?: number;
+  pkce?: boolean;
 };
 
 // Larger than the lead-enrichment service's 5 minutes: whenever we are active we renew first,
@@ -80,6 +83,7 @@ export function createPipedriveContext(options: ContextOptions): PipedriveContex
     refreshAttempts: 3,
     rotationGraceMs: options.rotationGraceMs ?? 2_000,
     keeper: { windowSeconds: options.keeperWindowSeconds ?? 900, idleDays: options.keeperIdleDays ?? 30 },
+    pkce: options.pkce ?? false,
     tokenBreaker: circuitBreaker(
       handleWhen((error) => isPipedriveError(error, "unavailable")),
       { halfOpenAfter: options.breakerCooldownMs ?? 30_000, breaker: new ConsecutiveBreaker(5) },
@@ -107,6 +111,7 @@ export function pipedrive(): PipedriveContext {
       secureCookies: e.secureCookies,
       keeperWindowSeconds: e.KEEPER_WINDOW_SECONDS,
       keeperIdleDays: e.KEEPER_IDLE_DAYS,
+      pkce: e.PIPEDRIVE_PKCE === "on",
     });
   }
   return cached;

@@ -6,6 +6,34 @@ import { disconnect, handleUninstall } from "./disconnect.ts";
 const pd = mockPipedriveForFile();
 
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}`;
+const CALLBACK = "http://localhost:3000/api/integrations/pipedrive/callback";
+
+/** Pipedrive's uninstall DELETE, as our route receives it. */
+function uninstall(auth: string | null, body: unknown | ReadableStream<Uint8Array>, headers: Record<string, string> = {}) {
+  const stream = body instanceof ReadableStream;
+  return new Request(CALLBACK, {
+    method: "DELETE",
+    headers: { "content-type": "application/json", ...(auth === null ? {} : { authorization: auth }), ...headers },
+    body: stream ? body : JSON.stringify(body),
+    ...(stream ? { duplex: "half" } : {}),
+  } as RequestInit);
+}
+
+/** A body that counts what is read of it: `size` bytes in 64 KB chunks. */
+function countingBody(size: number) {
+  const read = { bytes: 0 };
+  let left = size;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (left <= 0) return controller.close();
+      const chunk = new Uint8Array(Math.min(65_536, left)).fill(32);
+      left -= chunk.length;
+      read.bytes += chunk.length;
+      controller.enqueue(chunk);
+    },
+  });
+  return { stream, read };
+}
 const notice = (companyId = MOCK_COMPANY.id) => ({ client_id: pd.mock.clientId, company_id: companyId, user_id: 9001, timestamp: "2026-11-27T10:00:00Z" });
 
 describe("disconnect", () => {
@@ -57,10 +85,10 @@ describe("uninstall notice", () => {
     const { tenantId, admin } = await createTenant();
     await connectThroughMock(pd.ctx, pd.mock, admin);
     const auth = basic(pd.mock.clientId, pd.mock.clientSecret);
-    expect(await handleUninstall(pd.ctx, auth, notice())).toMatchObject({ status: 200 });
+    expect(await handleUninstall(pd.ctx, uninstall(auth, notice()))).toMatchObject({ status: 200 });
     expect(await tokenRow(tenantId)).toBeNull();
     expect(await connectionRow(tenantId)).toBeNull();
-    expect(await handleUninstall(pd.ctx, auth, notice())).toEqual({ status: 200, tenants: 0 });
+    expect(await handleUninstall(pd.ctx, uninstall(auth, notice()))).toEqual({ status: 200, tenants: 0 });
     expect((await auditEvents(tenantId)).map((e) => e.event)).toEqual(["connected", "uninstalled"]);
   });
 
@@ -68,15 +96,42 @@ describe("uninstall notice", () => {
     const { tenantId, admin } = await createTenant();
     await connectThroughMock(pd.ctx, pd.mock, admin);
     for (const auth of [null, basic(pd.mock.clientId, "wrong"), basic("other", pd.mock.clientSecret), "Bearer x", ""]) {
-      expect(await handleUninstall(pd.ctx, auth, notice())).toEqual({ status: 401, tenants: 0 });
+      expect(await handleUninstall(pd.ctx, uninstall(auth, notice()))).toEqual({ status: 401, tenants: 0 });
     }
     expect(await tokenRow(tenantId)).not.toBeNull();
   });
 
   it("refuses a malformed notice or one for another client", async () => {
     const auth = basic(pd.mock.clientId, pd.mock.clientSecret);
-    expect(await handleUninstall(pd.ctx, auth, { nope: true })).toEqual({ status: 400, tenants: 0 });
-    expect(await handleUninstall(pd.ctx, auth, { ...notice(), client_id: "someone-else" })).toEqual({ status: 400, tenants: 0 });
+    expect(await handleUninstall(pd.ctx, uninstall(auth, { nope: true }))).toEqual({ status: 400, tenants: 0 });
+    expect(await handleUninstall(pd.ctx, uninstall(auth, { ...notice(), client_id: "someone-else" }))).toEqual({ status: 400, tenants: 0 });
+  });
+
+  it("checks Basic auth before reading any of the body", async () => {
+    const huge = countingBody(200 * 1024 * 1024);
+    expect(await handleUninstall(pd.ctx, uninstall(basic(pd.mock.clientId, "wrong"), huge.stream))).toEqual({ status: 401, tenants: 0 });
+    expect(huge.read.bytes).toBeLessThanOrEqual(65_536);
+  });
+
+  it("refuses a body over 4 KB with 413, whether or not it says its length, reading no more than that", async () => {
+    const auth = basic(pd.mock.clientId, pd.mock.clientSecret);
+    const declared = countingBody(10 * 1024 * 1024);
+    expect(await handleUninstall(pd.ctx, uninstall(auth, declared.stream, { "content-length": String(10 * 1024 * 1024) }))).toEqual({ status: 413, tenants: 0 });
+    expect(declared.read.bytes).toBeLessThanOrEqual(65_536);
+    const undeclared = countingBody(10 * 1024 * 1024);
+    expect(await handleUninstall(pd.ctx, uninstall(auth, undeclared.stream))).toEqual({ status: 413, tenants: 0 });
+    expect(undeclared.read.bytes).toBeLessThanOrEqual(2 * 65_536);
+  });
+
+  it("reads company_id strictly as a decimal integer", async () => {
+    const { tenantId, admin } = await createTenant();
+    await connectThroughMock(pd.ctx, pd.mock, admin);
+    const auth = basic(pd.mock.clientId, pd.mock.clientSecret);
+    for (const companyId of ["0x1B59", "7001.0", " 7001", "7e3", 7001.5, -7001, "", null]) {
+      expect(await handleUninstall(pd.ctx, uninstall(auth, { ...notice(), company_id: companyId })), String(companyId)).toEqual({ status: 400, tenants: 0 });
+    }
+    expect(await tokenRow(tenantId)).not.toBeNull();
+    expect(await handleUninstall(pd.ctx, uninstall(auth, { ...notice(), company_id: String(MOCK_COMPANY.id) }))).toMatchObject({ status: 200 });
   });
 
   it("arrives over HTTP from the pd.mock like Pipedrive sends it", async () => {

@@ -25,11 +25,29 @@ export async function disconnect(ctx: PipedriveContext, admin: TenantUser): Prom
   return { removed, revokeFailed };
 }
 
-export type UninstallResult = { status: 200 | 400 | 401; tenants: number };
+export type UninstallResult = { status: 200 | 400 | 401 | 413; tenants: number };
 
-/** Pipedrive's DELETE to our callback URL when a user uninstalls the app. */
-export async function handleUninstall(ctx: PipedriveContext, authorization: string | null, body: unknown): Promise<UninstallResult> {
-  if (!authorization || !sameSecret(authorization, basicAuth(ctx.clientId, ctx.clientSecret))) return { status: 401, tenants: 0 };
+/** Pipedrive's notice is a few small fields; anything larger is not from Pipedrive. */
+const MAX_NOTICE_BYTES = 4096;
+
+/**
+ * Pipedrive's DELETE to our callback URL when a user uninstalls the app. Nothing of the body is
+ * read before the Basic auth checks out, and never more than MAX_NOTICE_BYTES of it.
+ */
+export async function handleUninstall(ctx: PipedriveContext, request: Request): Promise<UninstallResult> {
+  const authorization = request.headers.get("authorization");
+  if (!authorization || !sameSecret(authorization, basicAuth(ctx.clientId, ctx.clientSecret))) {
+    await request.body?.cancel();
+    return { status: 401, tenants: 0 };
+  }
+  const text = await readCapped(request, MAX_NOTICE_BYTES);
+  if (text === null) return { status: 413, tenants: 0 };
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return { status: 400, tenants: 0 };
+  }
   const notice = uninstallNotice.safeParse(body);
   if (!notice.success || notice.data.client_id !== ctx.clientId) return { status: 400, tenants: 0 };
   const tenants = await tenantsConnectedToCompany(notice.data.company_id);
@@ -37,4 +55,28 @@ export async function handleUninstall(ctx: PipedriveContext, authorization: stri
     await removeConnection(tenantId, "uninstalled", null, { companyId: notice.data.company_id, pipedriveUserId: notice.data.user_id });
   }
   return { status: 200, tenants: tenants.length };
+}
+
+/** The body as text, or null (and the rest left unread) once it is longer than `max` bytes. */
+async function readCapped(request: Request, max: number): Promise<string | null> {
+  const declared = Number(request.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > max) {
+    await request.body?.cancel();
+    return null;
+  }
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }

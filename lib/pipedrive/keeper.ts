@@ -2,6 +2,8 @@ import PgBoss from "pg-boss";
 import { AppError, describe } from "../errors.ts";
 import type { PipedriveContext } from "./context.ts";
 import { beat, dueConnections, purgeExpiredStates } from "./keeper-store.ts";
+import { purgeExpiredCounters } from "../rate-limits.ts";
+import { purgeOldLookups } from "./lookup.ts";
 import { getValidAccessToken } from "./token-access.ts";
 import { reschedule } from "./token-store.ts";
 
@@ -83,12 +85,15 @@ export async function startKeeper(options: KeeperOptions): Promise<Keeper> {
 
   await boss.work(QUEUES.scan, polling, async () => void (await scan()));
   await boss.work(QUEUES.purge, polling, async () => {
-    const purged = await purgeExpiredStates(ctx.now());
-    await beat("purge", ctx.now(), { purged });
+    const now = ctx.now();
+    const purged = { states: await purgeExpiredStates(now), lookups: await purgeOldLookups(now), counters: await purgeExpiredCounters(now) };
+    await beat("purge", now, purged);
   });
-  for (let i = 0; i < options.concurrency; i++) {
-    await boss.work<{ tenantId: string }>(QUEUES.renew, { ...polling, batchSize: 1 }, async ([job]) => {
-      if (job) await renew(job.data.tenantId);
+  if (options.concurrency > 0) {
+    // pg-boss waits out its polling interval after every fetch, even a full one: fetch a few
+    // rounds of work at once and renew them `concurrency` at a time, so renewals run back to back.
+    await boss.work<{ tenantId: string }>(QUEUES.renew, { pollingIntervalSeconds: 0.5, batchSize: options.concurrency * 4 }, async (jobs) => {
+      await inParallel(jobs, options.concurrency, (job) => renew(job.data.tenantId));
     });
   }
   log("keeper_started", { concurrency: options.concurrency, windowSeconds: ctx.keeper.windowSeconds, idleDays: ctx.keeper.idleDays });
@@ -101,6 +106,14 @@ export async function startKeeper(options: KeeperOptions): Promise<Keeper> {
     // Graceful: running renewals finish (each is bounded by the HTTP timeout), nothing new starts.
     stop: () => boss.stop({ graceful: true, wait: true, timeout: 30_000 }),
   };
+}
+
+/** Runs `work` over `items`, at most `limit` at a time. */
+async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  }));
 }
 
 function isRecorded(code: string): code is "needs_reconnect" | "not_connected" | "api_domain_invalid" | "app_credentials_rejected" {

@@ -54,17 +54,21 @@ export function createOAuthClient(options: OAuthClientOptions) {
   }
 
   return {
-    authorizeUrl(state: string): string {
+    authorizeUrl(state: string, codeChallenge: string | null): string {
       const url = new URL(`${options.oauthBaseUrl}/oauth/authorize`);
       url.searchParams.set("client_id", options.clientId);
       url.searchParams.set("redirect_uri", options.redirectUri);
       url.searchParams.set("state", state);
+      if (codeChallenge) {
+        url.searchParams.set("code_challenge", codeChallenge);
+        url.searchParams.set("code_challenge_method", "S256");
+      }
       return url.toString();
     },
 
-    async exchangeCode(code: string): Promise<TokenSet & { refreshToken: string; apiHost: string }> {
+    async exchangeCode(code: string, codeVerifier: string | null): Promise<TokenSet & { refreshToken: string; apiHost: string }> {
       const tokens = await tokenRequest(
-        { grant_type: "authorization_code", code, redirect_uri: options.redirectUri },
+        { grant_type: "authorization_code", code, redirect_uri: options.redirectUri, ...(codeVerifier ? { code_verifier: codeVerifier } : {}) },
         "token exchange",
       );
       if (!tokens.refreshToken) throw new PipedriveError("malformed", "token exchange: answer has no refresh_token");

@@ -78,9 +78,12 @@ export type Person = {
   organization: { id: number | null; name: string | null } | null;
 };
 
+/** A Pipedrive id: a positive integer, or one written in decimal digits. Never "0x1B59". */
+const pipedriveId = z.union([z.number().int().positive().max(Number.MAX_SAFE_INTEGER), z.string().regex(/^[1-9][0-9]{0,14}$/).transform(Number)]);
+
 export const uninstallNotice = z.object({
   client_id: z.string().min(1),
-  company_id: z.coerce.number().int().positive(),
-  user_id: z.coerce.number().int().positive(),
+  company_id: pipedriveId,
+  user_id: pipedriveId,
   timestamp: z.union([z.string(), z.number()]).optional(),
 });

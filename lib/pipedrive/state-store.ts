@@ -1,28 +1,36 @@
 import { db } from "../db.ts";
 
-export async function saveState(row: { nonceHash: string; tenantId: string; userId: string; now: Date; expiresAt: Date }) {
+/** Connect flows one user may have open at once (tabs, retries); older ones are dropped. */
+export const MAX_OPEN_STATES_PER_USER = 5;
+
+export async function saveState(row: { nonceHash: string; tenantId: string; userId: string; now: Date; expiresAt: Date; pkceVerifier: string | null }) {
   await db().$transaction([
-    // Housekeeping, within the tenant: flows older than their TTL can never complete.
-    db().oauthState.deleteMany({ where: { tenantId: row.tenantId, expiresAt: { lt: row.now } } }),
     db().oauthState.create({
-      data: { nonceHash: row.nonceHash, tenantId: row.tenantId, userId: row.userId, createdAt: row.now, expiresAt: row.expiresAt },
+      data: { nonceHash: row.nonceHash, tenantId: row.tenantId, userId: row.userId, createdAt: row.now, expiresAt: row.expiresAt, pkceVerifier: row.pkceVerifier },
     }),
+    // Keep only this user's newest few open flows; expired ones for every tenant go with the keeper's purge.
+    db().$executeRaw`
+      DELETE FROM pipedrive_oauth_states WHERE tenant_id = ${row.tenantId}::uuid AND user_id = ${row.userId}::uuid AND consumed_at IS NULL
+        AND nonce_hash NOT IN (
+          SELECT nonce_hash FROM pipedrive_oauth_states
+          WHERE tenant_id = ${row.tenantId}::uuid AND user_id = ${row.userId}::uuid AND consumed_at IS NULL
+          ORDER BY created_at DESC, nonce_hash LIMIT ${MAX_OPEN_STATES_PER_USER})`,
   ]);
 }
 
-export type ConsumeResult = "ok" | "expired" | "reused" | "unknown";
+export type ConsumeResult = { result: "ok"; pkceVerifier: string | null } | { result: "expired" | "reused" | "unknown" };
 
 /**
  * Marks the state used, atomically: of two callbacks racing with the same state exactly one
  * gets "ok". Only a state that belongs to this user in this tenant can be consumed.
  */
 export async function consumeState(nonceHash: string, tenantId: string, userId: string, now: Date): Promise<ConsumeResult> {
-  const claimed = await db().$queryRaw<{ expires_at: Date }[]>`
+  const claimed = await db().$queryRaw<{ expires_at: Date; pkce_verifier: string | null }[]>`
     UPDATE pipedrive_oauth_states SET consumed_at = ${now}
     WHERE nonce_hash = ${nonceHash} AND tenant_id = ${tenantId}::uuid AND user_id = ${userId}::uuid AND consumed_at IS NULL
-    RETURNING expires_at`;
+    RETURNING expires_at, pkce_verifier`;
   const row = claimed[0];
-  if (row) return row.expires_at > now ? "ok" : "expired";
+  if (row) return row.expires_at > now ? { result: "ok", pkceVerifier: row.pkce_verifier } : { result: "expired" };
   const existing = await db().oauthState.findFirst({ where: { nonceHash, tenantId, userId }, select: { consumedAt: true } });
-  return existing ? "reused" : "unknown";
+  return { result: existing ? "reused" : "unknown" };
 }

@@ -9,6 +9,8 @@ export type TenantUser = {
   name: string;
   role: UserRole;
   tenantName: string;
+  /** Sessions carry the version they were issued under; another version means ended. */
+  sessionVersion: number;
 };
 
 const select = {
@@ -17,10 +19,11 @@ const select = {
   email: true,
   name: true,
   role: true,
+  sessionVersion: true,
   tenant: { select: { name: true } },
 } as const;
 
-type Row = { id: string; tenantId: string; email: string; name: string; role: UserRole; tenant: { name: string } };
+type Row = { id: string; tenantId: string; email: string; name: string; role: UserRole; sessionVersion: number; tenant: { name: string } };
 const toUser = ({ tenant, ...user }: Row): TenantUser => ({ ...user, tenantName: tenant.name });
 
 /** Sign-in is the one lookup that comes before a tenant is known. */
@@ -30,16 +33,22 @@ export async function findUserForSignIn(email: string) {
 }
 
 /**
- * The user as the database has it now, only if still in the tenant the session names.
+ * The user as the database has it now, only if still in the tenant the session names and the
+ * session is of the user's current version (not signed out, password unchanged since).
  * Runs on every signed-in request, so it skips Prisma (4× cheaper measured: 0.2 vs 0.8 ms).
  */
-export async function findUserInTenant(userId: string, tenantId: string): Promise<TenantUser | null> {
+export async function findUserInTenant(userId: string, tenantId: string, sessionVersion: number): Promise<TenantUser | null> {
   const { rows } = await sql().query<TenantUser>({
     name: "users-find-in-tenant",
-    text: `SELECT u.id, u.tenant_id AS "tenantId", u.email, u.name, u.role::text AS role, t.name AS "tenantName"
+    text: `SELECT u.id, u.tenant_id AS "tenantId", u.email, u.name, u.role::text AS role, t.name AS "tenantName", u.session_version AS "sessionVersion"
            FROM users u JOIN tenants t ON t.id = u.tenant_id
-           WHERE u.id = $1::uuid AND u.tenant_id = $2::uuid`,
-    values: [userId, tenantId],
+           WHERE u.id = $1::uuid AND u.tenant_id = $2::uuid AND u.session_version = $3`,
+    values: [userId, tenantId, sessionVersion],
   });
   return rows[0] ?? null;
+}
+
+/** Ends every session of this user (sign-out); a password change does it by trigger. */
+export async function endSessions(userId: string): Promise<void> {
+  await sql().query(`UPDATE users SET session_version = session_version + 1 WHERE id = $1::uuid`, [userId]);
 }

@@ -18,7 +18,7 @@ export async function createTenant(name = "Test Workspace") {
     const user = await db().user.create({
       data: { tenantId: tenant.id, email: `${role}-${randomUUID()}@test.example`, passwordHash: "x", role, name: `${role} of ${name}` },
     });
-    return { id: user.id, tenantId: tenant.id, email: user.email, name: user.name, role, tenantName: name };
+    return { id: user.id, tenantId: tenant.id, email: user.email, name: user.name, role, tenantName: name, sessionVersion: 0 };
   };
   return { tenantId: tenant.id, admin: await make("admin"), member: await make("member") };
 }
@@ -40,8 +40,9 @@ export function testContext(mock: MockPipedrive, overrides: Partial<ContextOptio
 /** Start → consent (Allow) → callback, as a browser would carry the state and its cookie. */
 export async function connectThroughMock(ctx: PipedriveContext, mock: MockPipedrive, admin: TenantUser) {
   const started = await startAuthorization(ctx, admin);
-  const state = new URL(started.url).searchParams.get("state") ?? "";
-  const { code } = mock.authorize(TEST_REDIRECT_URI, state);
+  const consent = new URL(started.url).searchParams;
+  const state = consent.get("state") ?? "";
+  const { code } = mock.authorize(TEST_REDIRECT_URI, state, consent.get("code_challenge"));
   return completeAuthorization(ctx, admin, { query: { code, state }, cookieState: started.cookie.value });
 }
 

@@ -6,7 +6,8 @@ import { recentAuditEvents, getConnectionView, type ConnectionView } from "@/lib
 import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { lastScanAt } from "@/lib/pipedrive/keeper-store.ts";
 import { bannerFor, parseOutcome, SETTINGS_PATH, type Banner } from "@/lib/pipedrive/outcomes.ts";
-import { PhoneLookup, runLookup } from "./phone-lookup.tsx";
+import { loadLookup } from "@/lib/pipedrive/lookup.ts";
+import { PhoneLookup } from "./phone-lookup.tsx";
 
 export const metadata: Metadata = { title: "Integrations" };
 
@@ -19,12 +20,13 @@ export default async function IntegrationsPage({ searchParams }: Props) {
   const query = await searchParams;
   const returnQuery = new URLSearchParams(Object.entries(query).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
   const user = await requirePageUser(`${SETTINGS_PATH}?${returnQuery}`);
-  const lookup = typeof query.phone === "string" ? await runLookup(user.tenantId, query.phone) : null;
+  const lookup = typeof query.lookup === "string" ? await loadLookup(user, query.lookup, new Date()) : null;
   const ctx = pipedrive();
   const now = ctx.now();
   const [connection, events, keeperSeenAt] = await Promise.all([
     getConnectionView(user.tenantId, { hosts: ctx.hosts, renewBeforeSeconds: ctx.keeper.windowSeconds, now }),
-    recentAuditEvents(user.tenantId, 8),
+    // Who connected what, and why it failed, is for admins only.
+    user.role === "admin" ? recentAuditEvents(user.tenantId, 8) : Promise.resolve([]),
     lastScanAt(),
   ]);
   // The keeper scans every minute; five quiet minutes mean it is not running.
@@ -98,9 +100,7 @@ function PipedriveDetails({ connection, isAdmin, keeper }: { connection: Connect
         <p>Not connected. {isAdmin ? "Connect your Pipedrive account to let lead enrichment look up contacts." : "Ask a workspace admin to connect Pipedrive."}</p>
         {isAdmin && (
           <div className="actions">
-            <a className="button button-primary" href={AUTHORIZE}>
-              Connect Pipedrive
-            </a>
+            <ConnectButton label="Connect Pipedrive" primary />
           </div>
         )}
       </div>
@@ -186,9 +186,7 @@ function PipedriveDetails({ connection, isAdmin, keeper }: { connection: Connect
       </dl>
       {isAdmin && (
         <div className="actions">
-          <a className={`button ${connection.status === "needs_reconnect" ? "button-primary" : "button-secondary"}`} href={AUTHORIZE}>
-            Reconnect
-          </a>
+          <ConnectButton label="Reconnect" primary={connection.status === "needs_reconnect"} />
           <form method="post" action="/api/integrations/pipedrive/disconnect">
             <button type="submit" className="button button-danger">
               Disconnect
@@ -217,17 +215,24 @@ function Renewal({ connection }: { connection: ConnectionView }) {
   );
 }
 
+/** Starting a flow writes a state and a cookie, so it is a same-site POST, never a link. */
+function ConnectButton({ label, primary }: { label: string; primary: boolean }) {
+  return (
+    <form method="post" action={AUTHORIZE}>
+      <button type="submit" className={`button ${primary ? "button-primary" : "button-secondary"}`}>
+        {label}
+      </button>
+    </form>
+  );
+}
+
 function OutcomeBanner({ banner, canConnect }: { banner: Banner; canConnect: boolean }) {
   return (
     <div className={`banner banner-${banner.tone}`} role={banner.tone === "error" ? "alert" : "status"}>
       <div>
         <p className="banner-title">{banner.title}</p>
         <p>{banner.body}</p>
-        {banner.offerConnect && canConnect && (
-          <p>
-            <a href={AUTHORIZE}>Connect Pipedrive</a>
-          </p>
-        )}
+        {banner.offerConnect && canConnect && <ConnectButton label="Connect Pipedrive" primary={false} />}
       </div>
       <a href={SETTINGS_PATH} className="dismiss" aria-label="Dismiss message">
         ×

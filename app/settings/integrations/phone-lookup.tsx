@@ -1,29 +1,13 @@
-import { toAppError } from "@/lib/errors.ts";
-import { pipedrive } from "@/lib/pipedrive/context.ts";
-import { searchPersonsByPhone } from "@/lib/pipedrive/person-search.ts";
-import type { Person } from "@/lib/pipedrive/schemas.ts";
+import type { LookupResult } from "@/lib/pipedrive/lookup.ts";
 
-export type LookupResult = { phone: string; people: Person[] | null; problem: string | null };
-
-// A plain GET form: the lookup runs while the page renders, so it works without JavaScript.
-// It runs before the page reads the connection, so a failure it discovers shows at once.
-export async function runLookup(tenantId: string, phone: string): Promise<LookupResult> {
-  try {
-    return { phone, people: await searchPersonsByPhone(pipedrive(), tenantId, phone), problem: null };
-  } catch (error) {
-    const appError = toAppError(error);
-    if (appError.code === "internal") console.error("[pipedrive] lookup failed:", appError.message);
-    return { phone, people: null, problem: appError.userMessage };
-  }
-}
-
+// A plain POST form: it works without JavaScript, and the number never lands in a URL.
 export function PhoneLookup({ lookup }: { lookup: LookupResult | null }) {
   const people = lookup?.people ?? null;
   const problem = lookup?.problem ?? null;
   return (
     <section className="card" aria-labelledby="lookup-title">
       <h2 id="lookup-title">Find a person by phone</h2>
-      <form method="get" action="/settings/integrations" className="inline-form">
+      <form method="post" action="/api/integrations/pipedrive/lookup" className="inline-form">
         <div className="field">
           <label htmlFor="phone">Phone number</label>
           <input id="phone" name="phone" type="tel" inputMode="tel" autoComplete="off" maxLength={60} defaultValue={lookup?.phone} placeholder="+55 11 99999-0001" required />

@@ -21,8 +21,7 @@ export function GET(request: Request) {
 }
 
 export async function DELETE(request: Request) {
-  const body: unknown = await request.json().catch(() => null);
-  const result = await handleUninstall(pipedrive(), request.headers.get("authorization"), body);
+  const result = await handleUninstall(pipedrive(), request);
   console.info(`[pipedrive] uninstall notice status=${result.status} tenants=${result.tenants}`);
   return Response.json({ ok: result.status === 200 }, { status: result.status, headers: NO_STORE });
 }

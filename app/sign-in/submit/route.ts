@@ -1,0 +1,36 @@
+// The sign-in form's POST (it works without JavaScript): throttled, then Auth.js's credentials sign-in.
+import { AuthError } from "next-auth";
+import { signIn } from "@/lib/auth/auth.ts";
+import { safeReturnTo } from "@/lib/auth/session.ts";
+import { clientAddress, signInWait } from "@/lib/auth/throttle.ts";
+import { htmlPage, isSameOrigin, NO_STORE, redirectTo } from "@/lib/http/responses.ts";
+
+export async function POST(request: Request) {
+  if (!isSameOrigin(request)) return Response.json({ error: { code: "cross_site" } }, { status: 403, headers: NO_STORE });
+  if (Number(request.headers.get("content-length") ?? 0) > 4096) return Response.json({ error: { code: "too_large" } }, { status: 413, headers: NO_STORE });
+  const form = await request.formData();
+  const email = form.get("email");
+  const returnTo = safeReturnTo(form.get("callbackUrl"));
+  const address = clientAddress(request.headers);
+  const wait = await signInWait(email, address);
+  if (wait > 0) return tooManyAttempts(wait);
+  let failed = false;
+  try {
+    const landed = await signIn("credentials", { email: String(email ?? ""), password: String(form.get("password") ?? ""), redirect: false });
+    failed = typeof landed === "string" && new URL(landed, "http://x").searchParams.has("error");
+  } catch (error) {
+    if (!(error instanceof AuthError)) throw error;
+    failed = true;
+  }
+  if (!failed) return redirectTo(returnTo as `/${string}`, 303);
+  // This failure may have been the one that crossed a limit.
+  const after = await signInWait(email, address);
+  if (after > 0) return tooManyAttempts(after);
+  return redirectTo(`/sign-in?${new URLSearchParams({ error: "invalid", callbackUrl: returnTo })}`, 303);
+}
+
+function tooManyAttempts(seconds: number): Response {
+  const minutes = Math.ceil(seconds / 60);
+  const when = seconds < 90 ? `${seconds} seconds` : `${minutes} minutes`;
+  return htmlPage(429, "Too many sign-in attempts", `For your account's safety, sign-in is paused. Try again in ${when}.`, { href: "/sign-in", label: "Back to sign-in" }, { "Retry-After": String(seconds) });
+}

@@ -1,0 +1,105 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { APP_URL, STATE_DIR } from "./support/env.ts";
+import { testDb } from "./support/db.ts";
+import { expect, test } from "./support/fixtures.ts";
+
+// Attacks from the outside run, against the production build (issue: close what an outside attack found).
+
+const serverLog = () => readFileSync(path.join(STATE_DIR, "server.log"), "utf8");
+
+test("an open-redirect callbackUrl lands on our own page", async ({ signedIn }) => {
+  const { page } = await signedIn("admin");
+  for (const sneaky of ["%2F.%2F%2Fevil.example", "%2F%2e%2F%2Fevil.example", "%2Fa%2F..%2F%2Fevil.example", "%2F%5Cevil.example"]) {
+    const answer = await page.request.get(`/sign-in?callbackUrl=${sneaky}`, { maxRedirects: 0 });
+    const location = answer.headers().location ?? "";
+    expect(new URL(location, APP_URL).origin, sneaky).toBe(APP_URL);
+  }
+});
+
+test("a wrong password writes no log line in the production build", async ({ page }) => {
+  const before = serverLog().length;
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill("member@demo.test");
+  await page.getByLabel("Password").fill("not-the-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByText("That email and password do not match an account")).toBeVisible();
+  await page.waitForTimeout(300);
+  expect(serverLog().slice(before)).toBe("");
+});
+
+test("repeated wrong passwords are throttled on the form and on Auth.js's endpoint, with Retry-After", async ({ page, request }) => {
+  // Accounts nobody uses, so the lockouts touch no other spec. Each client below keeps its own
+  // loopback address (the browser and the request client may differ), as one attacker would.
+  const email = "throttle-target@demo.test";
+  const statuses: number[] = [];
+  let answer;
+  for (let i = 0; i < 5; i++) {
+    answer = await request.post("/sign-in/submit", { form: { email, password: `wrong-${i}`, callbackUrl: "/" }, headers: { "Sec-Fetch-Site": "same-origin" }, maxRedirects: 0 });
+    statuses.push(answer.status());
+  }
+  expect(statuses).toEqual([303, 303, 303, 303, 429]);
+  expect(Number(answer!.headers()["retry-after"])).toBeGreaterThan(0);
+  expect(await answer!.text()).toContain("Too many sign-in attempts");
+
+  const csrf = (await (await request.get("/api/auth/csrf")).json()) as { csrfToken: string };
+  const direct = await request.post("/api/auth/callback/credentials", { form: { email, password: "wrong", csrfToken: csrf.csrfToken }, maxRedirects: 0 });
+  expect(direct.status()).toBe(429);
+  expect(Number(direct.headers()["retry-after"])).toBeGreaterThan(0);
+
+  // What a person sees on the form.
+  const other = "throttle-target-2@demo.test";
+  await page.goto("/sign-in");
+  for (let i = 0; i < 5; i++) {
+    await page.getByLabel("Email").fill(other);
+    await page.getByLabel("Password").fill(`guess ${i}`);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    if (i < 4) await expect(page.getByText("That email and password do not match an account")).toBeVisible();
+  }
+  await expect(page.getByRole("heading", { name: "Too many sign-in attempts" })).toBeVisible();
+  await expect(page.getByText(/Try again in \d+ (seconds|minutes)\./)).toBeVisible();
+});
+
+test("a session cookie copied before sign-out stops working after it", async ({ browser }) => {
+  // Sign-out ends every session of the user: a user of its own, not one other specs share.
+  const user = await testDb.createUser("disposable-password");
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill(user.email);
+  await page.getByLabel("Password").fill(user.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/settings\/integrations$/);
+  const copied = await context.storageState();
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/sign-in/);
+  await context.close();
+
+  const thief = await browser.newContext({ storageState: copied });
+  const stolen = await thief.newPage();
+  await stolen.goto("/settings/integrations");
+  await expect(stolen).toHaveURL(/\/sign-in\?callbackUrl=/);
+  await thief.close();
+});
+
+test("pages run only scripts carrying the response's nonce, and the CSP lets forms reach only us and Pipedrive", async ({ signedIn }) => {
+  const { page, integrations } = await signedIn("admin");
+  const violations: string[] = [];
+  page.on("console", (message) => {
+    if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
+  });
+  const response = await page.goto("/settings/integrations");
+  const csp = response?.headers()["content-security-policy"] ?? "";
+  const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];
+  expect(nonce).toBeTruthy();
+  expect(csp).toContain("'strict-dynamic'");
+  expect(csp).not.toMatch(/script-src[^;]*'unsafe-inline'/);
+  expect(csp).toMatch(/form-action 'self' http:\/\/localhost:\d+;/);
+  expect(response?.headers()["strict-transport-security"]).toBeUndefined(); // served over http here
+  const scriptNonces = await page.evaluate(() => [...document.scripts].map((s) => s.nonce));
+  expect(scriptNonces.length).toBeGreaterThan(0);
+  expect(new Set(scriptNonces)).toEqual(new Set([nonce]));
+  // The flows still work under it: connect through Pipedrive's consent and come back.
+  await integrations.connect();
+  expect(violations).toEqual([]);
+});

@@ -1,0 +1,64 @@
+import { RateLimiterPostgres, RateLimiterRes } from "rate-limiter-flexible";
+import { sql } from "./db.ts";
+
+// Counters shared by every instance, in PostgreSQL (rate-limiter-flexible's store, our table
+// rate_limits). Expired rows are deleted by the keeper's purge.
+
+type Limit = { keyPrefix: string; points: number; duration: number; blockDuration?: number };
+
+const limiters = new Map<string, RateLimiterPostgres>();
+
+function limiter(limit: Limit): RateLimiterPostgres {
+  let found = limiters.get(limit.keyPrefix);
+  if (!found) {
+    found = new RateLimiterPostgres({ storeClient: sql(), storeType: "pool", tableName: "rate_limits", tableCreated: true, clearExpiredByTimeout: false, ...limit });
+    limiters.set(limit.keyPrefix, found);
+  }
+  return found;
+}
+
+export const LIMITS = {
+  /** Phone lookups per workspace: each costs Pipedrive budget the whole company shares. */
+  lookup: { keyPrefix: "lookup", points: 30, duration: 60 },
+  /** Wrong passwords from one client address, whichever accounts. */
+  signInByAddress: { keyPrefix: "signin-ip", points: 30, duration: 15 * 60, blockDuration: 15 * 60 },
+  /** Wrong passwords for one account from one address: a short lockout, reset by a success. */
+  signInByAccountAndAddress: { keyPrefix: "signin-acct-ip", points: 5, duration: 15 * 60, blockDuration: 5 * 60 },
+  /** Wrong passwords for one account from anywhere: only a minute, so an attacker cannot keep a real user out for long. */
+  signInByAccount: { keyPrefix: "signin-acct", points: 20, duration: 15 * 60, blockDuration: 60 },
+} satisfies Record<string, Limit>;
+
+/** Seconds until `key` may act again under `limit`, without spending anything; 0 when free. */
+export async function waitSeconds(limit: Limit, key: string): Promise<number> {
+  const state = await limiter(limit).get(key);
+  if (!state || state.consumedPoints <= limit.points) return 0;
+  return Math.max(1, Math.ceil(state.msBeforeNext / 1000));
+}
+
+/**
+ * Spends one point; the seconds to wait if that went over the limit, else 0. A limit with a
+ * blockDuration blocks as soon as the last allowed point is spent (five failures, then a
+ * short lockout), rather than at the next attempt.
+ */
+export async function spend(limit: Limit, key: string): Promise<number> {
+  try {
+    const state = await limiter(limit).consume(key);
+    if ("blockDuration" in limit && limit.blockDuration && state.consumedPoints >= limit.points) {
+      await limiter(limit).block(key, limit.blockDuration);
+    }
+    return 0;
+  } catch (rejection) {
+    if (rejection instanceof RateLimiterRes) return Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+    throw rejection;
+  }
+}
+
+export async function forget(limit: Limit, key: string): Promise<void> {
+  await limiter(limit).delete(key);
+}
+
+/** Housekeeping for the keeper: counters whose window ended more than an hour ago. */
+export async function purgeExpiredCounters(now: Date): Promise<number> {
+  const { rowCount } = await sql().query(`DELETE FROM rate_limits WHERE expire IS NOT NULL AND expire < $1`, [now.getTime() - 3_600_000]);
+  return rowCount ?? 0;
+}

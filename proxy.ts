@@ -1,0 +1,21 @@
+// Every request: a fresh CSP nonce and the security headers. Next reads the nonce from the
+// request's Content-Security-Policy and puts it on the scripts it renders.
+import { NextResponse, type NextRequest } from "next/server";
+import { env } from "./lib/env.ts";
+import { securityHeaders } from "./lib/http/security-headers.ts";
+
+export function proxy(request: NextRequest) {
+  const e = env();
+  const nonce = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64");
+  const headers = securityHeaders({ appUrl: e.APP_URL, oauthBaseUrl: e.PIPEDRIVE_OAUTH_BASE_URL, nonce, development: e.NODE_ENV === "development" });
+  const forwarded = new Headers(request.headers);
+  forwarded.set("x-nonce", nonce);
+  forwarded.set("Content-Security-Policy", headers["Content-Security-Policy"]!);
+  const response = NextResponse.next({ request: { headers: forwarded } });
+  for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+  return response;
+}
+
+export const config = {
+  matcher: [{ source: "/((?!_next/static|_next/image|icon.svg|favicon.ico).*)" }],
+};
