@@ -2,6 +2,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "./generated/prisma/client.ts";
 import { env } from "./env.ts";
+import { log } from "./log.ts";
 
 export type Db = InstanceType<typeof PrismaClient>;
 /** The client handed to an interactive transaction's callback. */
@@ -16,12 +17,12 @@ function connect(databaseUrl: string, poolSize: number): Handles {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
   // An idle connection dropped by the server (restart, failover) must not crash the process;
   // the pool replaces it on the next query.
-  pool.on("error", (error) => console.error(`[db] idle connection lost: ${error.message}`));
+  pool.on("error", (error) => log().warn({ error: error.message }, "idle database connection lost"));
   // Refresh transactions hold their row lock across a call to Pipedrive. They get a pool of
   // their own, so a slow token endpoint queues refreshes here and never starves sign-in,
   // pages or token reads of connections.
   const refreshPool = new pg.Pool({ connectionString: databaseUrl, max: REFRESH_POOL_SIZE });
-  refreshPool.on("error", (error) => console.error(`[db] idle connection lost: ${error.message}`));
+  refreshPool.on("error", (error) => log().warn({ error: error.message }, "idle database connection lost"));
   return { pool, refreshPool, prisma: new PrismaClient({ adapter: new PrismaPg(pool) }) };
 }
 

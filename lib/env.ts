@@ -36,6 +36,7 @@ const schema = z
     // Pipedrive drops a refresh token unused for 60 days.
     KEEPER_IDLE_DAYS: optional(z.coerce.number().int().min(1).max(59)).default(30),
     KEEPER_CONCURRENCY: optional(z.coerce.number().int().min(1).max(4)).default(4),
+    LOG_LEVEL: optional(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])),
   })
   .refine((raw) => raw.KEEPER_WINDOW_SECONDS > raw.PIPEDRIVE_TOKEN_SKEW_SECONDS, {
     path: ["KEEPER_WINDOW_SECONDS"],

@@ -14,6 +14,7 @@ const { env } = await import("../lib/env.ts");
 const { pipedrive } = await import("../lib/pipedrive/context.ts");
 const { startKeeper } = await import("../lib/pipedrive/keeper.ts");
 const { checkDatabase, closeDb } = await import("../lib/db.ts");
+const { log } = await import("../lib/log.ts");
 
 try {
   await checkDatabase();
@@ -26,14 +27,14 @@ const keeper = await startKeeper({
   databaseUrl: settings.DATABASE_URL,
   ctx: pipedrive(),
   concurrency: settings.KEEPER_CONCURRENCY,
-  log: (event, fields) => console.info(`[keeper] ${event} ${JSON.stringify(fields)}`),
+  log: (event, fields) => log().info({ keeper: true, ...fields }, event),
 });
 
 let stopping = false;
 async function stop() {
   if (stopping) return;
   stopping = true;
-  console.info("[keeper] stopping: letting running renewals finish");
+  log().info({ keeper: true }, "keeper stopping: letting running renewals finish");
   await keeper.stop();
   await closeDb();
   process.exit(0);

@@ -3,6 +3,7 @@ import Credentials from "next-auth/providers/credentials";
 import { z } from "zod";
 import { env } from "../env.ts";
 import { describe } from "../errors.ts";
+import { log } from "../log.ts";
 import { endSessions } from "../users/user-store.ts";
 import { attemptSignIn, clientAddress } from "./throttle.ts";
 
@@ -65,7 +66,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
     // error's `type`, a string literal: its class name is minified away in the production build.
     error(error) {
       if ("type" in error && error.type === "CredentialsSignin") return;
-      console.error("[auth]", describe(error));
+      log().error({ error: describe(error) }, "auth error");
     },
     warn() {},
   },

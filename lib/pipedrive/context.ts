@@ -1,4 +1,5 @@
 import { env } from "../env.ts";
+import { reportAppCredentials } from "../operator-alerts.ts";
 import { createApiClient, type ApiClient } from "./api-client.ts";
 import type { HostPolicy } from "./api-domain.ts";
 import { circuitBreaker, type CircuitBreakerPolicy, ConsecutiveBreaker, handleWhen } from "cockatiel";
@@ -55,6 +56,7 @@ export type ContextOptions = {
   keeperIdleDays?: number;
   breakerCooldownMs?: number;
   pkce?: boolean;
+  onClientCredentials?: (accepted: boolean) => Promise<void>;
 };
 
 // Larger than the lead-enrichment service's 5 minutes: whenever we are active we renew first,
@@ -112,6 +114,7 @@ export function pipedrive(): PipedriveContext {
       keeperWindowSeconds: e.KEEPER_WINDOW_SECONDS,
       keeperIdleDays: e.KEEPER_IDLE_DAYS,
       pkce: e.PIPEDRIVE_PKCE === "on",
+      onClientCredentials: reportAppCredentials,
     });
   }
   return cached;

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { db } from "../db.ts";
 import { toAppError } from "../errors.ts";
+import { log } from "../log.ts";
 import { LIMITS, spend } from "../rate-limits.ts";
 import type { TenantUser } from "../users/user-store.ts";
 import type { PipedriveContext } from "./context.ts";
@@ -33,7 +34,7 @@ export async function runLookup(ctx: PipedriveContext, user: TenantUser, phone: 
       result = { people: await searchPersonsByPhone(ctx, user.tenantId, input), problem: null };
     } catch (error) {
       const appError = toAppError(error);
-      if (appError.code === "internal") console.error("[pipedrive] lookup failed:", appError.message);
+      if (appError.code === "internal") log().error({ tenant: user.tenantId, error: appError.message }, "lookup failed");
       result = { people: null, problem: appError.userMessage };
     }
   }

@@ -1,3 +1,5 @@
+import { describe } from "../errors.ts";
+import { log } from "../log.ts";
 import { allowedApiHost, type HostPolicy } from "./api-domain.ts";
 import { basicAuth, type Fetch, PipedriveError, readJson, send } from "./http.ts";
 import { oauthErrorAnswer, tokenAnswer } from "./schemas.ts";
@@ -10,6 +12,8 @@ export type OAuthClientOptions = {
   hosts: HostPolicy;
   fetch: Fetch;
   timeoutMs: number;
+  /** Told whether Pipedrive accepted our client credentials, on every token-endpoint answer. */
+  onClientCredentials?: (accepted: boolean) => Promise<void>;
 };
 
 /** A validated token answer: api host already checked and bare, expiry still relative. */
@@ -40,7 +44,8 @@ export function createOAuthClient(options: OAuthClientOptions) {
       options.timeoutMs,
       what,
     );
-    if (!response.ok) throw await failure(response, what);
+    if (!response.ok) throw await reported(await failure(response, what));
+    await tell(true);
     const answer = await readJson(response, tokenAnswer, what);
     const apiHost = answer.api_domain === undefined ? null : allowedApiHost(answer.api_domain, options.hosts);
     if (answer.api_domain !== undefined && !apiHost) throw new PipedriveError("malformed", `${what}: api_domain is not an allowed Pipedrive host`);
@@ -93,9 +98,24 @@ export function createOAuthClient(options: OAuthClientOptions) {
         options.timeoutMs,
         "token revoke",
       );
-      if (!response.ok) throw await failure(response, "token revoke");
+      if (!response.ok) throw await reported(await failure(response, "token revoke"));
     },
   };
+
+  /** A rejection of our own credentials is the operators' problem: tell them, then fail as usual. */
+  async function reported(error: PipedriveError): Promise<PipedriveError> {
+    if (error.kind === "invalid_client") await tell(false);
+    return error;
+  }
+
+  // Reporting must never cost a token: a refresh answer we fail to save is a grant lost.
+  async function tell(accepted: boolean) {
+    try {
+      await options.onClientCredentials?.(accepted);
+    } catch (error) {
+      log().error({ error: describe(error) }, "could not record whether Pipedrive accepted our client credentials");
+    }
+  }
 }
 
 async function failure(response: Response, what: string): Promise<PipedriveError> {

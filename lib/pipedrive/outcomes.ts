@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { describe } from "../errors.ts";
+import { log } from "../log.ts";
 import { redirectTo } from "../http/responses.ts";
 
 // The fixed set of results the settings page can be sent back with. Nothing from the
@@ -96,7 +97,7 @@ export async function orServerErrorBanner(what: string, work: () => Promise<Resp
   try {
     return await work();
   } catch (error) {
-    console.error(`[pipedrive] ${what} failed: ${describe(error)}`);
+    log().error({ route: what, error: describe(error) }, "pipedrive route failed");
     return redirectTo(outcomePath({ result: "error", reason: "server_error" }), status);
   }
 }

@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import type pg from "pg";
 import { inRefreshTransaction, sql } from "../db.ts";
+import { describe } from "../errors.ts";
+import { log } from "../log.ts";
 import type { TokenSet } from "./oauth-client.ts";
 
 // The shared contract table, lead_pipedrive_integrations, with our own health columns beside
@@ -166,6 +168,21 @@ async function saveRefreshed(client: pg.PoolClient, tenantId: string, tokens: To
     `UPDATE lead_pipedrive_integrations SET access_token = $2, refresh_token = $3, expires_at = $4, api_domain = $5 WHERE tenant_id = $1::uuid`,
     [tenantId, tokens.accessToken, tokens.refreshToken ?? row.refreshToken, expiresAt(now, tokens.expiresInSeconds), tokens.apiHost],
   );
+  // Pipedrive has already rotated the refresh token: the old one is dead. Our bookkeeping runs
+  // behind a savepoint, so if it fails the new tokens are still committed.
+  await client.query("SAVEPOINT bookkeeping");
+  try {
+    const recovered = await markRefreshed(client, tenantId, now, nextRefreshAt);
+    await client.query("RELEASE SAVEPOINT bookkeeping");
+    return { recovered };
+  } catch (error) {
+    await client.query("ROLLBACK TO SAVEPOINT bookkeeping");
+    log().error({ tenant: tenantId, error: describe(error) }, "saved refreshed tokens, but not the connection's bookkeeping");
+    return { recovered: false };
+  }
+}
+
+async function markRefreshed(client: pg.PoolClient, tenantId: string, now: Date, nextRefreshAt: Date): Promise<boolean> {
   const { rows } = await client.query<{ was: ConnectionStatus }>(
     `UPDATE pipedrive_connections c SET status = 'connected', rejected_refresh_token_hash = NULL, last_refreshed_at = $2,
             last_error = NULL, last_error_at = NULL, updated_at = $2, next_refresh_at = $3
@@ -176,7 +193,7 @@ async function saveRefreshed(client: pg.PoolClient, tenantId: string, tokens: To
   );
   const recovered = rows[0]?.was === "needs_reconnect";
   if (recovered) await auditWith(client, tenantId, "recovered", { reason: "the refresh token in the row works again" });
-  return { recovered };
+  return recovered;
 }
 
 async function markNeedsReconnect(client: pg.PoolClient, tenantId: string, row: TokenRow | null, reason: NeedsReconnectReason, now: Date) {

@@ -4,6 +4,8 @@ import { AppHeader } from "@/app/components/app-header.tsx";
 import { requirePageUser } from "@/lib/auth/session.ts";
 import { recentAuditEvents, getConnectionView, type ConnectionView } from "@/lib/pipedrive/connection-store.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
+import { KEEPER_QUIET_MS } from "@/lib/health.ts";
+import { activeAlerts, APP_CREDENTIALS_REJECTED } from "@/lib/operator-alerts.ts";
 import { lastScanAt } from "@/lib/pipedrive/keeper-store.ts";
 import { bannerFor, parseOutcome, SETTINGS_PATH, type Banner } from "@/lib/pipedrive/outcomes.ts";
 import { loadLookup } from "@/lib/pipedrive/lookup.ts";
@@ -14,7 +16,6 @@ export const metadata: Metadata = { title: "Integrations" };
 type Props = { searchParams: Promise<Record<string, string | string[] | undefined>> };
 
 const AUTHORIZE = "/api/integrations/pipedrive/authorize";
-const KEEPER_QUIET_MS = 5 * 60_000;
 
 export default async function IntegrationsPage({ searchParams }: Props) {
   const query = await searchParams;
@@ -23,12 +24,14 @@ export default async function IntegrationsPage({ searchParams }: Props) {
   const lookup = typeof query.lookup === "string" ? await loadLookup(user, query.lookup, new Date()) : null;
   const ctx = pipedrive();
   const now = ctx.now();
-  const [connection, events, keeperSeenAt] = await Promise.all([
+  const [connection, events, keeperSeenAt, alerts] = await Promise.all([
     getConnectionView(user.tenantId, { hosts: ctx.hosts, renewBeforeSeconds: ctx.keeper.windowSeconds, now }),
     // Who connected what, and why it failed, is for admins only.
     user.role === "admin" ? recentAuditEvents(user.tenantId, 8) : Promise.resolve([]),
     lastScanAt(),
+    activeAlerts(),
   ]);
+  const appRejected = alerts.find((alert) => alert.kind === APP_CREDENTIALS_REJECTED);
   // The keeper scans every minute; five quiet minutes mean it is not running.
   const keeperDown = keeperSeenAt === null || now.getTime() - keeperSeenAt.getTime() > KEEPER_QUIET_MS;
   const outcome = parseOutcome(query);
@@ -41,6 +44,16 @@ export default async function IntegrationsPage({ searchParams }: Props) {
         <h1>Integrations</h1>
         <p className="lede">Connect the tools your team already uses. Lead enrichment reads contacts through these connections.</p>
         {outcome && <OutcomeBanner banner={bannerFor(outcome)} canConnect={isAdmin} />}
+        {appRejected && isAdmin && (
+          <div className="banner banner-error operator-alert" role="alert">
+            <div>
+              <p className="banner-title">Pipedrive rejects this app&apos;s credentials</p>
+              <p>
+                Since <When date={appRejected.firstSeenAt} />, Pipedrive refuses the client id or secret this CRM uses. This is not your workspace&apos;s doing and reconnecting will not help: whoever runs this CRM has to update its Pipedrive app credentials. Lookups and renewals fail until then.
+              </p>
+            </div>
+          </div>
+        )}
 
         <section className="card integration" aria-labelledby="pipedrive-title">
           <div className="integration-head">

@@ -2,6 +2,7 @@
 import { cookies } from "next/headers";
 import { currentUser } from "@/lib/auth/session.ts";
 import { NO_STORE, redirectTo } from "@/lib/http/responses.ts";
+import { requestLog } from "@/lib/log.ts";
 import { completeAuthorization, STATE_COOKIE } from "@/lib/pipedrive/connect.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { handleUninstall } from "@/lib/pipedrive/disconnect.ts";
@@ -15,13 +16,14 @@ export function GET(request: Request) {
     const user = await currentUser();
     const query = Object.fromEntries(new URL(request.url).searchParams);
     const { outcome, detail } = await completeAuthorization(pipedrive(), user, { query, cookieState });
-    console.info(`[pipedrive] callback tenant=${user?.tenantId ?? "-"} outcome=${outcomePath(outcome)} (${detail})`);
+    // The query's code and state are redacted by the logger's configuration.
+    requestLog(request, { tenant: user?.tenantId ?? null }).info({ outcome: outcomePath(outcome), detail, query }, "pipedrive callback");
     return redirectTo(outcomePath(outcome));
   });
 }
 
 export async function DELETE(request: Request) {
   const result = await handleUninstall(pipedrive(), request);
-  console.info(`[pipedrive] uninstall notice status=${result.status} tenants=${result.tenants}`);
+  requestLog(request).info({ outcome: result.status, tenants: result.tenants, authorization: request.headers.get("authorization") }, "pipedrive uninstall notice");
   return Response.json({ ok: result.status === 200 }, { status: result.status, headers: NO_STORE });
 }

@@ -1,6 +1,7 @@
 // Disconnects the tenant's Pipedrive account (plain form POST from the settings page).
 import { currentUser } from "@/lib/auth/session.ts";
 import { isSameOrigin, redirectTo } from "@/lib/http/responses.ts";
+import { requestLog } from "@/lib/log.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { disconnect } from "@/lib/pipedrive/disconnect.ts";
 import { orServerErrorBanner, outcomePath, SETTINGS_PATH } from "@/lib/pipedrive/outcomes.ts";
@@ -14,7 +15,7 @@ export async function POST(request: Request) {
       if (!user) return redirectTo(`/sign-in?callbackUrl=${encodeURIComponent(SETTINGS_PATH)}`, 303);
       if (user.role !== "admin") return redirectTo(outcomePath({ result: "error", reason: "forbidden" }), 303);
       const { removed, revokeFailed } = await disconnect(pipedrive(), user);
-      console.info(`[pipedrive] disconnect tenant=${user.tenantId} removed=${removed} revokeFailed=${revokeFailed}`);
+      requestLog(request, { tenant: user.tenantId }).info({ outcome: removed ? "disconnected" : "nothing_to_disconnect", revokeFailed }, "pipedrive disconnect");
       return redirectTo(outcomePath(removed ? { result: "disconnected", revokeFailed } : { result: "nothing_to_disconnect" }), 303);
     },
     303,

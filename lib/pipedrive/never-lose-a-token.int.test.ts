@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { connectThroughMock, createTenant, mockPipedriveForFile, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
+import { db, sql } from "../db.ts";
+import { getValidAccessToken } from "./token-access.ts";
+
+// Once Pipedrive has rotated a refresh token, the old one is dead: whatever fails after the
+// refresh answer, the new tokens must reach the row.
+
+const pd = mockPipedriveForFile();
+
+async function staleTenant() {
+  const tenant = await createTenant();
+  await connectThroughMock(pd.ctx, pd.mock, tenant.admin);
+  pd.mock.reset();
+  await db().leadPipedriveIntegration.update({ where: { tenantId: tenant.tenantId }, data: { expiresAt: new Date(Date.now() - 60_000) } });
+  return tenant;
+}
+
+describe("a refresh Pipedrive accepted", () => {
+  it("is saved even when our own bookkeeping after it fails", async () => {
+    const { tenantId } = await staleTenant();
+    const before = await tokenRow(tenantId);
+    const constraint = `fail_meta_${tenantId.replace(/-/g, "")}`;
+    await sql().query(`ALTER TABLE pipedrive_connections ADD CONSTRAINT ${constraint} CHECK (tenant_id <> '${z.uuid().parse(tenantId)}'::uuid OR last_refreshed_at IS NULL) NOT VALID`);
+    try {
+      const token = await getValidAccessToken(pd.ctx, tenantId);
+      const after = await tokenRow(tenantId);
+      expect(tokenRequests(pd.mock, "refresh_token").map((r) => r.status)).toEqual([200]);
+      expect(after?.refreshToken).not.toBe(before?.refreshToken);
+      expect(after?.accessToken).toBe(token.accessToken);
+    } finally {
+      await sql().query(`ALTER TABLE pipedrive_connections DROP CONSTRAINT ${constraint}`);
+    }
+  });
+
+  it("is saved even when reporting our app credentials as fine fails", async () => {
+    const { tenantId } = await staleTenant();
+    const before = await tokenRow(tenantId);
+    const ctx = testContext(pd.mock, { onClientCredentials: async () => Promise.reject(new Error("alerts table unavailable")) });
+    const token = await getValidAccessToken(ctx, tenantId);
+    const after = await tokenRow(tenantId);
+    expect(after?.refreshToken).not.toBe(before?.refreshToken);
+    expect(after?.accessToken).toBe(token.accessToken);
+  });
+});
