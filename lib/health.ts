@@ -1,6 +1,6 @@
 import { readdir } from "node:fs/promises";
+import path from "node:path";
 import { sql } from "./db.ts";
-import { MIGRATIONS_DIR } from "./db-migrate.ts";
 import { activeAlerts } from "./operator-alerts.ts";
 import { lastScanAt } from "./pipedrive/keeper-store.ts";
 
@@ -44,6 +44,10 @@ export async function readiness(now: Date): Promise<Readiness> {
     },
   };
 }
+
+// The app is started from the project root (npm start); inside Next's server bundle the
+// module's own directory is not where the migrations are.
+const MIGRATIONS_DIR = path.join(process.cwd(), "prisma", "migrations");
 
 async function migrationState(): Promise<"ok" | "pending" | "unknown"> {
   try {

@@ -68,6 +68,14 @@ export const testDb = {
     ]);
     return { email, password };
   },
+  async operatorAlert(kind: string, on: boolean) {
+    if (!on) return void (await db().query(`UPDATE operator_alerts SET cleared_at = now() WHERE kind = $1`, [kind]));
+    await db().query(
+      `INSERT INTO operator_alerts (kind, message, first_seen_at, last_seen_at) VALUES ($1, 'e2e', now(), now())
+       ON CONFLICT (kind) DO UPDATE SET cleared_at = NULL, first_seen_at = now(), last_seen_at = now()`,
+      [kind],
+    );
+  },
   async openStates(tenantId: string): Promise<number> {
     return (await db().query<{ n: number }>(`SELECT count(*)::int AS n FROM pipedrive_oauth_states WHERE tenant_id = $1 AND consumed_at IS NULL`, [tenantId])).rows[0]!.n;
   },
