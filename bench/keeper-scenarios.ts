@@ -1,7 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import path from "node:path";
 import pg from "pg";
-import { ROOT } from "../scripts/support/local-env.ts";
 import { createForeignRefresher } from "../scripts/support/foreign-refresher.ts";
 import { inProcess } from "./support/measure.ts";
 import { CLIENT, type BenchTenant, type Stack } from "./support/stack.ts";
@@ -54,35 +51,6 @@ export async function connectDirect(stack: Stack, tenants: BenchTenant[], nextRe
   for (let i = 0; i < work.length; i += 20) await Promise.all(work.slice(i, i + 20).map((run) => run()));
 }
 
-/** `npm run worker` processes on the bench's database; resolves once each has started. */
-async function startWorkers(stack: Stack, count: number, env: Record<string, string>): Promise<ChildProcess[]> {
-  const workers = Array.from({ length: count }, () =>
-    spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "scripts", "worker.ts")], {
-      cwd: ROOT,
-      env: { ...stack.appEnv, CRM_RUNTIME_FILE: "/nonexistent", ...env },
-      stdio: ["ignore", "pipe", "inherit"],
-    }),
-  );
-  await Promise.all(
-    workers.map(
-      (worker) =>
-        new Promise<void>((resolve, reject) => {
-          let out = "";
-          worker.stdout.on("data", (chunk: Buffer) => {
-            out += chunk;
-            if (out.includes("keeper_started")) resolve();
-          });
-          worker.once("exit", (code) => reject(new Error(`worker exited ${code}`)));
-        }),
-    ),
-  );
-  return workers;
-}
-
-async function stopWorkers(workers: ChildProcess[]) {
-  await Promise.all(workers.map((w) => new Promise((resolve) => (w.exitCode !== null ? resolve(null) : (w.once("exit", resolve), w.kill("SIGTERM"))))));
-}
-
 /** (a) A healthy tenant's token reads while 20 others refresh against a 5-second token endpoint. */
 export async function isolation(stack: Stack, report: Report, healthy: BenchTenant, others: BenchTenant[], reads: number) {
   const { getValidAccessToken } = await import("../lib/pipedrive/token-access.ts");
@@ -114,7 +82,7 @@ export async function isolation(stack: Stack, report: Report, healthy: BenchTena
 export async function keeperPass(stack: Stack, report: Report, tenants: BenchTenant[], concurrencyPerWorker: number) {
   report.progress(`keeper pass: ${tenants.length} due tenants, 200 ms token latency, 2 worker processes × ${concurrencyPerWorker}`);
   await connectDirect(stack, tenants, "later");
-  const workers = await startWorkers(stack, 2, { KEEPER_CONCURRENCY: String(concurrencyPerWorker) });
+  const workers = await stack.startWorkers(2, { KEEPER_CONCURRENCY: String(concurrencyPerWorker) });
   try {
     await stack.mock.reset();
     await stack.mock.faults({ tokenLatencyMs: 200 });
@@ -145,7 +113,7 @@ export async function keeperPass(stack: Stack, report: Report, tenants: BenchTen
     report.plain("B. keeper pass", "refresh requests at Pipedrive", String(refreshes), String(ids.length), `exactly ${ids.length}`, refreshes === ids.length);
   } finally {
     await stack.mock.reset();
-    await stopWorkers(workers);
+    await workers.stop();
   }
 }
 
@@ -218,13 +186,13 @@ export async function foreignWhileKeeping(stack: Stack, report: Report, tenants:
     await stack.pool.query(`UPDATE lead_pipedrive_integrations SET expires_at = now() + interval '6 minutes' WHERE tenant_id = ANY($1::uuid[])`, [tenants.map((t) => t.tenantId)]);
     const without = await poll(Math.min(seconds, 90));
     await connectDirect(stack, tenants, "due");
-    const workers = await startWorkers(stack, 1, keeperEnv);
+    const workers = await stack.startWorkers(1, keeperEnv);
     try {
       const withKeeper = await poll(seconds);
       report.details.foreignRefresher = { seconds, tenants: tenants.length, withKeeper, withoutKeeper: { ...without, seconds: Math.min(seconds, 90) } };
       report.plain("D. foreign refresher", `its refreshes in ${seconds} s (10-min tokens)`, String(withKeeper.refreshes), `${without.refreshes} (no keeper, ${Math.min(seconds, 90)} s)`, "0", withKeeper.refreshes === 0);
     } finally {
-      await stopWorkers(workers);
+      await workers.stop();
     }
   } finally {
     await fetch(`${stack.mockUrl}/__mock/config`, { method: "POST", body: JSON.stringify({ tokenLifetimeSeconds: 3600 }) });

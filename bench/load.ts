@@ -1,7 +1,9 @@
 import { ensureBuild, startStack, type BenchTenant, type Stack } from "./support/stack.ts";
 
 // `npm run test:load`: bounded load and fault runs on loopback that check nothing is lost or
-// half-written. Prints one summary line per run and exits non-zero if an invariant fails.
+// half-written, with two of everything: two app instances (requests alternate between them)
+// and two keeper workers, on one database. Prints one summary line per run and exits non-zero
+// if an invariant fails.
 
 type Flow = { tenant: BenchTenant; path: string; cookie: string };
 type Outcome = { tenant: BenchTenant; status: number; location: string };
@@ -21,9 +23,13 @@ async function plan(stack: Stack, tenant: BenchTenant): Promise<Flow> {
   };
 }
 
+let sent = 0;
+
+/** One callback, to the next app instance in turn. */
 async function send(stack: Stack, flow: Flow): Promise<Outcome> {
+  const instance = stack.appUrls[sent++ % stack.appUrls.length]!;
   try {
-    const response = await fetch(`${stack.appUrl}${flow.path}`, { headers: { cookie: flow.cookie }, redirect: "manual" });
+    const response = await fetch(`${instance}${flow.path}`, { headers: { cookie: flow.cookie }, redirect: "manual" });
     await response.arrayBuffer();
     return { tenant: flow.tenant, status: response.status, location: response.headers.get("location") ?? "" };
   } catch (error) {
@@ -73,6 +79,52 @@ async function concurrentCallbacks(stack: Stack, tenants: BenchTenant[]) {
   console.log(
     `concurrent callbacks: ${outcomes.length} flows, ${serverErrors + notConnected} errors, ${rows.length} rows, ${mixed + lostEvents} lost, ${orphans[0]?.n ?? "?"} orphan states`,
   );
+}
+
+/** Two keeper workers renew every connected tenant once, each token pair intact. */
+async function keeperPass(stack: Stack, tenants: BenchTenant[]) {
+  const workers = await stack.startWorkers(2);
+  try {
+    await stack.mock.reset();
+    await stack.mock.faults({ tokenLatencyMs: 50 });
+    const ids = tenants.map((t) => t.tenantId);
+    await stack.pool.query(`UPDATE lead_pipedrive_integrations SET expires_at = now() + interval '10 minutes' WHERE tenant_id = ANY($1::uuid[])`, [ids]);
+    await stack.pool.query(`UPDATE pipedrive_connections SET next_refresh_at = now() - interval '1 second' WHERE tenant_id = ANY($1::uuid[])`, [ids]);
+    // Each worker scans every minute; here both scan at once now, as two schedulers might.
+    const { startKeeper } = await import("../lib/pipedrive/keeper.ts");
+    const { pipedrive } = await import("../lib/pipedrive/context.ts");
+    const scanner = await startKeeper({ databaseUrl: stack.db.url, ctx: pipedrive(), concurrency: 0, log: () => {} });
+    await Promise.all([scanner.scan(), scanner.scan()]);
+    let renewed = 0;
+    for (let waited = 0; renewed < ids.length && waited < 60_000; waited += 250) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const { rows } = await stack.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pipedrive_connections WHERE tenant_id = ANY($1::uuid[]) AND last_refreshed_at IS NOT NULL`, [ids]);
+      renewed = rows[0]!.n;
+    }
+    await scanner.scan();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await scanner.stop();
+    const refreshes = (await stack.mock.requests()).filter((r) => r.path === "/oauth/token" && r.grantType === "refresh_token");
+    const issued = ((await (await fetch(`${stack.mockUrl}/__mock/tokens`)).json()) as { issued: string[] }).issued;
+    const pairs = new Set<string>();
+    for (let i = 0; i + 1 < issued.length; i += 2) pairs.add(`${issued[i]}|${issued[i + 1]}`);
+    const { rows } = await stack.pool.query<{ access_token: string; refresh_token: string; status: string; fresh: boolean }>(
+      `SELECT i.access_token, i.refresh_token, c.status::text AS status, i.expires_at > now() + interval '30 minutes' AS fresh
+       FROM lead_pipedrive_integrations i JOIN pipedrive_connections c USING (tenant_id) WHERE i.tenant_id = ANY($1::uuid[])`,
+      [ids],
+    );
+    const mixed = rows.filter((r) => !pairs.has(`${r.access_token}|${r.refresh_token}`)).length;
+    const stale = rows.filter((r) => !r.fresh || r.status !== "connected").length;
+    check(renewed === ids.length, `keeper: ${ids.length - renewed} tenants not renewed`);
+    check(refreshes.length === ids.length, `keeper: ${refreshes.length} refresh requests for ${ids.length} due tenants`);
+    check(refreshes.every((r) => r.status === 200), `keeper: ${refreshes.filter((r) => r.status !== 200).length} refreshes refused`);
+    check(mixed === 0, `keeper: ${mixed} rows mix tokens from different refreshes`);
+    check(stale === 0 && rows.length === ids.length, `keeper: ${stale} rows stale or not connected, ${rows.length} rows for ${ids.length} tenants`);
+    console.log(`keeper pass (2 workers): ${ids.length} due tenants, ${renewed} renewed, ${refreshes.length} refresh requests, ${mixed} mixed, ${stale} stale`);
+  } finally {
+    await workers.stop();
+    await stack.mock.reset();
+  }
 }
 
 async function tokenFaults(stack: Stack, connected: BenchTenant[], fresh: BenchTenant[]) {
@@ -129,13 +181,18 @@ async function databaseOutage(stack: Stack, tenants: BenchTenant[]) {
 async function main() {
   const started = Date.now();
   await ensureBuild((line) => console.log(`▶ ${line}`));
-  const stack = await startStack({ appPort: 3400, mockPort: 4410, tenants: 160 });
+  const stack = await startStack({ appPort: 3400, mockPort: 4410, tenants: 160, instances: 2 });
+  Object.assign(process.env, stack.appEnv); // the scan below runs lib/ code against the same stack
+  console.log(`two app instances (${stack.appUrls.join(", ")}) and two keeper workers on one database`);
   try {
     const [concurrent, faultFresh, outage] = [stack.tenants.slice(0, 100), stack.tenants.slice(100, 110), stack.tenants.slice(110, 160)];
     await concurrentCallbacks(stack, concurrent);
+    await keeperPass(stack, concurrent);
     await tokenFaults(stack, concurrent, faultFresh);
     await databaseOutage(stack, outage);
   } finally {
+    const { closeDb } = await import("../lib/db.ts");
+    await closeDb();
     await stack.stop();
   }
   console.log(`\n${failures.length === 0 ? "all invariants held" : `${failures.length} invariant(s) failed:\n  ${failures.join("\n  ")}`} · ${Math.round((Date.now() - started) / 1000)} s`);

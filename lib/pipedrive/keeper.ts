@@ -1,3 +1,4 @@
+import pg from "pg";
 import PgBoss from "pg-boss";
 import { AppError, describe } from "../errors.ts";
 import type { PipedriveContext } from "./context.ts";
@@ -44,12 +45,14 @@ export async function startKeeper(options: KeeperOptions): Promise<Keeper> {
   const boss = new PgBoss({ connectionString: options.databaseUrl, max: 3, application_name: "crm-keeper" });
   boss.on("error", (error: unknown) => log("keeper_error", { error: describe(error) }));
   await boss.start();
-  await boss.createQueue(QUEUES.scan, { name: QUEUES.scan, policy: "singleton", expireInSeconds: 120 });
-  // stately: per tenant (singletonKey), at most one job waiting and one running.
-  await boss.createQueue(QUEUES.renew, { name: QUEUES.renew, policy: "stately", expireInSeconds: 300, retryLimit: 2, retryDelay: 30 });
-  await boss.createQueue(QUEUES.purge, { name: QUEUES.purge, policy: "singleton", expireInSeconds: 120 });
-  await boss.schedule(QUEUES.scan, "* * * * *");
-  await boss.schedule(QUEUES.purge, "*/10 * * * *");
+  await oneAtATime(options.databaseUrl, async () => {
+    await boss.createQueue(QUEUES.scan, { name: QUEUES.scan, policy: "singleton", expireInSeconds: 120 });
+    // stately: per tenant (singletonKey), at most one job waiting and one running.
+    await boss.createQueue(QUEUES.renew, { name: QUEUES.renew, policy: "stately", expireInSeconds: 300, retryLimit: 2, retryDelay: 30 });
+    await boss.createQueue(QUEUES.purge, { name: QUEUES.purge, policy: "singleton", expireInSeconds: 120 });
+    await boss.schedule(QUEUES.scan, "* * * * *");
+    await boss.schedule(QUEUES.purge, "*/10 * * * *");
+  });
 
   const listeners: ((tenantId: string, outcome: RenewOutcome) => void)[] = [];
   const polling = { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 };
@@ -106,6 +109,26 @@ export async function startKeeper(options: KeeperOptions): Promise<Keeper> {
     // Graceful: running renewals finish (each is bounded by the HTTP timeout), nothing new starts.
     stop: () => boss.stop({ graceful: true, wait: true, timeout: 30_000 }),
   };
+}
+
+// Any 64-bit key of our own; pg-boss and Prisma's migrate use others.
+const SETUP_LOCK = 7_207_001;
+
+/**
+ * pg-boss's create_queue deadlocks when two processes create the same queue at once (workers
+ * of one deploy starting together on a fresh database): setup runs under an advisory lock, on a
+ * connection of its own to the keeper's database.
+ */
+async function oneAtATime(databaseUrl: string, work: () => Promise<void>): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query("SELECT pg_advisory_lock($1)", [SETUP_LOCK]);
+    await work();
+  } finally {
+    await client.query("SELECT pg_advisory_unlock($1)", [SETUP_LOCK]).catch(() => {});
+    await client.end();
+  }
 }
 
 /** Runs `work` over `items`, at most `limit` at a time. */
