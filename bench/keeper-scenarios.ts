@@ -1,6 +1,6 @@
 import pg from "pg";
 import { createForeignRefresher } from "../scripts/support/foreign-refresher.ts";
-import { inProcess } from "./support/measure.ts";
+import { inProcess, type Stats } from "./support/measure.ts";
 import { CLIENT, type BenchTenant, type Stack } from "./support/stack.ts";
 
 // Issue scenarios for the token keeper and outage isolation; each figure beside a baseline
@@ -63,17 +63,24 @@ export async function isolation(stack: Stack, report: Report, healthy: BenchTena
   });
   report.progress(`isolation: ${reads} token reads of a healthy tenant, idle and while 20 tenants refresh against a 5 s token endpoint`);
   const read = () => getValidAccessToken(ctx, healthy.tenantId);
+  // Three rounds each, median kept: one round's p99 is its ten slowest reads, mostly noise.
+  const median = (rounds: Stats[]) => [...rounds].sort((a, b) => a.p99 - b.p99)[1]!;
   await inProcess(200, 5, read);
-  const idle = await inProcess(reads, 5, read);
+  const idleRounds: Stats[] = [];
+  for (let round = 0; round < 3; round++) idleRounds.push(await inProcess(reads, 5, read));
   await stack.mock.reset();
   await stack.mock.faults({ tokenLatencyMs: 5_000 });
   await stack.pool.query(`UPDATE lead_pipedrive_integrations SET expires_at = now() - interval '1 minute' WHERE tenant_id = ANY($1::uuid[])`, [others.map((t) => t.tenantId)]);
   const refreshing = others.map((t) => getValidAccessToken(ctx, t.tenantId).then(() => "ok", (error: unknown) => String(error)));
-  await sleep(200);
-  const during = await inProcess(reads, 5, read);
+  await sleep(300);
+  const duringRounds: Stats[] = [];
+  // All three rounds fall inside the first 5 s, while the first refreshes still hang.
+  for (let round = 0; round < 3; round++) duringRounds.push(await inProcess(reads, 5, read));
   const settled = await Promise.all(refreshing);
   await stack.mock.reset();
-  report.details.isolation = { idle, during, refreshes: settled.filter((r) => r === "ok").length };
+  const idle = median(idleRounds);
+  const during = median(duringRounds);
+  report.details.isolation = { idle, during, rounds: { idle: idleRounds, during: duringRounds }, refreshes: settled.filter((r) => r === "ok").length };
   report.row("A. isolation", "healthy read p99 (÷ idle p99)", during.p99, idle.p99, "ms", { text: "≤ 2×", met: during.p99 <= 2 * idle.p99 });
   report.row("A. isolation", "healthy read p50", during.p50, idle.p50, "ms");
 }
@@ -151,11 +158,12 @@ export async function dueQueryAtScale(stack: Stack, report: Report, counts: { sm
   };
   const small = await measure(counts.small);
   const large = await measure(counts.large);
-  const indexed = /Index (Only )?Scan using pipedrive_connections_next_refresh_at_idx/.test(large.plan);
+  const indexed = /(Index (Only )?Scan using|Bitmap Index Scan on) pipedrive_connections_next_refresh_at_idx/.test(large.plan);
   report.details.dueQuery = { small, large };
   report.row("C. due-query", `p50 at ${counts.large.toLocaleString("en")} (÷ at ${counts.small.toLocaleString("en")})`, large.timing.p50, small.timing.p50, "ms");
   report.row("C. due-query", "p99", large.timing.p99, small.timing.p99, "ms");
-  report.plain("C. due-query", "plan at 100,000", indexed ? "Index Scan on next_refresh_at" : large.plan.split("\n")[0]!, "", "index scan", indexed);
+  const scan = /(Bitmap Index Scan|Index Only Scan|Index Scan)/.exec(large.plan)?.[1] ?? large.plan.split("\n")[0]!;
+  report.plain("C. due-query", "plan at 100,000", indexed ? `${scan} on the next_refresh_at index` : scan, "", "index scan", indexed);
   return large.plan;
 }
 

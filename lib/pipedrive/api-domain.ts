@@ -11,6 +11,8 @@ const PIPEDRIVE_HOST = /^(?!-)[a-z0-9-]{1,63}\.pipedrive\.com$/;
 
 /** The bare host of an api_domain from a token answer, or null when it is not one we may call. */
 export function allowedApiHost(apiDomain: string, policy: HostPolicy): string | null {
+  // The common case, on every token read: a bare host as we store it. No URL parsing needed.
+  if (PIPEDRIVE_HOST.test(apiDomain) || (policy.mockHost !== null && apiDomain === policy.mockHost)) return apiDomain;
   let url: URL;
   try {
     url = new URL(apiDomain.includes("://") ? apiDomain : `https://${apiDomain}`);
