@@ -1,6 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
-import { errorReasons, type Outcome, outcomePath } from "../lib/pipedrive/outcomes.ts";
+import { allOutcomes, outcomePath } from "../lib/pipedrive/outcomes.ts";
 import { DEMO_TENANT_ID } from "./support/env.ts";
 import { testDb } from "./support/db.ts";
 import { expect, snapshot, test } from "./support/fixtures.ts";
@@ -21,15 +21,6 @@ const LONG = {
   email: "maria.eduarda.albuquerque.cavalcanti@companhia-brasileira-de-distribuicao.example",
   phone: "+55 (11) 3333-4444 ramal 1234567",
 };
-
-const outcomes: Outcome[] = [
-  { result: "connected" },
-  { result: "denied" },
-  { result: "disconnected", revokeFailed: false },
-  { result: "disconnected", revokeFailed: true },
-  { result: "nothing_to_disconnect" },
-  ...errorReasons.map((reason): Outcome => ({ result: "error", reason })),
-];
 
 async function expectFits(page: Page, what: string) {
   const { documentWidth, viewportWidth } = await page.evaluate(() => ({
@@ -55,7 +46,7 @@ for (const viewport of SIZES) {
     await expectNoViolations(page);
     await snapshot(page, `mobile-${size}-not-connected`);
 
-    for (const outcome of outcomes) {
+    for (const outcome of allOutcomes) {
       await page.goto(outcomePath(outcome));
       await expect(integrations.banner()).toBeVisible();
       await expectFits(page, `banner ${outcomePath(outcome)}`);

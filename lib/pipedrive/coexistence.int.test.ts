@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createForeignRefresher } from "../../scripts/support/foreign-refresher.ts";
-import { auditEvents, connectionRow, connectThroughMock, createTenant, mockPipedriveForFile, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
+import { auditEvents, connectedTenant as connectedTenantOf, connectionRow, expireAccessToken, mockPipedriveForFile, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
 import { raceInProcesses } from "../../scripts/support/race.ts";
 import { db } from "../db.ts";
 import { isAppError } from "../errors.ts";
@@ -20,15 +20,8 @@ beforeAll(() => {
 });
 afterAll(() => foreign.close());
 
-async function connectedTenant() {
-  const tenant = await createTenant();
-  const result = await connectThroughMock(pd.ctx, pd.mock, tenant.admin);
-  expect(result.outcome.result).toBe("connected");
-  pd.mock.reset();
-  return tenant;
-}
-
-const expire = (tenantId: string) => db().leadPipedriveIntegration.update({ where: { tenantId }, data: { expiresAt: new Date(Date.now() - 60_000) } });
+const connectedTenant = () => connectedTenantOf(pd);
+const expire = expireAccessToken;
 
 async function until(condition: () => boolean, what: string) {
   for (let i = 0; i < 200; i++) {

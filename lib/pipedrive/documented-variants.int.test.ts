@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type ErrorShape } from "../../e2e/mock-pipedrive/server.ts";
-import { connectionRow, connectThroughMock, createTenant, mockPipedriveForFile, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
-import { db } from "../db.ts";
+import { connectedTenant, connectionRow, expireAccessToken, mockPipedriveForFile, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
 import { isAppError } from "../errors.ts";
 import { searchPersonsByPhone } from "./person-search.ts";
 import { getValidAccessToken } from "./token-access.ts";
@@ -12,10 +11,8 @@ const pd = mockPipedriveForFile();
 const SHAPES: ErrorShape[] = ["oauth-json", "api-json", "text"];
 
 async function staleTenant() {
-  const tenant = await createTenant();
-  expect((await connectThroughMock(pd.ctx, pd.mock, tenant.admin)).outcome.result).toBe("connected");
-  pd.mock.reset();
-  await db().leadPipedriveIntegration.update({ where: { tenantId: tenant.tenantId }, data: { expiresAt: new Date(Date.now() - 60_000) } });
+  const tenant = await connectedTenant(pd);
+  await expireAccessToken(tenant.tenantId);
   return tenant;
 }
 

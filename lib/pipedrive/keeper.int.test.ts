@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import path from "node:path";
+import type { ChildProcess } from "node:child_process";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { connectionRow, connectThroughMock, createTenant, mockPipedriveForFile, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
-import { ROOT } from "../../scripts/support/local-env.ts";
+import { connectedTenant as connectedTenantOf, connectionRow, expireAccessToken, mockPipedriveForFile, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
+import { startScript } from "../../scripts/support/run-script.ts";
 import { db, REFRESH_POOL_SIZE, sql } from "../db.ts";
 import { isAppError } from "../errors.ts";
 import { sleep } from "./http.ts";
@@ -17,14 +16,8 @@ afterEach(async () => {
   await Promise.all(keepers.splice(0).map((k) => k.stop()));
 });
 
-async function connectedTenant() {
-  const tenant = await createTenant();
-  expect((await connectThroughMock(pd.ctx, pd.mock, tenant.admin)).outcome.result).toBe("connected");
-  return tenant;
-}
-
-/** Expired for the just-in-time path only: no keeper is sent to it. */
-const expireToken = (tenantId: string) => db().leadPipedriveIntegration.update({ where: { tenantId }, data: { expiresAt: new Date(Date.now() - 60_000) } });
+const connectedTenant = () => connectedTenantOf(pd);
+const expireToken = expireAccessToken;
 
 /** Token expires in `minutes`; the keeper's next visit is now. */
 async function dueIn(tenantId: string, minutes: number) {
@@ -102,18 +95,7 @@ describe("several keeper processes on one database", () => {
   const workers: ChildProcess[] = [];
   beforeAll(() => {
     for (let i = 0; i < 2; i++) {
-      workers.push(
-        spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "scripts", "worker.ts")], {
-          env: {
-            ...process.env,
-            CRM_RUNTIME_FILE: "/nonexistent",
-            PIPEDRIVE_OAUTH_BASE_URL: pd.mock.url,
-            PIPEDRIVE_MOCK_HOST: pd.mock.host,
-            KEEPER_CONCURRENCY: "4",
-          },
-          stdio: ["ignore", "ignore", "inherit"],
-        }),
-      );
+      workers.push(startScript("scripts/worker.ts", { CRM_RUNTIME_FILE: "/nonexistent", PIPEDRIVE_OAUTH_BASE_URL: pd.mock.url, PIPEDRIVE_MOCK_HOST: pd.mock.host, KEEPER_CONCURRENCY: "4" }));
     }
   });
   afterAll(async () => {

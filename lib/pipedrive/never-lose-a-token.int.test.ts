@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { connectThroughMock, createTenant, mockPipedriveForFile, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
-import { db, sql } from "../db.ts";
+import { connectedTenant, expireAccessToken, mockPipedriveForFile, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
+import { sql } from "../db.ts";
 import { getValidAccessToken } from "./token-access.ts";
 
 // Once Pipedrive has rotated a refresh token, the old one is dead: whatever fails after the
@@ -10,10 +10,8 @@ import { getValidAccessToken } from "./token-access.ts";
 const pd = mockPipedriveForFile();
 
 async function staleTenant() {
-  const tenant = await createTenant();
-  await connectThroughMock(pd.ctx, pd.mock, tenant.admin);
-  pd.mock.reset();
-  await db().leadPipedriveIntegration.update({ where: { tenantId: tenant.tenantId }, data: { expiresAt: new Date(Date.now() - 60_000) } });
+  const tenant = await connectedTenant(pd);
+  await expireAccessToken(tenant.tenantId);
   return tenant;
 }
 

@@ -29,6 +29,16 @@ export type Outcome =
 
 export const SETTINGS_PATH = "/settings/integrations";
 
+/** Every outcome the settings page can be sent back with (tests walk all their banners). */
+export const allOutcomes: Outcome[] = [
+  { result: "connected" },
+  { result: "denied" },
+  { result: "disconnected", revokeFailed: false },
+  { result: "disconnected", revokeFailed: true },
+  { result: "nothing_to_disconnect" },
+  ...errorReasons.map((reason): Outcome => ({ result: "error", reason })),
+];
+
 export function outcomePath(outcome: Outcome): `/${string}` {
   const query = new URLSearchParams({ pipedrive: outcome.result });
   if (outcome.result === "error") query.set("reason", outcome.reason);

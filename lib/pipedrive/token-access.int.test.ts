@@ -1,7 +1,7 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { raceInProcesses } from "../../scripts/support/race.ts";
-import { auditEvents, connectionRow, connectThroughMock, createTenant, testContext, tokenRequests, tokenRow, mockPipedriveForFile } from "../../scripts/support/fixtures.ts";
+import { auditEvents, connectedTenant as connectedTenantOf, connectionRow, connectThroughMock, createTenant, expireAccessToken, testContext, tokenRequests, tokenRow, mockPipedriveForFile } from "../../scripts/support/fixtures.ts";
 import { db } from "../db.ts";
 import { isAppError } from "../errors.ts";
 import { searchPersonsByPhone } from "./person-search.ts";
@@ -10,17 +10,8 @@ import { getValidAccessToken } from "./token-access.ts";
 
 const pd = mockPipedriveForFile();
 
-async function connectedTenant() {
-  const tenant = await createTenant();
-  const result = await connectThroughMock(pd.ctx, pd.mock, tenant.admin);
-  expect(result.outcome.result).toBe("connected");
-  pd.mock.reset();
-  return tenant;
-}
-
-async function expire(tenantId: string) {
-  await db().leadPipedriveIntegration.update({ where: { tenantId }, data: { expiresAt: new Date(Date.now() - 60_000) } });
-}
+const connectedTenant = () => connectedTenantOf(pd);
+const expire = expireAccessToken;
 
 const refreshes = () => tokenRequests(pd.mock, "refresh_token").length;
 

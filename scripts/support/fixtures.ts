@@ -46,6 +46,20 @@ export async function connectThroughMock(ctx: PipedriveContext, mock: MockPipedr
   return completeAuthorization(ctx, admin, { query: { code, state }, cookieState: started.cookie.value });
 }
 
+/** A tenant connected through the mock, with the mock's request log cleared afterwards. */
+export async function connectedTenant(pd: { mock: MockPipedrive; ctx: PipedriveContext }) {
+  const tenant = await createTenant();
+  const result = await connectThroughMock(pd.ctx, pd.mock, tenant.admin);
+  if (result.outcome.result !== "connected") throw new Error(`connect failed: ${result.detail}`);
+  pd.mock.reset();
+  return tenant;
+}
+
+/** The tenant's access token expired a minute ago (the keeper is not sent to it). */
+export function expireAccessToken(tenantId: string) {
+  return db().leadPipedriveIntegration.update({ where: { tenantId }, data: { expiresAt: new Date(Date.now() - 60_000) } });
+}
+
 export function tokenRow(tenantId: string) {
   return db().leadPipedriveIntegration.findUnique({ where: { tenantId } });
 }

@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import path from "node:path";
 import { ROOT } from "./local-env.ts";
 
@@ -13,4 +13,9 @@ export function runScript(
       resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr }),
     );
   });
+}
+
+/** Starts one of the project's long-running scripts (the keeper worker) with extra environment. */
+export function startScript(script: string, extraEnv: Record<string, string>): ChildProcess {
+  return spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, script)], { env: { ...process.env, ...extraEnv }, stdio: ["ignore", "ignore", "inherit"] });
 }
