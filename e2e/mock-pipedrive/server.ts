@@ -35,6 +35,12 @@ type Faults = {
   tokenReplyDelayMs?: Partial<Record<ClientAuthStyle, number>>;
   /** Token requests wait, unanswered, until releaseTokenRequests(): a Pipedrive that hangs, on cue. */
   holdTokenRequests?: boolean;
+  /**
+   * Answers to form-body clients (the lead-enrichment service) are decided at once but held
+   * until a Basic client's (ours) token request has been decided too: the race where its
+   * rotation reaches Pipedrive first and its write lands while our refresh is in flight.
+   */
+  holdBodyRepliesForBasic?: boolean;
   /** Added before every API answer. */
   apiLatencyMs?: number;
   searchRateLimit?: { limit: number; windowMs: number; retryAfterSeconds: number };
@@ -97,6 +103,7 @@ export async function startMockPipedrive(options: MockOptions = {}) {
     burst: new Map<string, { start: number; general: number; search: number }>(),
     budget: { day: "", used: 0 },
     held: [] as (() => void)[],
+    heldBodyReplies: [] as (() => void)[],
   };
 
   function defaultStrictness(): Strictness {
@@ -220,6 +227,7 @@ export async function startMockPipedrive(options: MockOptions = {}) {
   /** Back to how the mock started, but for the grants it issued: those stay valid. */
   function reset() {
     for (const release of state.held.splice(0)) release();
+    for (const release of state.heldBodyReplies.splice(0)) release();
     state.requests = [];
     state.faults = {};
     state.strictness = defaultStrictness();
@@ -302,8 +310,10 @@ export async function startMockPipedrive(options: MockOptions = {}) {
       const replyDelay = style ? (state.faults.tokenReplyDelayMs?.[style] ?? 0) : 0;
       const send = (status: number, write: () => void) => {
         record(req, path, status, grantType, style);
-        if (replyDelay) setTimeout(write, replyDelay);
-        else write();
+        const reply = () => (replyDelay ? setTimeout(write, replyDelay) : write());
+        if (style === "body" && state.faults.holdBodyRepliesForBasic) return void state.heldBodyReplies.push(reply);
+        if (style === "basic") for (const release of state.heldBodyReplies.splice(0)) release();
+        reply();
       };
       const answer = (status: number, payload: unknown) => send(status, () => json(res, status, payload));
       const refuse = (status: number, code: string, description: string) => send(status, () => oauthError(res, status, code, description));

@@ -43,9 +43,10 @@ describe("a foreign refresher that wins the race while we hold the lock", () => 
     for (let run = 0; run < runs; run++) {
       const { tenantId } = await connectedTenant();
       await expire(tenantId);
-      // Pipedrive rotates on arrival. The foreign answer comes back while our refresh (sent
-      // second, refused at once) is still in flight under our lock, so its UPDATE queues on it.
-      pd.mock.setFaults({ tokenReplyDelayMs: { body: 200, basic: 500 } });
+      // Pipedrive rotates on arrival. The foreign answer is held until our refresh (sent second,
+      // refused) has reached Pipedrive, and ours takes 300 ms more to come back: the foreign
+      // UPDATE lands, or queues on our lock, while we still hold it. On every run, whatever the load.
+      pd.mock.setFaults({ holdBodyRepliesForBasic: true, tokenReplyDelayMs: { basic: 300 } });
       const theirs = foreign.getToken(tenantId);
       await until(() => tokenRequests(pd.mock, "refresh_token").some((r) => r.clientAuth === "body"), "the foreign refresh to reach Pipedrive");
       const ours = await Promise.all(Array.from({ length: callers }, () => getValidAccessToken(ctx, tenantId).then((t) => t.accessToken, () => null)));
