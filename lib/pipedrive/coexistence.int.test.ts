@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createForeignRefresher } from "../../scripts/support/foreign-refresher.ts";
-import { auditEvents, connectedTenant as connectedTenantOf, connectionRow, expireAccessToken, mockPipedriveForFile, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
+import { auditEvents, connectedTenant as connectedTenantOf, waitUntil, connectionRow, expireAccessToken, mockPipedriveForFile, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
 import { raceInProcesses } from "../../scripts/support/race.ts";
 import { db } from "../db.ts";
 import { isAppError } from "../errors.ts";
@@ -23,14 +23,6 @@ afterAll(() => foreign.close());
 const connectedTenant = () => connectedTenantOf(pd);
 const expire = expireAccessToken;
 
-async function until(condition: () => boolean, what: string) {
-  for (let i = 0; i < 200; i++) {
-    if (condition()) return;
-    await sleep(10);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 describe("a foreign refresher that wins the race while we hold the lock", () => {
   it("never turns its rotation into a false needs_reconnect, and serves every caller (20 runs)", async () => {
     // Real waits: the foreign write must get the chance to land.
@@ -48,7 +40,7 @@ describe("a foreign refresher that wins the race while we hold the lock", () => 
       // UPDATE lands, or queues on our lock, while we still hold it. On every run, whatever the load.
       pd.mock.setFaults({ holdBodyRepliesForBasic: true, tokenReplyDelayMs: { basic: 300 } });
       const theirs = foreign.getToken(tenantId);
-      await until(() => tokenRequests(pd.mock, "refresh_token").some((r) => r.clientAuth === "body"), "the foreign refresh to reach Pipedrive");
+      await waitUntil(() => tokenRequests(pd.mock, "refresh_token").some((r) => r.clientAuth === "body"), "the foreign refresh to reach Pipedrive");
       const ours = await Promise.all(Array.from({ length: callers }, () => getValidAccessToken(ctx, tenantId).then((t) => t.accessToken, () => null)));
       const their = await theirs;
       const row = await tokenRow(tenantId);

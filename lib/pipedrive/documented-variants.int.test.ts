@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type ErrorShape } from "../../e2e/mock-pipedrive/server.ts";
-import { connectedTenant, connectionRow, expireAccessToken, mockPipedriveForFile, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
+import { staleTenant as staleTenantOf, connectionRow, mockPipedriveForFile, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
 import { isAppError } from "../errors.ts";
 import { searchPersonsByPhone } from "./person-search.ts";
 import { getValidAccessToken } from "./token-access.ts";
@@ -10,11 +10,7 @@ import { getValidAccessToken } from "./token-access.ts";
 const pd = mockPipedriveForFile();
 const SHAPES: ErrorShape[] = ["oauth-json", "api-json", "text"];
 
-async function staleTenant() {
-  const tenant = await connectedTenant(pd);
-  await expireAccessToken(tenant.tenantId);
-  return tenant;
-}
+const staleTenant = () => staleTenantOf(pd);
 
 describe("a refresh answer without api_domain", () => {
   it("keeps the stored host", async () => {

@@ -1,6 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { connectedTenant as connectedTenantOf, connectionRow, expireAccessToken, mockPipedriveForFile, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
+import { connectedTenant as connectedTenantOf, waitUntil, connectionRow, expireAccessToken, mockPipedriveForFile, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
 import { startScript } from "../../scripts/support/run-script.ts";
 import { db, REFRESH_POOL_SIZE, sql } from "../db.ts";
 import { isAppError } from "../errors.ts";
@@ -138,7 +138,7 @@ describe("outages stay contained", () => {
     const refreshing = stale.map(({ tenantId }) => getValidAccessToken(ctx, tenantId).finally(() => refreshesDone++));
     try {
       // As many refreshes as the refresh pool allows are now hanging at Pipedrive; the rest queue.
-      await until(() => pd.mock.heldTokenRequests() >= REFRESH_POOL_SIZE, 10_000);
+      await waitUntil(() => pd.mock.heldTokenRequests() >= REFRESH_POOL_SIZE, "refreshes to reach Pipedrive", 10_000);
       const token = await getValidAccessToken(ctx, healthy.tenantId);
       expect(pd.mock.heldTokenRequests()).toBe(REFRESH_POOL_SIZE);
       expect(refreshesDone).toBe(0);
@@ -177,7 +177,3 @@ describe("outages stay contained", () => {
     expect(pd.mock.requests()).toHaveLength(callsSoFar);
   });
 });
-
-async function until(condition: () => boolean, ms: number) {
-  for (let waited = 0; waited < ms && !condition(); waited += 10) await sleep(10);
-}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { connectedTenant, expireAccessToken, mockPipedriveForFile, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
+import { staleTenant as staleTenantOf, mockPipedriveForFile, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
 import { sql } from "../db.ts";
 import { getValidAccessToken } from "./token-access.ts";
 
@@ -9,11 +9,7 @@ import { getValidAccessToken } from "./token-access.ts";
 
 const pd = mockPipedriveForFile();
 
-async function staleTenant() {
-  const tenant = await connectedTenant(pd);
-  await expireAccessToken(tenant.tenantId);
-  return tenant;
-}
+const staleTenant = () => staleTenantOf(pd);
 
 describe("a refresh Pipedrive accepted", () => {
   it("is saved even when our own bookkeeping after it fails", async () => {

@@ -60,6 +60,22 @@ export function expireAccessToken(tenantId: string) {
   return db().leadPipedriveIntegration.update({ where: { tenantId }, data: { expiresAt: new Date(Date.now() - 60_000) } });
 }
 
+/** A connected tenant whose next use must refresh. */
+export async function staleTenant(pd: { mock: MockPipedrive; ctx: PipedriveContext }) {
+  const tenant = await connectedTenant(pd);
+  await expireAccessToken(tenant.tenantId);
+  return tenant;
+}
+
+/** Polls `condition` every 10 ms; fails naming `what` after `ms`. */
+export async function waitUntil(condition: () => boolean, what: string, ms = 2_000) {
+  for (let waited = 0; waited < ms; waited += 10) {
+    if (condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
 export function tokenRow(tenantId: string) {
   return db().leadPipedriveIntegration.findUnique({ where: { tenantId } });
 }
