@@ -53,7 +53,7 @@ export async function connectDirect(stack: Stack, tenants: BenchTenant[], nextRe
 
 /** (a) A healthy tenant's token reads while 20 others refresh against a 5-second token endpoint. */
 export async function isolation(stack: Stack, report: Report, healthy: BenchTenant, others: BenchTenant[], reads: number) {
-  const { getValidAccessToken } = await import("../lib/pipedrive/token-access.ts");
+  const { getValidAccessToken } = await import("../lib/pipedrive/tokens/access.ts");
   const { createPipedriveContext } = await import("../lib/pipedrive/context.ts");
   const e = stack.appEnv;
   // An HTTP timeout above the endpoint's 5 s, so those refreshes really hang on Pipedrive.

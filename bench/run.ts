@@ -70,7 +70,7 @@ async function callbackOverhead(stack: Stack) {
 }
 
 async function tokenHotPath(stack: Stack, connected: BenchTenant[]) {
-  const { getValidAccessToken } = await import("../lib/pipedrive/token-access.ts");
+  const { getValidAccessToken } = await import("../lib/pipedrive/tokens/access.ts");
   const { pipedrive } = await import("../lib/pipedrive/context.ts");
   const ctx = pipedrive();
   const ids = connected.map((t) => t.tenantId);

@@ -126,8 +126,8 @@ test("a member sees the status but no buttons, and cannot start the flow", async
   await snapshot(page, "member-view");
 
   const response = await page.request.post("/api/integrations/pipedrive/authorize", { headers: { "Sec-Fetch-Site": "same-origin" }, maxRedirects: 0 });
-  expect(response.status()).toBe(403);
-  expect(await response.text()).toContain("Admins only");
+  expect(response.status()).toBe(303);
+  expect(response.headers().location).toContain("reason=forbidden");
   expect((await mock.requests()).filter((r) => r.path === "/oauth/authorize")).toHaveLength(0);
 
   const forged = await page.request.post("/api/integrations/pipedrive/disconnect", { headers: { "Sec-Fetch-Site": "same-origin" }, maxRedirects: 0 });

@@ -6,6 +6,7 @@ export const errorCodes = {
   forbidden: "Only a workspace admin can do that.",
   invalid_input: "That input is not valid.",
   cross_site: "That request did not come from this site.",
+  too_large: "That request is too large.",
   not_connected: "Pipedrive is not connected for this workspace.",
   needs_reconnect: "Pipedrive no longer accepts this workspace's access, so lookups are paused until an admin reconnects it.",
   api_domain_invalid: "The stored Pipedrive address is not a Pipedrive host, so no request was sent. An admin needs to reconnect Pipedrive.",

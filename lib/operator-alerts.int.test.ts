@@ -3,7 +3,7 @@ import { connectionRow, connectThroughMock, createTenant, mockPipedriveForFile, 
 import { db } from "./db.ts";
 import { isAppError } from "./errors.ts";
 import { activeAlerts, APP_CREDENTIALS_REJECTED, reportAppCredentials } from "./operator-alerts.ts";
-import { getValidAccessToken } from "./pipedrive/token-access.ts";
+import { getValidAccessToken } from "./pipedrive/tokens/access.ts";
 
 const pd = mockPipedriveForFile();
 

@@ -1,6 +1,5 @@
 import { redirect } from "next/navigation";
 import { z } from "zod";
-import { AppError } from "../errors.ts";
 import { findUserInTenant, type TenantUser } from "../users/user-store.ts";
 import { auth } from "./auth.ts";
 
@@ -21,19 +20,6 @@ export async function currentUser(): Promise<TenantUser | null> {
 export async function requirePageUser(returnTo: string): Promise<TenantUser> {
   const user = await currentUser();
   if (!user) redirect(`/sign-in?callbackUrl=${encodeURIComponent(safeReturnTo(returnTo))}`);
-  return user;
-}
-
-/** For APIs and actions. */
-export async function requireUser(): Promise<TenantUser> {
-  const user = await currentUser();
-  if (!user) throw new AppError("unauthenticated");
-  return user;
-}
-
-export async function requireAdmin(): Promise<TenantUser> {
-  const user = await requireUser();
-  if (user.role !== "admin") throw new AppError("forbidden");
   return user;
 }
 

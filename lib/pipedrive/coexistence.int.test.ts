@@ -8,8 +8,8 @@ import { raceInProcesses } from "../../scripts/support/race.ts";
 import { db } from "../db.ts";
 import { isAppError } from "../errors.ts";
 import { sleep } from "./http.ts";
-import { getValidAccessToken } from "./token-access.ts";
-import { repairApiDomain } from "./token-store.ts";
+import { getValidAccessToken } from "./tokens/access.ts";
+import { repairApiDomain } from "./tokens/contract-store.ts";
 
 // Living with the lead-enrichment service, which refreshes the same rows without our lock.
 

@@ -3,13 +3,14 @@ import { z } from "zod";
 import { describe } from "../errors.ts";
 import type { TenantUser } from "../users/user-store.ts";
 import { apiBaseUrl } from "./api-domain.ts";
-import { audit, getRefreshToken, saveConnection } from "./connection-store.ts";
 import type { PipedriveContext } from "./context.ts";
 import { isPipedriveError } from "./http.ts";
 import type { ErrorReason, Outcome } from "./outcomes.ts";
 import { consumeState, saveState } from "./state-store.ts";
 import { issueState, sameSecret, verifyState } from "./state.ts";
-import { expiresAt, nextRefreshAt } from "./token-store.ts";
+import { audit, saveConnection } from "./tokens/connection-health.ts";
+import { getRefreshToken } from "./tokens/contract-store.ts";
+import { expiresAt, nextRefreshAt } from "./tokens/policy.ts";
 
 export const STATE_COOKIE = "pd_oauth_state";
 export const CALLBACK_PATH = "/api/integrations/pipedrive/callback";

@@ -1,6 +1,8 @@
 import { describe } from "../errors.ts";
 import type { TenantUser } from "../users/user-store.ts";
-import { audit, getRefreshToken, removeConnection, tenantsConnectedToCompany } from "./connection-store.ts";
+import { tenantsConnectedToCompany } from "./connection-store.ts";
+import { audit, removeConnection } from "./tokens/connection-health.ts";
+import { getRefreshToken } from "./tokens/contract-store.ts";
 import type { PipedriveContext } from "./context.ts";
 import { uninstallNotice } from "./schemas.ts";
 import { basicAuth } from "./http.ts";

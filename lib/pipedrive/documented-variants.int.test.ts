@@ -3,7 +3,7 @@ import { type ErrorShape } from "../../e2e/mock-pipedrive/server.ts";
 import { staleTenant as staleTenantOf, connectionRow, mockPipedriveForFile, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
 import { isAppError } from "../errors.ts";
 import { searchPersonsByPhone } from "./person-search.ts";
-import { getValidAccessToken } from "./token-access.ts";
+import { getValidAccessToken } from "./tokens/access.ts";
 
 // Every variant Pipedrive documents, whichever profile the file runs under.
 

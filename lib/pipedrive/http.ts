@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { AppError, rateLimitedUntil } from "../errors.ts";
 
 export type Fetch = typeof fetch;
 
@@ -74,4 +75,24 @@ export const sleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve,
 /** Full jitter: a random delay up to the exponential step, so callers do not retry in lockstep. */
 export function backoffMs(attempt: number, baseMs: number, capMs: number, random = Math.random): number {
   return Math.round(random() * Math.min(capMs, baseMs * 2 ** attempt));
+}
+
+/** Pipedrive failures as the errors users see; anything else passes through. */
+export function toAppErrorFromPipedrive(error: unknown, now: () => Date = () => new Date()): unknown {
+  if (!(error instanceof PipedriveError)) return error;
+  switch (error.kind) {
+    case "rate_limited":
+      return error.details.retryAfterMs === undefined
+        ? new AppError("rate_limited", error.message, { cause: error })
+        : rateLimitedUntil(new Date(now().getTime() + error.details.retryAfterMs), error.message);
+    case "unavailable":
+      return new AppError("pipedrive_unavailable", error.message, { cause: error });
+    case "invalid_grant":
+    case "unauthorized":
+      return new AppError("needs_reconnect", error.message, { cause: error });
+    case "invalid_client":
+      return new AppError("app_credentials_rejected", error.message, { cause: error });
+    default:
+      return new AppError("pipedrive_rejected", error.message, { cause: error });
+  }
 }

@@ -8,7 +8,7 @@ import { sleep } from "./http.ts";
 import { type Keeper, type RenewOutcome, startKeeper } from "./keeper.ts";
 import { dueConnections } from "./keeper-store.ts";
 import { searchPersonsByPhone } from "./person-search.ts";
-import { getValidAccessToken } from "./token-access.ts";
+import { getValidAccessToken } from "./tokens/access.ts";
 
 const pd = mockPipedriveForFile();
 const keepers: Keeper[] = [];

@@ -5,8 +5,10 @@ import type { PipedriveContext } from "./context.ts";
 import { beat, dueConnections, purgeExpiredStates } from "./keeper-store.ts";
 import { purgeExpiredCounters } from "../rate-limits.ts";
 import { purgeOldLookups } from "./lookup.ts";
-import { getValidAccessToken } from "./token-access.ts";
-import { reschedule } from "./token-store.ts";
+import { renewForKeeper } from "./tokens/access.ts";
+import { setNextVisit } from "./tokens/connection-health.ts";
+import { readSchedule } from "./tokens/contract-store.ts";
+import { nextVisit } from "./tokens/policy.ts";
 
 // The token keeper: a pg-boss cron job finds connections whose renewal is due; one job per
 // tenant renews it through the same exactly-once path as a just-in-time refresh (row lock,
@@ -68,20 +70,17 @@ export async function startKeeper(options: KeeperOptions): Promise<Keeper> {
   }
 
   async function renew(tenantId: string): Promise<RenewOutcome> {
-    const now = ctx.now();
     let outcome: RenewOutcome;
     try {
-      const token = await getValidAccessToken(ctx, tenantId, {
-        skewSeconds: ctx.keeper.windowSeconds,
-        usedBefore: new Date(now.getTime() - ctx.keeper.idleDays * 86_400_000),
-      });
+      const token = await renewForKeeper(ctx, tenantId);
       outcome = token.renewed ? "renewed" : "fresh";
     } catch (error) {
       outcome = error instanceof AppError && isRecorded(error.code) ? error.code : "failed";
       if (outcome === "failed") log("keeper_renew_failed", { tenantId, error: describe(error) });
     }
-    // From the row as it is now; a failure comes back no sooner than a minute.
-    await reschedule(tenantId, ctx.keeper, ctx.now());
+    // From the row as it is now (another writer may have renewed it); a failure comes back no sooner than a minute.
+    const schedule = await readSchedule(tenantId);
+    if (schedule) await setNextVisit(tenantId, nextVisit(schedule, ctx.keeper, ctx.now()));
     for (const listener of listeners) listener(tenantId, outcome);
     return outcome;
   }

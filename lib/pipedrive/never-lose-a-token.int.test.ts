@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { staleTenant as staleTenantOf, mockPipedriveForFile, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
 import { sql } from "../db.ts";
-import { getValidAccessToken } from "./token-access.ts";
+import { getValidAccessToken } from "./tokens/access.ts";
 
 // Once Pipedrive has rotated a refresh token, the old one is dead: whatever fails after the
 // refresh answer, the new tokens must reach the row.

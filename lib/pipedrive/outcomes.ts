@@ -1,7 +1,4 @@
 import { z } from "zod";
-import { describe } from "../errors.ts";
-import { log } from "../log.ts";
-import { redirectTo } from "../http/responses.ts";
 
 // The fixed set of results the settings page can be sent back with. Nothing from the
 // callback's input is ever echoed: the page only understands these values.
@@ -98,16 +95,3 @@ const errorBanners: Record<ErrorReason, Banner> = {
   profile_failed: { tone: "error", title: "Pipedrive did not complete the connection", body: `We could not read the Pipedrive account behind the grant. ${restart}`, offerConnect: true },
   server_error: { tone: "error", title: "Something went wrong", body: `We could not finish on our side. ${restart}`, offerConnect: true },
 };
-
-/**
- * Runs a Pipedrive route's work; anything unexpected (the database down, say) is logged and
- * still ends on the settings page with a banner, never a bare 500.
- */
-export async function orServerErrorBanner(what: string, work: () => Promise<Response>, status: 302 | 303 = 302): Promise<Response> {
-  try {
-    return await work();
-  } catch (error) {
-    log().error({ route: what, error: describe(error) }, "pipedrive route failed");
-    return redirectTo(outcomePath({ result: "error", reason: "server_error" }), status);
-  }
-}

@@ -3,7 +3,7 @@ import { AppError } from "../errors.ts";
 import type { ApiCallStats } from "./api-client.ts";
 import type { PipedriveContext } from "./context.ts";
 import type { Person } from "./schemas.ts";
-import { withAccessToken } from "./token-access.ts";
+import { withAccessToken } from "./tokens/access.ts";
 
 const PHONE_INPUT = /^[0-9+()\-.\s/]+$/;
 

@@ -6,7 +6,7 @@ import { db } from "../db.ts";
 import { isAppError } from "../errors.ts";
 import { searchPersonsByPhone } from "./person-search.ts";
 import { sleep } from "./http.ts";
-import { getValidAccessToken } from "./token-access.ts";
+import { getValidAccessToken } from "./tokens/access.ts";
 
 const pd = mockPipedriveForFile();
 

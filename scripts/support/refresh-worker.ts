@@ -1,4 +1,4 @@
-import { getValidAccessToken } from "../../lib/pipedrive/token-access.ts";
+import { getValidAccessToken } from "../../lib/pipedrive/tokens/access.ts";
 import { createPipedriveContext } from "../../lib/pipedrive/context.ts";
 import { db, sql } from "../../lib/db.ts";
 

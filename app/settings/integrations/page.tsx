@@ -25,7 +25,7 @@ export default async function IntegrationsPage({ searchParams }: Props) {
   const ctx = pipedrive();
   const now = ctx.now();
   const [connection, events, keeperSeenAt, alerts] = await Promise.all([
-    getConnectionView(user.tenantId, { hosts: ctx.hosts, renewBeforeSeconds: ctx.keeper.windowSeconds, now }),
+    getConnectionView(user.tenantId, { hosts: ctx.hosts, now }),
     // Who connected what, and why it failed, is for admins only.
     user.role === "admin" ? recentAuditEvents(user.tenantId, 8) : Promise.resolve([]),
     lastScanAt(),

@@ -2,25 +2,24 @@
 import { cookies } from "next/headers";
 import { currentUser } from "@/lib/auth/session.ts";
 import { NO_STORE, redirectTo } from "@/lib/http/responses.ts";
+import { redirectRoute } from "@/lib/http/route.ts";
 import { requestLog } from "@/lib/log.ts";
 import { completeAuthorization, STATE_COOKIE } from "@/lib/pipedrive/connect.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { handleUninstall } from "@/lib/pipedrive/disconnect.ts";
-import { orServerErrorBanner, outcomePath } from "@/lib/pipedrive/outcomes.ts";
+import { outcomePath } from "@/lib/pipedrive/outcomes.ts";
 
-export function GET(request: Request) {
-  return orServerErrorBanner("callback", async () => {
-    const jar = await cookies();
-    const cookieState = jar.get(STATE_COOKIE)?.value;
-    jar.delete({ name: STATE_COOKIE, path: "/api/integrations/pipedrive/callback" });
-    const user = await currentUser();
-    const query = Object.fromEntries(new URL(request.url).searchParams);
-    const { outcome, detail } = await completeAuthorization(pipedrive(), user, { query, cookieState });
-    // The query's code and state are redacted by the logger's configuration.
-    requestLog(request, { tenant: user?.tenantId ?? null }).info({ outcome: outcomePath(outcome), detail, query }, "pipedrive callback");
-    return redirectTo(outcomePath(outcome));
-  });
-}
+export const GET = redirectRoute("callback", async (request) => {
+  const jar = await cookies();
+  const cookieState = jar.get(STATE_COOKIE)?.value;
+  jar.delete({ name: STATE_COOKIE, path: "/api/integrations/pipedrive/callback" });
+  const user = await currentUser();
+  const query = Object.fromEntries(new URL(request.url).searchParams);
+  const { outcome, detail } = await completeAuthorization(pipedrive(), user, { query, cookieState });
+  // The query's code and state are redacted by the logger's configuration.
+  requestLog(request, { tenant: user?.tenantId ?? null }).info({ outcome: outcomePath(outcome), detail, query }, "pipedrive callback");
+  return redirectTo(outcomePath(outcome));
+});
 
 export async function DELETE(request: Request) {
   const result = await handleUninstall(pipedrive(), request);

@@ -1,0 +1,88 @@
+import type { Logger } from "pino";
+import { z } from "zod";
+import { currentUser } from "../auth/session.ts";
+import { AppError, describe, toAppError } from "../errors.ts";
+import { requestLog } from "../log.ts";
+import { outcomePath, SETTINGS_PATH } from "../pipedrive/outcomes.ts";
+import type { TenantUser } from "../users/user-store.ts";
+import { isSameOrigin, NO_STORE, redirectTo } from "./responses.ts";
+
+// The guards every form route of the settings page needs, in one place: same-site check, body
+// cap, zod form parsing, the signed-in user and role, a request logger, and one mapping from
+// errors to answers. A route states only what differs.
+
+export type FormRouteContext<F> = { request: Request; user: TenantUser; form: F; log: Logger };
+
+export type FormRouteOptions<F> = {
+  /** Names the route in logs. */
+  name: string;
+  role: "user" | "admin";
+  /** Fields of the posted form; anything malformed is `invalid_input`. */
+  form: z.ZodType<F>;
+  /** Declared bodies larger than this are refused before anything is read. */
+  maxBodyBytes: number;
+};
+
+/** A same-site form POST from the settings page that ends back there (303). */
+export function formRoute<F>(
+  options: FormRouteOptions<F>,
+  handler: (ctx: FormRouteContext<F>) => Promise<Response>,
+): (request: Request) => Promise<Response> {
+  return async (request) => {
+    if (!isSameOrigin(request)) return toResponse(new AppError("cross_site"), options.name, request);
+    if (Number(request.headers.get("content-length") ?? 0) > options.maxBodyBytes) {
+      return toResponse(new AppError("too_large"), options.name, request);
+    }
+    try {
+      const user = await currentUser();
+      if (!user) throw new AppError("unauthenticated");
+      if (options.role === "admin" && user.role !== "admin") throw new AppError("forbidden");
+      const form = options.form.safeParse(Object.fromEntries(await formFields(request)));
+      if (!form.success) throw new AppError("invalid_input", "form fields did not parse");
+      return await handler({ request, user, form: form.data, log: requestLog(request, { tenant: user.tenantId }) });
+    } catch (error) {
+      return toResponse(error, options.name, request);
+    }
+  };
+}
+
+/** A route Pipedrive or the browser reaches by redirect: whatever fails ends on the settings page. */
+export function redirectRoute(
+  name: string,
+  handler: (request: Request) => Promise<Response>,
+): (request: Request) => Promise<Response> {
+  return async (request) => {
+    try {
+      return await handler(request);
+    } catch (error) {
+      return toResponse(error, name, request, 302);
+    }
+  };
+}
+
+async function formFields(request: Request): Promise<[string, string][]> {
+  if (!request.headers.get("content-type")) return [];
+  const data = await request.formData();
+  return [...data.entries()].filter((entry): entry is [string, string] => typeof entry[1] === "string");
+}
+
+/**
+ * The one place errors become answers. Refusals that no page of ours can cause (cross-site,
+ * oversized) are JSON; everything else ends on the settings page with a banner, never a bare 500.
+ */
+export function toResponse(error: unknown, route: string, request: Request, status: 302 | 303 = 303): Response {
+  const appError = toAppError(error);
+  switch (appError.code) {
+    case "cross_site":
+      return Response.json({ error: { code: "cross_site" } }, { status: 403, headers: NO_STORE });
+    case "too_large":
+      return Response.json({ error: { code: "too_large" } }, { status: 413, headers: NO_STORE });
+    case "unauthenticated":
+      return redirectTo(`/sign-in?callbackUrl=${encodeURIComponent(SETTINGS_PATH)}`, status);
+    case "forbidden":
+      return redirectTo(outcomePath({ result: "error", reason: "forbidden" }), status);
+    default:
+      requestLog(request).error({ route, error: describe(appError.cause ?? appError) }, "pipedrive route failed");
+      return redirectTo(outcomePath({ result: "error", reason: "server_error" }), status);
+  }
+}

@@ -1,0 +1,103 @@
+import { AppError, describe, rateLimitedUntil } from "../../errors.ts";
+import { blockCompany } from "../company-limit-store.ts";
+import type { PipedriveContext } from "../context.ts";
+import { isPipedriveError, toAppErrorFromPipedrive } from "../http.ts";
+import { isKnownRejected, markNeedsReconnect, type NeedsReconnectReason } from "./connection-health.ts";
+import { readToken, repairApiDomain, type TokenRow, withLockedToken } from "./contract-store.ts";
+import { isStale } from "./policy.ts";
+import { type AccessToken, checkedHost, refreshOnce, toAccess } from "./refresh.ts";
+
+// Tokens for callers about to use them. Callers in one process share one refresh promise;
+// across processes the row lock in refresh.ts does the same.
+
+export type { AccessToken } from "./refresh.ts";
+
+const inflight = new Map<string, Promise<AccessToken>>();
+
+const REFUSED_AFTER_REFRESH: NeedsReconnectReason = {
+  message: "Pipedrive refused our access even after renewing it.",
+  detail: "HTTP 401 on a freshly refreshed access token",
+};
+
+/** The tenant's row, its host checked, and repaired in place if another writer left a URL. */
+async function readChecked(ctx: PipedriveContext, tenantId: string): Promise<{ row: TokenRow; host: string }> {
+  const row = await readToken(tenantId);
+  if (!row) throw new AppError("not_connected");
+  const host = checkedHost(row, ctx);
+  if (row.storedApiDomain !== host) await repairApiDomain(tenantId, row.storedApiDomain, host);
+  return { row, host };
+}
+
+/**
+ * A token valid for at least the skew. `rejectedToken`: the API just answered 401 to this
+ * token, so replace it even if it looks valid (once, whoever asks first).
+ */
+export async function getValidAccessToken(
+  ctx: PipedriveContext,
+  tenantId: string,
+  options: { rejectedToken?: string } = {},
+): Promise<AccessToken> {
+  const { row, host } = await readChecked(ctx, tenantId);
+  if (row.status === "needs_reconnect" && isKnownRejected(row)) throw new AppError("needs_reconnect");
+  const rejected = options.rejectedToken !== undefined && row.accessToken === options.rejectedToken;
+  // A needs_reconnect row whose refresh token has changed since it was refused gets tried.
+  if (row.status !== "needs_reconnect" && !rejected && !isStale(row.expiresAt, ctx.now(), ctx.skewSeconds)) {
+    return { ...toAccess(row.accessToken, host, row.expiresAt, ctx), blockedUntil: row.blockedUntil };
+  }
+  return shared(tenantId, () => refreshOnce(ctx, tenantId, { by: "caller", rejectedToken: options.rejectedToken }));
+}
+
+/** The keeper's renewal: inside its window or idle too long, through the same exactly-once path. */
+export async function renewForKeeper(ctx: PipedriveContext, tenantId: string): Promise<AccessToken> {
+  const { row } = await readChecked(ctx, tenantId);
+  if (row.status === "needs_reconnect" && isKnownRejected(row)) throw new AppError("needs_reconnect");
+  // Not shared with a just-in-time refresh's promise: the keeper renews by a wider rule.
+  return shared(`${tenantId}:keeper`, () => refreshOnce(ctx, tenantId, { by: "keeper" }));
+}
+
+function shared(key: string, refresh: () => Promise<AccessToken>): Promise<AccessToken> {
+  let pending = inflight.get(key);
+  if (!pending) {
+    pending = refresh().finally(() => inflight.delete(key));
+    inflight.set(key, pending);
+  }
+  return pending;
+}
+
+/**
+ * Runs an API call with a valid token. A 401 on a token we believed valid gets one forced
+ * refresh and one retry; a second 401 means the grant is gone.
+ */
+export async function withAccessToken<T>(
+  ctx: PipedriveContext,
+  tenantId: string,
+  call: (token: AccessToken) => Promise<T>,
+): Promise<T> {
+  const token = await getValidAccessToken(ctx, tenantId);
+  if (token.blockedUntil && token.blockedUntil > ctx.now()) {
+    throw rateLimitedUntil(token.blockedUntil, "company rate-limited (recorded by another caller)");
+  }
+  try {
+    return await call(token);
+  } catch (error) {
+    if (!isPipedriveError(error, "unauthorized")) throw await rememberLongLimit(token, toAppErrorFromPipedrive(error, ctx.now));
+  }
+  const fresh = await getValidAccessToken(ctx, tenantId, { rejectedToken: token.accessToken });
+  try {
+    return await call(fresh);
+  } catch (error) {
+    if (isPipedriveError(error, "unauthorized")) {
+      await withLockedToken(tenantId, (locked) => markNeedsReconnect(locked.client, tenantId, locked.row?.refreshToken ?? null, REFUSED_AFTER_REFRESH, ctx.now()));
+      throw new AppError("needs_reconnect", describe(error));
+    }
+    throw await rememberLongLimit(fresh, toAppErrorFromPipedrive(error, ctx.now));
+  }
+}
+
+/** A limit we would not wait out (a spent daily budget) is written down for every process. */
+async function rememberLongLimit(token: AccessToken, error: unknown): Promise<unknown> {
+  if (error instanceof AppError && error.code === "rate_limited" && error.retryAt) {
+    await blockCompany(token.apiHost, error.retryAt, error.message);
+  }
+  return error;
+}

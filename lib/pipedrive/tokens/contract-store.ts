@@ -1,0 +1,158 @@
+import type pg from "pg";
+import { inRefreshTransaction, sql } from "../../db.ts";
+import type { TokenSet } from "../oauth-client.ts";
+import { expiresAt } from "./policy.ts";
+
+// The shared contract table, lead_pipedrive_integrations, read with our health beside it.
+// Every query names the tenant. The lead-enrichment service writes the same rows without taking
+// our lock, so nothing here assumes we are the only writer.
+
+export type ConnectionStatus = "connected" | "needs_reconnect";
+
+export type TokenRow = {
+  tenantId: string;
+  accessToken: string;
+  refreshToken: string;
+  expiresAt: Date;
+  /** api_domain exactly as stored: usually a bare host, sometimes a URL another writer left. */
+  storedApiDomain: string;
+  /** null when the row was written without our metadata (e.g. by another service). */
+  status: ConnectionStatus | null;
+  /** sha256 of the refresh token Pipedrive last refused, if any. */
+  rejectedHash: string | null;
+  /** When our refresh token was last used (or granted): Pipedrive drops it after 60 idle days. */
+  refreshTokenUsedAt: Date | null;
+  /** Pipedrive asked every caller to leave this company alone until then. */
+  blockedUntil: Date | null;
+};
+
+type RawRow = {
+  tenant_id: string;
+  access_token: string;
+  refresh_token: string;
+  expires_at: Date;
+  api_domain: string;
+  status: ConnectionStatus | null;
+  rejected_refresh_token_hash: string | null;
+  refresh_token_used_at?: Date | null;
+  blocked_until?: Date | null;
+};
+
+const toRow = (raw: RawRow): TokenRow => ({
+  tenantId: raw.tenant_id,
+  accessToken: raw.access_token,
+  refreshToken: raw.refresh_token,
+  expiresAt: raw.expires_at,
+  storedApiDomain: raw.api_domain,
+  status: raw.status,
+  rejectedHash: raw.rejected_refresh_token_hash,
+  refreshTokenUsedAt: raw.refresh_token_used_at ?? null,
+  blockedUntil: raw.blocked_until ?? null,
+});
+
+/** The hot path: token and connection health in one round trip, as a named prepared statement. */
+export async function readToken(tenantId: string): Promise<TokenRow | null> {
+  const { rows } = await sql().query<RawRow>({
+    name: "pipedrive-read-token",
+    text: `SELECT i.tenant_id, i.access_token, i.refresh_token, i.expires_at, i.api_domain,
+                  c.status::text AS status, c.rejected_refresh_token_hash, r.blocked_until
+           FROM lead_pipedrive_integrations i
+           LEFT JOIN pipedrive_connections c ON c.tenant_id = i.tenant_id
+           LEFT JOIN pipedrive_rate_limits r ON r.api_host = i.api_domain AND r.blocked_until > now()
+           WHERE i.tenant_id = $1::uuid`,
+    values: [tenantId],
+  });
+  return rows[0] ? toRow(rows[0]) : null;
+}
+
+/** Just the refresh token, to see whether another writer has rotated it. */
+export async function readRefreshToken(tenantId: string): Promise<string | null> {
+  const { rows } = await sql().query<{ refresh_token: string }>({
+    name: "pipedrive-read-refresh-token",
+    text: `SELECT refresh_token FROM lead_pipedrive_integrations WHERE tenant_id = $1::uuid`,
+    values: [tenantId],
+  });
+  return rows[0]?.refresh_token ?? null;
+}
+
+/** The row's expiry with what the keeper schedules by, or null when the tenant is not connected. */
+export async function readSchedule(
+  tenantId: string,
+): Promise<{ expiresAt: Date; needsReconnect: boolean; refreshTokenUsedAt: Date } | null> {
+  const { rows } = await sql().query<{ expires_at: Date; status: ConnectionStatus; used_at: Date }>(
+    `SELECT i.expires_at, c.status::text AS status, COALESCE(c.last_refreshed_at, c.connected_at) AS used_at
+     FROM pipedrive_connections c JOIN lead_pipedrive_integrations i ON i.tenant_id = c.tenant_id
+     WHERE c.tenant_id = $1::uuid`,
+    [tenantId],
+  );
+  const row = rows[0];
+  return row ? { expiresAt: row.expires_at, needsReconnect: row.status === "needs_reconnect", refreshTokenUsedAt: row.used_at } : null;
+}
+
+/**
+ * Writes the bare host over a row someone left with a scheme, so their next call works too.
+ * Guarded by what we read: a newer write by anyone wins.
+ */
+export async function repairApiDomain(tenantId: string, read: string, bareHost: string): Promise<boolean> {
+  const { rowCount } = await sql().query(
+    `UPDATE lead_pipedrive_integrations SET api_domain = $3 WHERE tenant_id = $1::uuid AND api_domain = $2`,
+    [tenantId, read, bareHost],
+  );
+  return rowCount === 1;
+}
+
+/** The refresh token, for revoking it before the row goes. */
+export async function getRefreshToken(tenantId: string): Promise<string | null> {
+  return readRefreshToken(tenantId);
+}
+
+export type Locked = { row: TokenRow | null; client: pg.PoolClient };
+
+/**
+ * Runs `work` in a transaction holding the tenant's row lock, on the refresh pool. Every
+ * refresher of ours, in any process, queues here. The row and our status are read after the
+ * lock is granted, in separate statements, so a waiter sees what the holder committed.
+ */
+export function withLockedToken<T>(tenantId: string, work: (locked: Locked) => Promise<T>): Promise<T> {
+  return inRefreshTransaction(async (client) => work({ row: await lockRow(client, tenantId), client }));
+}
+
+async function lockRow(client: pg.PoolClient, tenantId: string): Promise<TokenRow | null> {
+  const locked = await client.query<Omit<RawRow, "status" | "rejected_refresh_token_hash">>(
+    `SELECT tenant_id, access_token, refresh_token, expires_at, api_domain
+     FROM lead_pipedrive_integrations WHERE tenant_id = $1::uuid FOR UPDATE`,
+    [tenantId],
+  );
+  const token = locked.rows[0];
+  if (!token) return null;
+  // A statement of its own: under READ COMMITTED it sees what was committed while we queued.
+  const health = await client.query<Pick<RawRow, "status" | "rejected_refresh_token_hash" | "refresh_token_used_at">>(
+    `SELECT status::text AS status, rejected_refresh_token_hash, COALESCE(last_refreshed_at, connected_at) AS refresh_token_used_at
+     FROM pipedrive_connections WHERE tenant_id = $1::uuid`,
+    [tenantId],
+  );
+  const h = health.rows[0];
+  return toRow({
+    ...token,
+    status: h?.status ?? null,
+    rejected_refresh_token_hash: h?.rejected_refresh_token_hash ?? null,
+    refresh_token_used_at: h?.refresh_token_used_at ?? null,
+  });
+}
+
+/**
+ * Access token, refresh token, expiry and host in one UPDATE, as Pipedrive requires. A refresh
+ * answer without api_domain or refresh_token keeps the stored one.
+ */
+export async function writeRefreshedTokens(
+  locked: Locked,
+  tokens: TokenSet & { apiHost: string },
+  now: Date,
+): Promise<void> {
+  const row = locked.row;
+  if (!row) throw new Error("writeRefreshedTokens needs a locked row");
+  await locked.client.query(
+    `UPDATE lead_pipedrive_integrations SET access_token = $2, refresh_token = $3, expires_at = $4, api_domain = $5 WHERE tenant_id = $1::uuid`,
+    [row.tenantId, tokens.accessToken, tokens.refreshToken ?? row.refreshToken, expiresAt(now, tokens.expiresInSeconds), tokens.apiHost],
+  );
+}

@@ -1,0 +1,158 @@
+import { isBrokenCircuitError } from "cockatiel";
+import { AppError, describe } from "../../errors.ts";
+import { log } from "../../log.ts";
+import { allowedApiHost, apiBaseUrl, toBareHost } from "../api-domain.ts";
+import type { PipedriveContext } from "../context.ts";
+import { backoffMs, isPipedriveError, toAppErrorFromPipedrive } from "../http.ts";
+import type { TokenSet } from "../oauth-client.ts";
+import { isKnownRejected, markNeedsReconnect, markRefreshed, type NeedsReconnectReason, recordRejected } from "./connection-health.ts";
+import { type Locked, readRefreshToken, type TokenRow, withLockedToken, writeRefreshedTokens } from "./contract-store.ts";
+import { expiresAt, isStale, keeperShouldRenew, nextRefreshAt } from "./policy.ts";
+
+// A refresh that happens once, however many callers ask at the same moment: processes queue on
+// the row lock and re-read after it, so only the first one finds the token still stale.
+//
+// The lead-enrichment service refreshes the same rows without our lock. When its refresh
+// reaches Pipedrive first, ours gets invalid_grant although the grant is alive: its new
+// token is about to land in the row. So invalid_grant proves the grant is gone only when,
+// after a short wait, the refresh token Pipedrive refused is still the one in the row.
+
+export type AccessToken = {
+  accessToken: string;
+  apiHost: string;
+  apiBaseUrl: string;
+  expiresAt: Date;
+  blockedUntil?: Date | null;
+  /** This call renewed the token at Pipedrive. */
+  renewed?: boolean;
+};
+
+/** Who asks decides when renewing is needed: a caller about to use the token, or the keeper. */
+export type RefreshNeed = { by: "caller"; rejectedToken?: string } | { by: "keeper" };
+
+const GRANT_GONE: NeedsReconnectReason = {
+  message:
+    "Pipedrive no longer accepts this workspace's access. It may have been removed in Pipedrive, or left unused for 60 days.",
+  detail: "refresh token rejected (invalid_grant) and not rotated by another writer",
+};
+
+/** The row's host, if it is one we may send a token to; never a token to anywhere else. */
+export function checkedHost(row: TokenRow, ctx: PipedriveContext): string {
+  const host = allowedApiHost(row.storedApiDomain, ctx.hosts);
+  if (!host) {
+    throw new AppError(
+      "api_domain_invalid",
+      `stored api_domain is not an allowed Pipedrive host (${toBareHost(row.storedApiDomain).slice(0, 80)})`,
+    );
+  }
+  return host;
+}
+
+export function toAccess(accessToken: string, apiHost: string, expires: Date, ctx: PipedriveContext): AccessToken {
+  return { accessToken, apiHost, apiBaseUrl: apiBaseUrl(apiHost, ctx.hosts), expiresAt: expires };
+}
+
+type LockedResult = { ok: AccessToken } | { refused: string } | { dead: true };
+
+/** Rounds of "refused, but rotated by someone else": each round sees a newer refresh token. */
+const MAX_ROUNDS = 3;
+
+function needsRenewal(row: TokenRow, ctx: PipedriveContext, need: RefreshNeed): boolean {
+  const now = ctx.now();
+  if (row.status === "needs_reconnect") return true; // healing: the row holds a token not yet refused
+  if (need.by === "keeper") return keeperShouldRenew(row, ctx.keeper, now);
+  return isStale(row.expiresAt, now, ctx.skewSeconds) || (need.rejectedToken !== undefined && row.accessToken === need.rejectedToken);
+}
+
+export async function refreshOnce(ctx: PipedriveContext, tenantId: string, need: RefreshNeed): Promise<AccessToken> {
+  for (let round = 1; ; round++) {
+    const result = await withLockedToken(tenantId, async (locked): Promise<LockedResult> => {
+      const row = locked.row;
+      if (!row) throw new AppError("not_connected");
+      const host = checkedHost(row, ctx);
+      // Refused a moment ago (by another process of ours, or before a restart): never resend it.
+      if (isKnownRejected(row)) return row.status === "needs_reconnect" ? { dead: true } : { refused: row.refreshToken };
+      if (!needsRenewal(row, ctx, need)) return { ok: toAccess(row.accessToken, host, row.expiresAt, ctx) };
+      let tokens: TokenSet;
+      try {
+        tokens = await refreshWithRetries(ctx, row.refreshToken);
+      } catch (error) {
+        if (!isPipedriveError(error, "invalid_grant")) throw toAppErrorFromPipedrive(error, ctx.now);
+        // Not a verdict yet: commit the refusal so our other processes do not resend it,
+        // and release the lock so a writer queued behind it can land its rotation.
+        await recordRejected(locked.client, tenantId, row.refreshToken);
+        return { refused: row.refreshToken };
+      }
+      const saved = { ...tokens, apiHost: tokens.apiHost ?? host };
+      const expires = await saveRefreshed(locked, saved, ctx);
+      return { ok: { ...toAccess(saved.accessToken, saved.apiHost, expires, ctx), renewed: true } };
+    });
+    if ("ok" in result) return result.ok;
+    if ("dead" in result) throw new AppError("needs_reconnect");
+    if (!(await waitForRotation(ctx, tenantId, result.refused))) {
+      const verdict = await withLockedToken(tenantId, async (locked) => {
+        if (!locked.row) return "gone" as const;
+        if (locked.row.refreshToken !== result.refused) return "rotated" as const;
+        await markNeedsReconnect(locked.client, tenantId, locked.row.refreshToken, GRANT_GONE, ctx.now());
+        return "dead" as const;
+      });
+      if (verdict === "gone") throw new AppError("not_connected");
+      if (verdict === "dead") throw new AppError("needs_reconnect", "refresh token rejected");
+    }
+    if (round >= MAX_ROUNDS) throw new AppError("pipedrive_unavailable", `refresh token kept changing under us (${round} rounds)`);
+  }
+}
+
+/**
+ * Pipedrive may have rotated the refresh token already, so the old one may be dead: the token
+ * UPDATE must commit whatever happens after it. Our bookkeeping runs behind a savepoint.
+ */
+async function saveRefreshed(locked: Locked, tokens: TokenSet & { apiHost: string }, ctx: PipedriveContext): Promise<Date> {
+  const now = ctx.now();
+  const expires = expiresAt(now, tokens.expiresInSeconds);
+  await writeRefreshedTokens(locked, tokens, now);
+  await locked.client.query("SAVEPOINT bookkeeping");
+  try {
+    await markRefreshed(locked.client, locked.row!.tenantId, now, nextRefreshAt(expires, now, ctx.keeper));
+    await locked.client.query("RELEASE SAVEPOINT bookkeeping");
+  } catch (error) {
+    await locked.client.query("ROLLBACK TO SAVEPOINT bookkeeping");
+    log().error({ tenant: locked.row!.tenantId, error: describe(error) }, "saved refreshed tokens, but not the connection's bookkeeping");
+  }
+  return expires;
+}
+
+/** Polls the row for a refresh token other than `refused`, for up to the rotation grace. */
+async function waitForRotation(ctx: PipedriveContext, tenantId: string, refused: string): Promise<boolean> {
+  const polls = Math.max(1, Math.ceil(ctx.rotationGraceMs / ROTATION_POLL_MS));
+  for (let poll = 0; poll < polls; poll++) {
+    const current = await readRefreshToken(tenantId);
+    if (current === null) throw new AppError("not_connected");
+    if (current !== refused) return true;
+    await ctx.sleep(ROTATION_POLL_MS);
+  }
+  return false;
+}
+
+const ROTATION_POLL_MS = 100;
+
+async function refreshWithRetries(ctx: PipedriveContext, refreshToken: string): Promise<TokenSet> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ctx.tokenBreaker.execute(() => ctx.oauth.refresh(refreshToken));
+    } catch (error) {
+      // After repeated timeouts or 5xx, fail at once for a cool-down instead of making every
+      // tenant wait out its own timeouts (and hold its row lock) against a sick endpoint.
+      if (isBrokenCircuitError(error)) {
+        throw new AppError("pipedrive_unavailable", "token endpoint failing repeatedly: not calling it during the cool-down", {
+          cause: error,
+        });
+      }
+      if (!isPipedriveError(error, "unavailable")) throw error;
+      if (attempt >= ctx.refreshAttempts) {
+        throw new AppError("pipedrive_unavailable", `refresh failed ${attempt} times: ${error.message}`, { cause: error });
+      }
+      await ctx.sleep(backoffMs(attempt, 200, 2_000, ctx.random));
+    }
+  }
+}
