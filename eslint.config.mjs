@@ -6,7 +6,18 @@ const config = [
   ...nextTs,
   // Playwright fixtures call a parameter named `use`, which is not React's hook.
   { files: ["e2e/**/*.ts"], rules: { "react-hooks/rules-of-hooks": "off" } },
-  { ignores: [".next/**", "lib/generated/**", "node_modules/**", ".data/**", ".scratch/**", "test-results/**", "playwright-report/**", "next-env.d.ts"] },
+  {
+    ignores: [
+      ".next/**",
+      "lib/generated/**",
+      "node_modules/**",
+      ".data/**",
+      ".scratch/**",
+      "test-results/**",
+      "playwright-report/**",
+      "next-env.d.ts",
+    ],
+  },
 ];
 
 export default config;

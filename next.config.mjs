@@ -2,7 +2,16 @@
 /** @type {import('next').NextConfig} */
 const nextConfig = {
   poweredByHeader: false,
-  serverExternalPackages: ["pg", "@prisma/adapter-pg", "bcryptjs", "pino", "pino-pretty", "thread-stream", "pg-boss", "rate-limiter-flexible"],
+  serverExternalPackages: [
+    "pg",
+    "@prisma/adapter-pg",
+    "bcryptjs",
+    "pino",
+    "pino-pretty",
+    "thread-stream",
+    "pg-boss",
+    "rate-limiter-flexible",
+  ],
   async headers() {
     return [
       // Pages send a referrer only within the site (so forms keep a real Origin); the OAuth

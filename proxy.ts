@@ -1,17 +1,25 @@
 // Every request: a fresh CSP nonce and the security headers. Next reads the nonce from the
 // request's Content-Security-Policy and puts it on the scripts it renders.
 import { NextResponse, type NextRequest } from "next/server";
+
 import { env } from "./lib/env.ts";
-import { securityHeaders } from "./lib/http/security-headers.ts";
 import { isRequestId } from "./lib/http/request-id.ts";
+import { securityHeaders } from "./lib/http/security-headers.ts";
 
 export function proxy(request: NextRequest) {
   const e = env();
   const nonce = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64");
-  const headers = securityHeaders({ appUrl: e.APP_URL, oauthBaseUrl: e.PIPEDRIVE_OAUTH_BASE_URL, nonce, development: e.NODE_ENV === "development" });
+  const headers = securityHeaders({
+    appUrl: e.APP_URL,
+    oauthBaseUrl: e.PIPEDRIVE_OAUTH_BASE_URL,
+    nonce,
+    development: e.NODE_ENV === "development",
+  });
   const forwarded = new Headers(request.headers);
   // One id per request, for every log line about it; a well-formed one from the proxy in front wins.
-  const requestId = isRequestId(request.headers.get("x-request-id")) ? request.headers.get("x-request-id")! : crypto.randomUUID();
+  const requestId = isRequestId(request.headers.get("x-request-id"))
+    ? request.headers.get("x-request-id")!
+    : crypto.randomUUID();
   forwarded.set("x-request-id", requestId);
   forwarded.set("x-nonce", nonce);
   forwarded.set("Content-Security-Policy", headers["Content-Security-Policy"]!);

@@ -2,7 +2,11 @@ import { defineConfig } from "vitest/config";
 
 // The suites that talk to the mock Pipedrive run twice: against its friendly profile (what the
 // demo uses) and its strict one (Pipedrive as strictly as its docs allow). Both must pass.
-const PIPEDRIVE_FACING = ["lib/pipedrive/*.int.test.ts", "scripts/enrich.int.test.ts", "lib/pipedrive/sdk-wire-format.int.test.ts"];
+const PIPEDRIVE_FACING = [
+  "lib/pipedrive/*.int.test.ts",
+  "scripts/enrich.int.test.ts",
+  "lib/pipedrive/sdk-wire-format.int.test.ts",
+];
 
 export default defineConfig({
   test: {
@@ -15,7 +19,11 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "friendly", include: ["lib/**/*.test.ts", "scripts/**/*.test.ts", "e2e/mock-pipedrive/**/*.test.ts"], env: { MOCK_PIPEDRIVE_PROFILE: "friendly" } },
+        test: {
+          name: "friendly",
+          include: ["lib/**/*.test.ts", "scripts/**/*.test.ts", "e2e/mock-pipedrive/**/*.test.ts"],
+          env: { MOCK_PIPEDRIVE_PROFILE: "friendly" },
+        },
       },
       { extends: true, test: { name: "strict", include: PIPEDRIVE_FACING, env: { MOCK_PIPEDRIVE_PROFILE: "strict" } } },
     ],

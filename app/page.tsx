@@ -1,5 +1,6 @@
 // The front door: signed-in users go to their integrations, everyone else to sign-in.
 import { redirect } from "next/navigation";
+
 import { currentUser } from "@/lib/auth/session.ts";
 
 export default async function Home() {

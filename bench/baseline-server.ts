@@ -1,5 +1,7 @@
 import http from "node:http";
+
 import pg from "pg";
+
 import { sameSecret, stateKey, verifyState } from "../lib/pipedrive/state.ts";
 
 // The callback benchmark's baseline: the same database work and the same calls to Pipedrive
@@ -13,7 +15,13 @@ const redirectUri = `http://localhost:${port}/callback`;
 const key = stateKey(process.env.AUTH_SECRET!);
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 
-type TokenAnswer = { access_token: string; refresh_token: string; expires_in: number; scope: string; api_domain: string };
+type TokenAnswer = {
+  access_token: string;
+  refresh_token: string;
+  expires_in: number;
+  scope: string;
+  api_domain: string;
+};
 type Me = { data: { id: number; name: string; company_id: number; company_name: string; company_domain: string } };
 
 function cookies(header = "") {
@@ -24,7 +32,8 @@ http
   .createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", `http://localhost:${port}`);
     if (url.pathname === "/health") return res.end("ok");
-    const redirect = (outcome: string) => res.writeHead(302, { Location: `/settings/integrations?pipedrive=${outcome}` }).end();
+    const redirect = (outcome: string) =>
+      res.writeHead(302, { Location: `/settings/integrations?pipedrive=${outcome}` }).end();
     try {
       const jar = cookies(req.headers.cookie);
       const [userId, tenantId] = (jar.session ?? "").split(":");
@@ -35,7 +44,10 @@ http
         console.error("[baseline] state refused");
         return redirect("error");
       }
-      const user = await pool.query(`SELECT id, name, role FROM users WHERE id = $1 AND tenant_id = $2`, [userId, tenantId]);
+      const user = await pool.query(`SELECT id, name, role FROM users WHERE id = $1 AND tenant_id = $2`, [
+        userId,
+        tenantId,
+      ]);
       if (!user.rowCount) return redirect("error");
       const claimed = await pool.query(
         `UPDATE pipedrive_oauth_states SET consumed_at = now() WHERE nonce_hash = $1 AND tenant_id = $2 AND user_id = $3 AND consumed_at IS NULL RETURNING expires_at`,
@@ -50,7 +62,9 @@ http
       const tokens = (await tokenAnswer.json()) as TokenAnswer;
       // The same work as ours: a bare host, spoken to over http because it is the local mock.
       const host = new URL(tokens.api_domain).host;
-      const meAnswer = await fetch(`http://${host}/api/v1/users/me`, { headers: { Authorization: `Bearer ${tokens.access_token}` } });
+      const meAnswer = await fetch(`http://${host}/api/v1/users/me`, {
+        headers: { Authorization: `Bearer ${tokens.access_token}` },
+      });
       const me = ((await meAnswer.json()) as Me).data;
       const client = await pool.connect();
       try {
@@ -69,13 +83,22 @@ http
              company_domain = EXCLUDED.company_domain, pipedrive_user_id = EXCLUDED.pipedrive_user_id, pipedrive_user_name = EXCLUDED.pipedrive_user_name,
              scopes = EXCLUDED.scopes, connected_by_user_id = EXCLUDED.connected_by_user_id, connected_by_name = EXCLUDED.connected_by_name,
              connected_at = now(), last_error = NULL, last_error_at = NULL, updated_at = now()`,
-          [tenantId, me.company_id, me.company_name, me.company_domain, me.id, me.name, tokens.scope.split(","), userId, user.rows[0].name],
+          [
+            tenantId,
+            me.company_id,
+            me.company_name,
+            me.company_domain,
+            me.id,
+            me.name,
+            tokens.scope.split(","),
+            userId,
+            user.rows[0].name,
+          ],
         );
-        await client.query(`INSERT INTO pipedrive_audit_events (tenant_id, actor_user_id, event, detail) VALUES ($1, $2, 'connected', $3)`, [
-          tenantId,
-          userId,
-          JSON.stringify({ companyId: me.company_id }),
-        ]);
+        await client.query(
+          `INSERT INTO pipedrive_audit_events (tenant_id, actor_user_id, event, detail) VALUES ($1, $2, 'connected', $3)`,
+          [tenantId, userId, JSON.stringify({ companyId: me.company_id })],
+        );
         await client.query("COMMIT");
       } catch (error) {
         await client.query("ROLLBACK");

@@ -1,4 +1,5 @@
 import pg from "pg";
+
 import { createForeignRefresher } from "../scripts/support/foreign-refresher.ts";
 import { inProcess, type Stats } from "./support/measure.ts";
 import { CLIENT, type BenchTenant, type Stack } from "./support/stack.ts";
@@ -7,8 +8,22 @@ import { CLIENT, type BenchTenant, type Stack } from "./support/stack.ts";
 // measured in the same run.
 
 export type Report = {
-  row: (scenario: string, metric: string, ours: number, baseline: number, unit: string, target?: { text: string; met: boolean }) => void;
-  plain: (scenario: string, metric: string, ours: string, baseline: string, target: string, met: boolean | null) => void;
+  row: (
+    scenario: string,
+    metric: string,
+    ours: number,
+    baseline: number,
+    unit: string,
+    target?: { text: string; met: boolean },
+  ) => void;
+  plain: (
+    scenario: string,
+    metric: string,
+    ours: string,
+    baseline: string,
+    target: string,
+    met: boolean | null,
+  ) => void;
   details: Record<string, unknown>;
   progress: (line: string) => void;
 };
@@ -45,23 +60,43 @@ export async function connectDirect(stack: Stack, tenants: BenchTenant[], nextRe
               CASE WHEN $6 THEN now() ELSE expires_at - interval '15 minutes' END FROM t
        ON CONFLICT (tenant_id) DO UPDATE SET status = 'connected', next_refresh_at = EXCLUDED.next_refresh_at, last_refreshed_at = NULL,
          rejected_refresh_token_hash = NULL`,
-      [tenant.tenantId, tokens.access_token, tokens.refresh_token, tokens.expires_in, new URL(stack.mockUrl).host, nextRefreshAt === "due"],
+      [
+        tenant.tenantId,
+        tokens.access_token,
+        tokens.refresh_token,
+        tokens.expires_in,
+        new URL(stack.mockUrl).host,
+        nextRefreshAt === "due",
+      ],
     );
   });
   for (let i = 0; i < work.length; i += 20) await Promise.all(work.slice(i, i + 20).map((run) => run()));
 }
 
 /** (a) A healthy tenant's token reads while 20 others refresh against a 5-second token endpoint. */
-export async function isolation(stack: Stack, report: Report, healthy: BenchTenant, others: BenchTenant[], reads: number) {
+export async function isolation(
+  stack: Stack,
+  report: Report,
+  healthy: BenchTenant,
+  others: BenchTenant[],
+  reads: number,
+) {
   const { getValidAccessToken } = await import("../lib/pipedrive/tokens/access.ts");
   const { createPipedriveContext } = await import("../lib/pipedrive/context.ts");
   const e = stack.appEnv;
   // An HTTP timeout above the endpoint's 5 s, so those refreshes really hang on Pipedrive.
   const ctx = createPipedriveContext({
-    oauthBaseUrl: stack.mockUrl, clientId: CLIENT.id, clientSecret: CLIENT.secret, redirectUri: `${e.APP_URL}/api/integrations/pipedrive/callback`,
-    mockHost: new URL(stack.mockUrl).host, authSecret: String(e.AUTH_SECRET), timeoutMs: 10_000,
+    oauthBaseUrl: stack.mockUrl,
+    clientId: CLIENT.id,
+    clientSecret: CLIENT.secret,
+    redirectUri: `${e.APP_URL}/api/integrations/pipedrive/callback`,
+    mockHost: new URL(stack.mockUrl).host,
+    authSecret: String(e.AUTH_SECRET),
+    timeoutMs: 10_000,
   });
-  report.progress(`isolation: ${reads} token reads of a healthy tenant, idle and while 20 tenants refresh against a 5 s token endpoint`);
+  report.progress(
+    `isolation: ${reads} token reads of a healthy tenant, idle and while 20 tenants refresh against a 5 s token endpoint`,
+  );
   const read = () => getValidAccessToken(ctx, healthy.tenantId);
   // Three rounds each, median kept: one round's p99 is its ten slowest reads, mostly noise.
   const median = (rounds: Stats[]) => [...rounds].sort((a, b) => a.p99 - b.p99)[1]!;
@@ -70,8 +105,16 @@ export async function isolation(stack: Stack, report: Report, healthy: BenchTena
   for (let round = 0; round < 3; round++) idleRounds.push(await inProcess(reads, 5, read));
   await stack.mock.reset();
   await stack.mock.faults({ tokenLatencyMs: 5_000 });
-  await stack.pool.query(`UPDATE lead_pipedrive_integrations SET expires_at = now() - interval '1 minute' WHERE tenant_id = ANY($1::uuid[])`, [others.map((t) => t.tenantId)]);
-  const refreshing = others.map((t) => getValidAccessToken(ctx, t.tenantId).then(() => "ok", (error: unknown) => String(error)));
+  await stack.pool.query(
+    `UPDATE lead_pipedrive_integrations SET expires_at = now() - interval '1 minute' WHERE tenant_id = ANY($1::uuid[])`,
+    [others.map((t) => t.tenantId)],
+  );
+  const refreshing = others.map((t) =>
+    getValidAccessToken(ctx, t.tenantId).then(
+      () => "ok",
+      (error: unknown) => String(error),
+    ),
+  );
   await sleep(300);
   const duringRounds: Stats[] = [];
   // All three rounds fall inside the first 5 s, while the first refreshes still hang.
@@ -80,14 +123,24 @@ export async function isolation(stack: Stack, report: Report, healthy: BenchTena
   await stack.mock.reset();
   const idle = median(idleRounds);
   const during = median(duringRounds);
-  report.details.isolation = { idle, during, rounds: { idle: idleRounds, during: duringRounds }, refreshes: settled.filter((r) => r === "ok").length };
-  report.row("A. isolation", "healthy read p99 (÷ idle p99)", during.p99, idle.p99, "ms", { text: "≤ 2×", met: during.p99 <= 2 * idle.p99 });
+  report.details.isolation = {
+    idle,
+    during,
+    rounds: { idle: idleRounds, during: duringRounds },
+    refreshes: settled.filter((r) => r === "ok").length,
+  };
+  report.row("A. isolation", "healthy read p99 (÷ idle p99)", during.p99, idle.p99, "ms", {
+    text: "≤ 2×",
+    met: during.p99 <= 2 * idle.p99,
+  });
   report.row("A. isolation", "healthy read p50", during.p50, idle.p50, "ms");
 }
 
 /** (b) A keeper pass over `count` due tenants at 200 ms token latency, with 2 worker processes. */
 export async function keeperPass(stack: Stack, report: Report, tenants: BenchTenant[], concurrencyPerWorker: number) {
-  report.progress(`keeper pass: ${tenants.length} due tenants, 200 ms token latency, 2 worker processes × ${concurrencyPerWorker}`);
+  report.progress(
+    `keeper pass: ${tenants.length} due tenants, 200 ms token latency, 2 worker processes × ${concurrencyPerWorker}`,
+  );
   await connectDirect(stack, tenants, "later");
   const workers = await stack.startWorkers(2, { KEEPER_CONCURRENCY: String(concurrencyPerWorker) });
   try {
@@ -96,8 +149,14 @@ export async function keeperPass(stack: Stack, report: Report, tenants: BenchTen
     const ids = tenants.map((t) => t.tenantId);
     const started = performance.now();
     // Due for real: tokens inside the keeper's 15-minute window, and the keeper told so.
-    await stack.pool.query(`UPDATE lead_pipedrive_integrations SET expires_at = now() + interval '10 minutes' WHERE tenant_id = ANY($1::uuid[])`, [ids]);
-    await stack.pool.query(`UPDATE pipedrive_connections SET next_refresh_at = now() - interval '1 second' WHERE tenant_id = ANY($1::uuid[])`, [ids]);
+    await stack.pool.query(
+      `UPDATE lead_pipedrive_integrations SET expires_at = now() + interval '10 minutes' WHERE tenant_id = ANY($1::uuid[])`,
+      [ids],
+    );
+    await stack.pool.query(
+      `UPDATE pipedrive_connections SET next_refresh_at = now() - interval '1 second' WHERE tenant_id = ANY($1::uuid[])`,
+      [ids],
+    );
     // The scan a worker's schedule would run, from here, so timing starts now rather than at the next minute.
     const { startKeeper } = await import("../lib/pipedrive/keeper.ts");
     const { pipedrive } = await import("../lib/pipedrive/context.ts");
@@ -106,18 +165,37 @@ export async function keeperPass(stack: Stack, report: Report, tenants: BenchTen
     let done = 0;
     while (done < ids.length && performance.now() - started < 300_000) {
       await sleep(200);
-      const { rows } = await stack.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pipedrive_connections WHERE tenant_id = ANY($1::uuid[]) AND last_refreshed_at IS NOT NULL`, [ids]);
+      const { rows } = await stack.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pipedrive_connections WHERE tenant_id = ANY($1::uuid[]) AND last_refreshed_at IS NOT NULL`,
+        [ids],
+      );
       done = rows[0]!.n;
     }
     const wall = (performance.now() - started) / 1000;
     await sleep(2_000); // anything late would show up in the count
     await scanner.stop();
-    const refreshes = (await stack.mock.requests()).filter((r) => r.path === "/oauth/token" && r.grantType === "refresh_token").length;
+    const refreshes = (await stack.mock.requests()).filter(
+      (r) => r.path === "/oauth/token" && r.grantType === "refresh_token",
+    ).length;
     const concurrency = 2 * concurrencyPerWorker;
     const ideal = (ids.length * 0.2) / concurrency;
-    report.details.keeperPass = { tenants: ids.length, renewed: done, wallSeconds: wall, idealSeconds: ideal, concurrency, refreshRequests: refreshes };
+    report.details.keeperPass = {
+      tenants: ids.length,
+      renewed: done,
+      wallSeconds: wall,
+      idealSeconds: ideal,
+      concurrency,
+      refreshRequests: refreshes,
+    };
     report.row("B. keeper pass", `wall time (÷ ideal ${ids.length} × 0.2 s ÷ ${concurrency})`, wall, ideal, "s");
-    report.plain("B. keeper pass", "refresh requests at Pipedrive", String(refreshes), String(ids.length), `exactly ${ids.length}`, refreshes === ids.length);
+    report.plain(
+      "B. keeper pass",
+      "refresh requests at Pipedrive",
+      String(refreshes),
+      String(ids.length),
+      `exactly ${ids.length}`,
+      refreshes === ids.length,
+    );
   } finally {
     await stack.mock.reset();
     await workers.stop();
@@ -126,7 +204,9 @@ export async function keeperPass(stack: Stack, report: Report, tenants: BenchTen
 
 /** (c) The due-query at 100,000 connected tenants, against the same query at 1,000. */
 export async function dueQueryAtScale(stack: Stack, report: Report, counts: { small: number; large: number }) {
-  report.progress(`due-query: ${counts.large.toLocaleString("en")} connected tenants in a database of their own, against ${counts.small.toLocaleString("en")}`);
+  report.progress(
+    `due-query: ${counts.large.toLocaleString("en")} connected tenants in a database of their own, against ${counts.small.toLocaleString("en")}`,
+  );
   const { migrate } = await import("../lib/db-migrate.ts");
   const measure = async (count: number) => {
     const name = `crm_bench_scale_${count}`;
@@ -146,8 +226,16 @@ export async function dueQueryAtScale(stack: Stack, report: Report, counts: { sm
         [count],
       );
       await pool.query(`ANALYZE pipedrive_connections`);
-      const query = { name: "due", text: `SELECT tenant_id FROM pipedrive_connections WHERE next_refresh_at <= $1 ORDER BY next_refresh_at LIMIT $2`, values: [new Date(), 5000] };
-      const plan = (await pool.query<{ "QUERY PLAN": string }>(`EXPLAIN ${query.text.replace("$1", "now()").replace("$2", "5000")}`)).rows.map((r) => r["QUERY PLAN"]).join("\n");
+      const query = {
+        name: "due",
+        text: `SELECT tenant_id FROM pipedrive_connections WHERE next_refresh_at <= $1 ORDER BY next_refresh_at LIMIT $2`,
+        values: [new Date(), 5000],
+      };
+      const plan = (
+        await pool.query<{ "QUERY PLAN": string }>(`EXPLAIN ${query.text.replace("$1", "now()").replace("$2", "5000")}`)
+      ).rows
+        .map((r) => r["QUERY PLAN"])
+        .join("\n");
       const timing = await inProcess(200, 1, () => pool.query(query));
       const due = (await pool.query(query)).rowCount ?? 0;
       return { timing, plan, due };
@@ -158,19 +246,41 @@ export async function dueQueryAtScale(stack: Stack, report: Report, counts: { sm
   };
   const small = await measure(counts.small);
   const large = await measure(counts.large);
-  const indexed = /(Index (Only )?Scan using|Bitmap Index Scan on) pipedrive_connections_next_refresh_at_idx/.test(large.plan);
+  const indexed = /(Index (Only )?Scan using|Bitmap Index Scan on) pipedrive_connections_next_refresh_at_idx/.test(
+    large.plan,
+  );
   report.details.dueQuery = { small, large };
-  report.row("C. due-query", `p50 at ${counts.large.toLocaleString("en")} (÷ at ${counts.small.toLocaleString("en")})`, large.timing.p50, small.timing.p50, "ms");
+  report.row(
+    "C. due-query",
+    `p50 at ${counts.large.toLocaleString("en")} (÷ at ${counts.small.toLocaleString("en")})`,
+    large.timing.p50,
+    small.timing.p50,
+    "ms",
+  );
   report.row("C. due-query", "p99", large.timing.p99, small.timing.p99, "ms");
   const scan = /(Bitmap Index Scan|Index Only Scan|Index Scan)/.exec(large.plan)?.[1] ?? large.plan.split("\n")[0]!;
-  report.plain("C. due-query", "plan at 100,000", indexed ? `${scan} on the next_refresh_at index` : scan, "", "index scan", indexed);
+  report.plain(
+    "C. due-query",
+    "plan at 100,000",
+    indexed ? `${scan} on the next_refresh_at index` : scan,
+    "",
+    "index scan",
+    indexed,
+  );
   return large.plan;
 }
 
 /** (d) The lead-enrichment service's refresher polls 10-minute tokens while the keeper runs. */
 export async function foreignWhileKeeping(stack: Stack, report: Report, tenants: BenchTenant[], seconds: number) {
-  report.progress(`foreign refresher: polls ${tenants.length} tenants with 10-minute tokens for ${seconds} s while the keeper runs (and ${seconds} s without it)`);
-  const foreign = createForeignRefresher({ databaseUrl: stack.db.url, oauthBaseUrl: stack.mockUrl, clientId: CLIENT.id, clientSecret: CLIENT.secret });
+  report.progress(
+    `foreign refresher: polls ${tenants.length} tenants with 10-minute tokens for ${seconds} s while the keeper runs (and ${seconds} s without it)`,
+  );
+  const foreign = createForeignRefresher({
+    databaseUrl: stack.db.url,
+    oauthBaseUrl: stack.mockUrl,
+    clientId: CLIENT.id,
+    clientSecret: CLIENT.secret,
+  });
   // 10-minute tokens: the keeper renews below 8 minutes left, our just-in-time path below 7,
   // the other service below 5.
   const keeperEnv = { KEEPER_WINDOW_SECONDS: "480", PIPEDRIVE_TOKEN_SKEW_SECONDS: "420" };
@@ -188,22 +298,43 @@ export async function foreignWhileKeeping(stack: Stack, report: Report, tenants:
     return { refreshes, polls };
   };
   try {
-    await fetch(`${stack.mockUrl}/__mock/config`, { method: "POST", body: JSON.stringify({ tokenLifetimeSeconds: 600 }) });
+    await fetch(`${stack.mockUrl}/__mock/config`, {
+      method: "POST",
+      body: JSON.stringify({ tokenLifetimeSeconds: 600 }),
+    });
     // Baseline: the same tokens, aged to 6 minutes left, and no keeper.
     await connectDirect(stack, tenants, "later");
-    await stack.pool.query(`UPDATE lead_pipedrive_integrations SET expires_at = now() + interval '6 minutes' WHERE tenant_id = ANY($1::uuid[])`, [tenants.map((t) => t.tenantId)]);
+    await stack.pool.query(
+      `UPDATE lead_pipedrive_integrations SET expires_at = now() + interval '6 minutes' WHERE tenant_id = ANY($1::uuid[])`,
+      [tenants.map((t) => t.tenantId)],
+    );
     const without = await poll(Math.min(seconds, 90));
     await connectDirect(stack, tenants, "due");
     const workers = await stack.startWorkers(1, keeperEnv);
     try {
       const withKeeper = await poll(seconds);
-      report.details.foreignRefresher = { seconds, tenants: tenants.length, withKeeper, withoutKeeper: { ...without, seconds: Math.min(seconds, 90) } };
-      report.plain("D. foreign refresher", `its refreshes in ${seconds} s (10-min tokens)`, String(withKeeper.refreshes), `${without.refreshes} (no keeper, ${Math.min(seconds, 90)} s)`, "0", withKeeper.refreshes === 0);
+      report.details.foreignRefresher = {
+        seconds,
+        tenants: tenants.length,
+        withKeeper,
+        withoutKeeper: { ...without, seconds: Math.min(seconds, 90) },
+      };
+      report.plain(
+        "D. foreign refresher",
+        `its refreshes in ${seconds} s (10-min tokens)`,
+        String(withKeeper.refreshes),
+        `${without.refreshes} (no keeper, ${Math.min(seconds, 90)} s)`,
+        "0",
+        withKeeper.refreshes === 0,
+      );
     } finally {
       await workers.stop();
     }
   } finally {
-    await fetch(`${stack.mockUrl}/__mock/config`, { method: "POST", body: JSON.stringify({ tokenLifetimeSeconds: 3600 }) });
+    await fetch(`${stack.mockUrl}/__mock/config`, {
+      method: "POST",
+      body: JSON.stringify({ tokenLifetimeSeconds: 3600 }),
+    });
     await foreign.close();
   }
 }

@@ -38,7 +38,12 @@ async function send(stack: Stack, flow: Flow): Promise<Outcome> {
 }
 
 async function snapshot(stack: Stack, tenants: BenchTenant[]) {
-  const { rows } = await stack.pool.query<{ tenant_id: string; access_token: string; refresh_token: string; expires_at: Date }>(
+  const { rows } = await stack.pool.query<{
+    tenant_id: string;
+    access_token: string;
+    refresh_token: string;
+    expires_at: Date;
+  }>(
     `SELECT tenant_id, access_token, refresh_token, expires_at FROM lead_pipedrive_integrations WHERE tenant_id = ANY($1::uuid[])`,
     [tenants.map((t) => t.tenantId)],
   );
@@ -88,8 +93,14 @@ async function keeperPass(stack: Stack, tenants: BenchTenant[]) {
     await stack.mock.reset();
     await stack.mock.faults({ tokenLatencyMs: 50 });
     const ids = tenants.map((t) => t.tenantId);
-    await stack.pool.query(`UPDATE lead_pipedrive_integrations SET expires_at = now() + interval '10 minutes' WHERE tenant_id = ANY($1::uuid[])`, [ids]);
-    await stack.pool.query(`UPDATE pipedrive_connections SET next_refresh_at = now() - interval '1 second' WHERE tenant_id = ANY($1::uuid[])`, [ids]);
+    await stack.pool.query(
+      `UPDATE lead_pipedrive_integrations SET expires_at = now() + interval '10 minutes' WHERE tenant_id = ANY($1::uuid[])`,
+      [ids],
+    );
+    await stack.pool.query(
+      `UPDATE pipedrive_connections SET next_refresh_at = now() - interval '1 second' WHERE tenant_id = ANY($1::uuid[])`,
+      [ids],
+    );
     // Each worker scans every minute; here both scan at once now, as two schedulers might.
     const { startKeeper } = await import("../lib/pipedrive/keeper.ts");
     const { pipedrive } = await import("../lib/pipedrive/context.ts");
@@ -98,17 +109,27 @@ async function keeperPass(stack: Stack, tenants: BenchTenant[]) {
     let renewed = 0;
     for (let waited = 0; renewed < ids.length && waited < 60_000; waited += 250) {
       await new Promise((resolve) => setTimeout(resolve, 250));
-      const { rows } = await stack.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pipedrive_connections WHERE tenant_id = ANY($1::uuid[]) AND last_refreshed_at IS NOT NULL`, [ids]);
+      const { rows } = await stack.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pipedrive_connections WHERE tenant_id = ANY($1::uuid[]) AND last_refreshed_at IS NOT NULL`,
+        [ids],
+      );
       renewed = rows[0]!.n;
     }
     await scanner.scan();
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     await scanner.stop();
-    const refreshes = (await stack.mock.requests()).filter((r) => r.path === "/oauth/token" && r.grantType === "refresh_token");
+    const refreshes = (await stack.mock.requests()).filter(
+      (r) => r.path === "/oauth/token" && r.grantType === "refresh_token",
+    );
     const issued = ((await (await fetch(`${stack.mockUrl}/__mock/tokens`)).json()) as { issued: string[] }).issued;
     const pairs = new Set<string>();
     for (let i = 0; i + 1 < issued.length; i += 2) pairs.add(`${issued[i]}|${issued[i + 1]}`);
-    const { rows } = await stack.pool.query<{ access_token: string; refresh_token: string; status: string; fresh: boolean }>(
+    const { rows } = await stack.pool.query<{
+      access_token: string;
+      refresh_token: string;
+      status: string;
+      fresh: boolean;
+    }>(
       `SELECT i.access_token, i.refresh_token, c.status::text AS status, i.expires_at > now() + interval '30 minutes' AS fresh
        FROM lead_pipedrive_integrations i JOIN pipedrive_connections c USING (tenant_id) WHERE i.tenant_id = ANY($1::uuid[])`,
       [ids],
@@ -116,11 +137,22 @@ async function keeperPass(stack: Stack, tenants: BenchTenant[]) {
     const mixed = rows.filter((r) => !pairs.has(`${r.access_token}|${r.refresh_token}`)).length;
     const stale = rows.filter((r) => !r.fresh || r.status !== "connected").length;
     check(renewed === ids.length, `keeper: ${ids.length - renewed} tenants not renewed`);
-    check(refreshes.length === ids.length, `keeper: ${refreshes.length} refresh requests for ${ids.length} due tenants`);
-    check(refreshes.every((r) => r.status === 200), `keeper: ${refreshes.filter((r) => r.status !== 200).length} refreshes refused`);
+    check(
+      refreshes.length === ids.length,
+      `keeper: ${refreshes.length} refresh requests for ${ids.length} due tenants`,
+    );
+    check(
+      refreshes.every((r) => r.status === 200),
+      `keeper: ${refreshes.filter((r) => r.status !== 200).length} refreshes refused`,
+    );
     check(mixed === 0, `keeper: ${mixed} rows mix tokens from different refreshes`);
-    check(stale === 0 && rows.length === ids.length, `keeper: ${stale} rows stale or not connected, ${rows.length} rows for ${ids.length} tenants`);
-    console.log(`keeper pass (2 workers): ${ids.length} due tenants, ${renewed} renewed, ${refreshes.length} refresh requests, ${mixed} mixed, ${stale} stale`);
+    check(
+      stale === 0 && rows.length === ids.length,
+      `keeper: ${stale} rows stale or not connected, ${rows.length} rows for ${ids.length} tenants`,
+    );
+    console.log(
+      `keeper pass (2 workers): ${ids.length} due tenants, ${renewed} renewed, ${refreshes.length} refresh requests, ${mixed} mixed, ${stale} stale`,
+    );
   } finally {
     await workers.stop();
     await stack.mock.reset();
@@ -136,11 +168,18 @@ async function tokenFaults(stack: Stack, connected: BenchTenant[], fresh: BenchT
     const outcomes = await Promise.all(flows.map((flow) => send(stack, flow)));
     await stack.mock.faults({});
     const after = await snapshot(stack, tenants);
-    const banners = outcomes.filter((o) => o.status === 302 && o.location.includes("/settings/integrations?pipedrive=error&reason=exchange_failed")).length;
+    const banners = outcomes.filter(
+      (o) => o.status === 302 && o.location.includes("/settings/integrations?pipedrive=error&reason=exchange_failed"),
+    ).length;
     const changed = tenants.filter((t) => before.get(t.tenantId) !== after.get(t.tenantId)).length;
-    check(banners === flows.length, `token ${mode}: ${flows.length - banners} flows did not end on the settings page with an error`);
+    check(
+      banners === flows.length,
+      `token ${mode}: ${flows.length - banners} flows did not end on the settings page with an error`,
+    );
     check(changed === 0, `token ${mode}: ${changed} rows written or changed by failed flows`);
-    console.log(`exchange fault ${mode}: ${flows.length} flows, ${flows.length - banners} without an error banner, ${changed} rows changed`);
+    console.log(
+      `exchange fault ${mode}: ${flows.length} flows, ${flows.length - banners} without an error banner, ${changed} rows changed`,
+    );
   }
 }
 
@@ -156,13 +195,21 @@ async function databaseOutage(stack: Stack, tenants: BenchTenant[]) {
   for (const flow of flows.slice(2 * third)) after.push(await send(stack, flow)); // one at a time, as users come back
   const clear = during.filter((o) => o.status === 302 && o.location.includes("reason=server_error")).length;
   const recovered = after.filter((o) => o.location.includes("pipedrive=connected")).length;
-  check(before.every((o) => o.location.includes("pipedrive=connected")), "flows before the outage failed");
+  check(
+    before.every((o) => o.location.includes("pipedrive=connected")),
+    "flows before the outage failed",
+  );
   const seen = [...new Set(during.map((o) => `${o.status} ${o.location.slice(0, 80)}`))].join("; ");
-  check(clear === during.length, `${during.length - clear} flows during the outage did not end with a clear error (saw: ${seen})`);
+  check(
+    clear === during.length,
+    `${during.length - clear} flows during the outage did not end with a clear error (saw: ${seen})`,
+  );
   check(recovered === after.length, `${after.length - recovered} flows after the outage failed`);
   // Nothing half-written: a tenant has its row, its metadata and one audit event per success, or none of them.
   const successes = new Map<string, number>();
-  for (const o of [...before, ...during, ...after]) if (o.location.includes("pipedrive=connected")) successes.set(o.tenant.tenantId, (successes.get(o.tenant.tenantId) ?? 0) + 1);
+  for (const o of [...before, ...during, ...after])
+    if (o.location.includes("pipedrive=connected"))
+      successes.set(o.tenant.tenantId, (successes.get(o.tenant.tenantId) ?? 0) + 1);
   const { rows } = await stack.pool.query<{ tenant_id: string; has_row: boolean; has_meta: boolean; events: number }>(
     `SELECT t.id AS tenant_id,
             EXISTS (SELECT 1 FROM lead_pipedrive_integrations i WHERE i.tenant_id = t.id) AS has_row,
@@ -171,7 +218,12 @@ async function databaseOutage(stack: Stack, tenants: BenchTenant[]) {
      FROM tenants t WHERE t.id = ANY($1::uuid[])`,
     [tenants.map((t) => t.tenantId)],
   );
-  const halfWritten = rows.filter((r) => r.has_row !== r.has_meta || r.has_row !== (successes.get(r.tenant_id) ?? 0) > 0 || r.events !== (successes.get(r.tenant_id) ?? 0)).length;
+  const halfWritten = rows.filter(
+    (r) =>
+      r.has_row !== r.has_meta ||
+      r.has_row !== (successes.get(r.tenant_id) ?? 0) > 0 ||
+      r.events !== (successes.get(r.tenant_id) ?? 0),
+  ).length;
   check(halfWritten === 0, `${halfWritten} tenants half-written after the outage`);
   console.log(
     `database outage: ${flows.length} flows, ${before.length} before (ok), ${during.length} during (${clear} clear errors), ${after.length} after (${recovered} ok), ${halfWritten} half-written`,
@@ -185,7 +237,11 @@ async function main() {
   Object.assign(process.env, stack.appEnv); // the scan below runs lib/ code against the same stack
   console.log(`two app instances (${stack.appUrls.join(", ")}) and two keeper workers on one database`);
   try {
-    const [concurrent, faultFresh, outage] = [stack.tenants.slice(0, 100), stack.tenants.slice(100, 110), stack.tenants.slice(110, 160)];
+    const [concurrent, faultFresh, outage] = [
+      stack.tenants.slice(0, 100),
+      stack.tenants.slice(100, 110),
+      stack.tenants.slice(110, 160),
+    ];
     await concurrentCallbacks(stack, concurrent);
     await keeperPass(stack, concurrent);
     await tokenFaults(stack, concurrent, faultFresh);
@@ -195,7 +251,9 @@ async function main() {
     await closeDb();
     await stack.stop();
   }
-  console.log(`\n${failures.length === 0 ? "all invariants held" : `${failures.length} invariant(s) failed:\n  ${failures.join("\n  ")}`} · ${Math.round((Date.now() - started) / 1000)} s`);
+  console.log(
+    `\n${failures.length === 0 ? "all invariants held" : `${failures.length} invariant(s) failed:\n  ${failures.join("\n  ")}`} · ${Math.round((Date.now() - started) / 1000)} s`,
+  );
   process.exit(failures.length === 0 ? 0 : 1);
 }
 

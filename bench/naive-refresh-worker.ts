@@ -13,7 +13,8 @@ async function getToken() {
     [tenantId],
   );
   const row = rows[0]!;
-  if (row.expires_at.getTime() > Date.now() + 300_000) return { ok: true, accessToken: row.access_token, waitMs: performance.now() - started };
+  if (row.expires_at.getTime() > Date.now() + 300_000)
+    return { ok: true, accessToken: row.access_token, waitMs: performance.now() - started };
   const answer = await fetch(`${oauthBaseUrl}/oauth/token`, {
     method: "POST",
     headers: { Authorization: basic, "Content-Type": "application/x-www-form-urlencoded" },

@@ -1,26 +1,62 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+
 import { ROOT } from "../scripts/support/local-env.ts";
 import { raceInProcesses, type CallerResult } from "../scripts/support/race.ts";
-import { inProcess, loadPath, loadRequests, percentile, type Planned, type Stats } from "./support/measure.ts";
 import { dueQueryAtScale, foreignWhileKeeping, isolation, keeperPass, type Report } from "./keeper-scenarios.ts";
+import { inProcess, loadPath, loadRequests, percentile, type Planned, type Stats } from "./support/measure.ts";
 import { ensureBuild, startStack, type BenchTenant, type Stack } from "./support/stack.ts";
 
 // `npm run bench [-- --quick]`: every figure next to a baseline measured in this same run.
 
 const quick = process.argv.includes("--quick");
 const size = quick
-  ? { callbacks: 150, hotOps: 600, pageSeconds: 3, lookups: 12, stampedeCallers: 200, isolationReads: 300, keeperTenants: 200, scaleTenants: 20_000, foreignSeconds: 60 }
-  : { callbacks: 500, hotOps: 5000, pageSeconds: 10, lookups: 40, stampedeCallers: 200, isolationReads: 1000, keeperTenants: 1000, scaleTenants: 100_000, foreignSeconds: 180 };
+  ? {
+      callbacks: 150,
+      hotOps: 600,
+      pageSeconds: 3,
+      lookups: 12,
+      stampedeCallers: 200,
+      isolationReads: 300,
+      keeperTenants: 200,
+      scaleTenants: 20_000,
+      foreignSeconds: 60,
+    }
+  : {
+      callbacks: 500,
+      hotOps: 5000,
+      pageSeconds: 10,
+      lookups: 40,
+      stampedeCallers: 200,
+      isolationReads: 1000,
+      keeperTenants: 1000,
+      scaleTenants: 100_000,
+      foreignSeconds: 180,
+    };
 
-type Row = { scenario: string; metric: string; ours: string; baseline: string; ratio: string; target: string; met: "yes" | "no" | "" };
+type Row = {
+  scenario: string;
+  metric: string;
+  ours: string;
+  baseline: string;
+  ratio: string;
+  target: string;
+  met: "yes" | "no" | "";
+};
 const rows: Row[] = [];
 const details: Record<string, unknown> = {};
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "—");
 const progress = (line: string) => console.log(`▶ ${line}`);
 
-function row(scenario: string, metric: string, ours: number, baseline: number, unit: string, target?: { text: string; met: boolean }) {
+function row(
+  scenario: string,
+  metric: string,
+  ours: number,
+  baseline: number,
+  unit: string,
+  target?: { text: string; met: boolean },
+) {
   rows.push({
     scenario,
     metric,
@@ -42,13 +78,20 @@ async function callbackOverhead(stack: Stack) {
       const query = `?code=${encodeURIComponent(flow.code)}&state=${encodeURIComponent(flow.state)}`;
       planned.push(
         baseline
-          ? { path: `/callback${query}`, headers: { cookie: `session=${tenant.userId}:${tenant.tenantId}; pd_oauth_state=${flow.state}` } }
-          : { path: `/api/integrations/pipedrive/callback${query}`, headers: { cookie: `${await stack.sessionCookie(tenant)}; pd_oauth_state=${flow.state}` } },
+          ? {
+              path: `/callback${query}`,
+              headers: { cookie: `session=${tenant.userId}:${tenant.tenantId}; pd_oauth_state=${flow.state}` },
+            }
+          : {
+              path: `/api/integrations/pipedrive/callback${query}`,
+              headers: { cookie: `${await stack.sessionCookie(tenant)}; pd_oauth_state=${flow.state}` },
+            },
       );
     }
     return planned;
   };
-  const connected = (status: number, headers: Record<string, unknown>) => status === 302 && String(headers.location ?? "").includes("pipedrive=connected");
+  const connected = (status: number, headers: Record<string, unknown>) =>
+    status === 302 && String(headers.location ?? "").includes("pipedrive=connected");
   // Warm both servers (route compilation, JIT, connection pools) before measuring.
   await loadRequests(stack.appUrl, await plan(20, false), 5, connected);
   await loadRequests(stack.baselineUrl!, await plan(20, true), 5, connected);
@@ -59,11 +102,21 @@ async function callbackOverhead(stack: Stack) {
     const base = await loadRequests(stack.baselineUrl!, await plan(size.callbacks, true), concurrency, connected);
     result[`c${concurrency}`] = { ours, baseline: base };
     const scenario = `1. callback c=${concurrency}`;
-    row(scenario, "p50 latency", ours.p50, base.p50, "ms", concurrency === 10 ? { text: "≤ 1.5×", met: ours.p50 <= 1.5 * base.p50 } : undefined);
+    row(
+      scenario,
+      "p50 latency",
+      ours.p50,
+      base.p50,
+      "ms",
+      concurrency === 10 ? { text: "≤ 1.5×", met: ours.p50 <= 1.5 * base.p50 } : undefined,
+    );
     row(scenario, "p99 latency", ours.p99, base.p99, "ms");
     row(scenario, "throughput", ours.perSecond, base.perSecond, "flows/s");
     if (ours.bad || ours.errors || base.bad || base.errors) {
-      row(scenario, "failed flows (must be 0)", ours.bad + ours.errors, base.bad + base.errors, "", { text: "0", met: ours.bad + ours.errors === 0 });
+      row(scenario, "failed flows (must be 0)", ours.bad + ours.errors, base.bad + base.errors, "", {
+        text: "0",
+        met: ours.bad + ours.errors === 0,
+      });
     }
   }
   details.callback = result;
@@ -98,7 +151,10 @@ async function tokenHotPath(stack: Stack, connected: BenchTenant[]) {
     const ours = median(oursRounds);
     const base = median(baseRounds);
     result[`c${concurrency}`] = { ours, baseline: base, rounds: { ours: oursRounds, baseline: baseRounds } };
-    row(`2. token c=${concurrency}`, "throughput", ours.perSecond, base.perSecond, "ops/s", { text: "≥ 0.7×", met: ours.perSecond >= 0.7 * base.perSecond });
+    row(`2. token c=${concurrency}`, "throughput", ours.perSecond, base.perSecond, "ops/s", {
+      text: "≥ 0.7×",
+      met: ours.perSecond >= 0.7 * base.perSecond,
+    });
     row(`2. token c=${concurrency}`, "p99 latency", ours.p99, base.p99, "ms");
   }
   details.tokenHotPath = result;
@@ -107,37 +163,89 @@ async function tokenHotPath(stack: Stack, connected: BenchTenant[]) {
 async function stampede(stack: Stack, ours: BenchTenant, naive: BenchTenant) {
   const perProcess = String(size.stampedeCallers / 4);
   const expire = (tenantId: string) =>
-    stack.pool.query(`UPDATE lead_pipedrive_integrations SET expires_at = now() - interval '1 minute' WHERE tenant_id = $1`, [tenantId]);
-  const refreshCount = async () => (await stack.mock.requests()).filter((r) => r.path === "/oauth/token" && r.grantType === "refresh_token");
+    stack.pool.query(
+      `UPDATE lead_pipedrive_integrations SET expires_at = now() - interval '1 minute' WHERE tenant_id = $1`,
+      [tenantId],
+    );
+  const refreshCount = async () =>
+    (await stack.mock.requests()).filter((r) => r.path === "/oauth/token" && r.grantType === "refresh_token");
   const summarize = (results: CallerResult[]) => {
     const waits = results.map((r) => r.waitMs).sort((a, b) => a - b);
-    return { callers: results.length, failed: results.filter((r) => !r.ok).length, p50: percentile(waits, 50), p99: percentile(waits, 99) };
+    return {
+      callers: results.length,
+      failed: results.filter((r) => !r.ok).length,
+      p50: percentile(waits, 50),
+      p99: percentile(waits, 99),
+    };
   };
 
-  progress(`refresh stampede: ${size.stampedeCallers} callers in 4 processes, mock refresh latency 200 ms (ours, then naive)`);
+  progress(
+    `refresh stampede: ${size.stampedeCallers} callers in 4 processes, mock refresh latency 200 ms (ours, then naive)`,
+  );
   await stack.mock.reset();
   await stack.mock.faults({ tokenLatencyMs: 200 });
   await expire(ours.tenantId);
   const env = stack.appEnv;
-  const oursResults = await raceInProcesses(path.join(ROOT, "scripts/support/refresh-worker.ts"), [ours.tenantId, perProcess, stack.mockUrl, new URL(stack.mockUrl).host], 4, env);
+  const oursResults = await raceInProcesses(
+    path.join(ROOT, "scripts/support/refresh-worker.ts"),
+    [ours.tenantId, perProcess, stack.mockUrl, new URL(stack.mockUrl).host],
+    4,
+    env,
+  );
   const oursRefreshes = (await refreshCount()).length;
   const oursTokens = new Set(oursResults.filter((r) => r.ok).map((r) => r.accessToken)).size;
 
   await stack.mock.reset();
   await stack.mock.faults({ tokenLatencyMs: 200 });
   await expire(naive.tenantId);
-  const naiveResults = await raceInProcesses(path.join(ROOT, "bench/naive-refresh-worker.ts"), [stack.db.url, naive.tenantId, perProcess, stack.mockUrl], 4, env);
+  const naiveResults = await raceInProcesses(
+    path.join(ROOT, "bench/naive-refresh-worker.ts"),
+    [stack.db.url, naive.tenantId, perProcess, stack.mockUrl],
+    4,
+    env,
+  );
   const naiveRefreshes = await refreshCount();
   await stack.mock.reset();
 
   const o = summarize(oursResults);
   const n = summarize(naiveResults);
-  details.stampede = { ours: { ...o, refreshRequests: oursRefreshes, distinctTokens: oursTokens }, naive: { ...n, refreshRequests: naiveRefreshes.length, invalidGrant: naiveRefreshes.filter((r) => r.status === 400).length } };
-  rows.push({ scenario: "3. stampede", metric: "refresh requests at Pipedrive", ours: String(oursRefreshes), baseline: String(naiveRefreshes.length), ratio: `${fmt(oursRefreshes / naiveRefreshes.length, 3)}×`, target: "exactly 1", met: oursRefreshes === 1 ? "yes" : "no" });
-  rows.push({ scenario: "3. stampede", metric: "callers left without a token", ours: String(o.failed), baseline: String(n.failed), ratio: "", target: "0", met: o.failed === 0 ? "yes" : "no" });
+  details.stampede = {
+    ours: { ...o, refreshRequests: oursRefreshes, distinctTokens: oursTokens },
+    naive: {
+      ...n,
+      refreshRequests: naiveRefreshes.length,
+      invalidGrant: naiveRefreshes.filter((r) => r.status === 400).length,
+    },
+  };
+  rows.push({
+    scenario: "3. stampede",
+    metric: "refresh requests at Pipedrive",
+    ours: String(oursRefreshes),
+    baseline: String(naiveRefreshes.length),
+    ratio: `${fmt(oursRefreshes / naiveRefreshes.length, 3)}×`,
+    target: "exactly 1",
+    met: oursRefreshes === 1 ? "yes" : "no",
+  });
+  rows.push({
+    scenario: "3. stampede",
+    metric: "callers left without a token",
+    ours: String(o.failed),
+    baseline: String(n.failed),
+    ratio: "",
+    target: "0",
+    met: o.failed === 0 ? "yes" : "no",
+  });
   row("3. stampede", "p50 wait per caller", o.p50, n.p50, "ms");
   row("3. stampede", "p99 wait per caller", o.p99, n.p99, "ms");
-  rows.push({ scenario: "3. stampede", metric: "p99 wait ÷ mock latency (200 ms)", ours: `${fmt(o.p99 / 200, 2)}×`, baseline: `${fmt(n.p99 / 200, 2)}×`, ratio: "", target: "", met: "" });
+  rows.push({
+    scenario: "3. stampede",
+    metric: "p99 wait ÷ mock latency (200 ms)",
+    ours: `${fmt(o.p99 / 200, 2)}×`,
+    baseline: `${fmt(n.p99 / 200, 2)}×`,
+    ratio: "",
+    target: "",
+    met: "",
+  });
 }
 
 async function settingsPage(stack: Stack, tenant: BenchTenant) {
@@ -153,7 +261,11 @@ async function settingsPage(stack: Stack, tenant: BenchTenant) {
   const scripts = async (pathname: string, headers: Record<string, string>) => {
     const html = await (await fetch(`${stack.appUrl}${pathname}`, { headers })).text();
     const sources = [...html.matchAll(/<script[^>]+src="([^"]+)"/g)].map((m) => m[1]!);
-    const sizes = await Promise.all(sources.map(async (src) => [src, (await (await fetch(new URL(src, stack.appUrl))).arrayBuffer()).byteLength] as const));
+    const sizes = await Promise.all(
+      sources.map(
+        async (src) => [src, (await (await fetch(new URL(src, stack.appUrl))).arrayBuffer()).byteLength] as const,
+      ),
+    );
     return new Map(sizes);
   };
   const pageJs = await scripts("/settings/integrations", { cookie });
@@ -161,8 +273,24 @@ async function settingsPage(stack: Stack, tenant: BenchTenant) {
   const kb = (entries: Iterable<number>) => [...entries].reduce((a, b) => a + b, 0) / 1024;
   const specific = [...pageJs].filter(([src]) => !sharedJs.has(src)).map(([, bytes]) => bytes);
   details.settingsPage = { page, staticPage, firstLoadJsKb: kb(pageJs.values()), pageSpecificJsKb: kb(specific) };
-  rows.push({ scenario: "4. settings page", metric: "first-load JS (uncompressed)", ours: `${fmt(kb(pageJs.values()))} KB`, baseline: `${fmt(kb(sharedJs.values()))} KB`, ratio: `${fmt(kb(pageJs.values()) / kb(sharedJs.values()), 2)}×`, target: "", met: "" });
-  rows.push({ scenario: "4. settings page", metric: "page-specific client JS", ours: `${fmt(kb(specific))} KB`, baseline: "", ratio: "", target: "0 KB", met: specific.length === 0 ? "yes" : "no" });
+  rows.push({
+    scenario: "4. settings page",
+    metric: "first-load JS (uncompressed)",
+    ours: `${fmt(kb(pageJs.values()))} KB`,
+    baseline: `${fmt(kb(sharedJs.values()))} KB`,
+    ratio: `${fmt(kb(pageJs.values()) / kb(sharedJs.values()), 2)}×`,
+    target: "",
+    met: "",
+  });
+  rows.push({
+    scenario: "4. settings page",
+    metric: "page-specific client JS",
+    ours: `${fmt(kb(specific))} KB`,
+    baseline: "",
+    ratio: "",
+    target: "0 KB",
+    met: specific.length === 0 ? "yes" : "no",
+  });
 }
 
 async function personSearch(stack: Stack, tenants: BenchTenant[]) {
@@ -170,7 +298,14 @@ async function personSearch(stack: Stack, tenants: BenchTenant[]) {
   const { pipedrive } = await import("../lib/pipedrive/context.ts");
   const { newStats } = await import("../lib/pipedrive/api-client.ts");
   // Typed as people type them: found in the first, second and a later form, and not found.
-  const phones = ["+55 11 99999-0001", "(11) 99999-0001", "(11) 98888-0002", "11 3333 0002", "+1 415 555 0103", "+55 21 4000-0000"];
+  const phones = [
+    "+55 11 99999-0001",
+    "(11) 99999-0001",
+    "(11) 98888-0002",
+    "11 3333 0002",
+    "+1 415 555 0103",
+    "+55 21 4000-0000",
+  ];
   const run = async () => {
     const ctx = pipedrive();
     const stats = newStats();
@@ -178,15 +313,30 @@ async function personSearch(stack: Stack, tenants: BenchTenant[]) {
     let found = 0;
     const timing = await inProcess(size.lookups, 5, async (i) => {
       try {
-        if ((await searchPersonsByPhone(ctx, tenants[i % tenants.length]!.tenantId, phones[i % phones.length]!, stats)).length) found++;
+        if (
+          (await searchPersonsByPhone(ctx, tenants[i % tenants.length]!.tenantId, phones[i % phones.length]!, stats))
+            .length
+        )
+          found++;
       } catch {
         failures++;
       }
     });
     const searches = (await stack.mock.requests()).filter((r) => r.path === "/api/v2/persons/search");
-    return { ...timing, found, failures, calls: stats.calls, callsPerLookup: stats.calls / size.lookups, retries: stats.rateLimitRetries, slowdowns: stats.slowdowns, http429: searches.filter((r) => r.status === 429).length };
+    return {
+      ...timing,
+      found,
+      failures,
+      calls: stats.calls,
+      callsPerLookup: stats.calls / size.lookups,
+      retries: stats.rateLimitRetries,
+      slowdowns: stats.slowdowns,
+      http429: searches.filter((r) => r.status === 429).length,
+    };
   };
-  progress(`person search: ${size.lookups} lookups, 5 at a time: friendly mock, strict mock (literal matching, 10 searches / 2 s per token), friendly with 429 after 10 / 2 s`);
+  progress(
+    `person search: ${size.lookups} lookups, 5 at a time: friendly mock, strict mock (literal matching, 10 searches / 2 s per token), friendly with 429 after 10 / 2 s`,
+  );
   await stack.mock.reset();
   const friendly = await run();
   await stack.mock.reset();
@@ -199,9 +349,25 @@ async function personSearch(stack: Stack, tenants: BenchTenant[]) {
   details.personSearch = { friendly, strict, friendlyWith429: limited };
   row("5. search, strict ÷ friendly", "lookups/s", strict.perSecond, friendly.perSecond, "/s");
   row("5. search, strict ÷ friendly", "calls per lookup", strict.callsPerLookup, friendly.callsPerLookup, "");
-  rows.push({ scenario: "5. search, strict ÷ friendly", metric: "found / 429s / failures", ours: `${strict.found} / ${strict.http429} / ${strict.failures}`, baseline: `${friendly.found} / ${friendly.http429} / ${friendly.failures}`, ratio: "", target: "same found, 0 failures", met: strict.found === friendly.found && strict.failures === 0 ? "yes" : "no" });
+  rows.push({
+    scenario: "5. search, strict ÷ friendly",
+    metric: "found / 429s / failures",
+    ours: `${strict.found} / ${strict.http429} / ${strict.failures}`,
+    baseline: `${friendly.found} / ${friendly.http429} / ${friendly.failures}`,
+    ratio: "",
+    target: "same found, 0 failures",
+    met: strict.found === friendly.found && strict.failures === 0 ? "yes" : "no",
+  });
   row("5. search, 429 after 10/2 s", "lookups/s", limited.perSecond, friendly.perSecond, "/s");
-  rows.push({ scenario: "5. search, 429 after 10/2 s", metric: "completed / retries / failures", ours: `${limited.ops - limited.failures} / ${limited.retries} / ${limited.failures}`, baseline: `${friendly.ops - friendly.failures} / ${friendly.retries} / ${friendly.failures}`, ratio: "", target: "0 failures", met: limited.failures === 0 ? "yes" : "no" });
+  rows.push({
+    scenario: "5. search, 429 after 10/2 s",
+    metric: "completed / retries / failures",
+    ours: `${limited.ops - limited.failures} / ${limited.retries} / ${limited.failures}`,
+    baseline: `${friendly.ops - friendly.failures} / ${friendly.retries} / ${friendly.failures}`,
+    ratio: "",
+    target: "0 failures",
+    met: limited.failures === 0 ? "yes" : "no",
+  });
 }
 
 async function main() {
@@ -212,7 +378,9 @@ async function main() {
   Object.assign(process.env, stack.appEnv); // lib/ code run in this process talks to the same stack
   try {
     await callbackOverhead(stack);
-    const { rows: connectedRows } = await stack.pool.query<{ tenant_id: string }>(`SELECT tenant_id FROM lead_pipedrive_integrations`);
+    const { rows: connectedRows } = await stack.pool.query<{ tenant_id: string }>(
+      `SELECT tenant_id FROM lead_pipedrive_integrations`,
+    );
     const connected = stack.tenants.filter((t) => connectedRows.some((r) => r.tenant_id === t.tenantId));
     await tokenHotPath(stack, connected.slice(2));
     await stampede(stack, connected[0]!, connected[1]!);
@@ -220,7 +388,8 @@ async function main() {
     await personSearch(stack, connected.slice(2, 12));
     const scenarios: Report = {
       row,
-      plain: (scenario, metric, ours, baseline, target, met) => rows.push({ scenario, metric, ours, baseline, ratio: "", target, met: met === null ? "" : met ? "yes" : "no" }),
+      plain: (scenario, metric, ours, baseline, target, met) =>
+        rows.push({ scenario, metric, ours, baseline, ratio: "", target, met: met === null ? "" : met ? "yes" : "no" }),
       details,
       progress,
     };
@@ -230,12 +399,28 @@ async function main() {
     await dueQueryAtScale(stack, scenarios, { small: 1_000, large: size.scaleTenants });
     await foreignWhileKeeping(stack, scenarios, spare.slice(size.keeperTenants), size.foreignSeconds);
     const { rows: version } = await stack.pool.query<{ server_version: string }>(`SHOW server_version`);
-    const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, postgres: version[0]?.server_version, platform: `${os.platform()} ${os.release()}` };
-    const report = { date: new Date().toISOString(), quick, seconds: (Date.now() - started) / 1000, machine, rows, details };
+    const machine = {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      postgres: version[0]?.server_version,
+      platform: `${os.platform()} ${os.release()}`,
+    };
+    const report = {
+      date: new Date().toISOString(),
+      quick,
+      seconds: (Date.now() - started) / 1000,
+      machine,
+      rows,
+      details,
+    };
     mkdirSync(path.join(ROOT, "bench", "results"), { recursive: true });
     writeFileSync(path.join(ROOT, "bench", "results", "latest.json"), JSON.stringify(report, null, 2));
     printTable(machine);
-    console.log(`\n${rows.filter((r) => r.met === "yes").length} of ${rows.filter((r) => r.met).length} targets met · ${fmt(report.seconds, 0)} s · bench/results/latest.json`);
+    console.log(
+      `\n${rows.filter((r) => r.met === "yes").length} of ${rows.filter((r) => r.met).length} targets met · ${fmt(report.seconds, 0)} s · bench/results/latest.json`,
+    );
   } finally {
     const { closeDb } = await import("../lib/db.ts");
     await closeDb();
@@ -244,7 +429,11 @@ async function main() {
 }
 
 function printTable(machine: Record<string, unknown>) {
-  console.log(`\n${Object.entries(machine).map(([k, v]) => `${k}: ${v}`).join(" · ")}${quick ? " · quick mode" : ""}\n`);
+  console.log(
+    `\n${Object.entries(machine)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(" · ")}${quick ? " · quick mode" : ""}\n`,
+  );
   const headers: (keyof Row)[] = ["scenario", "metric", "ratio", "ours", "baseline", "target", "met"];
   const widths = headers.map((h) => Math.max(h.length, ...rows.map((r) => r[h].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;

@@ -1,7 +1,8 @@
 import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
-import { DEMO_TENANT_ID } from "./support/env.ts";
+
 import { testDb } from "./support/db.ts";
+import { DEMO_TENANT_ID } from "./support/env.ts";
 import { expect, test } from "./support/fixtures.ts";
 import { mock } from "./support/mock.ts";
 

@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+
 import type { Page } from "@playwright/test";
-import { APP_URL, DEMO_TENANT_ID, MOCK_URL, OTHER_TENANT_ID, STATE_DIR } from "./support/env.ts";
+
 import { testDb } from "./support/db.ts";
+import { APP_URL, DEMO_TENANT_ID, MOCK_URL, OTHER_TENANT_ID, STATE_DIR } from "./support/env.ts";
 import { expect, test } from "./support/fixtures.ts";
 import { mock } from "./support/mock.ts";
 
@@ -11,7 +13,10 @@ const CALLBACK = "/api/integrations/pipedrive/callback";
 /** Starts a flow and stops at the consent page; returns the callback URL Allow would send. */
 async function consentUrl(page: Page): Promise<{ state: string; callbackWithCode: () => Promise<string> }> {
   await page.goto("/settings/integrations");
-  await page.getByRole("region", { name: "Pipedrive" }).getByRole("button", { name: /Connect Pipedrive|Reconnect/ }).click();
+  await page
+    .getByRole("region", { name: "Pipedrive" })
+    .getByRole("button", { name: /Connect Pipedrive|Reconnect/ })
+    .click();
   await expect(page.getByRole("button", { name: "Allow" })).toBeVisible();
   const state = new URL(page.url()).searchParams.get("state") ?? "";
   return {
@@ -73,7 +78,11 @@ test.describe("the callback refuses", () => {
     await expect(page).toHaveURL(/pipedrive=connected/);
     const [row] = await testDb.contractRows(DEMO_TENANT_ID);
     // The state cookie is gone after the first use; put it back to be sure the server refuses too.
-    await page.context().addCookies([{ name: "pd_oauth_state", value: flow.state, url: `${APP_URL}${CALLBACK}`, httpOnly: true, sameSite: "Lax" }]);
+    await page
+      .context()
+      .addCookies([
+        { name: "pd_oauth_state", value: flow.state, url: `${APP_URL}${CALLBACK}`, httpOnly: true, sameSite: "Lax" },
+      ]);
     await page.goto(callback);
     await expect(page).toHaveURL(/reason=state_reused/);
     await expect(page.locator(".page > .banner")).toContainText("already used");
@@ -81,7 +90,9 @@ test.describe("the callback refuses", () => {
     expect(await testDb.contractRows(DEMO_TENANT_ID)).toEqual([row]);
   });
 
-  test("a state started in one browser and finished in another (same tenant's other admin session)", async ({ signedIn }) => {
+  test("a state started in one browser and finished in another (same tenant's other admin session)", async ({
+    signedIn,
+  }) => {
     const a = await signedIn("admin");
     const b = await signedIn("admin");
     const callback = await (await consentUrl(a.page)).callbackWithCode();
@@ -91,13 +102,19 @@ test.describe("the callback refuses", () => {
     expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(0);
   });
 
-  test("a state started by tenant A's admin and finished by tenant B's admin writes to neither", async ({ signedIn }) => {
+  test("a state started by tenant A's admin and finished by tenant B's admin writes to neither", async ({
+    signedIn,
+  }) => {
     const a = await signedIn("admin");
     const b = await signedIn("otherAdmin");
     const flow = await consentUrl(a.page);
     const callback = await flow.callbackWithCode();
     // Even with A's state cookie planted in B's browser.
-    await b.page.context().addCookies([{ name: "pd_oauth_state", value: flow.state, url: `${APP_URL}${CALLBACK}`, httpOnly: true, sameSite: "Lax" }]);
+    await b.page
+      .context()
+      .addCookies([
+        { name: "pd_oauth_state", value: flow.state, url: `${APP_URL}${CALLBACK}`, httpOnly: true, sameSite: "Lax" },
+      ]);
     await b.page.goto(callback);
     await expectRefused(b.page, "security check did not match");
     expect(await mock.tokenRequests()).toHaveLength(0);
@@ -160,7 +177,7 @@ test.describe("open redirects are closed", () => {
 test("cross-site disconnect is refused", async ({ signedIn }) => {
   const { page, integrations } = await signedIn("admin");
   await integrations.connect();
-    const attempts: Record<string, string>[] = [
+  const attempts: Record<string, string>[] = [
     { "Sec-Fetch-Site": "cross-site", Origin: "https://evil.example" },
     { Origin: "https://evil.example" },
     { Origin: "null" },
@@ -209,25 +226,35 @@ test("OAuth responses are never cached and never leak their URL as a referrer", 
     expect(response.headers()["cache-control"], path).toBe("no-store");
     expect(response.headers()["referrer-policy"], path).toBe("no-referrer");
   }
-  const started = await page.request.post("/api/integrations/pipedrive/authorize", { headers: { "Sec-Fetch-Site": "same-origin" }, maxRedirects: 0 });
+  const started = await page.request.post("/api/integrations/pipedrive/authorize", {
+    headers: { "Sec-Fetch-Site": "same-origin" },
+    maxRedirects: 0,
+  });
   expect(started.status()).toBe(303);
   expect(started.headers()["cache-control"]).toBe("no-store");
 });
 
-test("starting a flow is a same-site POST: a GET or another site's form writes no state and no cookie", async ({ signedIn }) => {
+test("starting a flow is a same-site POST: a GET or another site's form writes no state and no cookie", async ({
+  signedIn,
+}) => {
   const { page } = await signedIn("admin");
   const byLink = await page.request.get("/api/integrations/pipedrive/authorize", { maxRedirects: 0 });
   expect(byLink.status()).toBe(302);
   expect(byLink.headers().location).toBe(`${APP_URL}/settings/integrations`);
   expect(byLink.headers()["set-cookie"] ?? "").not.toContain("pd_oauth_state");
-  const crossSite = await page.request.post("/api/integrations/pipedrive/authorize", { headers: { "Sec-Fetch-Site": "cross-site", Origin: "https://evil.example" }, maxRedirects: 0 });
+  const crossSite = await page.request.post("/api/integrations/pipedrive/authorize", {
+    headers: { "Sec-Fetch-Site": "cross-site", Origin: "https://evil.example" },
+    maxRedirects: 0,
+  });
   expect(crossSite.status()).toBe(403);
   expect(crossSite.headers()["set-cookie"] ?? "").not.toContain("pd_oauth_state");
   expect(await testDb.openStates(DEMO_TENANT_ID)).toBe(0);
   expect((await mock.requests()).filter((r) => r.path === "/oauth/authorize")).toHaveLength(0);
 });
 
-test("phone lookups are same-site POSTs: the number stays out of URLs, and other sites cannot spend the budget", async ({ signedIn }) => {
+test("phone lookups are same-site POSTs: the number stays out of URLs, and other sites cannot spend the budget", async ({
+  signedIn,
+}) => {
   const { page, integrations } = await signedIn("admin");
   await integrations.connect();
   await integrations.lookup("+55 11 99999-0001");

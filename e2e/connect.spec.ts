@@ -1,5 +1,5 @@
-import { APP_URL, DEMO_TENANT_ID, OTHER_TENANT_ID } from "./support/env.ts";
 import { testDb } from "./support/db.ts";
+import { APP_URL, DEMO_TENANT_ID, OTHER_TENANT_ID } from "./support/env.ts";
 import { expect, snapshot, test } from "./support/fixtures.ts";
 import { mock } from "./support/mock.ts";
 
@@ -95,7 +95,9 @@ test("disconnecting what another tab already disconnected says nothing was conne
   await second.integrations.disconnect();
   await first.integrations.disconnect();
   await expect(first.integrations.banner()).toContainText("Nothing to disconnect");
-  await expect(first.integrations.banner()).toContainText("Pipedrive was not connected for this workspace, so nothing changed.");
+  await expect(first.integrations.banner()).toContainText(
+    "Pipedrive was not connected for this workspace, so nothing changed.",
+  );
   await expect(first.integrations.banner()).not.toContainText("revoked");
   expect((await mock.requests()).filter((r) => r.path === "/oauth/revoke")).toHaveLength(1);
 });
@@ -125,12 +127,18 @@ test("a member sees the status but no buttons, and cannot start the flow", async
   await expect(page.getByRole("region", { name: "Recent activity" })).toHaveCount(0);
   await snapshot(page, "member-view");
 
-  const response = await page.request.post("/api/integrations/pipedrive/authorize", { headers: { "Sec-Fetch-Site": "same-origin" }, maxRedirects: 0 });
+  const response = await page.request.post("/api/integrations/pipedrive/authorize", {
+    headers: { "Sec-Fetch-Site": "same-origin" },
+    maxRedirects: 0,
+  });
   expect(response.status()).toBe(303);
   expect(response.headers().location).toContain("reason=forbidden");
   expect((await mock.requests()).filter((r) => r.path === "/oauth/authorize")).toHaveLength(0);
 
-  const forged = await page.request.post("/api/integrations/pipedrive/disconnect", { headers: { "Sec-Fetch-Site": "same-origin" }, maxRedirects: 0 });
+  const forged = await page.request.post("/api/integrations/pipedrive/disconnect", {
+    headers: { "Sec-Fetch-Site": "same-origin" },
+    maxRedirects: 0,
+  });
   expect(forged.status()).toBe(303);
   expect(forged.headers().location).toContain("reason=forbidden");
   expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(1);
@@ -172,8 +180,12 @@ test("a needs-reconnect connection shows why and reconnecting clears it", async 
   await integrations.lookup("+55 11 99999-0001");
   await integrations.expectStatus("Needs reconnect");
   // Plain words, when it stopped, what to do; no protocol terms and no renewal time in the past.
-  await expect(integrations.card()).toContainText("Pipedrive no longer accepts this workspace's access. It may have been removed in Pipedrive, or left unused for 60 days.");
-  await expect(integrations.card()).toContainText("Lookups are paused until an admin presses Reconnect and allows access again in Pipedrive.");
+  await expect(integrations.card()).toContainText(
+    "Pipedrive no longer accepts this workspace's access. It may have been removed in Pipedrive, or left unused for 60 days.",
+  );
+  await expect(integrations.card()).toContainText(
+    "Lookups are paused until an admin presses Reconnect and allows access again in Pipedrive.",
+  );
   await expect(integrations.card()).toContainText("Stopped working");
   await expect(integrations.card()).not.toContainText("invalid_grant");
   await expect(integrations.card()).not.toContainText(/renew/i);

@@ -1,5 +1,7 @@
-import { chromium, type FullConfig } from "@playwright/test";
 import { mkdirSync } from "node:fs";
+
+import { chromium, type FullConfig } from "@playwright/test";
+
 import { APP_URL, AUTH_DIR, storageState, USERS, type UserKey } from "./support/env.ts";
 
 // Signs each seeded user in once through the real sign-in page and keeps the session,

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { APP_URL, STATE_DIR } from "./support/env.ts";
+
 import { testDb } from "./support/db.ts";
+import { APP_URL, STATE_DIR } from "./support/env.ts";
 import { expect, test } from "./support/fixtures.ts";
 
 // Attacks from the outside run, against the production build (issue: close what an outside attack found).
@@ -10,7 +11,12 @@ const serverLog = () => readFileSync(path.join(STATE_DIR, "server.log"), "utf8")
 
 test("an open-redirect callbackUrl lands on our own page", async ({ signedIn }) => {
   const { page } = await signedIn("admin");
-  for (const sneaky of ["%2F.%2F%2Fevil.example", "%2F%2e%2F%2Fevil.example", "%2Fa%2F..%2F%2Fevil.example", "%2F%5Cevil.example"]) {
+  for (const sneaky of [
+    "%2F.%2F%2Fevil.example",
+    "%2F%2e%2F%2Fevil.example",
+    "%2Fa%2F..%2F%2Fevil.example",
+    "%2F%5Cevil.example",
+  ]) {
     const answer = await page.request.get(`/sign-in?callbackUrl=${sneaky}`, { maxRedirects: 0 });
     const location = answer.headers().location ?? "";
     expect(new URL(location, APP_URL).origin, sneaky).toBe(APP_URL);
@@ -28,14 +34,21 @@ test("a wrong password writes no log line in the production build", async ({ pag
   expect(serverLog().slice(before)).toBe("");
 });
 
-test("repeated wrong passwords are throttled on the form and on Auth.js's endpoint, with Retry-After", async ({ page, request }) => {
+test("repeated wrong passwords are throttled on the form and on Auth.js's endpoint, with Retry-After", async ({
+  page,
+  request,
+}) => {
   // Accounts nobody uses, so the lockouts touch no other spec. Each client below keeps its own
   // loopback address (the browser and the request client may differ), as one attacker would.
   const email = "throttle-target@demo.test";
   const statuses: number[] = [];
   let answer;
   for (let i = 0; i < 5; i++) {
-    answer = await request.post("/sign-in/submit", { form: { email, password: `wrong-${i}`, callbackUrl: "/" }, headers: { "Sec-Fetch-Site": "same-origin" }, maxRedirects: 0 });
+    answer = await request.post("/sign-in/submit", {
+      form: { email, password: `wrong-${i}`, callbackUrl: "/" },
+      headers: { "Sec-Fetch-Site": "same-origin" },
+      maxRedirects: 0,
+    });
     statuses.push(answer.status());
   }
   expect(statuses).toEqual([303, 303, 303, 303, 429]);
@@ -43,7 +56,10 @@ test("repeated wrong passwords are throttled on the form and on Auth.js's endpoi
   expect(await answer!.text()).toContain("Too many sign-in attempts");
 
   const csrf = (await (await request.get("/api/auth/csrf")).json()) as { csrfToken: string };
-  const direct = await request.post("/api/auth/callback/credentials", { form: { email, password: "wrong", csrfToken: csrf.csrfToken }, maxRedirects: 0 });
+  const direct = await request.post("/api/auth/callback/credentials", {
+    form: { email, password: "wrong", csrfToken: csrf.csrfToken },
+    maxRedirects: 0,
+  });
   expect(direct.status()).toBe(429);
   expect(Number(direct.headers()["retry-after"])).toBeGreaterThan(0);
 
@@ -82,7 +98,9 @@ test("a session cookie copied before sign-out stops working after it", async ({ 
   await thief.close();
 });
 
-test("pages run only scripts carrying the response's nonce, and the CSP lets forms reach only us and Pipedrive", async ({ signedIn }) => {
+test("pages run only scripts carrying the response's nonce, and the CSP lets forms reach only us and Pipedrive", async ({
+  signedIn,
+}) => {
   const { page, integrations } = await signedIn("admin");
   const violations: string[] = [];
   page.on("console", (message) => {

@@ -1,5 +1,5 @@
-import { MOCK_URL } from "./support/env.ts";
 import { testDb } from "./support/db.ts";
+import { MOCK_URL } from "./support/env.ts";
 import { expect, snapshot, test } from "./support/fixtures.ts";
 import { mock } from "./support/mock.ts";
 
@@ -24,7 +24,9 @@ test("the page shows that access renews automatically, and warns when the keeper
   await testDb.keeperLastSeen(new Date());
 });
 
-test("when Pipedrive's daily limit is spent, the page says when lookups resume and no call is made", async ({ signedIn }) => {
+test("when Pipedrive's daily limit is spent, the page says when lookups resume and no call is made", async ({
+  signedIn,
+}) => {
   const { integrations } = await signedIn("admin");
   await integrations.connect();
   const until = new Date(Date.now() + 42 * 60_000);
@@ -33,10 +35,14 @@ test("when Pipedrive's daily limit is spent, the page says when lookups resume a
     await mock.reset();
     await integrations.goto();
     const hhmm = until.toISOString().slice(11, 16);
-    await expect(integrations.card().getByRole("status").filter({ hasText: "Lookups paused by Pipedrive" })).toContainText(`resume at`);
+    await expect(
+      integrations.card().getByRole("status").filter({ hasText: "Lookups paused by Pipedrive" }),
+    ).toContainText(`resume at`);
     await expect(integrations.card()).toContainText(hhmm);
     await integrations.lookup("+55 11 99999-0001");
-    await expect(integrations.page.locator(".lookup-problem")).toHaveText(`Pipedrive's request limit for this company is used up. Lookups resume at ${hhmm} UTC.`);
+    await expect(integrations.page.locator(".lookup-problem")).toHaveText(
+      `Pipedrive's request limit for this company is used up. Lookups resume at ${hhmm} UTC.`,
+    );
     expect((await mock.requests()).filter((r) => r.path.includes("/persons/search"))).toHaveLength(0);
   } finally {
     await testDb.blockCompany(MOCK_HOST, null);

@@ -1,8 +1,9 @@
 import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
+
 import { allOutcomes, outcomePath } from "../lib/pipedrive/outcomes.ts";
-import { DEMO_TENANT_ID } from "./support/env.ts";
 import { testDb } from "./support/db.ts";
+import { DEMO_TENANT_ID } from "./support/env.ts";
 import { expect, snapshot, test } from "./support/fixtures.ts";
 import { mock } from "./support/mock.ts";
 
@@ -27,7 +28,10 @@ async function expectFits(page: Page, what: string) {
     documentWidth: document.documentElement.scrollWidth,
     viewportWidth: window.innerWidth,
   }));
-  expect(documentWidth, `${what}: document ${documentWidth} px wide on a ${viewportWidth} px screen`).toBeLessThanOrEqual(viewportWidth);
+  expect(
+    documentWidth,
+    `${what}: document ${documentWidth} px wide on a ${viewportWidth} px screen`,
+  ).toBeLessThanOrEqual(viewportWidth);
 }
 
 async function expectNoViolations(page: Page) {
@@ -38,7 +42,9 @@ async function expectNoViolations(page: Page) {
 for (const viewport of SIZES) {
   const size = `${viewport.width}px`;
 
-  test(`at ${size}, every state and banner fits the screen, and long values wrap with their full text`, async ({ signedIn }) => {
+  test(`at ${size}, every state and banner fits the screen, and long values wrap with their full text`, async ({
+    signedIn,
+  }) => {
     const { page, integrations } = await signedIn("admin", { viewport });
     await integrations.goto();
     await integrations.expectStatus("Not connected");
@@ -59,7 +65,13 @@ for (const viewport of SIZES) {
     await integrations.approve();
     await testDb.setConnectionDetails(DEMO_TENANT_ID, LONG);
     await mock.persons([
-      { id: 501, name: LONG.pipedriveUserName, phones: ["+55 11 99999-0001", LONG.phone], emails: [LONG.email], organization: { id: 51, name: LONG.companyName } },
+      {
+        id: 501,
+        name: LONG.pipedriveUserName,
+        phones: ["+55 11 99999-0001", LONG.phone],
+        emails: [LONG.email],
+        organization: { id: 51, name: LONG.companyName },
+      },
     ]);
     await integrations.lookup("+55 11 99999-0001");
     await expect(page.getByRole("list", { name: "Matches" })).toContainText(LONG.email);

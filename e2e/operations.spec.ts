@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { APP_URL, STATE_DIR } from "./support/env.ts";
+
 import { testDb } from "./support/db.ts";
+import { APP_URL, STATE_DIR } from "./support/env.ts";
 import { expect, test } from "./support/fixtures.ts";
 import { mock } from "./support/mock.ts";
 
@@ -20,23 +21,38 @@ test("liveness and readiness answer JSON for load balancers, with no secret in t
   const ready = await request.get("/api/health/ready");
   expect(ready.status()).toBe(200);
   const body = (await ready.json()) as Record<string, unknown>;
-  expect(body).toMatchObject({ status: "ready", database: "ok", migrations: "ok", keeper: { status: "ok" }, pipedriveCredentials: { status: "ok" } });
+  expect(body).toMatchObject({
+    status: "ready",
+    database: "ok",
+    migrations: "ok",
+    keeper: { status: "ok" },
+    pipedriveCredentials: { status: "ok" },
+  });
   const text = JSON.stringify(body);
-  for (const secret of ["e2e-auth-secret", "mock-client-secret", "embedded-postgres", "postgresql://"]) expect(text).not.toContain(secret);
+  for (const secret of ["e2e-auth-secret", "mock-client-secret", "embedded-postgres", "postgresql://"])
+    expect(text).not.toContain(secret);
   expect(ready.headers()["cache-control"]).toBe("no-store");
 });
 
-test("the production build logs JSON lines with a request id, and redacts codes, states and Authorization by configuration", async ({ signedIn }) => {
+test("the production build logs JSON lines with a request id, and redacts codes, states and Authorization by configuration", async ({
+  signedIn,
+}) => {
   const { integrations } = await signedIn("admin");
   await integrations.connect();
   const lines = jsonLines();
   const callback = lines.filter((line) => line.msg === "pipedrive callback").at(-1);
-  expect(callback).toMatchObject({ level: 30, outcome: "/settings/integrations?pipedrive=connected", query: { code: "[Redacted]", state: "[Redacted]" } });
+  expect(callback).toMatchObject({
+    level: 30,
+    outcome: "/settings/integrations?pipedrive=connected",
+    query: { code: "[Redacted]", state: "[Redacted]" },
+  });
   expect(String(callback?.requestId)).toMatch(/^[0-9a-f-]{36}$/);
   expect(callback?.tenant).toBeTruthy();
 
   expect((await mock.uninstall(`${APP_URL}/api/integrations/pipedrive/callback`, "wrong")).status).toBe(401);
-  const uninstall = jsonLines().filter((line) => line.msg === "pipedrive uninstall notice").at(-1);
+  const uninstall = jsonLines()
+    .filter((line) => line.msg === "pipedrive uninstall notice")
+    .at(-1);
   expect(uninstall).toMatchObject({ outcome: 401, authorization: "[Redacted]" });
 
   const raw = readFileSync(path.join(STATE_DIR, "server.log"), "utf8");
@@ -44,7 +60,10 @@ test("the production build logs JSON lines with a request id, and redacts codes,
   expect(raw).not.toContain(Buffer.from("mock-client-id:not-the-secret").toString("base64"));
 });
 
-test("when Pipedrive rejects the app's credentials, admins see an operator banner and readiness reports it", async ({ signedIn, request }) => {
+test("when Pipedrive rejects the app's credentials, admins see an operator banner and readiness reports it", async ({
+  signedIn,
+  request,
+}) => {
   const kind = "pipedrive_app_credentials_rejected";
   await testDb.operatorAlert(kind, true);
   try {
@@ -55,7 +74,9 @@ test("when Pipedrive rejects the app's credentials, admins see an operator banne
     const member = await signedIn("member");
     await member.integrations.goto();
     await expect(member.page.getByText("Pipedrive rejects this app's credentials")).toHaveCount(0);
-    const ready = (await (await request.get("/api/health/ready")).json()) as { pipedriveCredentials: { status: string; since: string | null } };
+    const ready = (await (await request.get("/api/health/ready")).json()) as {
+      pipedriveCredentials: { status: string; since: string | null };
+    };
     expect(ready.pipedriveCredentials.status).toBe("rejected");
     expect(ready.pipedriveCredentials.since).not.toBeNull();
   } finally {

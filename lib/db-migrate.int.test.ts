@@ -1,8 +1,10 @@
-import { readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import path from "node:path";
+
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+
 import { runScript } from "../scripts/support/run-script.ts";
 import { scratchDatabases } from "../scripts/support/scratch-databases.ts";
 import { migrate, MIGRATIONS_DIR } from "./db-migrate.ts";
@@ -34,7 +36,13 @@ describe("db:migrate", () => {
     const second = await migrate(url);
     expect(first.applied.length).toBeGreaterThan(0);
     expect(second).toEqual({ applied: [], alreadyApplied: first.applied.length });
-    const rows = await query<{ migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number; rolled_back_at: Date | null }>(
+    const rows = await query<{
+      migration_name: string;
+      checksum: string;
+      finished_at: Date | null;
+      applied_steps_count: number;
+      rolled_back_at: Date | null;
+    }>(
       url,
       `SELECT migration_name, checksum, finished_at, applied_steps_count, rolled_back_at FROM _prisma_migrations ORDER BY migration_name`,
     );
@@ -66,9 +74,13 @@ describe("db:migrate", () => {
 
 describe("a bad DATABASE_URL", () => {
   it("stops npm run db:migrate with one clear line naming the database, not a stack trace", async () => {
-    const result = await runScript("scripts/migrate.ts", [], { DATABASE_URL: "postgresql://nobody:pw@127.0.0.1:1/crm" });
+    const result = await runScript("scripts/migrate.ts", [], {
+      DATABASE_URL: "postgresql://nobody:pw@127.0.0.1:1/crm",
+    });
     expect(result.code).toBe(1);
-    expect(result.stderr.trim()).toMatch(/^\[db\] migration failed: Cannot reach the database at 127\.0\.0\.1:1\/crm \(DATABASE_URL\): .*ECONNREFUSED/);
+    expect(result.stderr.trim()).toMatch(
+      /^\[db\] migration failed: Cannot reach the database at 127\.0\.0\.1:1\/crm \(DATABASE_URL\): .*ECONNREFUSED/,
+    );
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });

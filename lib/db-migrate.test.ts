@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+
 import { assertSupportedServer } from "./db-migrate.ts";
 
 describe("the PostgreSQL version check", () => {
@@ -7,7 +8,9 @@ describe("the PostgreSQL version check", () => {
   });
 
   it("refuses older servers with a message naming the version found", () => {
-    expect(() => assertSupportedServer(120017)).toThrow("This app needs PostgreSQL 13 or newer; the server at DATABASE_URL runs 12.17.");
+    expect(() => assertSupportedServer(120017)).toThrow(
+      "This app needs PostgreSQL 13 or newer; the server at DATABASE_URL runs 12.17.",
+    );
     expect(() => assertSupportedServer(Number.NaN)).toThrow(/runs an unknown version/);
   });
 });

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
+
 import pg from "pg";
 
 // Applies prisma/migrations/*/migration.sql and records them in _prisma_migrations
@@ -22,7 +23,10 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
   } catch (error) {
     const target = new URL(databaseUrl);
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`Cannot reach the database at ${target.hostname}:${target.port || 5432}${target.pathname} (DATABASE_URL): ${reason}`, { cause: error });
+    throw new Error(
+      `Cannot reach the database at ${target.hostname}:${target.port || 5432}${target.pathname} (DATABASE_URL): ${reason}`,
+      { cause: error },
+    );
   }
   try {
     const { rows: version } = await client.query<{ server_version_num: string }>("SHOW server_version_num");
@@ -84,14 +88,19 @@ export const MIN_SERVER_VERSION = 130000;
 
 export function assertSupportedServer(versionNum: number): void {
   if (!Number.isFinite(versionNum) || versionNum < MIN_SERVER_VERSION) {
-    const found = Number.isFinite(versionNum) ? `${Math.floor(versionNum / 10000)}.${versionNum % 10000}` : "an unknown version";
+    const found = Number.isFinite(versionNum)
+      ? `${Math.floor(versionNum / 10000)}.${versionNum % 10000}`
+      : "an unknown version";
     throw new Error(`This app needs PostgreSQL 13 or newer; the server at DATABASE_URL runs ${found}.`);
   }
 }
 
 async function readMigrations(dir: string) {
   const entries = await readdir(dir, { withFileTypes: true });
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   return Promise.all(
     names.map(async (name) => {
       const sql = await readFile(path.join(dir, name, "migration.sql"), "utf8");

@@ -1,7 +1,8 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
-import { PrismaClient } from "./generated/prisma/client.ts";
+
 import { env } from "./env.ts";
+import { PrismaClient } from "./generated/prisma/client.ts";
 import { log } from "./log.ts";
 
 export type Db = InstanceType<typeof PrismaClient>;
@@ -29,7 +30,14 @@ function connect(databaseUrl: string, poolSize: number): Handles {
 /** A client of its own, for one-shot scripts; close() ends its connections too. */
 export function createDb(databaseUrl: string, poolSize = 10): { db: Db; close: () => Promise<void> } {
   const { prisma, pool, refreshPool } = connect(databaseUrl, poolSize);
-  return { db: prisma, close: () => prisma.$disconnect().then(() => Promise.all([pool.end(), refreshPool.end()])).then(() => {}) };
+  return {
+    db: prisma,
+    close: () =>
+      prisma
+        .$disconnect()
+        .then(() => Promise.all([pool.end(), refreshPool.end()]))
+        .then(() => {}),
+  };
 }
 
 // One client per process; dev hot reloads re-evaluate modules, globalThis survives them.

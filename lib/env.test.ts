@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+
 import { ConfigError, parseEnv } from "./env.ts";
 
 const valid = {
@@ -35,15 +36,24 @@ describe("env", () => {
 
   it("names every missing variable", () => {
     const error = problem({});
-    expect(error.variables.sort()).toEqual(["AUTH_SECRET", "DATABASE_URL", "PIPEDRIVE_CLIENT_ID", "PIPEDRIVE_CLIENT_SECRET"]);
+    expect(error.variables.sort()).toEqual([
+      "AUTH_SECRET",
+      "DATABASE_URL",
+      "PIPEDRIVE_CLIENT_ID",
+      "PIPEDRIVE_CLIENT_SECRET",
+    ]);
     expect(error.message).toContain("DATABASE_URL: is not set");
   });
 
   it("names a malformed variable and says what is wrong", () => {
     expect(problem({ ...valid, DATABASE_URL: "mysql://x" }).variables).toEqual(["DATABASE_URL"]);
-    expect(problem({ ...valid, AUTH_SECRET: "short" }).message).toContain("AUTH_SECRET: must be at least 32 characters");
+    expect(problem({ ...valid, AUTH_SECRET: "short" }).message).toContain(
+      "AUTH_SECRET: must be at least 32 characters",
+    );
     expect(problem({ ...valid, PIPEDRIVE_MOCK_HOST: "evil.example:80" }).variables).toEqual(["PIPEDRIVE_MOCK_HOST"]);
-    expect(problem({ ...valid, PIPEDRIVE_TOKEN_SKEW_SECONDS: "soon" }).variables).toEqual(["PIPEDRIVE_TOKEN_SKEW_SECONDS"]);
+    expect(problem({ ...valid, PIPEDRIVE_TOKEN_SKEW_SECONDS: "soon" }).variables).toEqual([
+      "PIPEDRIVE_TOKEN_SKEW_SECONDS",
+    ]);
   });
 
   it("derives the redirect URI and secure cookies from an https APP_URL", () => {

@@ -21,9 +21,7 @@ const schema = z
     PIPEDRIVE_REDIRECT_URI: optional(httpUrl),
     // host:port of the local mock Pipedrive. Only then is an api_domain outside
     // *.pipedrive.com accepted, and only a loopback one, spoken to over plain http.
-    PIPEDRIVE_MOCK_HOST: optional(
-      z.string().refine(isLoopback, "must be a loopback host such as localhost:4010"),
-    ),
+    PIPEDRIVE_MOCK_HOST: optional(z.string().refine(isLoopback, "must be a loopback host such as localhost:4010")),
     PIPEDRIVE_TOKEN_SKEW_SECONDS: optional(z.coerce.number().int().min(0).max(3000)).default(600),
     PIPEDRIVE_HTTP_TIMEOUT_MS: optional(z.coerce.number().int().min(100).max(60_000)).default(10_000),
     OAUTH_STATE_TTL_SECONDS: optional(z.coerce.number().int().min(1).max(3600)).default(600),
@@ -51,7 +49,10 @@ const schema = z
 export type Env = z.infer<typeof schema>;
 
 export class ConfigError extends Error {
-  constructor(readonly variables: string[], message: string) {
+  constructor(
+    readonly variables: string[],
+    message: string,
+  ) {
     super(message);
     this.name = "ConfigError";
   }

@@ -8,12 +8,15 @@ export const errorCodes = {
   cross_site: "That request did not come from this site.",
   too_large: "That request is too large.",
   not_connected: "Pipedrive is not connected for this workspace.",
-  needs_reconnect: "Pipedrive no longer accepts this workspace's access, so lookups are paused until an admin reconnects it.",
-  api_domain_invalid: "The stored Pipedrive address is not a Pipedrive host, so no request was sent. An admin needs to reconnect Pipedrive.",
+  needs_reconnect:
+    "Pipedrive no longer accepts this workspace's access, so lookups are paused until an admin reconnects it.",
+  api_domain_invalid:
+    "The stored Pipedrive address is not a Pipedrive host, so no request was sent. An admin needs to reconnect Pipedrive.",
   rate_limited: "Pipedrive is limiting requests right now. Try again in a minute.",
   pipedrive_unavailable: "Pipedrive did not answer. Try again in a moment.",
   pipedrive_rejected: "Pipedrive refused the request.",
-  app_credentials_rejected: "Pipedrive rejects this app's credentials. This is not your workspace's doing: the operators have to fix the app's client id or secret.",
+  app_credentials_rejected:
+    "Pipedrive rejects this app's credentials. This is not your workspace's doing: the operators have to fix the app's client id or secret.",
   internal: "Something went wrong on our side.",
 } as const;
 

@@ -1,5 +1,6 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
+
 import { sql } from "./db.ts";
 import { activeAlerts } from "./operator-alerts.ts";
 import { lastScanAt } from "./pipedrive/keeper-store.ts";
@@ -27,7 +28,15 @@ export async function readiness(now: Date): Promise<Readiness> {
     database = "unreachable";
   }
   if (database !== "ok") {
-    return { ready: false, checks: { database, migrations: "unknown", keeper: { status: "unknown", lastScanAt: null }, pipedriveCredentials: { status: "ok", since: null } } };
+    return {
+      ready: false,
+      checks: {
+        database,
+        migrations: "unknown",
+        keeper: { status: "unknown", lastScanAt: null },
+        pipedriveCredentials: { status: "ok", since: null },
+      },
+    };
   }
   const [migrations, scanned, alerts] = await Promise.all([migrationState(), lastScanAt(), activeAlerts()]);
   const keeper = scanned === null ? "never_ran" : now.getTime() - scanned.getTime() > KEEPER_QUIET_MS ? "stale" : "ok";
@@ -40,7 +49,10 @@ export async function readiness(now: Date): Promise<Readiness> {
       database,
       migrations,
       keeper: { status: keeper, lastScanAt: scanned?.toISOString() ?? null },
-      pipedriveCredentials: { status: rejected ? "rejected" : "ok", since: rejected?.firstSeenAt.toISOString() ?? null },
+      pipedriveCredentials: {
+        status: rejected ? "rejected" : "ok",
+        since: rejected?.firstSeenAt.toISOString() ?? null,
+      },
     },
   };
 }
@@ -51,8 +63,12 @@ const MIGRATIONS_DIR = path.join(process.cwd(), "prisma", "migrations");
 
 async function migrationState(): Promise<"ok" | "pending" | "unknown"> {
   try {
-    const shipped = (await readdir(MIGRATIONS_DIR, { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
-    const { rows } = await sql().query<{ migration_name: string }>(`SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`);
+    const shipped = (await readdir(MIGRATIONS_DIR, { withFileTypes: true }))
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name);
+    const { rows } = await sql().query<{ migration_name: string }>(
+      `SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+    );
     const applied = new Set(rows.map((row) => row.migration_name));
     return shipped.every((name) => applied.has(name)) ? "ok" : "pending";
   } catch {

@@ -1,5 +1,7 @@
 import { Writable } from "node:stream";
+
 import { describe, expect, it } from "vitest";
+
 import { createLogger } from "./log.ts";
 
 function capture() {
@@ -12,7 +14,13 @@ describe("the logger", () => {
   it("writes one JSON object per line", () => {
     const { logger, lines } = capture();
     logger.info({ tenant: "t-1", outcome: "connected" }, "pipedrive callback");
-    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 30, msg: "pipedrive callback", tenant: "t-1", outcome: "connected", service: "crm-pipedrive" });
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      level: 30,
+      msg: "pipedrive callback",
+      tenant: "t-1",
+      outcome: "connected",
+      service: "crm-pipedrive",
+    });
   });
 
   it("redacts tokens, codes, states, credentials and Authorization, at any of the first three levels", () => {
@@ -26,7 +34,21 @@ describe("the logger", () => {
     };
     logger.info(secrets, "everything at once");
     const line = lines.join("");
-    for (const value of ["at-secret-1", "rt-secret-2", "code-secret-3", "state-secret-4", "c2VjcmV0LTU=", "secret-6", "cs-secret-7", "pw-secret-8"]) expect(line).not.toContain(value);
-    expect(JSON.parse(line)).toMatchObject({ access_token: "[Redacted]", query: { code: "[Redacted]", state: "[Redacted]" }, headers: { authorization: "[Redacted]" } });
+    for (const value of [
+      "at-secret-1",
+      "rt-secret-2",
+      "code-secret-3",
+      "state-secret-4",
+      "c2VjcmV0LTU=",
+      "secret-6",
+      "cs-secret-7",
+      "pw-secret-8",
+    ])
+      expect(line).not.toContain(value);
+    expect(JSON.parse(line)).toMatchObject({
+      access_token: "[Redacted]",
+      query: { code: "[Redacted]", state: "[Redacted]" },
+      headers: { authorization: "[Redacted]" },
+    });
   });
 });

@@ -1,19 +1,47 @@
 import pino, { type DestinationStream, type Logger } from "pino";
+
 import { env } from "./env.ts";
 import { isRequestId } from "./http/request-id.ts";
 
 // Structured logs: JSON lines in production, readable in development. Whatever a log call is
 // given, these keys are redacted by configuration: tokens, codes, states, credentials.
 
-const SECRET_KEYS = ["access_token", "refresh_token", "accessToken", "refreshToken", "code", "state", "code_verifier", "password", "client_secret", "clientSecret", "authorization", "cookie", "token"];
+const SECRET_KEYS = [
+  "access_token",
+  "refresh_token",
+  "accessToken",
+  "refreshToken",
+  "code",
+  "state",
+  "code_verifier",
+  "password",
+  "client_secret",
+  "clientSecret",
+  "authorization",
+  "cookie",
+  "token",
+];
 
-export const REDACT_PATHS = [...SECRET_KEYS, ...SECRET_KEYS.map((key) => `*.${key}`), ...SECRET_KEYS.map((key) => `*.*.${key}`)];
+export const REDACT_PATHS = [
+  ...SECRET_KEYS,
+  ...SECRET_KEYS.map((key) => `*.${key}`),
+  ...SECRET_KEYS.map((key) => `*.*.${key}`),
+];
 
 export function createLogger(options: { level: string; pretty: boolean }, destination?: DestinationStream): Logger {
-  const config = { level: options.level, base: { service: "crm-pipedrive" }, redact: { paths: REDACT_PATHS, censor: "[Redacted]" } };
+  const config = {
+    level: options.level,
+    base: { service: "crm-pipedrive" },
+    redact: { paths: REDACT_PATHS, censor: "[Redacted]" },
+  };
   if (destination) return pino(config, destination);
   // A worker-thread transport: pino-pretty is a development dependency, loaded only here.
-  return options.pretty ? pino({ ...config, transport: { target: "pino-pretty", options: { colorize: true, ignore: "pid,hostname,service" } } }) : pino(config);
+  return options.pretty
+    ? pino({
+        ...config,
+        transport: { target: "pino-pretty", options: { colorize: true, ignore: "pid,hostname,service" } },
+      })
+    : pino(config);
 }
 
 let root: Logger | undefined;
@@ -21,7 +49,10 @@ let root: Logger | undefined;
 export function log(): Logger {
   if (!root) {
     const e = env();
-    root = createLogger({ level: e.LOG_LEVEL ?? (e.NODE_ENV === "test" ? "silent" : "info"), pretty: e.NODE_ENV === "development" });
+    root = createLogger({
+      level: e.LOG_LEVEL ?? (e.NODE_ENV === "test" ? "silent" : "info"),
+      pretty: e.NODE_ENV === "development",
+    });
   }
   return root;
 }

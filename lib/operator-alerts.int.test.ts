@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { connectionRow, connectThroughMock, createTenant, mockPipedriveForFile, testContext } from "../scripts/support/fixtures.ts";
+
+import {
+  connectionRow,
+  connectThroughMock,
+  createTenant,
+  mockPipedriveForFile,
+  testContext,
+} from "../scripts/support/fixtures.ts";
 import { db } from "./db.ts";
 import { isAppError } from "./errors.ts";
 import { activeAlerts, APP_CREDENTIALS_REJECTED, reportAppCredentials } from "./operator-alerts.ts";
@@ -11,11 +18,22 @@ describe("Pipedrive rejecting this app's credentials", () => {
   it("raises an operator alert, never marks a tenant, and clears when the credentials work again", async () => {
     const tenants = [await createTenant(), await createTenant()];
     for (const t of tenants) await connectThroughMock(pd.ctx, pd.mock, t.admin);
-    for (const t of tenants) await db().leadPipedriveIntegration.update({ where: { tenantId: t.tenantId }, data: { expiresAt: new Date(Date.now() - 60_000) } });
-    const rotated = testContext(pd.mock, { clientSecret: "rotated-on-pipedrive's-side", onClientCredentials: reportAppCredentials });
-    for (const t of tenants) expect(isAppError(await getValidAccessToken(rotated, t.tenantId).catch((e: unknown) => e), "app_credentials_rejected")).toBe(true);
+    for (const t of tenants)
+      await db().leadPipedriveIntegration.update({
+        where: { tenantId: t.tenantId },
+        data: { expiresAt: new Date(Date.now() - 60_000) },
+      });
+    const rotated = testContext(pd.mock, {
+      clientSecret: "rotated-on-pipedrive's-side",
+      onClientCredentials: reportAppCredentials,
+    });
+    for (const t of tenants)
+      expect(
+        isAppError(await getValidAccessToken(rotated, t.tenantId).catch((e: unknown) => e), "app_credentials_rejected"),
+      ).toBe(true);
     expect((await activeAlerts()).map((a) => a.kind)).toContain(APP_CREDENTIALS_REJECTED);
-    for (const t of tenants) expect(await connectionRow(t.tenantId)).toMatchObject({ status: "connected", rejectedRefreshTokenHash: null });
+    for (const t of tenants)
+      expect(await connectionRow(t.tenantId)).toMatchObject({ status: "connected", rejectedRefreshTokenHash: null });
 
     const fixed = testContext(pd.mock, { onClientCredentials: reportAppCredentials });
     await getValidAccessToken(fixed, tenants[0]!.tenantId);

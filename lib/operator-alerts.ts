@@ -20,7 +20,10 @@ export async function raiseAlert(kind: string, message: string, now: Date): Prom
 }
 
 export async function clearAlert(kind: string, now: Date): Promise<void> {
-  const { rowCount } = await sql().query(`UPDATE operator_alerts SET cleared_at = $2 WHERE kind = $1 AND cleared_at IS NULL`, [kind, now]);
+  const { rowCount } = await sql().query(
+    `UPDATE operator_alerts SET cleared_at = $2 WHERE kind = $1 AND cleared_at IS NULL`,
+    [kind, now],
+  );
   if (rowCount) log().info({ alert: kind }, "operator alert cleared");
 }
 
@@ -36,5 +39,9 @@ export function reportAppCredentials(accepted: boolean): Promise<void> {
   const now = new Date();
   return accepted
     ? clearAlert(APP_CREDENTIALS_REJECTED, now)
-    : raiseAlert(APP_CREDENTIALS_REJECTED, "Pipedrive rejects this app's client credentials (invalid_client): check PIPEDRIVE_CLIENT_ID and PIPEDRIVE_CLIENT_SECRET.", now);
+    : raiseAlert(
+        APP_CREDENTIALS_REJECTED,
+        "Pipedrive rejects this app's client credentials (invalid_client): check PIPEDRIVE_CLIENT_ID and PIPEDRIVE_CLIENT_SECRET.",
+        now,
+      );
 }

@@ -1,4 +1,5 @@
 import { RateLimiterPostgres, RateLimiterRes } from "rate-limiter-flexible";
+
 import { sql } from "./db.ts";
 
 // Counters shared by every instance, in PostgreSQL (rate-limiter-flexible's store, our table
@@ -11,7 +12,14 @@ const limiters = new Map<string, RateLimiterPostgres>();
 function limiter(limit: Limit): RateLimiterPostgres {
   let found = limiters.get(limit.keyPrefix);
   if (!found) {
-    found = new RateLimiterPostgres({ storeClient: sql(), storeType: "pool", tableName: "rate_limits", tableCreated: true, clearExpiredByTimeout: false, ...limit });
+    found = new RateLimiterPostgres({
+      storeClient: sql(),
+      storeType: "pool",
+      tableName: "rate_limits",
+      tableCreated: true,
+      clearExpiredByTimeout: false,
+      ...limit,
+    });
     limiters.set(limit.keyPrefix, found);
   }
   return found;
@@ -59,6 +67,8 @@ export async function forget(limit: Limit, key: string): Promise<void> {
 
 /** Housekeeping for the keeper: counters whose window ended more than an hour ago. */
 export async function purgeExpiredCounters(now: Date): Promise<number> {
-  const { rowCount } = await sql().query(`DELETE FROM rate_limits WHERE expire IS NOT NULL AND expire < $1`, [now.getTime() - 3_600_000]);
+  const { rowCount } = await sql().query(`DELETE FROM rate_limits WHERE expire IS NOT NULL AND expire < $1`, [
+    now.getTime() - 3_600_000,
+  ]);
   return rowCount ?? 0;
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
@@ -25,7 +26,9 @@ type Datamodel = {
   indexes: { model: string; type: "id" | "unique" | "normal" | "fulltext"; fields: { name: string }[] }[];
 };
 
-const datamodel = JSON.parse(readFileSync(path.join(import.meta.dirname, "generated", "datamodel.json"), "utf8")) as Datamodel;
+const datamodel = JSON.parse(
+  readFileSync(path.join(import.meta.dirname, "generated", "datamodel.json"), "utf8"),
+) as Datamodel;
 const tableOf = (model: Model) => model.dbName ?? model.name;
 const modelByName = new Map(datamodel.models.map((m) => [m.name, m]));
 const column = (model: Model, fieldName: string) => {
@@ -61,7 +64,13 @@ function expectedType(field: Field): string {
   return field.isList ? `${base}[]` : base;
 }
 
-const onDeleteCodes: Record<string, string> = { c: "Cascade", r: "Restrict", a: "NoAction", n: "SetNull", d: "SetDefault" };
+const onDeleteCodes: Record<string, string> = {
+  c: "Cascade",
+  r: "Restrict",
+  a: "NoAction",
+  n: "SetNull",
+  d: "SetDefault",
+};
 
 let client: pg.Client;
 beforeAll(async () => {
@@ -80,7 +89,10 @@ describe("migrated database matches schema.prisma", () => {
       .flatMap((model) =>
         model.fields
           .filter((f) => f.kind !== "object")
-          .map((f) => `${tableOf(model)}.${f.dbName ?? f.name}: ${expectedType(f)} ${f.isRequired && !f.isList ? "NOT NULL" : "NULL"}`),
+          .map(
+            (f) =>
+              `${tableOf(model)}.${f.dbName ?? f.name}: ${expectedType(f)} ${f.isRequired && !f.isList ? "NOT NULL" : "NULL"}`,
+          ),
       )
       .sort();
     const actual = (
@@ -137,13 +149,18 @@ describe("migrated database matches schema.prisma", () => {
           (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM unnest(c.confkey) WITH ORDINALITY k(n, ord) JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n) AS refcols
         FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE c.contype = 'f' AND n.nspname = 'public'`)
     )
-      .map((r) => `${r.t.replace(/"/g, "")}(${r.cols.join(",")}) -> ${r.ref.replace(/"/g, "")}(${r.refcols.join(",")}) on delete ${onDeleteCodes[r.del]}`)
+      .map(
+        (r) =>
+          `${r.t.replace(/"/g, "")}(${r.cols.join(",")}) -> ${r.ref.replace(/"/g, "")}(${r.refcols.join(",")}) on delete ${onDeleteCodes[r.del]}`,
+      )
       .sort();
     expect(actual).toEqual(expected);
   });
 
   it("has the same enums and values", async () => {
-    const expected = datamodel.enums.map((e) => `${e.dbName ?? e.name}: ${e.values.map((v) => v.name).join(",")}`).sort();
+    const expected = datamodel.enums
+      .map((e) => `${e.dbName ?? e.name}: ${e.values.map((v) => v.name).join(",")}`)
+      .sort();
     const actual = (
       await rows<{ name: string; vals: string[] }>(`
         SELECT t.typname AS name, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) AS vals
@@ -158,7 +175,12 @@ describe("migrated database matches schema.prisma", () => {
 
 describe("the shared contract table", () => {
   it("is exactly lead_pipedrive_integrations(tenant_id uuid PK, access_token text, refresh_token text, expires_at timestamptz, api_domain varchar(255)), all NOT NULL", async () => {
-    const columns = await rows<{ column_name: string; data_type: string; char_len: number | null; is_nullable: string }>(`
+    const columns = await rows<{
+      column_name: string;
+      data_type: string;
+      char_len: number | null;
+      is_nullable: string;
+    }>(`
       SELECT column_name, data_type, character_maximum_length AS char_len, is_nullable
       FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'lead_pipedrive_integrations' ORDER BY ordinal_position`);
     expect(columns).toEqual([

@@ -11,7 +11,9 @@ const answer = (id, result) => process.stderr.write(JSON.stringify({ jsonrpc: "2
 readline.createInterface({ input: process.stdin }).on("line", (line) => {
   const request = JSON.parse(line);
   if (request.method === "getManifest") {
-    answer(request.id, { manifest: { prettyName: "Datamodel snapshot", defaultOutput: "../lib/generated/datamodel.json" } });
+    answer(request.id, {
+      manifest: { prettyName: "Datamodel snapshot", defaultOutput: "../lib/generated/datamodel.json" },
+    });
   } else if (request.method === "generate") {
     const output = request.params.generator.output.value;
     mkdirSync(dirname(output), { recursive: true });

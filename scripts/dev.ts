@@ -1,8 +1,19 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { migrate } from "../lib/db-migrate.ts";
+
 import { startMockPipedrive } from "../e2e/mock-pipedrive/server.ts";
-import { appUrl, clearRuntime, isDemoMode, localEnv, MOCK_CLIENT, mockPort, resolveDatabase, ROOT, writeRuntime } from "./support/local-env.ts";
+import { migrate } from "../lib/db-migrate.ts";
+import {
+  appUrl,
+  clearRuntime,
+  isDemoMode,
+  localEnv,
+  MOCK_CLIENT,
+  mockPort,
+  resolveDatabase,
+  ROOT,
+  writeRuntime,
+} from "./support/local-env.ts";
 import { demoCredentialsText, seed } from "./support/seed.ts";
 
 // `npm run dev` (and `npm start` with --production): database, migrations, seed, demo
@@ -37,7 +48,9 @@ async function main() {
       redirectUris: [`${appUrl()}/api/integrations/pipedrive/callback`],
     });
     stops.push(() => mock.close());
-    console.log(`[pipedrive] demo mode: PIPEDRIVE_CLIENT_ID is not set, so the app talks to the local mock at ${mock.url}`);
+    console.log(
+      `[pipedrive] demo mode: PIPEDRIVE_CLIENT_ID is not set, so the app talks to the local mock at ${mock.url}`,
+    );
   }
 
   const childEnv = { ...process.env, ...localEnv(url) };
@@ -49,10 +62,17 @@ async function main() {
   // The token keeper (npm run worker), so connections stay alive while you work. A deployment
   // runs its workers on their own (README, Deploying).
   if (production && !local) return;
-  const keeper = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "scripts", "worker.ts")], { cwd: ROOT, stdio: "inherit", env: childEnv });
+  const keeper = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "scripts", "worker.ts")], {
+    cwd: ROOT,
+    stdio: "inherit",
+    env: childEnv,
+  });
   stops.unshift(() => stopChild(keeper));
   keeper.on("exit", (code) => {
-    if (!stopping) console.error(`[keeper] exited with ${code}; connections are still renewed just in time. Restart npm run dev to bring it back.`);
+    if (!stopping)
+      console.error(
+        `[keeper] exited with ${code}; connections are still renewed just in time. Restart npm run dev to bring it back.`,
+      );
   });
 }
 

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+
 import { migrate } from "../lib/db-migrate.ts";
 import { startEmbeddedPostgres } from "./support/embedded-postgres.ts";
 import { ROOT } from "./support/local-env.ts";
@@ -16,7 +17,11 @@ const port = process.env.E2E_APP_PORT ?? "3100";
 const mockPort = process.env.E2E_MOCK_PORT ?? "4110";
 
 mkdirSync(STATE_DIR, { recursive: true });
-const db = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "crm-e2e-pg-")), database: "crm_e2e", ephemeral: true });
+const db = await startEmbeddedPostgres({
+  dataDir: mkdtempSync(path.join(tmpdir(), "crm-e2e-pg-")),
+  database: "crm_e2e",
+  ephemeral: true,
+});
 await migrate(db.url);
 await seed(db.url);
 writeFileSync(path.join(STATE_DIR, "database-url"), db.url);
@@ -36,9 +41,17 @@ const appEnv: NodeJS.ProcessEnv = {
   // Short, so the timeout attack does not slow the suite down.
   PIPEDRIVE_HTTP_TIMEOUT_MS: "1500",
 };
-const child = spawn(path.join(ROOT, "node_modules", ".bin", "next"), ["start", "-p", port], { cwd: ROOT, env: appEnv, stdio: ["ignore", "pipe", "pipe"] });
+const child = spawn(path.join(ROOT, "node_modules", ".bin", "next"), ["start", "-p", port], {
+  cwd: ROOT,
+  env: appEnv,
+  stdio: ["ignore", "pipe", "pipe"],
+});
 // The keeper runs beside the app, as in a deployment; its log goes to the same file.
-const keeper = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "scripts", "worker.ts")], { cwd: ROOT, env: appEnv, stdio: ["ignore", "pipe", "pipe"] });
+const keeper = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "scripts", "worker.ts")], {
+  cwd: ROOT,
+  env: appEnv,
+  stdio: ["ignore", "pipe", "pipe"],
+});
 for (const stream of [child.stdout, child.stderr, keeper.stdout, keeper.stderr]) {
   stream.on("data", (chunk: Buffer) => {
     log.write(chunk);

@@ -1,11 +1,13 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+
 import { startMockPipedrive, type MockPipedrive } from "../e2e/mock-pipedrive/server.ts";
 import { db } from "../lib/db.ts";
-import { runScript } from "./support/run-script.ts";
 import { connectThroughMock, createTenant, MOCK_PROFILE, TEST_REDIRECT_URI, testContext } from "./support/fixtures.ts";
+import { runScript } from "./support/run-script.ts";
 
 let mock: MockPipedrive;
 beforeAll(async () => {
@@ -26,7 +28,13 @@ const enrich = (...args: string[]) =>
     PIPEDRIVE_MOCK_HOST: mock.host,
   });
 
-const ANA = { id: 101, name: "Ana Souza", phones: ["+55 11 99999-0001"], emails: ["ana@acme.example"], organization: { id: 11, name: "Acme Brasil" } };
+const ANA = {
+  id: 101,
+  name: "Ana Souza",
+  phones: ["+55 11 99999-0001"],
+  emails: ["ana@acme.example"],
+  organization: { id: 11, name: "Acme Brasil" },
+};
 
 describe("npm run enrich", () => {
   it("prints the matches as JSON and exits 0", async () => {
@@ -43,7 +51,9 @@ describe("npm run enrich", () => {
     const result = await enrich("--tenant", tenantId, "--phone", "+55 11 99999-0001");
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
-    expect(result.stderr.trim().split("\n")).toEqual(["enrich: not_connected: Pipedrive is not connected for this workspace."]);
+    expect(result.stderr.trim().split("\n")).toEqual([
+      "enrich: not_connected: Pipedrive is not connected for this workspace.",
+    ]);
   });
 
   it("refuses a stored host that is not Pipedrive's, without sending the token there", async () => {
@@ -67,9 +77,22 @@ describe("npm run enrich beside a running npm run dev", () => {
   const runtimeFile = path.join(runtimeDir, "runtime.json");
   // The CLI's own environment points at the wrong mock; only the dev server's record is right.
   const beside = (file: string, ...args: string[]) =>
-    runScript("scripts/enrich.ts", args, { CRM_RUNTIME_FILE: file, DATABASE_URL: "", MOCK_PIPEDRIVE_PORT: "1", PIPEDRIVE_CLIENT_ID: "", PIPEDRIVE_CLIENT_SECRET: "", PIPEDRIVE_OAUTH_BASE_URL: "", PIPEDRIVE_MOCK_HOST: "" });
+    runScript("scripts/enrich.ts", args, {
+      CRM_RUNTIME_FILE: file,
+      DATABASE_URL: "",
+      MOCK_PIPEDRIVE_PORT: "1",
+      PIPEDRIVE_CLIENT_ID: "",
+      PIPEDRIVE_CLIENT_SECRET: "",
+      PIPEDRIVE_OAUTH_BASE_URL: "",
+      PIPEDRIVE_MOCK_HOST: "",
+    });
   const record = (runtime: object) => writeFileSync(runtimeFile, JSON.stringify(runtime));
-  const demoSettings = () => ({ APP_URL: "http://localhost:3000", PIPEDRIVE_CLIENT_ID: mock.clientId, PIPEDRIVE_OAUTH_BASE_URL: mock.url, PIPEDRIVE_MOCK_HOST: mock.host });
+  const demoSettings = () => ({
+    APP_URL: "http://localhost:3000",
+    PIPEDRIVE_CLIENT_ID: mock.clientId,
+    PIPEDRIVE_OAUTH_BASE_URL: mock.url,
+    PIPEDRIVE_MOCK_HOST: mock.host,
+  });
 
   it("uses the database and the Pipedrive settings the running app was started with", async () => {
     const { tenantId, admin } = await createTenant();
@@ -83,12 +106,28 @@ describe("npm run enrich beside a running npm run dev", () => {
   it("refuses, with a clear line, when it cannot tell which settings to use", async () => {
     const { tenantId } = await createTenant();
     const args = ["--tenant", tenantId, "--phone", "+55 11 99999-0001"];
-    expect(await beside(noRuntime, ...args)).toMatchObject({ code: 2, stdout: "", stderr: "enrich: npm run dev is not running: start it first, or set DATABASE_URL and the Pipedrive settings (see README, Configuration)\n" });
+    expect(await beside(noRuntime, ...args)).toMatchObject({
+      code: 2,
+      stdout: "",
+      stderr:
+        "enrich: npm run dev is not running: start it first, or set DATABASE_URL and the Pipedrive settings (see README, Configuration)\n",
+    });
     record({ databaseUrl: inject("databaseUrl"), pid: 2 ** 22 + 1, demo: true, settings: demoSettings() });
     expect((await beside(runtimeFile, ...args)).stderr).toMatch(/^enrich: npm run dev is not running/);
     writeFileSync(runtimeFile, "{ not json");
-    expect((await beside(runtimeFile, ...args)).stderr).toMatch(/^enrich: cannot read .*runtime\.json, written by npm run dev/);
-    record({ databaseUrl: inject("databaseUrl"), pid: process.pid, demo: false, settings: { ...demoSettings(), PIPEDRIVE_CLIENT_ID: "real-app" } });
-    expect(await beside(runtimeFile, ...args)).toMatchObject({ code: 2, stderr: "enrich: the running npm run dev uses the Pipedrive app real-app: set PIPEDRIVE_CLIENT_SECRET to its secret\n" });
+    expect((await beside(runtimeFile, ...args)).stderr).toMatch(
+      /^enrich: cannot read .*runtime\.json, written by npm run dev/,
+    );
+    record({
+      databaseUrl: inject("databaseUrl"),
+      pid: process.pid,
+      demo: false,
+      settings: { ...demoSettings(), PIPEDRIVE_CLIENT_ID: "real-app" },
+    });
+    expect(await beside(runtimeFile, ...args)).toMatchObject({
+      code: 2,
+      stderr:
+        "enrich: the running npm run dev uses the Pipedrive app real-app: set PIPEDRIVE_CLIENT_SECRET to its secret\n",
+    });
   });
 });

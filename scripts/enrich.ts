@@ -1,6 +1,8 @@
 import { parseArgs } from "node:util";
+
 import { z } from "zod";
-import { CliRefusal, cliEnv } from "./support/local-env.ts";
+
+import { cliEnv, CliRefusal } from "./support/local-env.ts";
 
 // `npm run enrich -- --tenant <uuid> --phone <phone>`: the lead-enrichment lookup from the
 // shell. Matches go to stdout as JSON; any failure is one line on stderr and a non-zero exit.

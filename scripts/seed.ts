@@ -6,5 +6,7 @@ import { demoCredentialsText, seed } from "./support/seed.ts";
 await runOnDatabase("seed", async (url) => {
   await migrate(url);
   const result = await seed(url);
-  console.log(`[db] seed ${result.created ? "created the demo tenants" : "already present; demo users refreshed"}\n\n${demoCredentialsText(appUrl())}`);
+  console.log(
+    `[db] seed ${result.created ? "created the demo tenants" : "already present; demo users refreshed"}\n\n${demoCredentialsText(appUrl())}`,
+  );
 });

@@ -1,4 +1,4 @@
-import { CliRefusal, cliEnv } from "./support/local-env.ts";
+import { cliEnv, CliRefusal } from "./support/local-env.ts";
 
 // `npm run worker`: the token keeper, a long-running pg-boss worker. Run as many as you like on
 // one database. SIGTERM or Ctrl-C lets running renewals finish, then exits.

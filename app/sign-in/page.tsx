@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
+
 import { currentUser, safeReturnTo } from "@/lib/auth/session.ts";
 
 export const metadata: Metadata = { title: "Sign in" };

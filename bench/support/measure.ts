@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
+
 import autocannon from "autocannon";
 
 // Small helpers shared by the benchmarks: percentiles, in-process concurrency, autocannon.
@@ -12,11 +13,21 @@ export function percentile(sorted: number[], p: number): number {
 
 export function summarize(latencies: number[], seconds: number): Stats {
   const sorted = [...latencies].sort((a, b) => a - b);
-  return { ops: latencies.length, seconds, perSecond: latencies.length / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+  return {
+    ops: latencies.length,
+    seconds,
+    perSecond: latencies.length / seconds,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+  };
 }
 
 /** Runs `op` `total` times with `concurrency` callers in this process; latencies in ms. */
-export async function inProcess(total: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<Stats> {
+export async function inProcess(
+  total: number,
+  concurrency: number,
+  op: (i: number) => Promise<unknown>,
+): Promise<Stats> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -86,7 +97,13 @@ export async function loadRequests(
 }
 
 /** autocannon for a fixed duration against one path (page TTFB). */
-export async function loadPath(baseUrl: string, path: string, headers: Record<string, string>, connections: number, seconds: number) {
+export async function loadPath(
+  baseUrl: string,
+  path: string,
+  headers: Record<string, string>,
+  connections: number,
+  seconds: number,
+) {
   const result = await autocannon({ url: `${baseUrl}${path}`, connections, duration: seconds, headers });
   return {
     ops: result.requests.total,

@@ -2,8 +2,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import pg from "pg";
+
 import { encode } from "next-auth/jwt";
+import pg from "pg";
+
 import { migrate } from "../../lib/db-migrate.ts";
 import { issueState, stateKey } from "../../lib/pipedrive/state.ts";
 import { startEmbeddedPostgres, type EmbeddedDb } from "../../scripts/support/embedded-postgres.ts";
@@ -38,8 +40,14 @@ export async function ensureBuild(log: (line: string) => void) {
 
 function run(command: string, args: string[]) {
   return new Promise<void>((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(" ")} exited ${code}`))));
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      stdio: ["ignore", "ignore", "inherit"],
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+    });
+    child.on("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`${command} ${args.join(" ")} exited ${code}`)),
+    );
   });
 }
 
@@ -56,9 +64,19 @@ async function waitFor(url: string, child: ChildProcess, what: string) {
   throw new Error(`${what} did not come up at ${url}`);
 }
 
-export async function startStack(options: { appPort: number; mockPort: number; baselinePort?: number; tenants: number; instances?: number }) {
+export async function startStack(options: {
+  appPort: number;
+  mockPort: number;
+  baselinePort?: number;
+  tenants: number;
+  instances?: number;
+}) {
   const children: ChildProcess[] = [];
-  const db: EmbeddedDb = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "crm-bench-pg-")), database: "crm_bench", ephemeral: true });
+  const db: EmbeddedDb = await startEmbeddedPostgres({
+    dataDir: mkdtempSync(path.join(tmpdir(), "crm-bench-pg-")),
+    database: "crm_bench",
+    ephemeral: true,
+  });
   await migrate(db.url);
   const pool = new pg.Pool({ connectionString: db.url, max: 4 });
   pool.on("error", () => {}); // idle clients see the server go away at shutdown
@@ -72,7 +90,11 @@ export async function startStack(options: { appPort: number; mockPort: number; b
   const mock = spawn(bin("tsx"), [path.join(ROOT, "e2e", "mock-pipedrive", "main.ts")], {
     cwd: ROOT,
     stdio: "ignore",
-    env: { ...process.env, MOCK_PIPEDRIVE_PORT: String(options.mockPort), MOCK_PIPEDRIVE_REDIRECT_URIS: redirects.join(",") },
+    env: {
+      ...process.env,
+      MOCK_PIPEDRIVE_PORT: String(options.mockPort),
+      MOCK_PIPEDRIVE_REDIRECT_URIS: redirects.join(","),
+    },
   });
   children.push(mock);
   await waitFor(`${mockUrl}/__mock/requests`, mock, "mock Pipedrive");
@@ -96,7 +118,11 @@ export async function startStack(options: { appPort: number; mockPort: number; b
   const appLog: string[] = [];
   for (let i = 0; i < (options.instances ?? 1); i++) {
     const port = options.appPort + i;
-    const app = spawn(bin("next"), ["start", "-p", String(port)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: appEnv });
+    const app = spawn(bin("next"), ["start", "-p", String(port)], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: appEnv,
+    });
     for (const stream of [app.stdout, app.stderr]) stream?.on("data", (chunk: Buffer) => appLog.push(chunk.toString()));
     children.push(app);
     await waitFor(`http://localhost:${port}/sign-in`, app, `app instance ${i + 1}`);
@@ -131,7 +157,12 @@ export async function startStack(options: { appPort: number; mockPort: number; b
       reset: () => fetch(`${mockUrl}/__mock/reset`, { method: "POST" }),
       faults: (faults: object) => fetch(`${mockUrl}/__mock/faults`, { method: "POST", body: JSON.stringify(faults) }),
       config: (config: object) => fetch(`${mockUrl}/__mock/config`, { method: "POST", body: JSON.stringify(config) }),
-      requests: async () => (await (await fetch(`${mockUrl}/__mock/requests`)).json()) as { path: string; grantType?: string; status: number }[],
+      requests: async () =>
+        (await (await fetch(`${mockUrl}/__mock/requests`)).json()) as {
+          path: string;
+          grantType?: string;
+          status: number;
+        }[],
     },
     addTenants: (count: number) => createTenants(pool, count),
     /** `npm run worker` processes on the stack's database; resolves once each has started. */
@@ -158,7 +189,15 @@ export async function startStack(options: { appPort: number; mockPort: number; b
         ),
       );
       return {
-        stop: () => Promise.all(workers.map((w) => new Promise((resolve) => (w.exitCode !== null ? resolve(null) : (w.once("exit", resolve), w.kill("SIGTERM")))))),
+        stop: () =>
+          Promise.all(
+            workers.map(
+              (w) =>
+                new Promise((resolve) =>
+                  w.exitCode !== null ? resolve(null) : (w.once("exit", resolve), w.kill("SIGTERM")),
+                ),
+            ),
+          ),
       };
     },
     /** The Auth.js session cookie a signed-in admin of this tenant would carry. */
@@ -166,7 +205,15 @@ export async function startStack(options: { appPort: number; mockPort: number; b
       `${SESSION_COOKIE}=${await encode({
         salt: SESSION_COOKIE,
         secret: AUTH_SECRET,
-        token: { sub: tenant.userId, uid: tenant.userId, tid: tenant.tenantId, role: "admin", sv: 0, name: tenant.name, email: `${tenant.userId}@bench.test` },
+        token: {
+          sub: tenant.userId,
+          uid: tenant.userId,
+          tid: tenant.tenantId,
+          role: "admin",
+          sv: 0,
+          name: tenant.name,
+          email: `${tenant.userId}@bench.test`,
+        },
       })}`,
     /**
      * A connect flow up to Pipedrive's redirect: a state issued exactly as the authorize route

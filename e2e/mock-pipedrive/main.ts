@@ -3,17 +3,23 @@ import { startMockPipedrive } from "./server.ts";
 // `npm run mock:pipedrive`: the mock as a standalone server (demo mode, QA, benchmarks).
 const port = Number(process.env.MOCK_PIPEDRIVE_PORT ?? 4010);
 const appUrl = (process.env.APP_URL ?? "http://localhost:3000").replace(/\/+$/, "");
-const redirectUris = (process.env.MOCK_PIPEDRIVE_REDIRECT_URIS ?? `${appUrl}/api/integrations/pipedrive/callback`).split(",");
+const redirectUris = (
+  process.env.MOCK_PIPEDRIVE_REDIRECT_URIS ?? `${appUrl}/api/integrations/pipedrive/callback`
+).split(",");
 
 const mock = await startMockPipedrive({
   port,
   clientId: process.env.PIPEDRIVE_CLIENT_ID ?? "mock-client-id",
   clientSecret: process.env.PIPEDRIVE_CLIENT_SECRET ?? "mock-client-secret",
   redirectUris,
-  tokenLifetimeSeconds: process.env.MOCK_PIPEDRIVE_TOKEN_LIFETIME ? Number(process.env.MOCK_PIPEDRIVE_TOKEN_LIFETIME) : undefined,
+  tokenLifetimeSeconds: process.env.MOCK_PIPEDRIVE_TOKEN_LIFETIME
+    ? Number(process.env.MOCK_PIPEDRIVE_TOKEN_LIFETIME)
+    : undefined,
   profile: process.env.MOCK_PIPEDRIVE_PROFILE === "strict" ? "strict" : "friendly",
 });
-console.log(`[mock-pipedrive] listening on ${mock.url} (${mock.profile()} profile; client_id ${mock.clientId}; redirect ${redirectUris.join(", ")})`);
+console.log(
+  `[mock-pipedrive] listening on ${mock.url} (${mock.profile()} profile; client_id ${mock.clientId}; redirect ${redirectUris.join(", ")})`,
+);
 
 const stop = () => void mock.close().then(() => process.exit(0));
 process.on("SIGINT", stop);

@@ -18,9 +18,23 @@ export type MockProfile = "friendly" | "strict";
 /** The documented shapes of a token error: OAuth JSON, Pipedrive's API JSON, or plain text. */
 export type ErrorShape = "oauth-json" | "api-json" | "text";
 
-export type MockPerson = { id: number; name: string; phones: string[]; emails: string[]; organization: { id: number; name: string } | null };
+export type MockPerson = {
+  id: number;
+  name: string;
+  phones: string[];
+  emails: string[];
+  organization: { id: number; name: string } | null;
+};
 
-export type TokenFault = "500" | "timeout" | "malformed" | "html" | "invalid_grant" | "bad_api_domain" | "no_refresh_token" | "string_expires_in";
+export type TokenFault =
+  | "500"
+  | "timeout"
+  | "malformed"
+  | "html"
+  | "invalid_grant"
+  | "bad_api_domain"
+  | "no_refresh_token"
+  | "string_expires_in";
 
 type Faults = {
   token?: { mode: TokenFault; grant?: "authorization_code" | "refresh_token"; times?: number };
@@ -70,14 +84,33 @@ const DEFAULT_DAILY_BUDGET = 10_000;
 /** How a token request authenticated the app: Basic header (what we send) or form body. */
 export type ClientAuthStyle = "basic" | "body";
 
-export type RecordedRequest = { method: string; path: string; grantType?: string; clientAuth?: ClientAuthStyle; status: number; time: string };
+export type RecordedRequest = {
+  method: string;
+  path: string;
+  grantType?: string;
+  clientAuth?: ClientAuthStyle;
+  status: number;
+  time: string;
+};
 
 type Grant = { refreshToken: string; accessTokens: Set<string>; revoked: boolean };
 
 export const DEFAULT_PERSONS: MockPerson[] = [
-  { id: 101, name: "Ana Souza", phones: ["+55 11 99999-0001"], emails: ["ana@acme.example"], organization: { id: 11, name: "Acme Brasil" } },
+  {
+    id: 101,
+    name: "Ana Souza",
+    phones: ["+55 11 99999-0001"],
+    emails: ["ana@acme.example"],
+    organization: { id: 11, name: "Acme Brasil" },
+  },
   { id: 102, name: "Bruno Lima", phones: ["(11) 98888-0002", "+55 11 3333-0002"], emails: [], organization: null },
-  { id: 103, name: "Carla Dias", phones: ["+1 415 555 0103"], emails: ["carla@example.com"], organization: { id: 12, name: "Dias Consulting" } },
+  {
+    id: 103,
+    name: "Carla Dias",
+    phones: ["+1 415 555 0103"],
+    emails: ["carla@example.com"],
+    organization: { id: 12, name: "Dias Consulting" },
+  },
 ];
 
 export const MOCK_COMPANY = { id: 7001, name: "Acme Mock Company", domain: "acme-mock" };
@@ -107,15 +140,27 @@ export async function startMockPipedrive(options: MockOptions = {}) {
   };
 
   function defaultStrictness(): Strictness {
-    return { profile: options.profile ?? "friendly", errorShape: null, dailyBudget: options.dailyBudget ?? DEFAULT_DAILY_BUDGET };
+    return {
+      profile: options.profile ?? "friendly",
+      errorShape: null,
+      dailyBudget: options.dailyBudget ?? DEFAULT_DAILY_BUDGET,
+    };
   }
   const strict = () => state.strictness.profile === "strict";
 
   /** A token endpoint error, in the shape the profile (or the test) asks for. */
   function oauthError(res: ServerResponse, status: number, code: string, description: string) {
     const shape = state.strictness.errorShape ?? (strict() ? "text" : "oauth-json");
-    if (shape === "text") return void res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8" }).end(description);
-    if (shape === "api-json") return json(res, status, { success: false, error: description, error_info: "Please check developers.pipedrive.com", data: null, errorCode: status });
+    if (shape === "text")
+      return void res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8" }).end(description);
+    if (shape === "api-json")
+      return json(res, status, {
+        success: false,
+        error: description,
+        error_info: "Please check developers.pipedrive.com",
+        data: null,
+        errorCode: status,
+      });
     return json(res, status, { error: code, error_description: description });
   }
 
@@ -130,12 +175,17 @@ export async function startMockPipedrive(options: MockOptions = {}) {
     if (state.budget.day !== day) state.budget = { day, used: 0 };
     const untilMidnight = Math.ceil((Date.parse(`${day}T00:00:00Z`) + 86_400_000 - now) / 1000);
     if (state.budget.used >= state.strictness.dailyBudget) {
-      res.writeHead(429, { "Content-Type": "application/json", "Retry-After": String(Math.min(3600, untilMidnight)), "x-daily-requests-left": "0" });
+      res.writeHead(429, {
+        "Content-Type": "application/json",
+        "Retry-After": String(Math.min(3600, untilMidnight)),
+        "x-daily-requests-left": "0",
+      });
       res.end(JSON.stringify({ success: false, error: "Daily request budget exceeded", errorCode: 429 }));
       return null;
     }
     let window = state.burst.get(accessToken);
-    if (!window || now - window.start >= BURST.windowMs) state.burst.set(accessToken, (window = { start: now, general: 0, search: 0 }));
+    if (!window || now - window.start >= BURST.windowMs)
+      state.burst.set(accessToken, (window = { start: now, general: 0, search: 0 }));
     window.general += 1;
     if (search) window.search += 1;
     const limit = search ? BURST.search : BURST.general;
@@ -176,8 +226,21 @@ export async function startMockPipedrive(options: MockOptions = {}) {
 
   const token = (prefix: string) => `${prefix}_${randomBytes(18).toString("base64url")}`;
 
-  function record(req: IncomingMessage, path: string, status: number, grantType?: string, clientAuth?: ClientAuthStyle) {
-    state.requests.push({ method: req.method ?? "GET", path, grantType, clientAuth, status, time: new Date().toISOString() });
+  function record(
+    req: IncomingMessage,
+    path: string,
+    status: number,
+    grantType?: string,
+    clientAuth?: ClientAuthStyle,
+  ) {
+    state.requests.push({
+      method: req.method ?? "GET",
+      path,
+      grantType,
+      clientAuth,
+      status,
+      time: new Date().toISOString(),
+    });
   }
 
   function takeFault<K extends "token" | "revoke" | "api401">(kind: K, grantType?: string): Faults[K] | undefined {
@@ -258,10 +321,17 @@ export async function startMockPipedrive(options: MockOptions = {}) {
       }
       if (!state.redirectUris.has(redirectUri)) {
         record(req, path, 400);
-        return html(res, 400, page("Invalid redirect", "<p>The redirect_uri does not match the one registered for this app.</p>"));
+        return html(
+          res,
+          400,
+          page("Invalid redirect", "<p>The redirect_uri does not match the one registered for this app.</p>"),
+        );
       }
       record(req, path, 200);
-      if (q.has("code_challenge") && (q.get("code_challenge_method") !== "S256" || !/^[A-Za-z0-9_-]{43}$/.test(q.get("code_challenge") ?? ""))) {
+      if (
+        q.has("code_challenge") &&
+        (q.get("code_challenge_method") !== "S256" || !/^[A-Za-z0-9_-]{43}$/.test(q.get("code_challenge") ?? ""))
+      ) {
         record(req, path, 400);
         return html(res, 400, page("Invalid PKCE", "<p>Only an S256 code_challenge is accepted.</p>"));
       }
@@ -286,11 +356,17 @@ export async function startMockPipedrive(options: MockOptions = {}) {
     if (path === "/oauth/authorize/decision" && req.method === "POST") {
       const form = new URLSearchParams(body);
       const redirectUri = form.get("redirect_uri") ?? "";
-      if (!state.redirectUris.has(redirectUri)) return html(res, 400, page("Invalid redirect", "<p>Unregistered redirect_uri.</p>"));
+      if (!state.redirectUris.has(redirectUri))
+        return html(res, 400, page("Invalid redirect", "<p>Unregistered redirect_uri.</p>"));
       const target = new URL(redirectUri);
       if (form.get("decision") === "allow") {
         const code = token("mock_code");
-        state.codes.set(code, { redirectUri, expiresAt: Date.now() + 5 * 60_000, used: false, challenge: form.get("code_challenge") });
+        state.codes.set(code, {
+          redirectUri,
+          expiresAt: Date.now() + 5 * 60_000,
+          used: false,
+          challenge: form.get("code_challenge"),
+        });
         target.searchParams.set("code", code);
       } else {
         target.searchParams.set("error", "access_denied");
@@ -316,7 +392,8 @@ export async function startMockPipedrive(options: MockOptions = {}) {
         reply();
       };
       const answer = (status: number, payload: unknown) => send(status, () => json(res, status, payload));
-      const refuse = (status: number, code: string, description: string) => send(status, () => oauthError(res, status, code, description));
+      const refuse = (status: number, code: string, description: string) =>
+        send(status, () => oauthError(res, status, code, description));
       if (!style) return refuse(401, "invalid_client", "Client authentication failed");
       if (!req.headers["content-type"]?.startsWith("application/x-www-form-urlencoded")) {
         return refuse(400, "invalid_request", "Body must be form-encoded");
@@ -337,7 +414,14 @@ export async function startMockPipedrive(options: MockOptions = {}) {
           case "invalid_grant":
             return oauthError(res, 400, "invalid_grant", "Invalid grant: refresh_token is invalid");
           default: {
-            const base = { access_token: token("mock_at_bad"), token_type: "Bearer", expires_in: 3600, refresh_token: token("mock_rt_bad"), scope: "base", api_domain: apiDomain };
+            const base = {
+              access_token: token("mock_at_bad"),
+              token_type: "Bearer",
+              expires_in: 3600,
+              refresh_token: token("mock_rt_bad"),
+              scope: "base",
+              api_domain: apiDomain,
+            };
             state.issued.push(base.access_token, base.refresh_token);
             if (fault.mode === "bad_api_domain") return json(res, 200, { ...base, api_domain: "https://evil.example" });
             if (fault.mode === "no_refresh_token") return json(res, 200, { ...base, refresh_token: undefined });
@@ -352,7 +436,10 @@ export async function startMockPipedrive(options: MockOptions = {}) {
         }
         // A code issued with a PKCE challenge is only redeemed with its verifier.
         const verifier = form.get("code_verifier");
-        if (code.challenge && (!verifier || createHash("sha256").update(verifier).digest("base64url") !== code.challenge)) {
+        if (
+          code.challenge &&
+          (!verifier || createHash("sha256").update(verifier).digest("base64url") !== code.challenge)
+        ) {
           code.used = true;
           return refuse(400, "invalid_grant", "Invalid grant: code_verifier does not match");
         }
@@ -401,7 +488,14 @@ export async function startMockPipedrive(options: MockOptions = {}) {
         200,
         {
           success: true,
-          data: { id: MOCK_USER.id, name: MOCK_USER.name, email: "pat@acme-mock.example", company_id: MOCK_COMPANY.id, company_name: MOCK_COMPANY.name, company_domain: MOCK_COMPANY.domain },
+          data: {
+            id: MOCK_USER.id,
+            name: MOCK_USER.name,
+            email: "pat@acme-mock.example",
+            company_id: MOCK_COMPANY.id,
+            company_name: MOCK_COMPANY.name,
+            company_domain: MOCK_COMPANY.domain,
+          },
         },
         limits,
       );
@@ -424,10 +518,18 @@ export async function startMockPipedrive(options: MockOptions = {}) {
         if (now - state.searchWindow.start >= limit.windowMs) state.searchWindow = { start: now, count: 0 };
         state.searchWindow.count += 1;
         const resetSeconds = Math.max(0, Math.ceil((state.searchWindow.start + limit.windowMs - now) / 1000));
-        const headers = { "x-ratelimit-limit": String(limit.limit), "x-ratelimit-remaining": String(Math.max(0, limit.limit - state.searchWindow.count)), "x-ratelimit-reset": String(resetSeconds) };
+        const headers = {
+          "x-ratelimit-limit": String(limit.limit),
+          "x-ratelimit-remaining": String(Math.max(0, limit.limit - state.searchWindow.count)),
+          "x-ratelimit-reset": String(resetSeconds),
+        };
         if (state.searchWindow.count > limit.limit) {
           record(req, path, 429);
-          res.writeHead(429, { ...headers, "Retry-After": String(limit.retryAfterSeconds), "Content-Type": "application/json" });
+          res.writeHead(429, {
+            ...headers,
+            "Retry-After": String(limit.retryAfterSeconds),
+            "Content-Type": "application/json",
+          });
           res.end(JSON.stringify({ success: false, error: "Too many requests", errorCode: 429 }));
           return;
         }
@@ -441,15 +543,37 @@ export async function startMockPipedrive(options: MockOptions = {}) {
       const matches = state.persons.filter((person) => person.phones.some((phone) => phoneMatches(phone, term)));
       const items = matches.slice(page.offset, page.offset + page.limit).map((person) => ({
         result_score: 1,
-        item: { id: person.id, type: "person", name: person.name, phones: person.phones, emails: person.emails, organization: person.organization, owner: { id: MOCK_USER.id } },
+        item: {
+          id: person.id,
+          type: "person",
+          name: person.name,
+          phones: person.phones,
+          emails: person.emails,
+          organization: person.organization,
+          owner: { id: MOCK_USER.id },
+        },
       }));
       const more = page.offset + page.limit < matches.length;
       record(req, path, 200);
       if (searchVersion === 1) {
-        const pagination = { start: page.offset, limit: page.limit, more_items_in_collection: more, ...(more ? { next_start: page.offset + page.limit } : {}) };
+        const pagination = {
+          start: page.offset,
+          limit: page.limit,
+          more_items_in_collection: more,
+          ...(more ? { next_start: page.offset + page.limit } : {}),
+        };
         return json(res, 200, { success: true, data: { items }, additional_data: { pagination } }, limits);
       }
-      return json(res, 200, { success: true, data: { items }, additional_data: { next_cursor: more ? encodeCursor(page.offset + page.limit) : null } }, limits);
+      return json(
+        res,
+        200,
+        {
+          success: true,
+          data: { items },
+          additional_data: { next_cursor: more ? encodeCursor(page.offset + page.limit) : null },
+        },
+        limits,
+      );
     }
 
     // Control endpoints, for tests and benchmarks only.
@@ -464,7 +588,10 @@ export async function startMockPipedrive(options: MockOptions = {}) {
       return json(res, 200, { ok: true, faults: state.faults });
     }
     if (path === "/__mock/config" && req.method === "POST") {
-      const config = JSON.parse(body || "{}") as { tokenLifetimeSeconds?: number; redirectUris?: string[] } & Partial<Strictness>;
+      const config = JSON.parse(body || "{}") as {
+        tokenLifetimeSeconds?: number;
+        redirectUris?: string[];
+      } & Partial<Strictness>;
       if (config.tokenLifetimeSeconds) state.tokenLifetimeSeconds = config.tokenLifetimeSeconds;
       configure(config);
       for (const uri of config.redirectUris ?? []) state.redirectUris.add(uri);
@@ -480,13 +607,25 @@ export async function startMockPipedrive(options: MockOptions = {}) {
     }
     if (path === "/__mock/uninstall" && req.method === "POST") {
       // Sends the notice Pipedrive sends when a user uninstalls the app.
-      const notice = JSON.parse(body || "{}") as { callbackUrl: string; companyId?: number; userId?: number; auth?: "valid" | "wrong" | "none" };
+      const notice = JSON.parse(body || "{}") as {
+        callbackUrl: string;
+        companyId?: number;
+        userId?: number;
+        auth?: "valid" | "wrong" | "none";
+      };
       const authorization =
-        notice.auth === "none" ? undefined : `Basic ${Buffer.from(`${clientId}:${notice.auth === "wrong" ? "not-the-secret" : clientSecret}`).toString("base64")}`;
+        notice.auth === "none"
+          ? undefined
+          : `Basic ${Buffer.from(`${clientId}:${notice.auth === "wrong" ? "not-the-secret" : clientSecret}`).toString("base64")}`;
       const answer = await fetch(notice.callbackUrl, {
         method: "DELETE",
         headers: { "Content-Type": "application/json", ...(authorization ? { Authorization: authorization } : {}) },
-        body: JSON.stringify({ client_id: clientId, company_id: notice.companyId ?? MOCK_COMPANY.id, user_id: notice.userId ?? MOCK_USER.id, timestamp: new Date().toISOString() }),
+        body: JSON.stringify({
+          client_id: clientId,
+          company_id: notice.companyId ?? MOCK_COMPANY.id,
+          user_id: notice.userId ?? MOCK_USER.id,
+          timestamp: new Date().toISOString(),
+        }),
       });
       return json(res, 200, { status: answer.status });
     }
@@ -558,7 +697,9 @@ function pageOf(query: URLSearchParams, version: 1 | 2): { offset: number; limit
   if (!Number.isInteger(limit) || limit < 1 || limit > 500) return { error: "limit must be an integer from 1 to 500" };
   if (version === 1) {
     const start = Number(query.get("start") ?? 0);
-    return Number.isInteger(start) && start >= 0 ? { offset: start, limit } : { error: "start must be a non-negative integer" };
+    return Number.isInteger(start) && start >= 0
+      ? { offset: start, limit }
+      : { error: "start must be a non-negative integer" };
   }
   const cursor = query.get("cursor");
   if (!cursor) return { offset: 0, limit };

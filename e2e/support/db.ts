@@ -1,8 +1,10 @@
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { randomUUID } from "node:crypto";
+
 import bcrypt from "bcryptjs";
 import pg from "pg";
+
 import { DEMO_TENANT_ID, OTHER_TENANT_ID, STATE_DIR } from "./env.ts";
 
 // Direct access to the suite's database, for assertions and for resetting between tests.
@@ -13,7 +15,13 @@ function db() {
   return pool;
 }
 
-export type ContractRow = { tenant_id: string; access_token: string; refresh_token: string; expires_at: Date; api_domain: string };
+export type ContractRow = {
+  tenant_id: string;
+  access_token: string;
+  refresh_token: string;
+  expires_at: Date;
+  api_domain: string;
+};
 
 export const testDb = {
   async resetTenants() {
@@ -24,20 +32,38 @@ export const testDb = {
     await db().query(`DELETE FROM pipedrive_oauth_states WHERE tenant_id = ANY($1::uuid[])`, [ids]);
   },
   async contractRows(tenantId: string): Promise<ContractRow[]> {
-    return (await db().query<ContractRow>(`SELECT * FROM lead_pipedrive_integrations WHERE tenant_id = $1`, [tenantId])).rows;
+    return (await db().query<ContractRow>(`SELECT * FROM lead_pipedrive_integrations WHERE tenant_id = $1`, [tenantId]))
+      .rows;
   },
   async connection(tenantId: string) {
-    return (await db().query<{ status: string; last_error: string | null }>(`SELECT status::text, last_error FROM pipedrive_connections WHERE tenant_id = $1`, [tenantId])).rows[0] ?? null;
+    return (
+      (
+        await db().query<{ status: string; last_error: string | null }>(
+          `SELECT status::text, last_error FROM pipedrive_connections WHERE tenant_id = $1`,
+          [tenantId],
+        )
+      ).rows[0] ?? null
+    );
   },
   async auditEvents(tenantId: string): Promise<string[]> {
-    return (await db().query<{ event: string }>(`SELECT event FROM pipedrive_audit_events WHERE tenant_id = $1 ORDER BY id`, [tenantId])).rows.map((r) => r.event);
+    return (
+      await db().query<{ event: string }>(`SELECT event FROM pipedrive_audit_events WHERE tenant_id = $1 ORDER BY id`, [
+        tenantId,
+      ])
+    ).rows.map((r) => r.event);
   },
   /** Moves the tenant's open OAuth states past their expiry: the test's clock. */
   async expireStates(tenantId: string) {
-    await db().query(`UPDATE pipedrive_oauth_states SET expires_at = now() - interval '1 second' WHERE tenant_id = $1`, [tenantId]);
+    await db().query(
+      `UPDATE pipedrive_oauth_states SET expires_at = now() - interval '1 second' WHERE tenant_id = $1`,
+      [tenantId],
+    );
   },
   /** What Pipedrive can send us that is longer than any layout expects. */
-  async setConnectionDetails(tenantId: string, details: { companyName: string; companyDomain: string; pipedriveUserName: string; connectedByName: string }) {
+  async setConnectionDetails(
+    tenantId: string,
+    details: { companyName: string; companyDomain: string; pipedriveUserName: string; connectedByName: string },
+  ) {
     await db().query(
       `UPDATE pipedrive_connections SET company_name = $2, company_domain = $3, pipedrive_user_name = $4, connected_by_name = $5 WHERE tenant_id = $1`,
       [tenantId, details.companyName, details.companyDomain, details.pipedriveUserName, details.connectedByName],
@@ -48,11 +74,15 @@ export const testDb = {
     await db().query(`UPDATE keeper_heartbeats SET beat_at = $1 WHERE name = 'scan'`, [at]);
   },
   async keeperHeartbeat(): Promise<Date | null> {
-    return (await db().query<{ beat_at: Date }>(`SELECT beat_at FROM keeper_heartbeats WHERE name = 'scan'`)).rows[0]?.beat_at ?? null;
+    return (
+      (await db().query<{ beat_at: Date }>(`SELECT beat_at FROM keeper_heartbeats WHERE name = 'scan'`)).rows[0]
+        ?.beat_at ?? null
+    );
   },
   /** Pipedrive's daily budget spent for the mock's company, as a 429 would record it. */
   async blockCompany(apiHost: string, until: Date | null) {
-    if (until === null) return void (await db().query(`DELETE FROM pipedrive_rate_limits WHERE api_host = $1`, [apiHost]));
+    if (until === null)
+      return void (await db().query(`DELETE FROM pipedrive_rate_limits WHERE api_host = $1`, [apiHost]));
     await db().query(
       `INSERT INTO pipedrive_rate_limits (api_host, blocked_until, reason) VALUES ($1, $2, 'e2e') ON CONFLICT (api_host) DO UPDATE SET blocked_until = EXCLUDED.blocked_until`,
       [apiHost, until],
@@ -61,11 +91,10 @@ export const testDb = {
   /** A user of the demo workspace for specs that end its sessions (sign-out ends them all). */
   async createUser(password: string): Promise<{ email: string; password: string }> {
     const email = `disposable-${randomUUID()}@demo.test`;
-    await db().query(`INSERT INTO users (id, tenant_id, email, password_hash, role, name) VALUES (gen_random_uuid(), $1, $2, $3, 'member', 'Sam Disposable')`, [
-      DEMO_TENANT_ID,
-      email,
-      await bcrypt.hash(password, 4),
-    ]);
+    await db().query(
+      `INSERT INTO users (id, tenant_id, email, password_hash, role, name) VALUES (gen_random_uuid(), $1, $2, $3, 'member', 'Sam Disposable')`,
+      [DEMO_TENANT_ID, email, await bcrypt.hash(password, 4)],
+    );
     return { email, password };
   },
   async operatorAlert(kind: string, on: boolean) {
@@ -77,10 +106,18 @@ export const testDb = {
     );
   },
   async openStates(tenantId: string): Promise<number> {
-    return (await db().query<{ n: number }>(`SELECT count(*)::int AS n FROM pipedrive_oauth_states WHERE tenant_id = $1 AND consumed_at IS NULL`, [tenantId])).rows[0]!.n;
+    return (
+      await db().query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pipedrive_oauth_states WHERE tenant_id = $1 AND consumed_at IS NULL`,
+        [tenantId],
+      )
+    ).rows[0]!.n;
   },
   async expireAccessToken(tenantId: string) {
-    await db().query(`UPDATE lead_pipedrive_integrations SET expires_at = now() - interval '1 minute' WHERE tenant_id = $1`, [tenantId]);
+    await db().query(
+      `UPDATE lead_pipedrive_integrations SET expires_at = now() - interval '1 minute' WHERE tenant_id = $1`,
+      [tenantId],
+    );
   },
   async end() {
     await pool?.end();

@@ -1,14 +1,19 @@
-import { test as base, type Page } from "@playwright/test";
-import { readFileSync, existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { SCREENSHOT_DIR, STATE_DIR, storageState, type UserKey } from "./env.ts";
+
+import { test as base, type Page } from "@playwright/test";
+
 import { testDb } from "./db.ts";
+import { SCREENSHOT_DIR, STATE_DIR, storageState, type UserKey } from "./env.ts";
 import { IntegrationsPage } from "./integrations-page.ts";
 import { mock } from "./mock.ts";
 
 type Fixtures = {
   /** A signed-in page for a seeded user; each call is its own browser context. */
-  signedIn: (user: UserKey, options?: { viewport?: { width: number; height: number } }) => Promise<{ page: Page; integrations: IntegrationsPage }>;
+  signedIn: (
+    user: UserKey,
+    options?: { viewport?: { width: number; height: number } },
+  ) => Promise<{ page: Page; integrations: IntegrationsPage }>;
   resetState: void;
 };
 
@@ -21,7 +26,8 @@ export const test = base.extend<Fixtures>({
       await use();
       if (testInfo.status !== testInfo.expectedStatus) {
         const log = path.join(STATE_DIR, "server.log");
-        if (existsSync(log)) await testInfo.attach("server.log", { body: readFileSync(log), contentType: "text/plain" });
+        if (existsSync(log))
+          await testInfo.attach("server.log", { body: readFileSync(log), contentType: "text/plain" });
       }
     },
     { auto: true },

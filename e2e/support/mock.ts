@@ -5,7 +5,10 @@ import { MOCK_URL } from "./env.ts";
 type Recorded = { method: string; path: string; grantType?: string; status: number };
 
 async function call<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${MOCK_URL}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+  const response = await fetch(`${MOCK_URL}${path}`, {
+    method,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   if (!response.ok) throw new Error(`mock ${path}: HTTP ${response.status}`);
   return (await response.json()) as T;
 }
@@ -17,8 +20,15 @@ export const mock = {
   tokenRequests: async (grantType?: string) =>
     (await mock.requests()).filter((r) => r.path === "/oauth/token" && (!grantType || r.grantType === grantType)),
   issuedTokens: async () => (await call<{ issued: string[] }>("GET", "/__mock/tokens")).issued,
-  persons: (persons: { id: number; name: string; phones: string[]; emails: string[]; organization: { id: number; name: string } | null }[]) =>
-    call("POST", "/__mock/persons", persons),
+  persons: (
+    persons: {
+      id: number;
+      name: string;
+      phones: string[];
+      emails: string[];
+      organization: { id: number; name: string } | null;
+    }[],
+  ) => call("POST", "/__mock/persons", persons),
   uninstall: (callbackUrl: string, auth: "valid" | "wrong" | "none" = "valid") =>
     call<{ status: number }>("POST", "/__mock/uninstall", { callbackUrl, auth }),
 };

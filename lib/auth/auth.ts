@@ -1,6 +1,7 @@
 import NextAuth, { type DefaultSession } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { z } from "zod";
+
 import { env } from "../env.ts";
 import { describe } from "../errors.ts";
 import { log } from "../log.ts";
@@ -37,7 +38,14 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
         const attempt = await attemptSignIn(raw, clientAddress(request.headers));
         if (!("user" in attempt)) return null;
         const { user } = attempt;
-        return { id: user.id, email: user.email, name: user.name, tenantId: user.tenantId, role: user.role, sessionVersion: user.sessionVersion };
+        return {
+          id: user.id,
+          email: user.email,
+          name: user.name,
+          tenantId: user.tenantId,
+          role: user.role,
+          sessionVersion: user.sessionVersion,
+        };
       },
     }),
   ],
@@ -49,7 +57,12 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
     session({ session, token }) {
       const claims = tokenClaims.safeParse(token);
       if (claims.success) {
-        Object.assign(session.user, { id: claims.data.uid, tenantId: claims.data.tid, role: claims.data.role, sessionVersion: claims.data.sv });
+        Object.assign(session.user, {
+          id: claims.data.uid,
+          tenantId: claims.data.tid,
+          role: claims.data.role,
+          sessionVersion: claims.data.sv,
+        });
       }
       return session;
     },

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
+
 import bcrypt from "bcryptjs";
 import { beforeAll, describe, expect, it, vi } from "vitest";
+
 import { db } from "../db.ts";
 import { endSessions, findUserInTenant } from "../users/user-store.ts";
 import { verifyCredentials } from "./credentials.ts";
@@ -18,13 +20,24 @@ beforeAll(async () => {
   tenantId = (await db().tenant.create({ data: { name: "Sign-in tenant" } })).id;
   otherTenantId = (await db().tenant.create({ data: { name: "Other tenant" } })).id;
   for (const p of Object.values(people)) {
-    await db().user.create({ data: { tenantId, email: p.email.toLowerCase(), passwordHash: await hashPassword(p.password), role: p.role, name: p.role } });
+    await db().user.create({
+      data: {
+        tenantId,
+        email: p.email.toLowerCase(),
+        passwordHash: await hashPassword(p.password),
+        role: p.role,
+        name: p.role,
+      },
+    });
   }
 });
 
 describe("sign-in credentials", () => {
   it("accept the right password, with the email in any case, and carry tenant and role", async () => {
-    const admin = await verifyCredentials({ email: `  ${people.admin.email.toUpperCase()} `, password: people.admin.password });
+    const admin = await verifyCredentials({
+      email: `  ${people.admin.email.toUpperCase()} `,
+      password: people.admin.password,
+    });
     expect(admin).toMatchObject({ tenantId, role: "admin", email: people.admin.email.toLowerCase() });
     const member = await verifyCredentials({ email: people.member.email, password: people.member.password });
     expect(member).toMatchObject({ tenantId, role: "member" });
@@ -32,7 +45,9 @@ describe("sign-in credentials", () => {
 
   it("refuse a wrong password, an unknown email and malformed input alike", async () => {
     expect(await verifyCredentials({ email: people.admin.email, password: "wrong" })).toBeNull();
-    expect(await verifyCredentials({ email: `nobody-${suffix}@sign-in.test`, password: people.admin.password })).toBeNull();
+    expect(
+      await verifyCredentials({ email: `nobody-${suffix}@sign-in.test`, password: people.admin.password }),
+    ).toBeNull();
     expect(await verifyCredentials({ email: "not an email", password: "x" })).toBeNull();
     expect(await verifyCredentials({ email: people.admin.email })).toBeNull();
     expect(await verifyCredentials(null)).toBeNull();
@@ -68,7 +83,9 @@ describe("session user lookup", () => {
 describe("sessions end on the server", () => {
   async function freshUser() {
     const email = `session-${randomUUID()}@sign-in.test`;
-    await db().user.create({ data: { tenantId, email, passwordHash: await hashPassword("first password"), role: "admin", name: "S" } });
+    await db().user.create({
+      data: { tenantId, email, passwordHash: await hashPassword("first password"), role: "admin", name: "S" },
+    });
     return (await verifyCredentials({ email, password: "first password" }))!;
   }
 
@@ -83,7 +100,8 @@ describe("sessions end on the server", () => {
 
   it("when the password changes, however it is changed", async () => {
     const user = await freshUser();
-    await db().$executeRaw`UPDATE users SET password_hash = ${await hashPassword("second password")} WHERE id = ${user.id}::uuid`;
+    await db()
+      .$executeRaw`UPDATE users SET password_hash = ${await hashPassword("second password")} WHERE id = ${user.id}::uuid`;
     expect(await findUserInTenant(user.id, tenantId, user.sessionVersion)).toBeNull();
     // Touching anything else keeps sessions.
     const current = await verifyCredentials({ email: user.email, password: "second password" });

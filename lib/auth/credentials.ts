@@ -1,4 +1,5 @@
 import { z } from "zod";
+
 import { findUserForSignIn, type TenantUser } from "../users/user-store.ts";
 import { verifyPassword } from "./password.ts";
 

@@ -6,7 +6,9 @@ const { HOME, safeReturnTo } = await import("./session.ts");
 
 describe("safeReturnTo", () => {
   it("keeps a same-site path and its query", () => {
-    expect(safeReturnTo("/settings/integrations?pipedrive=connected")).toBe("/settings/integrations?pipedrive=connected");
+    expect(safeReturnTo("/settings/integrations?pipedrive=connected")).toBe(
+      "/settings/integrations?pipedrive=connected",
+    );
   });
 
   it.each([
@@ -33,7 +35,28 @@ describe("safeReturnTo, fuzzed", () => {
   // What a browser does with the Location we send: resolve it against our origin.
   const lands = (location: string) => new URL(location, "https://crm.example").origin;
   // Built from the pieces redirect tricks are made of, so the search reaches them.
-  const piece = fc.constantFrom("/", "//", "\\", ".", "..", "%2e", "%2E", "%2f", "%5c", "evil.example", "a", "?", "#", "@", ":", "\t", "\n", " ", "https:", "javascript:");
+  const piece = fc.constantFrom(
+    "/",
+    "//",
+    "\\",
+    ".",
+    "..",
+    "%2e",
+    "%2E",
+    "%2f",
+    "%5c",
+    "evil.example",
+    "a",
+    "?",
+    "#",
+    "@",
+    ":",
+    "\t",
+    "\n",
+    " ",
+    "https:",
+    "javascript:",
+  );
   const pathish = fc.array(piece, { maxLength: 8 }).map((pieces) => pieces.join(""));
 
   it("never yields a Location that a browser resolves to another origin", () => {

@@ -1,5 +1,6 @@
 import { redirect } from "next/navigation";
 import { z } from "zod";
+
 import { findUserInTenant, type TenantUser } from "../users/user-store.ts";
 import { auth } from "./auth.ts";
 

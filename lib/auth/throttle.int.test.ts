@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
+
 import { beforeAll, describe, expect, it } from "vitest";
+
 import { db } from "../db.ts";
 import { LIMITS } from "../rate-limits.ts";
 import { hashPassword } from "./password.ts";
@@ -13,7 +15,9 @@ beforeAll(async () => {
 
 async function account() {
   const email = `t-${randomUUID()}@throttle.test`;
-  await db().user.create({ data: { tenantId, email, passwordHash: await hashPassword(PASSWORD), role: "admin", name: "T" } });
+  await db().user.create({
+    data: { tenantId, email, passwordHash: await hashPassword(PASSWORD), role: "admin", name: "T" },
+  });
   return email;
 }
 const address = () => `203.0.113.${Math.floor(Math.random() * 250)}-${randomUUID().slice(0, 4)}`;
@@ -22,7 +26,8 @@ describe("sign-in throttling", () => {
   it("stops a client after a few wrong passwords for one account, the right one included, for minutes at most", async () => {
     const email = await account();
     const from = address();
-    for (let i = 0; i < LIMITS.signInByAccountAndAddress.points; i++) expect(await attemptSignIn({ email, password: "wrong" }, from)).toEqual({ invalid: true });
+    for (let i = 0; i < LIMITS.signInByAccountAndAddress.points; i++)
+      expect(await attemptSignIn({ email, password: "wrong" }, from)).toEqual({ invalid: true });
     const blocked = await attemptSignIn({ email, password: PASSWORD }, from);
     expect(blocked).toMatchObject({ wait: expect.any(Number) });
     expect("wait" in blocked && blocked.wait).toBeLessThanOrEqual(LIMITS.signInByAccountAndAddress.blockDuration);
@@ -33,27 +38,32 @@ describe("sign-in throttling", () => {
   it("counts unknown accounts too, so an attacker learns nothing from the limit", async () => {
     const from = address();
     const ghost = `ghost-${randomUUID()}@throttle.test`;
-    for (let i = 0; i < LIMITS.signInByAccountAndAddress.points; i++) await attemptSignIn({ email: ghost, password: "x" }, from);
+    for (let i = 0; i < LIMITS.signInByAccountAndAddress.points; i++)
+      await attemptSignIn({ email: ghost, password: "x" }, from);
     expect(await signInWait(ghost, from)).toBeGreaterThan(0);
   });
 
   it("clears the per-address count for an account on a success", async () => {
     const email = await account();
     const from = address();
-    for (let i = 0; i < LIMITS.signInByAccountAndAddress.points - 1; i++) await attemptSignIn({ email, password: "wrong" }, from);
+    for (let i = 0; i < LIMITS.signInByAccountAndAddress.points - 1; i++)
+      await attemptSignIn({ email, password: "wrong" }, from);
     expect(await attemptSignIn({ email, password: PASSWORD }, from)).toHaveProperty("user");
-    for (let i = 0; i < LIMITS.signInByAccountAndAddress.points - 1; i++) expect(await attemptSignIn({ email, password: "wrong" }, from)).toEqual({ invalid: true });
+    for (let i = 0; i < LIMITS.signInByAccountAndAddress.points - 1; i++)
+      expect(await attemptSignIn({ email, password: "wrong" }, from)).toEqual({ invalid: true });
   });
 
   it("limits one address across many accounts", async () => {
     const from = address();
-    for (let i = 0; i < LIMITS.signInByAddress.points; i++) await attemptSignIn({ email: `spray-${i}-${randomUUID()}@throttle.test`, password: "x" }, from);
+    for (let i = 0; i < LIMITS.signInByAddress.points; i++)
+      await attemptSignIn({ email: `spray-${i}-${randomUUID()}@throttle.test`, password: "x" }, from);
     expect(await signInWait(await account(), from)).toBeGreaterThan(0);
   });
 
   it("limits one account across many addresses, but only for a minute", async () => {
     const email = await account();
-    for (let i = 0; i < LIMITS.signInByAccount.points; i++) await attemptSignIn({ email, password: "wrong" }, address());
+    for (let i = 0; i < LIMITS.signInByAccount.points; i++)
+      await attemptSignIn({ email, password: "wrong" }, address());
     const wait = await signInWait(email, address());
     expect(wait).toBeGreaterThan(0);
     expect(wait).toBeLessThanOrEqual(60);

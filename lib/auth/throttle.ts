@@ -12,7 +12,11 @@ import { normalizeEmail, verifyCredentials } from "./credentials.ts";
  * without a proxy can be told any address; the per-account limits hold regardless.
  */
 export function clientAddress(headers: Headers): string {
-  const forwarded = headers.get("x-forwarded-for")?.split(",").map((part) => part.trim()).filter(Boolean);
+  const forwarded = headers
+    .get("x-forwarded-for")
+    ?.split(",")
+    .map((part) => part.trim())
+    .filter(Boolean);
   return forwarded?.at(-1)?.slice(0, 64) ?? "unknown";
 }
 
@@ -44,6 +48,10 @@ export async function attemptSignIn(raw: unknown, address: string): Promise<Sign
     await forget(LIMITS.signInByAccountAndAddress, k.accountAtAddress);
     return { user };
   }
-  await Promise.all([spend(LIMITS.signInByAddress, k.address), spend(LIMITS.signInByAccountAndAddress, k.accountAtAddress), spend(LIMITS.signInByAccount, k.account)]);
+  await Promise.all([
+    spend(LIMITS.signInByAddress, k.address),
+    spend(LIMITS.signInByAccountAndAddress, k.accountAtAddress),
+    spend(LIMITS.signInByAccount, k.account),
+  ]);
   return { invalid: true };
 }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
+
 import { isSameOrigin } from "./responses.ts";
 
-const post = (headers: Record<string, string>) => new Request("http://localhost:3000/api/integrations/pipedrive/disconnect", { method: "POST", headers });
+const post = (headers: Record<string, string>) =>
+  new Request("http://localhost:3000/api/integrations/pipedrive/disconnect", { method: "POST", headers });
 
 describe("isSameOrigin", () => {
   it("accepts our own origin, by either header or by both", () => {

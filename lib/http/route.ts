@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { z } from "zod";
+
 import { currentUser } from "../auth/session.ts";
 import { AppError, describe, toAppError } from "../errors.ts";
 import { requestLog } from "../log.ts";

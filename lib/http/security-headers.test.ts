@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
+
 import { securityHeaders } from "./security-headers.ts";
 
-const base = { appUrl: "http://localhost:3000", oauthBaseUrl: "https://oauth.pipedrive.com", nonce: "bm9uY2U=", development: false };
+const base = {
+  appUrl: "http://localhost:3000",
+  oauthBaseUrl: "https://oauth.pipedrive.com",
+  nonce: "bm9uY2U=",
+  development: false,
+};
 
 describe("security headers", () => {
   it("allow only scripts carrying this response's nonce, never inline or eval in production", () => {
@@ -13,8 +19,12 @@ describe("security headers", () => {
   });
 
   it("let forms post only to us, and on to Pipedrive's consent page", () => {
-    expect(securityHeaders(base)["Content-Security-Policy"]).toContain("form-action 'self' https://oauth.pipedrive.com;");
-    expect(securityHeaders({ ...base, oauthBaseUrl: "http://localhost:4010" })["Content-Security-Policy"]).toContain("form-action 'self' http://localhost:4010;");
+    expect(securityHeaders(base)["Content-Security-Policy"]).toContain(
+      "form-action 'self' https://oauth.pipedrive.com;",
+    );
+    expect(securityHeaders({ ...base, oauthBaseUrl: "http://localhost:4010" })["Content-Security-Policy"]).toContain(
+      "form-action 'self' http://localhost:4010;",
+    );
   });
 
   it("send HSTS only when the app is served over https", () => {

@@ -1,5 +1,5 @@
-import { type Fetch, PipedriveError, readJson, retryAfterMs, send, type Sleep, backoffMs } from "./http.ts";
-import { type Person, type PipedriveMe, personSearchAnswer, usersMeAnswer } from "./schemas.ts";
+import { backoffMs, PipedriveError, readJson, retryAfterMs, send, type Fetch, type Sleep } from "./http.ts";
+import { personSearchAnswer, usersMeAnswer, type Person, type PipedriveMe } from "./schemas.ts";
 
 export type ApiClientOptions = {
   fetch: Fetch;
@@ -62,10 +62,16 @@ export function createApiClient(options: ApiClientOptions) {
         const hinted = retryAfterMs(response.headers) ?? 1000;
         if (hinted > options.maxRateLimitWaitMs) {
           // A spent daily budget: nobody should wait an hour for a lookup.
-          throw new PipedriveError("rate_limited", `${what}: HTTP 429, limited for ${Math.round(hinted / 1000)} s`, { status, retryAfterMs: hinted });
+          throw new PipedriveError("rate_limited", `${what}: HTTP 429, limited for ${Math.round(hinted / 1000)} s`, {
+            status,
+            retryAfterMs: hinted,
+          });
         }
         if (attempt >= options.maxRateLimitRetries) {
-          throw new PipedriveError("rate_limited", `${what}: HTTP 429 after ${attempt} retries`, { status, retryAfterMs: hinted });
+          throw new PipedriveError("rate_limited", `${what}: HTTP 429 after ${attempt} retries`, {
+            status,
+            retryAfterMs: hinted,
+          });
         }
         block(host, hinted);
         if (stats) stats.rateLimitRetries++;
@@ -101,7 +107,10 @@ export function createApiClient(options: ApiClientOptions) {
       if (cursor) url.searchParams.set("cursor", cursor);
       const response = await get(url.toString(), accessToken, "persons/search", stats);
       const answer = await readJson(response, personSearchAnswer, "persons/search");
-      return { people: answer.data.items.map(({ item }) => item), nextCursor: answer.additional_data?.next_cursor ?? null };
+      return {
+        people: answer.data.items.map(({ item }) => item),
+        nextCursor: answer.additional_data?.next_cursor ?? null,
+      };
     },
   };
 }

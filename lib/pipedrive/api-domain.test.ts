@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+
 import { allowedApiHost, apiBaseUrl, toBareHost } from "./api-domain.ts";
 
 const prod = { mockHost: null };

@@ -19,7 +19,8 @@ export function allowedApiHost(apiDomain: string, policy: HostPolicy): string | 
   } catch {
     return null;
   }
-  if (url.username || url.password || url.search || url.hash || (url.pathname !== "/" && url.pathname !== "")) return null;
+  if (url.username || url.password || url.search || url.hash || (url.pathname !== "/" && url.pathname !== ""))
+    return null;
   if (url.protocol === "https:" && !url.port && PIPEDRIVE_HOST.test(url.hostname)) return url.hostname;
   if (policy.mockHost && url.host === policy.mockHost) return url.host;
   return null;
@@ -27,7 +28,10 @@ export function allowedApiHost(apiDomain: string, policy: HostPolicy): string | 
 
 /** Whatever is stored (bare host, or a URL someone else wrote) as a bare host. */
 export function toBareHost(stored: string): string {
-  return stored.trim().replace(/^[a-z]+:\/\//i, "").replace(/\/.*$/, "");
+  return stored
+    .trim()
+    .replace(/^[a-z]+:\/\//i, "")
+    .replace(/\/.*$/, "");
 }
 
 /** The base URL for API calls to a stored api_domain. */

@@ -1,9 +1,21 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
+
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+
+import {
+  auditEvents,
+  connectedTenant as connectedTenantOf,
+  connectionRow,
+  expireAccessToken,
+  mockPipedriveForFile,
+  testContext,
+  tokenRequests,
+  tokenRow,
+  waitUntil,
+} from "../../scripts/support/fixtures.ts";
 import { createForeignRefresher } from "../../scripts/support/foreign-refresher.ts";
-import { auditEvents, connectedTenant as connectedTenantOf, waitUntil, connectionRow, expireAccessToken, mockPipedriveForFile, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
 import { raceInProcesses } from "../../scripts/support/race.ts";
 import { db } from "../db.ts";
 import { isAppError } from "../errors.ts";
@@ -16,7 +28,12 @@ import { repairApiDomain } from "./tokens/contract-store.ts";
 const pd = mockPipedriveForFile();
 let foreign: ReturnType<typeof createForeignRefresher>;
 beforeAll(() => {
-  foreign = createForeignRefresher({ databaseUrl: inject("databaseUrl"), oauthBaseUrl: pd.mock.url, clientId: pd.mock.clientId, clientSecret: pd.mock.clientSecret });
+  foreign = createForeignRefresher({
+    databaseUrl: inject("databaseUrl"),
+    oauthBaseUrl: pd.mock.url,
+    clientId: pd.mock.clientId,
+    clientSecret: pd.mock.clientSecret,
+  });
 });
 afterAll(() => foreign.close());
 
@@ -40,16 +57,30 @@ describe("a foreign refresher that wins the race while we hold the lock", () => 
       // UPDATE lands, or queues on our lock, while we still hold it. On every run, whatever the load.
       pd.mock.setFaults({ holdBodyRepliesForBasic: true, tokenReplyDelayMs: { basic: 300 } });
       const theirs = foreign.getToken(tenantId);
-      await waitUntil(() => tokenRequests(pd.mock, "refresh_token").some((r) => r.clientAuth === "body"), "the foreign refresh to reach Pipedrive");
-      const ours = await Promise.all(Array.from({ length: callers }, () => getValidAccessToken(ctx, tenantId).then((t) => t.accessToken, () => null)));
+      await waitUntil(
+        () => tokenRequests(pd.mock, "refresh_token").some((r) => r.clientAuth === "body"),
+        "the foreign refresh to reach Pipedrive",
+      );
+      const ours = await Promise.all(
+        Array.from({ length: callers }, () =>
+          getValidAccessToken(ctx, tenantId).then(
+            (t) => t.accessToken,
+            () => null,
+          ),
+        ),
+      );
       const their = await theirs;
       const row = await tokenRow(tenantId);
       if ((await connectionRow(tenantId))?.status !== "connected") falseAlarms++;
       served += ours.filter((token) => token !== null && token === row?.accessToken).length;
-      oursRefused += tokenRequests(pd.mock, "refresh_token").filter((r) => r.clientAuth === "basic" && r.status === 400).length;
+      oursRefused += tokenRequests(pd.mock, "refresh_token").filter(
+        (r) => r.clientAuth === "basic" && r.status === 400,
+      ).length;
       expect(their).toMatchObject({ refreshed: true, error: null });
     }
-    console.info(`[coexistence] ${runs} runs × ${callers} callers: ${falseAlarms} false needs_reconnect, ${served}/${runs * callers} callers served, ${oursRefused} of our refreshes refused by the foreign rotation`);
+    console.info(
+      `[coexistence] ${runs} runs × ${callers} callers: ${falseAlarms} false needs_reconnect, ${served}/${runs * callers} callers served, ${oursRefused} of our refreshes refused by the foreign rotation`,
+    );
     // The race really happened: our refresh was refused in every run.
     expect(oursRefused).toBe(runs);
     expect(falseAlarms).toBe(0);
@@ -78,18 +109,26 @@ describe("needs_reconnect heals itself", () => {
     await expire(tenantId);
     // Pipedrive refuses our refresh once; the grant itself lives on.
     pd.mock.setFaults({ token: { mode: "invalid_grant", times: 1 } });
-    expect(isAppError(await getValidAccessToken(pd.ctx, tenantId).catch((e: unknown) => e), "needs_reconnect")).toBe(true);
+    expect(isAppError(await getValidAccessToken(pd.ctx, tenantId).catch((e: unknown) => e), "needs_reconnect")).toBe(
+      true,
+    );
     expect(await connectionRow(tenantId)).toMatchObject({ status: "needs_reconnect" });
     const refusedBefore = tokenRequests(pd.mock).length;
     // Still the refused token: no call at all.
-    expect(isAppError(await getValidAccessToken(pd.ctx, tenantId).catch((e: unknown) => e), "needs_reconnect")).toBe(true);
+    expect(isAppError(await getValidAccessToken(pd.ctx, tenantId).catch((e: unknown) => e), "needs_reconnect")).toBe(
+      true,
+    );
     expect(tokenRequests(pd.mock)).toHaveLength(refusedBefore);
 
     // The other service rotates the (still working) grant and writes its answer back.
     expect(await foreign.getToken(tenantId)).toMatchObject({ refreshed: true, error: null });
     const token = await getValidAccessToken(pd.ctx, tenantId);
     expect(token.accessToken).toBe((await tokenRow(tenantId))?.accessToken);
-    expect(await connectionRow(tenantId)).toMatchObject({ status: "connected", lastError: null, rejectedRefreshTokenHash: null });
+    expect(await connectionRow(tenantId)).toMatchObject({
+      status: "connected",
+      lastError: null,
+      rejectedRefreshTokenHash: null,
+    });
     expect((await auditEvents(tenantId)).map((e) => e.event)).toEqual(["connected", "refresh_failed", "recovered"]);
   });
 });
@@ -106,7 +145,10 @@ describe("api_domain written by another service", () => {
 
   it("is repaired only if nobody wrote the row since we read it", async () => {
     const { tenantId } = await connectedTenant();
-    await db().leadPipedriveIntegration.update({ where: { tenantId }, data: { apiDomain: "https://newer.pipedrive.com" } });
+    await db().leadPipedriveIntegration.update({
+      where: { tenantId },
+      data: { apiDomain: "https://newer.pipedrive.com" },
+    });
     expect(await repairApiDomain(tenantId, `https://${pd.mock.host}`, pd.mock.host)).toBe(false);
     expect((await tokenRow(tenantId))?.apiDomain).toBe("https://newer.pipedrive.com");
   });
@@ -126,7 +168,9 @@ describe("api_domain written by another service", () => {
         const failure = await getValidAccessToken(pd.ctx, tenantId).catch((e: unknown) => e);
         expect(isAppError(failure, "api_domain_invalid"), stored).toBe(true);
         await expire(tenantId);
-        expect(isAppError(await getValidAccessToken(pd.ctx, tenantId).catch((e: unknown) => e), "api_domain_invalid")).toBe(true);
+        expect(
+          isAppError(await getValidAccessToken(pd.ctx, tenantId).catch((e: unknown) => e), "api_domain_invalid"),
+        ).toBe(true);
       }
       expect(seen).toEqual([]);
       expect(tokenRequests(pd.mock)).toHaveLength(0);

@@ -15,6 +15,9 @@ export async function blockCompany(apiHost: string, until: Date, reason: string)
 
 /** When lookups for this host may resume, or null if nothing is paused. */
 export async function companyBlockedUntil(apiDomain: string, now: Date): Promise<Date | null> {
-  const limit = await db().pipedriveRateLimit.findUnique({ where: { apiHost: toBareHost(apiDomain) }, select: { blockedUntil: true } });
+  const limit = await db().pipedriveRateLimit.findUnique({
+    where: { apiHost: toBareHost(apiDomain) },
+    select: { blockedUntil: true },
+  });
   return limit && limit.blockedUntil > now ? limit.blockedUntil : null;
 }

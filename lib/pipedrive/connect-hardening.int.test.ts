@@ -1,7 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { MOCK_COMPANY } from "../../e2e/mock-pipedrive/server.ts";
-import { auditEvents, connectionRow, connectThroughMock, createTenant, mockPipedriveForFile, TEST_REDIRECT_URI, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
 import { z } from "zod";
+
+import { MOCK_COMPANY } from "../../e2e/mock-pipedrive/server.ts";
+import {
+  auditEvents,
+  connectionRow,
+  connectThroughMock,
+  createTenant,
+  mockPipedriveForFile,
+  TEST_REDIRECT_URI,
+  testContext,
+  tokenRequests,
+  tokenRow,
+} from "../../scripts/support/fixtures.ts";
 import { db, sql } from "../db.ts";
 import { completeAuthorization, startAuthorization } from "./connect.ts";
 import { MAX_OPEN_STATES_PER_USER } from "./state-store.ts";
@@ -10,7 +21,8 @@ import { MAX_OPEN_STATES_PER_USER } from "./state-store.ts";
 
 const pd = mockPipedriveForFile();
 const revokes = () => pd.mock.requests().filter((r) => r.path === "/oauth/revoke");
-const me = (accessToken: string) => fetch(`${pd.mock.url}/api/v1/users/me`, { headers: { Authorization: `Bearer ${accessToken}` } });
+const me = (accessToken: string) =>
+  fetch(`${pd.mock.url}/api/v1/users/me`, { headers: { Authorization: `Bearer ${accessToken}` } });
 
 describe("open connect flows", () => {
   it("are capped per user, keeping the newest", async () => {
@@ -22,7 +34,10 @@ describe("open connect flows", () => {
     const newest = started.at(-1)!;
     const state = new URL(newest.url).searchParams.get("state")!;
     const { code } = pd.mock.authorize(TEST_REDIRECT_URI, state);
-    expect((await completeAuthorization(pd.ctx, admin, { query: { code, state }, cookieState: newest.cookie.value })).outcome).toEqual({ result: "connected" });
+    expect(
+      (await completeAuthorization(pd.ctx, admin, { query: { code, state }, cookieState: newest.cookie.value }))
+        .outcome,
+    ).toEqual({ result: "connected" });
   });
 });
 
@@ -44,7 +59,10 @@ describe("PKCE", () => {
     // The attacker finishes a flow of their own with the leaked code.
     const attackerFlow = await startAuthorization(ctx, attacker.admin);
     const state = new URL(attackerFlow.url).searchParams.get("state")!;
-    const result = await completeAuthorization(ctx, attacker.admin, { query: { code: leaked, state }, cookieState: attackerFlow.cookie.value });
+    const result = await completeAuthorization(ctx, attacker.admin, {
+      query: { code: leaked, state },
+      cookieState: attackerFlow.cookie.value,
+    });
     expect(result.outcome).toEqual({ result: "error", reason: "exchange_failed" });
     expect(await tokenRow(attacker.tenantId)).toBeNull();
     // The honest flow with PKCE still connects.
@@ -71,16 +89,24 @@ describe("grants we stop using are revoked", () => {
     const state = new URL(flow.url).searchParams.get("state")!;
     const { code } = pd.mock.authorize(TEST_REDIRECT_URI, state);
     const constraint = `reject_${tenantId.replace(/-/g, "")}`;
-    await sql().query(`ALTER TABLE pipedrive_connections ADD CONSTRAINT ${constraint} CHECK (tenant_id <> '${z.uuid().parse(tenantId)}'::uuid) NOT VALID`);
+    await sql().query(
+      `ALTER TABLE pipedrive_connections ADD CONSTRAINT ${constraint} CHECK (tenant_id <> '${z.uuid().parse(tenantId)}'::uuid) NOT VALID`,
+    );
     try {
-      const result = await completeAuthorization(pd.ctx, admin, { query: { code, state }, cookieState: flow.cookie.value });
+      const result = await completeAuthorization(pd.ctx, admin, {
+        query: { code, state },
+        cookieState: flow.cookie.value,
+      });
       expect(result.outcome).toEqual({ result: "error", reason: "server_error" });
     } finally {
       await sql().query(`ALTER TABLE pipedrive_connections DROP CONSTRAINT ${constraint}`);
     }
     expect(await tokenRow(tenantId)).toBeNull();
     expect(revokes().map((r) => r.status)).toEqual([200]);
-    const issued = pd.mock.issuedTokens().filter((t) => t.startsWith("mock_at_")).at(-1);
+    const issued = pd.mock
+      .issuedTokens()
+      .filter((t) => t.startsWith("mock_at_"))
+      .at(-1);
     expect((await me(issued!)).status).toBe(401);
   });
 
@@ -92,7 +118,10 @@ describe("grants we stop using are revoked", () => {
         const response = await fetch(input, init);
         if (!String(input).endsWith("/api/v1/users/me")) return response;
         const body = (await response.json()) as { data: Record<string, unknown> };
-        return Response.json({ ...body, data: { ...body.data, company_name: longName, name: "N".repeat(600), company_domain: "d".repeat(300) } });
+        return Response.json({
+          ...body,
+          data: { ...body.data, company_name: longName, name: "N".repeat(600), company_domain: "d".repeat(300) },
+        });
       },
     });
     expect((await connectThroughMock(ctx, pd.mock, admin)).outcome).toEqual({ result: "connected" });

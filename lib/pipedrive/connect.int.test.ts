@@ -1,8 +1,18 @@
 import { describe, expect, it, vi } from "vitest";
-import { MOCK_COMPANY, MOCK_USER } from "../../e2e/mock-pipedrive/server.ts";
-import { auditEvents, connectionRow, connectThroughMock, createTenant, TEST_REDIRECT_URI, testContext, tokenRequests, tokenRow, mockPipedriveForFile } from "../../scripts/support/fixtures.ts";
+
+import { MOCK_COMPANY, MOCK_USER, type TokenFault } from "../../e2e/mock-pipedrive/server.ts";
+import {
+  auditEvents,
+  connectionRow,
+  connectThroughMock,
+  createTenant,
+  mockPipedriveForFile,
+  TEST_REDIRECT_URI,
+  testContext,
+  tokenRequests,
+  tokenRow,
+} from "../../scripts/support/fixtures.ts";
 import { completeAuthorization, startAuthorization } from "./connect.ts";
-import type { TokenFault } from "../../e2e/mock-pipedrive/server.ts";
 
 const pd = mockPipedriveForFile();
 
@@ -23,7 +33,12 @@ describe("authorize", () => {
     expect(url.searchParams.get("redirect_uri")).toBe(TEST_REDIRECT_URI);
     expect(first.state).toMatch(/^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/);
     expect(first.state).not.toBe(second.state);
-    expect(first.started.cookie.options).toMatchObject({ httpOnly: true, sameSite: "lax", path: "/api/integrations/pipedrive/callback", maxAge: 600 });
+    expect(first.started.cookie.options).toMatchObject({
+      httpOnly: true,
+      sameSite: "lax",
+      path: "/api/integrations/pipedrive/callback",
+      maxAge: 600,
+    });
   });
 });
 
@@ -71,11 +86,17 @@ describe("callback", () => {
 
   it("two admins connecting at once leave one consistent row", async () => {
     const { tenantId, admin } = await createTenant();
-    const results = await Promise.all([connectThroughMock(pd.ctx, pd.mock, admin), connectThroughMock(pd.ctx, pd.mock, admin), connectThroughMock(pd.ctx, pd.mock, admin)]);
+    const results = await Promise.all([
+      connectThroughMock(pd.ctx, pd.mock, admin),
+      connectThroughMock(pd.ctx, pd.mock, admin),
+      connectThroughMock(pd.ctx, pd.mock, admin),
+    ]);
     expect(results.map((r) => r.outcome.result)).toEqual(["connected", "connected", "connected"]);
     const row = await tokenRow(tenantId);
     // The stored pair is one the pd.mock issued together: the access token still works.
-    const answer = await fetch(`${pd.mock.url}/api/v1/users/me`, { headers: { Authorization: `Bearer ${row?.accessToken}` } });
+    const answer = await fetch(`${pd.mock.url}/api/v1/users/me`, {
+      headers: { Authorization: `Bearer ${row?.accessToken}` },
+    });
     expect(answer.status).toBe(200);
     expect(await auditEvents(tenantId)).toHaveLength(3);
   });
@@ -83,17 +104,35 @@ describe("callback", () => {
   it("reports a denial at Pipedrive as denied and writes nothing", async () => {
     const { tenantId, admin } = await createTenant();
     const { state, cookie } = await begin(admin);
-    const result = await completeAuthorization(pd.ctx, admin, { query: { error: "access_denied", state }, cookieState: cookie });
+    const result = await completeAuthorization(pd.ctx, admin, {
+      query: { error: "access_denied", state },
+      cookieState: cookie,
+    });
     expect(result.outcome).toEqual({ result: "denied" });
     expect(await tokenRow(tenantId)).toBeNull();
     expect(tokenRequests(pd.mock)).toHaveLength(0);
   });
 
   describe("refuses a bad state without calling the token endpoint or writing", () => {
-    const cases: [string, string, (s: { state: string; cookie: string; code: string }) => Record<string, string | undefined>][] = [
+    const cases: [
+      string,
+      string,
+      (s: { state: string; cookie: string; code: string }) => Record<string, string | undefined>,
+    ][] = [
       ["missing", "state_missing", ({ code }) => ({ code })],
-      ["tampered", "state_invalid", ({ code, state }) => ({ code, state: `${state.slice(0, 10)}${state[10] === "A" ? "B" : "A"}${state.slice(11)}` })],
-      ["forged with a wrong signature", "state_invalid", ({ code, state }) => ({ code, state: `${state.split(".")[0]}.${"A".repeat(43)}` })],
+      [
+        "tampered",
+        "state_invalid",
+        ({ code, state }) => ({
+          code,
+          state: `${state.slice(0, 10)}${state[10] === "A" ? "B" : "A"}${state.slice(11)}`,
+        }),
+      ],
+      [
+        "forged with a wrong signature",
+        "state_invalid",
+        ({ code, state }) => ({ code, state: `${state.split(".")[0]}.${"A".repeat(43)}` }),
+      ],
       ["garbage", "state_invalid", ({ code }) => ({ code, state: "tenant=11111111-1111-4111-8111-111111111111" })],
     ];
     for (const [name, reason, query] of cases) {
@@ -101,7 +140,10 @@ describe("callback", () => {
         const { tenantId, admin } = await createTenant();
         const { state, cookie } = await begin(admin);
         const { code } = pd.mock.authorize(TEST_REDIRECT_URI, state);
-        const result = await completeAuthorization(pd.ctx, admin, { query: query({ state, cookie, code }), cookieState: cookie });
+        const result = await completeAuthorization(pd.ctx, admin, {
+          query: query({ state, cookie, code }),
+          cookieState: cookie,
+        });
         expect(result.outcome).toEqual({ result: "error", reason });
         expect(tokenRequests(pd.mock)).toHaveLength(0);
         expect(await tokenRow(tenantId)).toBeNull();
@@ -126,7 +168,9 @@ describe("callback", () => {
     const { admin } = await createTenant();
     const { state, cookie } = await begin(admin);
     const { code } = pd.mock.authorize(TEST_REDIRECT_URI, state);
-    const results = await Promise.all([1, 2, 3].map(() => completeAuthorization(pd.ctx, admin, { query: { code, state }, cookieState: cookie })));
+    const results = await Promise.all(
+      [1, 2, 3].map(() => completeAuthorization(pd.ctx, admin, { query: { code, state }, cookieState: cookie })),
+    );
     expect(results.filter((r) => r.outcome.result === "connected")).toHaveLength(1);
     expect(tokenRequests(pd.mock)).toHaveLength(1);
   });
@@ -188,7 +232,10 @@ describe("callback", () => {
     const victim = await createTenant("Victim");
     const { state } = await begin(attacker.admin);
     const { code } = pd.mock.authorize(TEST_REDIRECT_URI, state);
-    const result = await completeAuthorization(pd.ctx, victim.admin, { query: { code, state }, cookieState: undefined });
+    const result = await completeAuthorization(pd.ctx, victim.admin, {
+      query: { code, state },
+      cookieState: undefined,
+    });
     expect(result.outcome).toEqual({ result: "error", reason: "state_invalid" });
     expect(await tokenRow(victim.tenantId)).toBeNull();
   });
@@ -204,14 +251,27 @@ describe("callback", () => {
     const { tenantId, admin } = await createTenant();
     const { state, cookie } = await begin(admin);
     const { code } = pd.mock.authorize(TEST_REDIRECT_URI, state);
-    const result = await completeAuthorization(pd.ctx, { ...admin, role: "member" }, { query: { code, state }, cookieState: cookie });
+    const result = await completeAuthorization(
+      pd.ctx,
+      { ...admin, role: "member" },
+      { query: { code, state }, cookieState: cookie },
+    );
     expect(result.outcome).toEqual({ result: "error", reason: "forbidden" });
     expect(await tokenRow(tenantId)).toBeNull();
     expect(tokenRequests(pd.mock)).toHaveLength(0);
   });
 
   describe("treats a bad token answer as exchange_failed and writes nothing", () => {
-    const faults: TokenFault[] = ["bad_api_domain", "no_refresh_token", "string_expires_in", "html", "malformed", "500", "timeout", "invalid_grant"];
+    const faults: TokenFault[] = [
+      "bad_api_domain",
+      "no_refresh_token",
+      "string_expires_in",
+      "html",
+      "malformed",
+      "500",
+      "timeout",
+      "invalid_grant",
+    ];
     for (const fault of faults) {
       it(`token endpoint fault: ${fault}`, async () => {
         const { tenantId, admin } = await createTenant();
@@ -228,7 +288,10 @@ describe("callback", () => {
   it("rejects a code the pd.mock never issued (Pipedrive's invalid_grant)", async () => {
     const { tenantId, admin } = await createTenant();
     const { state, cookie } = await begin(admin);
-    const result = await completeAuthorization(pd.ctx, admin, { query: { code: "made-up", state }, cookieState: cookie });
+    const result = await completeAuthorization(pd.ctx, admin, {
+      query: { code: "made-up", state },
+      cookieState: cookie,
+    });
     expect(result.outcome).toEqual({ result: "error", reason: "exchange_failed" });
     expect(await tokenRow(tenantId)).toBeNull();
   });

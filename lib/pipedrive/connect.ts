@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
+
 import { z } from "zod";
+
 import { describe } from "../errors.ts";
 import type { TenantUser } from "../users/user-store.ts";
 import { apiBaseUrl } from "./api-domain.ts";
@@ -39,7 +41,13 @@ export async function startAuthorization(ctx: PipedriveContext, admin: TenantUse
     name: STATE_COOKIE,
     value: state,
     // Lax, not Strict: the cookie must ride along on Pipedrive's top-level redirect back.
-    options: { httpOnly: true, sameSite: "lax", secure: ctx.secureCookies, path: CALLBACK_PATH, maxAge: ctx.stateTtlSeconds },
+    options: {
+      httpOnly: true,
+      sameSite: "lax",
+      secure: ctx.secureCookies,
+      path: CALLBACK_PATH,
+      maxAge: ctx.stateTtlSeconds,
+    },
   };
   const challenge = pkceVerifier ? createHash("sha256").update(pkceVerifier).digest("base64url") : null;
   return { url: ctx.oauth.authorizeUrl(state, challenge), cookie };
@@ -59,8 +67,15 @@ export type CallbackResult = { outcome: Outcome; detail: string };
  * Everything between Pipedrive's redirect and the settings page. Never throws: every path
  * ends in an outcome, and nothing is written unless the whole flow checks out.
  */
-export async function completeAuthorization(ctx: PipedriveContext, user: TenantUser | null, input: CallbackInput): Promise<CallbackResult> {
-  const fail = (reason: ErrorReason, detail: string): CallbackResult => ({ outcome: { result: "error", reason }, detail });
+export async function completeAuthorization(
+  ctx: PipedriveContext,
+  user: TenantUser | null,
+  input: CallbackInput,
+): Promise<CallbackResult> {
+  const fail = (reason: ErrorReason, detail: string): CallbackResult => ({
+    outcome: { result: "error", reason },
+    detail,
+  });
   try {
     const query = callbackQuery.safeParse(input.query);
     if (!query.success) return fail("state_invalid", "malformed callback query");
@@ -71,7 +86,8 @@ export async function completeAuthorization(ctx: PipedriveContext, user: TenantU
     if (!state) return fail("state_missing", "callback without state");
     const nonceHash = verifyState(ctx.stateKey, state);
     if (!nonceHash) return fail("state_invalid", "state signature invalid");
-    if (!input.cookieState || !sameSecret(input.cookieState, state)) return fail("state_invalid", "state not started in this browser");
+    if (!input.cookieState || !sameSecret(input.cookieState, state))
+      return fail("state_invalid", "state not started in this browser");
 
     const consumed = await consumeState(nonceHash, user.tenantId, user.id, ctx.now());
     if (consumed.result === "unknown") return fail("state_invalid", "state not issued to this user and tenant");
@@ -79,7 +95,8 @@ export async function completeAuthorization(ctx: PipedriveContext, user: TenantU
     if (consumed.result === "expired") return fail("state_expired", "state expired");
 
     if (error === "access_denied") return { outcome: { result: "denied" }, detail: "user denied access" };
-    if (error || !code) return fail("authorization_failed", error ? "authorization error from Pipedrive" : "callback without code");
+    if (error || !code)
+      return fail("authorization_failed", error ? "authorization error from Pipedrive" : "callback without code");
     if (user.role !== "admin") return fail("forbidden", "user is no longer an admin");
 
     let tokens;
@@ -101,13 +118,21 @@ export async function completeAuthorization(ctx: PipedriveContext, user: TenantU
     const nextRefresh = nextRefreshAt(expiresAt(now, tokens.expiresInSeconds), now, ctx.keeper);
     let event;
     try {
-      event = await saveConnection({ tenantId: user.tenantId, tokens, me, actor: user, now, nextRefreshAt: nextRefresh });
+      event = await saveConnection({
+        tenantId: user.tenantId,
+        tokens,
+        me,
+        actor: user,
+        now,
+        nextRefreshAt: nextRefresh,
+      });
     } catch (saveError) {
       await revokeQuietly(ctx, user, tokens.refreshToken, "new grant, save failed");
       return fail("server_error", describe(saveError));
     }
     // The grant a reconnect replaced is no longer ours to hold.
-    if (replaced && replaced !== tokens.refreshToken) await revokeQuietly(ctx, user, replaced, "replaced by a reconnect");
+    if (replaced && replaced !== tokens.refreshToken)
+      await revokeQuietly(ctx, user, replaced, "replaced by a reconnect");
     return { outcome: { result: "connected" }, detail: `${event} company ${me.company_id}` };
   } catch (unexpected) {
     return fail("server_error", isPipedriveError(unexpected) ? unexpected.message : describe(unexpected));

@@ -1,5 +1,5 @@
 import { db } from "../db.ts";
-import { allowedApiHost, type HostPolicy, toBareHost } from "./api-domain.ts";
+import { allowedApiHost, toBareHost, type HostPolicy } from "./api-domain.ts";
 import { companyBlockedUntil } from "./company-limit-store.ts";
 
 // What the settings page and the uninstall notice read about a connection. Every write to

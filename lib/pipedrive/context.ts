@@ -1,9 +1,10 @@
+import { circuitBreaker, ConsecutiveBreaker, handleWhen, type CircuitBreakerPolicy } from "cockatiel";
+
 import { env } from "../env.ts";
 import { reportAppCredentials } from "../operator-alerts.ts";
 import { createApiClient, type ApiClient } from "./api-client.ts";
 import type { HostPolicy } from "./api-domain.ts";
-import { circuitBreaker, type CircuitBreakerPolicy, ConsecutiveBreaker, handleWhen } from "cockatiel";
-import { type Fetch, isPipedriveError, type Sleep, sleep } from "./http.ts";
+import { isPipedriveError, sleep, type Fetch, type Sleep } from "./http.ts";
 import { createOAuthClient, type OAuthClient } from "./oauth-client.ts";
 import { stateKey } from "./state.ts";
 
@@ -70,7 +71,15 @@ export function createPipedriveContext(options: ContextOptions): PipedriveContex
   const sleepImpl = options.sleep ?? sleep;
   return {
     oauth: createOAuthClient({ ...options, hosts, fetch: fetchImpl, timeoutMs }),
-    api: createApiClient({ fetch: fetchImpl, timeoutMs, sleep: sleepImpl, maxRateLimitRetries: 4, maxRateLimitWaitMs: 10_000, random: options.random, now: options.now && (() => options.now!().getTime()) }),
+    api: createApiClient({
+      fetch: fetchImpl,
+      timeoutMs,
+      sleep: sleepImpl,
+      maxRateLimitRetries: 4,
+      maxRateLimitWaitMs: 10_000,
+      random: options.random,
+      now: options.now && (() => options.now!().getTime()),
+    }),
     hosts,
     clientId: options.clientId,
     clientSecret: options.clientSecret,

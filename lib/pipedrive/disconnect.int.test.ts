@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
+
 import { MOCK_COMPANY } from "../../e2e/mock-pipedrive/server.ts";
-import { auditEvents, connectionRow, connectThroughMock, createTenant, tokenRow, mockPipedriveForFile } from "../../scripts/support/fixtures.ts";
+import {
+  auditEvents,
+  connectionRow,
+  connectThroughMock,
+  createTenant,
+  mockPipedriveForFile,
+  tokenRow,
+} from "../../scripts/support/fixtures.ts";
 import { disconnect, handleUninstall } from "./disconnect.ts";
 
 const pd = mockPipedriveForFile();
@@ -9,7 +17,11 @@ const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secr
 const CALLBACK = "http://localhost:3000/api/integrations/pipedrive/callback";
 
 /** Pipedrive's uninstall DELETE, as our route receives it. */
-function uninstall(auth: string | null, body: unknown | ReadableStream<Uint8Array>, headers: Record<string, string> = {}) {
+function uninstall(
+  auth: string | null,
+  body: unknown | ReadableStream<Uint8Array>,
+  headers: Record<string, string> = {},
+) {
   const stream = body instanceof ReadableStream;
   return new Request(CALLBACK, {
     method: "DELETE",
@@ -34,7 +46,12 @@ function countingBody(size: number) {
   });
   return { stream, read };
 }
-const notice = (companyId = MOCK_COMPANY.id) => ({ client_id: pd.mock.clientId, company_id: companyId, user_id: 9001, timestamp: "2026-11-27T10:00:00Z" });
+const notice = (companyId = MOCK_COMPANY.id) => ({
+  client_id: pd.mock.clientId,
+  company_id: companyId,
+  user_id: 9001,
+  timestamp: "2026-11-27T10:00:00Z",
+});
 
 describe("disconnect", () => {
   it("revokes the refresh token at Pipedrive, then removes the row and metadata", async () => {
@@ -43,11 +60,18 @@ describe("disconnect", () => {
     const row = await tokenRow(tenantId);
     const result = await disconnect(pd.ctx, admin);
     expect(result).toEqual({ removed: true, revokeFailed: false });
-    expect(pd.mock.requests().filter((r) => r.path === "/oauth/revoke").map((r) => r.status)).toEqual([200]);
+    expect(
+      pd.mock
+        .requests()
+        .filter((r) => r.path === "/oauth/revoke")
+        .map((r) => r.status),
+    ).toEqual([200]);
     expect(await tokenRow(tenantId)).toBeNull();
     expect(await connectionRow(tenantId)).toBeNull();
     // The revoked grant is dead at Pipedrive too.
-    const me = await fetch(`${pd.mock.url}/api/v1/users/me`, { headers: { Authorization: `Bearer ${row?.accessToken}` } });
+    const me = await fetch(`${pd.mock.url}/api/v1/users/me`, {
+      headers: { Authorization: `Bearer ${row?.accessToken}` },
+    });
     expect(me.status).toBe(401);
     expect((await auditEvents(tenantId)).map((e) => e.event)).toEqual(["connected", "disconnected"]);
   });
@@ -104,19 +128,27 @@ describe("uninstall notice", () => {
   it("refuses a malformed notice or one for another client", async () => {
     const auth = basic(pd.mock.clientId, pd.mock.clientSecret);
     expect(await handleUninstall(pd.ctx, uninstall(auth, { nope: true }))).toEqual({ status: 400, tenants: 0 });
-    expect(await handleUninstall(pd.ctx, uninstall(auth, { ...notice(), client_id: "someone-else" }))).toEqual({ status: 400, tenants: 0 });
+    expect(await handleUninstall(pd.ctx, uninstall(auth, { ...notice(), client_id: "someone-else" }))).toEqual({
+      status: 400,
+      tenants: 0,
+    });
   });
 
   it("checks Basic auth before reading any of the body", async () => {
     const huge = countingBody(200 * 1024 * 1024);
-    expect(await handleUninstall(pd.ctx, uninstall(basic(pd.mock.clientId, "wrong"), huge.stream))).toEqual({ status: 401, tenants: 0 });
+    expect(await handleUninstall(pd.ctx, uninstall(basic(pd.mock.clientId, "wrong"), huge.stream))).toEqual({
+      status: 401,
+      tenants: 0,
+    });
     expect(huge.read.bytes).toBeLessThanOrEqual(65_536);
   });
 
   it("refuses a body over 4 KB with 413, whether or not it says its length, reading no more than that", async () => {
     const auth = basic(pd.mock.clientId, pd.mock.clientSecret);
     const declared = countingBody(10 * 1024 * 1024);
-    expect(await handleUninstall(pd.ctx, uninstall(auth, declared.stream, { "content-length": String(10 * 1024 * 1024) }))).toEqual({ status: 413, tenants: 0 });
+    expect(
+      await handleUninstall(pd.ctx, uninstall(auth, declared.stream, { "content-length": String(10 * 1024 * 1024) })),
+    ).toEqual({ status: 413, tenants: 0 });
     expect(declared.read.bytes).toBeLessThanOrEqual(65_536);
     const undeclared = countingBody(10 * 1024 * 1024);
     expect(await handleUninstall(pd.ctx, uninstall(auth, undeclared.stream))).toEqual({ status: 413, tenants: 0 });
@@ -128,10 +160,15 @@ describe("uninstall notice", () => {
     await connectThroughMock(pd.ctx, pd.mock, admin);
     const auth = basic(pd.mock.clientId, pd.mock.clientSecret);
     for (const companyId of ["0x1B59", "7001.0", " 7001", "7e3", 7001.5, -7001, "", null]) {
-      expect(await handleUninstall(pd.ctx, uninstall(auth, { ...notice(), company_id: companyId })), String(companyId)).toEqual({ status: 400, tenants: 0 });
+      expect(
+        await handleUninstall(pd.ctx, uninstall(auth, { ...notice(), company_id: companyId })),
+        String(companyId),
+      ).toEqual({ status: 400, tenants: 0 });
     }
     expect(await tokenRow(tenantId)).not.toBeNull();
-    expect(await handleUninstall(pd.ctx, uninstall(auth, { ...notice(), company_id: String(MOCK_COMPANY.id) }))).toMatchObject({ status: 200 });
+    expect(
+      await handleUninstall(pd.ctx, uninstall(auth, { ...notice(), company_id: String(MOCK_COMPANY.id) })),
+    ).toMatchObject({ status: 200 });
   });
 
   it("arrives over HTTP from the pd.mock like Pipedrive sends it", async () => {
@@ -148,7 +185,10 @@ describe("uninstall notice", () => {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as { port: number }).port;
-    await fetch(`${pd.mock.url}/__mock/uninstall`, { method: "POST", body: JSON.stringify({ callbackUrl: `http://127.0.0.1:${port}/cb` }) });
+    await fetch(`${pd.mock.url}/__mock/uninstall`, {
+      method: "POST",
+      body: JSON.stringify({ callbackUrl: `http://127.0.0.1:${port}/cb` }),
+    });
     server.close();
     expect(received).toHaveLength(1);
     expect(received[0]?.auth).toBe(basic(pd.mock.clientId, pd.mock.clientSecret));

@@ -1,18 +1,21 @@
 import { describe } from "../errors.ts";
 import type { TenantUser } from "../users/user-store.ts";
 import { tenantsConnectedToCompany } from "./connection-store.ts";
+import type { PipedriveContext } from "./context.ts";
+import { basicAuth } from "./http.ts";
+import { uninstallNotice } from "./schemas.ts";
+import { sameSecret } from "./state.ts";
 import { audit, removeConnection } from "./tokens/connection-health.ts";
 import { getRefreshToken } from "./tokens/contract-store.ts";
-import type { PipedriveContext } from "./context.ts";
-import { uninstallNotice } from "./schemas.ts";
-import { basicAuth } from "./http.ts";
-import { sameSecret } from "./state.ts";
 
 /**
  * Revokes our grant at Pipedrive (best effort: a failed revoke is recorded, and the
  * connection is removed anyway), then deletes the tenant's row and metadata.
  */
-export async function disconnect(ctx: PipedriveContext, admin: TenantUser): Promise<{ removed: boolean; revokeFailed: boolean }> {
+export async function disconnect(
+  ctx: PipedriveContext,
+  admin: TenantUser,
+): Promise<{ removed: boolean; revokeFailed: boolean }> {
   const refreshToken = await getRefreshToken(admin.tenantId);
   let revokeFailed = false;
   if (refreshToken) {
@@ -23,7 +26,9 @@ export async function disconnect(ctx: PipedriveContext, admin: TenantUser): Prom
       await audit(admin.tenantId, "revoke_failed", admin.id, { reason: describe(error) });
     }
   }
-  const removed = await removeConnection(admin.tenantId, "disconnected", admin.id, { revoked: refreshToken !== null && !revokeFailed });
+  const removed = await removeConnection(admin.tenantId, "disconnected", admin.id, {
+    revoked: refreshToken !== null && !revokeFailed,
+  });
   return { removed, revokeFailed };
 }
 
@@ -54,7 +59,10 @@ export async function handleUninstall(ctx: PipedriveContext, request: Request): 
   if (!notice.success || notice.data.client_id !== ctx.clientId) return { status: 400, tenants: 0 };
   const tenants = await tenantsConnectedToCompany(notice.data.company_id);
   for (const tenantId of tenants) {
-    await removeConnection(tenantId, "uninstalled", null, { companyId: notice.data.company_id, pipedriveUserId: notice.data.user_id });
+    await removeConnection(tenantId, "uninstalled", null, {
+      companyId: notice.data.company_id,
+      pipedriveUserId: notice.data.user_id,
+    });
   }
   return { status: 200, tenants: tenants.length };
 }

@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
+
 import { type ErrorShape } from "../../e2e/mock-pipedrive/server.ts";
-import { staleTenant as staleTenantOf, connectionRow, mockPipedriveForFile, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
+import {
+  connectionRow,
+  mockPipedriveForFile,
+  staleTenant as staleTenantOf,
+  testContext,
+  tokenRequests,
+  tokenRow,
+} from "../../scripts/support/fixtures.ts";
 import { isAppError } from "../errors.ts";
 import { searchPersonsByPhone } from "./person-search.ts";
 import { getValidAccessToken } from "./tokens/access.ts";
@@ -30,7 +38,9 @@ describe.each(SHAPES)("token errors shaped as %s", (shape) => {
     const { tenantId } = await staleTenant();
     pd.mock.configure({ errorShape: shape });
     pd.mock.setFaults({ token: { mode: "invalid_grant" } });
-    expect(isAppError(await getValidAccessToken(pd.ctx, tenantId).catch((e: unknown) => e), "needs_reconnect")).toBe(true);
+    expect(isAppError(await getValidAccessToken(pd.ctx, tenantId).catch((e: unknown) => e), "needs_reconnect")).toBe(
+      true,
+    );
     expect(await connectionRow(tenantId)).toMatchObject({ status: "needs_reconnect" });
   });
 
@@ -59,8 +69,15 @@ describe("rate limits", () => {
     const retryAt = isAppError(failure) ? failure.retryAt : null;
     expect(retryAt!.getTime()).toBeGreaterThan(Date.now());
     expect(retryAt!.getTime()).toBeLessThanOrEqual(Date.now() + 3600_000);
-    expect(isAppError(failure) && failure.userMessage).toMatch(/^Pipedrive's request limit for this company is used up\. Lookups resume at \d\d:\d\d UTC\.$/);
-    expect(pd.mock.requests().filter((r) => r.path === "/api/v2/persons/search").map((r) => r.status)).toEqual([429]);
+    expect(isAppError(failure) && failure.userMessage).toMatch(
+      /^Pipedrive's request limit for this company is used up\. Lookups resume at \d\d:\d\d UTC\.$/,
+    );
+    expect(
+      pd.mock
+        .requests()
+        .filter((r) => r.path === "/api/v2/persons/search")
+        .map((r) => r.status),
+    ).toEqual([429]);
     expect(waits).toEqual([]);
   });
 });

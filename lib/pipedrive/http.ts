@@ -1,4 +1,5 @@
 import type { z } from "zod";
+
 import { AppError, rateLimitedUntil } from "../errors.ts";
 
 export type Fetch = typeof fetch;
@@ -39,7 +40,10 @@ export async function send(fetchImpl: Fetch, url: string, init: RequestInit, tim
     return await fetchImpl(url, { ...init, redirect: "error", signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
     const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
-    throw new PipedriveError("unavailable", `${what}: ${timedOut ? `no answer within ${timeoutMs} ms` : "network error"}`);
+    throw new PipedriveError(
+      "unavailable",
+      `${what}: ${timedOut ? `no answer within ${timeoutMs} ms` : "network error"}`,
+    );
   }
 }
 
@@ -49,7 +53,10 @@ export async function readJson<T extends z.ZodType>(response: Response, schema: 
   try {
     body = await response.json();
   } catch {
-    throw new PipedriveError("malformed", `${what}: answer is not JSON (${response.headers.get("content-type") ?? "no content-type"})`);
+    throw new PipedriveError(
+      "malformed",
+      `${what}: answer is not JSON (${response.headers.get("content-type") ?? "no content-type"})`,
+    );
   }
   const parsed = schema.safeParse(body);
   if (!parsed.success) {

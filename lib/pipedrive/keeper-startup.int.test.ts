@@ -1,8 +1,9 @@
 import { describe, expect, inject, it } from "vitest";
-import { scratchDatabases } from "../../scripts/support/scratch-databases.ts";
+
 import { mockPipedriveForFile, testContext } from "../../scripts/support/fixtures.ts";
+import { scratchDatabases } from "../../scripts/support/scratch-databases.ts";
 import { migrate } from "../db-migrate.ts";
-import { type Keeper, startKeeper } from "./keeper.ts";
+import { startKeeper, type Keeper } from "./keeper.ts";
 
 // Workers of a deploy start together, on a database no keeper has used yet.
 
@@ -14,10 +15,16 @@ describe("keeper workers starting at the same moment on a fresh database", () =>
     const url = await freshDatabase("crm_keeper_start");
     await migrate(url);
     const started = await Promise.allSettled(
-      Array.from({ length: 4 }, () => startKeeper({ databaseUrl: url, ctx: testContext(pd.mock), concurrency: 0, log: () => {} })),
+      Array.from({ length: 4 }, () =>
+        startKeeper({ databaseUrl: url, ctx: testContext(pd.mock), concurrency: 0, log: () => {} }),
+      ),
     );
-    const keepers = started.filter((s): s is PromiseFulfilledResult<Keeper> => s.status === "fulfilled").map((s) => s.value);
+    const keepers = started
+      .filter((s): s is PromiseFulfilledResult<Keeper> => s.status === "fulfilled")
+      .map((s) => s.value);
     await Promise.all(keepers.map((k) => k.stop()));
-    expect(started.filter((s) => s.status === "rejected").map((s) => String((s as PromiseRejectedResult).reason))).toEqual([]);
+    expect(
+      started.filter((s) => s.status === "rejected").map((s) => String((s as PromiseRejectedResult).reason)),
+    ).toEqual([]);
   }, 60_000);
 });

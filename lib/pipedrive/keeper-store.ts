@@ -31,6 +31,9 @@ export async function lastScanAt(): Promise<Date | null> {
  * late callback still hears "expired" rather than "unknown".
  */
 export async function purgeExpiredStates(now: Date): Promise<number> {
-  const { rowCount } = await sql().query(`DELETE FROM pipedrive_oauth_states WHERE expires_at < $1::timestamptz - interval '1 hour'`, [now]);
+  const { rowCount } = await sql().query(
+    `DELETE FROM pipedrive_oauth_states WHERE expires_at < $1::timestamptz - interval '1 hour'`,
+    [now],
+  );
   return rowCount ?? 0;
 }

@@ -1,12 +1,23 @@
 import type { ChildProcess } from "node:child_process";
+
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { connectedTenant as connectedTenantOf, waitUntil, connectionRow, expireAccessToken, mockPipedriveForFile, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
+
+import {
+  connectedTenant as connectedTenantOf,
+  connectionRow,
+  expireAccessToken,
+  mockPipedriveForFile,
+  testContext,
+  tokenRequests,
+  tokenRow,
+  waitUntil,
+} from "../../scripts/support/fixtures.ts";
 import { startScript } from "../../scripts/support/run-script.ts";
 import { db, REFRESH_POOL_SIZE, sql } from "../db.ts";
 import { isAppError } from "../errors.ts";
 import { sleep } from "./http.ts";
-import { type Keeper, type RenewOutcome, startKeeper } from "./keeper.ts";
 import { dueConnections } from "./keeper-store.ts";
+import { startKeeper, type Keeper, type RenewOutcome } from "./keeper.ts";
 import { searchPersonsByPhone } from "./person-search.ts";
 import { getValidAccessToken } from "./tokens/access.ts";
 
@@ -21,12 +32,21 @@ const expireToken = expireAccessToken;
 
 /** Token expires in `minutes`; the keeper's next visit is now. */
 async function dueIn(tenantId: string, minutes: number) {
-  await db().leadPipedriveIntegration.update({ where: { tenantId }, data: { expiresAt: new Date(Date.now() + minutes * 60_000) } });
+  await db().leadPipedriveIntegration.update({
+    where: { tenantId },
+    data: { expiresAt: new Date(Date.now() + minutes * 60_000) },
+  });
   await db().pipedriveConnection.update({ where: { tenantId }, data: { nextRefreshAt: new Date(Date.now() - 1_000) } });
 }
 
 async function keeper(concurrency = 2) {
-  const started = await startKeeper({ databaseUrl: inject("databaseUrl"), ctx: testContext(pd.mock, { sleep }), concurrency, log: () => {}, pollingIntervalSeconds: 0.5 });
+  const started = await startKeeper({
+    databaseUrl: inject("databaseUrl"),
+    ctx: testContext(pd.mock, { sleep }),
+    concurrency,
+    log: () => {},
+    pollingIntervalSeconds: 0.5,
+  });
   keepers.push(started);
   return started;
 }
@@ -67,7 +87,10 @@ describe("the token keeper", () => {
     const { tenantId } = await connectedTenant();
     pd.mock.reset();
     const monthAgo = new Date(Date.now() - 31 * 86_400_000);
-    await db().pipedriveConnection.update({ where: { tenantId }, data: { connectedAt: monthAgo, lastRefreshedAt: monthAgo, nextRefreshAt: new Date() } });
+    await db().pipedriveConnection.update({
+      where: { tenantId },
+      data: { connectedAt: monthAgo, lastRefreshedAt: monthAgo, nextRefreshAt: new Date() },
+    });
     const before = await tokenRow(tenantId);
     const k = await keeper();
     const done = outcomes(k, [tenantId]);
@@ -82,7 +105,10 @@ describe("the token keeper", () => {
     pd.mock.setFaults({ token: { mode: "invalid_grant", times: 1 } });
     await getValidAccessToken(pd.ctx, tenantId).catch(() => {});
     pd.mock.reset();
-    await db().pipedriveConnection.update({ where: { tenantId }, data: { nextRefreshAt: new Date(Date.now() - 1_000) } });
+    await db().pipedriveConnection.update({
+      where: { tenantId },
+      data: { nextRefreshAt: new Date(Date.now() - 1_000) },
+    });
     const k = await keeper();
     const done = outcomes(k, [tenantId]);
     await k.scan();
@@ -97,11 +123,25 @@ describe("several keeper processes on one database", () => {
   const workers: ChildProcess[] = [];
   beforeAll(() => {
     for (let i = 0; i < 2; i++) {
-      workers.push(startScript("scripts/worker.ts", { CRM_RUNTIME_FILE: "/nonexistent", PIPEDRIVE_OAUTH_BASE_URL: pd.mock.url, PIPEDRIVE_MOCK_HOST: pd.mock.host, KEEPER_CONCURRENCY: "4" }));
+      workers.push(
+        startScript("scripts/worker.ts", {
+          CRM_RUNTIME_FILE: "/nonexistent",
+          PIPEDRIVE_OAUTH_BASE_URL: pd.mock.url,
+          PIPEDRIVE_MOCK_HOST: pd.mock.host,
+          KEEPER_CONCURRENCY: "4",
+        }),
+      );
     }
   });
   afterAll(async () => {
-    await Promise.all(workers.map((w) => new Promise((resolve) => (w.exitCode !== null ? resolve(null) : (w.once("exit", resolve), w.kill("SIGTERM"))))));
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise((resolve) =>
+            w.exitCode !== null ? resolve(null) : (w.once("exit", resolve), w.kill("SIGTERM")),
+          ),
+      ),
+    );
   });
 
   it("renew each due tenant exactly once, however many scans queue it", async () => {
@@ -114,7 +154,10 @@ describe("several keeper processes on one database", () => {
     await Promise.all([scanner.scan(), scanner.scan()]);
     const ids = tenants.map((t) => t.tenantId);
     for (let i = 0; i < 200; i++) {
-      const { rows } = await sql().query<{ n: number }>(`SELECT count(*)::int AS n FROM pipedrive_connections WHERE tenant_id = ANY($1::uuid[]) AND last_refreshed_at IS NOT NULL`, [ids]);
+      const { rows } = await sql().query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pipedrive_connections WHERE tenant_id = ANY($1::uuid[]) AND last_refreshed_at IS NOT NULL`,
+        [ids],
+      );
       if (rows[0]!.n === ids.length) break;
       if (i === 20) await scanner.scan();
       await sleep(100);
@@ -170,12 +213,18 @@ describe("outages stay contained", () => {
     const { tenantId } = await connectedTenant();
     pd.mock.reset();
     pd.mock.configure({ profile: "strict", dailyBudget: 0 });
-    const first = await searchPersonsByPhone(testContext(pd.mock), tenantId, "+55 11 99999-0001").catch((e: unknown) => e);
+    const first = await searchPersonsByPhone(testContext(pd.mock), tenantId, "+55 11 99999-0001").catch(
+      (e: unknown) => e,
+    );
     expect(isAppError(first, "rate_limited")).toBe(true);
     const callsSoFar = pd.mock.requests().length;
     // Another process: a context of its own, with no memory of that 429.
-    const other = await searchPersonsByPhone(testContext(pd.mock), tenantId, "+55 11 99999-0001").catch((e: unknown) => e);
-    expect(isAppError(other, "rate_limited") && other.retryAt?.getTime()).toBe(isAppError(first) && first.retryAt?.getTime());
+    const other = await searchPersonsByPhone(testContext(pd.mock), tenantId, "+55 11 99999-0001").catch(
+      (e: unknown) => e,
+    );
+    expect(isAppError(other, "rate_limited") && other.retryAt?.getTime()).toBe(
+      isAppError(first) && first.retryAt?.getTime(),
+    );
     expect(pd.mock.requests()).toHaveLength(callsSoFar);
   });
 });

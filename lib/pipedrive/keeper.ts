@@ -1,9 +1,10 @@
 import pg from "pg";
 import PgBoss from "pg-boss";
+
 import { AppError, describe } from "../errors.ts";
+import { purgeExpiredCounters } from "../rate-limits.ts";
 import type { PipedriveContext } from "./context.ts";
 import { beat, dueConnections, purgeExpiredStates } from "./keeper-store.ts";
-import { purgeExpiredCounters } from "../rate-limits.ts";
 import { purgeOldLookups } from "./lookup.ts";
 import { renewForKeeper } from "./tokens/access.ts";
 import { setNextVisit } from "./tokens/connection-health.ts";
@@ -16,10 +17,21 @@ import { nextVisit } from "./tokens/policy.ts";
 // each scheduled scan once, the tenant's queue holds at most one waiting and one running job
 // per tenant, and the row lock makes a second renewal in the same window a no-op.
 
-export const QUEUES = { scan: "pipedrive-keeper-scan", renew: "pipedrive-token-renew", purge: "pipedrive-state-purge" } as const;
+export const QUEUES = {
+  scan: "pipedrive-keeper-scan",
+  renew: "pipedrive-token-renew",
+  purge: "pipedrive-state-purge",
+} as const;
 
 /** How a renewal ended; anything but "renewed" or "fresh" is already recorded on the connection. */
-export type RenewOutcome = "renewed" | "fresh" | "needs_reconnect" | "not_connected" | "api_domain_invalid" | "app_credentials_rejected" | "failed";
+export type RenewOutcome =
+  | "renewed"
+  | "fresh"
+  | "needs_reconnect"
+  | "not_connected"
+  | "api_domain_invalid"
+  | "app_credentials_rejected"
+  | "failed";
 
 export type KeeperLog = (event: string, fields: Record<string, unknown>) => void;
 
@@ -50,7 +62,13 @@ export async function startKeeper(options: KeeperOptions): Promise<Keeper> {
   await oneAtATime(options.databaseUrl, async () => {
     await boss.createQueue(QUEUES.scan, { name: QUEUES.scan, policy: "singleton", expireInSeconds: 120 });
     // stately: per tenant (singletonKey), at most one job waiting and one running.
-    await boss.createQueue(QUEUES.renew, { name: QUEUES.renew, policy: "stately", expireInSeconds: 300, retryLimit: 2, retryDelay: 30 });
+    await boss.createQueue(QUEUES.renew, {
+      name: QUEUES.renew,
+      policy: "stately",
+      expireInSeconds: 300,
+      retryLimit: 2,
+      retryDelay: 30,
+    });
     await boss.createQueue(QUEUES.purge, { name: QUEUES.purge, policy: "singleton", expireInSeconds: 120 });
     await boss.schedule(QUEUES.scan, "* * * * *");
     await boss.schedule(QUEUES.purge, "*/10 * * * *");
@@ -62,7 +80,8 @@ export async function startKeeper(options: KeeperOptions): Promise<Keeper> {
   async function scan() {
     const now = ctx.now();
     const due = await dueConnections(now, options.scanLimit ?? 5_000);
-    if (due.length) await boss.insert(due.map((tenantId) => ({ name: QUEUES.renew, data: { tenantId }, singletonKey: tenantId })));
+    if (due.length)
+      await boss.insert(due.map((tenantId) => ({ name: QUEUES.renew, data: { tenantId }, singletonKey: tenantId })));
     const queued = due.length;
     await beat("scan", now, { due: due.length });
     if (due.length) log("keeper_scan", { due: due.length });
@@ -88,17 +107,29 @@ export async function startKeeper(options: KeeperOptions): Promise<Keeper> {
   await boss.work(QUEUES.scan, polling, async () => void (await scan()));
   await boss.work(QUEUES.purge, polling, async () => {
     const now = ctx.now();
-    const purged = { states: await purgeExpiredStates(now), lookups: await purgeOldLookups(now), counters: await purgeExpiredCounters(now) };
+    const purged = {
+      states: await purgeExpiredStates(now),
+      lookups: await purgeOldLookups(now),
+      counters: await purgeExpiredCounters(now),
+    };
     await beat("purge", now, purged);
   });
   if (options.concurrency > 0) {
     // pg-boss waits out its polling interval after every fetch, even a full one: fetch a few
     // rounds of work at once and renew them `concurrency` at a time, so renewals run back to back.
-    await boss.work<{ tenantId: string }>(QUEUES.renew, { pollingIntervalSeconds: 0.5, batchSize: options.concurrency * 4 }, async (jobs) => {
-      await inParallel(jobs, options.concurrency, (job) => renew(job.data.tenantId));
-    });
+    await boss.work<{ tenantId: string }>(
+      QUEUES.renew,
+      { pollingIntervalSeconds: 0.5, batchSize: options.concurrency * 4 },
+      async (jobs) => {
+        await inParallel(jobs, options.concurrency, (job) => renew(job.data.tenantId));
+      },
+    );
   }
-  log("keeper_started", { concurrency: options.concurrency, windowSeconds: ctx.keeper.windowSeconds, idleDays: ctx.keeper.idleDays });
+  log("keeper_started", {
+    concurrency: options.concurrency,
+    windowSeconds: ctx.keeper.windowSeconds,
+    idleDays: ctx.keeper.idleDays,
+  });
   // Right away, not at the next minute: after a deploy or an outage, due tokens cannot wait.
   if (options.concurrency > 0) await scan();
 
@@ -133,11 +164,20 @@ async function oneAtATime(databaseUrl: string, work: () => Promise<void>): Promi
 /** Runs `work` over `items`, at most `limit` at a time. */
 async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
 }
 
-function isRecorded(code: string): code is "needs_reconnect" | "not_connected" | "api_domain_invalid" | "app_credentials_rejected" {
-  return code === "needs_reconnect" || code === "not_connected" || code === "api_domain_invalid" || code === "app_credentials_rejected";
+function isRecorded(
+  code: string,
+): code is "needs_reconnect" | "not_connected" | "api_domain_invalid" | "app_credentials_rejected" {
+  return (
+    code === "needs_reconnect" ||
+    code === "not_connected" ||
+    code === "api_domain_invalid" ||
+    code === "app_credentials_rejected"
+  );
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+
 import { connectThroughMock, createTenant, mockPipedriveForFile } from "../../scripts/support/fixtures.ts";
 import { LIMITS } from "../rate-limits.ts";
 import { loadLookup, runLookup } from "./lookup.ts";
@@ -12,7 +13,11 @@ describe("the settings page's phone lookup", () => {
     const b = await createTenant();
     await connectThroughMock(pd.ctx, pd.mock, a.admin);
     const id = await runLookup(pd.ctx, a.member, "+55 11 99999-0001");
-    expect(await loadLookup(a.member, id, new Date())).toMatchObject({ phone: "+55 11 99999-0001", people: [{ id: 101, name: "Ana Souza" }], problem: null });
+    expect(await loadLookup(a.member, id, new Date())).toMatchObject({
+      phone: "+55 11 99999-0001",
+      people: [{ id: 101, name: "Ana Souza" }],
+      problem: null,
+    });
     expect(await loadLookup(a.admin, id, new Date())).toBeNull();
     expect(await loadLookup(b.admin, id, new Date())).toBeNull();
     expect(await loadLookup(a.member, id, new Date(Date.now() + 11 * 60_000))).toBeNull();
@@ -33,7 +38,11 @@ describe("the settings page's phone lookup", () => {
     const refused = await loadLookup(busy.admin, await runLookup(pd.ctx, busy.admin, "+55 11 99999-0001"), new Date());
     expect(refused?.problem).toMatch(/^Too many lookups in this workspace right now\. Try again in \d+ seconds\.$/);
     expect(searches()).toBe(calls);
-    const elsewhere = await loadLookup(other.admin, await runLookup(pd.ctx, other.admin, "+55 11 99999-0001"), new Date());
+    const elsewhere = await loadLookup(
+      other.admin,
+      await runLookup(pd.ctx, other.admin, "+55 11 99999-0001"),
+      new Date(),
+    );
     expect(elsewhere).toMatchObject({ problem: null, people: [{ id: 101 }] });
   });
 });

@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
+
 import { z } from "zod";
+
 import { db } from "../db.ts";
 import { toAppError } from "../errors.ts";
 import { log } from "../log.ts";
@@ -18,7 +20,17 @@ export type LookupResult = { phone: string; people: Person[] | null; problem: st
 export const LOOKUP_TTL_MS = 10 * 60_000;
 
 const stored = z.object({
-  people: z.array(z.object({ id: z.number(), name: z.string(), phones: z.array(z.string()), emails: z.array(z.string()), organization: z.object({ id: z.number().nullable(), name: z.string().nullable() }).nullable() })).nullable(),
+  people: z
+    .array(
+      z.object({
+        id: z.number(),
+        name: z.string(),
+        phones: z.array(z.string()),
+        emails: z.array(z.string()),
+        organization: z.object({ id: z.number().nullable(), name: z.string().nullable() }).nullable(),
+      }),
+    )
+    .nullable(),
   problem: z.string().nullable(),
 });
 
@@ -34,12 +46,15 @@ export async function runLookup(ctx: PipedriveContext, user: TenantUser, phone: 
       result = { people: await searchPersonsByPhone(ctx, user.tenantId, input), problem: null };
     } catch (error) {
       const appError = toAppError(error);
-      if (appError.code === "internal") log().error({ tenant: user.tenantId, error: appError.message }, "lookup failed");
+      if (appError.code === "internal")
+        log().error({ tenant: user.tenantId, error: appError.message }, "lookup failed");
       result = { people: null, problem: appError.userMessage };
     }
   }
   const id = randomUUID();
-  await db().pipedriveLookup.create({ data: { id, tenantId: user.tenantId, userId: user.id, phone: input, result, createdAt: ctx.now() } });
+  await db().pipedriveLookup.create({
+    data: { id, tenantId: user.tenantId, userId: user.id, phone: input, result, createdAt: ctx.now() },
+  });
   return id;
 }
 
@@ -54,6 +69,8 @@ export async function loadLookup(user: TenantUser, id: string, now: Date): Promi
 }
 
 export async function purgeOldLookups(now: Date): Promise<number> {
-  const { count } = await db().pipedriveLookup.deleteMany({ where: { createdAt: { lt: new Date(now.getTime() - LOOKUP_TTL_MS) } } });
+  const { count } = await db().pipedriveLookup.deleteMany({
+    where: { createdAt: { lt: new Date(now.getTime() - LOOKUP_TTL_MS) } },
+  });
   return count;
 }

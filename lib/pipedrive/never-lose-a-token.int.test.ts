@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { staleTenant as staleTenantOf, mockPipedriveForFile, testContext, tokenRequests, tokenRow } from "../../scripts/support/fixtures.ts";
+
+import {
+  mockPipedriveForFile,
+  staleTenant as staleTenantOf,
+  testContext,
+  tokenRequests,
+  tokenRow,
+} from "../../scripts/support/fixtures.ts";
 import { sql } from "../db.ts";
 import { getValidAccessToken } from "./tokens/access.ts";
 
@@ -16,7 +23,9 @@ describe("a refresh Pipedrive accepted", () => {
     const { tenantId } = await staleTenant();
     const before = await tokenRow(tenantId);
     const constraint = `fail_meta_${tenantId.replace(/-/g, "")}`;
-    await sql().query(`ALTER TABLE pipedrive_connections ADD CONSTRAINT ${constraint} CHECK (tenant_id <> '${z.uuid().parse(tenantId)}'::uuid OR last_refreshed_at IS NULL) NOT VALID`);
+    await sql().query(
+      `ALTER TABLE pipedrive_connections ADD CONSTRAINT ${constraint} CHECK (tenant_id <> '${z.uuid().parse(tenantId)}'::uuid OR last_refreshed_at IS NULL) NOT VALID`,
+    );
     try {
       const token = await getValidAccessToken(pd.ctx, tenantId);
       const after = await tokenRow(tenantId);
@@ -31,7 +40,9 @@ describe("a refresh Pipedrive accepted", () => {
   it("is saved even when reporting our app credentials as fine fails", async () => {
     const { tenantId } = await staleTenant();
     const before = await tokenRow(tenantId);
-    const ctx = testContext(pd.mock, { onClientCredentials: async () => Promise.reject(new Error("alerts table unavailable")) });
+    const ctx = testContext(pd.mock, {
+      onClientCredentials: async () => Promise.reject(new Error("alerts table unavailable")),
+    });
     const token = await getValidAccessToken(ctx, tenantId);
     const after = await tokenRow(tenantId);
     expect(after?.refreshToken).not.toBe(before?.refreshToken);

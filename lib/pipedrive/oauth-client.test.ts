@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+
 import { classifyTokenError } from "./oauth-client.ts";
 
 describe("token errors in every documented shape", () => {

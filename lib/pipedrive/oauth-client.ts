@@ -1,7 +1,7 @@
 import { describe } from "../errors.ts";
 import { log } from "../log.ts";
 import { allowedApiHost, type HostPolicy } from "./api-domain.ts";
-import { basicAuth, type Fetch, PipedriveError, readJson, send } from "./http.ts";
+import { basicAuth, PipedriveError, readJson, send, type Fetch } from "./http.ts";
 import { oauthErrorAnswer, tokenAnswer } from "./schemas.ts";
 
 export type OAuthClientOptions = {
@@ -38,7 +38,11 @@ export function createOAuthClient(options: OAuthClientOptions) {
       `${options.oauthBaseUrl}/oauth/token`,
       {
         method: "POST",
-        headers: { Authorization: clientAuth, "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
+        headers: {
+          Authorization: clientAuth,
+          "Content-Type": "application/x-www-form-urlencoded",
+          Accept: "application/json",
+        },
         body: new URLSearchParams(form),
       },
       options.timeoutMs,
@@ -48,12 +52,16 @@ export function createOAuthClient(options: OAuthClientOptions) {
     await tell(true);
     const answer = await readJson(response, tokenAnswer, what);
     const apiHost = answer.api_domain === undefined ? null : allowedApiHost(answer.api_domain, options.hosts);
-    if (answer.api_domain !== undefined && !apiHost) throw new PipedriveError("malformed", `${what}: api_domain is not an allowed Pipedrive host`);
+    if (answer.api_domain !== undefined && !apiHost)
+      throw new PipedriveError("malformed", `${what}: api_domain is not an allowed Pipedrive host`);
     return {
       accessToken: answer.access_token,
       refreshToken: answer.refresh_token ?? null,
       expiresInSeconds: answer.expires_in,
-      scopes: (answer.scope ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+      scopes: (answer.scope ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
       apiHost,
     };
   }
@@ -71,9 +79,17 @@ export function createOAuthClient(options: OAuthClientOptions) {
       return url.toString();
     },
 
-    async exchangeCode(code: string, codeVerifier: string | null): Promise<TokenSet & { refreshToken: string; apiHost: string }> {
+    async exchangeCode(
+      code: string,
+      codeVerifier: string | null,
+    ): Promise<TokenSet & { refreshToken: string; apiHost: string }> {
       const tokens = await tokenRequest(
-        { grant_type: "authorization_code", code, redirect_uri: options.redirectUri, ...(codeVerifier ? { code_verifier: codeVerifier } : {}) },
+        {
+          grant_type: "authorization_code",
+          code,
+          redirect_uri: options.redirectUri,
+          ...(codeVerifier ? { code_verifier: codeVerifier } : {}),
+        },
         "token exchange",
       );
       if (!tokens.refreshToken) throw new PipedriveError("malformed", "token exchange: answer has no refresh_token");
@@ -123,7 +139,8 @@ async function failure(response: Response, what: string): Promise<PipedriveError
   if (status >= 500) return new PipedriveError("unavailable", `${what}: HTTP ${status}`, { status });
   const kind = classifyTokenError(status, await response.text().catch(() => ""));
   if (kind === "invalid_grant") return new PipedriveError("invalid_grant", `${what}: invalid_grant`, { status });
-  if (kind === "invalid_client") return new PipedriveError("invalid_client", `${what}: invalid_client (HTTP ${status})`, { status });
+  if (kind === "invalid_client")
+    return new PipedriveError("invalid_client", `${what}: invalid_client (HTTP ${status})`, { status });
   return new PipedriveError("rejected", `${what}: HTTP ${status}`, { status });
 }
 
@@ -141,8 +158,11 @@ export function classifyTokenError(status: number, body: string): "invalid_grant
   }
   const fields = oauthErrorAnswer.safeParse(parsed);
   const code = fields.success ? fields.data.error : null;
-  const text = fields.success ? [fields.data.error, fields.data.error_description ?? "", fields.data.message ?? ""].join(" ") : body.slice(0, 500);
-  if (code === "invalid_client" || /invalid[ _]client|client authentication failed/i.test(text)) return "invalid_client";
+  const text = fields.success
+    ? [fields.data.error, fields.data.error_description ?? "", fields.data.message ?? ""].join(" ")
+    : body.slice(0, 500);
+  if (code === "invalid_client" || /invalid[ _]client|client authentication failed/i.test(text))
+    return "invalid_client";
   if (code === "invalid_grant" || /invalid[ _]grant/i.test(text)) return "invalid_grant";
   return status === 401 ? "invalid_client" : "other";
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+
 import { allOutcomes, bannerFor, errorReasons, outcomePath, parseOutcome } from "./outcomes.ts";
 
 describe("callback outcomes", () => {
@@ -13,7 +14,10 @@ describe("callback outcomes", () => {
 
   it("ignore anything outside the fixed set, echoing nothing", () => {
     expect(parseOutcome({ pipedrive: "<script>" })).toBeNull();
-    expect(parseOutcome({ pipedrive: "error", reason: "<img onerror>" })).toEqual({ result: "error", reason: "server_error" });
+    expect(parseOutcome({ pipedrive: "error", reason: "<img onerror>" })).toEqual({
+      result: "error",
+      reason: "server_error",
+    });
     expect(parseOutcome({})).toBeNull();
   });
 });

@@ -1,7 +1,12 @@
 import { describe, expect, it, vi } from "vitest";
+
 import { isAppError } from "../errors.ts";
 
-vi.mock("../db.ts", () => ({ db: () => { throw new Error("no database in unit tests"); } }));
+vi.mock("../db.ts", () => ({
+  db: () => {
+    throw new Error("no database in unit tests");
+  },
+}));
 const { phoneSearchTerms } = await import("./person-search.ts");
 
 describe("phoneSearchTerms", () => {
@@ -14,12 +19,21 @@ describe("phoneSearchTerms", () => {
       "11999990001",
       "5511999990001",
     ]);
-    expect(phoneSearchTerms("+1 415 555 0103", "BR")).toEqual(["+1 415 555 0103", "+1 415 555-0103", "(415) 555-0103", "+14155550103", "4155550103", "14155550103"]);
+    expect(phoneSearchTerms("+1 415 555 0103", "BR")).toEqual([
+      "+1 415 555 0103",
+      "+1 415 555-0103",
+      "(415) 555-0103",
+      "+14155550103",
+      "4155550103",
+      "14155550103",
+    ]);
   });
 
   it("puts the typed form first even when it is already a standard one", () => {
     expect(phoneSearchTerms("+5511999990001", "BR")[0]).toBe("+5511999990001");
-    expect(new Set(phoneSearchTerms("+5511999990001", "BR")).size).toBe(phoneSearchTerms("+5511999990001", "BR").length);
+    expect(new Set(phoneSearchTerms("+5511999990001", "BR")).size).toBe(
+      phoneSearchTerms("+5511999990001", "BR").length,
+    );
   });
 
   it("keeps only the raw input when it is not a possible number", () => {

@@ -1,4 +1,5 @@
 import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js";
+
 import { AppError } from "../errors.ts";
 import type { ApiCallStats } from "./api-client.ts";
 import type { PipedriveContext } from "./context.ts";

@@ -7,7 +7,11 @@ export const tokenAnswer = z.object({
   refresh_token: z.string().min(1).optional(),
   token_type: z.string().refine((value) => value.toLowerCase() === "bearer", "token_type must be bearer"),
   // Seconds. A string or a fraction is refused rather than guessed at.
-  expires_in: z.number().int().positive().max(366 * 24 * 3600),
+  expires_in: z
+    .number()
+    .int()
+    .positive()
+    .max(366 * 24 * 3600),
   scope: z.string().optional(),
   // Pipedrive documents refresh answers without it; the stored host then stays.
   api_domain: z.string().min(1).max(255).optional(),
@@ -22,7 +26,10 @@ export const oauthErrorAnswer = z.object({
 });
 
 // Lenient where Pipedrive's own SDK models say a field may be missing or null; strict on ids.
-const text = z.string().nullish().transform((value) => value ?? "");
+const text = z
+  .string()
+  .nullish()
+  .transform((value) => value ?? "");
 
 export const usersMeAnswer = z.object({
   success: z.literal(true),
@@ -36,11 +43,11 @@ export const usersMeAnswer = z.object({
 });
 export type PipedriveMe = z.infer<typeof usersMeAnswer>["data"];
 
-const phoneOrEmail = z.union([
-  z.string(),
-  z.object({ value: z.string() }).transform((entry) => entry.value),
-]);
-const list = z.array(phoneOrEmail).nullish().transform((values) => values ?? []);
+const phoneOrEmail = z.union([z.string(), z.object({ value: z.string() }).transform((entry) => entry.value)]);
+const list = z
+  .array(phoneOrEmail)
+  .nullish()
+  .transform((values) => values ?? []);
 
 export const personSearchAnswer = z.object({
   success: z.literal(true),
@@ -79,7 +86,13 @@ export type Person = {
 };
 
 /** A Pipedrive id: a positive integer, or one written in decimal digits. Never "0x1B59". */
-const pipedriveId = z.union([z.number().int().positive().max(Number.MAX_SAFE_INTEGER), z.string().regex(/^[1-9][0-9]{0,14}$/).transform(Number)]);
+const pipedriveId = z.union([
+  z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  z
+    .string()
+    .regex(/^[1-9][0-9]{0,14}$/)
+    .transform(Number),
+]);
 
 export const uninstallNotice = z.object({
   client_id: z.string().min(1),

@@ -3,10 +3,24 @@ import { db } from "../db.ts";
 /** Connect flows one user may have open at once (tabs, retries); older ones are dropped. */
 export const MAX_OPEN_STATES_PER_USER = 5;
 
-export async function saveState(row: { nonceHash: string; tenantId: string; userId: string; now: Date; expiresAt: Date; pkceVerifier: string | null }) {
+export async function saveState(row: {
+  nonceHash: string;
+  tenantId: string;
+  userId: string;
+  now: Date;
+  expiresAt: Date;
+  pkceVerifier: string | null;
+}) {
   await db().$transaction([
     db().oauthState.create({
-      data: { nonceHash: row.nonceHash, tenantId: row.tenantId, userId: row.userId, createdAt: row.now, expiresAt: row.expiresAt, pkceVerifier: row.pkceVerifier },
+      data: {
+        nonceHash: row.nonceHash,
+        tenantId: row.tenantId,
+        userId: row.userId,
+        createdAt: row.now,
+        expiresAt: row.expiresAt,
+        pkceVerifier: row.pkceVerifier,
+      },
     }),
     // Keep only this user's newest few open flows; expired ones for every tenant go with the keeper's purge.
     db().$executeRaw`
@@ -18,19 +32,28 @@ export async function saveState(row: { nonceHash: string; tenantId: string; user
   ]);
 }
 
-export type ConsumeResult = { result: "ok"; pkceVerifier: string | null } | { result: "expired" | "reused" | "unknown" };
+export type ConsumeResult =
+  { result: "ok"; pkceVerifier: string | null } | { result: "expired" | "reused" | "unknown" };
 
 /**
  * Marks the state used, atomically: of two callbacks racing with the same state exactly one
  * gets "ok". Only a state that belongs to this user in this tenant can be consumed.
  */
-export async function consumeState(nonceHash: string, tenantId: string, userId: string, now: Date): Promise<ConsumeResult> {
+export async function consumeState(
+  nonceHash: string,
+  tenantId: string,
+  userId: string,
+  now: Date,
+): Promise<ConsumeResult> {
   const claimed = await db().$queryRaw<{ expires_at: Date; pkce_verifier: string | null }[]>`
     UPDATE pipedrive_oauth_states SET consumed_at = ${now}
     WHERE nonce_hash = ${nonceHash} AND tenant_id = ${tenantId}::uuid AND user_id = ${userId}::uuid AND consumed_at IS NULL
     RETURNING expires_at, pkce_verifier`;
   const row = claimed[0];
   if (row) return row.expires_at > now ? { result: "ok", pkceVerifier: row.pkce_verifier } : { result: "expired" };
-  const existing = await db().oauthState.findFirst({ where: { nonceHash, tenantId, userId }, select: { consumedAt: true } });
+  const existing = await db().oauthState.findFirst({
+    where: { nonceHash, tenantId, userId },
+    select: { consumedAt: true },
+  });
   return { result: existing ? "reused" : "unknown" };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+
 import { hashNonce, issueState, sameSecret, stateKey, verifyState } from "./state.ts";
 
 const key = stateKey("k".repeat(40));

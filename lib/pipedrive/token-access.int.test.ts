@@ -1,11 +1,24 @@
 import path from "node:path";
+
 import { describe, expect, it } from "vitest";
+
+import {
+  auditEvents,
+  connectedTenant as connectedTenantOf,
+  connectionRow,
+  connectThroughMock,
+  createTenant,
+  expireAccessToken,
+  mockPipedriveForFile,
+  testContext,
+  tokenRequests,
+  tokenRow,
+} from "../../scripts/support/fixtures.ts";
 import { raceInProcesses } from "../../scripts/support/race.ts";
-import { auditEvents, connectedTenant as connectedTenantOf, connectionRow, connectThroughMock, createTenant, expireAccessToken, testContext, tokenRequests, tokenRow, mockPipedriveForFile } from "../../scripts/support/fixtures.ts";
 import { db } from "../db.ts";
 import { isAppError } from "../errors.ts";
-import { searchPersonsByPhone } from "./person-search.ts";
 import { sleep } from "./http.ts";
+import { searchPersonsByPhone } from "./person-search.ts";
 import { getValidAccessToken } from "./tokens/access.ts";
 
 const pd = mockPipedriveForFile();
@@ -28,7 +41,10 @@ describe("getValidAccessToken", () => {
   it("refreshes inside the skew window, and stores the rotated refresh token with the new expiry", async () => {
     const { tenantId } = await connectedTenant();
     const before = await tokenRow(tenantId);
-    await db().leadPipedriveIntegration.update({ where: { tenantId }, data: { expiresAt: new Date(Date.now() + 200_000) } });
+    await db().leadPipedriveIntegration.update({
+      where: { tenantId },
+      data: { expiresAt: new Date(Date.now() + 200_000) },
+    });
     const token = await getValidAccessToken(pd.ctx, tenantId);
     const after = await tokenRow(tenantId);
     expect(refreshes()).toBe(1);
@@ -69,7 +85,9 @@ describe("getValidAccessToken", () => {
     expect(isAppError(failure, "needs_reconnect")).toBe(true);
     expect(await connectionRow(tenantId)).toMatchObject({ status: "needs_reconnect" });
     // Plain words for the admin; the protocol term stays in the audit detail for support.
-    expect((await connectionRow(tenantId))?.lastError).toMatch(/^Pipedrive no longer accepts this workspace's access\./);
+    expect((await connectionRow(tenantId))?.lastError).toMatch(
+      /^Pipedrive no longer accepts this workspace's access\./,
+    );
     expect((await connectionRow(tenantId))?.lastError).not.toMatch(/invalid_grant/);
     const failed = (await auditEvents(tenantId)).find((e) => e.event === "refresh_failed");
     expect(JSON.stringify(failed?.detail)).toMatch(/invalid_grant/);
@@ -147,7 +165,12 @@ describe("searchPersonsByPhone", () => {
     const { tenantId } = await connectedTenant();
     const local = await searchPersonsByPhone(pd.ctx, tenantId, "(11) 99999-0001");
     expect(local.map((p) => p.name)).toEqual(["Ana Souza"]);
-    expect(local[0]).toMatchObject({ id: 101, phones: ["+55 11 99999-0001"], emails: ["ana@acme.example"], organization: { id: 11, name: "Acme Brasil" } });
+    expect(local[0]).toMatchObject({
+      id: 101,
+      phones: ["+55 11 99999-0001"],
+      emails: ["ana@acme.example"],
+      organization: { id: 11, name: "Acme Brasil" },
+    });
     // The typed form misses; the international one with national punctuation is next and finds her.
     expect(searches()).toHaveLength(2);
   });
@@ -156,11 +179,21 @@ describe("searchPersonsByPhone", () => {
     const { tenantId } = await connectedTenant();
     // Real waits: under the strict profile the rate-limit headers must slow us down in time.
     const ctx = testContext(pd.mock, { sleep });
-    const stored = ["+55 11 99999-0001", "(11) 99999-0001", "+55 11 99999 0001", "+5511999990001", "11999990001", "5511999990001"];
+    const stored = [
+      "+55 11 99999-0001",
+      "(11) 99999-0001",
+      "+55 11 99999 0001",
+      "+5511999990001",
+      "11999990001",
+      "5511999990001",
+    ];
     for (const [i, phone] of stored.entries()) {
       pd.mock.setPersons([{ id: 200 + i, name: `Format ${i}`, phones: [phone], emails: [], organization: null }]);
       for (const typed of ["(11) 99999-0001", "+55 11 99999-0001", "11 999990001", "+5511999990001"]) {
-        expect((await searchPersonsByPhone(ctx, tenantId, typed)).map((p) => p.id), `typed ${typed}, stored as ${phone}`).toEqual([200 + i]);
+        expect(
+          (await searchPersonsByPhone(ctx, tenantId, typed)).map((p) => p.id),
+          `typed ${typed}, stored as ${phone}`,
+        ).toEqual([200 + i]);
       }
     }
     expect(searches().filter((r) => r.status === 429)).toEqual([]);
@@ -168,7 +201,15 @@ describe("searchPersonsByPhone", () => {
 
   it("follows next_cursor to the end of the results", async () => {
     const { tenantId } = await connectedTenant();
-    pd.mock.setPersons(Array.from({ length: 1_100 }, (_, i) => ({ id: 1_000 + i, name: `Shared ${i}`, phones: ["+55 11 4000-0000"], emails: [], organization: null })));
+    pd.mock.setPersons(
+      Array.from({ length: 1_100 }, (_, i) => ({
+        id: 1_000 + i,
+        name: `Shared ${i}`,
+        phones: ["+55 11 4000-0000"],
+        emails: [],
+        organization: null,
+      })),
+    );
     const people = await searchPersonsByPhone(pd.ctx, tenantId, "+55 11 4000-0000");
     expect(people).toHaveLength(1_100);
     expect(new Set(people.map((p) => p.id)).size).toBe(1_100);

@@ -23,12 +23,23 @@ const select = {
   tenant: { select: { name: true } },
 } as const;
 
-type Row = { id: string; tenantId: string; email: string; name: string; role: UserRole; sessionVersion: number; tenant: { name: string } };
+type Row = {
+  id: string;
+  tenantId: string;
+  email: string;
+  name: string;
+  role: UserRole;
+  sessionVersion: number;
+  tenant: { name: string };
+};
 const toUser = ({ tenant, ...user }: Row): TenantUser => ({ ...user, tenantName: tenant.name });
 
 /** Sign-in is the one lookup that comes before a tenant is known. */
 export async function findUserForSignIn(email: string) {
-  const row = await db().user.findUnique({ where: { email: email.toLowerCase() }, select: { ...select, passwordHash: true } });
+  const row = await db().user.findUnique({
+    where: { email: email.toLowerCase() },
+    select: { ...select, passwordHash: true },
+  });
   return row ? { user: toUser(row), passwordHash: row.passwordHash } : null;
 }
 
@@ -37,7 +48,11 @@ export async function findUserForSignIn(email: string) {
  * session is of the user's current version (not signed out, password unchanged since).
  * Runs on every signed-in request, so it skips Prisma (4× cheaper measured: 0.2 vs 0.8 ms).
  */
-export async function findUserInTenant(userId: string, tenantId: string, sessionVersion: number): Promise<TenantUser | null> {
+export async function findUserInTenant(
+  userId: string,
+  tenantId: string,
+  sessionVersion: number,
+): Promise<TenantUser | null> {
   const { rows } = await sql().query<TenantUser>({
     name: "users-find-in-tenant",
     text: `SELECT u.id, u.tenant_id AS "tenantId", u.email, u.name, u.role::text AS role, t.name AS "tenantName", u.session_version AS "sessionVersion"

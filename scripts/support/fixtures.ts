@@ -1,10 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { db } from "../../lib/db.ts";
-import { createPipedriveContext, type ContextOptions, type PipedriveContext } from "../../lib/pipedrive/context.ts";
-import { CALLBACK_PATH, completeAuthorization, startAuthorization } from "../../lib/pipedrive/connect.ts";
-import type { TenantUser } from "../../lib/users/user-store.ts";
+
 import { afterAll, beforeAll, beforeEach } from "vitest";
+
 import { startMockPipedrive, type MockPipedrive, type MockProfile } from "../../e2e/mock-pipedrive/server.ts";
+import { db } from "../../lib/db.ts";
+import { CALLBACK_PATH, completeAuthorization, startAuthorization } from "../../lib/pipedrive/connect.ts";
+import { createPipedriveContext, type ContextOptions, type PipedriveContext } from "../../lib/pipedrive/context.ts";
+import type { TenantUser } from "../../lib/users/user-store.ts";
 
 // Shared by integration tests: each test makes its own tenant, so files run in parallel
 // against one database without stepping on each other.
@@ -16,9 +18,23 @@ export async function createTenant(name = "Test Workspace") {
   const tenant = await db().tenant.create({ data: { name } });
   const make = async (role: "admin" | "member"): Promise<TenantUser> => {
     const user = await db().user.create({
-      data: { tenantId: tenant.id, email: `${role}-${randomUUID()}@test.example`, passwordHash: "x", role, name: `${role} of ${name}` },
+      data: {
+        tenantId: tenant.id,
+        email: `${role}-${randomUUID()}@test.example`,
+        passwordHash: "x",
+        role,
+        name: `${role} of ${name}`,
+      },
     });
-    return { id: user.id, tenantId: tenant.id, email: user.email, name: user.name, role, tenantName: name, sessionVersion: 0 };
+    return {
+      id: user.id,
+      tenantId: tenant.id,
+      email: user.email,
+      name: user.name,
+      role,
+      tenantName: name,
+      sessionVersion: 0,
+    };
   };
   return { tenantId: tenant.id, admin: await make("admin"), member: await make("member") };
 }
@@ -57,7 +73,10 @@ export async function connectedTenant(pd: { mock: MockPipedrive; ctx: PipedriveC
 
 /** The tenant's access token expired a minute ago (the keeper is not sent to it). */
 export function expireAccessToken(tenantId: string) {
-  return db().leadPipedriveIntegration.update({ where: { tenantId }, data: { expiresAt: new Date(Date.now() - 60_000) } });
+  return db().leadPipedriveIntegration.update({
+    where: { tenantId },
+    data: { expiresAt: new Date(Date.now() - 60_000) },
+  });
 }
 
 /** A connected tenant whose next use must refresh. */
@@ -89,7 +108,9 @@ export function auditEvents(tenantId: string) {
 }
 
 export function tokenRequests(mock: MockPipedrive, grantType?: string) {
-  return mock.requests().filter((r) => r.path === "/oauth/token" && (grantType === undefined || r.grantType === grantType));
+  return mock
+    .requests()
+    .filter((r) => r.path === "/oauth/token" && (grantType === undefined || r.grantType === grantType));
 }
 
 /** The mock's profile for this test run: the Pipedrive-facing suites run under both (vitest.config.ts). */

@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+
 import { z } from "zod";
+
 import { startEmbeddedPostgres, type EmbeddedDb } from "./embedded-postgres.ts";
 
 // Zero-setup defaults for local runs. Whatever the environment sets wins; what it leaves out
@@ -39,7 +41,12 @@ function authSecret(): string {
 
 /** Variables for the app and the CLIs, on top of what the environment already has. */
 export function localEnv(databaseUrl: string): Record<string, string> {
-  const vars: Record<string, string> = { DATABASE_URL: databaseUrl, AUTH_SECRET: authSecret(), APP_URL: appUrl(), NEXT_TELEMETRY_DISABLED: "1" };
+  const vars: Record<string, string> = {
+    DATABASE_URL: databaseUrl,
+    AUTH_SECRET: authSecret(),
+    APP_URL: appUrl(),
+    NEXT_TELEMETRY_DISABLED: "1",
+  };
   if (isDemoMode()) {
     const port = mockPort();
     Object.assign(vars, {
@@ -67,7 +74,9 @@ const SECRET_SETTINGS = new Set(["AUTH_SECRET", "PIPEDRIVE_CLIENT_SECRET", "DATA
 
 /** The app's settings as `npm run dev` passes them, less the secrets. */
 function publicSettings(vars: Record<string, string>): Record<string, string> {
-  const names = Object.keys(vars).filter((name) => /^(APP_URL|PORT|PIPEDRIVE_|OAUTH_|PHONE_|KEEPER_|LOG_)/.test(name) && !SECRET_SETTINGS.has(name));
+  const names = Object.keys(vars).filter(
+    (name) => /^(APP_URL|PORT|PIPEDRIVE_|OAUTH_|PHONE_|KEEPER_|LOG_)/.test(name) && !SECRET_SETTINGS.has(name),
+  );
   return Object.fromEntries(names.map((name) => [name, vars[name]!]));
 }
 
@@ -82,25 +91,41 @@ export function cliEnv(): Record<string, string> {
   if (process.env.DATABASE_URL) return { ...localEnv(process.env.DATABASE_URL), ...definedEnv() };
   const running = readRuntime();
   if (running === "unreadable") {
-    throw new CliRefusal(`cannot read ${path.relative(ROOT, RUNTIME_FILE)}, written by npm run dev: restart npm run dev, or set DATABASE_URL and the Pipedrive settings`);
+    throw new CliRefusal(
+      `cannot read ${path.relative(ROOT, RUNTIME_FILE)}, written by npm run dev: restart npm run dev, or set DATABASE_URL and the Pipedrive settings`,
+    );
   }
-  if (!running) throw new CliRefusal("npm run dev is not running: start it first, or set DATABASE_URL and the Pipedrive settings (see README, Configuration)");
-  const vars: Record<string, string> = { ...running.settings, DATABASE_URL: running.databaseUrl, AUTH_SECRET: authSecret() };
+  if (!running)
+    throw new CliRefusal(
+      "npm run dev is not running: start it first, or set DATABASE_URL and the Pipedrive settings (see README, Configuration)",
+    );
+  const vars: Record<string, string> = {
+    ...running.settings,
+    DATABASE_URL: running.databaseUrl,
+    AUTH_SECRET: authSecret(),
+  };
   if (running.demo) vars.PIPEDRIVE_CLIENT_SECRET = MOCK_CLIENT.secret;
   else if (process.env.PIPEDRIVE_CLIENT_SECRET) vars.PIPEDRIVE_CLIENT_SECRET = process.env.PIPEDRIVE_CLIENT_SECRET;
-  else throw new CliRefusal(`the running npm run dev uses the Pipedrive app ${running.settings.PIPEDRIVE_CLIENT_ID ?? "(unknown)"}: set PIPEDRIVE_CLIENT_SECRET to its secret`);
+  else
+    throw new CliRefusal(
+      `the running npm run dev uses the Pipedrive app ${running.settings.PIPEDRIVE_CLIENT_ID ?? "(unknown)"}: set PIPEDRIVE_CLIENT_SECRET to its secret`,
+    );
   return vars;
 }
 
 function definedEnv(): Record<string, string> {
-  return Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ""));
+  return Object.fromEntries(
+    Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ""),
+  );
 }
 
 /**
  * The database to use: DATABASE_URL if set; else the embedded one `npm run dev` is running;
  * else start the embedded one here (the caller stops it).
  */
-export async function resolveDatabase(log = (line: string) => console.log(line)): Promise<{ url: string; embedded: EmbeddedDb | null }> {
+export async function resolveDatabase(
+  log = (line: string) => console.log(line),
+): Promise<{ url: string; embedded: EmbeddedDb | null }> {
   if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, embedded: null };
   const running = readRuntime();
   if (running && running !== "unreadable") return { url: running.databaseUrl, embedded: null };
@@ -135,7 +160,12 @@ function isAlive(pid: number): boolean {
 }
 
 export function writeRuntime(databaseUrl: string) {
-  const runtime: Runtime = { databaseUrl, pid: process.pid, demo: isDemoMode(), settings: publicSettings({ ...definedEnv(), ...localEnv(databaseUrl) }) };
+  const runtime: Runtime = {
+    databaseUrl,
+    pid: process.pid,
+    demo: isDemoMode(),
+    settings: publicSettings({ ...definedEnv(), ...localEnv(databaseUrl) }),
+  };
   writeFileSync(RUNTIME_FILE, JSON.stringify(runtime), { mode: 0o600 });
 }
 

@@ -1,20 +1,30 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
+
 import { ROOT } from "./local-env.ts";
 
 export type CallerResult = { ok: boolean; accessToken?: string; error?: string; waitMs: number };
 
 /** Runs `script` in `processes` processes and releases them together once all have loaded. */
-export async function raceInProcesses(script: string, args: string[], processes: number, extraEnv: Record<string, string | undefined> = {}): Promise<CallerResult[]> {
+export async function raceInProcesses(
+  script: string,
+  args: string[],
+  processes: number,
+  extraEnv: Record<string, string | undefined> = {},
+): Promise<CallerResult[]> {
   const env = { ...process.env, ...extraEnv };
   const tsx = path.join(ROOT, "node_modules", ".bin", "tsx");
-  const children = Array.from({ length: processes }, () => spawn(tsx, [script, ...args], { env, stdio: ["pipe", "pipe", "inherit"] }));
+  const children = Array.from({ length: processes }, () =>
+    spawn(tsx, [script, ...args], { env, stdio: ["pipe", "pipe", "inherit"] }),
+  );
   const outputs = children.map(
     (child) =>
       new Promise<string>((resolve, reject) => {
         let out = "";
         child.stdout.on("data", (chunk: Buffer) => (out += chunk));
-        child.on("exit", (code) => (code === 0 ? resolve(out.replace(/^ready\n/, "")) : reject(new Error(`worker exited ${code}`))));
+        child.on("exit", (code) =>
+          code === 0 ? resolve(out.replace(/^ready\n/, "")) : reject(new Error(`worker exited ${code}`)),
+        );
       }),
   );
   await Promise.all(children.map((child) => new Promise((resolve) => child.stdout.once("data", resolve))));

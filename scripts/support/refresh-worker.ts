@@ -1,6 +1,6 @@
-import { getValidAccessToken } from "../../lib/pipedrive/tokens/access.ts";
-import { createPipedriveContext } from "../../lib/pipedrive/context.ts";
 import { db, sql } from "../../lib/db.ts";
+import { createPipedriveContext } from "../../lib/pipedrive/context.ts";
+import { getValidAccessToken } from "../../lib/pipedrive/tokens/access.ts";
 
 // One process of a multi-process refresh race (tests and benchmarks): N concurrent callers
 // ask for the same tenant's token; prints what each got (and how long it waited) as JSON.
@@ -29,7 +29,11 @@ process.stdin.once("data", async () => {
         const token = await getValidAccessToken(ctx, tenantId);
         return { ok: true, accessToken: token.accessToken, waitMs: performance.now() - started };
       } catch (error) {
-        return { ok: false, error: error instanceof Error ? error.message : String(error), waitMs: performance.now() - started };
+        return {
+          ok: false,
+          error: error instanceof Error ? error.message : String(error),
+          waitMs: performance.now() - started,
+        };
       }
     }),
   );

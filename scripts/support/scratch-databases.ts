@@ -1,4 +1,5 @@
 import { afterAll } from "vitest";
+
 import { createScratchDatabase } from "./test-database.ts";
 
 /** For a test file: scratch databases on the run's server, all dropped after the file, pass or fail. */

@@ -2,8 +2,10 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+
 import pg from "pg";
 import type { TestProject } from "vitest/node";
+
 import { migrate } from "../../lib/db-migrate.ts";
 import { startEmbeddedPostgres } from "./embedded-postgres.ts";
 
@@ -31,19 +33,30 @@ export default async function setup(project: TestProject) {
     project.provide("databaseUrl", url);
     return drop;
   }
-  const db = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "crm-test-pg-")), database: "crm_test", ephemeral: true });
+  const db = await startEmbeddedPostgres({
+    dataDir: mkdtempSync(path.join(tmpdir(), "crm-test-pg-")),
+    database: "crm_test",
+    ephemeral: true,
+  });
   await migrate(db.url);
   project.provide("databaseUrl", db.url);
   return () => db.stop();
 }
 
 /** A new, uniquely named, empty database on the server `serverUrl` points at. */
-export async function createScratchDatabase(serverUrl: string, prefix: string): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createScratchDatabase(
+  serverUrl: string,
+  prefix: string,
+): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `${prefix}_${randomBytes(6).toString("hex")}`;
   await onServer(serverUrl, (client) => client.query(`CREATE DATABASE ${name}`));
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => onServer(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}) };
+  return {
+    url: url.toString(),
+    drop: () =>
+      onServer(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}),
+  };
 }
 
 async function onServer<T>(serverUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {

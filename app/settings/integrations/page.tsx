@@ -1,14 +1,16 @@
 // Settings → Integrations: the Pipedrive card, the callback's outcome, and a phone lookup.
 import type { Metadata } from "next";
+
 import { AppHeader } from "@/app/components/app-header.tsx";
 import { requirePageUser } from "@/lib/auth/session.ts";
-import { recentAuditEvents, getConnectionView, type ConnectionView } from "@/lib/pipedrive/connection-store.ts";
-import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { KEEPER_QUIET_MS } from "@/lib/health.ts";
 import { activeAlerts, APP_CREDENTIALS_REJECTED } from "@/lib/operator-alerts.ts";
+import { getConnectionView, recentAuditEvents, type ConnectionView } from "@/lib/pipedrive/connection-store.ts";
+import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { lastScanAt } from "@/lib/pipedrive/keeper-store.ts";
-import { bannerFor, parseOutcome, SETTINGS_PATH, type Banner } from "@/lib/pipedrive/outcomes.ts";
 import { loadLookup } from "@/lib/pipedrive/lookup.ts";
+import { bannerFor, parseOutcome, SETTINGS_PATH, type Banner } from "@/lib/pipedrive/outcomes.ts";
+
 import { PhoneLookup } from "./phone-lookup.tsx";
 
 export const metadata: Metadata = { title: "Integrations" };
@@ -19,7 +21,9 @@ const AUTHORIZE = "/api/integrations/pipedrive/authorize";
 
 export default async function IntegrationsPage({ searchParams }: Props) {
   const query = await searchParams;
-  const returnQuery = new URLSearchParams(Object.entries(query).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
+  const returnQuery = new URLSearchParams(
+    Object.entries(query).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+  );
   const user = await requirePageUser(`${SETTINGS_PATH}?${returnQuery}`);
   const lookup = typeof query.lookup === "string" ? await loadLookup(user, query.lookup, new Date()) : null;
   const ctx = pipedrive();
@@ -42,14 +46,18 @@ export default async function IntegrationsPage({ searchParams }: Props) {
       <AppHeader user={user} />
       <main className="page">
         <h1>Integrations</h1>
-        <p className="lede">Connect the tools your team already uses. Lead enrichment reads contacts through these connections.</p>
+        <p className="lede">
+          Connect the tools your team already uses. Lead enrichment reads contacts through these connections.
+        </p>
         {outcome && <OutcomeBanner banner={bannerFor(outcome)} canConnect={isAdmin} />}
         {appRejected && isAdmin && (
           <div className="banner banner-error operator-alert" role="alert">
             <div>
               <p className="banner-title">Pipedrive rejects this app&apos;s credentials</p>
               <p>
-                Since <When date={appRejected.firstSeenAt} />, Pipedrive refuses the client id or secret this CRM uses. This is not your workspace&apos;s doing and reconnecting will not help: whoever runs this CRM has to update its Pipedrive app credentials. Lookups and renewals fail until then.
+                Since <When date={appRejected.firstSeenAt} />, Pipedrive refuses the client id or secret this CRM uses.
+                This is not your workspace&apos;s doing and reconnecting will not help: whoever runs this CRM has to
+                update its Pipedrive app credentials. Lookups and renewals fail until then.
               </p>
             </div>
           </div>
@@ -66,7 +74,11 @@ export default async function IntegrationsPage({ searchParams }: Props) {
             </div>
             <StatusBadge connection={connection} />
           </div>
-          <PipedriveDetails connection={connection} isAdmin={isAdmin} keeper={{ down: keeperDown, seenAt: keeperSeenAt }} />
+          <PipedriveDetails
+            connection={connection}
+            isAdmin={isAdmin}
+            keeper={{ down: keeperDown, seenAt: keeperSeenAt }}
+          />
         </section>
 
         {(connection?.status === "connected" || lookup) && <PhoneLookup lookup={lookup} />}
@@ -77,7 +89,8 @@ export default async function IntegrationsPage({ searchParams }: Props) {
             <ul className="activity">
               {events.map((event) => (
                 <li key={event.id.toString()}>
-                  <span className="event">{eventLabels[event.event] ?? event.event}</span> <When date={event.createdAt} />
+                  <span className="event">{eventLabels[event.event] ?? event.event}</span>{" "}
+                  <When date={event.createdAt} />
                 </li>
               ))}
             </ul>
@@ -106,11 +119,24 @@ function StatusBadge({ connection }: { connection: ConnectionView | null }) {
 
 type KeeperStatus = { down: boolean; seenAt: Date | null };
 
-function PipedriveDetails({ connection, isAdmin, keeper }: { connection: ConnectionView | null; isAdmin: boolean; keeper: KeeperStatus }) {
+function PipedriveDetails({
+  connection,
+  isAdmin,
+  keeper,
+}: {
+  connection: ConnectionView | null;
+  isAdmin: boolean;
+  keeper: KeeperStatus;
+}) {
   if (!connection) {
     return (
       <div className="integration-body">
-        <p>Not connected. {isAdmin ? "Connect your Pipedrive account to let lead enrichment look up contacts." : "Ask a workspace admin to connect Pipedrive."}</p>
+        <p>
+          Not connected.{" "}
+          {isAdmin
+            ? "Connect your Pipedrive account to let lead enrichment look up contacts."
+            : "Ask a workspace admin to connect Pipedrive."}
+        </p>
         {isAdmin && (
           <div className="actions">
             <ConnectButton label="Connect Pipedrive" primary />
@@ -135,7 +161,8 @@ function PipedriveDetails({ connection, isAdmin, keeper }: { connection: Connect
           <div>
             <p className="banner-title">Lookups paused by Pipedrive</p>
             <p>
-              Pipedrive&apos;s request limit for this company is used up. Lookups resume at <When date={connection.lookupsPausedUntil} />.
+              Pipedrive&apos;s request limit for this company is used up. Lookups resume at{" "}
+              <When date={connection.lookupsPausedUntil} />.
             </p>
           </div>
         </div>
@@ -152,7 +179,8 @@ function PipedriveDetails({ connection, isAdmin, keeper }: { connection: Connect
               ) : (
                 "It has not run yet."
               )}{" "}
-              Lookups still renew access when they need it, but a connection left unused for 60 days stops working. Tell whoever runs this CRM to start the renewal worker.
+              Lookups still renew access when they need it, but a connection left unused for 60 days stops working. Tell
+              whoever runs this CRM to start the renewal worker.
             </p>
           </div>
         </div>
@@ -161,7 +189,10 @@ function PipedriveDetails({ connection, isAdmin, keeper }: { connection: Connect
         <div className="banner banner-warn" role="status">
           <div>
             <p className="banner-title">Pipedrive address not recognised</p>
-            <p>The stored address is not a Pipedrive host, so we send nothing to it and lookups are paused. Reconnect to store the right address.</p>
+            <p>
+              The stored address is not a Pipedrive host, so we send nothing to it and lookups are paused. Reconnect to
+              store the right address.
+            </p>
           </div>
         </div>
       )}
@@ -223,7 +254,14 @@ function Renewal({ connection }: { connection: ConnectionView }) {
           · last renewed <When date={connection.lastRefreshedAt} />
         </>
       )}{" "}
-      · {next ? <>next <When date={next} /></> : "next renewal due now"}
+      ·{" "}
+      {next ? (
+        <>
+          next <When date={next} />
+        </>
+      ) : (
+        "next renewal due now"
+      )}
     </>
   );
 }

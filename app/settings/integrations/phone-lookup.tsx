@@ -10,7 +10,17 @@ export function PhoneLookup({ lookup }: { lookup: LookupResult | null }) {
       <form method="post" action="/api/integrations/pipedrive/lookup" className="inline-form">
         <div className="field">
           <label htmlFor="phone">Phone number</label>
-          <input id="phone" name="phone" type="tel" inputMode="tel" autoComplete="off" maxLength={60} defaultValue={lookup?.phone} placeholder="+55 11 99999-0001" required />
+          <input
+            id="phone"
+            name="phone"
+            type="tel"
+            inputMode="tel"
+            autoComplete="off"
+            maxLength={60}
+            defaultValue={lookup?.phone}
+            placeholder="+55 11 99999-0001"
+            required
+          />
         </div>
         <button type="submit" className="button button-secondary">
           Search

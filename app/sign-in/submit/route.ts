@@ -1,13 +1,16 @@
 // The sign-in form's POST (it works without JavaScript): throttled, then Auth.js's credentials sign-in.
 import { AuthError } from "next-auth";
+
 import { signIn } from "@/lib/auth/auth.ts";
 import { safeReturnTo } from "@/lib/auth/session.ts";
 import { clientAddress, signInWait } from "@/lib/auth/throttle.ts";
 import { htmlPage, isSameOrigin, NO_STORE, redirectTo } from "@/lib/http/responses.ts";
 
 export async function POST(request: Request) {
-  if (!isSameOrigin(request)) return Response.json({ error: { code: "cross_site" } }, { status: 403, headers: NO_STORE });
-  if (Number(request.headers.get("content-length") ?? 0) > 4096) return Response.json({ error: { code: "too_large" } }, { status: 413, headers: NO_STORE });
+  if (!isSameOrigin(request))
+    return Response.json({ error: { code: "cross_site" } }, { status: 403, headers: NO_STORE });
+  if (Number(request.headers.get("content-length") ?? 0) > 4096)
+    return Response.json({ error: { code: "too_large" } }, { status: 413, headers: NO_STORE });
   const form = await request.formData();
   const email = form.get("email");
   const returnTo = safeReturnTo(form.get("callbackUrl"));
@@ -16,7 +19,11 @@ export async function POST(request: Request) {
   if (wait > 0) return tooManyAttempts(wait);
   let failed = false;
   try {
-    const landed = await signIn("credentials", { email: String(email ?? ""), password: String(form.get("password") ?? ""), redirect: false });
+    const landed = await signIn("credentials", {
+      email: String(email ?? ""),
+      password: String(form.get("password") ?? ""),
+      redirect: false,
+    });
     failed = typeof landed === "string" && new URL(landed, "http://x").searchParams.has("error");
   } catch (error) {
     if (!(error instanceof AuthError)) throw error;
@@ -32,5 +39,11 @@ export async function POST(request: Request) {
 function tooManyAttempts(seconds: number): Response {
   const minutes = Math.ceil(seconds / 60);
   const when = seconds < 90 ? `${seconds} seconds` : `${minutes} minutes`;
-  return htmlPage(429, "Too many sign-in attempts", `For your account's safety, sign-in is paused. Try again in ${when}.`, { href: "/sign-in", label: "Back to sign-in" }, { "Retry-After": String(seconds) });
+  return htmlPage(
+    429,
+    "Too many sign-in attempts",
+    `For your account's safety, sign-in is paused. Try again in ${when}.`,
+    { href: "/sign-in", label: "Back to sign-in" },
+    { "Retry-After": String(seconds) },
+  );
 }

@@ -3,9 +3,9 @@ import { blockCompany } from "../company-limit-store.ts";
 import type { PipedriveContext } from "../context.ts";
 import { isPipedriveError, toAppErrorFromPipedrive } from "../http.ts";
 import { isKnownRejected, markNeedsReconnect, type NeedsReconnectReason } from "./connection-health.ts";
-import { readToken, repairApiDomain, type TokenRow, withLockedToken } from "./contract-store.ts";
+import { readToken, repairApiDomain, withLockedToken, type TokenRow } from "./contract-store.ts";
 import { isStale } from "./policy.ts";
-import { type AccessToken, checkedHost, refreshOnce, toAccess } from "./refresh.ts";
+import { checkedHost, refreshOnce, toAccess, type AccessToken } from "./refresh.ts";
 
 // Tokens for callers about to use them. Callers in one process share one refresh promise;
 // across processes the row lock in refresh.ts does the same.
@@ -80,14 +80,17 @@ export async function withAccessToken<T>(
   try {
     return await call(token);
   } catch (error) {
-    if (!isPipedriveError(error, "unauthorized")) throw await rememberLongLimit(token, toAppErrorFromPipedrive(error, ctx.now));
+    if (!isPipedriveError(error, "unauthorized"))
+      throw await rememberLongLimit(token, toAppErrorFromPipedrive(error, ctx.now));
   }
   const fresh = await getValidAccessToken(ctx, tenantId, { rejectedToken: token.accessToken });
   try {
     return await call(fresh);
   } catch (error) {
     if (isPipedriveError(error, "unauthorized")) {
-      await withLockedToken(tenantId, (locked) => markNeedsReconnect(locked.client, tenantId, locked.row?.refreshToken ?? null, REFUSED_AFTER_REFRESH, ctx.now()));
+      await withLockedToken(tenantId, (locked) =>
+        markNeedsReconnect(locked.client, tenantId, locked.row?.refreshToken ?? null, REFUSED_AFTER_REFRESH, ctx.now()),
+      );
       throw new AppError("needs_reconnect", describe(error));
     }
     throw await rememberLongLimit(fresh, toAppErrorFromPipedrive(error, ctx.now));

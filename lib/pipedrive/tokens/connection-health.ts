@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
+
 import type pg from "pg";
+
 import { db, sql, type Tx } from "../../db.ts";
 import type { Prisma } from "../../generated/prisma/client.ts";
 import type { TokenSet } from "../oauth-client.ts";
@@ -11,13 +13,7 @@ import { expiresAt, NEEDS_RECONNECT_RECHECK_MS } from "./policy.ts";
 // trail. Each state change and its audit event are written together; nothing here holds a token.
 
 export type AuditEvent =
-  | "connected"
-  | "reconnected"
-  | "disconnected"
-  | "uninstalled"
-  | "refresh_failed"
-  | "recovered"
-  | "revoke_failed";
+  "connected" | "reconnected" | "disconnected" | "uninstalled" | "refresh_failed" | "recovered" | "revoke_failed";
 
 /** What the admin reads (plain words), and what support reads in the audit trail. */
 export type NeedsReconnectReason = { message: string; detail: string };
@@ -58,7 +54,12 @@ export async function recordRejected(client: pg.PoolClient, tenantId: string, re
 }
 
 /** A refresh worked: healthy again, next visit set; true (and audited) if it had needed a reconnect. */
-export async function markRefreshed(client: pg.PoolClient, tenantId: string, now: Date, nextRefreshAt: Date): Promise<boolean> {
+export async function markRefreshed(
+  client: pg.PoolClient,
+  tenantId: string,
+  now: Date,
+  nextRefreshAt: Date,
+): Promise<boolean> {
   const { rows } = await client.query<{ was: string }>(
     `UPDATE pipedrive_connections c SET status = 'connected', rejected_refresh_token_hash = NULL, last_refreshed_at = $2,
             last_error = NULL, last_error_at = NULL, updated_at = $2, next_refresh_at = $3

@@ -1,4 +1,5 @@
 import type pg from "pg";
+
 import { inRefreshTransaction, sql } from "../../db.ts";
 import type { TokenSet } from "../oauth-client.ts";
 import { expiresAt } from "./policy.ts";
@@ -86,7 +87,9 @@ export async function readSchedule(
     [tenantId],
   );
   const row = rows[0];
-  return row ? { expiresAt: row.expires_at, needsReconnect: row.status === "needs_reconnect", refreshTokenUsedAt: row.used_at } : null;
+  return row
+    ? { expiresAt: row.expires_at, needsReconnect: row.status === "needs_reconnect", refreshTokenUsedAt: row.used_at }
+    : null;
 }
 
 /**
@@ -153,6 +156,12 @@ export async function writeRefreshedTokens(
   if (!row) throw new Error("writeRefreshedTokens needs a locked row");
   await locked.client.query(
     `UPDATE lead_pipedrive_integrations SET access_token = $2, refresh_token = $3, expires_at = $4, api_domain = $5 WHERE tenant_id = $1::uuid`,
-    [row.tenantId, tokens.accessToken, tokens.refreshToken ?? row.refreshToken, expiresAt(now, tokens.expiresInSeconds), tokens.apiHost],
+    [
+      row.tenantId,
+      tokens.accessToken,
+      tokens.refreshToken ?? row.refreshToken,
+      expiresAt(now, tokens.expiresInSeconds),
+      tokens.apiHost,
+    ],
   );
 }

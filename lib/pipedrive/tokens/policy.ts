@@ -29,7 +29,10 @@ export function isStale(tokenExpiresAt: Date, now: Date, skewSeconds: number): b
 /** When the keeper should renew: before the token enters its window, or before the refresh token idles too long. */
 export function nextRefreshAt(tokenExpiresAt: Date, refreshTokenUsedAt: Date, policy: RenewalPolicy): Date {
   return new Date(
-    Math.min(tokenExpiresAt.getTime() - policy.windowSeconds * 1000, refreshTokenUsedAt.getTime() + policy.idleDays * DAY_MS),
+    Math.min(
+      tokenExpiresAt.getTime() - policy.windowSeconds * 1000,
+      refreshTokenUsedAt.getTime() + policy.idleDays * DAY_MS,
+    ),
   );
 }
 
@@ -39,7 +42,8 @@ export function keeperShouldRenew(
   policy: RenewalPolicy,
   now: Date,
 ): boolean {
-  const idle = row.refreshTokenUsedAt === null || row.refreshTokenUsedAt.getTime() < now.getTime() - policy.idleDays * DAY_MS;
+  const idle =
+    row.refreshTokenUsedAt === null || row.refreshTokenUsedAt.getTime() < now.getTime() - policy.idleDays * DAY_MS;
   return idle || isStale(row.expiresAt, now, policy.windowSeconds);
 }
 

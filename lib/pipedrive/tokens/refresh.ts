@@ -1,12 +1,25 @@
 import { isBrokenCircuitError } from "cockatiel";
+
 import { AppError, describe } from "../../errors.ts";
 import { log } from "../../log.ts";
 import { allowedApiHost, apiBaseUrl, toBareHost } from "../api-domain.ts";
 import type { PipedriveContext } from "../context.ts";
 import { backoffMs, isPipedriveError, toAppErrorFromPipedrive } from "../http.ts";
 import type { TokenSet } from "../oauth-client.ts";
-import { isKnownRejected, markNeedsReconnect, markRefreshed, type NeedsReconnectReason, recordRejected } from "./connection-health.ts";
-import { type Locked, readRefreshToken, type TokenRow, withLockedToken, writeRefreshedTokens } from "./contract-store.ts";
+import {
+  isKnownRejected,
+  markNeedsReconnect,
+  markRefreshed,
+  recordRejected,
+  type NeedsReconnectReason,
+} from "./connection-health.ts";
+import {
+  readRefreshToken,
+  withLockedToken,
+  writeRefreshedTokens,
+  type Locked,
+  type TokenRow,
+} from "./contract-store.ts";
 import { expiresAt, isStale, keeperShouldRenew, nextRefreshAt } from "./policy.ts";
 
 // A refresh that happens once, however many callers ask at the same moment: processes queue on
@@ -61,7 +74,10 @@ function needsRenewal(row: TokenRow, ctx: PipedriveContext, need: RefreshNeed): 
   const now = ctx.now();
   if (row.status === "needs_reconnect") return true; // healing: the row holds a token not yet refused
   if (need.by === "keeper") return keeperShouldRenew(row, ctx.keeper, now);
-  return isStale(row.expiresAt, now, ctx.skewSeconds) || (need.rejectedToken !== undefined && row.accessToken === need.rejectedToken);
+  return (
+    isStale(row.expiresAt, now, ctx.skewSeconds) ||
+    (need.rejectedToken !== undefined && row.accessToken === need.rejectedToken)
+  );
 }
 
 export async function refreshOnce(ctx: PipedriveContext, tenantId: string, need: RefreshNeed): Promise<AccessToken> {
@@ -71,7 +87,8 @@ export async function refreshOnce(ctx: PipedriveContext, tenantId: string, need:
       if (!row) throw new AppError("not_connected");
       const host = checkedHost(row, ctx);
       // Refused a moment ago (by another process of ours, or before a restart): never resend it.
-      if (isKnownRejected(row)) return row.status === "needs_reconnect" ? { dead: true } : { refused: row.refreshToken };
+      if (isKnownRejected(row))
+        return row.status === "needs_reconnect" ? { dead: true } : { refused: row.refreshToken };
       if (!needsRenewal(row, ctx, need)) return { ok: toAccess(row.accessToken, host, row.expiresAt, ctx) };
       let tokens: TokenSet;
       try {
@@ -99,7 +116,8 @@ export async function refreshOnce(ctx: PipedriveContext, tenantId: string, need:
       if (verdict === "gone") throw new AppError("not_connected");
       if (verdict === "dead") throw new AppError("needs_reconnect", "refresh token rejected");
     }
-    if (round >= MAX_ROUNDS) throw new AppError("pipedrive_unavailable", `refresh token kept changing under us (${round} rounds)`);
+    if (round >= MAX_ROUNDS)
+      throw new AppError("pipedrive_unavailable", `refresh token kept changing under us (${round} rounds)`);
   }
 }
 
@@ -107,7 +125,11 @@ export async function refreshOnce(ctx: PipedriveContext, tenantId: string, need:
  * Pipedrive may have rotated the refresh token already, so the old one may be dead: the token
  * UPDATE must commit whatever happens after it. Our bookkeeping runs behind a savepoint.
  */
-async function saveRefreshed(locked: Locked, tokens: TokenSet & { apiHost: string }, ctx: PipedriveContext): Promise<Date> {
+async function saveRefreshed(
+  locked: Locked,
+  tokens: TokenSet & { apiHost: string },
+  ctx: PipedriveContext,
+): Promise<Date> {
   const now = ctx.now();
   const expires = expiresAt(now, tokens.expiresInSeconds);
   await writeRefreshedTokens(locked, tokens, now);
@@ -117,7 +139,10 @@ async function saveRefreshed(locked: Locked, tokens: TokenSet & { apiHost: strin
     await locked.client.query("RELEASE SAVEPOINT bookkeeping");
   } catch (error) {
     await locked.client.query("ROLLBACK TO SAVEPOINT bookkeeping");
-    log().error({ tenant: locked.row!.tenantId, error: describe(error) }, "saved refreshed tokens, but not the connection's bookkeeping");
+    log().error(
+      { tenant: locked.row!.tenantId, error: describe(error) },
+      "saved refreshed tokens, but not the connection's bookkeeping",
+    );
   }
   return expires;
 }
@@ -144,13 +169,19 @@ async function refreshWithRetries(ctx: PipedriveContext, refreshToken: string): 
       // After repeated timeouts or 5xx, fail at once for a cool-down instead of making every
       // tenant wait out its own timeouts (and hold its row lock) against a sick endpoint.
       if (isBrokenCircuitError(error)) {
-        throw new AppError("pipedrive_unavailable", "token endpoint failing repeatedly: not calling it during the cool-down", {
-          cause: error,
-        });
+        throw new AppError(
+          "pipedrive_unavailable",
+          "token endpoint failing repeatedly: not calling it during the cool-down",
+          {
+            cause: error,
+          },
+        );
       }
       if (!isPipedriveError(error, "unavailable")) throw error;
       if (attempt >= ctx.refreshAttempts) {
-        throw new AppError("pipedrive_unavailable", `refresh failed ${attempt} times: ${error.message}`, { cause: error });
+        throw new AppError("pipedrive_unavailable", `refresh failed ${attempt} times: ${error.message}`, {
+          cause: error,
+        });
       }
       await ctx.sleep(backoffMs(attempt, 200, 2_000, ctx.random));
     }

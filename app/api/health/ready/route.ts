@@ -5,5 +5,8 @@ export const dynamic = "force-dynamic";
 
 export async function GET() {
   const result = await readiness(new Date());
-  return Response.json({ status: result.ready ? "ready" : "not_ready", ...result.checks }, { status: result.ready ? 200 : 503, headers: { "Cache-Control": "no-store" } });
+  return Response.json(
+    { status: result.ready ? "ready" : "not_ready", ...result.checks },
+    { status: result.ready ? 200 : 503, headers: { "Cache-Control": "no-store" } },
+  );
 }

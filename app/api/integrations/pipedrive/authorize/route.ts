@@ -3,6 +3,7 @@
 // another site, writes no state and no cookie, so it cannot clobber a flow open in another tab.
 import { cookies } from "next/headers";
 import { z } from "zod";
+
 import { NO_STORE, redirectTo } from "@/lib/http/responses.ts";
 import { formRoute } from "@/lib/http/route.ts";
 import { startAuthorization } from "@/lib/pipedrive/connect.ts";
@@ -13,8 +14,11 @@ export function GET() {
   return redirectTo(SETTINGS_PATH);
 }
 
-export const POST = formRoute({ name: "authorize", role: "admin", form: z.object({}), maxBodyBytes: 1024 }, async ({ user }) => {
-  const { url, cookie } = await startAuthorization(pipedrive(), user);
-  (await cookies()).set(cookie.name, cookie.value, cookie.options);
-  return new Response(null, { status: 303, headers: { ...NO_STORE, Location: url } });
-});
+export const POST = formRoute(
+  { name: "authorize", role: "admin", form: z.object({}), maxBodyBytes: 1024 },
+  async ({ user }) => {
+    const { url, cookie } = await startAuthorization(pipedrive(), user);
+    (await cookies()).set(cookie.name, cookie.value, cookie.options);
+    return new Response(null, { status: 303, headers: { ...NO_STORE, Location: url } });
+  },
+);

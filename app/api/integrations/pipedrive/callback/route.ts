@@ -1,5 +1,6 @@
 // Pipedrive's redirect back after consent (GET), and its uninstall notice (DELETE).
 import { cookies } from "next/headers";
+
 import { currentUser } from "@/lib/auth/session.ts";
 import { NO_STORE, redirectTo } from "@/lib/http/responses.ts";
 import { redirectRoute } from "@/lib/http/route.ts";
@@ -17,12 +18,18 @@ export const GET = redirectRoute("callback", async (request) => {
   const query = Object.fromEntries(new URL(request.url).searchParams);
   const { outcome, detail } = await completeAuthorization(pipedrive(), user, { query, cookieState });
   // The query's code and state are redacted by the logger's configuration.
-  requestLog(request, { tenant: user?.tenantId ?? null }).info({ outcome: outcomePath(outcome), detail, query }, "pipedrive callback");
+  requestLog(request, { tenant: user?.tenantId ?? null }).info(
+    { outcome: outcomePath(outcome), detail, query },
+    "pipedrive callback",
+  );
   return redirectTo(outcomePath(outcome));
 });
 
 export async function DELETE(request: Request) {
   const result = await handleUninstall(pipedrive(), request);
-  requestLog(request).info({ outcome: result.status, tenants: result.tenants, authorization: request.headers.get("authorization") }, "pipedrive uninstall notice");
+  requestLog(request).info(
+    { outcome: result.status, tenants: result.tenants, authorization: request.headers.get("authorization") },
+    "pipedrive uninstall notice",
+  );
   return Response.json({ ok: result.status === 200 }, { status: result.status, headers: NO_STORE });
 }
