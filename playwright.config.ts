@@ -35,14 +35,14 @@ export default defineConfig({
   },
   webServer: [
     {
-      command: "tsx e2e/mock-pipedrive/main.ts",
+      command: "tsx --conditions=react-server e2e/mock-pipedrive/main.ts",
       url: `http://localhost:${mockPort}/__mock/requests`,
       env: { MOCK_PIPEDRIVE_PORT: mockPort, APP_URL: `http://localhost:${appPort}` },
       reuseExistingServer: false,
       stdout: "ignore",
     },
     {
-      command: "tsx scripts/e2e-server.ts",
+      command: "tsx --conditions=react-server scripts/e2e-server.ts",
       url: `http://localhost:${appPort}/sign-in`,
       env: { E2E_APP_PORT: appPort, E2E_MOCK_PORT: mockPort },
       reuseExistingServer: false,

@@ -1,3 +1,5 @@
+import { fileURLToPath } from "node:url";
+
 import { defineConfig } from "vitest/config";
 
 // The suites that talk to the mock Pipedrive run twice: against its friendly profile (what the
@@ -9,6 +11,14 @@ const PIPEDRIVE_FACING = [
 ];
 
 export default defineConfig({
+  // The same "@/" root as tsconfig.json, for tests of app/ modules.
+  // "server-only" is what Next.js resolves it to on the server: an empty module.
+  resolve: {
+    alias: {
+      "@": fileURLToPath(new URL(".", import.meta.url)),
+      "server-only": fileURLToPath(new URL("node_modules/server-only/empty.js", import.meta.url)),
+    },
+  },
   test: {
     globalSetup: ["scripts/support/test-database.ts"],
     setupFiles: ["scripts/support/test-env.ts"],
@@ -21,7 +31,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "friendly",
-          include: ["lib/**/*.test.ts", "scripts/**/*.test.ts", "e2e/mock-pipedrive/**/*.test.ts"],
+          include: ["app/**/*.test.ts", "lib/**/*.test.ts", "scripts/**/*.test.ts", "e2e/mock-pipedrive/**/*.test.ts"],
           env: { MOCK_PIPEDRIVE_PROFILE: "friendly" },
         },
       },

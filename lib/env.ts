@@ -1,3 +1,5 @@
+import "server-only";
+
 import { z } from "zod";
 
 // The only module that reads process.env. Everything else asks env() for a typed object.

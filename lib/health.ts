@@ -1,8 +1,8 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 
-import { sql } from "./db.ts";
-import { activeAlerts } from "./operator-alerts.ts";
+import { appliedMigrations, databaseAnswers } from "./health-store.ts";
+import { activeAlerts, APP_CREDENTIALS_REJECTED } from "./operator-alert-store.ts";
 import { lastScanAt } from "./pipedrive/keeper-store.ts";
 
 // What a load balancer and an operator need to know, with no secret in it.
@@ -10,28 +10,30 @@ import { lastScanAt } from "./pipedrive/keeper-store.ts";
 /** The keeper scans every minute; five quiet minutes mean none is running. */
 export const KEEPER_QUIET_MS = 5 * 60_000;
 
+export type KeeperStatus = "ok" | "stale" | "never_ran";
+
+/** The one reading of the keeper's heartbeat, for readiness and the settings page. */
+export function keeperStatus(lastScan: Date | null, now: Date): KeeperStatus {
+  if (lastScan === null) return "never_ran";
+  return now.getTime() - lastScan.getTime() > KEEPER_QUIET_MS ? "stale" : "ok";
+}
+
 export type Readiness = {
   ready: boolean;
   checks: {
     database: "ok" | "unreachable";
     migrations: "ok" | "pending" | "unknown";
-    keeper: { status: "ok" | "stale" | "never_ran" | "unknown"; lastScanAt: string | null };
+    keeper: { status: KeeperStatus | "unknown"; lastScanAt: string | null };
     pipedriveCredentials: { status: "ok" | "rejected"; since: string | null };
   };
 };
 
 export async function readiness(now: Date): Promise<Readiness> {
-  let database: Readiness["checks"]["database"] = "ok";
-  try {
-    await sql().query("SELECT 1");
-  } catch {
-    database = "unreachable";
-  }
-  if (database !== "ok") {
+  if (!(await databaseAnswers())) {
     return {
       ready: false,
       checks: {
-        database,
+        database: "unreachable",
         migrations: "unknown",
         keeper: { status: "unknown", lastScanAt: null },
         pipedriveCredentials: { status: "ok", since: null },
@@ -39,14 +41,14 @@ export async function readiness(now: Date): Promise<Readiness> {
     };
   }
   const [migrations, scanned, alerts] = await Promise.all([migrationState(), lastScanAt(), activeAlerts()]);
-  const keeper = scanned === null ? "never_ran" : now.getTime() - scanned.getTime() > KEEPER_QUIET_MS ? "stale" : "ok";
-  const rejected = alerts.find((alert) => alert.kind === "pipedrive_app_credentials_rejected");
+  const keeper = keeperStatus(scanned, now);
+  const rejected = alerts.find((alert) => alert.kind === APP_CREDENTIALS_REJECTED);
   return {
     // Rejected app credentials are reported, not a reason to take instances out of rotation:
     // sign-in and the settings page still work, and the banner tells admins what is going on.
     ready: migrations === "ok" && keeper === "ok",
     checks: {
-      database,
+      database: "ok",
       migrations,
       keeper: { status: keeper, lastScanAt: scanned?.toISOString() ?? null },
       pipedriveCredentials: {
@@ -66,10 +68,7 @@ async function migrationState(): Promise<"ok" | "pending" | "unknown"> {
     const shipped = (await readdir(MIGRATIONS_DIR, { withFileTypes: true }))
       .filter((entry) => entry.isDirectory())
       .map((entry) => entry.name);
-    const { rows } = await sql().query<{ migration_name: string }>(
-      `SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
-    );
-    const applied = new Set(rows.map((row) => row.migration_name));
+    const applied = await appliedMigrations();
     return shipped.every((name) => applied.has(name)) ? "ok" : "pending";
   } catch {
     return "unknown";

@@ -9,7 +9,7 @@ import {
 } from "../scripts/support/fixtures.ts";
 import { db } from "./db.ts";
 import { isAppError } from "./errors.ts";
-import { activeAlerts, APP_CREDENTIALS_REJECTED, reportAppCredentials } from "./operator-alerts.ts";
+import { activeAlerts, APP_CREDENTIALS_REJECTED, reportAppCredentials } from "./operator-alert-store.ts";
 import { getValidAccessToken } from "./pipedrive/tokens/access.ts";
 
 const pd = mockPipedriveForFile();

@@ -12,6 +12,7 @@ import {
   mockPort,
   resolveDatabase,
   ROOT,
+  tsx,
   writeRuntime,
 } from "./support/local-env.ts";
 import { demoCredentialsText, seed } from "./support/seed.ts";
@@ -62,7 +63,7 @@ async function main() {
   // The token keeper (npm run worker), so connections stay alive while you work. A deployment
   // runs its workers on their own (README, Deploying).
   if (production && !local) return;
-  const keeper = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "scripts", "worker.ts")], {
+  const keeper = spawn(...tsx(path.join(ROOT, "scripts", "worker.ts")), {
     cwd: ROOT,
     stdio: "inherit",
     env: childEnv,

@@ -5,7 +5,7 @@ import path from "node:path";
 
 import { migrate } from "../lib/db-migrate.ts";
 import { startEmbeddedPostgres } from "./support/embedded-postgres.ts";
-import { ROOT } from "./support/local-env.ts";
+import { ROOT, tsx } from "./support/local-env.ts";
 import { seed } from "./support/seed.ts";
 
 // The app as QA runs it: a fresh embedded PostgreSQL, migrated and seeded, and the production
@@ -47,7 +47,7 @@ const child = spawn(path.join(ROOT, "node_modules", ".bin", "next"), ["start", "
   stdio: ["ignore", "pipe", "pipe"],
 });
 // The keeper runs beside the app, as in a deployment; its log goes to the same file.
-const keeper = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "scripts", "worker.ts")], {
+const keeper = spawn(...tsx(path.join(ROOT, "scripts", "worker.ts")), {
   cwd: ROOT,
   env: appEnv,
   stdio: ["ignore", "pipe", "pipe"],

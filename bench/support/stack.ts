@@ -9,7 +9,7 @@ import pg from "pg";
 import { migrate } from "../../lib/db-migrate.ts";
 import { issueState, stateKey } from "../../lib/pipedrive/state.ts";
 import { startEmbeddedPostgres, type EmbeddedDb } from "../../scripts/support/embedded-postgres.ts";
-import { ROOT } from "../../scripts/support/local-env.ts";
+import { ROOT, tsx } from "../../scripts/support/local-env.ts";
 
 // The whole system on loopback for benchmarks and load runs: a fresh embedded PostgreSQL, the
 // mock Pipedrive and the production build (`next start`), each its own process.
@@ -87,7 +87,7 @@ export async function startStack(options: {
   const redirects = [`${appUrl}/api/integrations/pipedrive/callback`];
   if (options.baselinePort) redirects.push(`http://localhost:${options.baselinePort}/callback`);
 
-  const mock = spawn(bin("tsx"), [path.join(ROOT, "e2e", "mock-pipedrive", "main.ts")], {
+  const mock = spawn(...tsx(path.join(ROOT, "e2e", "mock-pipedrive", "main.ts")), {
     cwd: ROOT,
     stdio: "ignore",
     env: {
@@ -131,7 +131,7 @@ export async function startStack(options: {
 
   let baselineUrl: string | null = null;
   if (options.baselinePort) {
-    const baseline = spawn(bin("tsx"), [path.join(ROOT, "bench", "baseline-server.ts")], {
+    const baseline = spawn(...tsx(path.join(ROOT, "bench", "baseline-server.ts")), {
       cwd: ROOT,
       stdio: ["ignore", "ignore", "inherit"],
       env: { ...appEnv, BASELINE_PORT: String(options.baselinePort) },
@@ -168,7 +168,7 @@ export async function startStack(options: {
     /** `npm run worker` processes on the stack's database; resolves once each has started. */
     startWorkers: async (count: number, env: Record<string, string> = {}) => {
       const workers = Array.from({ length: count }, () =>
-        spawn(bin("tsx"), [path.join(ROOT, "scripts", "worker.ts")], {
+        spawn(...tsx(path.join(ROOT, "scripts", "worker.ts")), {
           cwd: ROOT,
           env: { ...appEnv, CRM_RUNTIME_FILE: "/nonexistent", LOG_LEVEL: "info", ...env },
           stdio: ["ignore", "pipe", "inherit"],

@@ -1,3 +1,5 @@
+import "server-only";
+
 import NextAuth, { type DefaultSession } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { z } from "zod";

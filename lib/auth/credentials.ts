@@ -1,3 +1,5 @@
+import "server-only";
+
 import { z } from "zod";
 
 import { findUserForSignIn, type TenantUser } from "../users/user-store.ts";

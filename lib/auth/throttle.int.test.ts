@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 
 import { db } from "../db.ts";
-import { LIMITS } from "../rate-limits.ts";
+import { LIMITS } from "../rate-limit-store.ts";
 import { hashPassword } from "./password.ts";
 import { attemptSignIn, clientAddress, signInWait } from "./throttle.ts";
 

@@ -1,4 +1,6 @@
-import { forget, LIMITS, spend, waitSeconds } from "../rate-limits.ts";
+import "server-only";
+
+import { forget, LIMITS, spend, waitSeconds } from "../rate-limit-store.ts";
 import type { TenantUser } from "../users/user-store.ts";
 import { normalizeEmail, verifyCredentials } from "./credentials.ts";
 

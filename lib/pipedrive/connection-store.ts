@@ -1,3 +1,5 @@
+import "server-only";
+
 import { db } from "../db.ts";
 import { allowedApiHost, toBareHost, type HostPolicy } from "./api-domain.ts";
 import { companyBlockedUntil } from "./company-limit-store.ts";

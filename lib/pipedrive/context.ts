@@ -1,7 +1,9 @@
+import "server-only";
+
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, type CircuitBreakerPolicy } from "cockatiel";
 
 import { env } from "../env.ts";
-import { reportAppCredentials } from "../operator-alerts.ts";
+import { reportAppCredentials } from "../operator-alert-store.ts";
 import { createApiClient, type ApiClient } from "./api-client.ts";
 import type { HostPolicy } from "./api-domain.ts";
 import { isPipedriveError, sleep, type Fetch, type Sleep } from "./http.ts";

@@ -1,3 +1,5 @@
+import "server-only";
+
 import { sql } from "../db.ts";
 
 // What the keeper reads and writes besides tokens: the due-query, its heartbeat, housekeeping.

@@ -2,10 +2,10 @@ import pg from "pg";
 import PgBoss from "pg-boss";
 
 import { AppError, describe } from "../errors.ts";
-import { purgeExpiredCounters } from "../rate-limits.ts";
+import { purgeExpiredCounters } from "../rate-limit-store.ts";
 import type { PipedriveContext } from "./context.ts";
 import { beat, dueConnections, purgeExpiredStates } from "./keeper-store.ts";
-import { purgeOldLookups } from "./lookup.ts";
+import { purgeOldLookups } from "./lookup-store.ts";
 import { renewForKeeper } from "./tokens/access.ts";
 import { setNextVisit } from "./tokens/connection-health.ts";
 import { readSchedule } from "./tokens/contract-store.ts";

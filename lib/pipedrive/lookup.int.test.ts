@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 
 import { connectThroughMock, createTenant, mockPipedriveForFile } from "../../scripts/support/fixtures.ts";
-import { LIMITS } from "../rate-limits.ts";
-import { loadLookup, runLookup } from "./lookup.ts";
+import { LIMITS } from "../rate-limit-store.ts";
+import { loadLookup } from "./lookup-store.ts";
+import { runLookup } from "./lookup.ts";
 
 const pd = mockPipedriveForFile();
 const searches = () => pd.mock.requests().filter((r) => r.path === "/api/v2/persons/search").length;

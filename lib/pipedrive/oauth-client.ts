@@ -1,3 +1,5 @@
+import "server-only";
+
 import { describe } from "../errors.ts";
 import { log } from "../log.ts";
 import { allowedApiHost, type HostPolicy } from "./api-domain.ts";

@@ -1,3 +1,5 @@
+import "server-only";
+
 import { db } from "../db.ts";
 
 /** Connect flows one user may have open at once (tabs, retries); older ones are dropped. */

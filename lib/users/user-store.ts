@@ -1,3 +1,5 @@
+import "server-only";
+
 import { db, sql } from "../db.ts";
 
 export type UserRole = "admin" | "member";

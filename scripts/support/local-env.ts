@@ -12,6 +12,14 @@ import { startEmbeddedPostgres, type EmbeddedDb } from "./embedded-postgres.ts";
 
 export const ROOT = path.join(import.meta.dirname, "..", "..");
 export const DATA_DIR = path.join(ROOT, ".data");
+
+/**
+ * How our own TypeScript scripts are started: under the react-server condition, as Next.js runs
+ * server code, so modules marked `import "server-only"` load in the worker and the CLIs too.
+ */
+export function tsx(script: string, ...args: string[]): [string, string[]] {
+  return [path.join(ROOT, "node_modules", ".bin", "tsx"), ["--conditions=react-server", script, ...args]];
+}
 // Tests point it elsewhere, so they never read or clobber a real `npm run dev`'s record.
 const RUNTIME_FILE = process.env.CRM_RUNTIME_FILE || path.join(DATA_DIR, "runtime.json");
 

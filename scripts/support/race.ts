@@ -1,7 +1,6 @@
 import { spawn } from "node:child_process";
-import path from "node:path";
 
-import { ROOT } from "./local-env.ts";
+import { tsx } from "./local-env.ts";
 
 export type CallerResult = { ok: boolean; accessToken?: string; error?: string; waitMs: number };
 
@@ -13,9 +12,8 @@ export async function raceInProcesses(
   extraEnv: Record<string, string | undefined> = {},
 ): Promise<CallerResult[]> {
   const env = { ...process.env, ...extraEnv };
-  const tsx = path.join(ROOT, "node_modules", ".bin", "tsx");
   const children = Array.from({ length: processes }, () =>
-    spawn(tsx, [script, ...args], { env, stdio: ["pipe", "pipe", "inherit"] }),
+    spawn(...tsx(script, ...args), { env, stdio: ["pipe", "pipe", "inherit"] }),
   );
   const outputs = children.map(
     (child) =>

@@ -1,7 +1,7 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 
-import { ROOT } from "./local-env.ts";
+import { ROOT, tsx } from "./local-env.ts";
 
 /** Runs one of the project's TypeScript scripts as a user would, with extra environment. */
 export function runScript(
@@ -11,8 +11,7 @@ export function runScript(
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
-      path.join(ROOT, "node_modules", ".bin", "tsx"),
-      [path.join(ROOT, script), ...args],
+      ...tsx(path.join(ROOT, script), ...args),
       { env: { ...process.env, ...extraEnv }, timeout: 30_000 },
       (error, stdout, stderr) =>
         resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr }),
@@ -22,7 +21,7 @@ export function runScript(
 
 /** Starts one of the project's long-running scripts (the keeper worker) with extra environment. */
 export function startScript(script: string, extraEnv: Record<string, string>): ChildProcess {
-  return spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, script)], {
+  return spawn(...tsx(path.join(ROOT, script)), {
     env: { ...process.env, ...extraEnv },
     stdio: ["ignore", "ignore", "inherit"],
   });

@@ -3,14 +3,12 @@ import type { Metadata } from "next";
 
 import { AppHeader } from "@/app/components/app-header.tsx";
 import { requirePageUser } from "@/lib/auth/session.ts";
-import { KEEPER_QUIET_MS } from "@/lib/health.ts";
-import { activeAlerts, APP_CREDENTIALS_REJECTED } from "@/lib/operator-alerts.ts";
-import { getConnectionView, recentAuditEvents, type ConnectionView } from "@/lib/pipedrive/connection-store.ts";
+import type { ConnectionView } from "@/lib/pipedrive/connection-store.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
-import { lastScanAt } from "@/lib/pipedrive/keeper-store.ts";
-import { loadLookup } from "@/lib/pipedrive/lookup.ts";
-import { bannerFor, parseOutcome, SETTINGS_PATH, type Banner } from "@/lib/pipedrive/outcomes.ts";
+import { parseOutcome, SETTINGS_PATH } from "@/lib/pipedrive/outcomes.ts";
+import { loadSettingsView } from "@/lib/pipedrive/settings-view.ts";
 
+import { bannerFor, type Banner } from "./banners.ts";
 import { PhoneLookup } from "./phone-lookup.tsx";
 
 export const metadata: Metadata = { title: "Integrations" };
@@ -25,19 +23,11 @@ export default async function IntegrationsPage({ searchParams }: Props) {
     Object.entries(query).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
   );
   const user = await requirePageUser(`${SETTINGS_PATH}?${returnQuery}`);
-  const lookup = typeof query.lookup === "string" ? await loadLookup(user, query.lookup, new Date()) : null;
-  const ctx = pipedrive();
-  const now = ctx.now();
-  const [connection, events, keeperSeenAt, alerts] = await Promise.all([
-    getConnectionView(user.tenantId, { hosts: ctx.hosts, now }),
-    // Who connected what, and why it failed, is for admins only.
-    user.role === "admin" ? recentAuditEvents(user.tenantId, 8) : Promise.resolve([]),
-    lastScanAt(),
-    activeAlerts(),
-  ]);
-  const appRejected = alerts.find((alert) => alert.kind === APP_CREDENTIALS_REJECTED);
-  // The keeper scans every minute; five quiet minutes mean it is not running.
-  const keeperDown = keeperSeenAt === null || now.getTime() - keeperSeenAt.getTime() > KEEPER_QUIET_MS;
+  const { connection, events, keeper, appCredentialsRejectedSince, lookup } = await loadSettingsView(
+    pipedrive(),
+    user,
+    typeof query.lookup === "string" ? query.lookup : null,
+  );
   const outcome = parseOutcome(query);
   const isAdmin = user.role === "admin";
 
@@ -50,14 +40,14 @@ export default async function IntegrationsPage({ searchParams }: Props) {
           Connect the tools your team already uses. Lead enrichment reads contacts through these connections.
         </p>
         {outcome && <OutcomeBanner banner={bannerFor(outcome)} canConnect={isAdmin} />}
-        {appRejected && isAdmin && (
+        {appCredentialsRejectedSince && isAdmin && (
           <div className="banner banner-error operator-alert" role="alert">
             <div>
               <p className="banner-title">Pipedrive rejects this app&apos;s credentials</p>
               <p>
-                Since <When date={appRejected.firstSeenAt} />, Pipedrive refuses the client id or secret this CRM uses.
-                This is not your workspace&apos;s doing and reconnecting will not help: whoever runs this CRM has to
-                update its Pipedrive app credentials. Lookups and renewals fail until then.
+                Since <When date={appCredentialsRejectedSince} />, Pipedrive refuses the client id or secret this CRM
+                uses. This is not your workspace&apos;s doing and reconnecting will not help: whoever runs this CRM has
+                to update its Pipedrive app credentials. Lookups and renewals fail until then.
               </p>
             </div>
           </div>
@@ -74,11 +64,7 @@ export default async function IntegrationsPage({ searchParams }: Props) {
             </div>
             <StatusBadge connection={connection} />
           </div>
-          <PipedriveDetails
-            connection={connection}
-            isAdmin={isAdmin}
-            keeper={{ down: keeperDown, seenAt: keeperSeenAt }}
-          />
+          <PipedriveDetails connection={connection} isAdmin={isAdmin} keeper={keeper} />
         </section>
 
         {(connection?.status === "connected" || lookup) && <PhoneLookup lookup={lookup} />}

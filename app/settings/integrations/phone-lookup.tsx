@@ -1,4 +1,4 @@
-import type { LookupResult } from "@/lib/pipedrive/lookup.ts";
+import type { LookupResult } from "@/lib/pipedrive/lookup-store.ts";
 
 // A plain POST form: it works without JavaScript, and the number never lands in a URL.
 export function PhoneLookup({ lookup }: { lookup: LookupResult | null }) {

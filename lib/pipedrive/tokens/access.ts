@@ -1,3 +1,5 @@
+import "server-only";
+
 import { AppError, describe, rateLimitedUntil } from "../../errors.ts";
 import { blockCompany } from "../company-limit-store.ts";
 import type { PipedriveContext } from "../context.ts";

@@ -1,3 +1,5 @@
+import "server-only";
+
 import type pg from "pg";
 
 import { inRefreshTransaction, sql } from "../../db.ts";

@@ -1,3 +1,5 @@
+import "server-only";
+
 import { isBrokenCircuitError } from "cockatiel";
 
 import { AppError, describe } from "../../errors.ts";

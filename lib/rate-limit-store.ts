@@ -1,3 +1,5 @@
+import "server-only";
+
 import { RateLimiterPostgres, RateLimiterRes } from "rate-limiter-flexible";
 
 import { sql } from "./db.ts";

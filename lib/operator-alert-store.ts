@@ -1,3 +1,5 @@
+import "server-only";
+
 import { sql } from "./db.ts";
 import { log } from "./log.ts";
 

@@ -1,0 +1,44 @@
+import { keeperStatus } from "../health.ts";
+import { activeAlerts, APP_CREDENTIALS_REJECTED } from "../operator-alert-store.ts";
+import type { TenantUser } from "../users/user-store.ts";
+import { getConnectionView, recentAuditEvents, type ConnectionView } from "./connection-store.ts";
+import type { PipedriveContext } from "./context.ts";
+import { lastScanAt } from "./keeper-store.ts";
+import { loadLookup, type LookupResult } from "./lookup-store.ts";
+
+// Everything the settings page shows, read in one place, so the page imports no store.
+
+export type AuditEntry = Awaited<ReturnType<typeof recentAuditEvents>>[number];
+
+export type SettingsView = {
+  connection: ConnectionView | null;
+  /** Who connected what, and why it failed: for admins only. */
+  events: AuditEntry[];
+  keeper: { down: boolean; seenAt: Date | null };
+  /** Pipedrive refuses the app's own credentials since then (an operator problem). */
+  appCredentialsRejectedSince: Date | null;
+  lookup: LookupResult | null;
+};
+
+export async function loadSettingsView(
+  ctx: PipedriveContext,
+  user: TenantUser,
+  lookupId: string | null,
+): Promise<SettingsView> {
+  const now = ctx.now();
+  const [connection, events, seenAt, alerts, lookup] = await Promise.all([
+    getConnectionView(user.tenantId, { hosts: ctx.hosts, now }),
+    user.role === "admin" ? recentAuditEvents(user.tenantId, 8) : Promise.resolve([]),
+    lastScanAt(),
+    activeAlerts(),
+    lookupId === null ? Promise.resolve(null) : loadLookup(user, lookupId, now),
+  ]);
+  const appRejected = alerts.find((alert) => alert.kind === APP_CREDENTIALS_REJECTED);
+  return {
+    connection,
+    events,
+    keeper: { down: keeperStatus(seenAt, now) !== "ok", seenAt },
+    appCredentialsRejectedSince: appRejected?.firstSeenAt ?? null,
+    lookup,
+  };
+}
