@@ -47,7 +47,8 @@ export function testContext(mock: MockPipedrive, overrides: Partial<ContextOptio
     redirectUri: TEST_REDIRECT_URI,
     mockHost: mock.host,
     authSecret: "test-secret-test-secret-test-secret-0123",
-    timeoutMs: 2_000,
+    // The mock is local, but a busy machine can still take seconds: tests of timeouts set their own.
+    timeoutMs: 30_000,
     sleep: async () => {},
     ...overrides,
   });
@@ -86,8 +87,8 @@ export async function staleTenant(pd: { mock: MockPipedrive; ctx: PipedriveConte
   return tenant;
 }
 
-/** Polls `condition` every 10 ms; fails naming `what` after `ms`. */
-export async function waitUntil(condition: () => boolean, what: string, ms = 2_000) {
+/** Polls `condition` every 10 ms; fails naming `what` after `ms` (generous: it returns as soon as it holds). */
+export async function waitUntil(condition: () => boolean, what: string, ms = 20_000) {
   for (let waited = 0; waited < ms; waited += 10) {
     if (condition()) return;
     await new Promise((resolve) => setTimeout(resolve, 10));

@@ -6,6 +6,7 @@ import type { PipedriveContext } from "../context.ts";
 import { isPipedriveError, toAppErrorFromPipedrive } from "../http.ts";
 import { isKnownRejected, markNeedsReconnect, type NeedsReconnectReason } from "./connection-health.ts";
 import { readToken, repairApiDomain, withLockedToken, type TokenRow } from "./contract-store.ts";
+import { emitRefreshOutcome } from "./hooks.ts";
 import { isStale } from "./policy.ts";
 import { checkedHost, refreshOnce, toAccess, type AccessToken } from "./refresh.ts";
 
@@ -90,9 +91,11 @@ export async function withAccessToken<T>(
     return await call(fresh);
   } catch (error) {
     if (isPipedriveError(error, "unauthorized")) {
-      await withLockedToken(tenantId, (locked) =>
+      const marked = await withLockedToken(tenantId, (locked) =>
         markNeedsReconnect(locked.client, tenantId, locked.row?.refreshToken ?? null, REFUSED_AFTER_REFRESH, ctx.now()),
       );
+      if (marked)
+        await emitRefreshOutcome({ tenantId, result: "needs_reconnect", reason: REFUSED_AFTER_REFRESH.detail });
       throw new AppError("needs_reconnect", describe(error));
     }
     throw await rememberLongLimit(fresh, toAppErrorFromPipedrive(error, ctx.now));

@@ -22,6 +22,7 @@ import {
   type Locked,
   type TokenRow,
 } from "./contract-store.ts";
+import { emitRefreshOutcome } from "./hooks.ts";
 import { expiresAt, isStale, keeperShouldRenew, nextRefreshAt } from "./policy.ts";
 
 // A refresh that happens once, however many callers ask at the same moment: processes queue on
@@ -67,7 +68,7 @@ export function toAccess(accessToken: string, apiHost: string, expires: Date, ct
   return { accessToken, apiHost, apiBaseUrl: apiBaseUrl(apiHost, ctx.hosts), expiresAt: expires };
 }
 
-type LockedResult = { ok: AccessToken } | { refused: string } | { dead: true };
+type LockedResult = { ok: AccessToken; recovered?: boolean } | { refused: string } | { dead: true };
 
 /** Rounds of "refused, but rotated by someone else": each round sees a newer refresh token. */
 const MAX_ROUNDS = 3;
@@ -103,20 +104,33 @@ export async function refreshOnce(ctx: PipedriveContext, tenantId: string, need:
         return { refused: row.refreshToken };
       }
       const saved = { ...tokens, apiHost: tokens.apiHost ?? host };
-      const expires = await saveRefreshed(locked, saved, ctx);
-      return { ok: { ...toAccess(saved.accessToken, saved.apiHost, expires, ctx), renewed: true } };
+      const { expires, recovered } = await saveRefreshed(locked, saved, ctx);
+      return { ok: { ...toAccess(saved.accessToken, saved.apiHost, expires, ctx), renewed: true }, recovered };
     });
-    if ("ok" in result) return result.ok;
+    if ("ok" in result) {
+      // After the commit: whatever a hook does, the new tokens are already saved.
+      if (result.ok.renewed)
+        await emitRefreshOutcome({ tenantId, result: "renewed", recovered: result.recovered ?? false });
+      return result.ok;
+    }
     if ("dead" in result) throw new AppError("needs_reconnect");
     if (!(await waitForRotation(ctx, tenantId, result.refused))) {
       const verdict = await withLockedToken(tenantId, async (locked) => {
         if (!locked.row) return "gone" as const;
         if (locked.row.refreshToken !== result.refused) return "rotated" as const;
-        await markNeedsReconnect(locked.client, tenantId, locked.row.refreshToken, GRANT_GONE, ctx.now());
-        return "dead" as const;
+        const marked = await markNeedsReconnect(
+          locked.client,
+          tenantId,
+          locked.row.refreshToken,
+          GRANT_GONE,
+          ctx.now(),
+        );
+        return marked ? ("marked" as const) : ("dead" as const);
       });
       if (verdict === "gone") throw new AppError("not_connected");
-      if (verdict === "dead") throw new AppError("needs_reconnect", "refresh token rejected");
+      if (verdict === "marked")
+        await emitRefreshOutcome({ tenantId, result: "needs_reconnect", reason: GRANT_GONE.detail });
+      if (verdict === "dead" || verdict === "marked") throw new AppError("needs_reconnect", "refresh token rejected");
     }
     if (round >= MAX_ROUNDS)
       throw new AppError("pipedrive_unavailable", `refresh token kept changing under us (${round} rounds)`);
@@ -131,22 +145,28 @@ async function saveRefreshed(
   locked: Locked,
   tokens: TokenSet & { apiHost: string },
   ctx: PipedriveContext,
-): Promise<Date> {
+): Promise<{ expires: Date; recovered: boolean }> {
   const now = ctx.now();
   const expires = expiresAt(now, tokens.expiresInSeconds);
   await writeRefreshedTokens(locked, tokens, now);
   await locked.client.query("SAVEPOINT bookkeeping");
   try {
-    await markRefreshed(locked.client, locked.row!.tenantId, now, nextRefreshAt(expires, now, ctx.keeper));
+    const recovered = await markRefreshed(
+      locked.client,
+      locked.row!.tenantId,
+      now,
+      nextRefreshAt(expires, now, ctx.keeper),
+    );
     await locked.client.query("RELEASE SAVEPOINT bookkeeping");
+    return { expires, recovered };
   } catch (error) {
     await locked.client.query("ROLLBACK TO SAVEPOINT bookkeeping");
     log().error(
       { tenant: locked.row!.tenantId, error: describe(error) },
       "saved refreshed tokens, but not the connection's bookkeeping",
     );
+    return { expires, recovered: false };
   }
-  return expires;
 }
 
 /** Polls the row for a refresh token other than `refused`, for up to the rotation grace. */
