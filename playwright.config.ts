@@ -35,7 +35,7 @@ export default defineConfig({
   },
   webServer: [
     {
-      command: "tsx --conditions=react-server e2e/mock-pipedrive/main.ts",
+      command: "tsx --conditions=react-server testing/mock-pipedrive/main.ts",
       url: `http://localhost:${mockPort}/__mock/requests`,
       env: { MOCK_PIPEDRIVE_PORT: mockPort, APP_URL: `http://localhost:${appPort}` },
       reuseExistingServer: false,

@@ -31,7 +31,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "friendly",
-          include: ["app/**/*.test.ts", "lib/**/*.test.ts", "scripts/**/*.test.ts", "e2e/mock-pipedrive/**/*.test.ts"],
+          include: ["app/**/*.test.ts", "lib/**/*.test.ts", "scripts/**/*.test.ts", "testing/**/*.test.ts"],
           env: { MOCK_PIPEDRIVE_PROFILE: "friendly" },
         },
       },

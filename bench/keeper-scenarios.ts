@@ -2,7 +2,7 @@ import pg from "pg";
 
 import { createForeignRefresher } from "../scripts/support/foreign-refresher.ts";
 import { inProcess, type Stats } from "./support/measure.ts";
-import { CLIENT, type BenchTenant, type Stack } from "./support/stack.ts";
+import { CLIENT, pipedriveUserOf, type BenchTenant, type Stack } from "./support/stack.ts";
 
 // Issue scenarios for the token keeper and outage isolation; each figure beside a baseline
 // measured in the same run.
@@ -37,7 +37,7 @@ export async function connectDirect(stack: Stack, tenants: BenchTenant[], nextRe
   const work = tenants.map((tenant) => async () => {
     const decision = await fetch(`${stack.mockUrl}/oauth/authorize/decision`, {
       method: "POST",
-      body: new URLSearchParams({ decision: "allow", redirect_uri: redirect }),
+      body: new URLSearchParams({ decision: "allow", redirect_uri: redirect, who: `${pipedriveUserOf(tenant)}@7001` }),
       redirect: "manual",
     });
     const code = new URL(decision.headers.get("location") ?? "").searchParams.get("code") ?? "";
@@ -56,7 +56,7 @@ export async function connectDirect(stack: Stack, tenants: BenchTenant[], nextRe
          RETURNING tenant_id, expires_at)
        INSERT INTO pipedrive_connections (tenant_id, status, company_id, company_name, company_domain, pipedrive_user_id, pipedrive_user_name,
          scopes, connected_by_name, connected_at, next_refresh_at)
-       SELECT tenant_id, 'connected', 7001, 'Acme Mock Company', 'acme-mock', 9001, 'Pat', '{base}', 'bench', now(),
+       SELECT tenant_id, 'connected', 7001, 'Acme Mock Company', 'acme-mock', $7, 'Bench user', '{base,contacts:read}', 'bench', now(),
               CASE WHEN $6 THEN now() ELSE expires_at - interval '15 minutes' END FROM t
        ON CONFLICT (tenant_id) DO UPDATE SET status = 'connected', next_refresh_at = EXCLUDED.next_refresh_at, last_refreshed_at = NULL,
          rejected_refresh_token_hash = NULL`,
@@ -67,6 +67,7 @@ export async function connectDirect(stack: Stack, tenants: BenchTenant[], nextRe
         tokens.expires_in,
         new URL(stack.mockUrl).host,
         nextRefreshAt === "due",
+        pipedriveUserOf(tenant),
       ],
     );
   });

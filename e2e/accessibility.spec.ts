@@ -38,7 +38,11 @@ test("the whole connect flow works with the keyboard alone", async ({ page }) =>
   await page.keyboard.press("Enter");
   await expect(page).toHaveURL(/pipedrive=connected/);
   await expect(page.getByRole("region", { name: "Pipedrive" }).locator(".badge")).toHaveText("Connected");
-  await tabTo(page, /^Disconnect$/);
+  await tabTo(page, /^Disconnect…$/);
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("heading", { name: "Disconnect Pipedrive?" })).toBeVisible();
+  await expectNoViolations(page); // the confirmation says what disconnecting does
+  await tabTo(page, /^Disconnect Pipedrive$/);
   await page.keyboard.press("Enter");
   await expect(page).toHaveURL(/pipedrive=disconnected/);
 });

@@ -49,18 +49,22 @@ test("an admin connects Pipedrive and sees the mock company", async ({ signedIn 
   expect(await testDb.contractRows(OTHER_TENANT_ID)).toHaveLength(0);
 });
 
-test("an admin who denies at Pipedrive sees a cancelled banner and nothing is written", async ({ signedIn }) => {
+test("an admin who cancels at Pipedrive sees a neutral banner and nothing is written", async ({ signedIn }) => {
   const { integrations } = await signedIn("admin");
   await integrations.goto();
   await integrations.startConnect();
   await integrations.deny();
-  await expect(integrations.banner()).toContainText("Connection cancelled");
+  await expect(integrations.banner()).toContainText("You cancelled connecting Pipedrive");
+  await expect(integrations.banner()).toHaveClass(/banner-info/);
+  expect(integrations.page.url()).toContain("pipedrive=denied");
   await integrations.expectStatus("Not connected");
   expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(0);
   expect(await mock.tokenRequests()).toHaveLength(0);
 });
 
-test("reconnecting replaces the tokens and keeps one row; activity shows both", async ({ signedIn }) => {
+test("reconnecting as the same Pipedrive user keeps one row that works at Pipedrive and revokes nothing", async ({
+  signedIn,
+}) => {
   const { integrations } = await signedIn("admin");
   await integrations.connect();
   const [first] = await testDb.contractRows(DEMO_TENANT_ID);
@@ -70,7 +74,10 @@ test("reconnecting replaces the tokens and keeps one row; activity shows both", 
   const rows = await testDb.contractRows(DEMO_TENANT_ID);
   expect(rows).toHaveLength(1);
   expect(rows[0]!.access_token).not.toBe(first!.access_token);
-  expect(rows[0]!.refresh_token).not.toBe(first!.refresh_token);
+  // Revoking the replaced refresh token would uninstall the app for this very Pipedrive user.
+  expect((await mock.requests()).filter((r) => r.path === "/oauth/revoke")).toHaveLength(0);
+  expect(await mock.accepts(rows[0]!.access_token)).toBe(true);
+  expect((await mock.installs()).uninstalls).toEqual([]);
   expect(await testDb.auditEvents(DEMO_TENANT_ID)).toEqual(["connected", "reconnected"]);
   const activity = integrations.page.getByRole("region", { name: "Recent activity" });
   await expect(activity).toContainText("Reconnected");
@@ -81,7 +88,7 @@ test("disconnect revokes at Pipedrive, removes the row and shows not connected",
   const { integrations } = await signedIn("admin");
   await integrations.connect();
   await integrations.disconnect();
-  await expect(integrations.banner()).toContainText("Our access was revoked in Pipedrive");
+  await expect(integrations.banner()).toContainText("The app was removed from the connected Pipedrive user's account");
   await integrations.expectStatus("Not connected");
   expect((await mock.requests()).filter((r) => r.path === "/oauth/revoke").map((r) => r.status)).toEqual([200]);
   expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(0);
@@ -90,15 +97,17 @@ test("disconnect revokes at Pipedrive, removes the row and shows not connected",
 test("disconnecting what another tab already disconnected says nothing was connected", async ({ signedIn }) => {
   const first = await signedIn("admin");
   await first.integrations.connect();
+  await first.integrations.goto();
+  await first.integrations.openDisconnect();
   const second = await signedIn("admin");
   await second.integrations.goto();
   await second.integrations.disconnect();
-  await first.integrations.disconnect();
+  await first.integrations.confirmDisconnect();
   await expect(first.integrations.banner()).toContainText("Nothing to disconnect");
   await expect(first.integrations.banner()).toContainText(
     "Pipedrive was not connected for this workspace, so nothing changed.",
   );
-  await expect(first.integrations.banner()).not.toContainText("revoked");
+  await expect(first.integrations.banner()).not.toContainText("removed");
   expect((await mock.requests()).filter((r) => r.path === "/oauth/revoke")).toHaveLength(1);
 });
 
@@ -107,7 +116,7 @@ test("disconnect still disconnects when the revoke fails, and says so", async ({
   await integrations.connect();
   await mock.faults({ revoke: { mode: "500" } });
   await integrations.disconnect();
-  await expect(integrations.banner()).toContainText("Pipedrive did not confirm that it revoked our access");
+  await expect(integrations.banner()).toContainText("Pipedrive did not confirm that it removed the app");
   await integrations.expectStatus("Not connected");
   expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(0);
   expect(await testDb.auditEvents(DEMO_TENANT_ID)).toContain("revoke_failed");

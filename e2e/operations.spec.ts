@@ -50,8 +50,12 @@ test("the production build logs JSON lines with a request id, and redacts codes,
   expect(callback?.tenant).toBeTruthy();
 
   expect((await mock.uninstall(`${APP_URL}/api/integrations/pipedrive/callback`, "wrong")).status).toBe(401);
+  // The server's output reaches the log file through a pipe: wait for the line, not the clock.
+  await expect
+    .poll(() => jsonLines().filter((line) => line.msg === "pipedrive uninstall notice" && line.outcome === 401).length)
+    .toBeGreaterThan(0);
   const uninstall = jsonLines()
-    .filter((line) => line.msg === "pipedrive uninstall notice")
+    .filter((line) => line.msg === "pipedrive uninstall notice" && line.outcome === 401)
     .at(-1);
   expect(uninstall).toMatchObject({ outcome: 401, authorization: "[Redacted]" });
 

@@ -29,6 +29,10 @@ const schema = z
     OAUTH_STATE_TTL_SECONDS: optional(z.coerce.number().int().min(1).max(3600)).default(600),
     // PKCE (S256) on connect flows. Pipedrive documents none, so it stays off until confirmed there.
     PIPEDRIVE_PKCE: optional(z.enum(["on", "off"])).default("off"),
+    // The scopes lookups need, comma-separated: a grant without one of them waits for new permissions.
+    PIPEDRIVE_REQUIRED_SCOPES: optional(
+      z.string().regex(/^[a-z]+:[a-z]+(,[a-z]+:[a-z]+)*$/, "must be scopes like contacts:read,search:read"),
+    ).default("contacts:read"),
     PHONE_DEFAULT_REGION: optional(z.string().regex(/^[A-Z]{2}$/, "must be a two-letter country code")).default("BR"),
     // The keeper renews every token this long before it expires: more than the lead-enrichment
     // service's 5 minutes and our own just-in-time skew, so neither ever needs to.

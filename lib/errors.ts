@@ -8,6 +8,12 @@ export const errorCodes = {
   cross_site: "That request did not come from this site.",
   too_large: "That request is too large.",
   not_connected: "Pipedrive is not connected for this workspace.",
+  needs_permissions:
+    "Pipedrive access is missing a permission lookups need, so lookups are paused until an admin reconnects Pipedrive and allows it.",
+  subscription_lapsed:
+    "This company's Pipedrive subscription is not active, so Pipedrive refuses lookups. They resume on their own once it is active again.",
+  access_forbidden:
+    "The Pipedrive user who connected this workspace lacks a permission Pipedrive requires for lookups. A Pipedrive admin can grant it, or a workspace admin can reconnect as another user.",
   needs_reconnect:
     "Pipedrive no longer accepts this workspace's access, so lookups are paused until an admin reconnects it.",
   api_domain_invalid:

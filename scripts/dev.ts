@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 
-import { startMockPipedrive } from "../e2e/mock-pipedrive/server.ts";
 import { migrate } from "../lib/db-migrate.ts";
 import {
   appUrl,
@@ -42,6 +41,8 @@ async function main() {
   }
 
   if (isDemoMode()) {
+    // Test support, loaded only in demo mode: a real deployment never runs the mock.
+    const { startMockPipedrive } = await import("../testing/mock-pipedrive/index.ts");
     const mock = await startMockPipedrive({
       port: mockPort(),
       clientId: MOCK_CLIENT.id,

@@ -4,8 +4,8 @@ import path from "node:path";
 
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
-import { startMockPipedrive, type MockPipedrive } from "../e2e/mock-pipedrive/server.ts";
 import { db } from "../lib/db.ts";
+import { startMockPipedrive, type MockPipedrive } from "../testing/mock-pipedrive/index.ts";
 import { connectThroughMock, createTenant, MOCK_PROFILE, TEST_REDIRECT_URI, testContext } from "./support/fixtures.ts";
 import { runScript } from "./support/run-script.ts";
 

@@ -21,6 +21,13 @@ export const SESSION_COOKIE = "authjs.session-token";
 export type Stack = Awaited<ReturnType<typeof startStack>>;
 export type BenchTenant = { tenantId: string; userId: string; name: string };
 
+/**
+ * The Pipedrive user (of the mock's company 7001) each bench tenant connects as: one install per
+ * tenant, as each workspace would have in Pipedrive.
+ */
+export const pipedriveUserOf = (tenant: BenchTenant) =>
+  1_000_000 + (parseInt(tenant.tenantId.slice(0, 7), 16) % 1_000_000_000);
+
 const bin = (name: string) => path.join(ROOT, "node_modules", ".bin", name);
 
 /** Builds the app when there is no build, or when app/ or lib/ changed since the last one. */
@@ -87,7 +94,7 @@ export async function startStack(options: {
   const redirects = [`${appUrl}/api/integrations/pipedrive/callback`];
   if (options.baselinePort) redirects.push(`http://localhost:${options.baselinePort}/callback`);
 
-  const mock = spawn(...tsx(path.join(ROOT, "e2e", "mock-pipedrive", "main.ts")), {
+  const mock = spawn(...tsx(path.join(ROOT, "testing", "mock-pipedrive", "main.ts")), {
     cwd: ROOT,
     stdio: "ignore",
     env: {
@@ -227,7 +234,12 @@ export async function startStack(options: {
       );
       const answer = await fetch(`${mockUrl}/oauth/authorize/decision`, {
         method: "POST",
-        body: new URLSearchParams({ decision: "allow", redirect_uri: redirectUri, state }),
+        body: new URLSearchParams({
+          decision: "allow",
+          redirect_uri: redirectUri,
+          state,
+          who: `${pipedriveUserOf(tenant)}@7001`,
+        }),
         redirect: "manual",
       });
       const code = new URL(answer.headers.get("location") ?? "").searchParams.get("code") ?? "";

@@ -7,7 +7,8 @@ export class IntegrationsPage {
   readonly card = () => this.page.getByRole("region", { name: "Pipedrive" });
   readonly connectButton = () => this.card().getByRole("button", { name: "Connect Pipedrive" });
   readonly reconnectButton = () => this.card().getByRole("button", { name: "Reconnect" });
-  readonly disconnectButton = () => this.card().getByRole("button", { name: "Disconnect" });
+  /** Disconnect asks first, on its own page. */
+  readonly disconnectLink = () => this.card().getByRole("link", { name: "Disconnect…" });
   readonly banner = () => this.page.locator(".page > .banner");
 
   async goto(query = "") {
@@ -18,7 +19,15 @@ export class IntegrationsPage {
     return (await this.card().locator(".badge").textContent())?.trim();
   }
 
-  async expectStatus(status: "Connected" | "Not connected" | "Needs reconnect") {
+  async expectStatus(
+    status:
+      | "Connected"
+      | "Not connected"
+      | "Needs reconnect"
+      | "Needs new permissions"
+      | "Paused: subscription"
+      | "Paused: Pipedrive permission",
+  ) {
     await expect(this.card().locator(".badge")).toHaveText(status);
   }
 
@@ -28,7 +37,9 @@ export class IntegrationsPage {
     await expect(this.page.getByRole("heading", { name: "Allow access to Pipedrive?" })).toBeVisible();
   }
 
-  async approve() {
+  /** Allow, as the Pipedrive user chosen on the consent page (the first one unless named). */
+  async approve(as?: string) {
+    if (as) await this.page.getByRole("radio", { name: as }).check();
     await this.page.getByRole("button", { name: "Allow" }).click();
     await this.page.waitForURL(/\/settings\/integrations\?pipedrive=/);
   }
@@ -45,8 +56,19 @@ export class IntegrationsPage {
     await this.expectStatus("Connected");
   }
 
+  /** Disconnect…, then confirm on the page that says what it does. */
   async disconnect() {
-    await this.disconnectButton().click();
+    await this.openDisconnect();
+    await this.confirmDisconnect();
+  }
+
+  async openDisconnect() {
+    await this.disconnectLink().click();
+    await expect(this.page.getByRole("heading", { name: "Disconnect Pipedrive?" })).toBeVisible();
+  }
+
+  async confirmDisconnect() {
+    await this.page.getByRole("button", { name: "Disconnect Pipedrive" }).click();
     await this.page.waitForURL(/pipedrive=(disconnected|nothing_to_disconnect)/);
   }
 

@@ -29,6 +29,21 @@ export const mock = {
       organization: { id: number; name: string } | null;
     }[],
   ) => call("POST", "/__mock/persons", persons),
-  uninstall: (callbackUrl: string, auth: "valid" | "wrong" | "none" = "valid") =>
-    call<{ status: number }>("POST", "/__mock/uninstall", { callbackUrl, auth }),
+  /** Pipedrive's uninstall notice, by default from Pat Pipedrive (9001) of Acme Mock Company (7001). */
+  uninstall: (
+    callbackUrl: string,
+    auth: "valid" | "wrong" | "none" = "valid",
+    who: { userId: number; companyId: number } = { userId: 9001, companyId: 7001 },
+  ) => call<{ status: number }>("POST", "/__mock/uninstall", { callbackUrl, auth, ...who }),
+  /** Install switches and granted scopes (POST /__mock/config). */
+  config: (config: Record<string, unknown>) => call("POST", "/__mock/config", config),
+  installs: () =>
+    call<{ installs: { userId: number; companyId: number }[]; uninstalls: { userId: number; companyId: number }[] }>(
+      "GET",
+      "/__mock/installs",
+    ),
+  /** Whether Pipedrive accepts this access token now. */
+  accepts: async (accessToken: string) =>
+    (await fetch(`${MOCK_URL}/api/v1/users/me`, { headers: { Authorization: `Bearer ${accessToken}` } })).status ===
+    200,
 };

@@ -52,6 +52,8 @@ describe("a foreign refresher that wins the race while we hold the lock", () => 
     for (let run = 0; run < runs; run++) {
       const { tenantId } = await connectedTenant();
       await expire(tenantId);
+      // Only a rotating Pipedrive can refuse us because someone else refreshed first.
+      pd.mock.configure({ refreshRotation: true });
       // Pipedrive rotates on arrival. The foreign answer is held until our refresh (sent second,
       // refused) has reached Pipedrive, and ours takes 300 ms more to come back: the foreign
       // UPDATE lands, or queues on our lock, while we still hold it. On every run, whatever the load.
@@ -86,6 +88,35 @@ describe("a foreign refresher that wins the race while we hold the lock", () => 
     expect(falseAlarms).toBe(0);
     expect(served).toBe(runs * callers);
   }, 120_000);
+});
+
+describe("a foreign refresher racing ours when Pipedrive does not rotate (as documented)", () => {
+  it("leaves both holding working tokens and never marks the tenant (10 runs)", async () => {
+    const ctx = testContext(pd.mock, { sleep });
+    let falseAlarms = 0;
+    let working = 0;
+    for (let run = 0; run < 10; run++) {
+      const { tenantId } = await connectedTenant();
+      await expire(tenantId);
+      pd.mock.configure({ refreshRotation: false });
+      pd.mock.setFaults({ holdBodyRepliesForBasic: true, tokenReplyDelayMs: { basic: 300 } });
+      const theirs = foreign.getToken(tenantId);
+      await waitUntil(
+        () => tokenRequests(pd.mock, "refresh_token").some((r) => r.clientAuth === "body"),
+        "the foreign refresh to reach Pipedrive",
+      );
+      const ours = await getValidAccessToken(ctx, tenantId);
+      expect(await theirs).toMatchObject({ refreshed: true, error: null });
+      if ((await connectionRow(tenantId))?.status !== "connected") falseAlarms++;
+      const row = await tokenRow(tenantId);
+      for (const token of [ours.accessToken, row!.accessToken]) {
+        const me = await fetch(`${pd.mock.url}/api/v1/users/me`, { headers: { Authorization: `Bearer ${token}` } });
+        if (me.status === 200) working++;
+      }
+    }
+    expect(falseAlarms).toBe(0);
+    expect(working).toBe(20);
+  }, 60_000);
 });
 
 describe("a grant that is really gone", () => {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 
-import { MOCK_COMPANY } from "../../e2e/mock-pipedrive/server.ts";
 import {
   auditEvents,
   connectionRow,
@@ -13,6 +12,7 @@ import {
   tokenRequests,
   tokenRow,
 } from "../../scripts/support/fixtures.ts";
+import { MOCK_COMPANY } from "../../testing/mock-pipedrive/index.ts";
 import { db, sql } from "../db.ts";
 import { completeAuthorization, startAuthorization } from "./connect.ts";
 import { MAX_OPEN_STATES_PER_USER } from "./state-store.ts";
@@ -71,7 +71,7 @@ describe("PKCE", () => {
 });
 
 describe("grants we stop using are revoked", () => {
-  it("reconnecting revokes the replaced refresh token", async () => {
+  it("reconnecting as another Pipedrive user revokes the replaced install", async () => {
     const { tenantId, admin } = await createTenant();
     await connectThroughMock(pd.ctx, pd.mock, admin);
     const first = await tokenRow(tenantId);

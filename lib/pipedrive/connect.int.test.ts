@@ -1,17 +1,18 @@
 import { describe, expect, it, vi } from "vitest";
 
-import { MOCK_COMPANY, MOCK_USER, type TokenFault } from "../../e2e/mock-pipedrive/server.ts";
 import {
   auditEvents,
   connectionRow,
   connectThroughMock,
   createTenant,
+  expectedRefreshToken,
   mockPipedriveForFile,
   TEST_REDIRECT_URI,
   testContext,
   tokenRequests,
   tokenRow,
 } from "../../scripts/support/fixtures.ts";
+import { MOCK_COMPANY, type TokenFault } from "../../testing/mock-pipedrive/index.ts";
 import { completeAuthorization, startAuthorization } from "./connect.ts";
 
 const pd = mockPipedriveForFile();
@@ -63,7 +64,8 @@ describe("callback", () => {
       status: "connected",
       companyId: MOCK_COMPANY.id,
       companyName: MOCK_COMPANY.name,
-      pipedriveUserId: MOCK_USER.id,
+      pipedriveUserId: result.who.userId,
+      pipedriveUserName: `Mock User ${result.who.userId}`,
       connectedByUserId: admin.id,
       scopes: ["base", "contacts:read"],
     });
@@ -74,13 +76,13 @@ describe("callback", () => {
 
   it("reconnecting replaces the row: new tokens, still one row, audit shows both", async () => {
     const { tenantId, admin } = await createTenant();
-    await connectThroughMock(pd.ctx, pd.mock, admin);
+    const { who } = await connectThroughMock(pd.ctx, pd.mock, admin);
     const first = await tokenRow(tenantId);
-    const again = await connectThroughMock(pd.ctx, pd.mock, admin);
+    const again = await connectThroughMock(pd.ctx, pd.mock, admin, { who });
     expect(again.outcome).toEqual({ result: "connected" });
     const second = await tokenRow(tenantId);
     expect(second?.accessToken).not.toBe(first?.accessToken);
-    expect(second?.refreshToken).not.toBe(first?.refreshToken);
+    expect(expectedRefreshToken(pd.mock, first!.refreshToken, second!.refreshToken, "reinstall")).toBe(true);
     expect((await auditEvents(tenantId)).map((e) => e.event)).toEqual(["connected", "reconnected"]);
   });
 

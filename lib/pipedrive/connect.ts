@@ -5,13 +5,16 @@ import { z } from "zod";
 import { describe } from "../errors.ts";
 import type { TenantUser } from "../users/user-store.ts";
 import { apiBaseUrl } from "./api-domain.ts";
+import { installHolders, installOf, type Install } from "./connection-store.ts";
 import type { PipedriveContext } from "./context.ts";
 import { isPipedriveError } from "./http.ts";
+import type { TokenSet } from "./oauth-client.ts";
 import type { ErrorReason, Outcome } from "./outcomes.ts";
+import { missingScopes } from "./scopes.ts";
 import { consumeState, saveState } from "./state-store.ts";
 import { issueState, sameSecret, verifyState } from "./state.ts";
 import { audit, saveConnection } from "./tokens/connection-health.ts";
-import { getRefreshToken } from "./tokens/contract-store.ts";
+import { adoptTokenSet, getRefreshToken } from "./tokens/contract-store.ts";
 import { expiresAt, nextRefreshAt } from "./tokens/policy.ts";
 
 export const STATE_COOKIE = "pd_oauth_state";
@@ -94,9 +97,13 @@ export async function completeAuthorization(
     if (consumed.result === "reused") return fail("state_reused", "state already used");
     if (consumed.result === "expired") return fail("state_expired", "state expired");
 
-    if (error === "access_denied") return { outcome: { result: "denied" }, detail: "user denied access" };
-    if (error || !code)
+    // Pipedrive's consent page sends user_denied on Cancel; access_denied is OAuth's generic word.
+    if (error === "user_denied" || error === "access_denied") {
+      return { outcome: { result: "denied" }, detail: `cancelled on the consent page (${error})` };
+    }
+    if (error || !code) {
       return fail("authorization_failed", error ? "authorization error from Pipedrive" : "callback without code");
+    }
     if (user.role !== "admin") return fail("forbidden", "user is no longer an admin");
 
     let tokens;
@@ -105,45 +112,85 @@ export async function completeAuthorization(
     } catch (exchangeError) {
       return fail("exchange_failed", describe(exchangeError));
     }
-    // From here on we hold a live grant: whatever fails, it is revoked rather than left behind.
-    let me;
-    try {
-      me = await ctx.api.me(apiBaseUrl(tokens.apiHost, ctx.hosts), tokens.accessToken);
-    } catch (meError) {
-      await revokeQuietly(ctx, user, tokens.refreshToken, "new grant, profile read failed");
-      return fail("profile_failed", describe(meError));
-    }
-    const replaced = await getRefreshToken(user.tenantId).catch(() => null);
-    const now = ctx.now();
-    const nextRefresh = nextRefreshAt(expiresAt(now, tokens.expiresInSeconds), now, ctx.keeper);
-    let event;
-    try {
-      event = await saveConnection({
-        tenantId: user.tenantId,
-        tokens,
-        me,
-        actor: user,
-        now,
-        nextRefreshAt: nextRefresh,
-      });
-    } catch (saveError) {
-      await revokeQuietly(ctx, user, tokens.refreshToken, "new grant, save failed");
-      return fail("server_error", describe(saveError));
-    }
-    // The grant a reconnect replaced is no longer ours to hold.
-    if (replaced && replaced !== tokens.refreshToken)
-      await revokeQuietly(ctx, user, replaced, "replaced by a reconnect");
-    return { outcome: { result: "connected" }, detail: `${event} company ${me.company_id}` };
+    return await saveGrant(ctx, user, tokens);
   } catch (unexpected) {
     return fail("server_error", isPipedriveError(unexpected) ? unexpected.message : describe(unexpected));
   }
 }
 
-/** Revokes a grant we will not use; a failure is recorded, never shown as the flow's outcome. */
-async function revokeQuietly(ctx: PipedriveContext, user: TenantUser, refreshToken: string, why: string) {
+/** Revokes a token we will not use; a failure is recorded, never shown as the flow's outcome. */
+async function revokeQuietly(
+  ctx: PipedriveContext,
+  user: TenantUser,
+  token: string,
+  kind: "refresh_token" | "access_token",
+  why: string,
+) {
   try {
-    await ctx.oauth.revoke(refreshToken);
+    await ctx.oauth.revoke(token, kind);
   } catch (error) {
     await audit(user.tenantId, "revoke_failed", user.id, { why, reason: describe(error) }).catch(() => {});
   }
 }
+
+/**
+ * From a live grant to a saved connection. Whatever fails, no install another workspace (or
+ * this one) uses is ever revoked: revoking a refresh token uninstalls the app for that
+ * Pipedrive user and company.
+ */
+async function saveGrant(
+  ctx: PipedriveContext,
+  user: TenantUser,
+  tokens: TokenSet & { refreshToken: string; apiHost: string },
+): Promise<CallbackResult> {
+  const fail = (reason: ErrorReason, detail: string): CallbackResult => ({
+    outcome: { result: "error", reason },
+    detail,
+  });
+  let me;
+  try {
+    me = await ctx.api.me(apiBaseUrl(tokens.apiHost, ctx.hosts), tokens.accessToken);
+  } catch (meError) {
+    // Whose install this is, we cannot tell: give back only the access token.
+    await revokeQuietly(ctx, user, tokens.accessToken, "access_token", "new grant, profile read failed");
+    return fail("profile_failed", describe(meError));
+  }
+  const install: Install = { companyId: me.company_id, pipedriveUserId: me.id };
+  const replaced = await installOf(user.tenantId);
+  const replacedToken = replaced ? await getRefreshToken(user.tenantId) : null;
+  const missing = tokens.scopes === null ? [] : missingScopes(tokens.scopes, ctx.requiredScopes);
+  const now = ctx.now();
+  let saved;
+  try {
+    saved = await saveConnection({
+      tenantId: user.tenantId,
+      tokens,
+      me,
+      status: missing.length > 0 ? "needs_permissions" : "connected",
+      actor: user,
+      now,
+      nextRefreshAt: nextRefreshAt(expiresAt(now, tokens.expiresInSeconds), now, ctx.keeper),
+    });
+  } catch (saveError) {
+    if ((await installHolders(install)).length === 0) {
+      await revokeQuietly(ctx, user, tokens.refreshToken, "refresh_token", "new grant, save failed");
+    }
+    return fail("server_error", describe(saveError));
+  }
+  if ("heldBy" in saved) {
+    // The same install: if this exchange replaced its token set, the workspace holding it needs the new one.
+    await adoptTokenSet(saved.heldBy, tokens, now);
+    await audit(user.tenantId, "connect_refused", user.id, { reason: "install_in_use", companyId: me.company_id });
+    return fail("install_in_use", `install ${me.company_id}:${me.id} is held by another workspace`);
+  }
+  // The install a reconnect replaced, if it was another one and nobody else holds it, is ours to give back.
+  if (replaced && replacedToken && !sameInstall(replaced, install) && (await installHolders(replaced)).length === 0) {
+    await revokeQuietly(ctx, user, replacedToken, "refresh_token", "replaced by a reconnect as another Pipedrive user");
+  }
+  const detail = `${saved.saved} company ${me.company_id}`;
+  return missing.length > 0
+    ? { outcome: { result: "needs_permissions" }, detail: `${detail}, missing ${missing.join(",")}` }
+    : { outcome: { result: "connected" }, detail };
+}
+
+const sameInstall = (a: Install, b: Install) => a.companyId === b.companyId && a.pipedriveUserId === b.pipedriveUserId;

@@ -3,12 +3,14 @@ import "server-only";
 import { db } from "../db.ts";
 import { allowedApiHost, toBareHost, type HostPolicy } from "./api-domain.ts";
 import { companyBlockedUntil } from "./company-limit-store.ts";
+import { missingScopes, scopeInWords } from "./scopes.ts";
+import type { ConnectionStatus } from "./tokens/policy.ts";
 
 // What the settings page and the uninstall notice read about a connection. Every write to
 // these tables goes through tokens/connection-health.ts.
 
 export type ConnectionView = {
-  status: "connected" | "needs_reconnect";
+  status: ConnectionStatus;
   companyName: string | null;
   companyDomain: string | null;
   pipedriveUserName: string | null;
@@ -26,12 +28,14 @@ export type ConnectionView = {
   nextRenewalAt: Date | null;
   /** Pipedrive's limit for this company is spent: lookups resume then. */
   lookupsPausedUntil: Date | null;
+  /** Permissions lookups need that the grant lacks, in plain words. */
+  missingPermissions: string[];
 };
 
 /** What the settings page shows; null when the tenant has no token row. */
 export async function getConnectionView(
   tenantId: string,
-  options: { hosts: HostPolicy; now: Date },
+  options: { hosts: HostPolicy; now: Date; requiredScopes: string[] },
 ): Promise<ConnectionView | null> {
   const [token, connection] = await Promise.all([
     db().leadPipedriveIntegration.findUnique({ where: { tenantId }, select: { expiresAt: true, apiDomain: true } }),
@@ -57,12 +61,28 @@ export async function getConnectionView(
     lastRefreshedAt: connection?.lastRefreshedAt ?? null,
     nextRenewalAt: nextRenewal && nextRenewal > options.now ? nextRenewal : null,
     lookupsPausedUntil,
+    missingPermissions: connection ? missingScopes(connection.scopes, options.requiredScopes).map(scopeInWords) : [],
   };
 }
 
-export async function tenantsConnectedToCompany(companyId: number): Promise<string[]> {
-  const rows = await db().pipedriveConnection.findMany({ where: { companyId }, select: { tenantId: true } });
+/** An install: one Pipedrive user in one company (for this app). */
+export type Install = { companyId: number; pipedriveUserId: number };
+
+/** The workspaces that hold this install. */
+export async function installHolders(install: Install): Promise<string[]> {
+  const rows = await db().pipedriveConnection.findMany({
+    where: { companyId: install.companyId, pipedriveUserId: install.pipedriveUserId },
+    select: { tenantId: true },
+  });
   return rows.map((row) => row.tenantId);
+}
+
+/** Which install this workspace holds, if our metadata says. */
+export async function installOf(tenantId: string): Promise<Install | null> {
+  return db().pipedriveConnection.findUnique({
+    where: { tenantId },
+    select: { companyId: true, pipedriveUserId: true },
+  });
 }
 
 export async function recentAuditEvents(tenantId: string, take = 10) {

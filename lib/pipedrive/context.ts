@@ -36,6 +36,8 @@ export type PipedriveContext = {
   tokenBreaker: CircuitBreakerPolicy;
   /** Send PKCE (S256) with connect flows. */
   pkce: boolean;
+  /** Scopes lookups need; a grant without one of them waits for new permissions. */
+  requiredScopes: string[];
 };
 
 export type ContextOptions = {
@@ -59,6 +61,7 @@ export type ContextOptions = {
   keeperIdleDays?: number;
   breakerCooldownMs?: number;
   pkce?: boolean;
+  requiredScopes?: string[];
   onClientCredentials?: (accepted: boolean) => Promise<void>;
 };
 
@@ -97,6 +100,7 @@ export function createPipedriveContext(options: ContextOptions): PipedriveContex
     rotationGraceMs: options.rotationGraceMs ?? 2_000,
     keeper: { windowSeconds: options.keeperWindowSeconds ?? 900, idleDays: options.keeperIdleDays ?? 30 },
     pkce: options.pkce ?? false,
+    requiredScopes: options.requiredScopes ?? ["contacts:read"],
     tokenBreaker: circuitBreaker(
       handleWhen((error) => isPipedriveError(error, "unavailable")),
       { halfOpenAfter: options.breakerCooldownMs ?? 30_000, breaker: new ConsecutiveBreaker(5) },
@@ -125,6 +129,7 @@ export function pipedrive(): PipedriveContext {
       keeperWindowSeconds: e.KEEPER_WINDOW_SECONDS,
       keeperIdleDays: e.KEEPER_IDLE_DAYS,
       pkce: e.PIPEDRIVE_PKCE === "on",
+      requiredScopes: e.PIPEDRIVE_REQUIRED_SCOPES.split(","),
       onClientCredentials: reportAppCredentials,
     });
   }

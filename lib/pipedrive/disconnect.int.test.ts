@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 
-import { MOCK_COMPANY } from "../../e2e/mock-pipedrive/server.ts";
 import {
   auditEvents,
   connectionRow,
@@ -9,6 +8,7 @@ import {
   mockPipedriveForFile,
   tokenRow,
 } from "../../scripts/support/fixtures.ts";
+import { MOCK_COMPANY, MOCK_USER, type Identity } from "../../testing/mock-pipedrive/index.ts";
 import { disconnect, handleUninstall } from "./disconnect.ts";
 
 const pd = mockPipedriveForFile();
@@ -46,10 +46,10 @@ function countingBody(size: number) {
   });
   return { stream, read };
 }
-const notice = (companyId = MOCK_COMPANY.id) => ({
+const notice = (who: Identity = { companyId: MOCK_COMPANY.id, userId: MOCK_USER.id }) => ({
   client_id: pd.mock.clientId,
-  company_id: companyId,
-  user_id: 9001,
+  company_id: who.companyId,
+  user_id: who.userId,
   timestamp: "2026-11-27T10:00:00Z",
 });
 
@@ -59,7 +59,7 @@ describe("disconnect", () => {
     await connectThroughMock(pd.ctx, pd.mock, admin);
     const row = await tokenRow(tenantId);
     const result = await disconnect(pd.ctx, admin);
-    expect(result).toEqual({ removed: true, revokeFailed: false });
+    expect(result).toEqual({ removed: true, revoke: "done" });
     expect(
       pd.mock
         .requests()
@@ -81,7 +81,7 @@ describe("disconnect", () => {
     await connectThroughMock(pd.ctx, pd.mock, admin);
     pd.mock.setFaults({ revoke: { mode: "500" } });
     const result = await disconnect(pd.ctx, admin);
-    expect(result).toEqual({ removed: true, revokeFailed: true });
+    expect(result).toEqual({ removed: true, revoke: "failed" });
     expect(await tokenRow(tenantId)).toBeNull();
     expect((await auditEvents(tenantId)).map((e) => e.event)).toEqual(["connected", "revoke_failed", "disconnected"]);
   });
@@ -98,21 +98,21 @@ describe("disconnect", () => {
 
   it("says so when nothing was connected, and calls Pipedrive for nothing", async () => {
     const { tenantId, admin } = await createTenant();
-    expect(await disconnect(pd.ctx, admin)).toEqual({ removed: false, revokeFailed: false });
+    expect(await disconnect(pd.ctx, admin)).toEqual({ removed: false, revoke: "none" });
     expect(pd.mock.requests()).toHaveLength(0);
     expect(await auditEvents(tenantId)).toEqual([]);
   });
 });
 
 describe("uninstall notice", () => {
-  it("with Pipedrive's client credentials disconnects the tenant connected to that company; repeating is harmless", async () => {
+  it("with Pipedrive's client credentials disconnects the tenant connected to that install; repeating is harmless", async () => {
     const { tenantId, admin } = await createTenant();
-    await connectThroughMock(pd.ctx, pd.mock, admin);
+    const { who } = await connectThroughMock(pd.ctx, pd.mock, admin);
     const auth = basic(pd.mock.clientId, pd.mock.clientSecret);
-    expect(await handleUninstall(pd.ctx, uninstall(auth, notice()))).toMatchObject({ status: 200 });
+    expect(await handleUninstall(pd.ctx, uninstall(auth, notice(who)))).toEqual({ status: 200, tenants: 1 });
     expect(await tokenRow(tenantId)).toBeNull();
     expect(await connectionRow(tenantId)).toBeNull();
-    expect(await handleUninstall(pd.ctx, uninstall(auth, notice()))).toEqual({ status: 200, tenants: 0 });
+    expect(await handleUninstall(pd.ctx, uninstall(auth, notice(who)))).toEqual({ status: 200, tenants: 0 });
     expect((await auditEvents(tenantId)).map((e) => e.event)).toEqual(["connected", "uninstalled"]);
   });
 

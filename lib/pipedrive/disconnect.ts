@@ -1,35 +1,41 @@
 import { describe } from "../errors.ts";
+import { log } from "../log.ts";
 import type { TenantUser } from "../users/user-store.ts";
-import { tenantsConnectedToCompany } from "./connection-store.ts";
+import { installHolders, installOf } from "./connection-store.ts";
 import type { PipedriveContext } from "./context.ts";
 import { basicAuth } from "./http.ts";
+import type { RevokeResult } from "./outcomes.ts";
 import { uninstallNotice } from "./schemas.ts";
 import { sameSecret } from "./state.ts";
 import { audit, removeConnection } from "./tokens/connection-health.ts";
 import { getRefreshToken } from "./tokens/contract-store.ts";
 
 /**
- * Revokes our grant at Pipedrive (best effort: a failed revoke is recorded, and the
- * connection is removed anyway), then deletes the tenant's row and metadata.
+ * Removes the workspace's connection. The admin asked to remove the app, so our install is
+ * revoked at Pipedrive (which uninstalls it for that Pipedrive user), unless another workspace
+ * uses the same install. A failed revoke is recorded; the connection goes anyway.
  */
 export async function disconnect(
   ctx: PipedriveContext,
   admin: TenantUser,
-): Promise<{ removed: boolean; revokeFailed: boolean }> {
+): Promise<{ removed: boolean; revoke: RevokeResult | "none" }> {
   const refreshToken = await getRefreshToken(admin.tenantId);
-  let revokeFailed = false;
+  const install = await installOf(admin.tenantId);
+  let revoke: RevokeResult | "none" = "none";
   if (refreshToken) {
-    try {
-      await ctx.oauth.revoke(refreshToken);
-    } catch (error) {
-      revokeFailed = true;
-      await audit(admin.tenantId, "revoke_failed", admin.id, { reason: describe(error) });
+    const shared = install !== null && (await installHolders(install)).some((tenant) => tenant !== admin.tenantId);
+    revoke = shared ? "kept" : "done";
+    if (!shared) {
+      try {
+        await ctx.oauth.revoke(refreshToken);
+      } catch (error) {
+        revoke = "failed";
+        await audit(admin.tenantId, "revoke_failed", admin.id, { reason: describe(error) });
+      }
     }
   }
-  const removed = await removeConnection(admin.tenantId, "disconnected", admin.id, {
-    revoked: refreshToken !== null && !revokeFailed,
-  });
-  return { removed, revokeFailed };
+  const removed = await removeConnection(admin.tenantId, "disconnected", admin.id, { revoke });
+  return { removed, revoke };
 }
 
 export type UninstallResult = { status: 200 | 400 | 401 | 413; tenants: number };
@@ -57,13 +63,14 @@ export async function handleUninstall(ctx: PipedriveContext, request: Request): 
   }
   const notice = uninstallNotice.safeParse(body);
   if (!notice.success || notice.data.client_id !== ctx.clientId) return { status: 400, tenants: 0 };
-  const tenants = await tenantsConnectedToCompany(notice.data.company_id);
+  // An install is one Pipedrive user's in one company: another user's uninstall is not ours.
+  const install = { companyId: notice.data.company_id, pipedriveUserId: notice.data.user_id };
+  const tenants = await installHolders(install);
   for (const tenantId of tenants) {
-    await removeConnection(tenantId, "uninstalled", null, {
-      companyId: notice.data.company_id,
-      pipedriveUserId: notice.data.user_id,
-    });
+    await removeConnection(tenantId, "uninstalled", null, { ...install });
   }
+  if (tenants.length === 0)
+    log().info({ install }, "uninstall notice for an install no workspace holds: nothing changed");
   return { status: 200, tenants: tenants.length };
 }
 

@@ -9,6 +9,8 @@ export type PipedriveFailure =
   | "invalid_grant" // the code or refresh token is dead: only a reconnect helps
   | "invalid_client" // our own client id or secret is wrong or was rotated: never the tenant's fault
   | "unauthorized" // 401 from the API
+  | "payment_required" // 402: the company's subscription is not active
+  | "forbidden" // 403: the user lacks a permission (or the grant a scope)
   | "rate_limited"
   | "rejected" // any other 4xx
   | "malformed"; // 2xx we cannot use
@@ -99,6 +101,10 @@ export function toAppErrorFromPipedrive(error: unknown, now: () => Date = () => 
       return new AppError("needs_reconnect", error.message, { cause: error });
     case "invalid_client":
       return new AppError("app_credentials_rejected", error.message, { cause: error });
+    case "payment_required":
+      return new AppError("subscription_lapsed", error.message, { cause: error });
+    case "forbidden":
+      return new AppError("access_forbidden", error.message, { cause: error });
     default:
       return new AppError("pipedrive_rejected", error.message, { cause: error });
   }

@@ -6,10 +6,10 @@ import { purgeExpiredCounters } from "../rate-limit-store.ts";
 import type { PipedriveContext } from "./context.ts";
 import { beat, dueConnections, purgeExpiredStates } from "./keeper-store.ts";
 import { purgeOldLookups } from "./lookup-store.ts";
-import { renewForKeeper } from "./tokens/access.ts";
+import { probeConnection, renewForKeeper } from "./tokens/access.ts";
 import { setNextVisit } from "./tokens/connection-health.ts";
 import { readSchedule } from "./tokens/contract-store.ts";
-import { nextVisit } from "./tokens/policy.ts";
+import { healsByProbe, nextVisit } from "./tokens/policy.ts";
 
 // The token keeper: a pg-boss cron job finds connections whose renewal is due; one job per
 // tenant renews it through the same exactly-once path as a just-in-time refresh (row lock,
@@ -31,6 +31,8 @@ export type RenewOutcome =
   | "not_connected"
   | "api_domain_invalid"
   | "app_credentials_rejected"
+  | "subscription_lapsed"
+  | "access_forbidden"
   | "failed";
 
 export type KeeperLog = (event: string, fields: Record<string, unknown>) => void;
@@ -93,6 +95,11 @@ export async function startKeeper(options: KeeperOptions): Promise<Keeper> {
     try {
       const token = await renewForKeeper(ctx, tenantId);
       outcome = token.renewed ? "renewed" : "fresh";
+      // Pipedrive's API refused this connection (402, 403): one cheap call tells whether it works again.
+      if (healsByProbe(token.status)) {
+        const status = await probeConnection(ctx, tenantId);
+        if (status !== "connected") outcome = status;
+      }
     } catch (error) {
       outcome = error instanceof AppError && isRecorded(error.code) ? error.code : "failed";
       if (outcome === "failed") log("keeper_renew_failed", { tenantId, error: describe(error) });
@@ -171,13 +178,15 @@ async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promi
   );
 }
 
-function isRecorded(
-  code: string,
-): code is "needs_reconnect" | "not_connected" | "api_domain_invalid" | "app_credentials_rejected" {
-  return (
-    code === "needs_reconnect" ||
-    code === "not_connected" ||
-    code === "api_domain_invalid" ||
-    code === "app_credentials_rejected"
-  );
+const RECORDED = new Set<string>([
+  "needs_reconnect",
+  "not_connected",
+  "api_domain_invalid",
+  "app_credentials_rejected",
+  "subscription_lapsed",
+  "access_forbidden",
+]);
+
+function isRecorded(code: string): code is Exclude<RenewOutcome, "renewed" | "fresh" | "failed"> {
+  return RECORDED.has(code);
 }

@@ -24,7 +24,8 @@ export type TokenSet = {
   /** Refresh answers may omit it; the caller then keeps the one it has. */
   refreshToken: string | null;
   expiresInSeconds: number;
-  scopes: string[];
+  /** What was granted; null when the answer did not say. */
+  scopes: string[] | null;
   /** Refresh answers may omit api_domain; the caller then keeps the stored host. */
   apiHost: string | null;
 };
@@ -60,10 +61,13 @@ export function createOAuthClient(options: OAuthClientOptions) {
       accessToken: answer.access_token,
       refreshToken: answer.refresh_token ?? null,
       expiresInSeconds: answer.expires_in,
-      scopes: (answer.scope ?? "")
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean),
+      scopes:
+        answer.scope === undefined
+          ? null
+          : answer.scope
+              .split(",")
+              .map((s) => s.trim())
+              .filter(Boolean),
       apiHost,
     };
   }
@@ -104,14 +108,18 @@ export function createOAuthClient(options: OAuthClientOptions) {
       return tokenRequest({ grant_type: "refresh_token", refresh_token: refreshToken }, "token refresh");
     },
 
-    async revoke(refreshToken: string): Promise<void> {
+    /**
+     * RFC 7009. Revoking a refresh token uninstalls the app for that Pipedrive user and company;
+     * an access token is only that token.
+     */
+    async revoke(token: string, kind: "refresh_token" | "access_token" = "refresh_token"): Promise<void> {
       const response = await send(
         options.fetch,
         `${options.oauthBaseUrl}/oauth/revoke`,
         {
           method: "POST",
           headers: { Authorization: clientAuth, "Content-Type": "application/x-www-form-urlencoded" },
-          body: new URLSearchParams({ token: refreshToken, token_type_hint: "refresh_token" }),
+          body: new URLSearchParams({ token, token_type_hint: kind }),
         },
         options.timeoutMs,
         "token revoke",

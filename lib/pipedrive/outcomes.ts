@@ -13,14 +13,20 @@ export const errorReasons = [
   "authorization_failed",
   "exchange_failed",
   "profile_failed",
+  "install_in_use",
   "server_error",
 ] as const;
 export type ErrorReason = (typeof errorReasons)[number];
 
+/** What Disconnect did at Pipedrive: uninstalled our install, kept it (another workspace uses it), or tried and failed. */
+export const revokeResults = ["done", "kept", "failed"] as const;
+export type RevokeResult = (typeof revokeResults)[number];
+
 export type Outcome =
   | { result: "connected" }
+  | { result: "needs_permissions" }
   | { result: "denied" }
-  | { result: "disconnected"; revokeFailed: boolean }
+  | { result: "disconnected"; revoke: RevokeResult }
   | { result: "nothing_to_disconnect" }
   | { result: "error"; reason: ErrorReason };
 
@@ -29,9 +35,9 @@ export const SETTINGS_PATH = "/settings/integrations";
 /** Every outcome the settings page can be sent back with (tests walk all their banners). */
 export const allOutcomes: Outcome[] = [
   { result: "connected" },
+  { result: "needs_permissions" },
   { result: "denied" },
-  { result: "disconnected", revokeFailed: false },
-  { result: "disconnected", revokeFailed: true },
+  ...revokeResults.map((revoke): Outcome => ({ result: "disconnected", revoke })),
   { result: "nothing_to_disconnect" },
   ...errorReasons.map((reason): Outcome => ({ result: "error", reason })),
 ];
@@ -39,17 +45,17 @@ export const allOutcomes: Outcome[] = [
 export function outcomePath(outcome: Outcome): `/${string}` {
   const query = new URLSearchParams({ pipedrive: outcome.result });
   if (outcome.result === "error") query.set("reason", outcome.reason);
-  if (outcome.result === "disconnected" && outcome.revokeFailed) query.set("revoke", "failed");
+  if (outcome.result === "disconnected") query.set("revoke", outcome.revoke);
   return `${SETTINGS_PATH}?${query}`;
 }
 
 const outcomeQuery = z.union([
   z
-    .object({ pipedrive: z.enum(["connected", "denied", "nothing_to_disconnect"]) })
+    .object({ pipedrive: z.enum(["connected", "needs_permissions", "denied", "nothing_to_disconnect"]) })
     .transform((q): Outcome => ({ result: q.pipedrive })),
   z
-    .object({ pipedrive: z.literal("disconnected"), revoke: z.literal("failed").optional() })
-    .transform((q): Outcome => ({ result: "disconnected", revokeFailed: q.revoke === "failed" })),
+    .object({ pipedrive: z.literal("disconnected"), revoke: z.enum(revokeResults).catch("done") })
+    .transform((q): Outcome => ({ result: "disconnected", revoke: q.revoke })),
   z
     .object({ pipedrive: z.literal("error"), reason: z.enum(errorReasons).catch("server_error") })
     .transform((q): Outcome => ({ result: "error", reason: q.reason })),

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 
-import { type ErrorShape } from "../../e2e/mock-pipedrive/server.ts";
 import {
   connectionRow,
   mockPipedriveForFile,
@@ -9,6 +8,7 @@ import {
   tokenRequests,
   tokenRow,
 } from "../../scripts/support/fixtures.ts";
+import { type ErrorShape } from "../../testing/mock-pipedrive/index.ts";
 import { isAppError } from "../errors.ts";
 import { searchPersonsByPhone } from "./person-search.ts";
 import { getValidAccessToken } from "./tokens/access.ts";

@@ -14,7 +14,8 @@ import { getValidAccessToken } from "./tokens/access.ts";
 // Once Pipedrive has rotated a refresh token, the old one is dead: whatever fails after the
 // refresh answer, the new tokens must reach the row.
 
-const pd = mockPipedriveForFile();
+// Only a rotating refresh can leave the row with a dead token, so these run with rotation on.
+const pd = mockPipedriveForFile({ refreshRotation: true });
 
 const staleTenant = () => staleTenantOf(pd);
 

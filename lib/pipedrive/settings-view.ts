@@ -1,7 +1,13 @@
 import { keeperStatus } from "../health.ts";
 import { activeAlerts, APP_CREDENTIALS_REJECTED } from "../operator-alert-store.ts";
 import type { TenantUser } from "../users/user-store.ts";
-import { getConnectionView, recentAuditEvents, type ConnectionView } from "./connection-store.ts";
+import {
+  getConnectionView,
+  installHolders,
+  installOf,
+  recentAuditEvents,
+  type ConnectionView,
+} from "./connection-store.ts";
 import type { PipedriveContext } from "./context.ts";
 import { lastScanAt } from "./keeper-store.ts";
 import { loadLookup, type LookupResult } from "./lookup-store.ts";
@@ -27,7 +33,7 @@ export async function loadSettingsView(
 ): Promise<SettingsView> {
   const now = ctx.now();
   const [connection, events, seenAt, alerts, lookup] = await Promise.all([
-    getConnectionView(user.tenantId, { hosts: ctx.hosts, now }),
+    getConnectionView(user.tenantId, { hosts: ctx.hosts, now, requiredScopes: ctx.requiredScopes }),
     user.role === "admin" ? recentAuditEvents(user.tenantId, 8) : Promise.resolve([]),
     lastScanAt(),
     activeAlerts(),
@@ -41,4 +47,20 @@ export async function loadSettingsView(
     appCredentialsRejectedSince: appRejected?.firstSeenAt ?? null,
     lookup,
   };
+}
+
+export type DisconnectView = {
+  connection: ConnectionView | null;
+  /** Another workspace holds the same install: Disconnect will not remove the app in Pipedrive. */
+  installShared: boolean;
+};
+
+/** What the Disconnect confirmation needs to say. */
+export async function loadDisconnectView(ctx: PipedriveContext, user: TenantUser): Promise<DisconnectView> {
+  const [connection, install] = await Promise.all([
+    getConnectionView(user.tenantId, { hosts: ctx.hosts, now: ctx.now(), requiredScopes: ctx.requiredScopes }),
+    installOf(user.tenantId),
+  ]);
+  const holders = install ? await installHolders(install) : [];
+  return { connection, installShared: holders.some((tenant) => tenant !== user.tenantId) };
 }

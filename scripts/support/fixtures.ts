@@ -2,11 +2,18 @@ import { randomUUID } from "node:crypto";
 
 import { afterAll, beforeAll, beforeEach } from "vitest";
 
-import { startMockPipedrive, type MockPipedrive, type MockProfile } from "../../e2e/mock-pipedrive/server.ts";
 import { db } from "../../lib/db.ts";
 import { CALLBACK_PATH, completeAuthorization, startAuthorization } from "../../lib/pipedrive/connect.ts";
 import { createPipedriveContext, type ContextOptions, type PipedriveContext } from "../../lib/pipedrive/context.ts";
 import type { TenantUser } from "../../lib/users/user-store.ts";
+import {
+  freshIdentity,
+  startMockPipedrive,
+  type Behaviour,
+  type Identity,
+  type MockPipedrive,
+  type MockProfile,
+} from "../../testing/mock-pipedrive/index.ts";
 
 // Shared by integration tests: each test makes its own tenant, so files run in parallel
 // against one database without stepping on each other.
@@ -54,22 +61,33 @@ export function testContext(mock: MockPipedrive, overrides: Partial<ContextOptio
   });
 }
 
-/** Start → consent (Allow) → callback, as a browser would carry the state and its cookie. */
-export async function connectThroughMock(ctx: PipedriveContext, mock: MockPipedrive, admin: TenantUser) {
+/**
+ * Start → consent (Allow) → callback, as a browser would carry the state and its cookie. `who`
+ * is the Pipedrive user who grants: by default one no other test uses, so each tenant has its
+ * own install, as it would in Pipedrive.
+ */
+export async function connectThroughMock(
+  ctx: PipedriveContext,
+  mock: MockPipedrive,
+  admin: TenantUser,
+  grant: { who?: Identity; scopes?: string[] } = {},
+) {
   const started = await startAuthorization(ctx, admin);
   const consent = new URL(started.url).searchParams;
   const state = consent.get("state") ?? "";
-  const { code } = mock.authorize(TEST_REDIRECT_URI, state, consent.get("code_challenge"));
-  return completeAuthorization(ctx, admin, { query: { code, state }, cookieState: started.cookie.value });
+  const who = grant.who ?? freshIdentity();
+  const { code } = mock.authorize(TEST_REDIRECT_URI, state, consent.get("code_challenge"), { ...grant, who });
+  const result = await completeAuthorization(ctx, admin, { query: { code, state }, cookieState: started.cookie.value });
+  return { ...result, who };
 }
 
 /** A tenant connected through the mock, with the mock's request log cleared afterwards. */
-export async function connectedTenant(pd: { mock: MockPipedrive; ctx: PipedriveContext }) {
+export async function connectedTenant(pd: { mock: MockPipedrive; ctx: PipedriveContext }, who?: Identity) {
   const tenant = await createTenant();
-  const result = await connectThroughMock(pd.ctx, pd.mock, tenant.admin);
+  const result = await connectThroughMock(pd.ctx, pd.mock, tenant.admin, { who });
   if (result.outcome.result !== "connected") throw new Error(`connect failed: ${result.detail}`);
   pd.mock.reset();
-  return tenant;
+  return { ...tenant, who: result.who };
 }
 
 /** The tenant's access token expired a minute ago (the keeper is not sent to it). */
@@ -118,13 +136,28 @@ export function tokenRequests(mock: MockPipedrive, grantType?: string) {
 export const MOCK_PROFILE: MockProfile = process.env.MOCK_PIPEDRIVE_PROFILE === "strict" ? "strict" : "friendly";
 
 /** A mock Pipedrive for the whole test file, reset before each test, and a context pointed at it. */
-export function mockPipedriveForFile() {
+export function mockPipedriveForFile(behaviour: Partial<Behaviour> = {}) {
   const handles = {} as { mock: MockPipedrive; ctx: PipedriveContext };
   beforeAll(async () => {
-    handles.mock = await startMockPipedrive({ redirectUris: [TEST_REDIRECT_URI], profile: MOCK_PROFILE });
+    handles.mock = await startMockPipedrive({ redirectUris: [TEST_REDIRECT_URI], profile: MOCK_PROFILE, behaviour });
     handles.ctx = testContext(handles.mock);
   });
   afterAll(() => handles.mock.close());
   beforeEach(() => handles.mock.reset());
   return handles;
+}
+
+/**
+ * What the row's refresh token must be after a refresh (or a second exchange for the same
+ * install): a new one when the mock rotates (or replaces the grant), else the same one.
+ */
+export function expectedRefreshToken(
+  mock: MockPipedrive,
+  before: string,
+  after: string,
+  after_: "refresh" | "reinstall" = "refresh",
+): boolean {
+  const changes =
+    after_ === "refresh" ? mock.behaviour().refreshRotation : mock.behaviour().reinstall === "replace-grant";
+  return changes ? after !== before : after === before;
 }

@@ -1,4 +1,4 @@
-import { startMockPipedrive } from "./server.ts";
+import { startMockPipedrive } from "./index.ts";
 
 // `npm run mock:pipedrive`: the mock as a standalone server (demo mode, QA, benchmarks).
 const port = Number(process.env.MOCK_PIPEDRIVE_PORT ?? 4010);

@@ -1,11 +1,12 @@
-import type { ErrorReason, Outcome } from "@/lib/pipedrive/outcomes.ts";
+import type { ErrorReason, Outcome, RevokeResult } from "@/lib/pipedrive/outcomes.ts";
 
 // What the settings page says for each outcome a flow can end with. The outcome codes and
 // their URL codec live in lib/pipedrive/outcomes.ts; the words live here, next to the page.
 
 export type Banner = { tone: "success" | "info" | "error"; title: string; body: string; offerConnect?: boolean };
 
-export function bannerFor(outcome: Outcome): Banner {
+/** `connected`: the workspace has a connection now, so a failed or cancelled flow left it as it was. */
+export function bannerFor(outcome: Outcome, page: { connected: boolean } = { connected: false }): Banner {
   switch (outcome.result) {
     case "connected":
       return {
@@ -13,34 +14,55 @@ export function bannerFor(outcome: Outcome): Banner {
         title: "Pipedrive connected",
         body: "Lead enrichment can now look people up in your Pipedrive account.",
       };
-    case "denied":
+    case "needs_permissions":
       return {
         tone: "info",
-        title: "Connection cancelled",
-        body: "Access was not granted in Pipedrive, so nothing was connected.",
+        title: "Pipedrive connected without a permission lookups need",
+        body: "The access granted in Pipedrive does not include everything lookups use, so they are paused. Press Reconnect and allow all the permissions Pipedrive asks for.",
       };
-    case "disconnected":
-      return outcome.revokeFailed
-        ? {
-            tone: "info",
-            title: "Pipedrive disconnected",
-            body: "We removed the connection, but Pipedrive did not confirm that it revoked our access. You can also remove the app under Pipedrive's Tools and apps.",
-          }
+    case "denied":
+      return page.connected
+        ? { tone: "info", title: "Reconnect cancelled", body: "Your existing connection is unchanged." }
         : {
-            tone: "success",
-            title: "Pipedrive disconnected",
-            body: "Our access was revoked in Pipedrive and the connection removed.",
+            tone: "info",
+            title: "You cancelled connecting Pipedrive",
+            body: "Nothing was connected. You can connect whenever you are ready.",
           };
+    case "disconnected":
+      return disconnectBanners[outcome.revoke];
     case "nothing_to_disconnect":
       return {
         tone: "info",
         title: "Nothing to disconnect",
         body: "Pipedrive was not connected for this workspace, so nothing changed.",
       };
-    case "error":
-      return errorBanners[outcome.reason];
+    case "error": {
+      const banner = errorBanners[outcome.reason];
+      // A failed flow never touches a connection the workspace already has.
+      return page.connected && banner.body.endsWith(restart)
+        ? { ...banner, body: banner.body.replace(restart, "Your existing connection is unchanged.") }
+        : banner;
+    }
   }
 }
+
+const disconnectBanners: Record<RevokeResult, Banner> = {
+  done: {
+    tone: "success",
+    title: "Pipedrive disconnected",
+    body: "The app was removed from the connected Pipedrive user's account and lead enrichment stopped for this workspace.",
+  },
+  kept: {
+    tone: "success",
+    title: "Pipedrive disconnected",
+    body: "Lead enrichment stopped for this workspace. The app stays installed in Pipedrive because another workspace still uses the same Pipedrive login.",
+  },
+  failed: {
+    tone: "info",
+    title: "Pipedrive disconnected",
+    body: "Lead enrichment stopped for this workspace, but Pipedrive did not confirm that it removed the app. You can also remove it under Tools and apps in Pipedrive.",
+  },
+};
 
 const restart = "Nothing was connected. Start again with Connect Pipedrive.";
 const errorBanners: Record<ErrorReason, Banner> = {
@@ -95,6 +117,12 @@ const errorBanners: Record<ErrorReason, Banner> = {
     tone: "error",
     title: "Pipedrive did not complete the connection",
     body: `We could not read the Pipedrive account behind the grant. ${restart}`,
+    offerConnect: true,
+  },
+  install_in_use: {
+    tone: "error",
+    title: "That Pipedrive login is already connected",
+    body: `The Pipedrive user you allowed is already connected to another workspace, and Pipedrive gives one login one connection. Connect with another Pipedrive user, or disconnect it there first. ${restart}`,
     offerConnect: true,
   },
   server_error: {

@@ -39,7 +39,9 @@ export default async function IntegrationsPage({ searchParams }: Props) {
         <p className="lede">
           Connect the tools your team already uses. Lead enrichment reads contacts through these connections.
         </p>
-        {outcome && <OutcomeBanner banner={bannerFor(outcome)} canConnect={isAdmin} />}
+        {outcome && (
+          <OutcomeBanner banner={bannerFor(outcome, { connected: connection !== null })} canConnect={isAdmin} />
+        )}
         {appCredentialsRejectedSince && isAdmin && (
           <div className="banner banner-error operator-alert" role="alert">
             <div>
@@ -94,14 +96,25 @@ const eventLabels: Record<string, string> = {
   uninstalled: "Uninstalled from Pipedrive",
   refresh_failed: "Stopped working: Pipedrive refused our access",
   recovered: "Working again without a reconnect",
-  revoke_failed: "Revoke at Pipedrive failed",
+  revoke_failed: "Removing the app in Pipedrive failed",
+  needs_permissions: "Connected without a permission lookups need",
+  subscription_lapsed: "Paused: Pipedrive subscription not active",
+  access_forbidden: "Paused: the Pipedrive user lacks a permission",
+  connect_refused: "Not connected: that Pipedrive login is used by another workspace",
 };
 
 function StatusBadge({ connection }: { connection: ConnectionView | null }) {
   if (!connection) return <span className="badge badge-idle">Not connected</span>;
-  if (connection.status === "needs_reconnect") return <span className="badge badge-warn">Needs reconnect</span>;
-  return <span className="badge badge-ok">Connected</span>;
+  const warn = statusBadges[connection.status];
+  return warn ? <span className="badge badge-warn">{warn}</span> : <span className="badge badge-ok">Connected</span>;
 }
+
+const statusBadges: Partial<Record<ConnectionView["status"], string>> = {
+  needs_reconnect: "Needs reconnect",
+  needs_permissions: "Needs new permissions",
+  subscription_lapsed: "Paused: subscription",
+  access_forbidden: "Paused: Pipedrive permission",
+};
 
 type KeeperStatus = { down: boolean; seenAt: Date | null };
 
@@ -133,6 +146,7 @@ function PipedriveDetails({
   }
   return (
     <div className="integration-body">
+      <PausedBanner connection={connection} />
       {connection.status === "needs_reconnect" && (
         <div className="banner banner-warn" role="status">
           <div>
@@ -216,12 +230,14 @@ function PipedriveDetails({
       </dl>
       {isAdmin && (
         <div className="actions">
-          <ConnectButton label="Reconnect" primary={connection.status === "needs_reconnect"} />
-          <form method="post" action="/api/integrations/pipedrive/disconnect">
-            <button type="submit" className="button button-danger">
-              Disconnect
-            </button>
-          </form>
+          <ConnectButton
+            label="Reconnect"
+            primary={connection.status === "needs_reconnect" || connection.status === "needs_permissions"}
+          />
+          {/* Disconnect asks first, on a page of its own: it works without JavaScript. */}
+          <a href={`${SETTINGS_PATH}/disconnect`} className="button button-danger">
+            Disconnect…
+          </a>
         </div>
       )}
     </div>
@@ -282,4 +298,55 @@ const dateFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeS
 
 function When({ date }: { date: Date }) {
   return <time dateTime={date.toISOString()}>{dateFormat.format(date)} UTC</time>;
+}
+
+/** Why lookups are paused when Pipedrive's answers, not our access, stop them. */
+function PausedBanner({ connection }: { connection: ConnectionView }) {
+  const since = connection.lastErrorAt ? (
+    <>
+      Since <When date={connection.lastErrorAt} />,{" "}
+    </>
+  ) : null;
+  if (connection.status === "needs_permissions") {
+    return (
+      <div className="banner banner-warn" role="status">
+        <div>
+          <p className="banner-title">Pipedrive needs to grant a permission</p>
+          <p>
+            Lookups need permission to {connection.missingPermissions.join(" and ") || "read contacts"}, which the
+            access granted in Pipedrive does not include, so they are paused. Press Reconnect and allow all the
+            permissions Pipedrive asks for.
+          </p>
+        </div>
+      </div>
+    );
+  }
+  if (connection.status === "subscription_lapsed") {
+    return (
+      <div className="banner banner-warn" role="status">
+        <div>
+          <p className="banner-title">Pipedrive subscription not active</p>
+          <p>
+            {since}Pipedrive refuses lookups because this company&apos;s Pipedrive subscription is not active. Nothing
+            to do here: lookups resume on their own once the subscription is active again (we check every hour).
+          </p>
+        </div>
+      </div>
+    );
+  }
+  if (connection.status === "access_forbidden") {
+    return (
+      <div className="banner banner-warn" role="status">
+        <div>
+          <p className="banner-title">The Pipedrive user lacks a permission</p>
+          <p>
+            {since}Pipedrive refuses lookups for {connection.pipedriveUserName ?? "the connected Pipedrive user"}. A
+            Pipedrive admin can give that user the permission (lookups resume on their own; we check every hour), or an
+            admin here can reconnect as another Pipedrive user.
+          </p>
+        </div>
+      </div>
+    );
+  }
+  return null;
 }

@@ -4,10 +4,16 @@ import { AppError, describe, rateLimitedUntil } from "../../errors.ts";
 import { blockCompany } from "../company-limit-store.ts";
 import type { PipedriveContext } from "../context.ts";
 import { isPipedriveError, toAppErrorFromPipedrive } from "../http.ts";
-import { isKnownRejected, markNeedsReconnect, type NeedsReconnectReason } from "./connection-health.ts";
+import {
+  isKnownRejected,
+  markApiRefused,
+  markApiWorks,
+  markNeedsReconnect,
+  type NeedsReconnectReason,
+} from "./connection-health.ts";
 import { readToken, repairApiDomain, withLockedToken, type TokenRow } from "./contract-store.ts";
 import { emitRefreshOutcome } from "./hooks.ts";
-import { isStale } from "./policy.ts";
+import { healsByProbe, isStale, pausesLookups } from "./policy.ts";
 import { checkedHost, refreshOnce, toAccess, type AccessToken } from "./refresh.ts";
 
 // Tokens for callers about to use them. Callers in one process share one refresh promise;
@@ -43,9 +49,9 @@ export async function getValidAccessToken(
   const { row, host } = await readChecked(ctx, tenantId);
   if (row.status === "needs_reconnect" && isKnownRejected(row)) throw new AppError("needs_reconnect");
   const rejected = options.rejectedToken !== undefined && row.accessToken === options.rejectedToken;
-  // A needs_reconnect row whose refresh token has changed since it was refused gets tried.
+  // A needs_reconnect row that another writer has moved on since it was refused gets tried.
   if (row.status !== "needs_reconnect" && !rejected && !isStale(row.expiresAt, ctx.now(), ctx.skewSeconds)) {
-    return { ...toAccess(row.accessToken, host, row.expiresAt, ctx), blockedUntil: row.blockedUntil };
+    return { ...toAccess(row.accessToken, host, row.expiresAt, row.status, ctx), blockedUntil: row.blockedUntil };
   }
   return shared(tenantId, () => refreshOnce(ctx, tenantId, { by: "caller", rejectedToken: options.rejectedToken }));
 }
@@ -69,36 +75,75 @@ function shared(key: string, refresh: () => Promise<AccessToken>): Promise<Acces
 
 /**
  * Runs an API call with a valid token. A 401 on a token we believed valid gets one forced
- * refresh and one retry; a second 401 means the grant is gone.
+ * refresh and one retry; a second 401 means the grant is gone. A connection that Pipedrive's
+ * API refuses (402, 403) or that lacks a permission makes no call, unless this is the keeper's
+ * probe; a call that works heals it.
  */
 export async function withAccessToken<T>(
   ctx: PipedriveContext,
   tenantId: string,
   call: (token: AccessToken) => Promise<T>,
+  options: { probe?: boolean } = {},
 ): Promise<T> {
   const token = await getValidAccessToken(ctx, tenantId);
+  const paused = pausesLookups(token.status);
+  if (paused && !(options.probe && healsByProbe(token.status))) throw new AppError(paused);
   if (token.blockedUntil && token.blockedUntil > ctx.now()) {
     throw rateLimitedUntil(token.blockedUntil, "company rate-limited (recorded by another caller)");
   }
+  let result: T;
   try {
-    return await call(token);
+    result = await call(token);
   } catch (error) {
-    if (!isPipedriveError(error, "unauthorized"))
-      throw await rememberLongLimit(token, toAppErrorFromPipedrive(error, ctx.now));
+    if (!isPipedriveError(error, "unauthorized")) throw await afterRefusal(ctx, tenantId, token, error);
+    result = await retryOnce(ctx, tenantId, token, call);
   }
+  if (healsByProbe(token.status)) await markApiWorks(tenantId, ctx.now());
+  return result;
+}
+
+async function retryOnce<T>(
+  ctx: PipedriveContext,
+  tenantId: string,
+  token: AccessToken,
+  call: (token: AccessToken) => Promise<T>,
+): Promise<T> {
   const fresh = await getValidAccessToken(ctx, tenantId, { rejectedToken: token.accessToken });
   try {
     return await call(fresh);
   } catch (error) {
-    if (isPipedriveError(error, "unauthorized")) {
-      const marked = await withLockedToken(tenantId, (locked) =>
-        markNeedsReconnect(locked.client, tenantId, locked.row?.refreshToken ?? null, REFUSED_AFTER_REFRESH, ctx.now()),
-      );
-      if (marked)
-        await emitRefreshOutcome({ tenantId, result: "needs_reconnect", reason: REFUSED_AFTER_REFRESH.detail });
-      throw new AppError("needs_reconnect", describe(error));
+    if (!isPipedriveError(error, "unauthorized")) throw await afterRefusal(ctx, tenantId, fresh, error);
+    const marked = await withLockedToken(tenantId, (locked) =>
+      markNeedsReconnect(locked.client, tenantId, locked.row, REFUSED_AFTER_REFRESH, ctx.now()),
+    );
+    if (marked) await emitRefreshOutcome({ tenantId, result: "needs_reconnect", reason: REFUSED_AFTER_REFRESH.detail });
+    throw new AppError("needs_reconnect", describe(error));
+  }
+}
+
+/** What a refused call means for everyone: a company's long rate limit, a lapsed subscription, a missing permission. */
+async function afterRefusal(ctx: PipedriveContext, tenantId: string, token: AccessToken, error: unknown) {
+  const appError = toAppErrorFromPipedrive(error, ctx.now);
+  if (!(appError instanceof AppError)) return appError;
+  if (appError.code === "subscription_lapsed" || appError.code === "access_forbidden") {
+    await markApiRefused(tenantId, appError.code, appError.message, ctx.now());
+  }
+  return rememberLongLimit(token, appError);
+}
+
+/** The keeper's look at a connection Pipedrive's API refused: one cheap call; its state after. */
+export async function probeConnection(
+  ctx: PipedriveContext,
+  tenantId: string,
+): Promise<"connected" | "subscription_lapsed" | "access_forbidden"> {
+  try {
+    await withAccessToken(ctx, tenantId, (token) => ctx.api.me(token.apiBaseUrl, token.accessToken), { probe: true });
+    return "connected";
+  } catch (error) {
+    if (error instanceof AppError && (error.code === "subscription_lapsed" || error.code === "access_forbidden")) {
+      return error.code;
     }
-    throw await rememberLongLimit(fresh, toAppErrorFromPipedrive(error, ctx.now));
+    throw error;
   }
 }
 

@@ -9,24 +9,41 @@ import type { Prisma } from "../../generated/prisma/client.ts";
 import type { TokenSet } from "../oauth-client.ts";
 import type { PipedriveMe } from "../schemas.ts";
 import type { TokenRow } from "./contract-store.ts";
-import { expiresAt, NEEDS_RECONNECT_RECHECK_MS } from "./policy.ts";
+import { expiresAt, NEEDS_RECONNECT_RECHECK_MS, type ConnectionStatus } from "./policy.ts";
 
 // The one writer of pipedrive_connections (a connection's health and schedule) and of the audit
 // trail. Each state change and its audit event are written together; nothing here holds a token.
 
 export type AuditEvent =
-  "connected" | "reconnected" | "disconnected" | "uninstalled" | "refresh_failed" | "recovered" | "revoke_failed";
+  | "connected"
+  | "reconnected"
+  | "disconnected"
+  | "uninstalled"
+  | "refresh_failed"
+  | "recovered"
+  | "revoke_failed"
+  | "needs_permissions"
+  | "subscription_lapsed"
+  | "access_forbidden"
+  | "connect_refused";
 
 /** What the admin reads (plain words), and what support reads in the audit trail. */
 export type NeedsReconnectReason = { message: string; detail: string };
 
-export function hashToken(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
+export type TokenPair = Pick<TokenRow, "refreshToken" | "accessToken">;
+
+/**
+ * What the row held when Pipedrive refused its refresh token. Both tokens count: a writer that
+ * refreshed with the same refresh token (Pipedrive does not rotate it) still changes the access
+ * token, and proves the grant alive.
+ */
+export function fingerprint(tokens: TokenPair): string {
+  return createHash("sha256").update(`${tokens.refreshToken}\u0000${tokens.accessToken}`).digest("hex");
 }
 
-/** The refresh token in the row is one Pipedrive already refused. */
-export function isKnownRejected(row: Pick<TokenRow, "rejectedHash" | "refreshToken">): boolean {
-  return row.rejectedHash !== null && row.rejectedHash === hashToken(row.refreshToken);
+/** The row still holds exactly what Pipedrive last refused. */
+export function isKnownRejected(row: Pick<TokenRow, "rejectedHash" | "refreshToken" | "accessToken">): boolean {
+  return row.rejectedHash !== null && row.rejectedHash === fingerprint(row);
 }
 
 export async function audit(
@@ -47,39 +64,95 @@ async function auditWith(client: pg.PoolClient, tenantId: string, event: AuditEv
   ]);
 }
 
-/** Remembers that Pipedrive refused this refresh token, without judging the grant yet. */
-export async function recordRejected(client: pg.PoolClient, tenantId: string, refreshToken: string): Promise<void> {
+/** Remembers that Pipedrive refused this row's refresh token, without judging the grant yet. */
+export async function recordRejected(client: pg.PoolClient, tenantId: string, tokens: TokenPair): Promise<void> {
   await client.query(`UPDATE pipedrive_connections SET rejected_refresh_token_hash = $2 WHERE tenant_id = $1::uuid`, [
     tenantId,
-    hashToken(refreshToken),
+    fingerprint(tokens),
   ]);
 }
 
-/** A refresh worked: healthy again, next visit set; true (and audited) if it had needed a reconnect. */
+/**
+ * A refresh worked: the grant is alive. Sets the status the renewal policy decided, the granted
+ * scopes when the answer named them, and the next visit; audits a change of state.
+ */
 export async function markRefreshed(
   client: pg.PoolClient,
   tenantId: string,
-  now: Date,
-  nextRefreshAt: Date,
-): Promise<boolean> {
-  const { rows } = await client.query<{ was: string }>(
-    `UPDATE pipedrive_connections c SET status = 'connected', rejected_refresh_token_hash = NULL, last_refreshed_at = $2,
-            last_error = NULL, last_error_at = NULL, updated_at = $2, next_refresh_at = $3
+  change: { status: ConnectionStatus; scopes: string[] | null; now: Date; nextRefreshAt: Date },
+): Promise<{ recovered: boolean }> {
+  const { rows } = await client.query<{ was: ConnectionStatus }>(
+    `UPDATE pipedrive_connections c SET status = $4::pipedrive_connection_status, scopes = COALESCE($5::text[], c.scopes),
+            rejected_refresh_token_hash = NULL, last_refreshed_at = $2, updated_at = $2, next_refresh_at = $3,
+            last_error = CASE WHEN $4 = 'connected' THEN NULL ELSE c.last_error END,
+            last_error_at = CASE WHEN $4 = 'connected' THEN NULL ELSE c.last_error_at END
      FROM (SELECT status FROM pipedrive_connections WHERE tenant_id = $1::uuid) AS before
      WHERE c.tenant_id = $1::uuid
      RETURNING before.status::text AS was`,
-    [tenantId, now, nextRefreshAt],
+    [tenantId, change.now, change.nextRefreshAt, change.status, change.scopes],
   );
-  const recovered = rows[0]?.was === "needs_reconnect";
-  if (recovered) await auditWith(client, tenantId, "recovered", { reason: "the refresh token in the row works again" });
-  return recovered;
+  const was = rows[0]?.was;
+  if (was === undefined || was === change.status) return { recovered: false };
+  if (change.status === "connected") {
+    await auditWith(client, tenantId, "recovered", { reason: `a refresh worked (was ${was})` });
+    return { recovered: was === "needs_reconnect" };
+  }
+  if (change.status === "needs_permissions") {
+    await auditWith(client, tenantId, "needs_permissions", { scopes: change.scopes });
+  }
+  return { recovered: false };
+}
+
+/**
+ * Pipedrive's API refused a call for the company (402) or the user (403): lookups pause and
+ * the keeper looks again hourly. Audited once per change.
+ */
+export async function markApiRefused(
+  tenantId: string,
+  status: "subscription_lapsed" | "access_forbidden",
+  detail: string,
+  now: Date,
+): Promise<boolean> {
+  return withAudit(
+    `UPDATE pipedrive_connections SET status = $2::pipedrive_connection_status, last_error = $3, last_error_at = $4,
+            updated_at = $4, next_refresh_at = $5
+     WHERE tenant_id = $1::uuid AND status IN ('connected', 'needs_permissions')`,
+    [tenantId, status, detail.slice(0, 500), now, new Date(now.getTime() + NEEDS_RECONNECT_RECHECK_MS)],
+    { tenantId, event: status, detail: { reason: detail.slice(0, 200) } },
+  );
+}
+
+/** A call worked again after Pipedrive had refused them (402, 403). */
+export async function markApiWorks(tenantId: string, now: Date): Promise<boolean> {
+  return withAudit(
+    `UPDATE pipedrive_connections SET status = 'connected', last_error = NULL, last_error_at = NULL, updated_at = $2
+     WHERE tenant_id = $1::uuid AND status IN ('subscription_lapsed', 'access_forbidden')`,
+    [tenantId, now],
+    { tenantId, event: "recovered", detail: { reason: "a call to Pipedrive worked again" } },
+  );
+}
+
+/** One state change and its audit event, together. */
+async function withAudit(
+  text: string,
+  values: unknown[],
+  audit: { tenantId: string; event: AuditEvent; detail: Record<string, unknown> },
+): Promise<boolean> {
+  const { rows } = await sql().query<{ changed: number }>(
+    `WITH changed AS (${text} RETURNING tenant_id),
+     event AS (INSERT INTO pipedrive_audit_events (tenant_id, event, detail)
+               SELECT tenant_id, $${values.length + 1}, $${values.length + 2}::jsonb FROM changed)
+     SELECT count(*)::int AS changed FROM changed`,
+    [...values, audit.event, JSON.stringify(audit.detail)],
+  );
+  return (rows[0]?.changed ?? 0) > 0;
 }
 
 /** Marks needs_reconnect if not marked yet; audits once. */
 export async function markNeedsReconnect(
   client: pg.PoolClient,
   tenantId: string,
-  refreshToken: string | null,
+  tokens: TokenPair | null,
   reason: NeedsReconnectReason,
   now: Date,
 ): Promise<boolean> {
@@ -91,7 +164,7 @@ export async function markNeedsReconnect(
       tenantId,
       reason.message.slice(0, 500),
       now,
-      refreshToken === null ? null : hashToken(refreshToken),
+      tokens === null ? null : fingerprint(tokens),
       new Date(now.getTime() + NEEDS_RECONNECT_RECHECK_MS),
     ],
   );
@@ -105,55 +178,69 @@ export async function setNextVisit(tenantId: string, at: Date): Promise<void> {
 }
 
 /**
- * Writes a fresh connection: the contract row (one upsert), its metadata and the audit event,
- * as one statement, so it is atomic without a transaction's extra round trips. Two admins
- * connecting at once serialise on the row and leave one consistent pair.
+ * Writes a connection: the contract row (one upsert), its metadata and the audit event, in one
+ * statement. An install (one Pipedrive user in one company) belongs to one workspace: under a
+ * lock on the install, a workspace other than this one holding it wins and nothing is written.
  */
 export async function saveConnection(input: {
   tenantId: string;
   tokens: TokenSet & { refreshToken: string; apiHost: string };
   me: PipedriveMe;
+  status: "connected" | "needs_permissions";
   actor: { id: string; name: string };
   now: Date;
   /** When the keeper should first renew it. */
   nextRefreshAt: Date;
-}): Promise<"connected" | "reconnected"> {
-  const { tenantId, tokens, me, actor, now, nextRefreshAt } = input;
+}): Promise<{ saved: "connected" | "reconnected" } | { heldBy: string }> {
+  const { tenantId, tokens, me, status, actor, now, nextRefreshAt } = input;
   const detail = JSON.stringify({
     companyId: me.company_id,
     companyName: me.company_name,
     pipedriveUserId: me.id,
     scopes: tokens.scopes,
   });
-  // xmax = 0 tells a fresh insert from a replaced row.
-  const [saved] = await db().$queryRaw<{ inserted: boolean }[]>`
-    WITH token AS (
-      INSERT INTO lead_pipedrive_integrations (tenant_id, access_token, refresh_token, expires_at, api_domain)
-      VALUES (${tenantId}::uuid, ${tokens.accessToken}, ${tokens.refreshToken}, ${expiresAt(now, tokens.expiresInSeconds)}, ${tokens.apiHost})
-      ON CONFLICT (tenant_id) DO UPDATE SET
-        access_token = EXCLUDED.access_token, refresh_token = EXCLUDED.refresh_token,
-        expires_at = EXCLUDED.expires_at, api_domain = EXCLUDED.api_domain
-      RETURNING (xmax = 0) AS inserted
-    ), meta AS (
-      INSERT INTO pipedrive_connections (tenant_id, status, company_id, company_name, company_domain, pipedrive_user_id,
-        pipedrive_user_name, scopes, connected_by_user_id, connected_by_name, connected_at, last_error, last_error_at, updated_at, next_refresh_at)
-      VALUES (${tenantId}::uuid, 'connected', ${me.company_id}, ${me.company_name}, ${me.company_domain}, ${me.id},
-        ${me.name}, ${tokens.scopes}::text[], ${actor.id}::uuid, ${actor.name}, ${now}, NULL, NULL, ${now}, ${nextRefreshAt})
-      ON CONFLICT (tenant_id) DO UPDATE SET
-        status = EXCLUDED.status, company_id = EXCLUDED.company_id, company_name = EXCLUDED.company_name,
-        company_domain = EXCLUDED.company_domain, pipedrive_user_id = EXCLUDED.pipedrive_user_id,
-        pipedrive_user_name = EXCLUDED.pipedrive_user_name, scopes = EXCLUDED.scopes,
-        connected_by_user_id = EXCLUDED.connected_by_user_id, connected_by_name = EXCLUDED.connected_by_name,
-        connected_at = EXCLUDED.connected_at, last_error = NULL, last_error_at = NULL, updated_at = EXCLUDED.updated_at,
-        rejected_refresh_token_hash = NULL, last_refreshed_at = NULL, next_refresh_at = EXCLUDED.next_refresh_at
-    ), event AS (
-      INSERT INTO pipedrive_audit_events (tenant_id, actor_user_id, event, detail)
-      SELECT ${tenantId}::uuid, ${actor.id}::uuid, CASE WHEN inserted THEN 'connected' ELSE 'reconnected' END, ${detail}::jsonb
-      FROM token
-    )
-    SELECT inserted FROM token`;
-  return saved?.inserted ? "connected" : "reconnected";
+  const scopes = tokens.scopes ?? [];
+  return db().$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${INSTALL_LOCK}::int, hashtext(${`${me.company_id}:${me.id}`}))`;
+    const [holder] = await tx.$queryRaw<{ tenant_id: string }[]>`
+      SELECT tenant_id::text FROM pipedrive_connections
+      WHERE company_id = ${me.company_id} AND pipedrive_user_id = ${me.id} AND tenant_id <> ${tenantId}::uuid LIMIT 1`;
+    if (holder) return { heldBy: holder.tenant_id };
+    // xmax = 0 tells a fresh insert from a replaced row.
+    const [saved] = await tx.$queryRaw<{ inserted: boolean }[]>`
+      WITH token AS (
+        INSERT INTO lead_pipedrive_integrations (tenant_id, access_token, refresh_token, expires_at, api_domain)
+        VALUES (${tenantId}::uuid, ${tokens.accessToken}, ${tokens.refreshToken}, ${expiresAt(now, tokens.expiresInSeconds)}, ${tokens.apiHost})
+        ON CONFLICT (tenant_id) DO UPDATE SET
+          access_token = EXCLUDED.access_token, refresh_token = EXCLUDED.refresh_token,
+          expires_at = EXCLUDED.expires_at, api_domain = EXCLUDED.api_domain
+        RETURNING (xmax = 0) AS inserted
+      ), meta AS (
+        INSERT INTO pipedrive_connections (tenant_id, status, company_id, company_name, company_domain, pipedrive_user_id,
+          pipedrive_user_name, scopes, connected_by_user_id, connected_by_name, connected_at, last_error, last_error_at, updated_at, next_refresh_at)
+        VALUES (${tenantId}::uuid, ${status}::pipedrive_connection_status, ${me.company_id}, ${me.company_name}, ${me.company_domain}, ${me.id},
+          ${me.name}, ${scopes}::text[], ${actor.id}::uuid, ${actor.name}, ${now}, NULL, NULL, ${now}, ${nextRefreshAt})
+        ON CONFLICT (tenant_id) DO UPDATE SET
+          status = EXCLUDED.status, company_id = EXCLUDED.company_id, company_name = EXCLUDED.company_name,
+          company_domain = EXCLUDED.company_domain, pipedrive_user_id = EXCLUDED.pipedrive_user_id,
+          pipedrive_user_name = EXCLUDED.pipedrive_user_name, scopes = EXCLUDED.scopes,
+          connected_by_user_id = EXCLUDED.connected_by_user_id, connected_by_name = EXCLUDED.connected_by_name,
+          connected_at = EXCLUDED.connected_at, last_error = NULL, last_error_at = NULL, updated_at = EXCLUDED.updated_at,
+          rejected_refresh_token_hash = NULL, last_refreshed_at = NULL, next_refresh_at = EXCLUDED.next_refresh_at
+      ), event AS (
+        INSERT INTO pipedrive_audit_events (tenant_id, actor_user_id, event, detail)
+        SELECT ${tenantId}::uuid, ${actor.id}::uuid,
+          CASE WHEN NOT inserted THEN 'reconnected' WHEN ${status} = 'needs_permissions' THEN 'needs_permissions' ELSE 'connected' END,
+          ${detail}::jsonb
+        FROM token
+      )
+      SELECT inserted FROM token`;
+    return { saved: saved?.inserted ? "connected" : "reconnected" };
+  });
 }
+
+// Any 32-bit key of our own for install locks; the keeper's setup and Prisma's migrate use others.
+const INSTALL_LOCK = 7_207_002;
 
 /** Deletes the contract row and its metadata; returns whether anything was connected. */
 export async function removeConnection(

@@ -4,13 +4,13 @@ import type pg from "pg";
 
 import { inRefreshTransaction, sql } from "../../db.ts";
 import type { TokenSet } from "../oauth-client.ts";
-import { expiresAt } from "./policy.ts";
+import { expiresAt, type ConnectionStatus } from "./policy.ts";
 
 // The shared contract table, lead_pipedrive_integrations, read with our health beside it.
 // Every query names the tenant. The lead-enrichment service writes the same rows without taking
 // our lock, so nothing here assumes we are the only writer.
 
-export type ConnectionStatus = "connected" | "needs_reconnect";
+export type { ConnectionStatus } from "./policy.ts";
 
 export type TokenRow = {
   tenantId: string;
@@ -21,7 +21,7 @@ export type TokenRow = {
   storedApiDomain: string;
   /** null when the row was written without our metadata (e.g. by another service). */
   status: ConnectionStatus | null;
-  /** sha256 of the refresh token Pipedrive last refused, if any. */
+  /** Fingerprint of the token pair the row held when Pipedrive last refused its refresh token. */
   rejectedHash: string | null;
   /** When our refresh token was last used (or granted): Pipedrive drops it after 60 idle days. */
   refreshTokenUsedAt: Date | null;
@@ -68,20 +68,20 @@ export async function readToken(tenantId: string): Promise<TokenRow | null> {
   return rows[0] ? toRow(rows[0]) : null;
 }
 
-/** Just the refresh token, to see whether another writer has rotated it. */
-export async function readRefreshToken(tenantId: string): Promise<string | null> {
-  const { rows } = await sql().query<{ refresh_token: string }>({
-    name: "pipedrive-read-refresh-token",
-    text: `SELECT refresh_token FROM lead_pipedrive_integrations WHERE tenant_id = $1::uuid`,
+/** Just the tokens, to see whether another writer has moved the row on. */
+export async function readTokenPair(tenantId: string): Promise<{ refreshToken: string; accessToken: string } | null> {
+  const { rows } = await sql().query<{ refresh_token: string; access_token: string }>({
+    name: "pipedrive-read-token-pair",
+    text: `SELECT refresh_token, access_token FROM lead_pipedrive_integrations WHERE tenant_id = $1::uuid`,
     values: [tenantId],
   });
-  return rows[0]?.refresh_token ?? null;
+  return rows[0] ? { refreshToken: rows[0].refresh_token, accessToken: rows[0].access_token } : null;
 }
 
 /** The row's expiry with what the keeper schedules by, or null when the tenant is not connected. */
 export async function readSchedule(
   tenantId: string,
-): Promise<{ expiresAt: Date; needsReconnect: boolean; refreshTokenUsedAt: Date } | null> {
+): Promise<{ expiresAt: Date; status: ConnectionStatus; refreshTokenUsedAt: Date } | null> {
   const { rows } = await sql().query<{ expires_at: Date; status: ConnectionStatus; used_at: Date }>(
     `SELECT i.expires_at, c.status::text AS status, COALESCE(c.last_refreshed_at, c.connected_at) AS used_at
      FROM pipedrive_connections c JOIN lead_pipedrive_integrations i ON i.tenant_id = c.tenant_id
@@ -89,9 +89,7 @@ export async function readSchedule(
     [tenantId],
   );
   const row = rows[0];
-  return row
-    ? { expiresAt: row.expires_at, needsReconnect: row.status === "needs_reconnect", refreshTokenUsedAt: row.used_at }
-    : null;
+  return row ? { expiresAt: row.expires_at, status: row.status, refreshTokenUsedAt: row.used_at } : null;
 }
 
 /**
@@ -108,7 +106,7 @@ export async function repairApiDomain(tenantId: string, read: string, bareHost: 
 
 /** The refresh token, for revoking it before the row goes. */
 export async function getRefreshToken(tenantId: string): Promise<string | null> {
-  return readRefreshToken(tenantId);
+  return (await readTokenPair(tenantId))?.refreshToken ?? null;
 }
 
 export type Locked = { row: TokenRow | null; client: pg.PoolClient };
@@ -166,4 +164,20 @@ export async function writeRefreshedTokens(
       tokens.apiHost,
     ],
   );
+}
+
+/**
+ * Another exchange for an install this workspace holds may have replaced the install's whole
+ * token set at Pipedrive (killing the old one): the row takes the new set. Same set: untouched.
+ */
+export async function adoptTokenSet(
+  tenantId: string,
+  tokens: TokenSet & { refreshToken: string; apiHost: string },
+  now: Date,
+): Promise<boolean> {
+  return withLockedToken(tenantId, async (locked) => {
+    if (!locked.row || locked.row.refreshToken === tokens.refreshToken) return false;
+    await writeRefreshedTokens(locked, tokens, now);
+    return true;
+  });
 }

@@ -8,13 +8,48 @@ export type RenewalPolicy = {
   idleDays: number;
 };
 
-/** A connection that needs a reconnect is looked at again this often, so it can heal. */
+/** A connection that needs a reconnect, or that Pipedrive's API refuses, is looked at again this often, so it can heal. */
 export const NEEDS_RECONNECT_RECHECK_MS = 60 * 60_000;
 
 /** A visit that did not renew comes back no sooner than this, so a failing tenant is not retried every scan. */
 export const MIN_REVISIT_MS = 60_000;
 
 const DAY_MS = 86_400_000;
+
+export type ConnectionStatus =
+  "connected" | "needs_reconnect" | "needs_permissions" | "subscription_lapsed" | "access_forbidden";
+
+/**
+ * States in which a lookup makes no call to Pipedrive: a call cannot help until something
+ * changes (a reconnect, new permissions, a paid subscription). The keeper looks again hourly
+ * at those that can heal on their own.
+ */
+export function pausesLookups(
+  status: ConnectionStatus | null,
+): "needs_permissions" | "subscription_lapsed" | "access_forbidden" | null {
+  return status === "needs_permissions" || status === "subscription_lapsed" || status === "access_forbidden"
+    ? status
+    : null;
+}
+
+/** Refused by the API itself (402, 403): only a later call that works proves it over. */
+export function healsByProbe(status: ConnectionStatus | null): boolean {
+  return status === "subscription_lapsed" || status === "access_forbidden";
+}
+
+/**
+ * The status after a refresh Pipedrive accepted. It proves the grant alive, nothing more: a
+ * lapsed subscription or a missing permission stays until a call works. When the answer says
+ * which scopes were granted, they decide whether new permissions are needed.
+ */
+export function statusAfterRefresh(
+  previous: ConnectionStatus | null,
+  missingScopes: string[] | null,
+): ConnectionStatus {
+  if (healsByProbe(previous)) return previous!;
+  if (missingScopes === null) return previous === "needs_permissions" ? "needs_permissions" : "connected";
+  return missingScopes.length > 0 ? "needs_permissions" : "connected";
+}
 
 /** Pipedrive's `expires_in` is seconds; the stored expiry is absolute. */
 export function expiresAt(now: Date, expiresInSeconds: number): Date {
@@ -49,11 +84,12 @@ export function keeperShouldRenew(
 
 /** The keeper's next visit after any visit, from the row as it is now (another writer may have renewed it). */
 export function nextVisit(
-  row: { needsReconnect: boolean; expiresAt: Date; refreshTokenUsedAt: Date },
+  row: { status: ConnectionStatus; expiresAt: Date; refreshTokenUsedAt: Date },
   policy: RenewalPolicy,
   now: Date,
 ): Date {
-  const wanted = row.needsReconnect
+  const recheck = row.status === "needs_reconnect" || healsByProbe(row.status);
+  const wanted = recheck
     ? now.getTime() + NEEDS_RECONNECT_RECHECK_MS
     : nextRefreshAt(row.expiresAt, row.refreshTokenUsedAt, policy).getTime();
   return new Date(Math.max(now.getTime() + MIN_REVISIT_MS, wanted));

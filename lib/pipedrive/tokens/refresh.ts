@@ -8,22 +8,25 @@ import { allowedApiHost, apiBaseUrl, toBareHost } from "../api-domain.ts";
 import type { PipedriveContext } from "../context.ts";
 import { backoffMs, isPipedriveError, toAppErrorFromPipedrive } from "../http.ts";
 import type { TokenSet } from "../oauth-client.ts";
+import { missingScopes } from "../scopes.ts";
 import {
+  fingerprint,
   isKnownRejected,
   markNeedsReconnect,
   markRefreshed,
   recordRejected,
   type NeedsReconnectReason,
 } from "./connection-health.ts";
-import {
-  readRefreshToken,
-  withLockedToken,
-  writeRefreshedTokens,
-  type Locked,
-  type TokenRow,
-} from "./contract-store.ts";
+import { readTokenPair, withLockedToken, writeRefreshedTokens, type Locked, type TokenRow } from "./contract-store.ts";
 import { emitRefreshOutcome } from "./hooks.ts";
-import { expiresAt, isStale, keeperShouldRenew, nextRefreshAt } from "./policy.ts";
+import {
+  expiresAt,
+  isStale,
+  keeperShouldRenew,
+  nextRefreshAt,
+  statusAfterRefresh,
+  type ConnectionStatus,
+} from "./policy.ts";
 
 // A refresh that happens once, however many callers ask at the same moment: processes queue on
 // the row lock and re-read after it, so only the first one finds the token still stale.
@@ -31,7 +34,7 @@ import { expiresAt, isStale, keeperShouldRenew, nextRefreshAt } from "./policy.t
 // The lead-enrichment service refreshes the same rows without our lock. When its refresh
 // reaches Pipedrive first, ours gets invalid_grant although the grant is alive: its new
 // token is about to land in the row. So invalid_grant proves the grant is gone only when,
-// after a short wait, the refresh token Pipedrive refused is still the one in the row.
+// after a short wait, the row still holds exactly what Pipedrive refused.
 
 export type AccessToken = {
   accessToken: string;
@@ -39,6 +42,8 @@ export type AccessToken = {
   apiBaseUrl: string;
   expiresAt: Date;
   blockedUntil?: Date | null;
+  /** The connection's state as of this token (a paused one makes no API call). */
+  status: ConnectionStatus;
   /** This call renewed the token at Pipedrive. */
   renewed?: boolean;
 };
@@ -64,8 +69,20 @@ export function checkedHost(row: TokenRow, ctx: PipedriveContext): string {
   return host;
 }
 
-export function toAccess(accessToken: string, apiHost: string, expires: Date, ctx: PipedriveContext): AccessToken {
-  return { accessToken, apiHost, apiBaseUrl: apiBaseUrl(apiHost, ctx.hosts), expiresAt: expires };
+export function toAccess(
+  accessToken: string,
+  apiHost: string,
+  expires: Date,
+  status: ConnectionStatus | null,
+  ctx: PipedriveContext,
+): AccessToken {
+  return {
+    accessToken,
+    apiHost,
+    apiBaseUrl: apiBaseUrl(apiHost, ctx.hosts),
+    expiresAt: expires,
+    status: status ?? "connected",
+  };
 }
 
 type LockedResult = { ok: AccessToken; recovered?: boolean } | { refused: string } | { dead: true };
@@ -91,8 +108,8 @@ export async function refreshOnce(ctx: PipedriveContext, tenantId: string, need:
       const host = checkedHost(row, ctx);
       // Refused a moment ago (by another process of ours, or before a restart): never resend it.
       if (isKnownRejected(row))
-        return row.status === "needs_reconnect" ? { dead: true } : { refused: row.refreshToken };
-      if (!needsRenewal(row, ctx, need)) return { ok: toAccess(row.accessToken, host, row.expiresAt, ctx) };
+        return row.status === "needs_reconnect" ? { dead: true } : { refused: fingerprint(row) };
+      if (!needsRenewal(row, ctx, need)) return { ok: toAccess(row.accessToken, host, row.expiresAt, row.status, ctx) };
       let tokens: TokenSet;
       try {
         tokens = await refreshWithRetries(ctx, row.refreshToken);
@@ -100,12 +117,12 @@ export async function refreshOnce(ctx: PipedriveContext, tenantId: string, need:
         if (!isPipedriveError(error, "invalid_grant")) throw toAppErrorFromPipedrive(error, ctx.now);
         // Not a verdict yet: commit the refusal so our other processes do not resend it,
         // and release the lock so a writer queued behind it can land its rotation.
-        await recordRejected(locked.client, tenantId, row.refreshToken);
-        return { refused: row.refreshToken };
+        await recordRejected(locked.client, tenantId, row);
+        return { refused: fingerprint(row) };
       }
       const saved = { ...tokens, apiHost: tokens.apiHost ?? host };
-      const { expires, recovered } = await saveRefreshed(locked, saved, ctx);
-      return { ok: { ...toAccess(saved.accessToken, saved.apiHost, expires, ctx), renewed: true }, recovered };
+      const { expires, recovered, status } = await saveRefreshed(locked, saved, ctx);
+      return { ok: { ...toAccess(saved.accessToken, saved.apiHost, expires, status, ctx), renewed: true }, recovered };
     });
     if ("ok" in result) {
       // After the commit: whatever a hook does, the new tokens are already saved.
@@ -117,14 +134,8 @@ export async function refreshOnce(ctx: PipedriveContext, tenantId: string, need:
     if (!(await waitForRotation(ctx, tenantId, result.refused))) {
       const verdict = await withLockedToken(tenantId, async (locked) => {
         if (!locked.row) return "gone" as const;
-        if (locked.row.refreshToken !== result.refused) return "rotated" as const;
-        const marked = await markNeedsReconnect(
-          locked.client,
-          tenantId,
-          locked.row.refreshToken,
-          GRANT_GONE,
-          ctx.now(),
-        );
+        if (fingerprint(locked.row) !== result.refused) return "rotated" as const;
+        const marked = await markNeedsReconnect(locked.client, tenantId, locked.row, GRANT_GONE, ctx.now());
         return marked ? ("marked" as const) : ("dead" as const);
       });
       if (verdict === "gone") throw new AppError("not_connected");
@@ -145,37 +156,39 @@ async function saveRefreshed(
   locked: Locked,
   tokens: TokenSet & { apiHost: string },
   ctx: PipedriveContext,
-): Promise<{ expires: Date; recovered: boolean }> {
+): Promise<{ expires: Date; recovered: boolean; status: ConnectionStatus | null }> {
   const now = ctx.now();
   const expires = expiresAt(now, tokens.expiresInSeconds);
   await writeRefreshedTokens(locked, tokens, now);
   await locked.client.query("SAVEPOINT bookkeeping");
   try {
-    const recovered = await markRefreshed(
-      locked.client,
-      locked.row!.tenantId,
+    const missing = tokens.scopes === null ? null : missingScopes(tokens.scopes, ctx.requiredScopes);
+    const status = statusAfterRefresh(locked.row!.status, missing);
+    const { recovered } = await markRefreshed(locked.client, locked.row!.tenantId, {
+      status,
+      scopes: tokens.scopes,
       now,
-      nextRefreshAt(expires, now, ctx.keeper),
-    );
+      nextRefreshAt: nextRefreshAt(expires, now, ctx.keeper),
+    });
     await locked.client.query("RELEASE SAVEPOINT bookkeeping");
-    return { expires, recovered };
+    return { expires, recovered, status };
   } catch (error) {
     await locked.client.query("ROLLBACK TO SAVEPOINT bookkeeping");
     log().error(
       { tenant: locked.row!.tenantId, error: describe(error) },
       "saved refreshed tokens, but not the connection's bookkeeping",
     );
-    return { expires, recovered: false };
+    return { expires, recovered: false, status: locked.row!.status };
   }
 }
 
-/** Polls the row for a refresh token other than `refused`, for up to the rotation grace. */
+/** Polls the row for tokens other than the refused ones, for up to the rotation grace. */
 async function waitForRotation(ctx: PipedriveContext, tenantId: string, refused: string): Promise<boolean> {
   const polls = Math.max(1, Math.ceil(ctx.rotationGraceMs / ROTATION_POLL_MS));
   for (let poll = 0; poll < polls; poll++) {
-    const current = await readRefreshToken(tenantId);
+    const current = await readTokenPair(tenantId);
     if (current === null) throw new AppError("not_connected");
-    if (current !== refused) return true;
+    if (fingerprint(current) !== refused) return true;
     await ctx.sleep(ROTATION_POLL_MS);
   }
   return false;

@@ -5,16 +5,15 @@ import { redirectTo } from "@/lib/http/responses.ts";
 import { formRoute } from "@/lib/http/route.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { disconnect } from "@/lib/pipedrive/disconnect.ts";
-import { outcomePath } from "@/lib/pipedrive/outcomes.ts";
+import { outcomePath, type Outcome } from "@/lib/pipedrive/outcomes.ts";
 
 export const POST = formRoute(
   { name: "disconnect", role: "admin", form: z.object({}), maxBodyBytes: 1024 },
   async ({ user, log }) => {
-    const { removed, revokeFailed } = await disconnect(pipedrive(), user);
-    log.info({ outcome: removed ? "disconnected" : "nothing_to_disconnect", revokeFailed }, "pipedrive disconnect");
-    return redirectTo(
-      outcomePath(removed ? { result: "disconnected", revokeFailed } : { result: "nothing_to_disconnect" }),
-      303,
-    );
+    const { removed, revoke } = await disconnect(pipedrive(), user);
+    const outcome: Outcome =
+      removed && revoke !== "none" ? { result: "disconnected", revoke } : { result: "nothing_to_disconnect" };
+    log.info({ outcome: outcome.result, revoke }, "pipedrive disconnect");
+    return redirectTo(outcomePath(outcome), 303);
   },
 );

@@ -1,0 +1,103 @@
+import AxeBuilder from "@axe-core/playwright";
+
+import { testDb } from "./support/db.ts";
+import { APP_URL, DEMO_TENANT_ID, OTHER_TENANT_ID } from "./support/env.ts";
+import { expect, snapshot, test } from "./support/fixtures.ts";
+import { mock } from "./support/mock.ts";
+
+// Pipedrive's install model, through the production build and the mock's consent page: an
+// install is one Pipedrive user's in one company, and revoking its refresh token uninstalls it.
+
+const CALLBACK = `${APP_URL}/api/integrations/pipedrive/callback`;
+const revokes = async () => (await mock.requests()).filter((r) => r.path === "/oauth/revoke");
+
+test("cancelling on Pipedrive's consent page reads as a cancel; while connected, the connection is unchanged", async ({
+  signedIn,
+}) => {
+  const { integrations } = await signedIn("admin");
+  await integrations.goto();
+  await integrations.startConnect();
+  await integrations.deny();
+  await expect(integrations.banner()).toContainText("You cancelled connecting Pipedrive");
+  await integrations.connect();
+  await integrations.reconnectButton().click();
+  await integrations.deny();
+  await expect(integrations.banner()).toContainText("Reconnect cancelled");
+  await expect(integrations.banner()).toContainText("Your existing connection is unchanged.");
+  await integrations.expectStatus("Connected");
+});
+
+test("another Pipedrive user of the same company uninstalling their copy leaves this workspace connected", async ({
+  signedIn,
+}) => {
+  const { integrations } = await signedIn("admin");
+  await integrations.connect();
+  expect((await mock.uninstall(CALLBACK, "valid", { userId: 9002, companyId: 7001 })).status).toBe(200);
+  await integrations.goto();
+  await integrations.expectStatus("Connected");
+  const [row] = await testDb.contractRows(DEMO_TENANT_ID);
+  expect(await mock.accepts(row!.access_token)).toBe(true);
+  // The connected user's own uninstall does remove it.
+  expect((await mock.uninstall(CALLBACK, "valid", { userId: 9001, companyId: 7001 })).status).toBe(200);
+  await integrations.goto();
+  await integrations.expectStatus("Not connected");
+});
+
+test("one Pipedrive login cannot serve two workspaces: the second is told plainly, the first keeps working", async ({
+  signedIn,
+}) => {
+  const first = await signedIn("admin");
+  await first.integrations.connect();
+  const second = await signedIn("otherAdmin");
+  await second.integrations.goto();
+  await second.integrations.startConnect();
+  await second.integrations.approve("Pat Pipedrive in Acme Mock Company");
+  await expect(second.integrations.banner()).toContainText("That Pipedrive login is already connected");
+  await expect(second.integrations.banner()).not.toContainText("Demo Workspace");
+  await second.integrations.expectStatus("Not connected");
+  expect(await testDb.contractRows(OTHER_TENANT_ID)).toHaveLength(0);
+  expect(await revokes()).toHaveLength(0);
+  const [row] = await testDb.contractRows(DEMO_TENANT_ID);
+  expect(await mock.accepts(row!.access_token)).toBe(true);
+  await first.integrations.goto();
+  await first.integrations.lookup("+55 11 99999-0001");
+  await expect(first.page.getByRole("list", { name: "Matches" })).toContainText("Ana Souza");
+
+  // The same person in another company is another install: that connects.
+  await second.integrations.goto();
+  await second.integrations.startConnect();
+  await second.integrations.approve("Pat Pipedrive in Beta Mock Company");
+  await second.integrations.expectStatus("Connected");
+  await expect(second.integrations.card()).toContainText("Beta Mock Company");
+});
+
+test("a grant without the contacts permission waits for new permissions, and says which", async ({ signedIn }) => {
+  await mock.config({ consentScopes: ["base"] });
+  const { page, integrations } = await signedIn("admin");
+  await integrations.goto();
+  await integrations.startConnect();
+  await integrations.approve();
+  await integrations.expectStatus("Needs new permissions");
+  await expect(integrations.card()).toContainText("read contacts (people and organisations)");
+  await expect(page.getByLabel("Phone number")).toHaveCount(0);
+  await snapshot(page, "needs-permissions");
+  expect((await new AxeBuilder({ page }).analyze()).violations).toEqual([]);
+
+  await mock.config({ consentScopes: ["base", "contacts:read"] });
+  await integrations.reconnectButton().click();
+  await integrations.approve();
+  await integrations.expectStatus("Connected");
+});
+
+test("a lapsed subscription (402) pauses lookups in a state of its own, with what to do", async ({ signedIn }) => {
+  const { page, integrations } = await signedIn("admin");
+  await integrations.connect();
+  await mock.faults({ api402: { times: 1 } });
+  await integrations.lookup("+55 11 99999-0001");
+  await expect(page.locator(".lookup-problem")).toContainText("subscription is not active");
+  await integrations.goto();
+  await integrations.expectStatus("Paused: subscription");
+  await expect(integrations.card()).toContainText("lookups resume on their own");
+  await snapshot(page, "subscription-lapsed");
+  expect(await testDb.auditEvents(DEMO_TENANT_ID)).toEqual(["connected", "subscription_lapsed"]);
+});

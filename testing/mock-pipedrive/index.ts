@@ -1,0 +1,167 @@
+import http, { type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+
+import { apiEndpoints } from "./api.ts";
+import { consentPages } from "./consent-page.ts";
+import { controlEndpoints, type MockConfig } from "./control.ts";
+import { json, readBody } from "./http.ts";
+import {
+  DEFAULT_PERSONS,
+  DEFAULT_SCOPES,
+  defaultBehaviour,
+  freshIdentity,
+  type ClientAuthStyle,
+  type Faults,
+  type MockPerson,
+} from "./model.ts";
+import { oauthEndpoints } from "./oauth.ts";
+import { createState, type Consent, type MockOptions } from "./state.ts";
+
+// A local stand-in for Pipedrive's OAuth server and the bits of its API we use, keeping the
+// rules Pipedrive documents: per-user installs, Basic or form-body client auth, single-use
+// 5-minute codes, a refresh that keeps its refresh token, revoke that uninstalls, 401/402/403,
+// cursor pagination and 429 with Retry-After. Where the docs are silent it has switches
+// (POST /__mock/config), and it can be told to fail (POST /__mock/faults).
+//
+// Two profiles. "friendly" (the default, for demos) matches phones by their digits, rotates
+// refresh tokens and keeps an install's grant on a second exchange. "strict" is Pipedrive as
+// strictly as its docs allow: literal exact matching, rate-limit headers with a per-token burst
+// window and a daily budget, refresh answers without api_domain, token errors as plain text, no
+// rotation, and a second exchange that replaces the install's whole token set.
+
+export * from "./model.ts";
+export type { MockOptions } from "./state.ts";
+export type { MockConfig } from "./control.ts";
+
+export async function startMockPipedrive(options: MockOptions = {}) {
+  const clientId = options.clientId ?? "mock-client-id";
+  const clientSecret = options.clientSecret ?? "mock-client-secret";
+  const state = createState(options, clientId);
+  const s = state.s;
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((error) => {
+      if (!res.headersSent) json(res, 500, { success: false, error: String(error) });
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  const baseUrl = `http://localhost:${port}`;
+  const apiDomain = options.apiDomain ?? `https://localhost:${port}`;
+
+  function record(
+    req: IncomingMessage,
+    path: string,
+    status: number,
+    grantType?: string,
+    clientAuth?: ClientAuthStyle,
+  ) {
+    s.requests.push({
+      method: req.method ?? "GET",
+      path,
+      grantType,
+      clientAuth,
+      status,
+      time: new Date().toISOString(),
+    });
+  }
+
+  /** Back to how the mock started, but for the installs it holds: those stay valid. */
+  function reset() {
+    for (const release of s.held.splice(0)) release();
+    for (const release of s.heldBodyReplies.splice(0)) release();
+    s.requests = [];
+    s.uninstalls = [];
+    s.faults = {};
+    state.resetBehaviour();
+    s.burst.clear();
+    s.budget = { day: "", used: 0 };
+    s.persons = [...(options.persons ?? DEFAULT_PERSONS)];
+    s.searchWindow = { start: 0, count: 0 };
+    s.tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 3600;
+    s.consentScopes = DEFAULT_SCOPES;
+  }
+
+  function configure(config: MockConfig) {
+    const { tokenLifetimeSeconds, redirectUris, consentScopes, ...behaviour } = config;
+    // A profile comes with its own defaults; switches given beside it win.
+    if (behaviour.profile) s.behaviour = defaultBehaviour(behaviour.profile, s.behaviour.dailyBudget);
+    if (tokenLifetimeSeconds) s.tokenLifetimeSeconds = tokenLifetimeSeconds;
+    for (const uri of redirectUris ?? []) s.redirectUris.add(uri);
+    if (consentScopes) s.consentScopes = consentScopes;
+    for (const [key, value] of Object.entries(behaviour)) {
+      if (value !== undefined) Object.assign(s.behaviour, { [key]: value });
+    }
+  }
+
+  const consent = consentPages(state, clientId, record);
+  const oauth = oauthEndpoints(state, { clientId, clientSecret, apiDomain }, record);
+  const api = apiEndpoints(state, record);
+  const control = controlEndpoints(state, { clientId, clientSecret }, { reset, configure });
+
+  async function handle(req: IncomingMessage, res: http.ServerResponse) {
+    const url = new URL(req.url ?? "/", baseUrl);
+    const path = url.pathname;
+    const body = await readBody(req);
+    const route = `${req.method} ${path}`;
+    if (route === "GET /oauth/authorize") return consent.authorize(req, res, url);
+    if (route === "POST /oauth/authorize/decision") return consent.decide(req, res, body);
+    if (route === "GET /marketplace") return consent.marketplace(res, url);
+    if (route === "POST /oauth/token") return oauth.token(req, res, body);
+    if (route === "POST /oauth/revoke") return oauth.revoke(req, res, body);
+    if (route === "GET /api/v1/users/me") return api.me(req, res);
+    if (route === "GET /api/v2/persons/search") return api.search(req, res, url, 2);
+    if (route === "GET /api/v1/persons/search") return api.search(req, res, url, 1);
+    if (path.startsWith("/__mock/") && (await control(req, res, path, body))) return;
+    record(req, path, 404);
+    json(res, 404, { success: false, error: "Not found" });
+  }
+
+  return {
+    url: baseUrl,
+    port,
+    clientId,
+    clientSecret,
+    /** host:port as the app should allow it in PIPEDRIVE_MOCK_HOST. */
+    host: new URL(apiDomain).host,
+    requests: () => [...s.requests],
+    issuedTokens: () => [...s.issued],
+    /** Installs alive now, and the uninstalls a revoke caused since the last reset. */
+    installs: () => [...s.installs.values()].map((install) => ({ ...install.who, scopes: install.scopes })),
+    uninstalls: () => [...s.uninstalls],
+    setFaults: (faults: Faults) => void (s.faults = structuredClone(faults)),
+    setTokenLifetime: (seconds: number) => void (s.tokenLifetimeSeconds = seconds),
+    addRedirectUri: (uri: string) => void s.redirectUris.add(uri),
+    expireAccessTokens: () => {
+      for (const entry of s.accessTokens.values()) entry.expiresAt = 0;
+    },
+    /**
+     * Runs the consent step as if the user pressed Allow; returns the callback query. Unless the
+     * grant says who, a Pipedrive user no other test uses grants it (its own install).
+     */
+    authorize: (redirectUri: string, stateParam: string, codeChallenge: string | null = null, grant: Consent = {}) => ({
+      code: state.issueCode(redirectUri, codeChallenge, { ...grant, who: grant.who ?? freshIdentity() }),
+      state: stateParam,
+    }),
+    /** Profile, error shape, install switches or daily budget, for this test; reset() goes back to the options. */
+    configure,
+    profile: () => s.behaviour.profile,
+    behaviour: () => ({ ...s.behaviour }),
+    reset,
+    /** Token requests waiting under holdTokenRequests. */
+    heldTokenRequests: () => s.held.length,
+    releaseTokenRequests: () => {
+      delete s.faults.holdTokenRequests;
+      for (const release of s.held.splice(0)) release();
+    },
+    setPersons: (persons: MockPerson[]) => void (s.persons = [...persons]),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export type MockPipedrive = Awaited<ReturnType<typeof startMockPipedrive>>;

@@ -1,0 +1,169 @@
+import { randomBytes, randomInt } from "node:crypto";
+
+// The mock's data model: who can grant, what an install holds, and the switches a test sets.
+//
+// Pipedrive's documented install model: an install belongs to one Pipedrive user in one
+// company, for one app. Refresh does not rotate the refresh token (it extends its 60 days);
+// revoking a refresh token uninstalls the app for that user and company.
+
+export type MockProfile = "friendly" | "strict";
+
+/** The documented shapes of a token error: OAuth JSON, Pipedrive's API JSON, or plain text. */
+export type ErrorShape = "oauth-json" | "api-json" | "text";
+
+export type MockPerson = {
+  id: number;
+  name: string;
+  phones: string[];
+  emails: string[];
+  organization: { id: number; name: string } | null;
+};
+
+export type TokenFault =
+  | "500"
+  | "timeout"
+  | "malformed"
+  | "html"
+  | "invalid_grant"
+  | "bad_api_domain"
+  | "no_refresh_token"
+  | "string_expires_in";
+
+/** How a token request authenticated the app: Basic header (what we send) or form body. */
+export type ClientAuthStyle = "basic" | "body";
+
+export type Faults = {
+  token?: { mode: TokenFault; grant?: "authorization_code" | "refresh_token"; times?: number };
+  revoke?: { mode: "500"; times?: number };
+  api401?: { times?: number };
+  /** The company's subscription lapsed: API calls answer 402. */
+  api402?: { times?: number };
+  /** The user lacks a permission: API calls answer 403. */
+  api403?: { times?: number };
+  /** Added before every /oauth/token answer. */
+  tokenLatencyMs?: number;
+  /**
+   * Added after a token request was decided (a refresh token is already rotated or refused),
+   * before the answer leaves: per client-auth style, to stage races between two clients.
+   */
+  tokenReplyDelayMs?: Partial<Record<ClientAuthStyle, number>>;
+  /** Token requests wait, unanswered, until releaseTokenRequests(): a Pipedrive that hangs, on cue. */
+  holdTokenRequests?: boolean;
+  /**
+   * Answers to form-body clients (the lead-enrichment service) are decided at once but held
+   * until a Basic client's (ours) token request has been decided too: the race where its
+   * rotation reaches Pipedrive first and its write lands while our refresh is in flight.
+   */
+  holdBodyRepliesForBasic?: boolean;
+  /** Added before every API answer. */
+  apiLatencyMs?: number;
+  searchRateLimit?: { limit: number; windowMs: number; retryAfterSeconds: number };
+};
+
+/** A second code exchange for an install that exists: keep its refresh token, or replace the whole set. */
+export type Reinstall = "same-grant" | "replace-grant";
+
+/** Switches where Pipedrive's docs are silent; each profile has defaults, each test may set them. */
+export type Behaviour = {
+  profile: MockProfile;
+  errorShape: ErrorShape | null;
+  dailyBudget: number;
+  /** A refresh answers with a new refresh token and kills the old one (OAuth 2.1 allows it). */
+  refreshRotation: boolean;
+  reinstall: Reinstall;
+};
+
+export const DEFAULT_DAILY_BUDGET = 10_000;
+
+/** The documented model in strict; the friendly profile rotates, so both settings stay exercised. */
+export function defaultBehaviour(profile: MockProfile, dailyBudget = DEFAULT_DAILY_BUDGET): Behaviour {
+  return profile === "strict"
+    ? { profile, errorShape: null, dailyBudget, refreshRotation: false, reinstall: "replace-grant" }
+    : { profile, errorShape: null, dailyBudget, refreshRotation: true, reinstall: "same-grant" };
+}
+
+export const MOCK_COMPANY = { id: 7001, name: "Acme Mock Company", domain: "acme-mock" };
+export const SECOND_COMPANY = { id: 7002, name: "Beta Mock Company", domain: "beta-mock" };
+export const MOCK_USER = { id: 9001, name: "Pat Pipedrive", email: "pat@acme-mock.example" };
+export const SECOND_USER = { id: 9002, name: "Sam Second", email: "sam@acme-mock.example" };
+
+/** Who can grant on the consent page: two users of one company, and one user in two companies. */
+export const IDENTITIES = [
+  { user: MOCK_USER, company: MOCK_COMPANY },
+  { user: SECOND_USER, company: MOCK_COMPANY },
+  { user: MOCK_USER, company: SECOND_COMPANY },
+] as const;
+
+export type Identity = { userId: number; companyId: number };
+
+/** Who an install belongs to: the named users and companies, or a user a test made up (tests with many tenants need many). */
+export function identityOf(who: Identity) {
+  const company = [MOCK_COMPANY, SECOND_COMPANY].find((c) => c.id === who.companyId) ?? {
+    id: who.companyId,
+    name: `Mock Company ${who.companyId}`,
+    domain: `company-${who.companyId}`,
+  };
+  const user = [MOCK_USER, SECOND_USER].find((u) => u.id === who.userId) ?? {
+    id: who.userId,
+    name: `Mock User ${who.userId}`,
+    email: `user${who.userId}@mock.example`,
+  };
+  return { user, company };
+}
+
+/**
+ * A Pipedrive user of the mock company that no other test uses, so each tenant gets its own
+ * install: test files run in parallel processes on one database.
+ */
+let nextUserId = randomInt(1_000_000, 2_000_000_000);
+export function freshIdentity(companyId = MOCK_COMPANY.id): Identity {
+  return { userId: nextUserId++, companyId };
+}
+
+export const DEFAULT_SCOPES = ["base", "contacts:read"];
+
+export const DEFAULT_PERSONS: MockPerson[] = [
+  {
+    id: 101,
+    name: "Ana Souza",
+    phones: ["+55 11 99999-0001"],
+    emails: ["ana@acme.example"],
+    organization: { id: 11, name: "Acme Brasil" },
+  },
+  { id: 102, name: "Bruno Lima", phones: ["(11) 98888-0002", "+55 11 3333-0002"], emails: [], organization: null },
+  {
+    id: 103,
+    name: "Carla Dias",
+    phones: ["+1 415 555 0103"],
+    emails: ["carla@example.com"],
+    organization: { id: 12, name: "Dias Consulting" },
+  },
+];
+
+/** One app installed by one user in one company: at most one live token set. */
+export type Install = {
+  key: string;
+  who: Identity;
+  scopes: string[];
+  refreshToken: string;
+  refreshExpiresAt: number;
+  accessTokens: Set<string>;
+};
+
+export type RecordedRequest = {
+  method: string;
+  path: string;
+  grantType?: string;
+  clientAuth?: ClientAuthStyle;
+  status: number;
+  time: string;
+};
+
+export type Uninstall = Identity & { reason: "revoked"; time: string };
+
+export const REFRESH_WINDOW_MS = 60 * 86_400_000;
+export const CODE_LIFETIME_MS = 5 * 60_000;
+
+export const newToken = (prefix: string) => `${prefix}_${randomBytes(18).toString("base64url")}`;
+
+export const installKey = (who: Identity, clientId: string) => `${who.companyId}:${who.userId}:${clientId}`;
