@@ -20,8 +20,8 @@ export default defineConfig({
     },
   },
   test: {
-    globalSetup: ["scripts/support/test-database.ts"],
-    setupFiles: ["scripts/support/test-env.ts"],
+    globalSetup: ["testing/support/test-database.ts"],
+    setupFiles: ["testing/support/test-env.ts"],
     pool: "forks",
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -1,8 +1,8 @@
 import pg from "pg";
 
-import { createForeignRefresher } from "../scripts/support/foreign-refresher.ts";
+import { createForeignRefresher } from "../testing/support/foreign-refresher.ts";
 import { inProcess, type Stats } from "./support/measure.ts";
-import { CLIENT, pipedriveUserOf, type BenchTenant, type Stack } from "./support/stack.ts";
+import { CLIENT, makeDue, pipedriveUserOf, scanOnly, type BenchTenant, type Stack } from "./support/stack.ts";
 
 // Issue scenarios for the token keeper and outage isolation; each figure beside a baseline
 // measured in the same run.
@@ -149,19 +149,9 @@ export async function keeperPass(stack: Stack, report: Report, tenants: BenchTen
     await stack.mock.faults({ tokenLatencyMs: 200 });
     const ids = tenants.map((t) => t.tenantId);
     const started = performance.now();
-    // Due for real: tokens inside the keeper's 15-minute window, and the keeper told so.
-    await stack.pool.query(
-      `UPDATE lead_pipedrive_integrations SET expires_at = now() + interval '10 minutes' WHERE tenant_id = ANY($1::uuid[])`,
-      [ids],
-    );
-    await stack.pool.query(
-      `UPDATE pipedrive_connections SET next_refresh_at = now() - interval '1 second' WHERE tenant_id = ANY($1::uuid[])`,
-      [ids],
-    );
+    await makeDue(stack, ids);
     // The scan a worker's schedule would run, from here, so timing starts now rather than at the next minute.
-    const { startKeeper } = await import("../lib/pipedrive/keeper.ts");
-    const { pipedrive } = await import("../lib/pipedrive/context.ts");
-    const scanner = await startKeeper({ databaseUrl: stack.db.url, ctx: pipedrive(), concurrency: 0, log: () => {} });
+    const scanner = await scanOnly(stack);
     await scanner.scan();
     let done = 0;
     while (done < ids.length && performance.now() - started < 300_000) {

@@ -1,4 +1,4 @@
-import { ensureBuild, startStack, type BenchTenant, type Stack } from "./support/stack.ts";
+import { ensureBuild, makeDue, scanOnly, startStack, type BenchTenant, type Stack } from "./support/stack.ts";
 
 // `npm run test:load`: bounded load and fault runs on loopback that check nothing is lost or
 // half-written, with two of everything: two app instances (requests alternate between them)
@@ -93,18 +93,9 @@ async function keeperPass(stack: Stack, tenants: BenchTenant[]) {
     await stack.mock.reset();
     await stack.mock.faults({ tokenLatencyMs: 50 });
     const ids = tenants.map((t) => t.tenantId);
-    await stack.pool.query(
-      `UPDATE lead_pipedrive_integrations SET expires_at = now() + interval '10 minutes' WHERE tenant_id = ANY($1::uuid[])`,
-      [ids],
-    );
-    await stack.pool.query(
-      `UPDATE pipedrive_connections SET next_refresh_at = now() - interval '1 second' WHERE tenant_id = ANY($1::uuid[])`,
-      [ids],
-    );
+    await makeDue(stack, ids);
     // Each worker scans every minute; here both scan at once now, as two schedulers might.
-    const { startKeeper } = await import("../lib/pipedrive/keeper.ts");
-    const { pipedrive } = await import("../lib/pipedrive/context.ts");
-    const scanner = await startKeeper({ databaseUrl: stack.db.url, ctx: pipedrive(), concurrency: 0, log: () => {} });
+    const scanner = await scanOnly(stack);
     await Promise.all([scanner.scan(), scanner.scan()]);
     let renewed = 0;
     for (let waited = 0; renewed < ids.length && waited < 60_000; waited += 250) {

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 
 import { ROOT } from "../scripts/support/local-env.ts";
-import { raceInProcesses, type CallerResult } from "../scripts/support/race.ts";
+import { raceInProcesses, type CallerResult } from "../testing/support/race.ts";
 import { dueQueryAtScale, foreignWhileKeeping, isolation, keeperPass, type Report } from "./keeper-scenarios.ts";
 import { inProcess, loadPath, loadRequests, percentile, type Planned, type Stats } from "./support/measure.ts";
 import { ensureBuild, startStack, type BenchTenant, type Stack } from "./support/stack.ts";
@@ -187,7 +187,7 @@ async function stampede(stack: Stack, ours: BenchTenant, naive: BenchTenant) {
   await expire(ours.tenantId);
   const env = stack.appEnv;
   const oursResults = await raceInProcesses(
-    path.join(ROOT, "scripts/support/refresh-worker.ts"),
+    path.join(ROOT, "testing/support/refresh-worker.ts"),
     [ours.tenantId, perProcess, stack.mockUrl, new URL(stack.mockUrl).host],
     4,
     env,

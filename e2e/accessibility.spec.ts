@@ -2,7 +2,7 @@ import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
 
 import { testDb } from "./support/db.ts";
-import { DEMO_TENANT_ID } from "./support/env.ts";
+import { DEMO_TENANT_ID, USERS } from "./support/env.ts";
 import { expect, test } from "./support/fixtures.ts";
 import { mock } from "./support/mock.ts";
 
@@ -28,7 +28,7 @@ test("the whole connect flow works with the keyboard alone", async ({ page }) =>
   await page.goto("/settings/integrations");
   await page.keyboard.type("admin@demo.test"); // the email field has focus on arrival
   await page.keyboard.press("Tab");
-  await page.keyboard.type("demo-admin-password");
+  await page.keyboard.type(USERS.admin.password);
   await page.keyboard.press("Enter");
   await expect(page).toHaveURL(/\/settings\/integrations$/);
   await tabTo(page, /^Connect Pipedrive$/);

@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Page } from "@playwright/test";
 
 import { testDb } from "./support/db.ts";
-import { APP_URL, DEMO_TENANT_ID, MOCK_URL, OTHER_TENANT_ID, STATE_DIR } from "./support/env.ts";
+import { APP_URL, DEMO_TENANT_ID, MOCK_URL, OTHER_TENANT_ID, STATE_DIR, USERS } from "./support/env.ts";
 import { expect, test } from "./support/fixtures.ts";
 import { mock } from "./support/mock.ts";
 
@@ -161,7 +161,7 @@ test.describe("open redirects are closed", () => {
     test(`sign-in with callbackUrl ${target} stays on the site`, async ({ page }) => {
       await page.goto(`/sign-in?callbackUrl=${encodeURIComponent(target)}`);
       await page.getByLabel("Email").fill("admin@demo.test");
-      await page.getByLabel("Password").fill("demo-admin-password");
+      await page.getByLabel("Password").fill(USERS.admin.password);
       await page.getByRole("button", { name: "Sign in" }).click();
       await expect(page).toHaveURL(`${APP_URL}/settings/integrations`);
     });

@@ -1,5 +1,5 @@
 import { testDb } from "./support/db.ts";
-import { APP_URL, DEMO_TENANT_ID, OTHER_TENANT_ID } from "./support/env.ts";
+import { APP_URL, DEMO_TENANT_ID, OTHER_TENANT_ID, USERS } from "./support/env.ts";
 import { expect, snapshot, test } from "./support/fixtures.ts";
 import { mock } from "./support/mock.ts";
 
@@ -7,7 +7,7 @@ test("a signed-out visitor is sent to sign-in and comes back to the integrations
   await page.goto("/settings/integrations");
   await expect(page).toHaveURL(/\/sign-in\?callbackUrl=%2Fsettings%2Fintegrations/);
   await page.getByLabel("Email").fill("admin@demo.test");
-  await page.getByLabel("Password").fill("demo-admin-password");
+  await page.getByLabel("Password").fill(USERS.admin.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/settings\/integrations$/);
   await expect(page.getByRole("heading", { name: "Integrations", level: 1 })).toBeVisible();

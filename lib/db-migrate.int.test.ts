@@ -5,8 +5,8 @@ import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
-import { runScript } from "../scripts/support/run-script.ts";
-import { scratchDatabases } from "../scripts/support/scratch-databases.ts";
+import { runScript } from "../testing/support/run-script.ts";
+import { scratchDatabases } from "../testing/support/scratch-databases.ts";
 import { migrate, MIGRATIONS_DIR } from "./db-migrate.ts";
 
 // Each test gets its own empty database on the run's server, dropped after the file.

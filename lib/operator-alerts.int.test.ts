@@ -6,7 +6,7 @@ import {
   createTenant,
   mockPipedriveForFile,
   testContext,
-} from "../scripts/support/fixtures.ts";
+} from "../testing/support/fixtures.ts";
 import { db } from "./db.ts";
 import { isAppError } from "./errors.ts";
 import { activeAlerts, APP_CREDENTIALS_REJECTED, reportAppCredentials } from "./operator-alert-store.ts";

@@ -6,8 +6,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
 import { db } from "../lib/db.ts";
 import { startMockPipedrive, type MockPipedrive } from "../testing/mock-pipedrive/index.ts";
-import { connectThroughMock, createTenant, MOCK_PROFILE, TEST_REDIRECT_URI, testContext } from "./support/fixtures.ts";
-import { runScript } from "./support/run-script.ts";
+import {
+  connectThroughMock,
+  createTenant,
+  MOCK_PROFILE,
+  TEST_REDIRECT_URI,
+  testContext,
+} from "../testing/support/fixtures.ts";
+import { runScript } from "../testing/support/run-script.ts";
 
 let mock: MockPipedrive;
 beforeAll(async () => {

@@ -269,3 +269,22 @@ async function createTenants(pool: pg.Pool, count: number): Promise<BenchTenant[
   );
   return rows.map((r) => ({ tenantId: r.tenant_id, userId: r.user_id, name: r.name }));
 }
+
+/** Due for real: tokens inside the keeper's 15-minute window, and the keeper told so. */
+export async function makeDue(stack: Pick<Stack, "pool">, tenantIds: string[]) {
+  await stack.pool.query(
+    `UPDATE lead_pipedrive_integrations SET expires_at = now() + interval '10 minutes' WHERE tenant_id = ANY($1::uuid[])`,
+    [tenantIds],
+  );
+  await stack.pool.query(
+    `UPDATE pipedrive_connections SET next_refresh_at = now() - interval '1 second' WHERE tenant_id = ANY($1::uuid[])`,
+    [tenantIds],
+  );
+}
+
+/** A keeper that only scans (renews nothing itself), as a worker's schedule would, when we say. */
+export async function scanOnly(stack: Pick<Stack, "db">) {
+  const { startKeeper } = await import("../../lib/pipedrive/keeper.ts");
+  const { pipedrive } = await import("../../lib/pipedrive/context.ts");
+  return startKeeper({ databaseUrl: stack.db.url, ctx: pipedrive(), concurrency: 0, log: () => {} });
+}

@@ -11,7 +11,7 @@ import {
   testContext,
   tokenRequests,
   tokenRow,
-} from "../../scripts/support/fixtures.ts";
+} from "../../testing/support/fixtures.ts";
 import { MOCK_COMPANY, type TokenFault } from "../../testing/mock-pipedrive/index.ts";
 import { completeAuthorization, startAuthorization } from "./connect.ts";
 

@@ -7,7 +7,7 @@ import {
   createTenant,
   mockPipedriveForFile,
   tokenRow,
-} from "../../scripts/support/fixtures.ts";
+} from "../../testing/support/fixtures.ts";
 import { MOCK_COMPANY, MOCK_USER, type Identity } from "../../testing/mock-pipedrive/index.ts";
 import { disconnect, handleUninstall } from "./disconnect.ts";
 

@@ -11,7 +11,7 @@ import {
   mockPipedriveForFile,
   TEST_REDIRECT_URI,
   tokenRow,
-} from "../../scripts/support/fixtures.ts";
+} from "../../testing/support/fixtures.ts";
 import { freshIdentity, type Identity, type Reinstall } from "../../testing/mock-pipedrive/index.ts";
 import { sql } from "../db.ts";
 import { isAppError } from "../errors.ts";

@@ -12,8 +12,8 @@ import {
   tokenRequests,
   tokenRow,
   waitUntil,
-} from "../../scripts/support/fixtures.ts";
-import { startScript } from "../../scripts/support/run-script.ts";
+} from "../../testing/support/fixtures.ts";
+import { startScript } from "../../testing/support/run-script.ts";
 import { db, REFRESH_POOL_SIZE, sql } from "../db.ts";
 import { isAppError } from "../errors.ts";
 import { sleep } from "./http.ts";

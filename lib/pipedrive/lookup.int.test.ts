@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { connectThroughMock, createTenant, mockPipedriveForFile } from "../../scripts/support/fixtures.ts";
+import { connectThroughMock, createTenant, mockPipedriveForFile } from "../../testing/support/fixtures.ts";
 import { LIMITS } from "../rate-limit-store.ts";
 import { loadLookup } from "./lookup-store.ts";
 import { runLookup } from "./lookup.ts";

@@ -7,7 +7,7 @@ import {
   testContext,
   tokenRequests,
   tokenRow,
-} from "../../scripts/support/fixtures.ts";
+} from "../../testing/support/fixtures.ts";
 import { type ErrorShape } from "../../testing/mock-pipedrive/index.ts";
 import { isAppError } from "../errors.ts";
 import { searchPersonsByPhone } from "./person-search.ts";

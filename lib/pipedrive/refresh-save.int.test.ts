@@ -7,7 +7,7 @@ import {
   testContext,
   tokenRequests,
   tokenRow,
-} from "../../scripts/support/fixtures.ts";
+} from "../../testing/support/fixtures.ts";
 import { sql } from "../db.ts";
 import { getValidAccessToken } from "./tokens/access.ts";
 

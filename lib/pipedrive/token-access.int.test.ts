@@ -14,8 +14,8 @@ import {
   testContext,
   tokenRequests,
   tokenRow,
-} from "../../scripts/support/fixtures.ts";
-import { raceInProcesses } from "../../scripts/support/race.ts";
+} from "../../testing/support/fixtures.ts";
+import { raceInProcesses } from "../../testing/support/race.ts";
 import { db } from "../db.ts";
 import { isAppError } from "../errors.ts";
 import { sleep } from "./http.ts";
@@ -69,7 +69,7 @@ describe("getValidAccessToken", () => {
     const { tenantId } = await connectedTenant();
     await expire(tenantId);
     pd.mock.setFaults({ tokenLatencyMs: 100 });
-    const worker = path.join(import.meta.dirname, "../../scripts/support/refresh-worker.ts");
+    const worker = path.join(import.meta.dirname, "../../testing/support/refresh-worker.ts");
     const results = await raceInProcesses(worker, [tenantId, "25", pd.mock.url, pd.mock.host], 4);
     const stored = await tokenRow(tenantId);
     expect(results).toHaveLength(100);

@@ -1,33 +1,8 @@
 import { hashPassword } from "../../lib/auth/password.ts";
 import { createDb } from "../../lib/db.ts";
+import { DEMO_TENANT_ID, OTHER_TENANT_ID, SEED_USERS } from "./demo-identities.ts";
 
-// Fixed ids so tests, docs and the enrichment CLI can name the demo tenants.
-export const DEMO_TENANT_ID = "11111111-1111-4111-8111-111111111111";
-export const OTHER_TENANT_ID = "22222222-2222-4222-8222-222222222222";
-
-export const SEED_USERS = [
-  {
-    tenantId: DEMO_TENANT_ID,
-    email: "admin@demo.test",
-    password: "demo-admin-password",
-    role: "admin",
-    name: "Dana Admin",
-  },
-  {
-    tenantId: DEMO_TENANT_ID,
-    email: "member@demo.test",
-    password: "demo-member-password",
-    role: "member",
-    name: "Max Member",
-  },
-  {
-    tenantId: OTHER_TENANT_ID,
-    email: "admin@other.test",
-    password: "other-admin-password",
-    role: "admin",
-    name: "Olive Other",
-  },
-] as const;
+export { DEMO_TENANT_ID, OTHER_TENANT_ID, SEED_USERS };
 
 /** Idempotent: creates what is missing, resets the demo users' passwords, touches nothing else. */
 export async function seed(databaseUrl: string): Promise<{ created: boolean }> {

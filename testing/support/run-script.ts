@@ -1,7 +1,7 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 
-import { ROOT, tsx } from "./local-env.ts";
+import { ROOT, tsx } from "../../scripts/support/local-env.ts";
 
 /** Runs one of the project's TypeScript scripts as a user would, with extra environment. */
 export function runScript(

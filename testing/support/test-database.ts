@@ -7,7 +7,7 @@ import pg from "pg";
 import type { TestProject } from "vitest/node";
 
 import { migrate } from "../../lib/db-migrate.ts";
-import { startEmbeddedPostgres } from "./embedded-postgres.ts";
+import { startEmbeddedPostgres } from "../../scripts/support/embedded-postgres.ts";
 
 // Vitest global setup: one throw-away, migrated database for the run. With DATABASE_URL set,
 // a fresh database on that server (dropped afterwards); otherwise a fresh embedded cluster.

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 
-import { tsx } from "./local-env.ts";
+import { tsx } from "../../scripts/support/local-env.ts";
 
 export type CallerResult = { ok: boolean; accessToken?: string; error?: string; waitMs: number };
 
