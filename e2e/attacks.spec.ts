@@ -39,12 +39,14 @@ async function expectRefused(page: Page, reason: RegExp | string) {
 }
 
 test.describe("the callback refuses", () => {
-  test("a callback without state (as Marketplace installs send), offering to start properly", async ({ signedIn }) => {
+  test("a callback without state and with a code Pipedrive never issued: a clear message, nothing linked", async ({
+    signedIn,
+  }) => {
     const { page } = await signedIn("admin");
     await page.goto(`${CALLBACK}?code=stolen-code`);
-    await expectRefused(page, "without our security check");
+    await expect(page.locator(".page > .banner")).toContainText("That install link has expired");
     await expect(page.locator(".page > .banner").getByRole("button", { name: "Connect Pipedrive" })).toBeVisible();
-    expect(await mock.tokenRequests()).toHaveLength(0);
+    expect((await mock.tokenRequests()).map((r) => r.status)).toEqual([400]);
     expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(0);
   });
 

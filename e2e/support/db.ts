@@ -30,6 +30,7 @@ export const testDb = {
     await db().query(`DELETE FROM pipedrive_connections WHERE tenant_id = ANY($1::uuid[])`, [ids]);
     await db().query(`DELETE FROM pipedrive_audit_events WHERE tenant_id = ANY($1::uuid[])`, [ids]);
     await db().query(`DELETE FROM pipedrive_oauth_states WHERE tenant_id = ANY($1::uuid[])`, [ids]);
+    await db().query(`DELETE FROM pipedrive_pending_installs`);
   },
   async contractRows(tenantId: string): Promise<ContractRow[]> {
     return (await db().query<ContractRow>(`SELECT * FROM lead_pipedrive_integrations WHERE tenant_id = $1`, [tenantId]))
@@ -51,6 +52,10 @@ export const testDb = {
         tenantId,
       ])
     ).rows.map((r) => r.event);
+  },
+  /** Marketplace codes held for confirmation, past Pipedrive's 5 minutes: the test's clock. */
+  async agePendingInstalls() {
+    await db().query(`UPDATE pipedrive_pending_installs SET code_expires_at = now() - interval '1 second'`);
   },
   /** Moves the tenant's open OAuth states past their expiry: the test's clock. */
   async expireStates(tenantId: string) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 
+import { MOCK_COMPANY } from "../../testing/mock-pipedrive/index.ts";
 import {
   auditEvents,
   connectionRow,
@@ -12,7 +13,6 @@ import {
   tokenRequests,
   tokenRow,
 } from "../../testing/support/fixtures.ts";
-import { MOCK_COMPANY } from "../../testing/mock-pipedrive/index.ts";
 import { db, sql } from "../db.ts";
 import { completeAuthorization, startAuthorization } from "./connect.ts";
 import { MAX_OPEN_STATES_PER_USER } from "./state-store.ts";

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 
+import { MOCK_COMPANY, type TokenFault } from "../../testing/mock-pipedrive/index.ts";
 import {
   auditEvents,
   connectionRow,
@@ -12,7 +13,6 @@ import {
   tokenRequests,
   tokenRow,
 } from "../../testing/support/fixtures.ts";
-import { MOCK_COMPANY, type TokenFault } from "../../testing/mock-pipedrive/index.ts";
 import { completeAuthorization, startAuthorization } from "./connect.ts";
 
 const pd = mockPipedriveForFile();

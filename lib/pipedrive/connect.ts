@@ -10,6 +10,7 @@ import type { PipedriveContext } from "./context.ts";
 import { isPipedriveError } from "./http.ts";
 import type { TokenSet } from "./oauth-client.ts";
 import type { ErrorReason, Outcome } from "./outcomes.ts";
+import type { PipedriveMe } from "./schemas.ts";
 import { missingScopes } from "./scopes.ts";
 import { consumeState, saveState } from "./state-store.ts";
 import { issueState, sameSecret, verifyState } from "./state.ts";
@@ -138,23 +139,18 @@ async function revokeQuietly(
  * this one) uses is ever revoked: revoking a refresh token uninstalls the app for that
  * Pipedrive user and company.
  */
-async function saveGrant(
+export async function saveGrant(
   ctx: PipedriveContext,
   user: TenantUser,
   tokens: TokenSet & { refreshToken: string; apiHost: string },
+  known?: PipedriveMe,
 ): Promise<CallbackResult> {
   const fail = (reason: ErrorReason, detail: string): CallbackResult => ({
     outcome: { result: "error", reason },
     detail,
   });
-  let me;
-  try {
-    me = await ctx.api.me(apiBaseUrl(tokens.apiHost, ctx.hosts), tokens.accessToken);
-  } catch (meError) {
-    // Whose install this is, we cannot tell: give back only the access token.
-    await revokeQuietly(ctx, user, tokens.accessToken, "access_token", "new grant, profile read failed");
-    return fail("profile_failed", describe(meError));
-  }
+  const me = known ?? (await readMe(ctx, user, tokens));
+  if ("failed" in me) return fail("profile_failed", me.failed);
   const install: Install = { companyId: me.company_id, pipedriveUserId: me.id };
   const replaced = await installOf(user.tenantId);
   const replacedToken = replaced ? await getRefreshToken(user.tenantId) : null;
@@ -194,3 +190,29 @@ async function saveGrant(
 }
 
 const sameInstall = (a: Install, b: Install) => a.companyId === b.companyId && a.pipedriveUserId === b.pipedriveUserId;
+
+/** Who granted: the Pipedrive user and company behind a fresh grant. */
+export async function readMe(
+  ctx: PipedriveContext,
+  user: TenantUser,
+  tokens: { accessToken: string; apiHost: string },
+): Promise<PipedriveMe | { failed: string }> {
+  try {
+    return await ctx.api.me(apiBaseUrl(tokens.apiHost, ctx.hosts), tokens.accessToken);
+  } catch (meError) {
+    // Whose install this is, we cannot tell: give back only the access token.
+    await revokeQuietly(ctx, user, tokens.accessToken, "access_token", "new grant, profile read failed");
+    return { failed: describe(meError) };
+  }
+}
+
+/** Gives back a grant that was never saved, unless some workspace holds that install. */
+export async function revokeUnsavedGrant(
+  ctx: PipedriveContext,
+  user: TenantUser,
+  refreshToken: string,
+  me: PipedriveMe,
+) {
+  if ((await installHolders({ companyId: me.company_id, pipedriveUserId: me.id })).length > 0) return;
+  await revokeQuietly(ctx, user, refreshToken, "refresh_token", "grant never saved");
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 
+import { MOCK_COMPANY, MOCK_USER, type Identity } from "../../testing/mock-pipedrive/index.ts";
 import {
   auditEvents,
   connectionRow,
@@ -8,7 +9,6 @@ import {
   mockPipedriveForFile,
   tokenRow,
 } from "../../testing/support/fixtures.ts";
-import { MOCK_COMPANY, MOCK_USER, type Identity } from "../../testing/mock-pipedrive/index.ts";
 import { disconnect, handleUninstall } from "./disconnect.ts";
 
 const pd = mockPipedriveForFile();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 
+import { freshIdentity, type Identity, type Reinstall } from "../../testing/mock-pipedrive/index.ts";
 import {
   auditEvents,
   connectedTenant as connectedTenantOf,
@@ -12,7 +13,6 @@ import {
   TEST_REDIRECT_URI,
   tokenRow,
 } from "../../testing/support/fixtures.ts";
-import { freshIdentity, type Identity, type Reinstall } from "../../testing/mock-pipedrive/index.ts";
 import { sql } from "../db.ts";
 import { isAppError } from "../errors.ts";
 import { completeAuthorization, startAuthorization } from "./connect.ts";

@@ -6,6 +6,7 @@ import { purgeExpiredCounters } from "../rate-limit-store.ts";
 import type { PipedriveContext } from "./context.ts";
 import { beat, dueConnections, purgeExpiredStates } from "./keeper-store.ts";
 import { purgeOldLookups } from "./lookup-store.ts";
+import { purgeAbandonedInstalls } from "./marketplace.ts";
 import { probeConnection, renewForKeeper } from "./tokens/access.ts";
 import { setNextVisit } from "./tokens/connection-health.ts";
 import { readSchedule } from "./tokens/contract-store.ts";
@@ -118,6 +119,7 @@ export async function startKeeper(options: KeeperOptions): Promise<Keeper> {
       states: await purgeExpiredStates(now),
       lookups: await purgeOldLookups(now),
       counters: await purgeExpiredCounters(now),
+      installs: await purgeAbandonedInstalls(ctx),
     };
     await beat("purge", now, purged);
   });

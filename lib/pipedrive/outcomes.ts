@@ -14,6 +14,8 @@ export const errorReasons = [
   "exchange_failed",
   "profile_failed",
   "install_in_use",
+  "install_expired",
+  "install_admins_only",
   "server_error",
 ] as const;
 export type ErrorReason = (typeof errorReasons)[number];
@@ -26,6 +28,7 @@ export type Outcome =
   | { result: "connected" }
   | { result: "needs_permissions" }
   | { result: "denied" }
+  | { result: "install_cancelled" }
   | { result: "disconnected"; revoke: RevokeResult }
   | { result: "nothing_to_disconnect" }
   | { result: "error"; reason: ErrorReason };
@@ -37,6 +40,7 @@ export const allOutcomes: Outcome[] = [
   { result: "connected" },
   { result: "needs_permissions" },
   { result: "denied" },
+  { result: "install_cancelled" },
   ...revokeResults.map((revoke): Outcome => ({ result: "disconnected", revoke })),
   { result: "nothing_to_disconnect" },
   ...errorReasons.map((reason): Outcome => ({ result: "error", reason })),
@@ -51,7 +55,9 @@ export function outcomePath(outcome: Outcome): `/${string}` {
 
 const outcomeQuery = z.union([
   z
-    .object({ pipedrive: z.enum(["connected", "needs_permissions", "denied", "nothing_to_disconnect"]) })
+    .object({
+      pipedrive: z.enum(["connected", "needs_permissions", "denied", "install_cancelled", "nothing_to_disconnect"]),
+    })
     .transform((q): Outcome => ({ result: q.pipedrive })),
   z
     .object({ pipedrive: z.literal("disconnected"), revoke: z.enum(revokeResults).catch("done") })

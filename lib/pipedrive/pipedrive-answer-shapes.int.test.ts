@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 
+import { type ErrorShape } from "../../testing/mock-pipedrive/index.ts";
 import {
   connectionRow,
   mockPipedriveForFile,
@@ -8,7 +9,6 @@ import {
   tokenRequests,
   tokenRow,
 } from "../../testing/support/fixtures.ts";
-import { type ErrorShape } from "../../testing/mock-pipedrive/index.ts";
 import { isAppError } from "../errors.ts";
 import { searchPersonsByPhone } from "./person-search.ts";
 import { getValidAccessToken } from "./tokens/access.ts";

@@ -36,6 +36,7 @@ export const usersMeAnswer = z.object({
   data: z.object({
     id: z.number().int(),
     name: text,
+    email: text,
     company_id: z.number().int(),
     company_name: text,
     company_domain: text,

@@ -1,8 +1,8 @@
 import { v1, v2 } from "pipedrive";
 import { describe, expect, it } from "vitest";
 
-import { mockPipedriveForFile, TEST_REDIRECT_URI } from "../../testing/support/fixtures.ts";
 import { MOCK_COMPANY, MOCK_USER } from "../../testing/mock-pipedrive/index.ts";
+import { mockPipedriveForFile, TEST_REDIRECT_URI } from "../../testing/support/fixtures.ts";
 
 const PAT = { userId: MOCK_USER.id, companyId: MOCK_COMPANY.id };
 

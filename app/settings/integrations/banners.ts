@@ -28,6 +28,14 @@ export function bannerFor(outcome: Outcome, page: { connected: boolean } = { con
             title: "You cancelled connecting Pipedrive",
             body: "Nothing was connected. You can connect whenever you are ready.",
           };
+    case "install_cancelled":
+      return {
+        tone: "info",
+        title: "Install cancelled",
+        body: page.connected
+          ? "Your existing connection is unchanged."
+          : "Nothing was connected. You can connect whenever you are ready.",
+      };
     case "disconnected":
       return disconnectBanners[outcome.revoke];
     case "nothing_to_disconnect":
@@ -124,6 +132,17 @@ const errorBanners: Record<ErrorReason, Banner> = {
     title: "That Pipedrive login is already connected",
     body: `The Pipedrive user you allowed is already connected to another workspace, and Pipedrive gives one login one connection. Connect with another Pipedrive user, or disconnect it there first. ${restart}`,
     offerConnect: true,
+  },
+  install_expired: {
+    tone: "info",
+    title: "That install link has expired",
+    body: `Pipedrive's install link was already used, or is more than a few minutes old. ${restart}`,
+    offerConnect: true,
+  },
+  install_admins_only: {
+    tone: "info",
+    title: "A workspace admin must install Pipedrive",
+    body: "Installing Pipedrive connects it for the whole workspace, so only an admin can do it. Ask an admin of your workspace to install it from Pipedrive's Marketplace, or to press Connect Pipedrive here. Nothing was connected.",
   },
   server_error: {
     tone: "error",

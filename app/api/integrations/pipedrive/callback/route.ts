@@ -8,14 +8,26 @@ import { requestLog } from "@/lib/log.ts";
 import { completeAuthorization, STATE_COOKIE } from "@/lib/pipedrive/connect.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { handleUninstall } from "@/lib/pipedrive/disconnect.ts";
+import { holdMarketplaceCode, INSTALL_RESUME_PATH, stateless } from "@/lib/pipedrive/marketplace.ts";
 import { outcomePath } from "@/lib/pipedrive/outcomes.ts";
 
 export const GET = redirectRoute("callback", async (request) => {
   const jar = await cookies();
+  const query = Object.fromEntries(new URL(request.url).searchParams);
+  const user = await currentUser();
+  const marketplaceCode = stateless(query);
+  if (marketplaceCode) {
+    // An install started on Pipedrive's Marketplace: hold the code, then sign in (if need be) and confirm.
+    const cookie = await holdMarketplaceCode(pipedrive(), marketplaceCode);
+    jar.set(cookie.name, cookie.value, cookie.options);
+    requestLog(request, { tenant: user?.tenantId ?? null }).info(
+      { outcome: "install_held", query },
+      "pipedrive callback",
+    );
+    return redirectTo(user ? INSTALL_RESUME_PATH : `/sign-in?callbackUrl=${encodeURIComponent(INSTALL_RESUME_PATH)}`);
+  }
   const cookieState = jar.get(STATE_COOKIE)?.value;
   jar.delete({ name: STATE_COOKIE, path: "/api/integrations/pipedrive/callback" });
-  const user = await currentUser();
-  const query = Object.fromEntries(new URL(request.url).searchParams);
   const { outcome, detail } = await completeAuthorization(pipedrive(), user, { query, cookieState });
   // The query's code and state are redacted by the logger's configuration.
   requestLog(request, { tenant: user?.tenantId ?? null }).info(

@@ -1,0 +1,45 @@
+// A Marketplace install, after the callback held its code: GET resumes it for the signed-in user
+// (an admin's code is exchanged, to be confirmed); POST is the confirmation page's Connect or Cancel.
+import { cookies } from "next/headers";
+import { z } from "zod";
+
+import { currentUser } from "@/lib/auth/session.ts";
+import { redirectTo } from "@/lib/http/responses.ts";
+import { formRoute, redirectRoute } from "@/lib/http/route.ts";
+import { pipedrive } from "@/lib/pipedrive/context.ts";
+import {
+  cancelInstall,
+  confirmInstall,
+  INSTALL_CONFIRM_PATH,
+  INSTALL_COOKIE,
+  INSTALL_RESUME_PATH,
+  resumeInstall,
+} from "@/lib/pipedrive/marketplace.ts";
+import { outcomePath } from "@/lib/pipedrive/outcomes.ts";
+
+export const GET = redirectRoute("install", async () => {
+  const user = await currentUser();
+  if (!user) return redirectTo(`/sign-in?callbackUrl=${encodeURIComponent(INSTALL_RESUME_PATH)}`);
+  const jar = await cookies();
+  const resumed = await resumeInstall(pipedrive(), user, jar.get(INSTALL_COOKIE)?.value);
+  if (resumed === "confirm") return redirectTo(INSTALL_CONFIRM_PATH);
+  jar.delete({ name: INSTALL_COOKIE, path: "/" });
+  const reason =
+    resumed === "admins_only" ? "install_admins_only" : resumed === "failed" ? "profile_failed" : "install_expired";
+  return redirectTo(outcomePath({ result: "error", reason }));
+});
+
+export const POST = formRoute(
+  { name: "install", role: "admin", form: z.object({ decision: z.enum(["connect", "cancel"]) }), maxBodyBytes: 1024 },
+  async ({ user, form, log }) => {
+    const jar = await cookies();
+    const cookie = jar.get(INSTALL_COOKIE)?.value;
+    jar.delete({ name: INSTALL_COOKIE, path: "/" });
+    const { outcome, detail } =
+      form.decision === "connect"
+        ? await confirmInstall(pipedrive(), user, cookie)
+        : await cancelInstall(pipedrive(), user, cookie);
+    log.info({ outcome: outcomePath(outcome), detail }, "pipedrive marketplace install");
+    return redirectTo(outcomePath(outcome), 303);
+  },
+);

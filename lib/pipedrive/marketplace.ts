@@ -1,0 +1,155 @@
+import "server-only";
+
+import { createHash, randomBytes } from "node:crypto";
+
+import { z } from "zod";
+
+import { describe } from "../errors.ts";
+import { log } from "../log.ts";
+import type { TenantUser } from "../users/user-store.ts";
+import { readMe, revokeUnsavedGrant, saveGrant, type CallbackResult } from "./connect.ts";
+import { installHolders } from "./connection-store.ts";
+import type { PipedriveContext } from "./context.ts";
+import {
+  attachGrant,
+  dropPending,
+  findPending,
+  holdCode,
+  PENDING_TTL_MS,
+  purgeExpiredPending,
+  takePending,
+} from "./pending-install-store.ts";
+import type { PipedriveMe } from "./schemas.ts";
+
+// Installs that start on Pipedrive's Marketplace reach our callback with a code and no state.
+// Pipedrive's instructions: keep the code (5 minutes), have the user sign in, exchange it, and
+// resume. A code in a link may be someone else's (login CSRF), so nothing is linked until the
+// signed-in admin has seen whose Pipedrive account it is and pressed Connect.
+
+export const INSTALL_COOKIE = "pd_install";
+/** Where the flow resumes after the callback, or after sign-in. */
+export const INSTALL_RESUME_PATH = "/api/integrations/pipedrive/install";
+export const INSTALL_CONFIRM_PATH = "/settings/integrations/install";
+
+export type InstallCookie = {
+  name: string;
+  value: string;
+  options: { httpOnly: true; sameSite: "lax"; secure: boolean; path: "/"; maxAge: number };
+};
+
+const hashOf = (cookie: string) => createHash("sha256").update(cookie).digest("hex");
+
+const marketplaceCallback = z.object({
+  code: z.string().min(1).max(1024),
+  state: z.undefined().optional(),
+  error: z.undefined().optional(),
+});
+
+/** The code of a callback that carries one and no state: an install started on Pipedrive's side. */
+export function stateless(query: Record<string, string | undefined>): string | null {
+  const parsed = marketplaceCallback.safeParse(query);
+  return parsed.success ? parsed.data.code : null;
+}
+
+/** Keeps a stateless callback's code server-side, bound to this browser by a fresh httpOnly cookie. */
+export async function holdMarketplaceCode(ctx: PipedriveContext, code: string): Promise<InstallCookie> {
+  const value = randomBytes(32).toString("base64url");
+  await holdCode(hashOf(value), code, ctx.now());
+  return {
+    name: INSTALL_COOKIE,
+    value,
+    options: { httpOnly: true, sameSite: "lax", secure: ctx.secureCookies, path: "/", maxAge: PENDING_TTL_MS / 1000 },
+  };
+}
+
+export type ResumeResult = "confirm" | "expired" | "admins_only" | "failed";
+
+/**
+ * For the signed-in user: an admin's pending code is exchanged and its Pipedrive user read, to be
+ * confirmed; a member's is dropped unexchanged.
+ */
+export async function resumeInstall(ctx: PipedriveContext, user: TenantUser, cookie: string | undefined) {
+  if (!cookie) return "expired" satisfies ResumeResult;
+  const browser = hashOf(cookie);
+  const now = ctx.now();
+  const pending = await findPending(browser, now);
+  if (!pending) return "expired" satisfies ResumeResult;
+  if (user.role !== "admin") {
+    await dropPending(browser);
+    return "admins_only" satisfies ResumeResult;
+  }
+  if (pending.grant) {
+    return pending.grant.tenantId === user.tenantId && pending.grant.userId === user.id
+      ? ("confirm" satisfies ResumeResult)
+      : ("expired" satisfies ResumeResult);
+  }
+  if (!pending.code || pending.codeExpiresAt <= now) {
+    await dropPending(browser);
+    return "expired" satisfies ResumeResult;
+  }
+  let tokens;
+  try {
+    tokens = await ctx.oauth.exchangeCode(pending.code, null);
+  } catch (error) {
+    // A replayed or expired code, mostly: Pipedrive answers invalid_grant.
+    log().info({ tenant: user.tenantId, error: describe(error) }, "marketplace code not exchanged");
+    await dropPending(browser);
+    return "expired" satisfies ResumeResult;
+  }
+  const me = await readMe(ctx, user, tokens);
+  if ("failed" in me) {
+    await dropPending(browser);
+    return "failed" satisfies ResumeResult;
+  }
+  await attachGrant(browser, { tenantId: user.tenantId, userId: user.id, tokens, me }, ctx.now());
+  return "confirm" satisfies ResumeResult;
+}
+
+/** What the confirmation page shows: whose Pipedrive account, for this admin and workspace only. */
+export async function pendingInstallFor(
+  ctx: PipedriveContext,
+  user: TenantUser,
+  cookie: string | undefined,
+): Promise<PipedriveMe | null> {
+  if (!cookie) return null;
+  const pending = await findPending(hashOf(cookie), ctx.now());
+  const grant = pending?.grant;
+  return grant && grant.tenantId === user.tenantId && grant.userId === user.id ? grant.me : null;
+}
+
+/** Connect: the same path as a connect started here (audit, keeper schedule, banners). Single use. */
+export async function confirmInstall(
+  ctx: PipedriveContext,
+  user: TenantUser,
+  cookie: string | undefined,
+): Promise<CallbackResult> {
+  const grant = cookie ? await takePending(hashOf(cookie), user.tenantId, user.id, ctx.now()) : null;
+  if (!grant) return { outcome: { result: "error", reason: "install_expired" }, detail: "no pending install" };
+  return saveGrant(ctx, user, grant.tokens, grant.me);
+}
+
+/** Cancel: nothing is written; the grant is given back if no workspace holds that install. */
+export async function cancelInstall(ctx: PipedriveContext, user: TenantUser, cookie: string | undefined) {
+  const grant = cookie ? await takePending(hashOf(cookie), user.tenantId, user.id, ctx.now()) : null;
+  if (grant) await revokeUnsavedGrant(ctx, user, grant.tokens.refreshToken, grant.me);
+  return {
+    outcome: { result: "install_cancelled" },
+    detail: grant ? "pending grant dropped" : "nothing pending",
+  } as const;
+}
+
+/** The keeper's purge: abandoned confirmations go, and their grants are given back when ours alone. */
+export async function purgeAbandonedInstalls(ctx: PipedriveContext): Promise<number> {
+  const abandoned = await purgeExpiredPending(ctx.now());
+  for (const grant of abandoned) {
+    const install = { companyId: grant.me.company_id, pipedriveUserId: grant.me.id };
+    if ((await installHolders(install)).length > 0) continue;
+    await ctx.oauth.revoke(grant.tokens.refreshToken).catch((error: unknown) => {
+      log().warn(
+        { tenant: grant.tenantId, error: describe(error) },
+        "could not give back an abandoned install's grant",
+      );
+    });
+  }
+  return abandoned.length;
+}
