@@ -76,6 +76,33 @@ test("repeated wrong passwords are throttled on the form and on Auth.js's endpoi
   await expect(page.getByText(/Try again in \d+ (seconds|minutes)\./)).toBeVisible();
 });
 
+test("sixty guesses sent at once, the right password among them, sign in on neither path", async ({ request }) => {
+  const { email, password } = await testDb.createUser("parallel-guess-password");
+  const form = (i: number) => ({ email, password: i === 24 ? password : `wrong-${i}`, callbackUrl: "/" });
+  // An address of this spec's own (no proxy in front: the header is the address), so its lockout touches no other spec.
+  const headers = { "Sec-Fetch-Site": "same-origin", "X-Forwarded-For": "198.51.100.60" };
+  const viaForm = await Promise.all(
+    Array.from({ length: 60 }, (_, i) => request.post("/sign-in/submit", { form: form(i), headers, maxRedirects: 0 })),
+  );
+  const signedIn = viaForm.filter((r) => r.status() === 303 && !/sign-in/.test(r.headers().location ?? ""));
+  expect(signedIn).toHaveLength(0);
+  expect(viaForm.filter((r) => r.status() === 429).length).toBeGreaterThanOrEqual(55);
+
+  const other = await testDb.createUser("parallel-guess-password-2");
+  const csrf = (await (await request.get("/api/auth/csrf")).json()) as { csrfToken: string };
+  const direct = await Promise.all(
+    Array.from({ length: 60 }, (_, i) =>
+      request.post("/api/auth/callback/credentials", {
+        form: { email: other.email, password: i === 36 ? other.password : `wrong-${i}`, csrfToken: csrf.csrfToken },
+        headers: { "X-Forwarded-For": "198.51.100.61" },
+        maxRedirects: 0,
+      }),
+    ),
+  );
+  // A success is a redirect that sets a session cookie.
+  expect(direct.filter((r) => (r.headers()["set-cookie"] ?? "").includes("authjs.session-token="))).toHaveLength(0);
+});
+
 test("a session cookie copied before sign-out stops working after it", async ({ browser }) => {
   // Sign-out ends every session of the user: a user of its own, not one other specs share.
   const user = await testDb.createUser("disposable-password");

@@ -63,6 +63,30 @@ export async function spend(limit: Limit, key: string): Promise<number> {
   }
 }
 
+/**
+ * Takes one point before the work it pays for, atomically in PostgreSQL: requests sent at once
+ * cannot all pass a check that is counted afterwards. The points now spent, or the wait.
+ */
+export async function take(limit: Limit, key: string): Promise<{ spent: number } | { wait: number }> {
+  try {
+    return { spent: (await limiter(limit).consume(key)).consumedPoints };
+  } catch (rejection) {
+    if (rejection instanceof RateLimiterRes) return { wait: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) };
+    throw rejection;
+  }
+}
+
+/** Gives a taken point back: what it paid for turned out fine. */
+export async function giveBack(limit: Limit, key: string): Promise<void> {
+  await limiter(limit).reward(key, 1);
+}
+
+/** The last allowed attempt failed: block for the limit's lockout now; the seconds it lasts. */
+export async function lockOut(limit: Limit & { blockDuration: number }, key: string): Promise<number> {
+  await limiter(limit).block(key, limit.blockDuration);
+  return limit.blockDuration;
+}
+
 export async function forget(limit: Limit, key: string): Promise<void> {
   await limiter(limit).delete(key);
 }

@@ -8,7 +8,7 @@ import { env } from "../env.ts";
 import { describe } from "../errors.ts";
 import { log } from "../log.ts";
 import { endSessions } from "../users/user-store.ts";
-import { attemptSignIn, clientAddress } from "./throttle.ts";
+import { attemptSignIn, clientAddress, SignInPaused } from "./throttle.ts";
 
 declare module "next-auth" {
   interface Session {
@@ -38,6 +38,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
       credentials: { email: {}, password: {} },
       async authorize(raw, request) {
         const attempt = await attemptSignIn(raw, clientAddress(request.headers));
+        if ("wait" in attempt) throw new SignInPaused(attempt.wait);
         if (!("user" in attempt)) return null;
         const { user } = attempt;
         return {

@@ -26,8 +26,10 @@ describe("sign-in throttling", () => {
   it("stops a client after a few wrong passwords for one account, the right one included, for minutes at most", async () => {
     const email = await account();
     const from = address();
-    for (let i = 0; i < LIMITS.signInByAccountAndAddress.points; i++)
+    for (let i = 0; i < LIMITS.signInByAccountAndAddress.points - 1; i++)
       expect(await attemptSignIn({ email, password: "wrong" }, from)).toEqual({ invalid: true });
+    // The failure that uses up the limit says so at once.
+    expect(await attemptSignIn({ email, password: "wrong" }, from)).toMatchObject({ wait: expect.any(Number) });
     const blocked = await attemptSignIn({ email, password: PASSWORD }, from);
     expect(blocked).toMatchObject({ wait: expect.any(Number) });
     expect("wait" in blocked && blocked.wait).toBeLessThanOrEqual(LIMITS.signInByAccountAndAddress.blockDuration);
@@ -67,6 +69,23 @@ describe("sign-in throttling", () => {
     const wait = await signInWait(email, address());
     expect(wait).toBeGreaterThan(0);
     expect(wait).toBeLessThanOrEqual(60);
+  });
+
+  it("evaluates at most the allowed number of guesses sent at once, so the right one among them does not get in", async () => {
+    for (const right of [24, 36, 49]) {
+      const email = await account();
+      const from = address();
+      const guesses = Array.from({ length: 60 }, (_, i) => ({
+        email,
+        password: i === right ? PASSWORD : `wrong-${i}`,
+      }));
+      const results = await Promise.all(guesses.map((guess) => attemptSignIn(guess, from)));
+      expect(
+        results.filter((r) => "user" in r),
+        `right password at #${right + 1}`,
+      ).toHaveLength(0);
+      expect(results.filter((r) => "invalid" in r).length).toBeLessThanOrEqual(LIMITS.signInByAccountAndAddress.points);
+    }
   });
 
   it("reads the client address from the entry the proxy in front appended", () => {

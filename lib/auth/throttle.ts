@@ -1,6 +1,8 @@
 import "server-only";
 
-import { forget, LIMITS, spend, waitSeconds } from "../rate-limit-store.ts";
+import { CredentialsSignin } from "next-auth";
+
+import { forget, giveBack, LIMITS, lockOut, take, waitSeconds } from "../rate-limit-store.ts";
 import type { TenantUser } from "../users/user-store.ts";
 import { normalizeEmail, verifyCredentials } from "./credentials.ts";
 
@@ -39,21 +41,50 @@ export async function signInWait(rawEmail: unknown, address: string): Promise<nu
 
 export type SignInAttempt = { user: TenantUser } | { wait: number } | { invalid: true };
 
-/** Checks the limits, then the password; a failure counts against all three. */
+/**
+ * The one place sign-in is throttled, on both sign-in paths (it runs inside Auth.js's authorize).
+ * Each attempt takes its points before the password is checked, so guesses sent at once are
+ * counted as they arrive and at most the allowed number is ever evaluated. A success gives its
+ * points back; the failure that uses up a limit locks it at once.
+ */
 export async function attemptSignIn(raw: unknown, address: string): Promise<SignInAttempt> {
   const email = normalizeEmail(raw && typeof raw === "object" && "email" in raw ? raw.email : "");
-  const wait = await signInWait(email, address);
-  if (wait > 0) return { wait };
-  const user = await verifyCredentials(raw);
   const k = keys(email, address);
+  const limits = [
+    { limit: LIMITS.signInByAddress, key: k.address },
+    { limit: LIMITS.signInByAccountAndAddress, key: k.accountAtAddress },
+    { limit: LIMITS.signInByAccount, key: k.account },
+  ];
+  const taken = await Promise.all(limits.map(({ limit, key }) => take(limit, key)));
+  const refused = taken.flatMap((t) => ("wait" in t ? [t.wait] : []));
+  if (refused.length > 0) return { wait: Math.max(...refused) };
+  const user = await verifyCredentials(raw);
   if (user) {
-    await forget(LIMITS.signInByAccountAndAddress, k.accountAtAddress);
+    await Promise.all([
+      forget(LIMITS.signInByAccountAndAddress, k.accountAtAddress),
+      giveBack(LIMITS.signInByAddress, k.address),
+      giveBack(LIMITS.signInByAccount, k.account),
+    ]);
     return { user };
   }
-  await Promise.all([
-    spend(LIMITS.signInByAddress, k.address),
-    spend(LIMITS.signInByAccountAndAddress, k.accountAtAddress),
-    spend(LIMITS.signInByAccount, k.account),
-  ]);
-  return { invalid: true };
+  const usedUp = limits.filter(({ limit }, i) => {
+    const t = taken[i]!;
+    return "spent" in t && t.spent >= limit.points;
+  });
+  if (usedUp.length === 0) return { invalid: true };
+  return { wait: Math.max(...(await Promise.all(usedUp.map(({ limit, key }) => lockOut(limit, key))))) };
+}
+
+/** Auth.js carries why a credentials sign-in failed in the error's code: "paused_<seconds>" or "credentials". */
+export class SignInPaused extends CredentialsSignin {
+  constructor(readonly waitSeconds: number) {
+    super();
+    this.code = `paused_${waitSeconds}`;
+  }
+}
+
+/** The pause a failed sign-in's code names, in seconds; null for a plain wrong password. */
+export function pausedSeconds(code: string | null | undefined): number | null {
+  const match = code?.match(/^paused_(\d{1,6})$/);
+  return match ? Number(match[1]) : null;
 }

@@ -1,9 +1,9 @@
-// The sign-in form's POST (it works without JavaScript): throttled, then Auth.js's credentials sign-in.
-import { AuthError } from "next-auth";
+// The sign-in form's POST (it works without JavaScript): Auth.js's credentials sign-in, which is throttled.
+import { AuthError, CredentialsSignin } from "next-auth";
 
 import { signIn } from "@/lib/auth/auth.ts";
 import { safeReturnTo } from "@/lib/auth/session.ts";
-import { clientAddress, signInWait } from "@/lib/auth/throttle.ts";
+import { pausedSeconds } from "@/lib/auth/throttle.ts";
 import { htmlPage, isSameOrigin, NO_STORE, redirectTo } from "@/lib/http/responses.ts";
 
 export async function POST(request: Request) {
@@ -14,25 +14,23 @@ export async function POST(request: Request) {
   const form = await request.formData();
   const email = form.get("email");
   const returnTo = safeReturnTo(form.get("callbackUrl"));
-  const address = clientAddress(request.headers);
-  const wait = await signInWait(email, address);
-  if (wait > 0) return tooManyAttempts(wait);
-  let failed = false;
+  // Throttling happens once, inside Auth.js's authorize; a pause comes back as the error's code.
+  let failure: string | null = null;
   try {
     const landed = await signIn("credentials", {
       email: String(email ?? ""),
       password: String(form.get("password") ?? ""),
       redirect: false,
     });
-    failed = typeof landed === "string" && new URL(landed, "http://x").searchParams.has("error");
+    const params = typeof landed === "string" ? new URL(landed, "http://x").searchParams : null;
+    if (params?.has("error")) failure = params.get("code") ?? "credentials";
   } catch (error) {
     if (!(error instanceof AuthError)) throw error;
-    failed = true;
+    failure = error instanceof CredentialsSignin ? error.code : "credentials";
   }
-  if (!failed) return redirectTo(returnTo as `/${string}`, 303);
-  // This failure may have been the one that crossed a limit.
-  const after = await signInWait(email, address);
-  if (after > 0) return tooManyAttempts(after);
+  if (failure === null) return redirectTo(returnTo as `/${string}`, 303);
+  const paused = pausedSeconds(failure);
+  if (paused !== null) return tooManyAttempts(paused);
   return redirectTo(`/sign-in?${new URLSearchParams({ error: "invalid", callbackUrl: returnTo })}`, 303);
 }
 
