@@ -103,6 +103,25 @@ test("sixty guesses sent at once, the right password among them, sign in on neit
   expect(direct.filter((r) => (r.headers()["set-cookie"] ?? "").includes("authjs.session-token="))).toHaveLength(0);
 });
 
+test("an email with a NUL byte is a wrong sign-in on both paths, not a server error", async ({ request }) => {
+  const headers = { "Sec-Fetch-Site": "same-origin", "X-Forwarded-For": "198.51.100.62" };
+  const viaForm = await request.post("/sign-in/submit", {
+    form: { email: "admin\u0000@demo.test", password: "x", callbackUrl: "/" },
+    headers,
+    maxRedirects: 0,
+  });
+  expect(viaForm.status()).toBe(303);
+  expect(viaForm.headers().location).toContain("/sign-in?error=invalid");
+  const csrf = (await (await request.get("/api/auth/csrf")).json()) as { csrfToken: string };
+  const direct = await request.post("/api/auth/callback/credentials", {
+    form: { email: "admin\u0000@demo.test", password: "x", csrfToken: csrf.csrfToken },
+    headers: { "X-Forwarded-For": "198.51.100.62" },
+    maxRedirects: 0,
+  });
+  expect(direct.status()).toBeLessThan(500);
+  expect(direct.headers().location ?? "").toContain("error=CredentialsSignin");
+});
+
 test("a session cookie copied before sign-out stops working after it", async ({ browser }) => {
   // Sign-out ends every session of the user: a user of its own, not one other specs share.
   const user = await testDb.createUser("disposable-password");
@@ -122,7 +141,28 @@ test("a session cookie copied before sign-out stops working after it", async ({ 
   const stolen = await thief.newPage();
   await stolen.goto("/settings/integrations");
   await expect(stolen).toHaveURL(/\/sign-in\?callbackUrl=/);
+  // Auth.js's own session endpoint agrees, and re-issues nothing.
+  const session = await thief.request.get("/api/auth/session");
+  expect(await session.json()).toBeNull();
+  expect(session.headers()["set-cookie"] ?? "").not.toContain("authjs.session-token=ey");
   await thief.close();
+});
+
+test("Auth.js's session endpoint tells what the server knows: a demoted admin is a member there too", async ({
+  browser,
+}) => {
+  const user = await testDb.createUser("demoted-password", "admin");
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill(user.email);
+  await page.getByLabel("Password").fill(user.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/settings\/integrations$/);
+  expect(await (await context.request.get("/api/auth/session")).json()).toMatchObject({ user: { role: "admin" } });
+  await testDb.setRole(user.email, "member");
+  expect(await (await context.request.get("/api/auth/session")).json()).toMatchObject({ user: { role: "member" } });
+  await context.close();
 });
 
 test("pages run only scripts carrying the response's nonce, and the CSP lets forms reach only us and Pipedrive", async ({

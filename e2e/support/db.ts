@@ -94,13 +94,19 @@ export const testDb = {
     );
   },
   /** A user of the demo workspace for specs that end its sessions (sign-out ends them all). */
-  async createUser(password: string): Promise<{ email: string; password: string }> {
+  async createUser(
+    password: string,
+    role: "admin" | "member" = "member",
+  ): Promise<{ email: string; password: string }> {
     const email = `disposable-${randomUUID()}@demo.test`;
     await db().query(
-      `INSERT INTO users (id, tenant_id, email, password_hash, role, name) VALUES (gen_random_uuid(), $1, $2, $3, 'member', 'Sam Disposable')`,
-      [DEMO_TENANT_ID, email, await bcrypt.hash(password, 4)],
+      `INSERT INTO users (id, tenant_id, email, password_hash, role, name) VALUES (gen_random_uuid(), $1, $2, $3, $4::user_role, 'Sam Disposable')`,
+      [DEMO_TENANT_ID, email, await bcrypt.hash(password, 4), role],
     );
     return { email, password };
+  },
+  async setRole(email: string, role: "admin" | "member") {
+    await db().query(`UPDATE users SET role = $2::user_role WHERE email = $1`, [email, role]);
   },
   async operatorAlert(kind: string, on: boolean) {
     if (!on) return void (await db().query(`UPDATE operator_alerts SET cleared_at = now() WHERE kind = $1`, [kind]));

@@ -1,10 +1,10 @@
 import "server-only";
 
-import NextAuth, { type DefaultSession } from "next-auth";
+import NextAuth, { type DefaultSession, type NextAuthConfig } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { z } from "zod";
 
-import { env } from "../env.ts";
+import { env, type Env } from "../env.ts";
 import { describe } from "../errors.ts";
 import { log } from "../log.ts";
 import { endSessions } from "../users/user-store.ts";
@@ -28,62 +28,69 @@ const tokenClaims = z.object({
   sv: z.number().int().nonnegative(),
 });
 
-export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
-  secret: env().AUTH_SECRET,
-  trustHost: true,
-  session: { strategy: "jwt", maxAge: 8 * 60 * 60 },
-  pages: { signIn: "/sign-in", error: "/sign-in" },
-  providers: [
-    Credentials({
-      credentials: { email: {}, password: {} },
-      async authorize(raw, request) {
-        const attempt = await attemptSignIn(raw, clientAddress(request.headers));
-        if ("wait" in attempt) throw new SignInPaused(attempt.wait);
-        if (!("user" in attempt)) return null;
-        const { user } = attempt;
-        return {
-          id: user.id,
-          email: user.email,
-          name: user.name,
-          tenantId: user.tenantId,
-          role: user.role,
-          sessionVersion: user.sessionVersion,
-        };
+/** Auth.js's configuration, from our settings. */
+export function authOptions(e: Env = env()): NextAuthConfig {
+  return {
+    secret: e.AUTH_SECRET,
+    trustHost: true,
+    // Secure cookies follow APP_URL, as the OAuth state cookie does, not a proxy's X-Forwarded-Proto.
+    useSecureCookies: e.secureCookies,
+    session: { strategy: "jwt", maxAge: 8 * 60 * 60 },
+    pages: { signIn: "/sign-in", error: "/sign-in" },
+    providers: [
+      Credentials({
+        credentials: { email: {}, password: {} },
+        async authorize(raw, request) {
+          const attempt = await attemptSignIn(raw, clientAddress(request.headers));
+          if ("wait" in attempt) throw new SignInPaused(attempt.wait);
+          if (!("user" in attempt)) return null;
+          const { user } = attempt;
+          return {
+            id: user.id,
+            email: user.email,
+            name: user.name,
+            tenantId: user.tenantId,
+            role: user.role,
+            sessionVersion: user.sessionVersion,
+          };
+        },
+      }),
+    ],
+    callbacks: {
+      jwt({ token, user }) {
+        if (user) Object.assign(token, { uid: user.id, tid: user.tenantId, role: user.role, sv: user.sessionVersion });
+        return token;
       },
-    }),
-  ],
-  callbacks: {
-    jwt({ token, user }) {
-      if (user) Object.assign(token, { uid: user.id, tid: user.tenantId, role: user.role, sv: user.sessionVersion });
-      return token;
+      session({ session, token }) {
+        const claims = tokenClaims.safeParse(token);
+        if (claims.success) {
+          Object.assign(session.user, {
+            id: claims.data.uid,
+            tenantId: claims.data.tid,
+            role: claims.data.role,
+            sessionVersion: claims.data.sv,
+          });
+        }
+        return session;
+      },
     },
-    session({ session, token }) {
-      const claims = tokenClaims.safeParse(token);
-      if (claims.success) {
-        Object.assign(session.user, {
-          id: claims.data.uid,
-          tenantId: claims.data.tid,
-          role: claims.data.role,
-          sessionVersion: claims.data.sv,
-        });
-      }
-      return session;
+    events: {
+      // Signing out ends the session on the server too: a copied cookie stops working.
+      async signOut(message) {
+        const claims = "token" in message ? tokenClaims.safeParse(message.token) : null;
+        if (claims?.success) await endSessions(claims.data.uid);
+      },
     },
-  },
-  events: {
-    // Signing out ends the session on the server too: a copied cookie stops working.
-    async signOut(message) {
-      const claims = "token" in message ? tokenClaims.safeParse(message.token) : null;
-      if (claims?.success) await endSessions(claims.data.uid);
+    logger: {
+      // A wrong password is an expected outcome, not an error worth a log line. Matched on the
+      // error's `type`, a string literal: its class name is minified away in the production build.
+      error(error) {
+        if ("type" in error && error.type === "CredentialsSignin") return;
+        log().error({ error: describe(error) }, "auth error");
+      },
+      warn() {},
     },
-  },
-  logger: {
-    // A wrong password is an expected outcome, not an error worth a log line. Matched on the
-    // error's `type`, a string literal: its class name is minified away in the production build.
-    error(error) {
-      if ("type" in error && error.type === "CredentialsSignin") return;
-      log().error({ error: describe(error) }, "auth error");
-    },
-    warn() {},
-  },
-}));
+  };
+}
+
+export const { handlers, auth, signIn, signOut } = NextAuth(() => authOptions());

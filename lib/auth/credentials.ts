@@ -5,13 +5,21 @@ import { z } from "zod";
 import { findUserForSignIn, type TenantUser } from "../users/user-store.ts";
 import { verifyPassword } from "./password.ts";
 
-/** The account key for throttling: the email as sign-in compares it, or "" when there is none. */
+/**
+ * The account key for throttling: the email as sign-in compares it, or "" when there is none.
+ * Control characters (a NUL byte among them, which PostgreSQL refuses in text) make it no email.
+ */
 export function normalizeEmail(raw: unknown): string {
-  return typeof raw === "string" ? raw.trim().toLowerCase().slice(0, 320) : "";
+  if (typeof raw !== "string" || /[\u0000-\u001f\u007f]/.test(raw)) return "";
+  return raw.trim().toLowerCase().slice(0, 320);
 }
 
 const credentialsSchema = z.object({
-  email: z.string().trim().toLowerCase().pipe(z.email()).pipe(z.string().max(320)),
+  email: z
+    .string()
+    .refine((email) => normalizeEmail(email) !== "")
+    .transform(normalizeEmail)
+    .pipe(z.email()),
   password: z.string().min(1).max(200),
 });
 

@@ -88,6 +88,12 @@ describe("sign-in throttling", () => {
     }
   });
 
+  it("treats an email with a NUL byte or other control characters as a wrong sign-in, not a crash", async () => {
+    for (const email of ["admin\u0000@demo.test", "a\u0007b@demo.test", "\u0000"]) {
+      expect(await attemptSignIn({ email, password: "x" }, address())).toEqual({ invalid: true });
+    }
+  });
+
   it("reads the client address from the entry the proxy in front appended", () => {
     expect(clientAddress(new Headers({ "x-forwarded-for": "1.2.3.4, 198.51.100.7" }))).toBe("198.51.100.7");
     expect(clientAddress(new Headers({ "x-forwarded-for": "198.51.100.7" }))).toBe("198.51.100.7");

@@ -1,12 +1,24 @@
 // Auth.js endpoints (session, CSRF token, credentials callback, sign-out). A credentials sign-in
 // is throttled inside its authorize, as on the sign-in form; a paused client gets 429 with Retry-After.
+// The session endpoint answers from the same re-read as our pages: a signed-out or demoted user
+// is seen as such here too.
 import type { NextRequest } from "next/server";
 
 import { handlers } from "@/lib/auth/auth.ts";
+import { currentUser } from "@/lib/auth/session.ts";
 import { pausedSeconds } from "@/lib/auth/throttle.ts";
 import { NO_STORE } from "@/lib/http/responses.ts";
 
-export const { GET } = handlers;
+export async function GET(request: NextRequest) {
+  if (!new URL(request.url).pathname.endsWith("/session")) return handlers.GET(request);
+  const user = await currentUser();
+  // Auth.js answers null for no session; nothing is re-issued either way.
+  if (!user) return Response.json(null, { headers: NO_STORE });
+  return Response.json(
+    { user: { name: user.name, email: user.email, role: user.role, tenantId: user.tenantId } },
+    { headers: NO_STORE },
+  );
+}
 
 export async function POST(request: NextRequest) {
   const response = await handlers.POST(request);
