@@ -41,9 +41,9 @@ test("an admin connects Pipedrive and sees the mock company", async ({ signedIn 
 
   const rows = await testDb.contractRows(DEMO_TENANT_ID);
   expect(rows).toHaveLength(1);
-  expect(rows[0]!.api_domain).toBe("localhost:4110");
-  expect(rows[0]!.api_domain).not.toMatch(/^[a-z]+:\/\//);
-  const lifetime = (rows[0]!.expires_at.getTime() - before) / 1000;
+  expect(rows[0]!.apiDomain).toBe("localhost:4110");
+  expect(rows[0]!.apiDomain).not.toMatch(/^[a-z]+:\/\//);
+  const lifetime = (rows[0]!.expiresAt.getTime() - before) / 1000;
   expect(lifetime).toBeGreaterThan(3500);
   expect(lifetime).toBeLessThan(3700);
   expect(await testDb.contractRows(OTHER_TENANT_ID)).toHaveLength(0);
@@ -73,12 +73,12 @@ test("reconnecting as the same Pipedrive user keeps one row that works at Pipedr
   await integrations.expectStatus("Connected");
   const rows = await testDb.contractRows(DEMO_TENANT_ID);
   expect(rows).toHaveLength(1);
-  expect(rows[0]!.access_token).not.toBe(first!.access_token);
+  expect(rows[0]!.accessToken).not.toBe(first!.accessToken);
   // Revoking the replaced refresh token would uninstall the app for this very Pipedrive user.
   expect((await mock.requests()).filter((r) => r.path === "/oauth/revoke")).toHaveLength(0);
-  expect(await mock.accepts(rows[0]!.access_token)).toBe(true);
+  expect(await mock.accepts(rows[0]!.accessToken)).toBe(true);
   expect((await mock.installs()).uninstalls).toEqual([]);
-  expect(await testDb.auditEvents(DEMO_TENANT_ID)).toEqual(["connected", "reconnected"]);
+  expect(await testDb.auditTrail(DEMO_TENANT_ID)).toEqual(["connected", "reconnected"]);
   const activity = integrations.page.getByRole("region", { name: "Recent activity" });
   await expect(activity).toContainText("Reconnected");
   await expect(activity).toContainText("Connected");
@@ -119,7 +119,7 @@ test("disconnect still disconnects when the revoke fails, and says so", async ({
   await expect(integrations.banner()).toContainText("Pipedrive did not confirm that it removed the app");
   await integrations.expectStatus("Not connected");
   expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(0);
-  expect(await testDb.auditEvents(DEMO_TENANT_ID)).toContain("revoke_failed");
+  expect(await testDb.auditTrail(DEMO_TENANT_ID)).toContain("revoke_failed");
 });
 
 test("a member sees the status but no buttons, and cannot start the flow", async ({ signedIn }) => {
@@ -200,7 +200,7 @@ test("a needs-reconnect connection shows why and reconnecting clears it", async 
   await expect(integrations.card()).not.toContainText(/renew/i);
   await expect(integrations.reconnectButton()).toBeVisible();
   await snapshot(page, "needs-reconnect");
-  expect((await testDb.connection(DEMO_TENANT_ID))?.status).toBe("needs_reconnect");
+  expect((await testDb.connectionRow(DEMO_TENANT_ID))?.status).toBe("needs_reconnect");
 
   // Pipedrive is not asked again until someone reconnects.
   const before = (await mock.tokenRequests("refresh_token")).length;
@@ -211,7 +211,7 @@ test("a needs-reconnect connection shows why and reconnecting clears it", async 
   await integrations.reconnectButton().click();
   await integrations.approve();
   await integrations.expectStatus("Connected");
-  expect((await testDb.connection(DEMO_TENANT_ID))?.status).toBe("connected");
+  expect((await testDb.connectionRow(DEMO_TENANT_ID))?.status).toBe("connected");
 });
 
 test("the page refuses to be framed by another origin", async ({ signedIn }) => {

@@ -36,7 +36,7 @@ test("another Pipedrive user of the same company uninstalling their copy leaves 
   await integrations.goto();
   await integrations.expectStatus("Connected");
   const [row] = await testDb.contractRows(DEMO_TENANT_ID);
-  expect(await mock.accepts(row!.access_token)).toBe(true);
+  expect(await mock.accepts(row!.accessToken)).toBe(true);
   // The connected user's own uninstall does remove it.
   expect((await mock.uninstall(CALLBACK, "valid", { userId: 9001, companyId: 7001 })).status).toBe(200);
   await integrations.goto();
@@ -58,7 +58,7 @@ test("one Pipedrive login cannot serve two workspaces: the second is told plainl
   expect(await testDb.contractRows(OTHER_TENANT_ID)).toHaveLength(0);
   expect(await revokes()).toHaveLength(0);
   const [row] = await testDb.contractRows(DEMO_TENANT_ID);
-  expect(await mock.accepts(row!.access_token)).toBe(true);
+  expect(await mock.accepts(row!.accessToken)).toBe(true);
   await first.integrations.goto();
   await first.integrations.lookup("+55 11 99999-0001");
   await expect(first.page.getByRole("list", { name: "Matches" })).toContainText("Ana Souza");
@@ -99,5 +99,5 @@ test("a lapsed subscription (402) pauses lookups in a state of its own, with wha
   await integrations.expectStatus("Paused: subscription");
   await expect(integrations.card()).toContainText("lookups resume on their own");
   await snapshot(page, "subscription-lapsed");
-  expect(await testDb.auditEvents(DEMO_TENANT_ID)).toEqual(["connected", "subscription_lapsed"]);
+  expect(await testDb.auditTrail(DEMO_TENANT_ID)).toEqual(["connected", "subscription_lapsed"]);
 });

@@ -51,7 +51,7 @@ test("not signed in: install → sign in → confirm → connected, in one pass"
   await page.getByRole("button", { name: "Connect" }).click();
   await expect(page).toHaveURL(/pipedrive=connected/);
   await new IntegrationsPage(page).expectStatus("Connected");
-  expect(await testDb.auditEvents(DEMO_TENANT_ID)).toEqual(["connected"]);
+  expect(await testDb.auditTrail(DEMO_TENANT_ID)).toEqual(["connected"]);
   await context.close();
 });
 
@@ -105,7 +105,7 @@ test("a replayed code gives a clear message and changes nothing", async ({ signe
   await page.goto(`${CALLBACK}?code=${code}`);
   await expect(integrations.banner()).toContainText("That install link has expired");
   await expect(integrations.banner()).toContainText("Your existing connection is unchanged.");
-  expect((await testDb.contractRows(DEMO_TENANT_ID))[0]!.access_token).toBe(row!.access_token);
+  expect((await testDb.contractRows(DEMO_TENANT_ID))[0]!.accessToken).toBe(row!.accessToken);
 });
 
 test("an attacker's code in a link links nothing before the click, and shows whose account it is", async ({
@@ -118,7 +118,7 @@ test("an attacker's code in a link links nothing before the click, and shows who
   await expect(victim.page).toHaveURL(CONFIRM);
   await expect(victim.page.getByRole("main")).toContainText("Sam Second");
   expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(0);
-  expect(await testDb.auditEvents(DEMO_TENANT_ID)).toEqual([]);
+  expect(await testDb.auditTrail(DEMO_TENANT_ID)).toEqual([]);
   await victim.page.getByRole("button", { name: "Cancel" }).click();
   expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(0);
 });

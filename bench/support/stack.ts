@@ -10,6 +10,7 @@ import { migrate } from "../../lib/db-migrate.ts";
 import { issueState, stateKey } from "../../lib/pipedrive/state.ts";
 import { startEmbeddedPostgres, type EmbeddedDb } from "../../scripts/support/embedded-postgres.ts";
 import { ROOT, tsx } from "../../scripts/support/local-env.ts";
+import { createFixtures } from "../../testing/fixtures/index.ts";
 
 // The whole system on loopback for benchmarks and load runs: a fresh embedded PostgreSQL, the
 // mock Pipedrive and the production build (`next start`), each its own process.
@@ -270,16 +271,9 @@ async function createTenants(pool: pg.Pool, count: number): Promise<BenchTenant[
   return rows.map((r) => ({ tenantId: r.tenant_id, userId: r.user_id, name: r.name }));
 }
 
-/** Due for real: tokens inside the keeper's 15-minute window, and the keeper told so. */
+/** Due for real: the shared fixtures' makeDue, on the bench's database. */
 export async function makeDue(stack: Pick<Stack, "pool">, tenantIds: string[]) {
-  await stack.pool.query(
-    `UPDATE lead_pipedrive_integrations SET expires_at = now() + interval '10 minutes' WHERE tenant_id = ANY($1::uuid[])`,
-    [tenantIds],
-  );
-  await stack.pool.query(
-    `UPDATE pipedrive_connections SET next_refresh_at = now() - interval '1 second' WHERE tenant_id = ANY($1::uuid[])`,
-    [tenantIds],
-  );
+  await createFixtures(stack.pool).makeDue(tenantIds);
 }
 
 /** A keeper that only scans (renews nothing itself), as a worker's schedule would, when we say. */

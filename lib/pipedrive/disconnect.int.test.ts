@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { MOCK_COMPANY, MOCK_USER, type Identity } from "../../testing/mock-pipedrive/index.ts";
 import {
   auditEvents,
+  auditTrail,
   connectionRow,
   connectThroughMock,
   createTenant,
@@ -73,7 +74,7 @@ describe("disconnect", () => {
       headers: { Authorization: `Bearer ${row?.accessToken}` },
     });
     expect(me.status).toBe(401);
-    expect((await auditEvents(tenantId)).map((e) => e.event)).toEqual(["connected", "disconnected"]);
+    expect(await auditTrail(tenantId)).toEqual(["connected", "disconnected"]);
   });
 
   it("still disconnects when the revoke fails, and records the failure", async () => {
@@ -83,7 +84,7 @@ describe("disconnect", () => {
     const result = await disconnect(pd.ctx, admin);
     expect(result).toEqual({ removed: true, revoke: "failed" });
     expect(await tokenRow(tenantId)).toBeNull();
-    expect((await auditEvents(tenantId)).map((e) => e.event)).toEqual(["connected", "revoke_failed", "disconnected"]);
+    expect(await auditTrail(tenantId)).toEqual(["connected", "revoke_failed", "disconnected"]);
   });
 
   it("only touches the admin's own tenant", async () => {
@@ -113,7 +114,7 @@ describe("uninstall notice", () => {
     expect(await tokenRow(tenantId)).toBeNull();
     expect(await connectionRow(tenantId)).toBeNull();
     expect(await handleUninstall(pd.ctx, uninstall(auth, notice(who)))).toEqual({ status: 200, tenants: 0 });
-    expect((await auditEvents(tenantId)).map((e) => e.event)).toEqual(["connected", "uninstalled"]);
+    expect(await auditTrail(tenantId)).toEqual(["connected", "uninstalled"]);
   });
 
   it("with wrong or missing auth answers 401 and changes nothing", async () => {

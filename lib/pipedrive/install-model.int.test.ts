@@ -3,7 +3,7 @@ import { z } from "zod";
 
 import { freshIdentity, type Identity, type Reinstall } from "../../testing/mock-pipedrive/index.ts";
 import {
-  auditEvents,
+  auditTrail,
   connectedTenant as connectedTenantOf,
   connectionRow,
   connectThroughMock,
@@ -53,7 +53,7 @@ describe("Pipedrive's uninstall notice", () => {
     const row = await tokenRow(tenantId);
     expect(row).not.toBeNull();
     expect(await works(row!.accessToken)).toBe(true);
-    expect((await auditEvents(tenantId)).map((e) => e.event)).toEqual(["connected"]);
+    expect(await auditTrail(tenantId)).toEqual(["connected"]);
   });
 
   it("removes the workspace whose company and user both match", async () => {
@@ -64,7 +64,7 @@ describe("Pipedrive's uninstall notice", () => {
     });
     expect(await handleUninstall(pd.ctx, uninstallNotice(who))).toEqual({ status: 200, tenants: 1 });
     expect(await tokenRow(tenantId)).toBeNull();
-    expect((await auditEvents(tenantId)).map((e) => e.event)).toEqual(["connected", "uninstalled"]);
+    expect(await auditTrail(tenantId)).toEqual(["connected", "uninstalled"]);
   });
 });
 
@@ -206,7 +206,7 @@ describe("a grant without a permission we need", () => {
     expect(pd.mock.requests().filter((r) => r.path.startsWith("/api/"))).toHaveLength(0);
     expect((await connectThroughMock(pd.ctx, pd.mock, admin, { who })).outcome).toEqual({ result: "connected" });
     expect(await connectionRow(tenantId)).toMatchObject({ status: "connected" });
-    expect((await auditEvents(tenantId)).map((e) => e.event)).toEqual(["needs_permissions", "reconnected"]);
+    expect(await auditTrail(tenantId)).toEqual(["needs_permissions", "reconnected"]);
   });
 });
 
@@ -229,6 +229,6 @@ describe.each([
     expect(await probeConnection(pd.ctx, tenantId)).toBe("connected");
     expect(await connectionRow(tenantId)).toMatchObject({ status: "connected" });
     expect((await searchPersonsByPhone(pd.ctx, tenantId, "+55 11 99999-0001")).map((p) => p.id)).toEqual([101]);
-    expect((await auditEvents(tenantId)).map((e) => e.event)).toEqual(["connected", state, "recovered"]);
+    expect(await auditTrail(tenantId)).toEqual(["connected", state, "recovered"]);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 
 import { freshIdentity, type Identity } from "../../testing/mock-pipedrive/index.ts";
 import {
-  auditEvents,
+  auditTrail,
   connectedTenant,
   createTenant,
   mockPipedriveForFile,
@@ -65,7 +65,7 @@ describe("for a signed-in admin", () => {
 
     expect((await confirmInstall(pd.ctx, admin, cookie)).outcome).toEqual({ result: "connected" });
     expect(await tokenRow(tenantId)).not.toBeNull();
-    expect((await auditEvents(tenantId)).map((e) => e.event)).toEqual(["connected"]);
+    expect(await auditTrail(tenantId)).toEqual(["connected"]);
     expect((await confirmInstall(pd.ctx, admin, cookie)).outcome).toEqual({
       result: "error",
       reason: "install_expired",

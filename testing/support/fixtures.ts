@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 
 import { afterAll, beforeAll, beforeEach } from "vitest";
 
-import { db } from "../../lib/db.ts";
+import { db, sql } from "../../lib/db.ts";
 import { CALLBACK_PATH, completeAuthorization, startAuthorization } from "../../lib/pipedrive/connect.ts";
 import { createPipedriveContext, type ContextOptions, type PipedriveContext } from "../../lib/pipedrive/context.ts";
 import type { TenantUser } from "../../lib/users/user-store.ts";
@@ -14,6 +14,7 @@ import {
   type MockPipedrive,
   type MockProfile,
 } from "../../testing/mock-pipedrive/index.ts";
+import { createFixtures } from "../fixtures/index.ts";
 
 // Shared by integration tests: each test makes its own tenant, so files run in parallel
 // against one database without stepping on each other.
@@ -90,14 +91,6 @@ export async function connectedTenant(pd: { mock: MockPipedrive; ctx: PipedriveC
   return { ...tenant, who: result.who };
 }
 
-/** The tenant's access token expired a minute ago (the keeper is not sent to it). */
-export function expireAccessToken(tenantId: string) {
-  return db().leadPipedriveIntegration.update({
-    where: { tenantId },
-    data: { expiresAt: new Date(Date.now() - 60_000) },
-  });
-}
-
 /** A connected tenant whose next use must refresh. */
 export async function staleTenant(pd: { mock: MockPipedrive; ctx: PipedriveContext }) {
   const tenant = await connectedTenant(pd);
@@ -114,17 +107,9 @@ export async function waitUntil(condition: () => boolean, what: string, ms = 20_
   throw new Error(`timed out waiting for ${what}`);
 }
 
-export function tokenRow(tenantId: string) {
-  return db().leadPipedriveIntegration.findUnique({ where: { tenantId } });
-}
-
-export function connectionRow(tenantId: string) {
-  return db().pipedriveConnection.findUnique({ where: { tenantId } });
-}
-
-export function auditEvents(tenantId: string) {
-  return db().pipedriveAuditEvent.findMany({ where: { tenantId }, orderBy: { id: "asc" } });
-}
+/** The shared fixtures layer (testing/fixtures), on the suite's database. */
+const shared = createFixtures({ query: (text, values) => sql().query(text, values) });
+export const { tokenRow, connectionRow, auditEvents, auditTrail, expireAccessToken, makeDue } = shared;
 
 export function tokenRequests(mock: MockPipedrive, grantType?: string) {
   return mock
