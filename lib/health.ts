@@ -59,6 +59,28 @@ export async function readiness(now: Date): Promise<Readiness> {
   };
 }
 
+/**
+ * `compute`, shared by every caller for `ttlMs`: anonymous readiness probes cost at most one
+ * round of database reads every few seconds, however many arrive. A failure is not kept.
+ */
+export function sharedFor<T>(ttlMs: number, compute: (now: Date) => Promise<T>): (now: Date) => Promise<T> {
+  let last: { at: number; value: Promise<T> } | null = null;
+  return (now) => {
+    if (!last || now.getTime() - last.at > ttlMs) {
+      const value = compute(now);
+      const entry = { at: now.getTime(), value };
+      last = entry;
+      value.catch(() => {
+        if (last === entry) last = null;
+      });
+    }
+    return last.value;
+  };
+}
+
+/** What /api/health/ready answers: readiness, at most 5 seconds old. */
+export const cachedReadiness = sharedFor(5_000, readiness);
+
 // The app is started from the project root (npm start); inside Next's server bundle the
 // module's own directory is not where the migrations are.
 const MIGRATIONS_DIR = path.join(process.cwd(), "prisma", "migrations");

@@ -5,11 +5,12 @@ import { z } from "zod";
 import { describe } from "../errors.ts";
 import type { TenantUser } from "../users/user-store.ts";
 import { apiBaseUrl } from "./api-domain.ts";
-import { installHolders, installOf, type Install } from "./connection-store.ts";
+import { installOf, type Install } from "./connection-store.ts";
 import type { PipedriveContext } from "./context.ts";
 import { isPipedriveError } from "./http.ts";
 import type { TokenSet } from "./oauth-client.ts";
 import type { ErrorReason, Outcome } from "./outcomes.ts";
+import { revokeGrant } from "./revoke.ts";
 import type { PipedriveMe } from "./schemas.ts";
 import { missingScopes } from "./scopes.ts";
 import { consumeState, saveState } from "./state-store.ts";
@@ -119,21 +120,6 @@ export async function completeAuthorization(
   }
 }
 
-/** Revokes a token we will not use; a failure is recorded, never shown as the flow's outcome. */
-async function revokeQuietly(
-  ctx: PipedriveContext,
-  user: TenantUser,
-  token: string,
-  kind: "refresh_token" | "access_token",
-  why: string,
-) {
-  try {
-    await ctx.oauth.revoke(token, kind);
-  } catch (error) {
-    await audit(user.tenantId, "revoke_failed", user.id, { why, reason: describe(error) }).catch(() => {});
-  }
-}
-
 /**
  * From a live grant to a saved connection. Whatever fails, no install another workspace (or
  * this one) uses is ever revoked: revoking a refresh token uninstalls the app for that
@@ -168,9 +154,11 @@ export async function saveGrant(
       nextRefreshAt: nextRefreshAt(expiresAt(now, tokens.expiresInSeconds), now, ctx.keeper),
     });
   } catch (saveError) {
-    if ((await installHolders(install)).length === 0) {
-      await revokeQuietly(ctx, user, tokens.refreshToken, "refresh_token", "new grant, save failed");
-    }
+    await revokeGrant(
+      ctx,
+      { kind: "refresh_token", token: tokens.refreshToken, install },
+      { tenantId: user.tenantId, actorUserId: user.id, why: "new grant, save failed" },
+    );
     return fail("server_error", describe(saveError));
   }
   if ("heldBy" in saved) {
@@ -180,8 +168,12 @@ export async function saveGrant(
     return fail("install_in_use", `install ${me.company_id}:${me.id} is held by another workspace`);
   }
   // The install a reconnect replaced, if it was another one and nobody else holds it, is ours to give back.
-  if (replaced && replacedToken && !sameInstall(replaced, install) && (await installHolders(replaced)).length === 0) {
-    await revokeQuietly(ctx, user, replacedToken, "refresh_token", "replaced by a reconnect as another Pipedrive user");
+  if (replaced && replacedToken && !sameInstall(replaced, install)) {
+    await revokeGrant(
+      ctx,
+      { kind: "refresh_token", token: replacedToken, install: replaced },
+      { tenantId: user.tenantId, actorUserId: user.id, why: "replaced by a reconnect as another Pipedrive user" },
+    );
   }
   const detail = `${saved.saved} company ${me.company_id}`;
   return missing.length > 0
@@ -201,18 +193,11 @@ export async function readMe(
     return await ctx.api.me(apiBaseUrl(tokens.apiHost, ctx.hosts), tokens.accessToken);
   } catch (meError) {
     // Whose install this is, we cannot tell: give back only the access token.
-    await revokeQuietly(ctx, user, tokens.accessToken, "access_token", "new grant, profile read failed");
+    await revokeGrant(
+      ctx,
+      { kind: "access_token", token: tokens.accessToken },
+      { tenantId: user.tenantId, actorUserId: user.id, why: "new grant, profile read failed" },
+    );
     return { failed: describe(meError) };
   }
-}
-
-/** Gives back a grant that was never saved, unless some workspace holds that install. */
-export async function revokeUnsavedGrant(
-  ctx: PipedriveContext,
-  user: TenantUser,
-  refreshToken: string,
-  me: PipedriveMe,
-) {
-  if ((await installHolders({ companyId: me.company_id, pipedriveUserId: me.id })).length > 0) return;
-  await revokeQuietly(ctx, user, refreshToken, "refresh_token", "grant never saved");
 }

@@ -1,13 +1,13 @@
-import { describe } from "../errors.ts";
 import { log } from "../log.ts";
 import type { TenantUser } from "../users/user-store.ts";
 import { installHolders, installOf } from "./connection-store.ts";
 import type { PipedriveContext } from "./context.ts";
 import { basicAuth } from "./http.ts";
 import type { RevokeResult } from "./outcomes.ts";
+import { revokeGrant } from "./revoke.ts";
 import { uninstallNotice } from "./schemas.ts";
 import { sameSecret } from "./state.ts";
-import { audit, removeConnection } from "./tokens/connection-health.ts";
+import { removeConnection } from "./tokens/connection-health.ts";
 import { getRefreshToken } from "./tokens/contract-store.ts";
 
 /**
@@ -21,19 +21,15 @@ export async function disconnect(
 ): Promise<{ removed: boolean; revoke: RevokeResult | "none" }> {
   const refreshToken = await getRefreshToken(admin.tenantId);
   const install = await installOf(admin.tenantId);
-  let revoke: RevokeResult | "none" = "none";
-  if (refreshToken) {
-    const shared = install !== null && (await installHolders(install)).some((tenant) => tenant !== admin.tenantId);
-    revoke = shared ? "kept" : "done";
-    if (!shared) {
-      try {
-        await ctx.oauth.revoke(refreshToken);
-      } catch (error) {
-        revoke = "failed";
-        await audit(admin.tenantId, "revoke_failed", admin.id, { reason: describe(error) });
-      }
-    }
-  }
+  // The admin asked to remove the app: the install goes too, unless another workspace uses it.
+  const revoke: RevokeResult | "none" =
+    refreshToken && install
+      ? await revokeGrant(
+          ctx,
+          { kind: "refresh_token", token: refreshToken, install, holder: admin.tenantId },
+          { tenantId: admin.tenantId, actorUserId: admin.id, why: "disconnected" },
+        )
+      : "none";
   const removed = await removeConnection(admin.tenantId, "disconnected", admin.id, { revoke });
   return { removed, revoke };
 }

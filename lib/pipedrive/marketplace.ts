@@ -7,8 +7,7 @@ import { z } from "zod";
 import { describe } from "../errors.ts";
 import { log } from "../log.ts";
 import type { TenantUser } from "../users/user-store.ts";
-import { readMe, revokeUnsavedGrant, saveGrant, type CallbackResult } from "./connect.ts";
-import { installHolders } from "./connection-store.ts";
+import { readMe, saveGrant, type CallbackResult } from "./connect.ts";
 import type { PipedriveContext } from "./context.ts";
 import {
   attachGrant,
@@ -19,6 +18,7 @@ import {
   purgeExpiredPending,
   takePending,
 } from "./pending-install-store.ts";
+import { revokeGrant } from "./revoke.ts";
 import type { PipedriveMe } from "./schemas.ts";
 
 // Installs that start on Pipedrive's Marketplace reach our callback with a code and no state.
@@ -131,7 +131,13 @@ export async function confirmInstall(
 /** Cancel: nothing is written; the grant is given back if no workspace holds that install. */
 export async function cancelInstall(ctx: PipedriveContext, user: TenantUser, cookie: string | undefined) {
   const grant = cookie ? await takePending(hashOf(cookie), user.tenantId, user.id, ctx.now()) : null;
-  if (grant) await revokeUnsavedGrant(ctx, user, grant.tokens.refreshToken, grant.me);
+  if (grant) {
+    await revokeGrant(
+      ctx,
+      { kind: "refresh_token", token: grant.tokens.refreshToken, install: installOfMe(grant.me) },
+      { tenantId: user.tenantId, actorUserId: user.id, why: "marketplace install cancelled" },
+    );
+  }
   return {
     outcome: { result: "install_cancelled" },
     detail: grant ? "pending grant dropped" : "nothing pending",
@@ -142,14 +148,13 @@ export async function cancelInstall(ctx: PipedriveContext, user: TenantUser, coo
 export async function purgeAbandonedInstalls(ctx: PipedriveContext): Promise<number> {
   const abandoned = await purgeExpiredPending(ctx.now());
   for (const grant of abandoned) {
-    const install = { companyId: grant.me.company_id, pipedriveUserId: grant.me.id };
-    if ((await installHolders(install)).length > 0) continue;
-    await ctx.oauth.revoke(grant.tokens.refreshToken).catch((error: unknown) => {
-      log().warn(
-        { tenant: grant.tenantId, error: describe(error) },
-        "could not give back an abandoned install's grant",
-      );
-    });
+    await revokeGrant(
+      ctx,
+      { kind: "refresh_token", token: grant.tokens.refreshToken, install: installOfMe(grant.me) },
+      { tenantId: grant.tenantId, actorUserId: null, why: "marketplace install abandoned" },
+    );
   }
   return abandoned.length;
 }
+
+const installOfMe = (me: PipedriveMe) => ({ companyId: me.company_id, pipedriveUserId: me.id });
