@@ -45,6 +45,8 @@ for (const viewport of SIZES) {
   test(`at ${size}, every state and banner fits the screen, and long values wrap with their full text`, async ({
     signedIn,
   }) => {
+    // A walk over every state and every outcome's banner: its time grows with the list.
+    test.setTimeout(30_000 + allOutcomes.length * 2_000);
     const { page, integrations } = await signedIn("admin", { viewport });
     await integrations.goto();
     await integrations.expectStatus("Not connected");
