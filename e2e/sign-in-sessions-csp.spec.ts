@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
+import type { Browser } from "@playwright/test";
+
 import { testDb } from "./support/db.ts";
 import { APP_URL, STATE_DIR } from "./support/env.ts";
 import { expect, test } from "./support/fixtures.ts";
@@ -122,9 +124,8 @@ test("an email with a NUL byte is a wrong sign-in on both paths, not a server er
   expect(direct.headers().location ?? "").toContain("error=CredentialsSignin");
 });
 
-test("a session cookie copied before sign-out stops working after it", async ({ browser }) => {
-  // Sign-out ends every session of the user: a user of its own, not one other specs share.
-  const user = await testDb.createUser("disposable-password");
+/** A browser of its own, signed in through the form as `user`. */
+async function signInInNewBrowser(browser: Browser, user: { email: string; password: string }) {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto("/sign-in");
@@ -132,6 +133,13 @@ test("a session cookie copied before sign-out stops working after it", async ({ 
   await page.getByLabel("Password").fill(user.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/settings\/integrations$/);
+  return { context, page };
+}
+
+test("a session cookie copied before sign-out stops working after it", async ({ browser }) => {
+  // Sign-out ends every session of the user: a user of its own, not one other specs share.
+  const user = await testDb.createUser("disposable-password");
+  const { context, page } = await signInInNewBrowser(browser, user);
   const copied = await context.storageState();
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/sign-in/);
@@ -152,13 +160,7 @@ test("Auth.js's session endpoint tells what the server knows: a demoted admin is
   browser,
 }) => {
   const user = await testDb.createUser("demoted-password", "admin");
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto("/sign-in");
-  await page.getByLabel("Email").fill(user.email);
-  await page.getByLabel("Password").fill(user.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/settings\/integrations$/);
+  const { context } = await signInInNewBrowser(browser, user);
   expect(await (await context.request.get("/api/auth/session")).json()).toMatchObject({ user: { role: "admin" } });
   await testDb.setRole(user.email, "member");
   expect(await (await context.request.get("/api/auth/session")).json()).toMatchObject({ user: { role: "member" } });
