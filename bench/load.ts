@@ -62,10 +62,7 @@ async function concurrentCallbacks(stack: Stack, tenants: BenchTenant[]) {
   );
   // The mock hands out an access and a refresh token together: a row must hold one such pair,
   // never the access token of one exchange with the refresh token of another.
-  const issued = ((await (await fetch(`${stack.mockUrl}/__mock/tokens`)).json()) as { issued: string[] }).issued;
-  const pairs = new Set<string>();
-  for (let i = 0; i + 1 < issued.length; i += 2) pairs.add(`${issued[i]}|${issued[i + 1]}`);
-  const mixed = rows.filter((r) => !pairs.has(`${r.access_token}|${r.refresh_token}`)).length;
+  const mixed = rows.length - (await workingPairs(stack, rows));
   const { rows: events } = await stack.pool.query<{ tenant_id: string; n: number }>(
     `SELECT tenant_id, count(*)::int AS n FROM pipedrive_audit_events WHERE tenant_id = ANY($1::uuid[]) GROUP BY tenant_id`,
     [ids],
@@ -112,9 +109,7 @@ async function keeperPass(stack: Stack, tenants: BenchTenant[]) {
     const refreshes = (await stack.mock.requests()).filter(
       (r) => r.path === "/oauth/token" && r.grantType === "refresh_token",
     );
-    const issued = ((await (await fetch(`${stack.mockUrl}/__mock/tokens`)).json()) as { issued: string[] }).issued;
-    const pairs = new Set<string>();
-    for (let i = 0; i + 1 < issued.length; i += 2) pairs.add(`${issued[i]}|${issued[i + 1]}`);
+
     const { rows } = await stack.pool.query<{
       access_token: string;
       refresh_token: string;
@@ -125,7 +120,7 @@ async function keeperPass(stack: Stack, tenants: BenchTenant[]) {
        FROM lead_pipedrive_integrations i JOIN pipedrive_connections c USING (tenant_id) WHERE i.tenant_id = ANY($1::uuid[])`,
       [ids],
     );
-    const mixed = rows.filter((r) => !pairs.has(`${r.access_token}|${r.refresh_token}`)).length;
+    const mixed = rows.length - (await workingPairs(stack, rows));
     const stale = rows.filter((r) => !r.fresh || r.status !== "connected").length;
     check(renewed === ids.length, `keeper: ${ids.length - renewed} tenants not renewed`);
     check(
@@ -252,3 +247,12 @@ main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });
+
+/** Rows whose two tokens still work together at the mock: none mixes two exchanges or refreshes. */
+async function workingPairs(stack: Stack, rows: { access_token: string; refresh_token: string }[]): Promise<number> {
+  const answer = await fetch(`${stack.mockUrl}/__mock/pairs`, {
+    method: "POST",
+    body: JSON.stringify(rows.map((r) => ({ accessToken: r.access_token, refreshToken: r.refresh_token }))),
+  });
+  return ((await answer.json()) as { working: number }).working;
+}

@@ -94,6 +94,11 @@ export function controlEndpoints(
         if (install) state.revoke(install.refreshToken);
         return send({ ok: true, removed: Boolean(install) });
       }
+      case "POST /__mock/pairs": {
+        // How many of these token pairs still work together (load runs check nothing got mixed).
+        const pairs = JSON.parse(body || "[]") as { accessToken: string; refreshToken: string }[];
+        return send({ working: pairs.filter((p) => state.pairWorks(p.accessToken, p.refreshToken)).length });
+      }
       case "POST /__mock/uninstall":
         return send(await sendUninstall(body));
       default:

@@ -175,6 +175,13 @@ export function createState(options: MockOptions, clientId: string) {
       s.installs.delete(install.key);
       s.uninstalls.push({ ...install.who, reason: "revoked", time: new Date().toISOString() });
     },
+    /** Both tokens live, and of one install: a pair a client can keep using. */
+    pairWorks(accessToken: string, refreshToken: string): boolean {
+      const access = s.accessTokens.get(accessToken);
+      const refresh = s.refreshTokens.get(refreshToken);
+      if (!access?.live || !refresh?.live || access.install !== refresh.install) return false;
+      return s.installs.get(access.install.key) === access.install;
+    },
     bearer(value: string | undefined) {
       const entry = value ? s.accessTokens.get(value) : undefined;
       if (!value || !entry?.live || entry.expiresAt <= Date.now()) return null;
