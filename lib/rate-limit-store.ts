@@ -45,22 +45,10 @@ export async function waitSeconds(limit: Limit, key: string): Promise<number> {
   return Math.max(1, Math.ceil(state.msBeforeNext / 1000));
 }
 
-/**
- * Spends one point; the seconds to wait if that went over the limit, else 0. A limit with a
- * blockDuration blocks as soon as the last allowed point is spent (five failures, then a
- * short lockout), rather than at the next attempt.
- */
+/** Spends one point; the seconds to wait if that went over the limit, else 0. */
 export async function spend(limit: Limit, key: string): Promise<number> {
-  try {
-    const state = await limiter(limit).consume(key);
-    if ("blockDuration" in limit && limit.blockDuration && state.consumedPoints >= limit.points) {
-      await limiter(limit).block(key, limit.blockDuration);
-    }
-    return 0;
-  } catch (rejection) {
-    if (rejection instanceof RateLimiterRes) return Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-    throw rejection;
-  }
+  const taken = await take(limit, key);
+  return "wait" in taken ? taken.wait : 0;
 }
 
 /**

@@ -68,24 +68,26 @@ export type ResumeResult = "confirm" | "expired" | "admins_only" | "failed";
  * For the signed-in user: an admin's pending code is exchanged and its Pipedrive user read, to be
  * confirmed; a member's is dropped unexchanged.
  */
-export async function resumeInstall(ctx: PipedriveContext, user: TenantUser, cookie: string | undefined) {
-  if (!cookie) return "expired" satisfies ResumeResult;
+export async function resumeInstall(
+  ctx: PipedriveContext,
+  user: TenantUser,
+  cookie: string | undefined,
+): Promise<ResumeResult> {
+  if (!cookie) return "expired";
   const browser = hashOf(cookie);
   const now = ctx.now();
   const pending = await findPending(browser, now);
-  if (!pending) return "expired" satisfies ResumeResult;
+  if (!pending) return "expired";
   if (user.role !== "admin") {
     await dropPending(browser);
-    return "admins_only" satisfies ResumeResult;
+    return "admins_only";
   }
   if (pending.grant) {
-    return pending.grant.tenantId === user.tenantId && pending.grant.userId === user.id
-      ? ("confirm" satisfies ResumeResult)
-      : ("expired" satisfies ResumeResult);
+    return pending.grant.tenantId === user.tenantId && pending.grant.userId === user.id ? "confirm" : "expired";
   }
   if (!pending.code || pending.codeExpiresAt <= now) {
     await dropPending(browser);
-    return "expired" satisfies ResumeResult;
+    return "expired";
   }
   let tokens;
   try {
@@ -94,15 +96,15 @@ export async function resumeInstall(ctx: PipedriveContext, user: TenantUser, coo
     // A replayed or expired code, mostly: Pipedrive answers invalid_grant.
     log().info({ tenant: user.tenantId, error: describe(error) }, "marketplace code not exchanged");
     await dropPending(browser);
-    return "expired" satisfies ResumeResult;
+    return "expired";
   }
   const me = await readMe(ctx, user, tokens);
   if ("failed" in me) {
     await dropPending(browser);
-    return "failed" satisfies ResumeResult;
+    return "failed";
   }
   await attachGrant(browser, { tenantId: user.tenantId, userId: user.id, tokens, me }, ctx.now());
-  return "confirm" satisfies ResumeResult;
+  return "confirm";
 }
 
 /** What the confirmation page shows: whose Pipedrive account, for this admin and workspace only. */
