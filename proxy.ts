@@ -29,6 +29,10 @@ export function proxy(request: NextRequest) {
   return response;
 }
 
+// Pages only. Next.js buffers the body of every request the proxy sees before any handler runs,
+// so routes that take a body (all of /api and the sign-in form's POST) stay off it: their
+// handlers answer from the headers first and read bodies only up to their caps. Their static
+// security headers come from next.config.mjs; they render no scripts, so need no nonce.
 export const config = {
-  matcher: [{ source: "/((?!_next/static|_next/image|icon.svg|favicon.ico).*)" }],
+  matcher: [{ source: "/((?!api/|sign-in/submit|_next/static|_next/image|icon.svg|favicon.ico).*)" }],
 };

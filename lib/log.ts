@@ -57,8 +57,15 @@ export function log(): Logger {
   return root;
 }
 
-/** A logger for one request, carrying the request id proxy.ts put on it. */
+const requestIds = new WeakMap<Request, string>();
+
+/**
+ * A logger for one request, carrying its id: the one proxy.ts put on a page request, a
+ * well-formed one from the proxy in front, or one made here (the same for the whole request).
+ */
 export function requestLog(request: Request, fields: Record<string, unknown> = {}): Logger {
-  const id = request.headers.get("x-request-id");
-  return log().child({ requestId: isRequestId(id) ? id : undefined, ...fields });
+  const given = request.headers.get("x-request-id");
+  let id = isRequestId(given) ? given : requestIds.get(request);
+  if (!id) requestIds.set(request, (id = crypto.randomUUID()));
+  return log().child({ requestId: id, ...fields });
 }

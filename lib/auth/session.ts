@@ -28,6 +28,9 @@ export async function requirePageUser(returnTo: string): Promise<TenantUser> {
 
 export const HOME = "/settings/integrations";
 
+/** A sign-in form (email, password, return path) is far smaller; anything larger is refused unread. */
+export const MAX_SIGN_IN_BYTES = 4096;
+
 /**
  * Only a same-site path survives; anything that could leave the site
  * (`//evil`, `/\evil`, `https://…`, `javascript:`) falls back to HOME. The check runs on the

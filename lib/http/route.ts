@@ -6,6 +6,7 @@ import { AppError, describe, toAppError } from "../errors.ts";
 import { requestLog } from "../log.ts";
 import { outcomePath, SETTINGS_PATH } from "../pipedrive/outcomes.ts";
 import type { TenantUser } from "../users/user-store.ts";
+import { declaredTooLarge, formFieldsOf, readCapped } from "./body.ts";
 import { isSameOrigin, NO_STORE, redirectTo } from "./responses.ts";
 
 // The guards every form route of the settings page needs, in one place: same-site check, body
@@ -31,14 +32,16 @@ export function formRoute<F>(
 ): (request: Request) => Promise<Response> {
   return async (request) => {
     if (!isSameOrigin(request)) return toResponse(new AppError("cross_site"), options.name, request);
-    if (Number(request.headers.get("content-length") ?? 0) > options.maxBodyBytes) {
+    if (declaredTooLarge(request, options.maxBodyBytes)) {
       return toResponse(new AppError("too_large"), options.name, request);
     }
     try {
       const user = await currentUser();
       if (!user) throw new AppError("unauthenticated");
       if (options.role === "admin" && user.role !== "admin") throw new AppError("forbidden");
-      const form = options.form.safeParse(Object.fromEntries(await formFields(request)));
+      const body = await readCapped(request, options.maxBodyBytes);
+      if (body === null) throw new AppError("too_large");
+      const form = options.form.safeParse(Object.fromEntries(await formFieldsOf(request, body)));
       if (!form.success) throw new AppError("invalid_input", "form fields did not parse");
       return await handler({ request, user, form: form.data, log: requestLog(request, { tenant: user.tenantId }) });
     } catch (error) {
@@ -59,12 +62,6 @@ export function redirectRoute(
       return toResponse(error, name, request, 302);
     }
   };
-}
-
-async function formFields(request: Request): Promise<[string, string][]> {
-  if (!request.headers.get("content-type")) return [];
-  const data = await request.formData();
-  return [...data.entries()].filter((entry): entry is [string, string] => typeof entry[1] === "string");
 }
 
 /**

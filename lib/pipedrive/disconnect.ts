@@ -1,3 +1,4 @@
+import { readCapped } from "../http/body.ts";
 import { log } from "../log.ts";
 import type { TenantUser } from "../users/user-store.ts";
 import { installHolders, installOf } from "./connection-store.ts";
@@ -46,14 +47,13 @@ const MAX_NOTICE_BYTES = 4096;
 export async function handleUninstall(ctx: PipedriveContext, request: Request): Promise<UninstallResult> {
   const authorization = request.headers.get("authorization");
   if (!authorization || !sameSecret(authorization, basicAuth(ctx.clientId, ctx.clientSecret))) {
-    await request.body?.cancel();
     return { status: 401, tenants: 0 };
   }
-  const text = await readCapped(request, MAX_NOTICE_BYTES);
-  if (text === null) return { status: 413, tenants: 0 };
+  const bytes = await readCapped(request, MAX_NOTICE_BYTES);
+  if (bytes === null) return { status: 413, tenants: 0 };
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(Buffer.from(bytes).toString("utf8"));
   } catch {
     return { status: 400, tenants: 0 };
   }
@@ -68,28 +68,4 @@ export async function handleUninstall(ctx: PipedriveContext, request: Request): 
   if (tenants.length === 0)
     log().info({ install }, "uninstall notice for an install no workspace holds: nothing changed");
   return { status: 200, tenants: tenants.length };
-}
-
-/** The body as text, or null (and the rest left unread) once it is longer than `max` bytes. */
-async function readCapped(request: Request, max: number): Promise<string | null> {
-  const declared = Number(request.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > max) {
-    await request.body?.cancel();
-    return null;
-  }
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }

@@ -2,16 +2,17 @@
 import { AuthError, CredentialsSignin } from "next-auth";
 
 import { signIn } from "@/lib/auth/auth.ts";
-import { safeReturnTo } from "@/lib/auth/session.ts";
+import { MAX_SIGN_IN_BYTES, safeReturnTo } from "@/lib/auth/session.ts";
 import { pausedSeconds } from "@/lib/auth/throttle.ts";
+import { formFieldsOf, readCapped } from "@/lib/http/body.ts";
 import { htmlPage, isSameOrigin, NO_STORE, redirectTo } from "@/lib/http/responses.ts";
 
 export async function POST(request: Request) {
   if (!isSameOrigin(request))
     return Response.json({ error: { code: "cross_site" } }, { status: 403, headers: NO_STORE });
-  if (Number(request.headers.get("content-length") ?? 0) > 4096)
-    return Response.json({ error: { code: "too_large" } }, { status: 413, headers: NO_STORE });
-  const form = await request.formData();
+  const body = await readCapped(request, MAX_SIGN_IN_BYTES);
+  if (body === null) return Response.json({ error: { code: "too_large" } }, { status: 413, headers: NO_STORE });
+  const form = new Map(await formFieldsOf(request, body));
   const email = form.get("email");
   const returnTo = safeReturnTo(form.get("callbackUrl"));
   // Throttling happens once, inside Auth.js's authorize; a pause comes back as the error's code.

@@ -2,11 +2,12 @@
 // is throttled inside its authorize, as on the sign-in form; a paused client gets 429 with Retry-After.
 // The session endpoint answers from the same re-read as our pages: a signed-out or demoted user
 // is seen as such here too.
-import type { NextRequest } from "next/server";
+import { NextRequest } from "next/server";
 
 import { handlers } from "@/lib/auth/auth.ts";
-import { currentUser } from "@/lib/auth/session.ts";
+import { currentUser, MAX_SIGN_IN_BYTES } from "@/lib/auth/session.ts";
 import { pausedSeconds } from "@/lib/auth/throttle.ts";
+import { readCapped, withBody } from "@/lib/http/body.ts";
 import { NO_STORE } from "@/lib/http/responses.ts";
 
 export async function GET(request: NextRequest) {
@@ -21,7 +22,9 @@ export async function GET(request: NextRequest) {
 }
 
 export async function POST(request: NextRequest) {
-  const response = await handlers.POST(request);
+  const body = await readCapped(request, MAX_SIGN_IN_BYTES);
+  if (body === null) return Response.json({ error: { code: "too_large" } }, { status: 413, headers: NO_STORE });
+  const response = await handlers.POST(new NextRequest(withBody(request, body)));
   const location = response.headers.get("location");
   const paused = location ? pausedSeconds(new URL(location, request.url).searchParams.get("code")) : null;
   if (paused === null) return response;
