@@ -40,6 +40,11 @@ const schema = z
     // Pipedrive drops a refresh token unused for 60 days.
     KEEPER_IDLE_DAYS: optional(z.coerce.number().int().min(1).max(59)).default(30),
     KEEPER_CONCURRENCY: optional(z.coerce.number().int().min(1).max(4)).default(4),
+    // How many proxies in front of the app append to X-Forwarded-For (README, Security). With
+    // none, rate limits key on the socket's address and the header is ignored.
+    TRUSTED_PROXIES: optional(z.coerce.number().int().min(0).max(9)).default(0),
+    // Set by scripts/server.ts in its own process: each request's client address is in a header it wrote.
+    CLIENT_ADDRESS_FROM_SERVER: optional(z.literal("1")),
     LOG_LEVEL: optional(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])),
   })
   .refine((raw) => raw.KEEPER_WINDOW_SECONDS > raw.PIPEDRIVE_TOKEN_SKEW_SECONDS, {

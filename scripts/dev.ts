@@ -9,6 +9,7 @@ import {
   localEnv,
   MOCK_CLIENT,
   mockPort,
+  productionServer,
   resolveDatabase,
   ROOT,
   tsx,
@@ -56,8 +57,14 @@ async function main() {
   }
 
   const childEnv = { ...process.env, ...localEnv(url) };
-  const next = path.join(ROOT, "node_modules", ".bin", "next");
-  const child = spawn(next, [production ? "start" : "dev", "-p", port], { cwd: ROOT, stdio: "inherit", env: childEnv });
+  const server = productionServer(port);
+  const child = production
+    ? spawn(server.command, server.args, { cwd: ROOT, stdio: "inherit", env: { ...childEnv, ...server.env } })
+    : spawn(path.join(ROOT, "node_modules", ".bin", "next"), ["dev", "-p", port], {
+        cwd: ROOT,
+        stdio: "inherit",
+        env: childEnv,
+      });
   stops.unshift(() => stopChild(child));
   child.on("exit", (code) => void shutdown(code ?? 0));
 

@@ -4,8 +4,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { migrate } from "../lib/db-migrate.ts";
+import { e2eAppEnv } from "../testing/support/e2e-app.ts";
 import { startEmbeddedPostgres } from "./support/embedded-postgres.ts";
-import { ROOT, tsx } from "./support/local-env.ts";
+import { productionServer, ROOT, tsx } from "./support/local-env.ts";
 import { seed } from "./support/seed.ts";
 
 // The app as QA runs it: a fresh embedded PostgreSQL, migrated and seeded, and the production
@@ -29,21 +30,15 @@ writeFileSync(path.join(STATE_DIR, "database-url"), db.url);
 const log = createWriteStream(path.join(STATE_DIR, "server.log"));
 const appEnv: NodeJS.ProcessEnv = {
   ...process.env,
-  NODE_ENV: "production",
-  NEXT_TELEMETRY_DISABLED: "1",
-  DATABASE_URL: db.url,
-  AUTH_SECRET: "e2e-auth-secret-e2e-auth-secret-e2e-auth",
-  APP_URL: `http://localhost:${port}`,
-  PIPEDRIVE_CLIENT_ID: "mock-client-id",
-  PIPEDRIVE_CLIENT_SECRET: "mock-client-secret",
-  PIPEDRIVE_OAUTH_BASE_URL: `http://localhost:${mockPort}`,
-  PIPEDRIVE_MOCK_HOST: `localhost:${mockPort}`,
-  // Short, so the timeout attack does not slow the suite down.
-  PIPEDRIVE_HTTP_TIMEOUT_MS: "1500",
+  ...e2eAppEnv({ appUrl: `http://localhost:${port}`, mockPort, databaseUrl: db.url }),
+  // The specs stand in for one proxy in front: each sets the X-Forwarded-For entry that proxy
+  // would append, to keep its rate-limit counts to itself. The default (none) has its own spec.
+  TRUSTED_PROXIES: "1",
 };
-const child = spawn(path.join(ROOT, "node_modules", ".bin", "next"), ["start", "-p", port], {
+const server = productionServer(port);
+const child = spawn(server.command, server.args, {
   cwd: ROOT,
-  env: appEnv,
+  env: { ...appEnv, ...server.env },
   stdio: ["ignore", "pipe", "pipe"],
 });
 // The keeper runs beside the app, as in a deployment; its log goes to the same file.

@@ -9,7 +9,7 @@ import pg from "pg";
 import { migrate } from "../../lib/db-migrate.ts";
 import { issueState, stateKey } from "../../lib/pipedrive/state.ts";
 import { startEmbeddedPostgres, type EmbeddedDb } from "../../scripts/support/embedded-postgres.ts";
-import { ROOT, tsx } from "../../scripts/support/local-env.ts";
+import { productionServer, ROOT, tsx } from "../../scripts/support/local-env.ts";
 import { createFixtures } from "../../testing/fixtures/index.ts";
 
 // The whole system on loopback for benchmarks and load runs: a fresh embedded PostgreSQL, the
@@ -126,10 +126,11 @@ export async function startStack(options: {
   const appLog: string[] = [];
   for (let i = 0; i < (options.instances ?? 1); i++) {
     const port = options.appPort + i;
-    const app = spawn(bin("next"), ["start", "-p", String(port)], {
+    const server = productionServer(port);
+    const app = spawn(server.command, server.args, {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
-      env: appEnv,
+      env: { ...appEnv, ...server.env },
     });
     for (const stream of [app.stdout, app.stderr]) stream?.on("data", (chunk: Buffer) => appLog.push(chunk.toString()));
     children.push(app);

@@ -19,6 +19,9 @@ export type { ContractRow } from "../../testing/fixtures/index.ts";
 /** The shared fixtures, on the suite's database. */
 export const testDb = {
   ...createFixtures({ query: (text, values) => db().query(text, values) }),
+  async query<R extends object>(text: string, values: unknown[] = []): Promise<R[]> {
+    return (await db().query(text, values)).rows as R[];
+  },
   async end() {
     await pool?.end();
     pool = undefined;

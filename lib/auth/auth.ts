@@ -8,7 +8,7 @@ import { env, type Env } from "../env.ts";
 import { describe } from "../errors.ts";
 import { log } from "../log.ts";
 import { endSessions } from "../users/user-store.ts";
-import { attemptSignIn, clientAddress, SignInPaused } from "./throttle.ts";
+import { attemptSignIn, requestAddress, SignInPaused } from "./throttle.ts";
 
 declare module "next-auth" {
   interface Session {
@@ -41,7 +41,7 @@ export function authOptions(e: Env = env()): NextAuthConfig {
       Credentials({
         credentials: { email: {}, password: {} },
         async authorize(raw, request) {
-          const attempt = await attemptSignIn(raw, clientAddress(request.headers));
+          const attempt = await attemptSignIn(raw, requestAddress(request.headers));
           if ("wait" in attempt) throw new SignInPaused(attempt.wait);
           if (!("user" in attempt)) return null;
           const { user } = attempt;

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { db } from "../db.ts";
 import { LIMITS } from "../rate-limit-store.ts";
 import { hashPassword } from "./password.ts";
-import { attemptSignIn, clientAddress, signInWait } from "./throttle.ts";
+import { attemptSignIn, requestAddress, signInWait } from "./throttle.ts";
 
 const PASSWORD = "the right password";
 let tenantId: string;
@@ -94,9 +94,9 @@ describe("sign-in throttling", () => {
     }
   });
 
-  it("reads the client address from the entry the proxy in front appended", () => {
-    expect(clientAddress(new Headers({ "x-forwarded-for": "1.2.3.4, 198.51.100.7" }))).toBe("198.51.100.7");
-    expect(clientAddress(new Headers({ "x-forwarded-for": "198.51.100.7" }))).toBe("198.51.100.7");
-    expect(clientAddress(new Headers())).toBe("unknown");
+  it("outside scripts/server.ts (next dev), reads the address Next.js put last in X-Forwarded-For", () => {
+    expect(requestAddress(new Headers({ "x-forwarded-for": "1.2.3.4, 198.51.100.7" }))).toBe("198.51.100.7");
+    expect(requestAddress(new Headers({ "x-forwarded-for": "2001:db8:1:2::99" }))).toBe("2001:db8:1:2::/64");
+    expect(requestAddress(new Headers())).toBe("unknown");
   });
 });

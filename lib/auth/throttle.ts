@@ -2,6 +2,8 @@ import "server-only";
 
 import { CredentialsSignin } from "next-auth";
 
+import { env } from "../env.ts";
+import { CLIENT_ADDRESS_HEADER, clientAddress } from "../http/client-address.ts";
 import { forget, giveBack, LIMITS, lockOut, take, waitSeconds } from "../rate-limit-store.ts";
 import type { TenantUser } from "../users/user-store.ts";
 import { normalizeEmail, verifyCredentials } from "./credentials.ts";
@@ -10,18 +12,12 @@ import { normalizeEmail, verifyCredentials } from "./credentials.ts";
 // address (a short lockout, cleared by a success) and per account from anywhere (one minute,
 // so an attacker cannot keep a real user out for long). Both sign-in paths go through here.
 
-/**
- * The client's address: the entry of X-Forwarded-For nearest to us, which is what the proxy in
- * front appends (or what Next.js sets from the socket when there is none). An instance exposed
- * without a proxy can be told any address; the per-account limits hold regardless.
- */
-export function clientAddress(headers: Headers): string {
-  const forwarded = headers
-    .get("x-forwarded-for")
-    ?.split(",")
-    .map((part) => part.trim())
-    .filter(Boolean);
-  return forwarded?.at(-1)?.slice(0, 64) ?? "unknown";
+/** The address a sign-in comes from, as scripts/server.ts worked it out (see lib/http/client-address.ts). */
+export function requestAddress(headers: Headers): string {
+  const e = env();
+  if (e.CLIENT_ADDRESS_FROM_SERVER) return headers.get(CLIENT_ADDRESS_HEADER) ?? "unknown";
+  const forwardedFor = headers.get("x-forwarded-for") ?? undefined;
+  return clientAddress({ forwardedFor, socketAddress: undefined, trustedProxies: e.TRUSTED_PROXIES });
 }
 
 function keys(email: string, address: string) {

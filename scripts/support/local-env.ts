@@ -20,6 +20,18 @@ export const DATA_DIR = path.join(ROOT, ".data");
 export function tsx(script: string, ...args: string[]): [string, string[]] {
   return [path.join(ROOT, "node_modules", ".bin", "tsx"), ["--conditions=react-server", script, ...args]];
 }
+/**
+ * The production server on `port` (scripts/server.ts): Next.js behind a node:http server that
+ * knows each client's address. Not under react-server: it runs Next.js itself, not our server code.
+ */
+export function productionServer(port: number | string): { command: string; args: string[]; env: { PORT: string } } {
+  return {
+    command: path.join(ROOT, "node_modules", ".bin", "tsx"),
+    args: [path.join(ROOT, "scripts", "server.ts")],
+    env: { PORT: String(port) },
+  };
+}
+
 // Tests point it elsewhere, so they never read or clobber a real `npm run dev`'s record.
 const RUNTIME_FILE = process.env.CRM_RUNTIME_FILE || path.join(DATA_DIR, "runtime.json");
 

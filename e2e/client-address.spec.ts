@@ -1,0 +1,90 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
+import { productionServer, ROOT } from "../scripts/support/local-env.ts";
+import { e2eAppEnv } from "../testing/support/e2e-app.ts";
+import { testDb } from "./support/db.ts";
+import { APP_URL, STATE_DIR } from "./support/env.ts";
+import { expect, test } from "./support/fixtures.ts";
+
+// Sign-in limits count per client address. Which address that is comes from TRUSTED_PROXIES:
+// the e2e server trusts one proxy (the specs play it); a second instance here runs the default.
+
+async function wrongSignIn(baseUrl: string, email: string, forwardedFor: string) {
+  const answer = await fetch(`${baseUrl}/sign-in/submit`, {
+    method: "POST",
+    redirect: "manual",
+    headers: {
+      "Sec-Fetch-Site": "same-origin",
+      Origin: baseUrl,
+      "Content-Type": "application/x-www-form-urlencoded",
+      "X-Forwarded-For": forwardedFor,
+    },
+    body: new URLSearchParams({ email, password: "wrong" }),
+  });
+  await answer.arrayBuffer();
+  return answer.status;
+}
+
+const counted = async (keyPrefix: string) => {
+  const rows = await testDb.query<{ key: string; points: number }>(
+    "SELECT key, points FROM rate_limits WHERE key LIKE $1 ORDER BY key",
+    [`${keyPrefix}:%`],
+  );
+  return rows.map((row) => [row.key.slice(keyPrefix.length + 1), row.points]);
+};
+
+test("behind one trusted proxy, only the entry it appended counts; what the client wrote before it does not", async () => {
+  await testDb.query("DELETE FROM rate_limits WHERE key LIKE 'signin-ip:%'");
+  for (let i = 0; i < 4; i++) {
+    expect(await wrongSignIn(APP_URL, `nobody${i}@client-address.test`, `203.0.113.${i}, 198.51.100.90`)).toBe(303);
+  }
+  expect(await counted("signin-ip")).toEqual([["198.51.100.90", 4]]);
+});
+
+test("an IPv6 client counts by its /64", async () => {
+  await testDb.query("DELETE FROM rate_limits WHERE key LIKE 'signin-ip:%'");
+  for (const host of ["2001:db8:7:7::1", "2001:db8:7:7:ffff::2"]) {
+    expect(await wrongSignIn(APP_URL, "nobody@client-address.test", host)).toBe(303);
+  }
+  expect(await counted("signin-ip")).toEqual([["2001:db8:7:7::/64", 2]]);
+});
+
+test.describe("with no trusted proxy (the default)", () => {
+  const port = 3190;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  let app: ChildProcess;
+
+  test.beforeAll(async () => {
+    test.setTimeout(120_000);
+    const server = productionServer(port);
+    const databaseUrl = readFileSync(path.join(STATE_DIR, "database-url"), "utf8").trim();
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...e2eAppEnv({ appUrl: baseUrl, mockPort: 4110, databaseUrl }),
+      ...server.env,
+    };
+    delete env.TRUSTED_PROXIES;
+    app = spawn(server.command, server.args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "inherit"] });
+    await new Promise<void>((resolve, reject) => {
+      app.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("ready on") && resolve());
+      app.once("exit", (code) => reject(new Error(`the second instance exited with ${code}`)));
+    });
+  });
+
+  test.afterAll(async () => {
+    if (app.exitCode !== null) return;
+    const exited = new Promise((resolve) => app.once("exit", resolve));
+    app.kill("SIGTERM");
+    await exited;
+  });
+
+  test("the socket's address counts, whatever X-Forwarded-For says", async () => {
+    await testDb.query("DELETE FROM rate_limits WHERE key LIKE 'signin-ip:%'");
+    for (let i = 0; i < 4; i++) {
+      expect(await wrongSignIn(baseUrl, `nobody${i}@client-address.test`, `198.51.100.${100 + i}`)).toBe(303);
+    }
+    expect(await counted("signin-ip")).toEqual([["127.0.0.1", 4]]);
+  });
+});

@@ -1,0 +1,20 @@
+// The production build's settings for QA's runs: the one e2e server and any extra instance a
+// spec starts beside it (on the same database and mock, with a setting changed).
+
+export const E2E_AUTH_SECRET = "e2e-auth-secret-e2e-auth-secret-e2e-auth";
+
+export function e2eAppEnv(options: { appUrl: string; mockPort: string | number; databaseUrl: string }) {
+  return {
+    NODE_ENV: "production",
+    NEXT_TELEMETRY_DISABLED: "1",
+    DATABASE_URL: options.databaseUrl,
+    AUTH_SECRET: E2E_AUTH_SECRET,
+    APP_URL: options.appUrl,
+    PIPEDRIVE_CLIENT_ID: "mock-client-id",
+    PIPEDRIVE_CLIENT_SECRET: "mock-client-secret",
+    PIPEDRIVE_OAUTH_BASE_URL: `http://localhost:${options.mockPort}`,
+    PIPEDRIVE_MOCK_HOST: `localhost:${options.mockPort}`,
+    // Short, so the timeout attack does not slow the suite down.
+    PIPEDRIVE_HTTP_TIMEOUT_MS: "1500",
+  } as const;
+}
