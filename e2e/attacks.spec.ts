@@ -276,3 +276,40 @@ test("phone lookups are same-site POSTs: the number stays out of URLs, and other
   const log = readFileSync(path.join(STATE_DIR, "server.log"), "utf8");
   expect(log).not.toContain("99999-0001");
 });
+
+test("junk lookups count against nothing and store nothing; one member cannot spend the workspace's limit", async ({
+  signedIn,
+}) => {
+  const { page, integrations } = await signedIn("admin");
+  await integrations.connect();
+  const member = await signedIn("member");
+  const lookup = (phone: string) =>
+    member.page.request.post("/api/integrations/pipedrive/lookup", {
+      form: { phone },
+      headers: { "Sec-Fetch-Site": "same-origin", Origin: APP_URL },
+      maxRedirects: 0,
+    });
+  await testDb.query("DELETE FROM pipedrive_lookups WHERE tenant_id = $1", [DEMO_TENANT_ID]);
+  for (let i = 0; i < 40; i++) {
+    const answer = await lookup(`junk ${i}`);
+    expect(answer.headers().location).toContain("lookup_refused=characters");
+  }
+  let statuses: string[] = [];
+  for (let i = 0; i < 15; i++) statuses.push(new URL((await lookup("+55 11 99999-0001")).headers().location!).search);
+  statuses = statuses.map((search) => (search.includes("lookup_refused=busy_user") ? "refused" : "ran"));
+  expect(statuses.filter((s) => s === "ran")).toHaveLength(10);
+  const stored = await testDb.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM pipedrive_lookups WHERE tenant_id = $1",
+    [DEMO_TENANT_ID],
+  );
+  expect(stored[0]!.n).toBe(10);
+  // The admin still searches, and the member's refusal is worded for them, with the field marked.
+  await integrations.lookup("+55 11 99999-0001");
+  await expect(page.getByRole("list", { name: "Matches" })).toContainText("Ana Souza");
+  await member.integrations.goto();
+  await member.integrations.lookup("call me");
+  await expect(member.page.locator(".lookup-problem")).toHaveText(
+    "A phone number can only have digits, spaces and + - ( ) . /",
+  );
+  await expect(member.page.getByLabel("Phone number")).toHaveAttribute("aria-invalid", "true");
+});

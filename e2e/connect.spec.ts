@@ -177,7 +177,7 @@ test("the phone lookup finds a seeded Pipedrive person", async ({ signedIn }) =>
   await integrations.lookup("+55 21 4000-0000");
   await expect(page.getByText("No person in Pipedrive has that phone number.")).toBeVisible();
   await integrations.lookup("call me");
-  await expect(page.locator(".lookup-problem")).toContainText("Enter a phone number");
+  await expect(page.locator(".lookup-problem")).toContainText("A phone number can only have digits");
   await expect(page.locator(".lookup-problem")).toHaveAttribute("role", "alert");
 });
 

@@ -30,6 +30,8 @@ function limiter(limit: Limit): RateLimiterPostgres {
 export const LIMITS = {
   /** Phone lookups per workspace: each costs Pipedrive budget the whole company shares. */
   lookup: { keyPrefix: "lookup", points: 30, duration: 60 },
+  /** Phone lookups per user, so one member cannot spend the whole workspace's share. */
+  lookupByUser: { keyPrefix: "lookup-user", points: 10, duration: 60 },
   /** Wrong passwords from one client address, whichever accounts. */
   signInByAddress: { keyPrefix: "signin-ip", points: 30, duration: 15 * 60, blockDuration: 15 * 60 },
   /** Wrong passwords for one account from one address: a short lockout, reset by a success. */

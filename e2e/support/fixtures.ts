@@ -23,6 +23,8 @@ export const test = base.extend<Fixtures>({
     async ({}, use, testInfo) => {
       await mock.reset();
       await testDb.resetTenants();
+      // Lookup limits are per user and per workspace, and the seeded ones are every spec's.
+      await testDb.query("DELETE FROM rate_limits WHERE key LIKE 'lookup%'");
       await use();
       if (testInfo.status !== testInfo.expectedStatus) {
         const log = path.join(STATE_DIR, "server.log");

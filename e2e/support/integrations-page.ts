@@ -75,6 +75,6 @@ export class IntegrationsPage {
   async lookup(phone: string) {
     await this.page.getByLabel("Phone number").fill(phone);
     await this.page.getByRole("button", { name: "Search" }).click();
-    await this.page.waitForURL(/lookup=/);
+    await this.page.waitForURL(/lookup(_refused)?=/);
   }
 }

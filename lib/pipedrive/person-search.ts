@@ -11,6 +11,26 @@ const PHONE_INPUT = /^[0-9+()\-.\s/]+$/;
 /** Pages of one term's results we read at most (500 people a page). */
 export const MAX_SEARCH_PAGES = 4;
 
+export type PhoneInputProblem = "empty" | "characters" | "too_short" | "too_long";
+
+export const PHONE_PROBLEMS: Record<PhoneInputProblem, string> = {
+  empty: "Enter a phone number.",
+  characters: "A phone number can only have digits, spaces and + - ( ) . /",
+  too_short: "Enter at least 4 digits.",
+  too_long: "That is too long for a phone number: at most 17 digits and 40 characters.",
+};
+
+/** Why the input cannot be a phone number, before anything is counted or searched; null when it may be. */
+export function phoneInputProblem(input: string): PhoneInputProblem | null {
+  const raw = input.trim();
+  const digits = raw.replace(/\D/g, "");
+  if (raw.length === 0) return "empty";
+  if (!PHONE_INPUT.test(raw)) return "characters";
+  if (digits.length < 4) return "too_short";
+  if (raw.length > 40 || digits.length > 17) return "too_long";
+  return null;
+}
+
 /**
  * The terms to search for, most likely first. Pipedrive keeps phones as people typed them and
  * may match them literally, so we try the forms people type: as given, international with
@@ -19,12 +39,8 @@ export const MAX_SEARCH_PAGES = 4;
  */
 export function phoneSearchTerms(input: string, defaultRegion: string): string[] {
   const raw = input.trim().replace(/\s+/g, " ");
-  const digits = raw.replace(/\D/g, "");
-  if (raw.length === 0 || raw.length > 40 || !PHONE_INPUT.test(raw) || digits.length < 4 || digits.length > 17) {
-    throw new AppError("invalid_input", "phone input refused", {
-      userMessage: "Enter a phone number: digits, spaces, +, -, ( and ), at most 40 characters.",
-    });
-  }
+  const problem = phoneInputProblem(raw);
+  if (problem) throw new AppError("invalid_input", "phone input refused", { userMessage: PHONE_PROBLEMS[problem] });
   const parsed = parsePhoneNumberFromString(raw, defaultRegion as CountryCode);
   if (!parsed?.isPossible()) return [raw];
   const national = parsed.formatNational();

@@ -44,7 +44,7 @@ export async function createTenant(name = "Test Workspace") {
       sessionVersion: 0,
     };
   };
-  return { tenantId: tenant.id, admin: await make("admin"), member: await make("member") };
+  return { tenantId: tenant.id, admin: await make("admin"), member: await make("member"), addUser: make };
 }
 
 export function testContext(mock: MockPipedrive, overrides: Partial<ContextOptions> = {}): PipedriveContext {

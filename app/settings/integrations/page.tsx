@@ -5,6 +5,7 @@ import { AppHeader } from "@/app/components/app-header.tsx";
 import { requirePageUser } from "@/lib/auth/session.ts";
 import type { ConnectionView } from "@/lib/pipedrive/connection-store.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
+import { refusalMessage } from "@/lib/pipedrive/lookup-refusal.ts";
 import { parseOutcome, SETTINGS_PATH } from "@/lib/pipedrive/outcomes.ts";
 import { loadSettingsView } from "@/lib/pipedrive/settings-view.ts";
 
@@ -69,7 +70,9 @@ export default async function IntegrationsPage({ searchParams }: Props) {
           <PipedriveDetails connection={connection} isAdmin={isAdmin} keeper={keeper} />
         </section>
 
-        {(connection?.status === "connected" || lookup) && <PhoneLookup lookup={lookup} />}
+        {(connection?.status === "connected" || lookup) && (
+          <PhoneLookup lookup={lookup} refused={refusalMessage(query, new Date())} />
+        )}
 
         {events.length > 0 && (
           <section className="card" aria-labelledby="activity-title">

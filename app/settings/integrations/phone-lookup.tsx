@@ -1,9 +1,15 @@
 import type { LookupResult } from "@/lib/pipedrive/lookup-store.ts";
 
 // A plain POST form: it works without JavaScript, and the number never lands in a URL.
-export function PhoneLookup({ lookup }: { lookup: LookupResult | null }) {
-  const people = lookup?.people ?? null;
-  const problem = lookup?.problem ?? null;
+export function PhoneLookup({
+  lookup,
+  refused,
+}: {
+  lookup: LookupResult | null;
+  refused: { text: string; badInput: boolean } | null;
+}) {
+  const people = refused ? null : (lookup?.people ?? null);
+  const problem = refused?.text ?? lookup?.problem ?? null;
   return (
     <section className="card" aria-labelledby="lookup-title">
       <h2 id="lookup-title">Find a person by phone</h2>
@@ -20,6 +26,8 @@ export function PhoneLookup({ lookup }: { lookup: LookupResult | null }) {
             defaultValue={lookup?.phone}
             placeholder="+55 11 99999-0001"
             required
+            aria-invalid={refused?.badInput || undefined}
+            aria-describedby={problem ? "lookup-problem" : undefined}
           />
         </div>
         <button type="submit" className="button button-secondary">
@@ -28,7 +36,7 @@ export function PhoneLookup({ lookup }: { lookup: LookupResult | null }) {
       </form>
       <div aria-live="polite">
         {problem && (
-          <p className="lookup-problem" role="alert">
+          <p className="lookup-problem" id="lookup-problem" role="alert">
             {problem}
           </p>
         )}
