@@ -22,6 +22,13 @@ export const newStats = (): ApiCallStats => ({ calls: 0, rateLimitRetries: 0, sl
 /** Results per page we ask for: Pipedrive's maximum, so a term rarely needs a second page. */
 const PAGE_SIZE = 500;
 
+/**
+ * The most we read of an answer, per endpoint: generous for what Pipedrive sends (a users/me
+ * answer is about 2 KB; a full search page of 500 people about 250 KB), far below what would
+ * hurt the server. Larger answers are refused unread.
+ */
+export const MAX_ANSWER_BYTES = { me: 64 * 1024, searchPage: 2 * 1024 * 1024 };
+
 export function createApiClient(options: ApiClientOptions) {
   const random = options.random ?? Math.random;
   const now = options.now ?? Date.now;
@@ -90,7 +97,7 @@ export function createApiClient(options: ApiClientOptions) {
   return {
     async me(baseUrl: string, accessToken: string): Promise<PipedriveMe> {
       const response = await get(`${baseUrl}/api/v1/users/me`, accessToken, "users/me");
-      return (await readJson(response, usersMeAnswer, "users/me")).data;
+      return (await readJson(response, usersMeAnswer, "users/me", MAX_ANSWER_BYTES.me)).data;
     },
 
     /** One page of people whose phone matches `term` exactly. */
@@ -108,7 +115,7 @@ export function createApiClient(options: ApiClientOptions) {
       url.searchParams.set("limit", String(PAGE_SIZE));
       if (cursor) url.searchParams.set("cursor", cursor);
       const response = await get(url.toString(), accessToken, "persons/search", stats);
-      const answer = await readJson(response, personSearchAnswer, "persons/search");
+      const answer = await readJson(response, personSearchAnswer, "persons/search", MAX_ANSWER_BYTES.searchPage);
       return {
         people: answer.data.items.map(({ item }) => item),
         nextCursor: answer.additional_data?.next_cursor ?? null,

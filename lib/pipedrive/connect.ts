@@ -8,9 +8,9 @@ import { apiBaseUrl } from "./api-domain.ts";
 import { installOf, type Install } from "./connection-store.ts";
 import type { PipedriveContext } from "./context.ts";
 import { isPipedriveError } from "./http.ts";
-import type { TokenSet } from "./oauth-client.ts";
+import { RefusedTokenAnswer, type TokenSet } from "./oauth-client.ts";
 import type { ErrorReason, Outcome } from "./outcomes.ts";
-import { revokeGrant } from "./revoke.ts";
+import { giveBackStrayGrant, revokeGrant } from "./revoke.ts";
 import type { PipedriveMe } from "./schemas.ts";
 import { missingScopes } from "./scopes.ts";
 import { consumeState, saveState } from "./state-store.ts";
@@ -112,6 +112,14 @@ export async function completeAuthorization(
     try {
       tokens = await ctx.oauth.exchangeCode(code, consumed.result === "ok" ? consumed.pkceVerifier : null);
     } catch (exchangeError) {
+      if (exchangeError instanceof RefusedTokenAnswer) {
+        const given = await giveBackStrayGrant(ctx, exchangeError.strayGrant(), {
+          tenantId: user.tenantId,
+          actorUserId: user.id,
+          why: "token answer refused",
+        });
+        return fail("exchange_failed", `${describe(exchangeError)}; its grant ${given === "done" ? "revoked" : given}`);
+      }
       return fail("exchange_failed", describe(exchangeError));
     }
     return await saveGrant(ctx, user, tokens);

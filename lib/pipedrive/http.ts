@@ -49,22 +49,61 @@ export async function send(fetchImpl: Fetch, url: string, init: RequestInit, tim
   }
 }
 
-/** The JSON body of a 2xx answer, validated; anything else is `malformed`. */
-export async function readJson<T extends z.ZodType>(response: Response, schema: T, what: string): Promise<z.infer<T>> {
-  let body: unknown;
+/**
+ * The body as text, read as a stream and never past `maxBytes`: an answer larger than any its
+ * endpoint sends is `malformed`, and the rest of it is never read.
+ */
+export async function readText(response: Response, what: string, maxBytes: number): Promise<string> {
+  const declared = Number(response.headers.get("content-length") ?? 0);
+  if (declared > maxBytes) {
+    await response.body?.cancel().catch(() => {});
+    throw new PipedriveError("malformed", `${what}: answer of ${declared} bytes, more than the ${maxBytes} expected`);
+  }
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw new PipedriveError("malformed", `${what}: answer longer than the ${maxBytes} bytes expected`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** The JSON body of a 2xx answer, at most `maxBytes` long; anything else is `malformed`. */
+export async function readJsonBody(response: Response, what: string, maxBytes: number): Promise<unknown> {
+  const text = await readText(response, what, maxBytes);
   try {
-    body = await response.json();
+    return JSON.parse(text);
   } catch {
     throw new PipedriveError(
       "malformed",
       `${what}: answer is not JSON (${response.headers.get("content-type") ?? "no content-type"})`,
     );
   }
-  const parsed = schema.safeParse(body);
+}
+
+/** The fields a refused answer got wrong, by path only: values could be tokens. */
+export function refusedFields(error: z.ZodError): string {
+  return error.issues.map((issue) => issue.path.join(".") || "(root)").join(", ");
+}
+
+/** The JSON body of a 2xx answer, at most `maxBytes` long and validated; anything else is `malformed`. */
+export async function readJson<T extends z.ZodType>(
+  response: Response,
+  schema: T,
+  what: string,
+  maxBytes: number,
+): Promise<z.infer<T>> {
+  const parsed = schema.safeParse(await readJsonBody(response, what, maxBytes));
   if (!parsed.success) {
-    // Paths only: values could be tokens.
-    const fields = parsed.error.issues.map((issue) => issue.path.join(".") || "(root)").join(", ");
-    throw new PipedriveError("malformed", `${what}: unexpected answer (fields: ${fields})`);
+    throw new PipedriveError("malformed", `${what}: unexpected answer (fields: ${refusedFields(parsed.error)})`);
   }
   return parsed.data;
 }

@@ -10,7 +10,11 @@ import type { Person } from "./schemas.ts";
 
 // Lookup results, kept for whoever ran them and shown once; the keeper purges old ones.
 
-export type LookupResult = { phone: string; people: Person[] | null; problem: string | null };
+/** people: the first MAX_KEPT_MATCHES; total: how many matched in all. */
+export type LookupResult = { phone: string; people: Person[] | null; total?: number; problem: string | null };
+
+/** Matches kept and shown of one lookup; the page says how many more there were. */
+export const MAX_KEPT_MATCHES = 20;
 
 /** How long a result can be shown. */
 export const LOOKUP_TTL_MS = 10 * 60_000;
@@ -27,6 +31,7 @@ const stored = z.object({
       }),
     )
     .nullable(),
+  total: z.number().int().optional(),
   problem: z.string().nullable(),
 });
 
@@ -44,7 +49,11 @@ export async function saveLookup(input: {
       tenantId: input.tenantId,
       userId: input.userId,
       phone: input.phone,
-      result: input.result,
+      result: {
+        ...input.result,
+        people: input.result.people?.slice(0, MAX_KEPT_MATCHES) ?? null,
+        total: input.result.people?.length ?? 0,
+      },
       createdAt: input.now,
     },
   });

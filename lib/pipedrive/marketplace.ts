@@ -9,6 +9,7 @@ import { log } from "../log.ts";
 import type { TenantUser } from "../users/user-store.ts";
 import { readMe, saveGrant, type CallbackResult } from "./connect.ts";
 import type { PipedriveContext } from "./context.ts";
+import { RefusedTokenAnswer } from "./oauth-client.ts";
 import {
   attachGrant,
   dropPending,
@@ -18,7 +19,7 @@ import {
   purgeExpiredPending,
   takePending,
 } from "./pending-install-store.ts";
-import { revokeGrant } from "./revoke.ts";
+import { giveBackStrayGrant, revokeGrant } from "./revoke.ts";
 import type { PipedriveMe } from "./schemas.ts";
 
 // Installs that start on Pipedrive's Marketplace reach our callback with a code and no state.
@@ -93,6 +94,12 @@ export async function resumeInstall(
   try {
     tokens = await ctx.oauth.exchangeCode(pending.code, null);
   } catch (error) {
+    if (error instanceof RefusedTokenAnswer)
+      await giveBackStrayGrant(ctx, error.strayGrant(), {
+        tenantId: user.tenantId,
+        actorUserId: user.id,
+        why: "token answer refused",
+      });
     // A replayed or expired code, mostly: Pipedrive answers invalid_grant.
     log().info({ tenant: user.tenantId, error: describe(error) }, "marketplace code not exchanged");
     await dropPending(browser);

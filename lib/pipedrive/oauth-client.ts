@@ -3,7 +3,7 @@ import "server-only";
 import { describe } from "../errors.ts";
 import { log } from "../log.ts";
 import { allowedApiHost, type HostPolicy } from "./api-domain.ts";
-import { basicAuth, PipedriveError, readJson, send, type Fetch } from "./http.ts";
+import { basicAuth, PipedriveError, readJsonBody, readText, refusedFields, send, type Fetch } from "./http.ts";
 import { oauthErrorAnswer, tokenAnswer } from "./schemas.ts";
 
 export type OAuthClientOptions = {
@@ -32,6 +32,36 @@ export type TokenSet = {
 
 export type OAuthClient = ReturnType<typeof createOAuthClient>;
 
+/** A token answer is a few hundred bytes; an error body, a sentence. */
+const MAX_TOKEN_ANSWER_BYTES = 16 * 1024;
+const MAX_ERROR_BYTES = 4 * 1024;
+
+/** What may still be live in an answer we refused: to give back, never to use. */
+export type StrayGrant = { accessToken: string | null; refreshToken: string | null; apiHost: string | null };
+
+/**
+ * A token answer we refuse that may still carry a live grant. The grant is kept in a private
+ * field, so no logger or serializer ever sees it; only the code that gives it back takes it.
+ */
+export class RefusedTokenAnswer extends PipedriveError {
+  readonly #stray: StrayGrant;
+  constructor(message: string, body: unknown, apiHost: string | null) {
+    super("malformed", message);
+    const field = (name: string) => {
+      const value = body && typeof body === "object" ? (body as { [key: string]: unknown })[name] : undefined;
+      return typeof value === "string" && value.length > 0 && value.length <= 4096 ? value : null;
+    };
+    this.#stray = {
+      accessToken: field("access_token") ?? field("accessToken"),
+      refreshToken: field("refresh_token") ?? field("refreshToken"),
+      apiHost,
+    };
+  }
+  strayGrant(): StrayGrant {
+    return this.#stray;
+  }
+}
+
 export function createOAuthClient(options: OAuthClientOptions) {
   const clientAuth = basicAuth(options.clientId, options.clientSecret);
 
@@ -53,10 +83,18 @@ export function createOAuthClient(options: OAuthClientOptions) {
     );
     if (!response.ok) throw await reported(await failure(response, what));
     await tell(true);
-    const answer = await readJson(response, tokenAnswer, what);
+    const body = await readJsonBody(response, what, MAX_TOKEN_ANSWER_BYTES);
+    const parsed = tokenAnswer.safeParse(body);
+    if (!parsed.success) {
+      // Whose grant it is can still be asked of its company's API, if the answer named an allowed one.
+      const domain = body && typeof body === "object" && "api_domain" in body ? body.api_domain : undefined;
+      const host = typeof domain === "string" ? allowedApiHost(domain, options.hosts) : null;
+      throw new RefusedTokenAnswer(`${what}: unexpected answer (fields: ${refusedFields(parsed.error)})`, body, host);
+    }
+    const answer = parsed.data;
     const apiHost = answer.api_domain === undefined ? null : allowedApiHost(answer.api_domain, options.hosts);
     if (answer.api_domain !== undefined && !apiHost)
-      throw new PipedriveError("malformed", `${what}: api_domain is not an allowed Pipedrive host`);
+      throw new RefusedTokenAnswer(`${what}: api_domain is not an allowed Pipedrive host`, body, null);
     return {
       accessToken: answer.access_token,
       refreshToken: answer.refresh_token ?? null,
@@ -98,9 +136,10 @@ export function createOAuthClient(options: OAuthClientOptions) {
         },
         "token exchange",
       );
-      if (!tokens.refreshToken) throw new PipedriveError("malformed", "token exchange: answer has no refresh_token");
+      if (!tokens.refreshToken)
+        throw new RefusedTokenAnswer("token exchange: answer has no refresh_token", tokens, tokens.apiHost);
       // A new grant must say where its company's API lives; only a refresh may leave it out.
-      if (!tokens.apiHost) throw new PipedriveError("malformed", "token exchange: answer has no api_domain");
+      if (!tokens.apiHost) throw new RefusedTokenAnswer("token exchange: answer has no api_domain", tokens, null);
       return { ...tokens, refreshToken: tokens.refreshToken, apiHost: tokens.apiHost };
     },
 
@@ -147,7 +186,7 @@ export function createOAuthClient(options: OAuthClientOptions) {
 async function failure(response: Response, what: string): Promise<PipedriveError> {
   const status = response.status;
   if (status >= 500) return new PipedriveError("unavailable", `${what}: HTTP ${status}`, { status });
-  const kind = classifyTokenError(status, await response.text().catch(() => ""));
+  const kind = classifyTokenError(status, await readText(response, what, MAX_ERROR_BYTES).catch(() => ""));
   if (kind === "invalid_grant") return new PipedriveError("invalid_grant", `${what}: invalid_grant`, { status });
   if (kind === "invalid_client")
     return new PipedriveError("invalid_client", `${what}: invalid_client (HTTP ${status})`, { status });

@@ -2,10 +2,13 @@ import "server-only";
 
 import { describe } from "../errors.ts";
 import { log } from "../log.ts";
+import { apiBaseUrl } from "./api-domain.ts";
 import { installHolders, type Install } from "./connection-store.ts";
 import type { PipedriveContext } from "./context.ts";
+import type { StrayGrant } from "./oauth-client.ts";
 import type { RevokeResult } from "./outcomes.ts";
 import { audit } from "./tokens/connection-health.ts";
+import { isRefreshTokenHeld } from "./tokens/contract-store.ts";
 
 /**
  * The one way a token goes back to Pipedrive. Revoking a refresh token uninstalls the app for
@@ -17,10 +20,11 @@ export async function revokeGrant(
   ctx: PipedriveContext,
   grant:
     | { kind: "access_token"; token: string }
-    | { kind: "refresh_token"; token: string; install: Install; holder?: string },
+    /** install null: whose it is cannot be learnt, and no workspace holds this token (giveBackStrayGrant). */
+    | { kind: "refresh_token"; token: string; install: Install | null; holder?: string },
   on: { tenantId: string; actorUserId: string | null; why: string },
 ): Promise<RevokeResult> {
-  if (grant.kind === "refresh_token") {
+  if (grant.kind === "refresh_token" && grant.install) {
     const others = (await installHolders(grant.install)).filter((tenant) => tenant !== grant.holder);
     if (others.length > 0) return "kept";
   }
@@ -34,4 +38,32 @@ export async function revokeGrant(
     });
     return "failed";
   }
+}
+
+/**
+ * A grant in a token answer we refused (RefusedTokenAnswer), given back only if it is ours
+ * alone. Kept when a workspace holds its refresh token (a re-grant of an install answered with
+ * the grant it already has) or, when its company's API can be asked, when a workspace holds its
+ * install. When neither can be asked, a refresh token no workspace holds is one nobody else can
+ * be using: under Pipedrive's model a re-grant either returns the held grant or replaces it.
+ */
+export async function giveBackStrayGrant(
+  ctx: PipedriveContext,
+  stray: StrayGrant,
+  on: { tenantId: string; actorUserId: string | null; why: string },
+): Promise<RevokeResult> {
+  if (!stray.refreshToken) {
+    return stray.accessToken ? revokeGrant(ctx, { kind: "access_token", token: stray.accessToken }, on) : "kept";
+  }
+  if (await isRefreshTokenHeld(stray.refreshToken)) return "kept";
+  let install: Install | null = null;
+  if (stray.accessToken && stray.apiHost) {
+    try {
+      const me = await ctx.api.me(apiBaseUrl(stray.apiHost, ctx.hosts), stray.accessToken);
+      install = { companyId: me.company_id, pipedriveUserId: me.id };
+    } catch (error) {
+      log().info({ tenant: on.tenantId, error: describe(error) }, "whose refused grant this is, Pipedrive did not say");
+    }
+  }
+  return revokeGrant(ctx, { kind: "refresh_token", token: stray.refreshToken, install }, on);
 }

@@ -26,10 +26,15 @@ export const oauthErrorAnswer = z.object({
 });
 
 // Lenient where Pipedrive's own SDK models say a field may be missing or null; strict on ids.
+/** Long text from Pipedrive (a 200,000-character company name) is kept and shown shortened. */
+export function shorten(value: string, max: number): string {
+  return value.length <= max ? value : `${value.slice(0, max - 1)}…`;
+}
+
 const text = z
   .string()
   .nullish()
-  .transform((value) => value ?? "");
+  .transform((value) => shorten(value ?? "", 200));
 
 export const usersMeAnswer = z.object({
   success: z.literal(true),
@@ -44,11 +49,13 @@ export const usersMeAnswer = z.object({
 });
 export type PipedriveMe = z.infer<typeof usersMeAnswer>["data"];
 
-const phoneOrEmail = z.union([z.string(), z.object({ value: z.string() }).transform((entry) => entry.value)]);
+const phoneOrEmail = z
+  .union([z.string(), z.object({ value: z.string() }).transform((entry) => entry.value)])
+  .transform((value) => shorten(value, 100));
 const list = z
   .array(phoneOrEmail)
   .nullish()
-  .transform((values) => values ?? []);
+  .transform((values) => (values ?? []).slice(0, 20));
 
 export const personSearchAnswer = z.object({
   success: z.literal(true),
@@ -66,7 +73,9 @@ export const personSearchAnswer = z.object({
               organization: z
                 .object({ id: z.number().int().nullish(), name: z.string().nullish() })
                 .nullish()
-                .transform((org) => (org ? { id: org.id ?? null, name: org.name ?? null } : null)),
+                .transform((org) =>
+                  org ? { id: org.id ?? null, name: org.name == null ? null : shorten(org.name, 200) } : null,
+                ),
             }),
           }),
         )

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 
-import { delay, json } from "./http.ts";
+import { delay, endless, json } from "./http.ts";
 import { identityOf } from "./model.ts";
 import { rateLimit } from "./rate-limits.ts";
 import type { MockState } from "./state.ts";
@@ -60,6 +60,7 @@ export function apiEndpoints(state: MockState, record: Record) {
     if (!found) return;
     const limits = rateLimit(state, res, found.token, false);
     if (!limits) return record(req, path, 429);
+    if (s.faults.endlessAnswer === "me") return void (record(req, path, 200), endless(res));
     const who = identityOf(found.install.who);
     record(req, path, 200);
     const data = {
@@ -79,6 +80,7 @@ export function apiEndpoints(state: MockState, record: Record) {
     if (!found) return;
     const limits = rateLimit(state, res, found.token, true);
     if (!limits) return record(req, path, 429);
+    if (s.faults.endlessAnswer === "search") return void (record(req, path, 200), endless(res));
     const term = url.searchParams.get("term") ?? "";
     const page = pageOf(url.searchParams, version);
     if ("error" in page) {

@@ -37,3 +37,17 @@ button.secondary{background:#e7e9ec;color:#1b1f24}button:focus-visible{outline:3
 fieldset{border:1px solid #d0d4d9;border-radius:8px;margin:1rem 0;padding:.5rem 1rem}label{display:block;margin:.35rem 0}</style>
 </head><body><main><p class="brand">Mock Pipedrive (local)</p><h1>${escape(title)}</h1>${content}</main></body></html>`;
 }
+
+/** A 200 JSON answer that keeps streaming, honouring backpressure, until the client hangs up. */
+export function endless(res: ServerResponse) {
+  res.writeHead(200, { "Content-Type": "application/json" });
+  res.write('{"success":true,"data":{"name":"');
+  const chunk = "a".repeat(64 * 1024);
+  let open = true;
+  res.on("close", () => (open = false));
+  const pump = () => {
+    while (open && res.write(chunk));
+    if (open) res.once("drain", pump);
+  };
+  pump();
+}

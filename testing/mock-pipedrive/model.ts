@@ -33,13 +33,19 @@ export type TokenFault =
 export type ClientAuthStyle = "basic" | "body";
 
 export type Faults = {
-  token?: { mode: TokenFault; grant?: "authorization_code" | "refresh_token"; times?: number };
+  /**
+   * `live`: the code is redeemed as usual (the install exists, its grant is real) and only the
+   * answer's shape is broken, as a Pipedrive bug would; otherwise the answer's tokens belong to no install.
+   */
+  token?: { mode: TokenFault; grant?: "authorization_code" | "refresh_token"; times?: number; live?: boolean };
   revoke?: { mode: "500"; times?: number };
   api401?: { times?: number };
   /** The company's subscription lapsed: API calls answer 402. */
   api402?: { times?: number };
   /** The user lacks a permission: API calls answer 403. */
   api403?: { times?: number };
+  /** This endpoint answers 200 with a JSON body that never ends, until the client hangs up. */
+  endlessAnswer?: "token" | "me" | "search";
   /** Added before every /oauth/token answer. */
   tokenLatencyMs?: number;
   /**

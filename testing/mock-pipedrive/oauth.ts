@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 
-import { delay, html, json } from "./http.ts";
-import { newToken, type ClientAuthStyle, type Faults, type Install } from "./model.ts";
+import { delay, endless, html, json } from "./http.ts";
+import { newToken, type ClientAuthStyle, type Faults, type Install, type TokenFault } from "./model.ts";
 import type { MockState } from "./state.ts";
 
 // Pipedrive's token and revoke endpoints: client auth (Basic or form body), single-use codes,
@@ -83,6 +83,13 @@ export function oauthEndpoints(
     }
   }
 
+  function reshaped(real: { [field: string]: unknown }, mode: TokenFault): { [field: string]: unknown } {
+    if (mode === "bad_api_domain") return { ...real, api_domain: "https://evil.example" };
+    if (mode === "string_expires_in") return { ...real, expires_in: `${String(real.expires_in)} seconds` };
+    if (mode === "no_refresh_token") return { ...real, refresh_token: undefined };
+    throw new Error(`a live token fault cannot be ${mode}`);
+  }
+
   function takeTokenFault(grantType: string) {
     const fault = s.faults.token;
     if (!fault || (fault.grant && fault.grant !== grantType)) return undefined;
@@ -112,7 +119,15 @@ export function oauthEndpoints(
     if (!req.headers["content-type"]?.startsWith("application/x-www-form-urlencoded")) {
       return refuse(400, "invalid_request", "Body must be form-encoded");
     }
+    if (s.faults.endlessAnswer === "token") return void (record(req, path, 200, grantType), endless(res));
     const fault = takeTokenFault(grantType);
+    if (fault?.live && grantType === "authorization_code") {
+      const code = state.takeCode(form.get("code") ?? "", form.get("redirect_uri"));
+      if (code === "invalid") return refuse(400, "invalid_grant", "Invalid grant: authorization code is invalid");
+      const { install, accessToken } = state.install(code);
+      const real = tokenAnswer(install, accessToken, grantType);
+      return answer(200, reshaped(real, fault.mode));
+    }
     if (fault) {
       record(req, path, fault.mode === "timeout" ? 0 : fault.mode === "500" ? 500 : 200, grantType);
       return faultAnswer(res, fault.mode);

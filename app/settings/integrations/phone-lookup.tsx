@@ -52,6 +52,12 @@ export function PhoneLookup({
             ))}
           </ul>
         )}
+        {people && lookup?.total !== undefined && lookup.total > people.length && (
+          <p className="muted">
+            {lookup.total - people.length} more {lookup.total - people.length === 1 ? "person has" : "people have"} this
+            number in Pipedrive. Showing the first {people.length}.
+          </p>
+        )}
       </div>
     </section>
   );

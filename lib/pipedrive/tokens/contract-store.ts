@@ -104,6 +104,17 @@ export async function repairApiDomain(tenantId: string, read: string, bareHost: 
   return rowCount === 1;
 }
 
+/**
+ * Whether any workspace's row holds this refresh token: the one question about a grant we can
+ * answer without knowing whose it is. Across tenants on purpose, and it returns nothing else.
+ */
+export async function isRefreshTokenHeld(refreshToken: string): Promise<boolean> {
+  const { rowCount } = await sql().query(`SELECT 1 FROM lead_pipedrive_integrations WHERE refresh_token = $1 LIMIT 1`, [
+    refreshToken,
+  ]);
+  return (rowCount ?? 0) > 0;
+}
+
 /** The refresh token, for revoking it before the row goes. */
 export async function getRefreshToken(tenantId: string): Promise<string | null> {
   return (await readTokenPair(tenantId))?.refreshToken ?? null;
