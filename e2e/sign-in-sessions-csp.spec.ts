@@ -105,6 +105,33 @@ test("sixty guesses sent at once, the right password among them, sign in on neit
   expect(direct.filter((r) => (r.headers()["set-cookie"] ?? "").includes("authjs.session-token="))).toHaveLength(0);
 });
 
+test("wrong passwords from rotating addresses keep out unknown clients, not a browser that signed in before", async ({
+  browser,
+  request,
+}) => {
+  const { email, password } = await testDb.createUser("device-cookie-password");
+  const signIn = (client: typeof request, from: string, guess: string) =>
+    client.post("/sign-in/submit", {
+      form: { email, password: guess, callbackUrl: "/" },
+      headers: { "Sec-Fetch-Site": "same-origin", "X-Forwarded-For": from },
+      maxRedirects: 0,
+    });
+  const signedIn = (answer: Awaited<ReturnType<typeof signIn>>) =>
+    answer.status() === 303 && !/sign-in/.test(answer.headers().location ?? "");
+  const context = await browser.newContext();
+  try {
+    expect(signedIn(await signIn(context.request, "198.51.100.120", password))).toBe(true);
+    expect((await context.cookies()).map((c) => c.name)).toContain("crm-device");
+    // The attacker: ever new addresses, one wrong password each, past the account's limit.
+    for (let i = 0; i < 25; i++) await signIn(request, `198.51.100.${130 + i}`, "wrong");
+    expect((await signIn(request, "198.51.100.199", password)).status()).toBe(429);
+    // The real user's browser, from an address it never used, still gets in.
+    expect(signedIn(await signIn(context.request, "198.51.100.200", password))).toBe(true);
+  } finally {
+    await context.close();
+  }
+});
+
 test("an email with a NUL byte is a wrong sign-in on both paths, not a server error", async ({ request }) => {
   const headers = { "Sec-Fetch-Site": "same-origin", "X-Forwarded-For": "198.51.100.62" };
   const viaForm = await request.post("/sign-in/submit", {

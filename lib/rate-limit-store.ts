@@ -36,8 +36,13 @@ export const LIMITS = {
   signInByAddress: { keyPrefix: "signin-ip", points: 30, duration: 15 * 60, blockDuration: 15 * 60 },
   /** Wrong passwords for one account from one address: a short lockout, reset by a success. */
   signInByAccountAndAddress: { keyPrefix: "signin-acct-ip", points: 5, duration: 15 * 60, blockDuration: 5 * 60 },
-  /** Wrong passwords for one account from anywhere: only a minute, so an attacker cannot keep a real user out for long. */
+  /**
+   * Wrong passwords for one account from clients that never signed in to it: a minute's pause.
+   * Clients that have (a device cookie, a known address) are not held by it.
+   */
   signInByAccount: { keyPrefix: "signin-acct", points: 20, duration: 15 * 60, blockDuration: 60 },
+  /** Wrong passwords from a client that signed in to the account before: its own limit. */
+  signInByKnownClient: { keyPrefix: "signin-known", points: 10, duration: 15 * 60, blockDuration: 5 * 60 },
 } satisfies Record<string, Limit>;
 
 /** Seconds until `key` may act again under `limit`, without spending anything; 0 when free. */

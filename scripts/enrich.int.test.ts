@@ -103,7 +103,13 @@ describe("npm run enrich beside a running npm run dev", () => {
   it("uses the database and the Pipedrive settings the running app was started with", async () => {
     const { tenantId, admin } = await createTenant();
     await connectThroughMock(testContext(mock), mock, admin);
-    record({ databaseUrl: inject("databaseUrl"), pid: process.pid, demo: true, settings: demoSettings() });
+    record({
+      databaseUrl: inject("databaseUrl"),
+      embedded: true,
+      pid: process.pid,
+      demo: true,
+      settings: demoSettings(),
+    });
     const result = await beside(runtimeFile, "--tenant", tenantId, "--phone", "+55 11 99999-0001");
     expect(result.stderr).toBe("");
     expect(JSON.parse(result.stdout)).toEqual([ANA]);
@@ -118,7 +124,13 @@ describe("npm run enrich beside a running npm run dev", () => {
       stderr:
         "enrich: npm run dev is not running: start it first, or set DATABASE_URL and the Pipedrive settings (see README, Configuration)\n",
     });
-    record({ databaseUrl: inject("databaseUrl"), pid: 2 ** 22 + 1, demo: true, settings: demoSettings() });
+    record({
+      databaseUrl: inject("databaseUrl"),
+      embedded: true,
+      pid: 2 ** 22 + 1,
+      demo: true,
+      settings: demoSettings(),
+    });
     expect((await beside(runtimeFile, ...args)).stderr).toMatch(/^enrich: npm run dev is not running/);
     writeFileSync(runtimeFile, "{ not json");
     expect((await beside(runtimeFile, ...args)).stderr).toMatch(
@@ -126,6 +138,7 @@ describe("npm run enrich beside a running npm run dev", () => {
     );
     record({
       databaseUrl: inject("databaseUrl"),
+      embedded: false,
       pid: process.pid,
       demo: false,
       settings: { ...demoSettings(), PIPEDRIVE_CLIENT_ID: "real-app" },

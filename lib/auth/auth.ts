@@ -2,12 +2,14 @@ import "server-only";
 
 import NextAuth, { type DefaultSession, type NextAuthConfig } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
+import { cookies } from "next/headers";
 import { z } from "zod";
 
 import { env, type Env } from "../env.ts";
 import { describe } from "../errors.ts";
 import { log } from "../log.ts";
 import { endSessions } from "../users/user-store.ts";
+import { DEVICE_COOKIE_MAX_AGE, deviceCookieFrom, deviceCookieName } from "./device-cookie.ts";
 import { attemptSignIn, requestAddress, SignInPaused } from "./throttle.ts";
 
 declare module "next-auth" {
@@ -41,10 +43,18 @@ export function authOptions(e: Env = env()): NextAuthConfig {
       Credentials({
         credentials: { email: {}, password: {} },
         async authorize(raw, request) {
-          const attempt = await attemptSignIn(raw, requestAddress(request.headers));
+          const device = deviceCookieFrom(request.headers.get("cookie"), e.secureCookies);
+          const attempt = await attemptSignIn(raw, { address: requestAddress(request.headers), device });
           if ("wait" in attempt) throw new SignInPaused(attempt.wait);
           if (!("user" in attempt)) return null;
           const { user } = attempt;
+          (await cookies()).set(deviceCookieName(e.secureCookies), attempt.device, {
+            httpOnly: true,
+            sameSite: "lax",
+            secure: e.secureCookies,
+            path: "/",
+            maxAge: DEVICE_COOKIE_MAX_AGE,
+          });
           return {
             id: user.id,
             email: user.email,

@@ -27,21 +27,23 @@ describe("sign-in throttling", () => {
     const email = await account();
     const from = address();
     for (let i = 0; i < LIMITS.signInByAccountAndAddress.points - 1; i++)
-      expect(await attemptSignIn({ email, password: "wrong" }, from)).toEqual({ invalid: true });
+      expect(await attemptSignIn({ email, password: "wrong" }, { address: from })).toEqual({ invalid: true });
     // The failure that uses up the limit says so at once.
-    expect(await attemptSignIn({ email, password: "wrong" }, from)).toMatchObject({ wait: expect.any(Number) });
-    const blocked = await attemptSignIn({ email, password: PASSWORD }, from);
+    expect(await attemptSignIn({ email, password: "wrong" }, { address: from })).toMatchObject({
+      wait: expect.any(Number),
+    });
+    const blocked = await attemptSignIn({ email, password: PASSWORD }, { address: from });
     expect(blocked).toMatchObject({ wait: expect.any(Number) });
     expect("wait" in blocked && blocked.wait).toBeLessThanOrEqual(LIMITS.signInByAccountAndAddress.blockDuration);
     // The real user, elsewhere, still gets in.
-    expect(await attemptSignIn({ email, password: PASSWORD }, address())).toHaveProperty("user");
+    expect(await attemptSignIn({ email, password: PASSWORD }, { address: address() })).toHaveProperty("user");
   });
 
   it("counts unknown accounts too, so an attacker learns nothing from the limit", async () => {
     const from = address();
     const ghost = `ghost-${randomUUID()}@throttle.test`;
     for (let i = 0; i < LIMITS.signInByAccountAndAddress.points; i++)
-      await attemptSignIn({ email: ghost, password: "x" }, from);
+      await attemptSignIn({ email: ghost, password: "x" }, { address: from });
     expect(await signInWait(ghost, from)).toBeGreaterThan(0);
   });
 
@@ -49,23 +51,23 @@ describe("sign-in throttling", () => {
     const email = await account();
     const from = address();
     for (let i = 0; i < LIMITS.signInByAccountAndAddress.points - 1; i++)
-      await attemptSignIn({ email, password: "wrong" }, from);
-    expect(await attemptSignIn({ email, password: PASSWORD }, from)).toHaveProperty("user");
+      await attemptSignIn({ email, password: "wrong" }, { address: from });
+    expect(await attemptSignIn({ email, password: PASSWORD }, { address: from })).toHaveProperty("user");
     for (let i = 0; i < LIMITS.signInByAccountAndAddress.points - 1; i++)
-      expect(await attemptSignIn({ email, password: "wrong" }, from)).toEqual({ invalid: true });
+      expect(await attemptSignIn({ email, password: "wrong" }, { address: from })).toEqual({ invalid: true });
   });
 
   it("limits one address across many accounts", async () => {
     const from = address();
     for (let i = 0; i < LIMITS.signInByAddress.points; i++)
-      await attemptSignIn({ email: `spray-${i}-${randomUUID()}@throttle.test`, password: "x" }, from);
+      await attemptSignIn({ email: `spray-${i}-${randomUUID()}@throttle.test`, password: "x" }, { address: from });
     expect(await signInWait(await account(), from)).toBeGreaterThan(0);
   });
 
   it("limits one account across many addresses, but only for a minute", async () => {
     const email = await account();
     for (let i = 0; i < LIMITS.signInByAccount.points; i++)
-      await attemptSignIn({ email, password: "wrong" }, address());
+      await attemptSignIn({ email, password: "wrong" }, { address: address() });
     const wait = await signInWait(email, address());
     expect(wait).toBeGreaterThan(0);
     expect(wait).toBeLessThanOrEqual(60);
@@ -79,7 +81,7 @@ describe("sign-in throttling", () => {
         email,
         password: i === right ? PASSWORD : `wrong-${i}`,
       }));
-      const results = await Promise.all(guesses.map((guess) => attemptSignIn(guess, from)));
+      const results = await Promise.all(guesses.map((guess) => attemptSignIn(guess, { address: from })));
       expect(
         results.filter((r) => "user" in r),
         `right password at #${right + 1}`,
@@ -90,7 +92,49 @@ describe("sign-in throttling", () => {
 
   it("treats an email with a NUL byte or other control characters as a wrong sign-in, not a crash", async () => {
     for (const email of ["admin\u0000@demo.test", "a\u0007b@demo.test", "\u0000"]) {
-      expect(await attemptSignIn({ email, password: "x" }, address())).toEqual({ invalid: true });
+      expect(await attemptSignIn({ email, password: "x" }, { address: address() })).toEqual({ invalid: true });
+    }
+  });
+
+  it("does not let failures from unknown addresses keep out a browser or address that signed in before", async () => {
+    const email = await account();
+    const home = address();
+    const first = await attemptSignIn({ email, password: PASSWORD }, { address: home });
+    if (!("user" in first)) throw new Error("the first sign-in failed");
+    // An attacker on rotating addresses uses up the account-wide limit, and keeps refilling it.
+    for (let i = 0; i < LIMITS.signInByAccount.points + 5; i++)
+      await attemptSignIn({ email, password: "wrong" }, { address: address() });
+    // A client that never signed in to the account is held back...
+    expect(await attemptSignIn({ email, password: PASSWORD }, { address: address() })).toHaveProperty("wait");
+    // ...the browser that did is not, from a new address...
+    expect(await attemptSignIn({ email, password: PASSWORD }, { address: address(), device: first.device })).toEqual({
+      user: expect.objectContaining({ email }),
+      device: first.device,
+    });
+    // ...and neither is the address it signed in from, without the cookie.
+    expect(await attemptSignIn({ email, password: PASSWORD }, { address: home })).toHaveProperty("user");
+  });
+
+  it("judges a known client on a limit of its own", async () => {
+    const email = await account();
+    const first = await attemptSignIn({ email, password: PASSWORD }, { address: address() });
+    if (!("user" in first)) throw new Error("the first sign-in failed");
+    const browser = { address: address(), device: first.device };
+    for (let i = 0; i < LIMITS.signInByKnownClient.points - 1; i++)
+      expect(await attemptSignIn({ email, password: "wrong" }, browser)).toEqual({ invalid: true });
+    expect(await attemptSignIn({ email, password: "wrong" }, browser)).toHaveProperty("wait");
+    expect(await attemptSignIn({ email, password: PASSWORD }, browser)).toHaveProperty("wait");
+  });
+
+  it("counts a device cookie issued for another account, or a forged one, for nothing", async () => {
+    const email = await account();
+    const other = await account();
+    const theirs = await attemptSignIn({ email: other, password: PASSWORD }, { address: address() });
+    if (!("user" in theirs)) throw new Error("the first sign-in failed");
+    for (let i = 0; i < LIMITS.signInByAccount.points + 1; i++)
+      await attemptSignIn({ email, password: "wrong" }, { address: address() });
+    for (const device of [theirs.device, `${"A".repeat(22)}.${"B".repeat(43)}`, "junk"]) {
+      expect(await attemptSignIn({ email, password: PASSWORD }, { address: address(), device })).toHaveProperty("wait");
     }
   });
 

@@ -7,10 +7,13 @@ import { CLIENT_ADDRESS_HEADER, clientAddress } from "../http/client-address.ts"
 import { forget, giveBack, LIMITS, lockOut, take, waitSeconds } from "../rate-limit-store.ts";
 import type { TenantUser } from "../users/user-store.ts";
 import { normalizeEmail, verifyCredentials } from "./credentials.ts";
+import { deviceFor, issueDevice } from "./device-cookie.ts";
+import { isKnownAddress, rememberAddress } from "./known-client-store.ts";
 
 // Sign-in throttling, shared by every instance: per client address, per account from that
-// address (a short lockout, cleared by a success) and per account from anywhere (one minute,
-// so an attacker cannot keep a real user out for long). Both sign-in paths go through here.
+// address (a short lockout, cleared by a success) and per account from anywhere (one minute);
+// a client that signed in to the account before has a limit of its own. Both sign-in paths go
+// through here.
 
 /** The address a sign-in comes from, as scripts/server.ts worked it out (see lib/http/client-address.ts). */
 export function requestAddress(headers: Headers): string {
@@ -35,33 +38,48 @@ export async function signInWait(rawEmail: unknown, address: string): Promise<nu
   return Math.max(...waits);
 }
 
-export type SignInAttempt = { user: TenantUser } | { wait: number } | { invalid: true };
+/** Who is signing in: the address, and the device cookie the browser presented, if any. */
+export type SignInClient = { address: string; device?: string | null };
+
+/** On success, `device` is the cookie value the browser should keep (the one it had, or a new one). */
+export type SignInAttempt = { user: TenantUser; device: string } | { wait: number } | { invalid: true };
 
 /**
  * The one place sign-in is throttled, on both sign-in paths (it runs inside Auth.js's authorize).
  * Each attempt takes its points before the password is checked, so guesses sent at once are
  * counted as they arrive and at most the allowed number is ever evaluated. A success gives its
  * points back; the failure that uses up a limit locks it at once.
+ *
+ * A client that signed in to this account before (its browser's device cookie, or an address
+ * it signed in from) is judged on its own limit only: failures from anywhere else cannot keep
+ * it out. Every other client shares the per-address and per-account limits.
  */
-export async function attemptSignIn(raw: unknown, address: string): Promise<SignInAttempt> {
+export async function attemptSignIn(raw: unknown, client: SignInClient): Promise<SignInAttempt> {
+  const secret = env().AUTH_SECRET;
   const email = normalizeEmail(raw && typeof raw === "object" && "email" in raw ? raw.email : "");
-  const k = keys(email, address);
-  const limits = [
-    { limit: LIMITS.signInByAddress, key: k.address },
-    { limit: LIMITS.signInByAccountAndAddress, key: k.accountAtAddress },
-    { limit: LIMITS.signInByAccount, key: k.account },
-  ];
+  const device = deviceFor(secret, email, client.device);
+  const known = device ? `device:${device}` : (await isKnownAddress(email, client.address)) ? client.address : null;
+  const k = keys(email, client.address);
+  const limits = known
+    ? [{ limit: LIMITS.signInByKnownClient, key: `${email}|${known}` }]
+    : [
+        { limit: LIMITS.signInByAddress, key: k.address },
+        { limit: LIMITS.signInByAccountAndAddress, key: k.accountAtAddress },
+        { limit: LIMITS.signInByAccount, key: k.account },
+      ];
   const taken = await Promise.all(limits.map(({ limit, key }) => take(limit, key)));
   const refused = taken.flatMap((t) => ("wait" in t ? [t.wait] : []));
   if (refused.length > 0) return { wait: Math.max(...refused) };
   const user = await verifyCredentials(raw);
   if (user) {
     await Promise.all([
-      forget(LIMITS.signInByAccountAndAddress, k.accountAtAddress),
-      giveBack(LIMITS.signInByAddress, k.address),
-      giveBack(LIMITS.signInByAccount, k.account),
+      known ? forget(LIMITS.signInByKnownClient, limits[0]!.key) : null,
+      known ? null : forget(LIMITS.signInByAccountAndAddress, k.accountAtAddress),
+      known ? null : giveBack(LIMITS.signInByAddress, k.address),
+      known ? null : giveBack(LIMITS.signInByAccount, k.account),
+      rememberAddress(email, client.address, new Date()),
     ]);
-    return { user };
+    return { user, device: device ? client.device! : issueDevice(secret, email) };
   }
   const usedUp = limits.filter(({ limit }, i) => {
     const t = taken[i]!;

@@ -125,7 +125,8 @@ describe("grants we stop using are revoked", () => {
       },
     });
     expect((await connectThroughMock(ctx, pd.mock, admin)).outcome).toEqual({ result: "connected" });
-    expect((await connectionRow(tenantId))?.companyName).toBe(longName);
+    // Kept, shortened for people to read.
+    expect((await connectionRow(tenantId))?.companyName).toBe(`${longName.slice(0, 199)}…`);
     expect(revokes()).toHaveLength(0);
     expect(await auditTrail(tenantId)).toEqual(["connected"]);
     expect(tokenRequests(pd.mock, "authorization_code")).toHaveLength(1);

@@ -1,6 +1,7 @@
 import pg from "pg";
 import PgBoss from "pg-boss";
 
+import { purgeStaleAddresses } from "../auth/known-client-store.ts";
 import { AppError, describe } from "../errors.ts";
 import { purgeExpiredCounters } from "../rate-limit-store.ts";
 import type { PipedriveContext } from "./context.ts";
@@ -120,6 +121,7 @@ export async function startKeeper(options: KeeperOptions): Promise<Keeper> {
       lookups: await purgeOldLookups(now),
       counters: await purgeExpiredCounters(now),
       installs: await purgeAbandonedInstalls(ctx),
+      signInAddresses: await purgeStaleAddresses(now),
     };
     await beat("purge", now, purged);
   });

@@ -34,17 +34,20 @@ export function shorten(value: string, max: number): string {
 const text = z
   .string()
   .nullish()
-  .transform((value) => shorten(value ?? "", 200));
+  .transform((value) => value ?? "");
+/** A name people read: kept shortened. */
+const name = text.transform((value) => shorten(value, 200));
 
 export const usersMeAnswer = z.object({
   success: z.literal(true),
   data: z.object({
     id: z.number().int(),
-    name: text,
-    email: text,
+    name,
+    email: text.transform((value) => (value.length <= 320 ? value : "")),
     company_id: z.number().int(),
-    company_name: text,
-    company_domain: text,
+    company_name: name,
+    // A subdomain label; anything longer than a host name can be is no domain at all.
+    company_domain: text.transform((value) => (value.length <= 253 ? value : "")),
   }),
 });
 export type PipedriveMe = z.infer<typeof usersMeAnswer>["data"];
@@ -67,7 +70,7 @@ export const personSearchAnswer = z.object({
             result_score: z.number().nullish(),
             item: z.object({
               id: z.number().int(),
-              name: text,
+              name,
               phones: list,
               emails: list,
               organization: z
