@@ -1,0 +1,100 @@
+import { randomUUID } from "node:crypto";
+
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+
+import { connectedTenant, mockPipedriveForFile } from "../testing/support/fixtures.ts";
+import { APP_CREDENTIALS_REJECTED, clearAlert, raiseAlert } from "./operator-alert-store.ts";
+
+// lead_pipedrive_integration_status is a contract too: the lead-enrichment service checks it
+// before calling Pipedrive. Its columns are pinned here, as the drift test pins the token table,
+// and a role granted SELECT on it alone can read it and nothing else.
+
+const pd = mockPipedriveForFile();
+let client: pg.Client;
+beforeAll(async () => {
+  client = new pg.Client({ connectionString: inject("databaseUrl") });
+  await client.connect();
+});
+afterAll(() => client.end());
+
+const statusOf = async (tenantId: string) =>
+  (await client.query(`SELECT * FROM lead_pipedrive_integration_status WHERE tenant_id = $1`, [tenantId])).rows[0];
+
+describe("lead_pipedrive_integration_status", () => {
+  it("has exactly the documented columns, with their types", async () => {
+    const { rows } = await client.query<{ column_name: string; data_type: string }>(
+      `SELECT column_name, data_type FROM information_schema.columns
+        WHERE table_schema = current_schema() AND table_name = 'lead_pipedrive_integration_status'
+        ORDER BY ordinal_position`,
+    );
+    expect(rows.map((r) => [r.column_name, r.data_type])).toEqual([
+      ["tenant_id", "uuid"],
+      ["status", "text"],
+      ["reason", "text"],
+      ["since", "timestamp with time zone"],
+      ["retry_at", "timestamp with time zone"],
+      ["next_refresh_at", "timestamp with time zone"],
+    ]);
+  });
+
+  it("says connected, then the worst active condition, in plain words", async () => {
+    const t = await connectedTenant(pd);
+    expect(await statusOf(t.tenantId)).toMatchObject({ status: "connected", reason: "Connected.", retry_at: null });
+
+    const host = (
+      await client.query(`SELECT api_domain FROM lead_pipedrive_integrations WHERE tenant_id = $1`, [t.tenantId])
+    ).rows[0].api_domain as string;
+    const until = new Date(Date.now() + 3_600_000);
+    await client.query(
+      `INSERT INTO pipedrive_rate_limits (api_host, blocked_until, reason) VALUES ($1, $2, 'test')
+       ON CONFLICT (api_host) DO UPDATE SET blocked_until = EXCLUDED.blocked_until`,
+      [host, until],
+    );
+    try {
+      expect(await statusOf(t.tenantId)).toMatchObject({ status: "paused", retry_at: until });
+      await raiseAlert(APP_CREDENTIALS_REJECTED, "test", new Date());
+      expect(await statusOf(t.tenantId)).toMatchObject({ status: "unavailable", retry_at: null });
+    } finally {
+      await clearAlert(APP_CREDENTIALS_REJECTED, new Date());
+      await client.query(`DELETE FROM pipedrive_rate_limits WHERE api_host = $1`, [host]);
+    }
+
+    const before = (await statusOf(t.tenantId)).since as Date;
+    await client.query(`UPDATE pipedrive_connections SET status = 'needs_reconnect' WHERE tenant_id = $1`, [
+      t.tenantId,
+    ]);
+    const broken = await statusOf(t.tenantId);
+    expect(broken).toMatchObject({ status: "needs_reconnect", reason: expect.stringMatching(/must reconnect/) });
+    expect((broken.since as Date).getTime()).toBeGreaterThanOrEqual(before.getTime());
+  });
+
+  it("can be read by a role granted SELECT on it alone, which reads nothing else", async () => {
+    const t = await connectedTenant(pd);
+    const role = `enrichment_${randomUUID().slice(0, 8)}`;
+    const password = randomUUID();
+    await client.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+    await client.query(`GRANT USAGE ON SCHEMA public TO ${role}`);
+    await client.query(`GRANT SELECT ON lead_pipedrive_integration_status TO ${role}`);
+    const url = new URL(inject("databaseUrl"));
+    url.username = role;
+    url.password = password;
+    const reader = new pg.Client({ connectionString: url.toString() });
+    await reader.connect();
+    try {
+      const { rows } = await reader.query(`SELECT status FROM lead_pipedrive_integration_status WHERE tenant_id = $1`, [
+        t.tenantId,
+      ]);
+      expect(rows).toEqual([{ status: "connected" }]);
+      await expect(reader.query(`SELECT * FROM pipedrive_connections`)).rejects.toThrow(/permission denied/);
+      await expect(reader.query(`UPDATE lead_pipedrive_integration_status SET status = 'connected'`)).rejects.toThrow(
+        /permission denied|cannot update view/,
+      );
+    } finally {
+      await reader.end();
+      await client.query(`REVOKE ALL ON lead_pipedrive_integration_status FROM ${role}`);
+      await client.query(`REVOKE USAGE ON SCHEMA public FROM ${role}`);
+      await client.query(`DROP ROLE ${role}`);
+    }
+  });
+});
