@@ -26,6 +26,9 @@ const schema = z
     PIPEDRIVE_MOCK_HOST: optional(z.string().refine(isLoopback, "must be a loopback host such as localhost:4010")),
     PIPEDRIVE_TOKEN_SKEW_SECONDS: optional(z.coerce.number().int().min(0).max(3000)).default(600),
     PIPEDRIVE_HTTP_TIMEOUT_MS: optional(z.coerce.number().int().min(100).max(60_000)).default(10_000),
+    // A refused refresh token must still be the row's this long before admins are told the
+    // connection needs a reconnect: another writer's rotation may be about to land.
+    PIPEDRIVE_VERDICT_GRACE_SECONDS: optional(z.coerce.number().int().min(0).max(3600)).default(60),
     OAUTH_STATE_TTL_SECONDS: optional(z.coerce.number().int().min(1).max(3600)).default(600),
     // PKCE (S256) on connect flows. Pipedrive documents none, so it stays off until confirmed there.
     PIPEDRIVE_PKCE: optional(z.enum(["on", "off"])).default("off"),

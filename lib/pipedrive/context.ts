@@ -30,6 +30,11 @@ export type PipedriveContext = {
   refreshAttempts: number;
   /** After invalid_grant, how long another writer's rotation may take to land in the row. */
   rotationGraceMs: number;
+  /**
+   * How long a refused refresh token must stay the row's before the connection is marked
+   * needs_reconnect where admins see it (page, status view, metrics, mail). 0: at once.
+   */
+  verdictGraceMs: number;
   /** The background keeper's schedule: renew this long before expiry, or after this many idle days. */
   keeper: { windowSeconds: number; idleDays: number };
   /** Stops calling the token endpoint for a while after repeated timeouts or 5xx. */
@@ -57,6 +62,7 @@ export type ContextOptions = {
   sleep?: Sleep;
   random?: () => number;
   rotationGraceMs?: number;
+  verdictGraceMs?: number;
   keeperWindowSeconds?: number;
   keeperIdleDays?: number;
   breakerCooldownMs?: number;
@@ -98,6 +104,7 @@ export function createPipedriveContext(options: ContextOptions): PipedriveContex
     random: options.random ?? Math.random,
     refreshAttempts: 3,
     rotationGraceMs: options.rotationGraceMs ?? 2_000,
+    verdictGraceMs: options.verdictGraceMs ?? 60_000,
     keeper: { windowSeconds: options.keeperWindowSeconds ?? 900, idleDays: options.keeperIdleDays ?? 30 },
     pkce: options.pkce ?? false,
     requiredScopes: options.requiredScopes ?? ["contacts:read"],
@@ -128,6 +135,7 @@ export function pipedrive(): PipedriveContext {
       secureCookies: e.secureCookies,
       keeperWindowSeconds: e.KEEPER_WINDOW_SECONDS,
       keeperIdleDays: e.KEEPER_IDLE_DAYS,
+      verdictGraceMs: e.PIPEDRIVE_VERDICT_GRACE_SECONDS * 1000,
       pkce: e.PIPEDRIVE_PKCE === "on",
       requiredScopes: e.PIPEDRIVE_REQUIRED_SCOPES.split(","),
       onClientCredentials: reportAppCredentials,

@@ -14,6 +14,9 @@ export function e2eAppEnv(options: { appUrl: string; mockPort: string | number; 
     PIPEDRIVE_CLIENT_SECRET: "mock-client-secret",
     PIPEDRIVE_OAUTH_BASE_URL: `http://localhost:${options.mockPort}`,
     PIPEDRIVE_MOCK_HOST: `localhost:${options.mockPort}`,
+    // A refused refresh token is judged at once, so specs see Needs reconnect without waiting
+    // for the keeper; the grace period (60 s by default) is covered by the integration suite.
+    PIPEDRIVE_VERDICT_GRACE_SECONDS: "0",
     // Short, so the timeout attack does not slow the suite down.
     PIPEDRIVE_HTTP_TIMEOUT_MS: "1500",
   } as const;

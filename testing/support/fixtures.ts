@@ -57,6 +57,8 @@ export function testContext(mock: MockPipedrive, overrides: Partial<ContextOptio
     authSecret: "test-secret-test-secret-test-secret-0123",
     // The mock is local, but a busy machine can still take seconds: tests of timeouts set their own.
     timeoutMs: 30_000,
+    // Most suites judge a refused refresh token at once; the grace period has tests of its own.
+    verdictGraceMs: 0,
     sleep: async () => {},
     ...overrides,
   });

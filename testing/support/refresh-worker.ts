@@ -16,6 +16,8 @@ const ctx = createPipedriveContext({
   redirectUri: "http://localhost:3000/api/integrations/pipedrive/callback",
   mockHost,
   authSecret: "unused-in-this-process-unused-in-this-process",
+  // As in the other suites: a refusal is judged at once (the grace period has tests of its own).
+  verdictGraceMs: 0,
 });
 // Warm the connection pool and Prisma's query engine first, so waits measure the race only.
 await sql().query("SELECT 1");

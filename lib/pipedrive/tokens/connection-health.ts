@@ -83,7 +83,7 @@ export async function markRefreshed(
 ): Promise<{ recovered: boolean }> {
   const { rows } = await client.query<{ was: ConnectionStatus }>(
     `UPDATE pipedrive_connections c SET status = $4::pipedrive_connection_status, scopes = COALESCE($5::text[], c.scopes),
-            rejected_refresh_token_hash = NULL, last_refreshed_at = $2, updated_at = $2, next_refresh_at = $3,
+            rejected_refresh_token_hash = NULL, suspected_at = NULL, last_refreshed_at = $2, updated_at = $2, next_refresh_at = $3,
             last_error = CASE WHEN $4 = 'connected' THEN NULL ELSE c.last_error END,
             last_error_at = CASE WHEN $4 = 'connected' THEN NULL ELSE c.last_error_at END
      FROM (SELECT status FROM pipedrive_connections WHERE tenant_id = $1::uuid) AS before
@@ -148,6 +148,27 @@ async function withAudit(
   return (rows[0]?.changed ?? 0) > 0;
 }
 
+/**
+ * Pipedrive refused the row's refresh token and nobody has moved the row on: not a verdict yet.
+ * Callers fail at once; admins are told only if the keeper, at `confirmAt`, finds the row
+ * still holding it. The first suspicion's time is kept.
+ */
+export async function markSuspected(client: pg.PoolClient, tenantId: string, now: Date, confirmAt: Date) {
+  await client.query(
+    `UPDATE pipedrive_connections SET suspected_at = COALESCE(suspected_at, $2), next_refresh_at = $3
+     WHERE tenant_id = $1::uuid AND status <> 'needs_reconnect'`,
+    [tenantId, now, confirmAt],
+  );
+}
+
+/** The row moved on after a refusal (another writer's rotation landed): nothing to confirm. */
+export async function clearSuspicion(client: pg.PoolClient, tenantId: string) {
+  await client.query(
+    `UPDATE pipedrive_connections SET suspected_at = NULL, rejected_refresh_token_hash = NULL WHERE tenant_id = $1::uuid`,
+    [tenantId],
+  );
+}
+
 /** Marks needs_reconnect if not marked yet; audits once. */
 export async function markNeedsReconnect(
   client: pg.PoolClient,
@@ -158,7 +179,7 @@ export async function markNeedsReconnect(
 ): Promise<boolean> {
   const { rowCount } = await client.query(
     `UPDATE pipedrive_connections SET status = 'needs_reconnect', last_error = $2, last_error_at = $3, updated_at = $3,
-            rejected_refresh_token_hash = COALESCE($4, rejected_refresh_token_hash), next_refresh_at = $5
+            rejected_refresh_token_hash = COALESCE($4, rejected_refresh_token_hash), next_refresh_at = $5, suspected_at = NULL
      WHERE tenant_id = $1::uuid AND status <> 'needs_reconnect'`,
     [
       tenantId,
@@ -226,7 +247,7 @@ export async function saveConnection(input: {
           pipedrive_user_name = EXCLUDED.pipedrive_user_name, scopes = EXCLUDED.scopes,
           connected_by_user_id = EXCLUDED.connected_by_user_id, connected_by_name = EXCLUDED.connected_by_name,
           connected_at = EXCLUDED.connected_at, last_error = NULL, last_error_at = NULL, updated_at = EXCLUDED.updated_at,
-          rejected_refresh_token_hash = NULL, last_refreshed_at = NULL, next_refresh_at = EXCLUDED.next_refresh_at
+          rejected_refresh_token_hash = NULL, suspected_at = NULL, last_refreshed_at = NULL, next_refresh_at = EXCLUDED.next_refresh_at
       ), event AS (
         INSERT INTO pipedrive_audit_events (tenant_id, actor_user_id, event, detail)
         SELECT ${tenantId}::uuid, ${actor.id}::uuid,

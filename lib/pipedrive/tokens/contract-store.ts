@@ -23,6 +23,8 @@ export type TokenRow = {
   status: ConnectionStatus | null;
   /** Fingerprint of the token pair the row held when Pipedrive last refused its refresh token. */
   rejectedHash: string | null;
+  /** When that refusal began to await confirmation (connection-health's markSuspected). */
+  suspectedAt: Date | null;
   /** When our refresh token was last used (or granted): Pipedrive drops it after 60 idle days. */
   refreshTokenUsedAt: Date | null;
   /** Pipedrive asked every caller to leave this company alone until then. */
@@ -37,6 +39,7 @@ type RawRow = {
   api_domain: string;
   status: ConnectionStatus | null;
   rejected_refresh_token_hash: string | null;
+  suspected_at?: Date | null;
   refresh_token_used_at?: Date | null;
   blocked_until?: Date | null;
 };
@@ -49,6 +52,7 @@ const toRow = (raw: RawRow): TokenRow => ({
   storedApiDomain: raw.api_domain,
   status: raw.status,
   rejectedHash: raw.rejected_refresh_token_hash,
+  suspectedAt: raw.suspected_at ?? null,
   refreshTokenUsedAt: raw.refresh_token_used_at ?? null,
   blockedUntil: raw.blocked_until ?? null,
 });
@@ -58,7 +62,7 @@ export async function readToken(tenantId: string): Promise<TokenRow | null> {
   const { rows } = await sql().query<RawRow>({
     name: "pipedrive-read-token",
     text: `SELECT i.tenant_id, i.access_token, i.refresh_token, i.expires_at, i.api_domain,
-                  c.status::text AS status, c.rejected_refresh_token_hash, r.blocked_until
+                  c.status::text AS status, c.rejected_refresh_token_hash, c.suspected_at, r.blocked_until
            FROM lead_pipedrive_integrations i
            LEFT JOIN pipedrive_connections c ON c.tenant_id = i.tenant_id
            LEFT JOIN pipedrive_rate_limits r ON r.api_host = i.api_domain AND r.blocked_until > now()
@@ -132,7 +136,7 @@ export function withLockedToken<T>(tenantId: string, work: (locked: Locked) => P
 }
 
 async function lockRow(client: pg.PoolClient, tenantId: string): Promise<TokenRow | null> {
-  const locked = await client.query<Omit<RawRow, "status" | "rejected_refresh_token_hash">>(
+  const locked = await client.query<Omit<RawRow, "status" | "rejected_refresh_token_hash" | "suspected_at">>(
     `SELECT tenant_id, access_token, refresh_token, expires_at, api_domain
      FROM lead_pipedrive_integrations WHERE tenant_id = $1::uuid FOR UPDATE`,
     [tenantId],
@@ -140,8 +144,10 @@ async function lockRow(client: pg.PoolClient, tenantId: string): Promise<TokenRo
   const token = locked.rows[0];
   if (!token) return null;
   // A statement of its own: under READ COMMITTED it sees what was committed while we queued.
-  const health = await client.query<Pick<RawRow, "status" | "rejected_refresh_token_hash" | "refresh_token_used_at">>(
-    `SELECT status::text AS status, rejected_refresh_token_hash, COALESCE(last_refreshed_at, connected_at) AS refresh_token_used_at
+  const health = await client.query<
+    Pick<RawRow, "status" | "rejected_refresh_token_hash" | "suspected_at" | "refresh_token_used_at">
+  >(
+    `SELECT status::text AS status, rejected_refresh_token_hash, suspected_at, COALESCE(last_refreshed_at, connected_at) AS refresh_token_used_at
      FROM pipedrive_connections WHERE tenant_id = $1::uuid`,
     [tenantId],
   );
@@ -150,6 +156,7 @@ async function lockRow(client: pg.PoolClient, tenantId: string): Promise<TokenRo
     ...token,
     status: h?.status ?? null,
     rejected_refresh_token_hash: h?.rejected_refresh_token_hash ?? null,
+    suspected_at: h?.suspected_at ?? null,
     refresh_token_used_at: h?.refresh_token_used_at ?? null,
   });
 }

@@ -10,10 +10,12 @@ import { backoffMs, isPipedriveError, toAppErrorFromPipedrive } from "../http.ts
 import type { TokenSet } from "../oauth-client.ts";
 import { missingScopes } from "../scopes.ts";
 import {
+  clearSuspicion,
   fingerprint,
   isKnownRejected,
   markNeedsReconnect,
   markRefreshed,
+  markSuspected,
   recordRejected,
   type NeedsReconnectReason,
 } from "./connection-health.ts";
@@ -85,7 +87,8 @@ export function toAccess(
   };
 }
 
-type LockedResult = { ok: AccessToken; recovered?: boolean } | { refused: string } | { dead: true };
+type LockedResult =
+  { ok: AccessToken; recovered?: boolean } | { refused: string } | { dead: true } | { confirmed: true };
 
 /** Rounds of "refused, but rotated by someone else": each round sees a newer refresh token. */
 const MAX_ROUNDS = 3;
@@ -107,8 +110,17 @@ export async function refreshOnce(ctx: PipedriveContext, tenantId: string, need:
       if (!row) throw new AppError("not_connected");
       const host = checkedHost(row, ctx);
       // Refused a moment ago (by another process of ours, or before a restart): never resend it.
-      if (isKnownRejected(row))
-        return row.status === "needs_reconnect" ? { dead: true } : { refused: fingerprint(row) };
+      if (isKnownRejected(row)) {
+        if (row.status === "needs_reconnect") return { dead: true };
+        if (!row.suspectedAt) return { refused: fingerprint(row) };
+        // Awaiting the verdict: callers fail at once; once the grace is over, it is confirmed.
+        if (ctx.now().getTime() < row.suspectedAt.getTime() + ctx.verdictGraceMs) return { dead: true };
+        return (await markNeedsReconnect(locked.client, tenantId, row, GRANT_GONE, ctx.now()))
+          ? { confirmed: true }
+          : { dead: true };
+      }
+      // Refused before, and since moved on by another writer: the suspicion was a false alarm.
+      if (row.suspectedAt) await clearSuspicion(locked.client, tenantId);
       if (!needsRenewal(row, ctx, need)) return { ok: toAccess(row.accessToken, host, row.expiresAt, row.status, ctx) };
       let tokens: TokenSet;
       try {
@@ -131,14 +143,28 @@ export async function refreshOnce(ctx: PipedriveContext, tenantId: string, need:
       return result.ok;
     }
     if ("dead" in result) throw new AppError("needs_reconnect");
+    if ("confirmed" in result) {
+      await emitRefreshOutcome({ tenantId, result: "needs_reconnect", reason: GRANT_GONE.detail });
+      throw new AppError("needs_reconnect", "refresh token rejected, and still the row's after the grace period");
+    }
     if (!(await waitForRotation(ctx, tenantId, result.refused))) {
       const verdict = await withLockedToken(tenantId, async (locked) => {
         if (!locked.row) return "gone" as const;
         if (fingerprint(locked.row) !== result.refused) return "rotated" as const;
+        if (ctx.verdictGraceMs > 0) {
+          const now = ctx.now();
+          await markSuspected(locked.client, tenantId, now, new Date(now.getTime() + ctx.verdictGraceMs));
+          return "suspected" as const;
+        }
         const marked = await markNeedsReconnect(locked.client, tenantId, locked.row, GRANT_GONE, ctx.now());
         return marked ? ("marked" as const) : ("dead" as const);
       });
       if (verdict === "gone") throw new AppError("not_connected");
+      if (verdict === "suspected")
+        throw new AppError(
+          "needs_reconnect",
+          "refresh token rejected; confirmed only if still the row's after the grace",
+        );
       if (verdict === "marked")
         await emitRefreshOutcome({ tenantId, result: "needs_reconnect", reason: GRANT_GONE.detail });
       if (verdict === "dead" || verdict === "marked") throw new AppError("needs_reconnect", "refresh token rejected");
