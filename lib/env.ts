@@ -48,6 +48,9 @@ const schema = z
     TRUSTED_PROXIES: optional(z.coerce.number().int().min(0).max(9)).default(0),
     // Set by scripts/server.ts in its own process: each request's client address is in a header it wrote.
     CLIENT_ADDRESS_FROM_SERVER: optional(z.literal("1")),
+    // Mail to workspace admins about their Pipedrive connection; off without SMTP_URL.
+    SMTP_URL: optional(z.url({ protocol: /^smtps?$/ })),
+    MAIL_FROM: optional(z.string().min(3).max(200)).default("CRM <crm@localhost>"),
     LOG_LEVEL: optional(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])),
   })
   .refine((raw) => raw.KEEPER_WINDOW_SECONDS > raw.PIPEDRIVE_TOKEN_SKEW_SECONDS, {

@@ -1,6 +1,7 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 
+import { env } from "./env.ts";
 import { appliedMigrations, databaseAnswers } from "./health-store.ts";
 import { activeAlerts, APP_CREDENTIALS_REJECTED } from "./operator-alert-store.ts";
 import { lastScanAt } from "./pipedrive/keeper-store.ts";
@@ -18,6 +19,8 @@ export function keeperStatus(lastScan: Date | null, now: Date): KeeperStatus {
   return now.getTime() - lastScan.getTime() > KEEPER_QUIET_MS ? "stale" : "ok";
 }
 
+const mailStatus = () => (env().SMTP_URL ? "on" : "off");
+
 export type Readiness = {
   ready: boolean;
   checks: {
@@ -25,6 +28,8 @@ export type Readiness = {
     migrations: "ok" | "pending" | "unknown";
     keeper: { status: KeeperStatus | "unknown"; lastScanAt: string | null };
     pipedriveCredentials: { status: "ok" | "rejected"; since: string | null };
+    /** Mail to admins: off without SMTP_URL (reported, not a reason to be unready). */
+    mail: "on" | "off";
   };
 };
 
@@ -37,6 +42,7 @@ export async function readiness(now: Date): Promise<Readiness> {
         migrations: "unknown",
         keeper: { status: "unknown", lastScanAt: null },
         pipedriveCredentials: { status: "ok", since: null },
+        mail: mailStatus(),
       },
     };
   }
@@ -55,6 +61,7 @@ export async function readiness(now: Date): Promise<Readiness> {
         status: rejected ? "rejected" : "ok",
         since: rejected?.firstSeenAt.toISOString() ?? null,
       },
+      mail: mailStatus(),
     },
   };
 }

@@ -65,7 +65,16 @@ async function main() {
     );
   }
 
-  const childEnv = { ...process.env, ...localEnv(url) };
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...localEnv(url) };
+  // Mail to admins: in a demo without SMTP_URL, a local catcher with a web UI receives it.
+  if (plan.demo && !process.env.SMTP_URL) {
+    const catcher = await startMailCatcher();
+    if (catcher) {
+      stops.push(catcher.stop);
+      childEnv.SMTP_URL = catcher.smtpUrl;
+      console.log(`[mail] demo mode: mail to admins is caught by MailDev, ${catcher.webUrl}`);
+    }
+  }
   const server = productionServer(port);
   const child = production
     ? spawn(server.command, server.args, { cwd: ROOT, stdio: "inherit", env: { ...childEnv, ...server.env } })
@@ -92,6 +101,36 @@ async function main() {
         `[keeper] exited with ${code}; connections are still renewed just in time. Restart npm run dev to bring it back.`,
       );
   });
+}
+
+/** MailDev on MAILDEV_SMTP_PORT (1025) and MAILDEV_WEB_PORT (1080), loopback only; null if it cannot start. */
+async function startMailCatcher(): Promise<{ smtpUrl: string; webUrl: string; stop: () => Promise<void> } | null> {
+  const smtpPort = process.env.MAILDEV_SMTP_PORT || "1025";
+  const webPort = process.env.MAILDEV_WEB_PORT || "1080";
+  const child = spawn(
+    path.join(ROOT, "node_modules", ".bin", "maildev"),
+    ["--smtp", smtpPort, "--web", webPort, "--ip", "127.0.0.1", "--web-ip", "127.0.0.1"],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const started = await new Promise<boolean>((resolve) => {
+    let output = "";
+    const listen = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes("Press Ctrl+C")) resolve(true);
+    };
+    child.stdout?.on("data", listen);
+    child.stderr?.on("data", listen);
+    child.once("exit", () => resolve(false));
+  });
+  if (!started) {
+    console.error(`[mail] MailDev did not start (ports ${smtpPort}/${webPort} busy?): mail to admins is off`);
+    return null;
+  }
+  return {
+    smtpUrl: `smtp://127.0.0.1:${smtpPort}`,
+    webUrl: `http://localhost:${webPort}`,
+    stop: () => stopChild(child),
+  };
 }
 
 function stopChild(child: ChildProcess) {

@@ -27,8 +27,11 @@ const keeper = await startKeeper({
   databaseUrl: settings.DATABASE_URL,
   ctx: pipedrive(),
   concurrency: settings.KEEPER_CONCURRENCY,
+  smtpUrl: settings.SMTP_URL,
   log: (event, fields) => log().info({ keeper: true, ...fields }, event),
 });
+
+if (!settings.SMTP_URL) log().warn({ keeper: true }, "mail to admins is off: SMTP_URL is not set");
 
 let stopping = false;
 async function stop() {

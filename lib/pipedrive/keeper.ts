@@ -3,6 +3,8 @@ import PgBoss from "pg-boss";
 
 import { purgeStaleAddresses } from "../auth/known-client-store.ts";
 import { AppError, describe } from "../errors.ts";
+import { deliverDue } from "../notifications/deliver.ts";
+import { expireStaleNotifications } from "../notifications/notification-store.ts";
 import { purgeExpiredCounters } from "../rate-limit-store.ts";
 import type { PipedriveContext } from "./context.ts";
 import { beat, dueConnections, purgeExpiredStates } from "./keeper-store.ts";
@@ -23,6 +25,7 @@ export const QUEUES = {
   scan: "pipedrive-keeper-scan",
   renew: "pipedrive-token-renew",
   purge: "pipedrive-state-purge",
+  notify: "pipedrive-notify",
 } as const;
 
 /** How a renewal ended; anything but "renewed" or "fresh" is already recorded on the connection. */
@@ -47,6 +50,8 @@ export type KeeperOptions = {
   log: KeeperLog;
   /** Most connections queued per scan. */
   scanLimit?: number;
+  /** Where mail to admins goes; without it the keeper sends none. */
+  smtpUrl?: string;
   /** pg-boss polling, in seconds: short in tests. */
   pollingIntervalSeconds?: number;
 };
@@ -54,6 +59,8 @@ export type KeeperOptions = {
 export type Keeper = {
   /** Runs a scan now, as the schedule would. */
   scan: () => Promise<{ due: number; queued: number }>;
+  /** Delivers the mail that is due now, as the schedule would; how many notifications it handled. */
+  notify: () => Promise<number>;
   stop: () => Promise<void>;
   onRenewed: (listener: (tenantId: string, outcome: RenewOutcome) => void) => void;
 };
@@ -74,7 +81,9 @@ export async function startKeeper(options: KeeperOptions): Promise<Keeper> {
       retryDelay: 30,
     });
     await boss.createQueue(QUEUES.purge, { name: QUEUES.purge, policy: "singleton", expireInSeconds: 120 });
+    await boss.createQueue(QUEUES.notify, { name: QUEUES.notify, policy: "singleton", expireInSeconds: 300 });
     await boss.schedule(QUEUES.scan, "* * * * *");
+    await boss.schedule(QUEUES.notify, "* * * * *");
     await boss.schedule(QUEUES.purge, "*/10 * * * *");
   });
 
@@ -114,6 +123,11 @@ export async function startKeeper(options: KeeperOptions): Promise<Keeper> {
   }
 
   await boss.work(QUEUES.scan, polling, async () => void (await scan()));
+  // Mail to admins, after the state changes it reports have committed (an outbox: see
+  // lib/notifications). One at a time under a row lock, so keepers never send one twice.
+  const smtpUrl = options.smtpUrl;
+  const notify = async () => (smtpUrl ? deliverDue(ctx.now(), { smtpUrl }) : 0);
+  if (smtpUrl) await boss.work(QUEUES.notify, polling, async () => void (await notify()));
   await boss.work(QUEUES.purge, polling, async () => {
     const now = ctx.now();
     const purged = {
@@ -122,6 +136,7 @@ export async function startKeeper(options: KeeperOptions): Promise<Keeper> {
       counters: await purgeExpiredCounters(now),
       installs: await purgeAbandonedInstalls(ctx),
       signInAddresses: await purgeStaleAddresses(now),
+      notifications: await expireStaleNotifications(now),
     };
     await beat("purge", now, purged);
   });
@@ -146,6 +161,7 @@ export async function startKeeper(options: KeeperOptions): Promise<Keeper> {
 
   return {
     scan,
+    notify,
     onRenewed: (listener) => void listeners.push(listener),
     // Graceful: running renewals finish (each is bounded by the HTTP timeout), nothing new starts.
     stop: () => boss.stop({ graceful: true, wait: true, timeout: 30_000 }),

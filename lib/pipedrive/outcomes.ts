@@ -31,6 +31,8 @@ export type Outcome =
   | { result: "install_cancelled" }
   | { result: "disconnected"; revoke: RevokeResult }
   | { result: "nothing_to_disconnect" }
+  | { result: "mail_on" }
+  | { result: "mail_off" }
   | { result: "error"; reason: ErrorReason };
 
 export const SETTINGS_PATH = "/settings/integrations";
@@ -43,6 +45,8 @@ export const allOutcomes: Outcome[] = [
   { result: "install_cancelled" },
   ...revokeResults.map((revoke): Outcome => ({ result: "disconnected", revoke })),
   { result: "nothing_to_disconnect" },
+  { result: "mail_on" },
+  { result: "mail_off" },
   ...errorReasons.map((reason): Outcome => ({ result: "error", reason })),
 ];
 
@@ -56,7 +60,15 @@ export function outcomePath(outcome: Outcome): `/${string}` {
 const outcomeQuery = z.union([
   z
     .object({
-      pipedrive: z.enum(["connected", "needs_permissions", "denied", "install_cancelled", "nothing_to_disconnect"]),
+      pipedrive: z.enum([
+        "connected",
+        "needs_permissions",
+        "denied",
+        "install_cancelled",
+        "nothing_to_disconnect",
+        "mail_on",
+        "mail_off",
+      ]),
     })
     .transform((q): Outcome => ({ result: q.pipedrive })),
   z

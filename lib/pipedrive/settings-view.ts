@@ -1,6 +1,6 @@
 import { keeperStatus } from "../health.ts";
 import { activeAlerts, APP_CREDENTIALS_REJECTED } from "../operator-alert-store.ts";
-import type { TenantUser } from "../users/user-store.ts";
+import { pipedriveMailOn, setPipedriveMail, type TenantUser } from "../users/user-store.ts";
 import {
   getConnectionView,
   installHolders,
@@ -24,6 +24,8 @@ export type SettingsView = {
   /** Pipedrive refuses the app's own credentials since then (an operator problem). */
   appCredentialsRejectedSince: Date | null;
   lookup: LookupResult | null;
+  /** Admins only: whether this admin gets mail about the connection (null for members). */
+  mailOn: boolean | null;
 };
 
 export async function loadSettingsView(
@@ -32,12 +34,13 @@ export async function loadSettingsView(
   lookupId: string | null,
 ): Promise<SettingsView> {
   const now = ctx.now();
-  const [connection, events, seenAt, alerts, lookup] = await Promise.all([
+  const [connection, events, seenAt, alerts, lookup, mailOn] = await Promise.all([
     getConnectionView(user.tenantId, { hosts: ctx.hosts, now, requiredScopes: ctx.requiredScopes }),
     user.role === "admin" ? recentAuditEvents(user.tenantId, 8) : Promise.resolve([]),
     lastScanAt(),
     activeAlerts(),
     lookupId === null ? Promise.resolve(null) : loadLookup(user, lookupId, now),
+    user.role === "admin" ? pipedriveMailOn(user) : Promise.resolve(null),
   ]);
   const appRejected = alerts.find((alert) => alert.kind === APP_CREDENTIALS_REJECTED);
   return {
@@ -46,6 +49,7 @@ export async function loadSettingsView(
     keeper: { down: keeperStatus(seenAt, now) !== "ok", seenAt },
     appCredentialsRejectedSince: appRejected?.firstSeenAt ?? null,
     lookup,
+    mailOn,
   };
 }
 
@@ -63,4 +67,9 @@ export async function loadDisconnectView(ctx: PipedriveContext, user: TenantUser
   ]);
   const holders = install ? await installHolders(install) : [];
   return { connection, installShared: holders.some((tenant) => tenant !== user.tenantId) };
+}
+
+/** An admin's choice about mail on the connection, for themselves only. */
+export async function setMailPreference(user: TenantUser, on: boolean): Promise<void> {
+  await setPipedriveMail(user, on);
 }

@@ -69,3 +69,20 @@ export async function findUserInTenant(
 export async function endSessions(userId: string): Promise<void> {
   await sql().query(`UPDATE users SET session_version = session_version + 1 WHERE id = $1::uuid`, [userId]);
 }
+
+/** Whether this admin gets mail about the workspace's Pipedrive connection. */
+export async function pipedriveMailOn(user: Pick<TenantUser, "id" | "tenantId">): Promise<boolean> {
+  const { rows } = await sql().query<{ on: boolean }>(
+    `SELECT pipedrive_mail AS on FROM users WHERE id = $1::uuid AND tenant_id = $2::uuid`,
+    [user.id, user.tenantId],
+  );
+  return rows[0]?.on ?? false;
+}
+
+export async function setPipedriveMail(user: Pick<TenantUser, "id" | "tenantId">, on: boolean): Promise<void> {
+  await sql().query(`UPDATE users SET pipedrive_mail = $3 WHERE id = $1::uuid AND tenant_id = $2::uuid`, [
+    user.id,
+    user.tenantId,
+    on,
+  ]);
+}

@@ -28,6 +28,18 @@ export function bannerFor(outcome: Outcome, page: { connected: boolean } = { con
             title: "You cancelled connecting Pipedrive",
             body: "Nothing was connected. You can connect whenever you are ready.",
           };
+    case "mail_on":
+      return {
+        tone: "success",
+        title: "You will get mail about Pipedrive",
+        body: "We will tell you when the connection stops working, recovers, is uninstalled, or waits on Pipedrive.",
+      };
+    case "mail_off":
+      return {
+        tone: "info",
+        title: "Mail about Pipedrive turned off",
+        body: "You will not get mail about this connection. Other admins still do, unless they turn it off too.",
+      };
     case "install_cancelled":
       return {
         tone: "info",

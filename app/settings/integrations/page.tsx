@@ -24,7 +24,7 @@ export default async function IntegrationsPage({ searchParams }: Props) {
     Object.entries(query).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
   );
   const user = await requirePageUser(`${SETTINGS_PATH}?${returnQuery}`);
-  const { connection, events, keeper, appCredentialsRejectedSince, lookup } = await loadSettingsView(
+  const { connection, events, keeper, appCredentialsRejectedSince, lookup, mailOn } = await loadSettingsView(
     pipedrive(),
     user,
     typeof query.lookup === "string" ? query.lookup : null,
@@ -74,6 +74,8 @@ export default async function IntegrationsPage({ searchParams }: Props) {
           <PhoneLookup lookup={lookup} refused={refusalMessage(query, new Date())} />
         )}
 
+        {mailOn !== null && <MailPreference on={mailOn} />}
+
         {events.length > 0 && (
           <section className="card" aria-labelledby="activity-title">
             <h2 id="activity-title">Recent activity</h2>
@@ -89,6 +91,26 @@ export default async function IntegrationsPage({ searchParams }: Props) {
         )}
       </main>
     </>
+  );
+}
+
+/** An admin's own choice: mail when the connection breaks, recovers, or is uninstalled. */
+function MailPreference({ on }: { on: boolean }) {
+  return (
+    <section className="card" aria-labelledby="mail-title">
+      <h2 id="mail-title">Mail about this connection</h2>
+      <form method="post" action="/api/integrations/pipedrive/notifications" className="inline-form">
+        <div className="field">
+          <label>
+            <input type="checkbox" name="mail" value="on" defaultChecked={on} /> Email me when Pipedrive stops working,
+            recovers, is uninstalled, or waits on Pipedrive
+          </label>
+        </div>
+        <button type="submit" className="button button-secondary">
+          Save
+        </button>
+      </form>
+    </section>
   );
 }
 

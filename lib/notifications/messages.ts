@@ -1,0 +1,62 @@
+import type { NotificationEvent } from "./notification-store.ts";
+
+// What each mail says: what happened in plain words, what the admin should do, and a link.
+
+export type Message = { subject: string; text: string };
+
+export function messageFor(event: NotificationEvent, workspace: string, settingsUrl: string, at: Date): Message {
+  const when = `${at.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+  const body = (happened: string, todo: string) =>
+    `${happened}\n\n${todo}\n\nSettings → Integrations: ${settingsUrl}\n\n` +
+    `You get this mail because you are an admin of ${workspace} in the CRM. You can turn these mails off on that page.`;
+  switch (event) {
+    case "refresh_failed":
+      return {
+        subject: `Pipedrive stopped working for ${workspace}: reconnect it`,
+        text: body(
+          `Since ${when}, Pipedrive no longer accepts ${workspace}'s access, so lead enrichment cannot look people up. It may have been removed in Pipedrive, or left unused for 60 days.`,
+          "What to do: open the page below, press Reconnect, and allow access in Pipedrive.",
+        ),
+      };
+    case "recovered":
+      return {
+        subject: `Pipedrive works again for ${workspace}`,
+        text: body(
+          `Since ${when}, Pipedrive accepts ${workspace}'s access again, and lead enrichment looks people up as before.`,
+          "Nothing to do.",
+        ),
+      };
+    case "uninstalled":
+      return {
+        subject: `The CRM was uninstalled from Pipedrive for ${workspace}`,
+        text: body(
+          `At ${when}, someone uninstalled the CRM's app in Pipedrive, so ${workspace} is no longer connected and lead enrichment stopped.`,
+          "What to do: if that was not intended, open the page below and press Connect Pipedrive.",
+        ),
+      };
+    case "needs_permissions":
+      return {
+        subject: `Pipedrive needs a permission for ${workspace}`,
+        text: body(
+          `Since ${when}, ${workspace}'s Pipedrive access lacks a permission lookups need, so lead enrichment is paused.`,
+          "What to do: open the page below, press Reconnect, and allow every permission Pipedrive asks for.",
+        ),
+      };
+    case "subscription_lapsed":
+      return {
+        subject: `Pipedrive lookups paused for ${workspace}: subscription not active`,
+        text: body(
+          `Since ${when}, Pipedrive refuses lookups because the company's Pipedrive subscription is not active.`,
+          "What to do: renew the subscription in Pipedrive. Lookups resume on their own (we check every hour).",
+        ),
+      };
+    case "access_forbidden":
+      return {
+        subject: `Pipedrive lookups paused for ${workspace}: permission refused`,
+        text: body(
+          `Since ${when}, Pipedrive refuses the connected Pipedrive user access to contacts.`,
+          "What to do: a Pipedrive admin can give that user the permission (lookups resume on their own), or reconnect as another user on the page below.",
+        ),
+      };
+  }
+}

@@ -1,0 +1,113 @@
+import "server-only";
+
+import type pg from "pg";
+
+import { sql } from "../db.ts";
+
+// The outbox of mail owed to workspace admins (table pipedrive_notifications). Rows are written
+// by a trigger on the audit trail, in the state change's own transaction; here they are taken
+// one at a time, under a row lock, so two keepers never deliver the same one.
+
+export type NotificationEvent =
+  "refresh_failed" | "recovered" | "uninstalled" | "needs_permissions" | "subscription_lapsed" | "access_forbidden";
+
+export type Notification = {
+  id: string;
+  tenantId: string;
+  event: NotificationEvent;
+  createdAt: Date;
+  attempts: number;
+};
+
+export type Recipient = { email: string; name: string };
+
+export type Delivery = { outcome: "sent" | "no_recipients" } | { failed: string; retryAt: Date };
+
+/**
+ * Takes the oldest due notification and runs `deliver` for it while holding its row lock; what
+ * it returns is recorded in the same transaction. False when none is due.
+ */
+export async function deliverNext(
+  now: Date,
+  deliver: (notification: Notification, recipients: Recipient[], tenantName: string) => Promise<Delivery>,
+): Promise<boolean> {
+  const client = await sql().connect();
+  try {
+    await client.query("BEGIN");
+    const { rows } = await client.query<{
+      id: string;
+      tenant_id: string;
+      event: NotificationEvent;
+      created_at: Date;
+      attempts: number;
+    }>(
+      `SELECT id::text, tenant_id, event, created_at, attempts FROM pipedrive_notifications
+       WHERE done_at IS NULL AND next_attempt_at <= $1 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+      [now],
+    );
+    const row = rows[0];
+    if (!row) {
+      await client.query("COMMIT");
+      return false;
+    }
+    const notification = {
+      id: row.id,
+      tenantId: row.tenant_id,
+      event: row.event,
+      createdAt: row.created_at,
+      attempts: row.attempts,
+    };
+    const { recipients, tenantName } = await recipientsOf(client, row.tenant_id);
+    const result = await deliver(notification, recipients, tenantName);
+    if ("outcome" in result) {
+      await client.query(
+        `UPDATE pipedrive_notifications SET outcome = $2, done_at = $3, attempts = attempts + 1 WHERE id = $1::bigint`,
+        [row.id, result.outcome, now],
+      );
+    } else {
+      await client.query(
+        `UPDATE pipedrive_notifications SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 WHERE id = $1::bigint`,
+        [row.id, result.failed.slice(0, 300), result.retryAt],
+      );
+    }
+    await client.query("COMMIT");
+    return true;
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** The workspace's admins who have not turned these mails off. */
+async function recipientsOf(client: pg.PoolClient, tenantId: string) {
+  const { rows } = await client.query<{ email: string; name: string; tenant_name: string }>(
+    `SELECT u.email, u.name, t.name AS tenant_name FROM tenants t
+     LEFT JOIN users u ON u.tenant_id = t.id AND u.role = 'admin' AND u.pipedrive_mail
+     WHERE t.id = $1::uuid ORDER BY u.email`,
+    [tenantId],
+  );
+  return {
+    recipients: rows.filter((r) => r.email !== null).map((r) => ({ email: r.email, name: r.name })),
+    tenantName: rows[0]?.tenant_name ?? "your workspace",
+  };
+}
+
+/** Notifications not yet done: for readiness and metrics. */
+export async function pendingNotifications(): Promise<number> {
+  const { rows } = await sql().query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pipedrive_notifications WHERE done_at IS NULL`,
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/** Mail nobody could send in a day (no SMTP_URL, or a server refusing it) is old news: expire it. */
+export async function expireStaleNotifications(now: Date): Promise<number> {
+  const { rowCount } = await sql().query(
+    `UPDATE pipedrive_notifications SET outcome = 'expired', done_at = $1
+     WHERE done_at IS NULL AND created_at < $1::timestamptz - interval '1 day'`,
+    [now],
+  );
+  return rowCount ?? 0;
+}

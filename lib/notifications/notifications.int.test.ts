@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+
+import {
+  connectedTenant,
+  connectionRow,
+  expireAccessToken,
+  mockPipedriveForFile,
+} from "../../testing/support/fixtures.ts";
+import { createForeignRefresher } from "../../testing/support/foreign-refresher.ts";
+import { startSmtpServer } from "../../testing/support/smtp.ts";
+import { db, sql } from "../db.ts";
+import { getValidAccessToken } from "../pipedrive/tokens/access.ts";
+import { removeConnection } from "../pipedrive/tokens/connection-health.ts";
+import { deliverDue, retryDelayMs } from "./deliver.ts";
+
+// Mail to a workspace's admins, through a real SMTP server: who gets it, what it says, and
+// exactly once per incident, however many lookups fail during it.
+
+const pd = mockPipedriveForFile();
+let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
+let foreign: ReturnType<typeof createForeignRefresher>;
+beforeAll(async () => {
+  smtp = await startSmtpServer();
+  foreign = createForeignRefresher({
+    databaseUrl: inject("databaseUrl"),
+    oauthBaseUrl: pd.mock.url,
+    clientId: pd.mock.clientId,
+    clientSecret: pd.mock.clientSecret,
+  });
+});
+afterAll(async () => {
+  await smtp.close();
+  await foreign.close();
+});
+
+/** A connected workspace with two admins (one who turned mail off) and a member. */
+async function workspace() {
+  const t = await connectedTenant(pd);
+  const quiet = await t.addUser("admin");
+  await db().user.update({ where: { id: quiet.id }, data: { pipedriveMail: false } });
+  return { ...t, quiet };
+}
+
+const deliver = (now = new Date()) => deliverDue(now, { smtpUrl: smtp.url });
+const mailTo = (email: string) => smtp.received.filter((m) => m.to.includes(email));
+
+async function breakGrant(tenantId: string, times?: number) {
+  await expireAccessToken(tenantId);
+  pd.mock.setFaults({ token: { mode: "invalid_grant", grant: "refresh_token", times } });
+  await getValidAccessToken(pd.ctx, tenantId).catch(() => null);
+}
+
+describe("mail to a workspace's admins", () => {
+  it("is sent once when a connection starts needing a reconnect, and once when it recovers", async () => {
+    const t = await workspace();
+    await breakGrant(t.tenantId, 1);
+    expect((await connectionRow(t.tenantId))?.status).toBe("needs_reconnect");
+    // More failures in the same incident: no more mail.
+    await getValidAccessToken(pd.ctx, t.tenantId).catch(() => null);
+    await getValidAccessToken(pd.ctx, t.tenantId).catch(() => null);
+    await deliver();
+    await deliver();
+    const broken = mailTo(t.admin.email);
+    expect(broken).toHaveLength(1);
+    expect(broken[0]!.to).toEqual([t.admin.email]);
+    expect(broken[0]!.subject).toBe("Pipedrive stopped working for Test Workspace: reconnect it");
+    expect(broken[0]!.text).toContain("press Reconnect");
+    expect(broken[0]!.text).toContain("http://localhost:3000/settings/integrations");
+    expect(mailTo(t.quiet.email)).toHaveLength(0);
+    expect(mailTo(t.member.email)).toHaveLength(0);
+
+    // The other service's writer moves the grant on; the next lookup heals the connection.
+    await foreign.getToken(t.tenantId);
+    await getValidAccessToken(pd.ctx, t.tenantId);
+    expect((await connectionRow(t.tenantId))?.status).toBe("connected");
+    await deliver();
+    expect(mailTo(t.admin.email).map((m) => m.subject)).toEqual([
+      "Pipedrive stopped working for Test Workspace: reconnect it",
+      "Pipedrive works again for Test Workspace",
+    ]);
+  });
+
+  it("is retried when the SMTP server refuses it, and then sent once", async () => {
+    const t = await workspace();
+    smtp.refuse(true);
+    try {
+      await breakGrant(t.tenantId);
+      await deliver();
+    } finally {
+      smtp.refuse(false);
+    }
+    expect(mailTo(t.admin.email)).toHaveLength(0);
+    const pending = await db().pipedriveNotification.findFirst({ where: { tenantId: t.tenantId } });
+    expect(pending).toMatchObject({ attempts: 1, doneAt: null, lastError: expect.stringContaining("451") });
+    // Not before its retry time; then once.
+    await deliver();
+    expect(mailTo(t.admin.email)).toHaveLength(0);
+    await deliver(new Date(Date.now() + retryDelayMs(1) + 1_000));
+    await deliver(new Date(Date.now() + retryDelayMs(2) + 1_000));
+    expect(mailTo(t.admin.email)).toHaveLength(1);
+    expect((await connectionRow(t.tenantId))?.status).toBe("needs_reconnect");
+  });
+
+  it("is sent once when two keepers deliver at the same moment", async () => {
+    const t = await workspace();
+    await breakGrant(t.tenantId);
+    await Promise.all([deliver(), deliver(), deliver()]);
+    expect(mailTo(t.admin.email)).toHaveLength(1);
+  });
+
+  it("says so when the app was uninstalled from Pipedrive", async () => {
+    const t = await workspace();
+    await removeConnection(t.tenantId, "uninstalled", null, { companyId: 1, pipedriveUserId: 2 });
+    await deliver();
+    expect(mailTo(t.admin.email).map((m) => m.subject)).toEqual([
+      "The CRM was uninstalled from Pipedrive for Test Workspace",
+    ]);
+  });
+
+  it("is owed for nothing else: a connect, a disconnect by an admin", async () => {
+    const t = await workspace();
+    await removeConnection(t.tenantId, "disconnected", t.admin.id, {});
+    const { rows } = await sql().query(`SELECT 1 FROM pipedrive_notifications WHERE tenant_id = $1`, [t.tenantId]);
+    expect(rows).toHaveLength(0);
+  });
+});
