@@ -20,6 +20,8 @@ const nextConfig = {
     "thread-stream",
     "pg-boss",
     "rate-limiter-flexible",
+    "prom-client",
+    "nodemailer",
   ],
   async headers() {
     return [

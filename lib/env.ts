@@ -51,6 +51,8 @@ const schema = z
     // Mail to workspace admins about their Pipedrive connection; off without SMTP_URL.
     SMTP_URL: optional(z.url({ protocol: /^smtps?$/ })),
     MAIL_FROM: optional(z.string().min(3).max(200)).default("CRM <crm@localhost>"),
+    // Bearer token for /api/metrics; without it, metrics are open in demo mode only.
+    METRICS_TOKEN: optional(z.string().min(16, "must be at least 16 characters")),
     LOG_LEVEL: optional(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])),
   })
   .refine((raw) => raw.KEEPER_WINDOW_SECONDS > raw.PIPEDRIVE_TOKEN_SKEW_SECONDS, {

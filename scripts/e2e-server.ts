@@ -1,10 +1,11 @@
 import { spawn } from "node:child_process";
-import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { appendFileSync, createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { migrate } from "../lib/db-migrate.ts";
-import { e2eAppEnv } from "../testing/support/e2e-app.ts";
+import { E2E_METRICS_TOKEN, e2eAppEnv } from "../testing/support/e2e-app.ts";
+import { startSmtpServer } from "../testing/support/smtp.ts";
 import { startEmbeddedPostgres } from "./support/embedded-postgres.ts";
 import { productionServer, ROOT, tsx } from "./support/local-env.ts";
 import { seed } from "./support/seed.ts";
@@ -28,12 +29,18 @@ await seed(db.url);
 writeFileSync(path.join(STATE_DIR, "database-url"), db.url);
 
 const log = createWriteStream(path.join(STATE_DIR, "server.log"));
+// A real SMTP server for the keeper's mail; what it receives, one JSON line each, for the specs.
+const mailFile = path.join(STATE_DIR, "mail.jsonl");
+writeFileSync(mailFile, "");
+const smtp = await startSmtpServer((mail) => appendFileSync(mailFile, `${JSON.stringify(mail)}\n`));
 const appEnv: NodeJS.ProcessEnv = {
   ...process.env,
   ...e2eAppEnv({ appUrl: `http://localhost:${port}`, mockPort, databaseUrl: db.url }),
   // The specs stand in for one proxy in front: each sets the X-Forwarded-For entry that proxy
   // would append, to keep its rate-limit counts to itself. The default (none) has its own spec.
   TRUSTED_PROXIES: "1",
+  SMTP_URL: smtp.url,
+  METRICS_TOKEN: E2E_METRICS_TOKEN,
 };
 const server = productionServer(port);
 const child = spawn(server.command, server.args, {
@@ -64,6 +71,7 @@ async function stop(code: number) {
     await new Promise((resolve) => proc.once("exit", resolve));
   }
   log.end();
+  await smtp.close();
   await db.stop();
   process.exit(code);
 }

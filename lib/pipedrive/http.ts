@@ -1,6 +1,7 @@
 import type { z } from "zod";
 
 import { AppError, rateLimitedUntil } from "../errors.ts";
+import { count } from "../metrics/metric-store.ts";
 
 export type Fetch = typeof fetch;
 
@@ -39,9 +40,12 @@ export function basicAuth(clientId: string, clientSecret: string): string {
 /** fetch with a timeout; network failures and timeouts become `unavailable`. */
 export async function send(fetchImpl: Fetch, url: string, init: RequestInit, timeoutMs: number, what: string) {
   try {
-    return await fetchImpl(url, { ...init, redirect: "error", signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetchImpl(url, { ...init, redirect: "error", signal: AbortSignal.timeout(timeoutMs) });
+    count("pipedrive_answers_total", `${Math.floor(response.status / 100)}xx`);
+    return response;
   } catch (error) {
     const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+    count("pipedrive_answers_total", timedOut ? "timeout" : "network_error");
     throw new PipedriveError(
       "unavailable",
       `${what}: ${timedOut ? `no answer within ${timeoutMs} ms` : "network error"}`,

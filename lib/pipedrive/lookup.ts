@@ -1,5 +1,6 @@
 import { toAppError } from "../errors.ts";
 import { log } from "../log.ts";
+import { count } from "../metrics/metric-store.ts";
 import { giveBack, LIMITS, take } from "../rate-limit-store.ts";
 import type { TenantUser } from "../users/user-store.ts";
 import type { PipedriveContext } from "./context.ts";
@@ -23,21 +24,30 @@ export async function runLookup(
 ): Promise<{ id: string } | { refused: LookupRefusal }> {
   const input = phone.slice(0, 60);
   const problem = phoneInputProblem(input);
-  if (problem) return { refused: { reason: problem } };
+  if (problem) {
+    count("lookups_total", "invalid_input");
+    return { refused: { reason: problem } };
+  }
   const now = ctx.now().getTime();
   const mine = await take(LIMITS.lookupByUser, user.id);
-  if ("wait" in mine) return { refused: { reason: "busy_user", until: new Date(now + mine.wait * 1000) } };
+  if ("wait" in mine) {
+    count("lookups_total", "limited");
+    return { refused: { reason: "busy_user", until: new Date(now + mine.wait * 1000) } };
+  }
   const workspace = await take(LIMITS.lookup, user.tenantId);
   if ("wait" in workspace) {
     // Not spent: this user's point goes back.
     await giveBack(LIMITS.lookupByUser, user.id);
+    count("lookups_total", "limited");
     return { refused: { reason: "busy_workspace", until: new Date(now + workspace.wait * 1000) } };
   }
   let result: Omit<LookupResult, "phone">;
   try {
     result = { people: await searchPersonsByPhone(ctx, user.tenantId, input), problem: null };
+    count("lookups_total", result.people!.length > 0 ? "found" : "not_found");
   } catch (error) {
     const appError = toAppError(error);
+    count("lookups_total", appError.code);
     if (appError.code === "internal") log().error({ tenant: user.tenantId, error: appError.message }, "lookup failed");
     result = { people: null, problem: appError.userMessage };
   }

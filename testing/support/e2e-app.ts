@@ -1,6 +1,8 @@
 // The production build's settings for QA's runs: the one e2e server and any extra instance a
 // spec starts beside it (on the same database and mock, with a setting changed).
 
+export const E2E_METRICS_TOKEN = "e2e-metrics-token-e2e-metrics-token";
+
 export const E2E_AUTH_SECRET = "e2e-auth-secret-e2e-auth-secret-e2e-auth";
 
 export function e2eAppEnv(options: { appUrl: string; mockPort: string | number; databaseUrl: string }) {

@@ -8,7 +8,7 @@ import { SMTPServer } from "smtp-server";
 
 export type ReceivedMail = { to: string[]; from: string; subject: string; text: string };
 
-export async function startSmtpServer() {
+export async function startSmtpServer(onMail: (mail: ReceivedMail) => void = () => {}) {
   const received: ReceivedMail[] = [];
   let refusing = false;
   const server = new SMTPServer({
@@ -23,12 +23,14 @@ export async function startSmtpServer() {
       }
       simpleParser(stream).then(
         (mail) => {
-          received.push({
+          const message = {
             to: session.envelope.rcptTo.map((r) => r.address),
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
             subject: mail.subject ?? "",
             text: mail.text ?? "",
-          });
+          };
+          received.push(message);
+          onMail(message);
           callback();
         },
         (error: Error) => callback(error),

@@ -1,5 +1,6 @@
 import { describe } from "../../errors.ts";
 import { log } from "../../log.ts";
+import { count } from "../../metrics/metric-store.ts";
 
 // Reactions to a refresh's outcome (logs now; mail and metrics can subscribe the same way)
 // are hooks, not calls written into the refresh path. A hook can never fail a token call.
@@ -27,6 +28,8 @@ export async function emitRefreshOutcome(outcome: RefreshOutcome): Promise<void>
     }
   }
 }
+
+onRefreshOutcome((outcome) => count("pipedrive_refreshes_total", outcome.result));
 
 onRefreshOutcome((outcome) => {
   if (outcome.result === "needs_reconnect") {

@@ -4,6 +4,7 @@ import { isBrokenCircuitError } from "cockatiel";
 
 import { AppError, describe } from "../../errors.ts";
 import { log } from "../../log.ts";
+import { count } from "../../metrics/metric-store.ts";
 import { allowedApiHost, apiBaseUrl, toBareHost } from "../api-domain.ts";
 import type { PipedriveContext } from "../context.ts";
 import { backoffMs, isPipedriveError, toAppErrorFromPipedrive } from "../http.ts";
@@ -126,6 +127,7 @@ export async function refreshOnce(ctx: PipedriveContext, tenantId: string, need:
       try {
         tokens = await refreshWithRetries(ctx, row.refreshToken);
       } catch (error) {
+        count("pipedrive_refreshes_total", isPipedriveError(error, "invalid_grant") ? "refused" : "failed");
         if (!isPipedriveError(error, "invalid_grant")) throw toAppErrorFromPipedrive(error, ctx.now);
         // Not a verdict yet: commit the refusal so our other processes do not resend it,
         // and release the lock so a writer queued behind it can land its rotation.

@@ -1,0 +1,106 @@
+import "server-only";
+
+import { timingSafeEqual } from "node:crypto";
+
+import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
+
+import type { Env } from "../env.ts";
+import { pendingNotifications } from "../notifications/notification-store.ts";
+import {
+  connectionsByStatus,
+  counters,
+  keeperLagSeconds,
+  rateLimitedCompanies,
+  type CountedMetric,
+} from "./metric-store.ts";
+
+// /api/metrics in Prometheus's text format. Gauges are read from the database at scrape time;
+// counters are the shared event counts every process writes (metric-store).
+
+const STATUSES = [
+  "connected",
+  "needs_reconnect",
+  "needs_permissions",
+  "subscription_lapsed",
+  "access_forbidden",
+  "unavailable",
+  "paused",
+];
+
+function buildRegistry(): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: "pipedrive_connections",
+    help: "Connected workspaces by status (as lead_pipedrive_integration_status says)",
+    labelNames: ["status"],
+    registers: [registry],
+    async collect() {
+      const rows = await connectionsByStatus();
+      for (const status of STATUSES) this.set({ status }, rows.find((r) => r.status === status)?.count ?? 0);
+    },
+  });
+  new Gauge({
+    name: "pipedrive_keeper_lag_seconds",
+    help: "How overdue the most overdue token renewal is",
+    registers: [registry],
+    async collect() {
+      this.set(await keeperLagSeconds(new Date()));
+    },
+  });
+  new Gauge({
+    name: "pipedrive_rate_limited_companies",
+    help: "Pipedrive companies whose request limit is spent right now",
+    registers: [registry],
+    async collect() {
+      this.set(await rateLimitedCompanies(new Date()));
+    },
+  });
+  new Gauge({
+    name: "pipedrive_notifications_pending",
+    help: "Mail to admins not yet delivered",
+    registers: [registry],
+    async collect() {
+      this.set(await pendingNotifications());
+    },
+  });
+  const counted: [CountedMetric, string, string][] = [
+    ["pipedrive_refreshes_total", "outcome", "Token refreshes by outcome (renewed, refused, failed, needs_reconnect)"],
+    ["lookups_total", "outcome", "Phone lookups by outcome"],
+    ["pipedrive_answers_total", "class", "Answers from Pipedrive by status class (or timeout, network_error)"],
+  ];
+  for (const [name, label, help] of counted) {
+    new Counter({
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const row of await counters(name)) this.inc({ [label]: row.label }, row.value);
+      },
+    });
+  }
+  return registry;
+}
+
+let registry: Registry | undefined;
+
+export async function metricsText(): Promise<{ text: string; contentType: string }> {
+  registry ??= buildRegistry();
+  return { text: await registry.metrics(), contentType: registry.contentType };
+}
+
+/**
+ * Who may read the metrics: with METRICS_TOKEN set, a request bearing it; without one, only a
+ * demo (the mock Pipedrive), never a deployment.
+ */
+export function metricsAccess(
+  e: Pick<Env, "METRICS_TOKEN" | "PIPEDRIVE_MOCK_HOST">,
+  authorization: string | null,
+): "ok" | "unauthorized" | "not_configured" {
+  if (!e.METRICS_TOKEN) return e.PIPEDRIVE_MOCK_HOST ? "ok" : "not_configured";
+  const given = Buffer.from(authorization ?? "");
+  const expected = Buffer.from(`Bearer ${e.METRICS_TOKEN}`);
+  return given.length === expected.length && timingSafeEqual(given, expected) ? "ok" : "unauthorized";
+}
