@@ -49,6 +49,7 @@ function expectedType(field: Field): string {
     Char: `character(${args[0]})`,
     Timestamptz: `timestamp(${args[0] ?? 6}) with time zone`,
     Timestamp: `timestamp(${args[0] ?? 6}) without time zone`,
+    Date: "date",
   };
   const byType: Record<string, string> = {
     String: "text",

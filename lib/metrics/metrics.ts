@@ -6,6 +6,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 
 import type { Env } from "../env.ts";
 import { pendingNotifications } from "../notifications/notification-store.ts";
+import { tokensTodayByHost } from "../pipedrive/usage-store.ts";
 import {
   connectionsByStatus,
   counters,
@@ -54,6 +55,16 @@ function buildRegistry(): Registry {
     registers: [registry],
     async collect() {
       this.set(await rateLimitedCompanies(new Date()));
+    },
+  });
+  new Gauge({
+    name: "pipedrive_api_tokens_today",
+    help: "Estimated Pipedrive API tokens our calls spent today (UTC) per company, from documented costs",
+    labelNames: ["api_host"],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const row of await tokensTodayByHost(new Date())) this.set({ api_host: row.apiHost }, row.apiTokens);
     },
   });
   new Gauge({

@@ -1,5 +1,6 @@
 import { backoffMs, PipedriveError, readJson, retryAfterMs, send, type Fetch, type Sleep } from "./http.ts";
 import { personSearchAnswer, usersMeAnswer, type Person, type PipedriveMe } from "./schemas.ts";
+import { recordCall } from "./usage-store.ts";
 
 export type ApiClientOptions = {
   fetch: Fetch;
@@ -97,6 +98,7 @@ export function createApiClient(options: ApiClientOptions) {
   return {
     async me(baseUrl: string, accessToken: string): Promise<PipedriveMe> {
       const response = await get(`${baseUrl}/api/v1/users/me`, accessToken, "users/me");
+      recordCall(new URL(baseUrl).host, "usersMe", new Date());
       return (await readJson(response, usersMeAnswer, "users/me", MAX_ANSWER_BYTES.me)).data;
     },
 
@@ -115,6 +117,7 @@ export function createApiClient(options: ApiClientOptions) {
       url.searchParams.set("limit", String(PAGE_SIZE));
       if (cursor) url.searchParams.set("cursor", cursor);
       const response = await get(url.toString(), accessToken, "persons/search", stats);
+      recordCall(url.host, "personSearch", new Date());
       const answer = await readJson(response, personSearchAnswer, "persons/search", MAX_ANSWER_BYTES.searchPage);
       return {
         people: answer.data.items.map(({ item }) => item),

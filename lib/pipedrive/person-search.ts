@@ -5,6 +5,7 @@ import type { ApiCallStats } from "./api-client.ts";
 import type { PipedriveContext } from "./context.ts";
 import type { Person } from "./schemas.ts";
 import { withAccessToken } from "./tokens/access.ts";
+import { learnDigitsMatch, phoneMatchOf, recordLookup, type PhoneMatch } from "./usage-store.ts";
 
 const PHONE_INPUT = /^[0-9+()\-.\s/]+$/;
 
@@ -59,7 +60,10 @@ export function phoneSearchTerms(input: string, defaultRegion: string): string[]
 
 /**
  * Everyone whose phone matches, under the first term that finds anyone: searches count against
- * Pipedrive's lowest burst limit (10 per 2 s), so each further term is only tried on a miss.
+ * Pipedrive's lowest burst limit (10 per 2 s) and the company's daily budget (about 20 tokens
+ * each), so each further term is only tried on a miss. Whether Pipedrive's exact match ignores
+ * punctuation is not documented; once a company's search has shown that it does (a hit on a
+ * phone stored with other punctuation than the term), one term per digit string is enough.
  */
 export async function searchPersonsByPhone(
   ctx: PipedriveContext,
@@ -67,8 +71,11 @@ export async function searchPersonsByPhone(
   phone: string,
   stats?: ApiCallStats,
 ): Promise<Person[]> {
-  const terms = phoneSearchTerms(phone, ctx.phoneRegion);
+  const allTerms = phoneSearchTerms(phone, ctx.phoneRegion);
   return withAccessToken(ctx, tenantId, async (token) => {
+    const match = await phoneMatchOf(token.apiHost).catch((): PhoneMatch => "unknown");
+    const terms = match === "digits" ? oneTermPerDigitString(allTerms) : allTerms;
+    recordLookup(token.apiHost, ctx.now());
     for (const term of terms) {
       const found = new Map<number, Person>();
       let cursor: string | null = null;
@@ -78,8 +85,26 @@ export async function searchPersonsByPhone(
         cursor = result.nextCursor;
         if (!cursor) break;
       }
-      if (found.size > 0) return [...found.values()];
+      if (found.size > 0) {
+        const people = [...found.values()];
+        if (match === "unknown" && !people.some((p) => p.phones.some((stored) => sameText(stored, term))))
+          await learnDigitsMatch(token.apiHost, ctx.now()).catch(() => {});
+        return people;
+      }
     }
     return [];
+  });
+}
+
+const sameText = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
+
+/** The first term of each digit string, in the order given. */
+export function oneTermPerDigitString(terms: string[]): string[] {
+  const seen = new Set<string>();
+  return terms.filter((term) => {
+    const digits = term.replace(/\D/g, "");
+    if (seen.has(digits)) return false;
+    seen.add(digits);
+    return true;
   });
 }

@@ -11,6 +11,7 @@ import {
 import type { PipedriveContext } from "./context.ts";
 import { lastScanAt } from "./keeper-store.ts";
 import { loadLookup, type LookupResult } from "./lookup-store.ts";
+import { usageToday, type UsageToday } from "./usage-store.ts";
 
 // Everything the settings page shows, read in one place, so the page imports no store.
 
@@ -26,6 +27,8 @@ export type SettingsView = {
   lookup: LookupResult | null;
   /** Admins only: whether this admin gets mail about the connection (null for members). */
   mailOn: boolean | null;
+  /** Our estimated use of the company's Pipedrive budget today (UTC); null when not connected. */
+  usage: UsageToday | null;
 };
 
 export async function loadSettingsView(
@@ -42,6 +45,7 @@ export async function loadSettingsView(
     lookupId === null ? Promise.resolve(null) : loadLookup(user, lookupId, now),
     user.role === "admin" ? pipedriveMailOn(user) : Promise.resolve(null),
   ]);
+  const usage = connection ? await usageToday(connection.apiHost, now).catch(() => null) : null;
   const appRejected = alerts.find((alert) => alert.kind === APP_CREDENTIALS_REJECTED);
   return {
     connection,
@@ -50,6 +54,7 @@ export async function loadSettingsView(
     appCredentialsRejectedSince: appRejected?.firstSeenAt ?? null,
     lookup,
     mailOn,
+    usage,
   };
 }
 

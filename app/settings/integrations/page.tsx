@@ -8,6 +8,7 @@ import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { refusalMessage } from "@/lib/pipedrive/lookup-refusal.ts";
 import { parseOutcome, SETTINGS_PATH } from "@/lib/pipedrive/outcomes.ts";
 import { loadSettingsView } from "@/lib/pipedrive/settings-view.ts";
+import type { UsageToday } from "@/lib/pipedrive/usage-store.ts";
 
 import { bannerFor, type Banner } from "./banners.ts";
 import { PhoneLookup } from "./phone-lookup.tsx";
@@ -24,7 +25,7 @@ export default async function IntegrationsPage({ searchParams }: Props) {
     Object.entries(query).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
   );
   const user = await requirePageUser(`${SETTINGS_PATH}?${returnQuery}`);
-  const { connection, events, keeper, appCredentialsRejectedSince, lookup, mailOn } = await loadSettingsView(
+  const { connection, events, keeper, appCredentialsRejectedSince, lookup, mailOn, usage } = await loadSettingsView(
     pipedrive(),
     user,
     typeof query.lookup === "string" ? query.lookup : null,
@@ -67,7 +68,7 @@ export default async function IntegrationsPage({ searchParams }: Props) {
             </div>
             <StatusBadge connection={connection} />
           </div>
-          <PipedriveDetails connection={connection} isAdmin={isAdmin} keeper={keeper} />
+          <PipedriveDetails connection={connection} isAdmin={isAdmin} keeper={keeper} usage={usage} />
         </section>
 
         {(connection?.status === "connected" || lookup) && (
@@ -147,10 +148,12 @@ function PipedriveDetails({
   connection,
   isAdmin,
   keeper,
+  usage,
 }: {
   connection: ConnectionView | null;
   isAdmin: boolean;
   keeper: KeeperStatus;
+  usage: UsageToday | null;
 }) {
   if (!connection) {
     return (
@@ -252,6 +255,16 @@ function PipedriveDetails({
         )}
         <dt>Scopes</dt>
         <dd>{connection.scopes.length ? connection.scopes.join(", ") : "—"}</dd>
+        {usage && (
+          <>
+            <dt>Pipedrive budget today</dt>
+            <dd>
+              ≈ {usage.lookups} {usage.lookups === 1 ? "lookup" : "lookups"}, about{" "}
+              {usage.apiTokens.toLocaleString("en")} Pipedrive API tokens of the company&apos;s shared daily budget (UTC
+              day)
+            </dd>
+          </>
+        )}
       </dl>
       {isAdmin && (
         <div className="actions">
