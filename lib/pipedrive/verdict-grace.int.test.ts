@@ -91,6 +91,9 @@ describe("a foreign rotation landing 5 s after ours was refused", () => {
       expect(await viewStatus(t.tenantId)).toBe("connected");
       expect(await auditTrail(t.tenantId)).not.toContain("refresh_failed");
       expect(outcomes.seen.filter((o) => o.result === "needs_reconnect")).toHaveLength(0);
+      // No mail owed to anyone.
+      const owed = await sql().query(`SELECT 1 FROM pipedrive_notifications WHERE tenant_id = $1`, [t.tenantId]);
+      expect(owed.rows).toHaveLength(0);
       // And callers are served with the foreign writer's token again.
       expect((await getValidAccessToken(ctx, t.tenantId)).accessToken).toBeTruthy();
     } finally {
