@@ -14,6 +14,7 @@ export type ConnectionView = {
   companyName: string | null;
   companyDomain: string | null;
   pipedriveUserName: string | null;
+  pipedriveUserId: number | null;
   scopes: string[];
   connectedByName: string | null;
   connectedAt: Date | null;
@@ -50,6 +51,7 @@ export async function getConnectionView(
     companyName: connection?.companyName ?? null,
     companyDomain: connection?.companyDomain ?? null,
     pipedriveUserName: connection?.pipedriveUserName ?? null,
+    pipedriveUserId: connection?.pipedriveUserId ?? null,
     scopes: connection?.scopes ?? [],
     connectedByName: connection?.connectedByName ?? null,
     connectedAt: connection?.connectedAt ?? null,

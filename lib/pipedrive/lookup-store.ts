@@ -28,6 +28,7 @@ const stored = z.object({
         phones: z.array(z.string()),
         emails: z.array(z.string()),
         organization: z.object({ id: z.number().nullable(), name: z.string().nullable() }).nullable(),
+        ownerId: z.number().nullable().optional(),
       }),
     )
     .nullable(),

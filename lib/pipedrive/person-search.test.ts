@@ -7,7 +7,7 @@ vi.mock("../db.ts", () => ({
     throw new Error("no database in unit tests");
   },
 }));
-const { phoneSearchTerms } = await import("./person-search.ts");
+const { oneTermPerDigitString, phoneSearchTerms, regionLabel, searchedAs } = await import("./person-search.ts");
 
 describe("phoneSearchTerms", () => {
   it("tries the input as typed, then the forms people store phones in, without repeats", () => {
@@ -48,5 +48,26 @@ describe("phoneSearchTerms", () => {
       error = caught;
     }
     expect(isAppError(error, "invalid_input")).toBe(true);
+  });
+});
+
+describe("international prefixes and what a miss shows", () => {
+  it("reads 00 as +", () => {
+    expect(phoneSearchTerms("0055 11 99999 0001", "BR")[0]).toBe("+55 11 99999 0001");
+    expect(phoneSearchTerms("001 415 555 0103", "BR")).toContain("+14155550103");
+    expect(searchedAs("0055 11 99999 0001", "BR")).toBe("+55 11 99999 0001");
+  });
+
+  it("shows a number without a country code as read in the default region", () => {
+    expect(searchedAs("415 555 0103", "BR")).toMatch(/^\+55 /);
+    expect(searchedAs("415 555 0103", "US")).toBe("+1 415 555 0103");
+    expect(regionLabel("BR")).toBe("Brazil (+55)");
+  });
+
+  it("keeps one term per digit string, in order, once punctuation is known not to matter", () => {
+    expect(oneTermPerDigitString(phoneSearchTerms("(11) 99999-0001", "BR"))).toEqual([
+      "(11) 99999-0001",
+      "+55 11 99999-0001",
+    ]);
   });
 });

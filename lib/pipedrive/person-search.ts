@@ -1,4 +1,4 @@
-import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js";
+import { getCountryCallingCode, parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js";
 
 import { AppError } from "../errors.ts";
 import type { ApiCallStats } from "./api-client.ts";
@@ -11,6 +11,27 @@ const PHONE_INPUT = /^[0-9+()\-.\s/]+$/;
 
 /** Pages of one term's results we read at most (500 people a page). */
 export const MAX_SEARCH_PAGES = 4;
+
+/** "00 55 11 …", the international prefix most countries dial, is "+55 11 …". */
+function withPlusPrefix(raw: string): string {
+  return raw.replace(/^00\s*(?=[1-9])/, "+");
+}
+
+/**
+ * The number as the lookup searched it, in international form: what the page shows on a miss,
+ * so a number read in the wrong country is plain to see. The input itself when it cannot be read.
+ */
+export function searchedAs(input: string, defaultRegion: string): string {
+  const raw = withPlusPrefix(input.trim().replace(/\s+/g, " "));
+  const parsed = parsePhoneNumberFromString(raw, defaultRegion as CountryCode);
+  return parsed?.isPossible() ? parsed.formatInternational() : raw;
+}
+
+/** How the page names the default region: "Brazil (+55)". */
+export function regionLabel(region: string): string {
+  const name = new Intl.DisplayNames(["en"], { type: "region" }).of(region) ?? region;
+  return `${name} (+${getCountryCallingCode(region as CountryCode)})`;
+}
 
 export type PhoneInputProblem = "empty" | "characters" | "too_short" | "too_long";
 
@@ -39,7 +60,7 @@ export function phoneInputProblem(input: string): PhoneInputProblem | null {
  * with spaces, E.164, and digits only. Bad input is refused before any call.
  */
 export function phoneSearchTerms(input: string, defaultRegion: string): string[] {
-  const raw = input.trim().replace(/\s+/g, " ");
+  const raw = withPlusPrefix(input.trim().replace(/\s+/g, " "));
   const problem = phoneInputProblem(raw);
   if (problem) throw new AppError("invalid_input", "phone input refused", { userMessage: PHONE_PROBLEMS[problem] });
   const parsed = parsePhoneNumberFromString(raw, defaultRegion as CountryCode);

@@ -68,18 +68,21 @@ export const personSearchAnswer = z.object({
         .array(
           z.object({
             result_score: z.number().nullish(),
-            item: z.object({
-              id: z.number().int(),
-              name,
-              phones: list,
-              emails: list,
-              organization: z
-                .object({ id: z.number().int().nullish(), name: z.string().nullish() })
-                .nullish()
-                .transform((org) =>
-                  org ? { id: org.id ?? null, name: org.name == null ? null : shorten(org.name, 200) } : null,
-                ),
-            }),
+            item: z
+              .object({
+                id: z.number().int(),
+                name,
+                phones: list,
+                emails: list,
+                organization: z
+                  .object({ id: z.number().int().nullish(), name: z.string().nullish() })
+                  .nullish()
+                  .transform((org) =>
+                    org ? { id: org.id ?? null, name: org.name == null ? null : shorten(org.name, 200) } : null,
+                  ),
+                owner: z.object({ id: z.number().int() }).nullish(),
+              })
+              .transform(({ owner, ...person }) => ({ ...person, ownerId: owner?.id ?? null })),
           }),
         )
         .nullish()
@@ -96,6 +99,8 @@ export type Person = {
   phones: string[];
   emails: string[];
   organization: { id: number | null; name: string | null } | null;
+  /** The Pipedrive user who owns the person, when the answer says. */
+  ownerId?: number | null;
 };
 
 /** A Pipedrive id: a positive integer, or one written in decimal digits. Never "0x1B59". */

@@ -7,6 +7,7 @@ import type { ConnectionView } from "@/lib/pipedrive/connection-store.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { refusalMessage } from "@/lib/pipedrive/lookup-refusal.ts";
 import { parseOutcome, SETTINGS_PATH } from "@/lib/pipedrive/outcomes.ts";
+import { regionLabel, searchedAs } from "@/lib/pipedrive/person-search.ts";
 import { loadSettingsView } from "@/lib/pipedrive/settings-view.ts";
 import type { UsageToday } from "@/lib/pipedrive/usage-store.ts";
 
@@ -72,7 +73,17 @@ export default async function IntegrationsPage({ searchParams }: Props) {
         </section>
 
         {(connection?.status === "connected" || lookup) && (
-          <PhoneLookup lookup={lookup} refused={refusalMessage(query, new Date())} />
+          <PhoneLookup
+            lookup={lookup}
+            refused={refusalMessage(query, new Date())}
+            context={{
+              regionLabel: regionLabel(pipedrive().phoneRegion),
+              searchedAs: lookup ? searchedAs(lookup.phone, pipedrive().phoneRegion) : null,
+              expired: typeof query.lookup === "string" && lookup === null,
+              companyDomain: connection?.companyDomain ?? null,
+              connectedUser: { id: connection?.pipedriveUserId ?? null, name: connection?.pipedriveUserName ?? null },
+            }}
+          />
         )}
 
         {mailOn !== null && <MailPreference on={mailOn} />}
