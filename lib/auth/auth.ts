@@ -10,7 +10,7 @@ import { describe } from "../errors.ts";
 import { log } from "../log.ts";
 import { endSessions } from "../users/user-store.ts";
 import { DEVICE_COOKIE_MAX_AGE, deviceCookieFrom, deviceCookieName } from "./device-cookie.ts";
-import { attemptSignIn, requestAddress, SignInPaused } from "./throttle.ts";
+import { attemptSignIn, requestAddress, SignInFailed, SignInPaused, WARN_AT_TRIES_LEFT } from "./throttle.ts";
 
 declare module "next-auth" {
   interface Session {
@@ -46,7 +46,10 @@ export function authOptions(e: Env = env()): NextAuthConfig {
           const device = deviceCookieFrom(request.headers.get("cookie"), e.secureCookies);
           const attempt = await attemptSignIn(raw, { address: requestAddress(request.headers), device });
           if ("wait" in attempt) throw new SignInPaused(attempt.wait);
-          if (!("user" in attempt)) return null;
+          if ("triesLeft" in attempt) {
+            if (attempt.triesLeft <= WARN_AT_TRIES_LEFT) throw new SignInFailed(attempt.triesLeft);
+            return null;
+          }
           const { user } = attempt;
           (await cookies()).set(deviceCookieName(e.secureCookies), attempt.device, {
             httpOnly: true,

@@ -28,6 +28,9 @@ export async function requirePageUser(returnTo: string): Promise<TenantUser> {
 
 export const HOME = "/settings/integrations";
 
+/** After a failed sign-in, the email typed, for the form to keep (10 minutes, the sign-in page only). */
+export const SIGN_IN_EMAIL_COOKIE = "crm-sign-in-email";
+
 /** A sign-in form (email, password, return path) is far smaller; anything larger is refused unread. */
 export const MAX_SIGN_IN_BYTES = 4096;
 

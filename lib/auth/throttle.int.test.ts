@@ -27,7 +27,7 @@ describe("sign-in throttling", () => {
     const email = await account();
     const from = address();
     for (let i = 0; i < LIMITS.signInByAccountAndAddress.points - 1; i++)
-      expect(await attemptSignIn({ email, password: "wrong" }, { address: from })).toEqual({ invalid: true });
+      expect(await attemptSignIn({ email, password: "wrong" }, { address: from })).toMatchObject({ invalid: true });
     // The failure that uses up the limit says so at once.
     expect(await attemptSignIn({ email, password: "wrong" }, { address: from })).toMatchObject({
       wait: expect.any(Number),
@@ -54,7 +54,7 @@ describe("sign-in throttling", () => {
       await attemptSignIn({ email, password: "wrong" }, { address: from });
     expect(await attemptSignIn({ email, password: PASSWORD }, { address: from })).toHaveProperty("user");
     for (let i = 0; i < LIMITS.signInByAccountAndAddress.points - 1; i++)
-      expect(await attemptSignIn({ email, password: "wrong" }, { address: from })).toEqual({ invalid: true });
+      expect(await attemptSignIn({ email, password: "wrong" }, { address: from })).toMatchObject({ invalid: true });
   });
 
   it("limits one address across many accounts", async () => {
@@ -92,8 +92,19 @@ describe("sign-in throttling", () => {
 
   it("treats an email with a NUL byte or other control characters as a wrong sign-in, not a crash", async () => {
     for (const email of ["admin\u0000@demo.test", "a\u0007b@demo.test", "\u0000"]) {
-      expect(await attemptSignIn({ email, password: "x" }, { address: address() })).toEqual({ invalid: true });
+      expect(await attemptSignIn({ email, password: "x" }, { address: address() })).toMatchObject({ invalid: true });
     }
+  });
+
+  it("says how many tries are left before a pause", async () => {
+    const email = await account();
+    const from = { address: address() };
+    const left = [];
+    for (let i = 0; i < LIMITS.signInByAccountAndAddress.points - 1; i++) {
+      const attempt = await attemptSignIn({ email, password: "wrong" }, from);
+      left.push("triesLeft" in attempt ? attempt.triesLeft : null);
+    }
+    expect(left).toEqual([4, 3, 2, 1]);
   });
 
   it("does not let failures from unknown addresses keep out a browser or address that signed in before", async () => {
@@ -121,7 +132,7 @@ describe("sign-in throttling", () => {
     if (!("user" in first)) throw new Error("the first sign-in failed");
     const browser = { address: address(), device: first.device };
     for (let i = 0; i < LIMITS.signInByKnownClient.points - 1; i++)
-      expect(await attemptSignIn({ email, password: "wrong" }, browser)).toEqual({ invalid: true });
+      expect(await attemptSignIn({ email, password: "wrong" }, browser)).toMatchObject({ invalid: true });
     expect(await attemptSignIn({ email, password: "wrong" }, browser)).toHaveProperty("wait");
     expect(await attemptSignIn({ email, password: PASSWORD }, browser)).toHaveProperty("wait");
   });

@@ -42,7 +42,9 @@ export async function signInWait(rawEmail: unknown, address: string): Promise<nu
 export type SignInClient = { address: string; device?: string | null };
 
 /** On success, `device` is the cookie value the browser should keep (the one it had, or a new one). */
-export type SignInAttempt = { user: TenantUser; device: string } | { wait: number } | { invalid: true };
+/** A wrong password says how many more this client may try before a pause. */
+export type SignInAttempt =
+  { user: TenantUser; device: string } | { wait: number } | { invalid: true; triesLeft: number };
 
 /**
  * The one place sign-in is throttled, on both sign-in paths (it runs inside Auth.js's authorize).
@@ -85,17 +87,40 @@ export async function attemptSignIn(raw: unknown, client: SignInClient): Promise
     const t = taken[i]!;
     return "spent" in t && t.spent >= limit.points;
   });
-  if (usedUp.length === 0) return { invalid: true };
+  if (usedUp.length === 0) {
+    const left = limits.map(({ limit }, i) => {
+      const t = taken[i]!;
+      return limit.points - ("spent" in t ? t.spent : 0);
+    });
+    return { invalid: true, triesLeft: Math.min(...left) };
+  }
   return { wait: Math.max(...(await Promise.all(usedUp.map(({ limit, key }) => lockOut(limit, key))))) };
 }
 
-/** Auth.js carries why a credentials sign-in failed in the error's code: "paused_<seconds>" or "credentials". */
+/** Auth.js carries why a credentials sign-in failed in the error's code: "paused_<seconds>", "invalid_<tries left>" or "credentials". */
 export class SignInPaused extends CredentialsSignin {
   constructor(readonly waitSeconds: number) {
     super();
     this.code = `paused_${waitSeconds}`;
   }
 }
+
+/** A wrong password when only a few tries are left before a pause: the page warns. */
+export class SignInFailed extends CredentialsSignin {
+  constructor(readonly triesLeft: number) {
+    super();
+    this.code = `invalid_${triesLeft}`;
+  }
+}
+
+/** Tries left that a failed sign-in's code names; null when it names none. */
+export function triesLeft(code: string | null | undefined): number | null {
+  const match = code?.match(/^invalid_(\d{1,3})$/);
+  return match ? Number(match[1]) : null;
+}
+
+/** From this many tries left, the page says how many remain. */
+export const WARN_AT_TRIES_LEFT = 2;
 
 /** The pause a failed sign-in's code names, in seconds; null for a plain wrong password. */
 export function pausedSeconds(code: string | null | undefined): number | null {

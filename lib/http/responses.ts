@@ -23,20 +23,3 @@ export function isSameOrigin(request: Request): boolean {
   if (origin !== null && origin !== ours && !(origin === "null" && site === "same-origin")) return false;
   return site !== null || origin === ours;
 }
-
-export function htmlPage(
-  status: number,
-  title: string,
-  message: string,
-  link: { href: `/${string}`; label: string },
-  headers: Record<string, string> = {},
-): Response {
-  const escape = (value: string) => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escape(title)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:0;display:grid;place-items:center;min-height:100vh;background:#f6f7f9;color:#1b1f24}main{background:#fff;padding:2rem;border-radius:12px;max-width:30rem;box-shadow:0 1px 6px rgba(0,0,0,.08)}a{color:#0b5cad}</style>
-</head><body><main><h1>${escape(title)}</h1><p>${escape(message)}</p><p><a href="${link.href}">${escape(link.label)}</a></p></main></body></html>`;
-  return new Response(body, {
-    status,
-    headers: { ...NO_STORE, ...headers, "Content-Type": "text/html; charset=utf-8" },
-  });
-}

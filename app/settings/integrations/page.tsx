@@ -2,6 +2,7 @@
 import type { Metadata } from "next";
 
 import { AppHeader } from "@/app/components/app-header.tsx";
+import { When } from "@/app/components/when.tsx";
 import { requirePageUser } from "@/lib/auth/session.ts";
 import type { ConnectionView } from "@/lib/pipedrive/connection-store.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
@@ -341,12 +342,6 @@ function OutcomeBanner({ banner, canConnect }: { banner: Banner; canConnect: boo
       </a>
     </div>
   );
-}
-
-const dateFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
-
-function When({ date }: { date: Date }) {
-  return <time dateTime={date.toISOString()}>{dateFormat.format(date)} UTC</time>;
 }
 
 /** Why lookups are paused when Pipedrive's answers, not our access, stop them. */

@@ -1,11 +1,15 @@
-// The sign-in form's POST (it works without JavaScript): Auth.js's credentials sign-in, which is throttled.
+// The sign-in form's POST (it works without JavaScript): Auth.js's credentials sign-in, which is
+// throttled. A failure goes back to the sign-in page, which keeps the email (in a short-lived
+// cookie, never the URL), says how many tries are left, or until when sign-in is paused.
 import { AuthError, CredentialsSignin } from "next-auth";
+import { cookies } from "next/headers";
 
 import { signIn } from "@/lib/auth/auth.ts";
-import { MAX_SIGN_IN_BYTES, safeReturnTo } from "@/lib/auth/session.ts";
-import { pausedSeconds } from "@/lib/auth/throttle.ts";
+import { MAX_SIGN_IN_BYTES, safeReturnTo, SIGN_IN_EMAIL_COOKIE } from "@/lib/auth/session.ts";
+import { pausedSeconds, triesLeft } from "@/lib/auth/throttle.ts";
+import { env } from "@/lib/env.ts";
 import { formFieldsOf, readCapped } from "@/lib/http/body.ts";
-import { htmlPage, isSameOrigin, NO_STORE, redirectTo } from "@/lib/http/responses.ts";
+import { isSameOrigin, NO_STORE, redirectTo } from "@/lib/http/responses.ts";
 
 export async function POST(request: Request) {
   if (!isSameOrigin(request))
@@ -13,13 +17,13 @@ export async function POST(request: Request) {
   const body = await readCapped(request, MAX_SIGN_IN_BYTES);
   if (body === null) return Response.json({ error: { code: "too_large" } }, { status: 413, headers: NO_STORE });
   const form = new Map(await formFieldsOf(request, body));
-  const email = form.get("email");
+  const email = String(form.get("email") ?? "");
   const returnTo = safeReturnTo(form.get("callbackUrl"));
   // Throttling happens once, inside Auth.js's authorize; a pause comes back as the error's code.
   let failure: string | null = null;
   try {
     const landed = await signIn("credentials", {
-      email: String(email ?? ""),
+      email,
       password: String(form.get("password") ?? ""),
       redirect: false,
     });
@@ -30,19 +34,25 @@ export async function POST(request: Request) {
     failure = error instanceof CredentialsSignin ? error.code : "credentials";
   }
   if (failure === null) return redirectTo(returnTo as `/${string}`, 303);
-  const paused = pausedSeconds(failure);
-  if (paused !== null) return tooManyAttempts(paused);
-  return redirectTo(`/sign-in?${new URLSearchParams({ error: "invalid", callbackUrl: returnTo })}`, 303);
-}
 
-function tooManyAttempts(seconds: number): Response {
-  const minutes = Math.ceil(seconds / 60);
-  const when = seconds < 90 ? `${seconds} seconds` : `${minutes} minutes`;
-  return htmlPage(
-    429,
-    "Too many sign-in attempts",
-    `For your account's safety, sign-in is paused. Try again in ${when}.`,
-    { href: "/sign-in", label: "Back to sign-in" },
-    { "Retry-After": String(seconds) },
-  );
+  (await cookies()).set(SIGN_IN_EMAIL_COOKIE, email.slice(0, 320), {
+    httpOnly: true,
+    sameSite: "lax",
+    secure: env().secureCookies,
+    path: "/sign-in",
+    maxAge: 600,
+  });
+  const query = new URLSearchParams({ callbackUrl: returnTo });
+  const paused = pausedSeconds(failure);
+  if (paused !== null) {
+    query.set("error", "paused");
+    query.set("until", String(Math.ceil(Date.now() / 1000) + paused));
+    const answer = redirectTo(`/sign-in?${query}`, 303);
+    answer.headers.set("Retry-After", String(paused));
+    return answer;
+  }
+  query.set("error", "invalid");
+  const left = triesLeft(failure);
+  if (left !== null) query.set("left", String(left));
+  return redirectTo(`/sign-in?${query}`, 303);
 }
