@@ -28,6 +28,9 @@ const PAGE_SIZE = 500;
  * answer is about 2 KB; a full search page of 500 people about 250 KB), far below what would
  * hurt the server. Larger answers are refused unread.
  */
+/** A 429 asking for longer than this is a spent daily budget, not a burst limit. */
+const SHORT_LIMIT_MS = 60_000;
+
 export const MAX_ANSWER_BYTES = { me: 64 * 1024, searchPage: 2 * 1024 * 1024 };
 
 export function createApiClient(options: ApiClientOptions) {
@@ -43,6 +46,7 @@ export function createApiClient(options: ApiClientOptions) {
 
   async function get(url: string, accessToken: string, what: string, stats?: ApiCallStats): Promise<Response> {
     const host = new URL(url).host;
+    let waited = 0;
     for (let attempt = 0; ; attempt++) {
       const wait = (blockedUntil.get(host) ?? 0) - now();
       if (wait > 0) await options.sleep(Math.min(options.maxRateLimitWaitMs, wait + backoffMs(0, 100, 100, random)));
@@ -68,23 +72,31 @@ export function createApiClient(options: ApiClientOptions) {
       await response.body?.cancel();
       if (status === 429) {
         const hinted = retryAfterMs(response.headers) ?? 1000;
-        if (hinted > options.maxRateLimitWaitMs) {
+        if (hinted > SHORT_LIMIT_MS) {
           // A spent daily budget: nobody should wait an hour for a lookup.
           throw new PipedriveError("rate_limited", `${what}: HTTP 429, limited for ${Math.round(hinted / 1000)} s`, {
             status,
             retryAfterMs: hinted,
           });
         }
-        if (attempt >= options.maxRateLimitRetries) {
-          throw new PipedriveError("rate_limited", `${what}: HTTP 429 after ${attempt} retries`, {
-            status,
-            retryAfterMs: hinted,
-          });
-        }
         block(host, hinted);
+        // A burst limit: waited out only while the caller's whole wait stays within the budget.
+        if (attempt >= options.maxRateLimitRetries || waited + hinted > options.maxRateLimitWaitMs) {
+          throw new PipedriveError(
+            "rate_limited",
+            `${what}: HTTP 429 for ${hinted} ms, after ${waited} ms of waiting`,
+            {
+              status,
+              retryAfterMs: hinted,
+              short: true,
+            },
+          );
+        }
         if (stats) stats.rateLimitRetries++;
         // Wait what Pipedrive asks, plus jitter so parallel callers spread out.
-        await options.sleep(hinted + backoffMs(attempt, 250, 2000, random));
+        const pause = hinted + backoffMs(attempt, 250, 2000, random);
+        waited += pause;
+        await options.sleep(pause);
         continue;
       }
       if (status === 401) throw new PipedriveError("unauthorized", `${what}: HTTP 401`, { status });

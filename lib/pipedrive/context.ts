@@ -87,7 +87,8 @@ export function createPipedriveContext(options: ContextOptions): PipedriveContex
       timeoutMs,
       sleep: sleepImpl,
       maxRateLimitRetries: 4,
-      maxRateLimitWaitMs: 10_000,
+      // A person is waiting on a lookup: at most about 5 s of waiting out burst limits.
+      maxRateLimitWaitMs: 5_000,
       random: options.random,
       now: options.now && (() => options.now!().getTime()),
     }),

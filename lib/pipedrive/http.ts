@@ -21,7 +21,8 @@ export class PipedriveError extends Error {
   constructor(
     readonly kind: PipedriveFailure,
     message: string,
-    readonly details: { status?: number; retryAfterMs?: number } = {},
+    /** short: a burst limit (seconds), not a spent daily budget. */
+    readonly details: { status?: number; retryAfterMs?: number; short?: boolean } = {},
   ) {
     super(message);
     this.name = "PipedriveError";
@@ -134,6 +135,11 @@ export function toAppErrorFromPipedrive(error: unknown, now: () => Date = () => 
   if (!(error instanceof PipedriveError)) return error;
   switch (error.kind) {
     case "rate_limited":
+      if (error.details.short)
+        return new AppError("rate_limited", error.message, {
+          cause: error,
+          userMessage: "Pipedrive is busy right now. Try again in a few seconds.",
+        });
       return error.details.retryAfterMs === undefined
         ? new AppError("rate_limited", error.message, { cause: error })
         : rateLimitedUntil(new Date(now().getTime() + error.details.retryAfterMs), error.message);

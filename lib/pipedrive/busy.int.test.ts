@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+
+import { connectedTenant, mockPipedriveForFile, testContext } from "../../testing/support/fixtures.ts";
+import { sql } from "../db.ts";
+import { loadLookup } from "./lookup-store.ts";
+import { runLookup } from "./lookup.ts";
+
+// A person waits on a lookup: a short burst limit (429, Retry-After of seconds) is waited out
+// for about 5 s at most, then answered as "busy"; only a spent daily budget pauses the company.
+
+const pd = mockPipedriveForFile();
+
+async function lookupUnder(retryAfterSeconds: number) {
+  const t = await connectedTenant(pd);
+  const host = new URL(pd.mock.url).host;
+  await sql().query(`DELETE FROM pipedrive_rate_limits WHERE api_host = $1`, [host]);
+  pd.mock.setFaults({ searchRateLimit: { limit: 0, windowMs: 3_600_000, retryAfterSeconds } });
+  const waits: number[] = [];
+  const ctx = testContext(pd.mock, { sleep: async (ms) => void waits.push(ms) });
+  const ran = await runLookup(ctx, t.member, "+55 11 99999-0001");
+  if (!("id" in ran)) throw new Error("refused");
+  const shown = await loadLookup(t.member, ran.id, new Date());
+  const blocked = await sql().query(`SELECT 1 FROM pipedrive_rate_limits WHERE api_host = $1`, [host]);
+  await sql().query(`DELETE FROM pipedrive_rate_limits WHERE api_host = $1`, [host]);
+  pd.mock.setFaults({});
+  return { problem: shown?.problem, waited: waits.reduce((a, b) => a + b, 0), companyPaused: blocked.rows.length > 0 };
+}
+
+describe("a lookup under Pipedrive's rate limits", () => {
+  it("waits out a short burst limit for about 5 s at most, then says Pipedrive is busy", async () => {
+    const result = await lookupUnder(8);
+    expect(result.problem).toBe("Pipedrive is busy right now. Try again in a few seconds.");
+    expect(result.waited).toBeLessThanOrEqual(5_000);
+    expect(result.companyPaused).toBe(false);
+  });
+
+  it("keeps the daily-budget wording, and the pause, for a spent daily budget", async () => {
+    const result = await lookupUnder(3_600);
+    expect(result.problem).toMatch(/^Pipedrive's request limit for this company is used up\. Lookups resume at /);
+    expect(result.waited).toBe(0);
+    expect(result.companyPaused).toBe(true);
+  });
+});
