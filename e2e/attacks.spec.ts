@@ -137,22 +137,22 @@ test.describe("the callback refuses", () => {
 
 test.describe("a bad token answer is refused, nothing is written", () => {
   const faults = [
-    ["api_domain outside the allowed hosts", "bad_api_domain"],
-    ["no refresh_token", "no_refresh_token"],
-    ["non-numeric expires_in", "string_expires_in"],
-    ["HTML instead of JSON", "html"],
-    ["HTTP 500", "500"],
-    ["a timeout", "timeout"],
+    ["api_domain outside the allowed hosts", "bad_api_domain", "exchange_failed", "answer could not be used"],
+    ["no refresh_token", "no_refresh_token", "exchange_failed", "answer could not be used"],
+    ["non-numeric expires_in", "string_expires_in", "exchange_failed", "answer could not be used"],
+    ["HTML instead of JSON", "html", "exchange_failed", "answer could not be used"],
+    ["HTTP 500", "500", "exchange_failed", "answer could not be used"],
+    ["a timeout", "timeout", "exchange_timeout", "Pipedrive took too long to answer"],
   ] as const;
-  for (const [name, mode] of faults) {
+  for (const [name, mode, reason, words] of faults) {
     test(name, async ({ signedIn }) => {
       const { page, integrations } = await signedIn("admin");
       await mock.faults({ token: { mode } });
       await integrations.goto();
       await integrations.startConnect();
       await page.getByRole("button", { name: "Allow" }).click();
-      await expect(page).toHaveURL(/reason=exchange_failed/, { timeout: 10_000 });
-      await expectRefused(page, "could not get a valid access grant");
+      await expect(page).toHaveURL(new RegExp(`reason=${reason}`), { timeout: 10_000 });
+      await expectRefused(page, words);
       expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(0);
     });
   }

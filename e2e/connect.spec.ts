@@ -32,6 +32,9 @@ test("an admin connects Pipedrive and sees the mock company", async ({ signedIn 
   await integrations.startConnect();
   await integrations.approve();
   await expect(integrations.banner()).toContainText("Pipedrive connected");
+  // The outcome is announced: the banner has focus and the tab title says it.
+  await expect(integrations.banner()).toBeFocused();
+  await expect(page).toHaveTitle("Pipedrive connected · Integrations · CRM");
   await integrations.expectStatus("Connected");
   await expect(integrations.card()).toContainText("Acme Mock Company");
   await expect(integrations.card()).toContainText("acme-mock.pipedrive.com");

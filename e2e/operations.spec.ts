@@ -78,6 +78,9 @@ test("when Pipedrive rejects the app's credentials, admins see an operator banne
     const member = await signedIn("member");
     await member.integrations.goto();
     await expect(member.page.getByText("Pipedrive rejects this app's credentials")).toHaveCount(0);
+    // Members learn only what they need: lookups are down and the operators know.
+    await expect(member.page.locator(".operator-alert")).toContainText("Lookups are unavailable");
+    await expect(member.page.locator(".operator-alert")).toContainText("operators have been told");
     // Readiness is shared for up to 5 seconds: wait for the fresh answer, not the clock.
     const credentials = async () =>
       (

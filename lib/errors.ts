@@ -22,7 +22,7 @@ export const errorCodes = {
   pipedrive_unavailable: "Pipedrive did not answer. Try again in a moment.",
   pipedrive_rejected: "Pipedrive refused the request.",
   app_credentials_rejected:
-    "Pipedrive rejects this app's credentials. This is not your workspace's doing: the operators have to fix the app's client id or secret.",
+    "Lookups are unavailable: Pipedrive rejects the CRM's app credentials. This is not your workspace's doing, and the CRM's operators have been told.",
   internal: "Something went wrong on our side.",
 } as const;
 

@@ -264,7 +264,7 @@ describe("callback", () => {
     expect(tokenRequests(pd.mock)).toHaveLength(0);
   });
 
-  describe("treats a bad token answer as exchange_failed and writes nothing", () => {
+  describe("treats a bad token answer as a failed exchange and writes nothing", () => {
     const faults: TokenFault[] = [
       "bad_api_domain",
       "no_refresh_token",
@@ -281,7 +281,9 @@ describe("callback", () => {
         pd.mock.setFaults({ token: { mode: fault } });
         const quick = testContext(pd.mock, { timeoutMs: 300 });
         const result = await connectThroughMock(quick, pd.mock, admin);
-        expect(result.outcome).toEqual({ result: "error", reason: "exchange_failed" });
+        // A timeout is told apart: "Pipedrive took too long to answer".
+        const reason = fault === "timeout" ? "exchange_timeout" : "exchange_failed";
+        expect(result.outcome).toEqual({ result: "error", reason });
         expect(await tokenRow(tenantId)).toBeNull();
         expect(await connectionRow(tenantId)).toBeNull();
       });
@@ -319,4 +321,16 @@ describe("callback", () => {
     expect(issued.length).toBeGreaterThan(3);
     for (const token of issued) expect(lines.join("\n")).not.toContain(token);
   });
+});
+
+describe("a connect someone is waiting on", () => {
+  it("gives up on a token endpoint that does not answer after 5 s, whatever the general timeout", async () => {
+    const { tenantId, admin } = await createTenant();
+    pd.mock.setFaults({ token: { mode: "timeout" } });
+    const patient = testContext(pd.mock, { timeoutMs: 30_000 });
+    const result = await connectThroughMock(patient, pd.mock, admin);
+    expect(result.outcome).toEqual({ result: "error", reason: "exchange_timeout" });
+    expect(result.detail).toContain("no answer within 5000 ms");
+    expect(await tokenRow(tenantId)).toBeNull();
+  }, 60_000);
 });

@@ -120,6 +120,8 @@ export async function completeAuthorization(
         });
         return fail("exchange_failed", `${describe(exchangeError)}; its grant ${given === "done" ? "revoked" : given}`);
       }
+      if (isPipedriveError(exchangeError, "unavailable") && exchangeError.details.timedOut)
+        return fail("exchange_timeout", describe(exchangeError));
       return fail("exchange_failed", describe(exchangeError));
     }
     return await saveGrant(ctx, user, tokens);

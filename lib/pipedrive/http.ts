@@ -22,7 +22,7 @@ export class PipedriveError extends Error {
     readonly kind: PipedriveFailure,
     message: string,
     /** short: a burst limit (seconds), not a spent daily budget. */
-    readonly details: { status?: number; retryAfterMs?: number; short?: boolean } = {},
+    readonly details: { status?: number; retryAfterMs?: number; short?: boolean; timedOut?: boolean } = {},
   ) {
     super(message);
     this.name = "PipedriveError";
@@ -50,6 +50,7 @@ export async function send(fetchImpl: Fetch, url: string, init: RequestInit, tim
     throw new PipedriveError(
       "unavailable",
       `${what}: ${timedOut ? `no answer within ${timeoutMs} ms` : "network error"}`,
+      { timedOut },
     );
   }
 }

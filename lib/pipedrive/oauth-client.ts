@@ -32,6 +32,8 @@ export type TokenSet = {
 
 export type OAuthClient = ReturnType<typeof createOAuthClient>;
 
+const INTERACTIVE_TIMEOUT_MS = 5_000;
+
 /** A token answer is a few hundred bytes; an error body, a sentence. */
 const MAX_TOKEN_ANSWER_BYTES = 16 * 1024;
 const MAX_ERROR_BYTES = 4 * 1024;
@@ -65,7 +67,15 @@ export class RefusedTokenAnswer extends PipedriveError {
 export function createOAuthClient(options: OAuthClientOptions) {
   const clientAuth = basicAuth(options.clientId, options.clientSecret);
 
-  async function tokenRequest(form: Record<string, string>, what: string): Promise<TokenSet> {
+  // Someone waits on the consent page's redirect while we exchange a code: a few seconds at most.
+  // Refreshes (the keeper's included) keep the full timeout.
+  const interactiveTimeoutMs = Math.min(options.timeoutMs, INTERACTIVE_TIMEOUT_MS);
+
+  async function tokenRequest(
+    form: Record<string, string>,
+    what: string,
+    timeoutMs = options.timeoutMs,
+  ): Promise<TokenSet> {
     const response = await send(
       options.fetch,
       `${options.oauthBaseUrl}/oauth/token`,
@@ -78,7 +88,7 @@ export function createOAuthClient(options: OAuthClientOptions) {
         },
         body: new URLSearchParams(form),
       },
-      options.timeoutMs,
+      timeoutMs,
       what,
     );
     if (!response.ok) throw await reported(await failure(response, what));
@@ -135,6 +145,7 @@ export function createOAuthClient(options: OAuthClientOptions) {
           ...(codeVerifier ? { code_verifier: codeVerifier } : {}),
         },
         "token exchange",
+        interactiveTimeoutMs,
       );
       if (!tokens.refreshToken)
         throw new RefusedTokenAnswer("token exchange: answer has no refresh_token", tokens, tokens.apiHost);

@@ -12,6 +12,7 @@ export const errorReasons = [
   "forbidden",
   "authorization_failed",
   "exchange_failed",
+  "exchange_timeout",
   "profile_failed",
   "install_in_use",
   "install_expired",

@@ -130,7 +130,13 @@ const errorBanners: Record<ErrorReason, Banner> = {
   exchange_failed: {
     tone: "error",
     title: "Pipedrive did not complete the connection",
-    body: `We could not get a valid access grant from Pipedrive. ${restart}`,
+    body: `Pipedrive's answer could not be used. ${restart}`,
+    offerConnect: true,
+  },
+  exchange_timeout: {
+    tone: "error",
+    title: "Pipedrive took too long to answer",
+    body: `If it keeps happening, Pipedrive may be having trouble. ${restart}`,
     offerConnect: true,
   },
   profile_failed: {

@@ -15,7 +15,11 @@ import type { UsageToday } from "@/lib/pipedrive/usage-store.ts";
 import { bannerFor, type Banner } from "./banners.ts";
 import { PhoneLookup } from "./phone-lookup.tsx";
 
-export const metadata: Metadata = { title: "Integrations" };
+/** The tab title carries a flow's outcome, so it is heard and seen after every redirect. */
+export async function generateMetadata({ searchParams }: Props): Promise<Metadata> {
+  const outcome = parseOutcome(await searchParams);
+  return { title: outcome ? `${bannerFor(outcome).title} · Integrations` : "Integrations" };
+}
 
 type Props = { searchParams: Promise<Record<string, string | string[] | undefined>> };
 
@@ -46,14 +50,22 @@ export default async function IntegrationsPage({ searchParams }: Props) {
         {outcome && (
           <OutcomeBanner banner={bannerFor(outcome, { connected: connection !== null })} canConnect={isAdmin} />
         )}
+        {appCredentialsRejectedSince && !isAdmin && (
+          <div className="banner banner-error operator-alert" role="alert">
+            <div>
+              <p className="banner-title">Lookups are unavailable</p>
+              <p>Pipedrive is refusing the CRM right now. The CRM&apos;s operators have been told.</p>
+            </div>
+          </div>
+        )}
         {appCredentialsRejectedSince && isAdmin && (
           <div className="banner banner-error operator-alert" role="alert">
             <div>
               <p className="banner-title">Pipedrive rejects this app&apos;s credentials</p>
               <p>
-                Since <When date={appCredentialsRejectedSince} />, Pipedrive refuses the client id or secret this CRM
-                uses. This is not your workspace&apos;s doing and reconnecting will not help: whoever runs this CRM has
-                to update its Pipedrive app credentials. Lookups and renewals fail until then.
+                Since <When date={appCredentialsRejectedSince} />, Pipedrive refuses the credentials this CRM&apos;s
+                Pipedrive app uses. This is not your workspace&apos;s doing and reconnecting will not help: whoever runs
+                this CRM has to update its Pipedrive app credentials. Lookups and renewals fail until then.
               </p>
             </div>
           </div>
@@ -312,7 +324,7 @@ function Renewal({ connection }: { connection: ConnectionView }) {
           next <When date={next} />
         </>
       ) : (
-        "next renewal due now"
+        "renewing now…"
       )}
     </>
   );
@@ -331,7 +343,13 @@ function ConnectButton({ label, primary }: { label: string; primary: boolean }) 
 
 function OutcomeBanner({ banner, canConnect }: { banner: Banner; canConnect: boolean }) {
   return (
-    <div className={`banner banner-${banner.tone}`} role={banner.tone === "error" ? "alert" : "status"}>
+    // Focused on load (no script needed), so a screen reader announces how the flow ended.
+    <div
+      className={`banner banner-${banner.tone}`}
+      role={banner.tone === "error" ? "alert" : "status"}
+      tabIndex={-1}
+      autoFocus
+    >
       <div>
         <p className="banner-title">{banner.title}</p>
         <p>{banner.body}</p>
