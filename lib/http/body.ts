@@ -11,8 +11,16 @@ export function declaredTooLarge(request: Request, max: number): boolean {
 /** The body's bytes, or null once it is longer than `max` bytes (the rest is left unread). */
 export async function readCapped(request: Request, max: number): Promise<Uint8Array<ArrayBuffer> | null> {
   if (declaredTooLarge(request, max)) return null;
-  if (!request.body) return new Uint8Array(new ArrayBuffer(0));
-  const reader = request.body.getReader();
+  return readUpTo(request.body, max);
+}
+
+/** A stream's bytes, read until it ends or passes `max` bytes: then null, and the rest is cancelled. */
+export async function readUpTo(
+  stream: ReadableStream<Uint8Array> | null,
+  max: number,
+): Promise<Uint8Array<ArrayBuffer> | null> {
+  if (!stream) return new Uint8Array(new ArrayBuffer(0));
+  const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {

@@ -4,9 +4,9 @@ import {
   connectedTenant,
   connectionRow,
   expireAccessToken,
+  foreignRefresherForFile,
   mockPipedriveForFile,
 } from "../../testing/support/fixtures.ts";
-import { createForeignRefresher } from "../../testing/support/foreign-refresher.ts";
 import { startSmtpServer } from "../../testing/support/smtp.ts";
 import { db, sql } from "../db.ts";
 import { getValidAccessToken } from "../pipedrive/tokens/access.ts";
@@ -17,21 +17,12 @@ import { deliverDue, retryDelayMs } from "./deliver.ts";
 // exactly once per incident, however many lookups fail during it.
 
 const pd = mockPipedriveForFile();
+const foreign = foreignRefresherForFile(pd, () => inject("databaseUrl"));
 let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
-let foreign: ReturnType<typeof createForeignRefresher>;
 beforeAll(async () => {
   smtp = await startSmtpServer();
-  foreign = createForeignRefresher({
-    databaseUrl: inject("databaseUrl"),
-    oauthBaseUrl: pd.mock.url,
-    clientId: pd.mock.clientId,
-    clientSecret: pd.mock.clientSecret,
-  });
 });
-afterAll(async () => {
-  await smtp.close();
-  await foreign.close();
-});
+afterAll(() => smtp.close());
 
 /** A connected workspace with two admins (one who turned mail off) and a member. */
 async function workspace() {

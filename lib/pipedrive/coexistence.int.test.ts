@@ -2,7 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 
 import {
   auditEvents,
@@ -10,13 +10,13 @@ import {
   connectedTenant as connectedTenantOf,
   connectionRow,
   expireAccessToken,
+  foreignRefresherForFile,
   mockPipedriveForFile,
   testContext,
   tokenRequests,
   tokenRow,
   waitUntil,
 } from "../../testing/support/fixtures.ts";
-import { createForeignRefresher } from "../../testing/support/foreign-refresher.ts";
 import { raceInProcesses } from "../../testing/support/race.ts";
 import { db } from "../db.ts";
 import { isAppError } from "../errors.ts";
@@ -27,16 +27,7 @@ import { repairApiDomain } from "./tokens/contract-store.ts";
 // Living with the lead-enrichment service, which refreshes the same rows without our lock.
 
 const pd = mockPipedriveForFile();
-let foreign: ReturnType<typeof createForeignRefresher>;
-beforeAll(() => {
-  foreign = createForeignRefresher({
-    databaseUrl: inject("databaseUrl"),
-    oauthBaseUrl: pd.mock.url,
-    clientId: pd.mock.clientId,
-    clientSecret: pd.mock.clientSecret,
-  });
-});
-afterAll(() => foreign.close());
+const foreign = foreignRefresherForFile(pd, () => inject("databaseUrl"));
 
 const connectedTenant = () => connectedTenantOf(pd);
 const expire = expireAccessToken;

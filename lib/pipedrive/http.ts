@@ -1,6 +1,7 @@
 import type { z } from "zod";
 
 import { AppError, rateLimitedUntil } from "../errors.ts";
+import { readUpTo } from "../http/body.ts";
 import { count } from "../metrics/metric-store.ts";
 
 export type Fetch = typeof fetch;
@@ -65,21 +66,10 @@ export async function readText(response: Response, what: string, maxBytes: numbe
     await response.body?.cancel().catch(() => {});
     throw new PipedriveError("malformed", `${what}: answer of ${declared} bytes, more than the ${maxBytes} expected`);
   }
-  if (!response.body) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw new PipedriveError("malformed", `${what}: answer longer than the ${maxBytes} bytes expected`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+  const bytes = await readUpTo(response.body, maxBytes);
+  if (bytes === null)
+    throw new PipedriveError("malformed", `${what}: answer longer than the ${maxBytes} bytes expected`);
+  return Buffer.from(bytes).toString("utf8");
 }
 
 /** The JSON body of a 2xx answer, at most `maxBytes` long; anything else is `malformed`. */

@@ -1,16 +1,16 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 
 import {
   auditTrail,
   connectedTenant,
   connectionRow,
   expireAccessToken,
+  foreignRefresherForFile,
   mockPipedriveForFile,
   testContext,
   tokenRequests,
   waitUntil,
 } from "../../testing/support/fixtures.ts";
-import { createForeignRefresher } from "../../testing/support/foreign-refresher.ts";
 import { sql } from "../db.ts";
 import { isAppError } from "../errors.ts";
 import { sleep } from "./http.ts";
@@ -23,16 +23,7 @@ import { onRefreshOutcome, type RefreshOutcome } from "./tokens/hooks.ts";
 // keeper to confirm it.
 
 const pd = mockPipedriveForFile();
-let foreign: ReturnType<typeof createForeignRefresher>;
-beforeAll(() => {
-  foreign = createForeignRefresher({
-    databaseUrl: inject("databaseUrl"),
-    oauthBaseUrl: pd.mock.url,
-    clientId: pd.mock.clientId,
-    clientSecret: pd.mock.clientSecret,
-  });
-});
-afterAll(() => foreign.close());
+const foreign = foreignRefresherForFile(pd, () => inject("databaseUrl"));
 
 const GRACE_MS = 60_000;
 /** A context whose clock the test moves: the keeper's confirmation is "after the grace". */

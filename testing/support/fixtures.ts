@@ -15,6 +15,7 @@ import {
   type MockProfile,
 } from "../../testing/mock-pipedrive/index.ts";
 import { createFixtures } from "../fixtures/index.ts";
+import { createForeignRefresher } from "./foreign-refresher.ts";
 
 // Shared by integration tests: each test makes its own tenant, so files run in parallel
 // against one database without stepping on each other.
@@ -132,6 +133,24 @@ export function mockPipedriveForFile(behaviour: Partial<Behaviour> = {}) {
   afterAll(() => handles.mock.close());
   beforeEach(() => handles.mock.reset());
   return handles;
+}
+
+/**
+ * The lead-enrichment service's token code for the whole test file, pointed at the file's mock
+ * and the suite's database.
+ */
+export function foreignRefresherForFile(pd: { mock: MockPipedrive }, databaseUrl: () => string) {
+  let foreign: ReturnType<typeof createForeignRefresher> | undefined;
+  beforeAll(() => {
+    foreign = createForeignRefresher({
+      databaseUrl: databaseUrl(),
+      oauthBaseUrl: pd.mock.url,
+      clientId: pd.mock.clientId,
+      clientSecret: pd.mock.clientSecret,
+    });
+  });
+  afterAll(() => foreign?.close());
+  return { getToken: (tenantId: string) => foreign!.getToken(tenantId) };
 }
 
 /**
