@@ -40,6 +40,8 @@ const ANA = {
   phones: ["+55 11 99999-0001"],
   emails: ["ana@acme.example"],
   organization: { id: 11, name: "Acme Brasil" },
+  // The Pipedrive user who owns the person: the one who connected, in the mock.
+  ownerId: expect.any(Number),
 };
 
 describe("npm run enrich", () => {

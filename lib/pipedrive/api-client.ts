@@ -49,7 +49,14 @@ export function createApiClient(options: ApiClientOptions) {
     let waited = 0;
     for (let attempt = 0; ; attempt++) {
       const wait = (blockedUntil.get(host) ?? 0) - now();
-      if (wait > 0) await options.sleep(Math.min(options.maxRateLimitWaitMs, wait + backoffMs(0, 100, 100, random)));
+      if (wait > 0) {
+        // Within what is left of the caller's wait budget; past it, the next answer decides.
+        const pause = Math.min(options.maxRateLimitWaitMs - waited, wait + backoffMs(0, 100, 100, random));
+        if (pause > 0) {
+          waited += pause;
+          await options.sleep(pause);
+        }
+      }
       if (stats) stats.calls++;
       const response = await send(
         options.fetch,
@@ -80,8 +87,10 @@ export function createApiClient(options: ApiClientOptions) {
           });
         }
         block(host, hinted);
-        // A burst limit: waited out only while the caller's whole wait stays within the budget.
-        if (attempt >= options.maxRateLimitRetries || waited + hinted > options.maxRateLimitWaitMs) {
+        // Wait what Pipedrive asks, plus jitter so parallel callers spread out: a burst limit is
+        // waited out only while the caller's whole wait stays within the budget.
+        const pause = hinted + backoffMs(attempt, 250, 2000, random);
+        if (attempt >= options.maxRateLimitRetries || waited + pause > options.maxRateLimitWaitMs) {
           throw new PipedriveError(
             "rate_limited",
             `${what}: HTTP 429 for ${hinted} ms, after ${waited} ms of waiting`,
@@ -93,8 +102,6 @@ export function createApiClient(options: ApiClientOptions) {
           );
         }
         if (stats) stats.rateLimitRetries++;
-        // Wait what Pipedrive asks, plus jitter so parallel callers spread out.
-        const pause = hinted + backoffMs(attempt, 250, 2000, random);
         waited += pause;
         await options.sleep(pause);
         continue;

@@ -16,7 +16,11 @@ async function lookupUnder(retryAfterSeconds: number) {
   await sql().query(`DELETE FROM pipedrive_rate_limits WHERE api_host = $1`, [host]);
   pd.mock.setFaults({ searchRateLimit: { limit: 0, windowMs: 3_600_000, retryAfterSeconds } });
   const waits: number[] = [];
-  const ctx = testContext(pd.mock, { sleep: async (ms) => void waits.push(ms) });
+  let offset = 0;
+  const ctx = testContext(pd.mock, {
+    sleep: async (ms) => void (waits.push(ms), (offset += ms)),
+    now: () => new Date(Date.now() + offset),
+  });
   const ran = await runLookup(ctx, t.member, "+55 11 99999-0001");
   if (!("id" in ran)) throw new Error("refused");
   const shown = await loadLookup(t.member, ran.id, new Date());

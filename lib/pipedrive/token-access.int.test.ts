@@ -289,8 +289,19 @@ describe("searchPersonsByPhone", () => {
   it("reports rate_limited when Pipedrive keeps answering 429", async () => {
     const { tenantId } = await connectedTenant();
     pd.mock.setFaults({ searchRateLimit: { limit: 0, windowMs: 60_000, retryAfterSeconds: 1 } });
-    const failure = await searchPersonsByPhone(pd.ctx, tenantId, "+55 11 99999-0001").catch((error: unknown) => error);
+    // A clock the waits move forward, as real waiting would.
+    const waits: number[] = [];
+    let offset = 0;
+    const ctx = testContext(pd.mock, {
+      sleep: async (ms) => void (waits.push(ms), (offset += ms)),
+      now: () => new Date(Date.now() + offset),
+    });
+    const failure = await searchPersonsByPhone(ctx, tenantId, "+55 11 99999-0001").catch((error: unknown) => error);
     expect(isAppError(failure, "rate_limited")).toBe(true);
-    expect(pd.mock.requests().filter((r) => r.status === 429)).toHaveLength(5);
+    // Retried while the retries and the caller's 5 s of waiting last (jitter decides which ends first).
+    const refused = pd.mock.requests().filter((r) => r.status === 429).length;
+    expect(refused).toBeGreaterThanOrEqual(2);
+    expect(refused).toBeLessThanOrEqual(5);
+    expect(waits.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(5_000);
   });
 });
