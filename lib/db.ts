@@ -69,8 +69,13 @@ export function refreshSql(): pg.Pool {
 }
 
 /** Runs `work` in a transaction on one of the refresh connections. */
-export async function inRefreshTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await refreshSql().connect();
+export function inRefreshTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return inTransaction(refreshSql(), work);
+}
+
+/** Runs `work` in a transaction on one connection of `pool`: committed if it returns, rolled back if it throws. */
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
   try {
     await client.query("BEGIN");
     const result = await work(client);

@@ -2,7 +2,7 @@ import "server-only";
 
 import type pg from "pg";
 
-import { sql } from "../db.ts";
+import { inTransaction, sql } from "../db.ts";
 
 // The outbox of mail owed to workspace admins (table pipedrive_notifications). Rows are written
 // by a trigger on the audit trail, in the state change's own transaction; here they are taken
@@ -27,13 +27,11 @@ export type Delivery = { outcome: "sent" | "no_recipients" } | { failed: string;
  * Takes the oldest due notification and runs `deliver` for it while holding its row lock; what
  * it returns is recorded in the same transaction. False when none is due.
  */
-export async function deliverNext(
+export function deliverNext(
   now: Date,
   deliver: (notification: Notification, recipients: Recipient[], tenantName: string) => Promise<Delivery>,
 ): Promise<boolean> {
-  const client = await sql().connect();
-  try {
-    await client.query("BEGIN");
+  return inTransaction(sql(), async (client) => {
     const { rows } = await client.query<{
       id: string;
       tenant_id: string;
@@ -46,10 +44,7 @@ export async function deliverNext(
       [now],
     );
     const row = rows[0];
-    if (!row) {
-      await client.query("COMMIT");
-      return false;
-    }
+    if (!row) return false;
     const notification = {
       id: row.id,
       tenantId: row.tenant_id,
@@ -70,14 +65,8 @@ export async function deliverNext(
         [row.id, result.failed.slice(0, 300), result.retryAt],
       );
     }
-    await client.query("COMMIT");
     return true;
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** The workspace's admins who have not turned these mails off. */

@@ -9,41 +9,31 @@ import { API_TOKEN_COSTS, type PricedCall } from "./api-costs.ts";
 
 const utcDay = (now: Date) => now.toISOString().slice(0, 10);
 
-function record(apiHost: string, now: Date, column: "lookups" | "searches", tokens: number) {
-  sql()
-    .query(
-      `INSERT INTO pipedrive_api_usage (api_host, day, ${column}, api_tokens) VALUES ($1, $2::date, 1, $3)
-       ON CONFLICT (api_host, day) DO UPDATE SET ${column} = pipedrive_api_usage.${column} + 1,
-         api_tokens = pipedrive_api_usage.api_tokens + EXCLUDED.api_tokens`,
-      [apiHost, utcDay(now), tokens],
-    )
-    .catch((error: unknown) => log().debug({ error: String(error) }, "api usage not recorded"));
-}
-
-/** One answered call, at its documented cost. */
-export function recordCall(apiHost: string, call: PricedCall, now: Date): void {
+/** Adds to today's counts for the company; never throws or waits. */
+function record(apiHost: string, now: Date, add: { lookups?: number; searches?: number; apiTokens?: number }): void {
   try {
-    if (call === "personSearch") record(apiHost, now, "searches", API_TOKEN_COSTS[call]);
-    else
-      sql()
-        .query(
-          `INSERT INTO pipedrive_api_usage (api_host, day, api_tokens) VALUES ($1, $2::date, $3)
-           ON CONFLICT (api_host, day) DO UPDATE SET api_tokens = pipedrive_api_usage.api_tokens + EXCLUDED.api_tokens`,
-          [apiHost, utcDay(now), API_TOKEN_COSTS[call]],
-        )
-        .catch((error: unknown) => log().debug({ error: String(error) }, "api usage not recorded"));
+    sql()
+      .query(
+        `INSERT INTO pipedrive_api_usage (api_host, day, lookups, searches, api_tokens) VALUES ($1, $2::date, $3, $4, $5)
+         ON CONFLICT (api_host, day) DO UPDATE SET lookups = pipedrive_api_usage.lookups + EXCLUDED.lookups,
+           searches = pipedrive_api_usage.searches + EXCLUDED.searches,
+           api_tokens = pipedrive_api_usage.api_tokens + EXCLUDED.api_tokens`,
+        [apiHost, utcDay(now), add.lookups ?? 0, add.searches ?? 0, add.apiTokens ?? 0],
+      )
+      .catch((error: unknown) => log().debug({ error: String(error) }, "api usage not recorded"));
   } catch {
     // No database here (a unit test): nothing to record.
   }
 }
 
+/** One answered call, at its documented cost. */
+export function recordCall(apiHost: string, call: PricedCall, now: Date): void {
+  record(apiHost, now, { searches: call === "personSearch" ? 1 : 0, apiTokens: API_TOKEN_COSTS[call] });
+}
+
 /** One lookup that reached Pipedrive (its searches are recorded one by one). */
 export function recordLookup(apiHost: string, now: Date): void {
-  try {
-    record(apiHost, now, "lookups", 0);
-  } catch {
-    // as above
-  }
+  record(apiHost, now, { lookups: 1 });
 }
 
 export type UsageToday = { lookups: number; searches: number; apiTokens: number };
