@@ -34,5 +34,5 @@ export function proxy(request: NextRequest) {
 // handlers answer from the headers first and read bodies only up to their caps. Their static
 // security headers come from next.config.mjs; they render no scripts, so need no nonce.
 export const config = {
-  matcher: [{ source: "/((?!api/|sign-in/submit|_next/static|_next/image|icon.svg|favicon.ico).*)" }],
+  matcher: [{ source: "/((?!api/|sign-in/submit|bench-floor|_next/static|_next/image|icon.svg|favicon.ico).*)" }],
 };

@@ -313,3 +313,12 @@ test("junk lookups count against nothing and store nothing; one member cannot sp
   );
   await expect(member.page.getByLabel("Phone number")).toHaveAttribute("aria-invalid", "true");
 });
+
+test("the bench's floor page does not exist outside the bench, signed in or not", async ({ request, signedIn }) => {
+  // It renders a workspace's settings without a session, so it must answer nothing here.
+  expect((await request.get("/bench-floor")).status()).toBe(404);
+  const { page } = await signedIn("admin");
+  const answer = await page.goto("/bench-floor");
+  expect(answer?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "Pipedrive" })).toHaveCount(0);
+});

@@ -78,6 +78,8 @@ export async function startStack(options: {
   baselinePort?: number;
   tenants: number;
   instances?: number;
+  /** Where the first app instance writes a V8 CPU profile when it stops (`--cpu-prof`). */
+  cpuProfileDir?: string;
 }) {
   const children: ChildProcess[] = [];
   const db: EmbeddedDb = await startEmbeddedPostgres({
@@ -119,6 +121,8 @@ export async function startStack(options: {
     PIPEDRIVE_OAUTH_BASE_URL: mockUrl,
     PIPEDRIVE_MOCK_HOST: `localhost:${options.mockPort}`,
     PIPEDRIVE_HTTP_TIMEOUT_MS: "2000",
+    // The settings page's floor route renders for this tenant's admin (bench/run.ts, scenario 4).
+    BENCH_FLOOR_USER: `${tenants[2]!.userId}:${tenants[2]!.tenantId}:0`,
   };
   // Several instances of the production build on one database, as behind a load balancer. They
   // share APP_URL (the first one's): a state issued by one is claimed by another.
@@ -127,7 +131,12 @@ export async function startStack(options: {
   for (let i = 0; i < (options.instances ?? 1); i++) {
     const port = options.appPort + i;
     const server = productionServer(port);
-    const app = spawn(server.command, server.args, {
+    // Node itself, not tsx's CLI, so the profile is of the server's process and not its launcher.
+    const profiled = i === 0 && options.cpuProfileDir;
+    const [command, args] = profiled
+      ? [process.execPath, ["--cpu-prof", "--cpu-prof-dir", options.cpuProfileDir!, "--import", "tsx", ...server.args]]
+      : [server.command, server.args];
+    const app = spawn(command, args, {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...appEnv, ...server.env },
@@ -156,6 +165,7 @@ export async function startStack(options: {
     db,
     pool,
     tenants,
+    floorTenant: tenants[2]!,
     appUrl,
     appUrls,
     mockUrl,

@@ -3,6 +3,7 @@ import "server-only";
 import { redirect } from "next/navigation";
 import { z } from "zod";
 
+import { env } from "../env.ts";
 import { findUserInTenant, type TenantUser } from "../users/user-store.ts";
 import { auth } from "./auth.ts";
 
@@ -17,6 +18,17 @@ export async function currentUser(): Promise<TenantUser | null> {
   const parsed = sessionUser.safeParse(session?.user);
   if (!parsed.success) return null;
   return findUserInTenant(parsed.data.id, parsed.data.tenantId, parsed.data.sessionVersion);
+}
+
+/**
+ * The bench's floor route stands in this user for a session (BENCH_FLOOR_USER), re-read by the
+ * same query as a session's user. Null, so a 404, whenever the setting is absent.
+ */
+export async function benchFloorUser(): Promise<TenantUser | null> {
+  const floor = env().BENCH_FLOOR_USER;
+  if (!floor) return null;
+  const [userId, tenantId, version] = floor.split(":") as [string, string, string];
+  return findUserInTenant(userId, tenantId, Number(version));
 }
 
 /** For pages: a signed-out visitor goes to sign-in and comes back to `returnTo`. */

@@ -1,0 +1,398 @@
+// Settings → Integrations: the Pipedrive card, the callback's outcome, and a phone lookup.
+import { AppHeader } from "@/app/components/app-header.tsx";
+import { When } from "@/app/components/when.tsx";
+import type { ConnectionView } from "@/lib/pipedrive/connection-store.ts";
+import { pipedrive } from "@/lib/pipedrive/context.ts";
+import { refusalMessage } from "@/lib/pipedrive/lookup-refusal.ts";
+import { parseOutcome, SETTINGS_PATH } from "@/lib/pipedrive/outcomes.ts";
+import { regionLabel, searchedAs } from "@/lib/pipedrive/person-search.ts";
+import type { SettingsView } from "@/lib/pipedrive/settings-view.ts";
+import type { UsageToday } from "@/lib/pipedrive/usage-store.ts";
+import type { TenantUser } from "@/lib/users/user-store.ts";
+
+import { bannerFor, type Banner } from "./banners.ts";
+import { PhoneLookup } from "./phone-lookup.tsx";
+
+export type Query = Record<string, string | string[] | undefined>;
+
+const AUTHORIZE = "/api/integrations/pipedrive/authorize";
+
+/** The page's markup, from what the page read: shared with the bench's floor route. */
+export function IntegrationsView({ user, view, query }: { user: TenantUser; view: SettingsView; query: Query }) {
+  const { connection, events, keeper, appCredentialsRejectedSince, lookup, mailOn, usage } = view;
+  const outcome = parseOutcome(query);
+  const isAdmin = user.role === "admin";
+
+  return (
+    <>
+      <AppHeader user={user} />
+      <main className="page">
+        <h1>Integrations</h1>
+        <p className="lede">
+          Connect the tools your team already uses. Lead enrichment reads contacts through these connections.
+        </p>
+        {outcome && (
+          <OutcomeBanner banner={bannerFor(outcome, { connected: connection !== null })} canConnect={isAdmin} />
+        )}
+        {appCredentialsRejectedSince && !isAdmin && (
+          <div className="banner banner-error operator-alert" role="alert">
+            <div>
+              <p className="banner-title">Lookups are unavailable</p>
+              <p>Pipedrive is refusing the CRM right now. The CRM&apos;s operators have been told.</p>
+            </div>
+          </div>
+        )}
+        {appCredentialsRejectedSince && isAdmin && (
+          <div className="banner banner-error operator-alert" role="alert">
+            <div>
+              <p className="banner-title">Pipedrive rejects this app&apos;s credentials</p>
+              <p>
+                Since <When date={appCredentialsRejectedSince} />, Pipedrive refuses the credentials this CRM&apos;s
+                Pipedrive app uses. This is not your workspace&apos;s doing and reconnecting will not help: whoever runs
+                this CRM has to update its Pipedrive app credentials. Lookups and renewals fail until then.
+              </p>
+            </div>
+          </div>
+        )}
+
+        <section className="card integration" aria-labelledby="pipedrive-title">
+          <div className="integration-head">
+            <span className="logo" aria-hidden="true">
+              P
+            </span>
+            <div>
+              <h2 id="pipedrive-title">Pipedrive</h2>
+              <p className="muted">Find people by phone in your Pipedrive contacts.</p>
+            </div>
+            <StatusBadge connection={connection} />
+          </div>
+          <PipedriveDetails connection={connection} isAdmin={isAdmin} keeper={keeper} usage={usage} />
+        </section>
+
+        {(connection?.status === "connected" || lookup) && (
+          <PhoneLookup
+            lookup={lookup}
+            refused={refusalMessage(query, new Date())}
+            context={{
+              regionLabel: regionLabel(pipedrive().phoneRegion),
+              searchedAs: lookup ? searchedAs(lookup.phone, pipedrive().phoneRegion) : null,
+              expired: typeof query.lookup === "string" && lookup === null,
+              companyDomain: connection?.companyDomain ?? null,
+              connectedUser: { id: connection?.pipedriveUserId ?? null, name: connection?.pipedriveUserName ?? null },
+            }}
+          />
+        )}
+
+        {mailOn !== null && <MailPreference on={mailOn} />}
+
+        {events.length > 0 && (
+          <section className="card" aria-labelledby="activity-title">
+            <h2 id="activity-title">Recent activity</h2>
+            <ul className="activity">
+              {events.map((event) => (
+                <li key={event.id.toString()}>
+                  <span className="event">{eventLabels[event.event] ?? event.event}</span>{" "}
+                  <When date={event.createdAt} />
+                </li>
+              ))}
+            </ul>
+          </section>
+        )}
+      </main>
+    </>
+  );
+}
+
+/** An admin's own choice: mail when the connection breaks, recovers, or is uninstalled. */
+function MailPreference({ on }: { on: boolean }) {
+  return (
+    <section className="card" aria-labelledby="mail-title">
+      <h2 id="mail-title">Mail about this connection</h2>
+      <form method="post" action="/api/integrations/pipedrive/notifications" className="inline-form">
+        <div className="field">
+          <label>
+            <input type="checkbox" name="mail" value="on" defaultChecked={on} /> Email me when Pipedrive stops working,
+            recovers, is uninstalled, or waits on Pipedrive
+          </label>
+        </div>
+        <button type="submit" className="button button-secondary">
+          Save
+        </button>
+      </form>
+    </section>
+  );
+}
+
+const eventLabels: Record<string, string> = {
+  connected: "Connected",
+  reconnected: "Reconnected",
+  disconnected: "Disconnected",
+  uninstalled: "Uninstalled from Pipedrive",
+  refresh_failed: "Stopped working: Pipedrive refused our access",
+  recovered: "Working again without a reconnect",
+  revoke_failed: "Removing the app in Pipedrive failed",
+  needs_permissions: "Connected without a permission lookups need",
+  subscription_lapsed: "Paused: Pipedrive subscription not active",
+  access_forbidden: "Paused: the Pipedrive user lacks a permission",
+  connect_refused: "Not connected: that Pipedrive login is used by another workspace",
+};
+
+function StatusBadge({ connection }: { connection: ConnectionView | null }) {
+  if (!connection) return <span className="badge badge-idle">Not connected</span>;
+  const warn = statusBadges[connection.status];
+  return warn ? <span className="badge badge-warn">{warn}</span> : <span className="badge badge-ok">Connected</span>;
+}
+
+const statusBadges: Partial<Record<ConnectionView["status"], string>> = {
+  needs_reconnect: "Needs reconnect",
+  needs_permissions: "Needs new permissions",
+  subscription_lapsed: "Paused: subscription",
+  access_forbidden: "Paused: Pipedrive permission",
+};
+
+type KeeperStatus = { down: boolean; seenAt: Date | null };
+
+function PipedriveDetails({
+  connection,
+  isAdmin,
+  keeper,
+  usage,
+}: {
+  connection: ConnectionView | null;
+  isAdmin: boolean;
+  keeper: KeeperStatus;
+  usage: UsageToday | null;
+}) {
+  if (!connection) {
+    return (
+      <div className="integration-body">
+        <p>
+          Not connected.{" "}
+          {isAdmin
+            ? "Connect your Pipedrive account to let lead enrichment look up contacts."
+            : "Ask a workspace admin to connect Pipedrive."}
+        </p>
+        {isAdmin && (
+          <div className="actions">
+            <ConnectButton label="Connect Pipedrive" primary />
+          </div>
+        )}
+      </div>
+    );
+  }
+  return (
+    <div className="integration-body">
+      <PausedBanner connection={connection} />
+      {connection.status === "needs_reconnect" && (
+        <div className="banner banner-warn" role="status">
+          <div>
+            <p className="banner-title">Pipedrive needs to be reconnected</p>
+            <p>{connection.lastError ?? "Pipedrive no longer accepts this workspace's access."}</p>
+            <p>Lookups are paused until an admin presses Reconnect and allows access again in Pipedrive.</p>
+          </div>
+        </div>
+      )}
+      {connection.lookupsPausedUntil && (
+        <div className="banner banner-warn" role="status">
+          <div>
+            <p className="banner-title">Lookups paused by Pipedrive</p>
+            <p>
+              Pipedrive&apos;s request limit for this company is used up. Lookups resume at{" "}
+              <When date={connection.lookupsPausedUntil} />.
+            </p>
+          </div>
+        </div>
+      )}
+      {connection.status === "connected" && keeper.down && (
+        <div className="banner banner-warn" role="status">
+          <div>
+            <p className="banner-title">Automatic renewal is not running</p>
+            <p>
+              {keeper.seenAt ? (
+                <>
+                  It last ran <When date={keeper.seenAt} />.
+                </>
+              ) : (
+                "It has not run yet."
+              )}{" "}
+              Lookups still renew access when they need it, but a connection left unused for 60 days stops working. Tell
+              whoever runs this CRM to start the renewal worker.
+            </p>
+          </div>
+        </div>
+      )}
+      {!connection.hostAllowed && (
+        <div className="banner banner-warn" role="status">
+          <div>
+            <p className="banner-title">Pipedrive address not recognised</p>
+            <p>
+              The stored address is not a Pipedrive host, so we send nothing to it and lookups are paused. Reconnect to
+              store the right address.
+            </p>
+          </div>
+        </div>
+      )}
+      <dl className="facts">
+        <dt>Company</dt>
+        <dd>{connection.companyName ?? "Unknown"}</dd>
+        <dt>Pipedrive domain</dt>
+        <dd>{connection.companyDomain ? `${connection.companyDomain}.pipedrive.com` : connection.apiHost}</dd>
+        <dt>Pipedrive user</dt>
+        <dd>{connection.pipedriveUserName ?? "Unknown"}</dd>
+        <dt>Connected by</dt>
+        <dd>
+          {connection.connectedByName ?? "Unknown"}
+          {connection.connectedAt && (
+            <>
+              , <When date={connection.connectedAt} />
+            </>
+          )}
+        </dd>
+        {connection.status === "needs_reconnect" ? (
+          <>
+            <dt>Stopped working</dt>
+            <dd>{connection.lastErrorAt ? <When date={connection.lastErrorAt} /> : "Unknown"}</dd>
+          </>
+        ) : (
+          <>
+            <dt>Access</dt>
+            <dd>
+              <Renewal connection={connection} />
+            </dd>
+          </>
+        )}
+        <dt>Scopes</dt>
+        <dd>{connection.scopes.length ? connection.scopes.join(", ") : "—"}</dd>
+        {usage && (
+          <>
+            <dt>Pipedrive budget today</dt>
+            <dd>
+              ≈ {usage.lookups} {usage.lookups === 1 ? "lookup" : "lookups"}, about{" "}
+              {usage.apiTokens.toLocaleString("en")} Pipedrive API tokens of the company&apos;s shared daily budget (UTC
+              day)
+            </dd>
+          </>
+        )}
+      </dl>
+      {isAdmin && (
+        <div className="actions">
+          <ConnectButton
+            label="Reconnect"
+            primary={connection.status === "needs_reconnect" || connection.status === "needs_permissions"}
+          />
+          {/* Disconnect asks first, on a page of its own: it works without JavaScript. */}
+          <a href={`${SETTINGS_PATH}/disconnect`} className="button button-danger">
+            Disconnect…
+          </a>
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** "Renewed automatically · last renewed … · next …": never a time already past. */
+function Renewal({ connection }: { connection: ConnectionView }) {
+  const next = connection.nextRenewalAt;
+  return (
+    <>
+      Renewed automatically
+      {connection.lastRefreshedAt && (
+        <>
+          {" "}
+          · last renewed <When date={connection.lastRefreshedAt} />
+        </>
+      )}{" "}
+      ·{" "}
+      {next ? (
+        <>
+          next <When date={next} />
+        </>
+      ) : (
+        "renewing now…"
+      )}
+    </>
+  );
+}
+
+/** Starting a flow writes a state and a cookie, so it is a same-site POST, never a link. */
+function ConnectButton({ label, primary }: { label: string; primary: boolean }) {
+  return (
+    <form method="post" action={AUTHORIZE}>
+      <button type="submit" className={`button ${primary ? "button-primary" : "button-secondary"}`}>
+        {label}
+      </button>
+    </form>
+  );
+}
+
+function OutcomeBanner({ banner, canConnect }: { banner: Banner; canConnect: boolean }) {
+  return (
+    // Focused on load (no script needed), so a screen reader announces how the flow ended.
+    <div
+      className={`banner banner-${banner.tone}`}
+      role={banner.tone === "error" ? "alert" : "status"}
+      tabIndex={-1}
+      autoFocus
+    >
+      <div>
+        <p className="banner-title">{banner.title}</p>
+        <p>{banner.body}</p>
+        {banner.offerConnect && canConnect && <ConnectButton label="Connect Pipedrive" primary={false} />}
+      </div>
+      <a href={SETTINGS_PATH} className="dismiss" aria-label="Dismiss message">
+        ×
+      </a>
+    </div>
+  );
+}
+
+/** Why lookups are paused when Pipedrive's answers, not our access, stop them. */
+function PausedBanner({ connection }: { connection: ConnectionView }) {
+  const since = connection.lastErrorAt ? (
+    <>
+      Since <When date={connection.lastErrorAt} />,{" "}
+    </>
+  ) : null;
+  if (connection.status === "needs_permissions") {
+    return (
+      <div className="banner banner-warn" role="status">
+        <div>
+          <p className="banner-title">Pipedrive needs to grant a permission</p>
+          <p>
+            Lookups need permission to {connection.missingPermissions.join(" and ") || "read contacts"}, which the
+            access granted in Pipedrive does not include, so they are paused. Press Reconnect and allow all the
+            permissions Pipedrive asks for.
+          </p>
+        </div>
+      </div>
+    );
+  }
+  if (connection.status === "subscription_lapsed") {
+    return (
+      <div className="banner banner-warn" role="status">
+        <div>
+          <p className="banner-title">Pipedrive subscription not active</p>
+          <p>
+            {since}Pipedrive refuses lookups because this company&apos;s Pipedrive subscription is not active. Nothing
+            to do here: lookups resume on their own once the subscription is active again (we check every hour).
+          </p>
+        </div>
+      </div>
+    );
+  }
+  if (connection.status === "access_forbidden") {
+    return (
+      <div className="banner banner-warn" role="status">
+        <div>
+          <p className="banner-title">The Pipedrive user lacks a permission</p>
+          <p>
+            {since}Pipedrive refuses lookups for {connection.pipedriveUserName ?? "the connected Pipedrive user"}. A
+            Pipedrive admin can give that user the permission (lookups resume on their own; we check every hour), or an
+            admin here can reconnect as another Pipedrive user.
+          </p>
+        </div>
+      </div>
+    );
+  }
+  return null;
+}
