@@ -6,6 +6,7 @@ import pg from "pg";
 import { env } from "./env.ts";
 import { PrismaClient } from "./generated/prisma/client.ts";
 import { log } from "./log.ts";
+import { flushAllWrites } from "./write-behind.ts";
 
 export type Db = InstanceType<typeof PrismaClient>;
 /** The client handed to an interactive transaction's callback. */
@@ -91,6 +92,7 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
 
 export async function closeDb(): Promise<void> {
   if (!cache.crmDb) return;
+  await flushAllWrites();
   const { prisma, pool, refreshPool } = cache.crmDb;
   cache.crmDb = undefined;
   await prisma.$disconnect();

@@ -3,13 +3,13 @@ import "server-only";
 import NextAuth, { type DefaultSession, type NextAuthConfig } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { cookies } from "next/headers";
-import { z } from "zod";
 
 import { env, type Env } from "../env.ts";
 import { describe } from "../errors.ts";
 import { log } from "../log.ts";
 import { endSessions } from "../users/user-store.ts";
 import { DEVICE_COOKIE_MAX_AGE, deviceCookieFrom, deviceCookieName } from "./device-cookie.ts";
+import { tokenClaims } from "./session-token.ts";
 import { attemptSignIn, requestAddress, SignInFailed, SignInPaused, WARN_AT_TRIES_LEFT } from "./throttle.ts";
 
 declare module "next-auth" {
@@ -22,13 +22,6 @@ declare module "next-auth" {
     sessionVersion?: number;
   }
 }
-
-const tokenClaims = z.object({
-  uid: z.uuid(),
-  tid: z.uuid(),
-  role: z.enum(["admin", "member"]),
-  sv: z.number().int().nonnegative(),
-});
 
 /** Auth.js's configuration, from our settings. */
 export function authOptions(e: Env = env()): NextAuthConfig {

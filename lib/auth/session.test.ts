@@ -1,7 +1,6 @@
 import fc from "fast-check";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 
-vi.mock("./auth.ts", () => ({ auth: async () => null }));
 const { HOME, safeReturnTo } = await import("./session.ts");
 
 describe("safeReturnTo", () => {

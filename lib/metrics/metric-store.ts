@@ -1,38 +1,37 @@
 import "server-only";
 
 import { sql } from "../db.ts";
-import { log } from "../log.ts";
+import { writeBehind } from "../write-behind.ts";
 
 // What /api/metrics reports, read from the database so that every process's events count:
 // app instances and keepers alike. Counting never fails or slows the work it counts.
 
 export type CountedMetric = "pipedrive_refreshes_total" | "lookups_total" | "pipedrive_answers_total";
 
-const pending = new Set<Promise<void>>();
+const counts = writeBehind<number>({
+  name: "metric counts",
+  merge: (a, b) => a + b,
+  write: (batch) =>
+    sql().query(
+      `INSERT INTO metric_counters (metric, label, value)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+       ON CONFLICT (metric, label) DO UPDATE SET value = metric_counters.value + EXCLUDED.value`,
+      [
+        batch.map(([key]) => key.split("\u0000")[0]),
+        batch.map(([key]) => key.split("\u0000")[1]),
+        batch.map(([, n]) => n),
+      ],
+    ),
+});
 
-/** Adds one to `metric{label}`; not awaited by callers, and never throws. */
+/** Adds one to `metric{label}`, written within a second; never throws or waits. */
 export function count(metric: CountedMetric, label: string): void {
-  let write: Promise<void>;
-  try {
-    write = sql()
-      .query(
-        `INSERT INTO metric_counters (metric, label, value) VALUES ($1, $2, 1)
-         ON CONFLICT (metric, label) DO UPDATE SET value = metric_counters.value + 1`,
-        [metric, label.slice(0, 80)],
-      )
-      .then(() => undefined);
-  } catch (error) {
-    write = Promise.reject(error);
-  }
-  const settled = write
-    .catch((error: unknown) => log().debug({ metric, error: String(error) }, "metric not counted"))
-    .finally(() => pending.delete(settled));
-  pending.add(settled);
+  counts.add(`${metric}\u0000${label.slice(0, 80)}`, 1);
 }
 
-/** Waits for counts still being written (tests, and a graceful stop). */
-export async function countsWritten(): Promise<void> {
-  await Promise.all([...pending]);
+/** Writes this process's counts now (a scrape, tests, and a graceful stop). */
+export function countsWritten(): Promise<void> {
+  return counts.flush();
 }
 
 export async function counters(metric: CountedMetric): Promise<{ label: string; value: number }[]> {

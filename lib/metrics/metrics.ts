@@ -6,10 +6,11 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 
 import type { Env } from "../env.ts";
 import { pendingNotifications } from "../notifications/notification-store.ts";
-import { tokensTodayByHost } from "../pipedrive/usage-store.ts";
+import { tokensTodayByHost, usageWritten } from "../pipedrive/usage-store.ts";
 import {
   connectionsByStatus,
   counters,
+  countsWritten,
   keeperLagSeconds,
   rateLimitedCompanies,
   type CountedMetric,
@@ -99,6 +100,8 @@ let registry: Registry | undefined;
 
 export async function metricsText(): Promise<{ text: string; contentType: string }> {
   registry ??= buildRegistry();
+  // This process's own counts are in; other processes write theirs within a second.
+  await Promise.all([countsWritten(), usageWritten()]);
   return { text: await registry.metrics(), contentType: registry.contentType };
 }
 

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { describe } from "../errors.ts";
 import type { TenantUser } from "../users/user-store.ts";
 import { apiBaseUrl } from "./api-domain.ts";
-import { installOf, type Install } from "./connection-store.ts";
+import { replacedGrant, type Install } from "./connection-store.ts";
 import type { PipedriveContext } from "./context.ts";
 import { isPipedriveError } from "./http.ts";
 import { RefusedTokenAnswer, type TokenSet } from "./oauth-client.ts";
@@ -16,7 +16,7 @@ import { missingScopes } from "./scopes.ts";
 import { consumeState, saveState } from "./state-store.ts";
 import { issueState, sameSecret, verifyState } from "./state.ts";
 import { audit, saveConnection } from "./tokens/connection-health.ts";
-import { adoptTokenSet, getRefreshToken } from "./tokens/contract-store.ts";
+import { adoptTokenSet } from "./tokens/contract-store.ts";
 import { expiresAt, nextRefreshAt } from "./tokens/policy.ts";
 
 export const STATE_COOKIE = "pd_oauth_state";
@@ -148,8 +148,7 @@ export async function saveGrant(
   const me = known ?? (await readMe(ctx, user, tokens));
   if ("failed" in me) return fail("profile_failed", me.failed);
   const install: Install = { companyId: me.company_id, pipedriveUserId: me.id };
-  const replaced = await installOf(user.tenantId);
-  const replacedToken = replaced ? await getRefreshToken(user.tenantId) : null;
+  const replaced = await replacedGrant(user.tenantId);
   const missing = tokens.scopes === null ? [] : missingScopes(tokens.scopes, ctx.requiredScopes);
   const now = ctx.now();
   let saved;
@@ -178,10 +177,10 @@ export async function saveGrant(
     return fail("install_in_use", `install ${me.company_id}:${me.id} is held by another workspace`);
   }
   // The install a reconnect replaced, if it was another one and nobody else holds it, is ours to give back.
-  if (replaced && replacedToken && !sameInstall(replaced, install)) {
+  if (replaced?.refreshToken && !sameInstall(replaced.install, install)) {
     await revokeGrant(
       ctx,
-      { kind: "refresh_token", token: replacedToken, install: replaced },
+      { kind: "refresh_token", token: replaced.refreshToken, install: replaced.install },
       { tenantId: user.tenantId, actorUserId: user.id, why: "replaced by a reconnect as another Pipedrive user" },
     );
   }

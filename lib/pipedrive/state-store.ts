@@ -1,6 +1,6 @@
 import "server-only";
 
-import { db } from "../db.ts";
+import { db, sql } from "../db.ts";
 
 /** Connect flows one user may have open at once (tabs, retries); older ones are dropped. */
 export const MAX_OPEN_STATES_PER_USER = 5;
@@ -47,11 +47,13 @@ export async function consumeState(
   userId: string,
   now: Date,
 ): Promise<ConsumeResult> {
-  const claimed = await db().$queryRaw<{ expires_at: Date; pkce_verifier: string | null }[]>`
-    UPDATE pipedrive_oauth_states SET consumed_at = ${now}
-    WHERE nonce_hash = ${nonceHash} AND tenant_id = ${tenantId}::uuid AND user_id = ${userId}::uuid AND consumed_at IS NULL
-    RETURNING expires_at, pkce_verifier`;
-  const row = claimed[0];
+  const claimed = await sql().query<{ expires_at: Date; pkce_verifier: string | null }>(
+    `UPDATE pipedrive_oauth_states SET consumed_at = $1
+     WHERE nonce_hash = $2 AND tenant_id = $3::uuid AND user_id = $4::uuid AND consumed_at IS NULL
+     RETURNING expires_at, pkce_verifier`,
+    [now, nonceHash, tenantId, userId],
+  );
+  const row = claimed.rows[0];
   if (row) return row.expires_at > now ? { result: "ok", pkceVerifier: row.pkce_verifier } : { result: "expired" };
   const existing = await db().oauthState.findFirst({
     where: { nonceHash, tenantId, userId },

@@ -1,7 +1,7 @@
 import "server-only";
 
 import { sql } from "../db.ts";
-import { log } from "../log.ts";
+import { writeBehind } from "../write-behind.ts";
 import { API_TOKEN_COSTS, type PricedCall } from "./api-costs.ts";
 
 // Estimated Pipedrive budget spent per company (API host) and UTC day, and what we learnt about
@@ -9,21 +9,44 @@ import { API_TOKEN_COSTS, type PricedCall } from "./api-costs.ts";
 
 const utcDay = (now: Date) => now.toISOString().slice(0, 10);
 
-/** Adds to today's counts for the company; never throws or waits. */
-function record(apiHost: string, now: Date, add: { lookups?: number; searches?: number; apiTokens?: number }): void {
-  try {
-    sql()
-      .query(
-        `INSERT INTO pipedrive_api_usage (api_host, day, lookups, searches, api_tokens) VALUES ($1, $2::date, $3, $4, $5)
-         ON CONFLICT (api_host, day) DO UPDATE SET lookups = pipedrive_api_usage.lookups + EXCLUDED.lookups,
-           searches = pipedrive_api_usage.searches + EXCLUDED.searches,
-           api_tokens = pipedrive_api_usage.api_tokens + EXCLUDED.api_tokens`,
-        [apiHost, utcDay(now), add.lookups ?? 0, add.searches ?? 0, add.apiTokens ?? 0],
-      )
-      .catch((error: unknown) => log().debug({ error: String(error) }, "api usage not recorded"));
-  } catch {
-    // No database here (a unit test): nothing to record.
-  }
+type Usage = { lookups: number; searches: number; apiTokens: number };
+
+const usage = writeBehind<Usage>({
+  name: "api usage",
+  merge: (a, b) => ({
+    lookups: a.lookups + b.lookups,
+    searches: a.searches + b.searches,
+    apiTokens: a.apiTokens + b.apiTokens,
+  }),
+  write: (batch) =>
+    sql().query(
+      `INSERT INTO pipedrive_api_usage (api_host, day, lookups, searches, api_tokens)
+       SELECT * FROM unnest($1::text[], $2::date[], $3::int[], $4::int[], $5::int[])
+       ON CONFLICT (api_host, day) DO UPDATE SET lookups = pipedrive_api_usage.lookups + EXCLUDED.lookups,
+         searches = pipedrive_api_usage.searches + EXCLUDED.searches,
+         api_tokens = pipedrive_api_usage.api_tokens + EXCLUDED.api_tokens`,
+      [
+        batch.map(([key]) => key.split(" ")[0]),
+        batch.map(([key]) => key.split(" ")[1]),
+        batch.map(([, u]) => u.lookups),
+        batch.map(([, u]) => u.searches),
+        batch.map(([, u]) => u.apiTokens),
+      ],
+    ),
+});
+
+/** Adds to today's counts for the company, written within a second; never throws or waits. */
+function record(apiHost: string, now: Date, add: Partial<Usage>): void {
+  usage.add(`${apiHost} ${utcDay(now)}`, {
+    lookups: add.lookups ?? 0,
+    searches: add.searches ?? 0,
+    apiTokens: add.apiTokens ?? 0,
+  });
+}
+
+/** Writes this process's recorded usage now (the page, tests, and a graceful stop). */
+export function usageWritten(): Promise<void> {
+  return usage.flush();
 }
 
 /** One answered call, at its documented cost. */
@@ -36,9 +59,10 @@ export function recordLookup(apiHost: string, now: Date): void {
   record(apiHost, now, { lookups: 1 });
 }
 
-export type UsageToday = { lookups: number; searches: number; apiTokens: number };
+export type UsageToday = Usage;
 
 export async function usageToday(apiHost: string, now: Date): Promise<UsageToday> {
+  await usage.flush();
   const { rows } = await sql().query<{ lookups: number; searches: number; api_tokens: number }>(
     `SELECT lookups, searches, api_tokens FROM pipedrive_api_usage WHERE api_host = $1 AND day = $2::date`,
     [apiHost, utcDay(now)],

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 
 import type pg from "pg";
 
-import { db, sql, type Tx } from "../../db.ts";
+import { db, inTransaction, sql, type Tx } from "../../db.ts";
 import type { Prisma } from "../../generated/prisma/client.ts";
 import type { TokenSet } from "../oauth-client.ts";
 import type { PipedriveMe } from "../schemas.ts";
@@ -221,17 +221,23 @@ export async function saveConnection(input: {
     scopes: tokens.scopes,
   });
   const scopes = tokens.scopes ?? [];
-  return db().$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${INSTALL_LOCK}::int, hashtext(${`${me.company_id}:${me.id}`}))`;
-    const [holder] = await tx.$queryRaw<{ tenant_id: string }[]>`
-      SELECT tenant_id::text FROM pipedrive_connections
-      WHERE company_id = ${me.company_id} AND pipedrive_user_id = ${me.id} AND tenant_id <> ${tenantId}::uuid LIMIT 1`;
-    if (holder) return { heldBy: holder.tenant_id };
+  // Plain pg, not Prisma: this runs on every connect (npm run bench, scenario 1).
+  return inTransaction(sql(), async (client) => {
+    await client.query(`SELECT pg_advisory_xact_lock($1::int, hashtext($2))`, [
+      INSTALL_LOCK,
+      `${me.company_id}:${me.id}`,
+    ]);
+    const holder = await client.query<{ tenant_id: string }>(
+      `SELECT tenant_id::text FROM pipedrive_connections
+       WHERE company_id = $1 AND pipedrive_user_id = $2 AND tenant_id <> $3::uuid LIMIT 1`,
+      [me.company_id, me.id, tenantId],
+    );
+    if (holder.rows[0]) return { heldBy: holder.rows[0].tenant_id };
     // xmax = 0 tells a fresh insert from a replaced row.
-    const [saved] = await tx.$queryRaw<{ inserted: boolean }[]>`
-      WITH token AS (
+    const saved = await client.query<{ inserted: boolean }>(
+      `WITH token AS (
         INSERT INTO lead_pipedrive_integrations (tenant_id, access_token, refresh_token, expires_at, api_domain)
-        VALUES (${tenantId}::uuid, ${tokens.accessToken}, ${tokens.refreshToken}, ${expiresAt(now, tokens.expiresInSeconds)}, ${tokens.apiHost})
+        VALUES ($1::uuid, $2, $3, $4, $5)
         ON CONFLICT (tenant_id) DO UPDATE SET
           access_token = EXCLUDED.access_token, refresh_token = EXCLUDED.refresh_token,
           expires_at = EXCLUDED.expires_at, api_domain = EXCLUDED.api_domain
@@ -239,8 +245,7 @@ export async function saveConnection(input: {
       ), meta AS (
         INSERT INTO pipedrive_connections (tenant_id, status, company_id, company_name, company_domain, pipedrive_user_id,
           pipedrive_user_name, scopes, connected_by_user_id, connected_by_name, connected_at, last_error, last_error_at, updated_at, next_refresh_at)
-        VALUES (${tenantId}::uuid, ${status}::pipedrive_connection_status, ${me.company_id}, ${me.company_name}, ${me.company_domain}, ${me.id},
-          ${me.name}, ${scopes}::text[], ${actor.id}::uuid, ${actor.name}, ${now}, NULL, NULL, ${now}, ${nextRefreshAt})
+        VALUES ($1::uuid, $6::pipedrive_connection_status, $7, $8, $9, $10, $11, $12::text[], $13::uuid, $14, $15, NULL, NULL, $15, $16)
         ON CONFLICT (tenant_id) DO UPDATE SET
           status = EXCLUDED.status, company_id = EXCLUDED.company_id, company_name = EXCLUDED.company_name,
           company_domain = EXCLUDED.company_domain, pipedrive_user_id = EXCLUDED.pipedrive_user_id,
@@ -250,13 +255,34 @@ export async function saveConnection(input: {
           rejected_refresh_token_hash = NULL, suspected_at = NULL, last_refreshed_at = NULL, next_refresh_at = EXCLUDED.next_refresh_at
       ), event AS (
         INSERT INTO pipedrive_audit_events (tenant_id, actor_user_id, event, detail)
-        SELECT ${tenantId}::uuid, ${actor.id}::uuid,
-          CASE WHEN NOT inserted THEN 'reconnected' WHEN ${status} = 'needs_permissions' THEN 'needs_permissions' ELSE 'connected' END,
-          ${detail}::jsonb
+        SELECT $1::uuid, $13::uuid,
+          CASE WHEN NOT inserted THEN 'reconnected' ELSE $18 END,
+          $17::jsonb
         FROM token
       )
-      SELECT inserted FROM token`;
-    return { saved: saved?.inserted ? "connected" : "reconnected" };
+      SELECT inserted FROM token`,
+      [
+        tenantId,
+        tokens.accessToken,
+        tokens.refreshToken,
+        expiresAt(now, tokens.expiresInSeconds),
+        tokens.apiHost,
+        status,
+        me.company_id,
+        me.company_name,
+        me.company_domain,
+        me.id,
+        me.name,
+        scopes,
+        actor.id,
+        actor.name,
+        now,
+        nextRefreshAt,
+        detail,
+        status === "needs_permissions" ? "needs_permissions" : "connected",
+      ],
+    );
+    return { saved: saved.rows[0]?.inserted ? "connected" : "reconnected" };
   });
 }
 
