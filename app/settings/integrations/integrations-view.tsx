@@ -11,6 +11,7 @@ import type { UsageToday } from "@/lib/pipedrive/usage-store.ts";
 import type { TenantUser } from "@/lib/users/user-store.ts";
 
 import { bannerFor, type Banner } from "./banners.ts";
+import { badgeOf, conditionOf, reconnectPlace, type Condition } from "./condition.ts";
 import { PhoneLookup } from "./phone-lookup.tsx";
 
 export type Query = Record<string, string | string[] | undefined>;
@@ -22,6 +23,7 @@ export function IntegrationsView({ user, view, query }: { user: TenantUser; view
   const { connection, events, keeper, appCredentialsRejectedSince, lookup, mailOn, usage } = view;
   const outcome = parseOutcome(query);
   const isAdmin = user.role === "admin";
+  const condition = connection ? conditionOf({ connection, appCredentialsRejectedSince, keeper, isAdmin }) : null;
 
   return (
     <>
@@ -64,9 +66,15 @@ export function IntegrationsView({ user, view, query }: { user: TenantUser; view
               <h2 id="pipedrive-title">Pipedrive</h2>
               <p className="muted">Find people by phone in your Pipedrive contacts.</p>
             </div>
-            <StatusBadge connection={connection} />
+            <StatusBadge condition={condition} isAdmin={isAdmin} />
           </div>
-          <PipedriveDetails connection={connection} isAdmin={isAdmin} keeper={keeper} usage={usage} />
+          <PipedriveDetails
+            connection={connection}
+            condition={condition}
+            isAdmin={isAdmin}
+            keeper={keeper}
+            usage={usage}
+          />
         </section>
 
         {(connection?.status === "connected" || lookup) && (
@@ -137,28 +145,33 @@ const eventLabels: Record<string, string> = {
   connect_refused: "Not connected: that Pipedrive login is used by another workspace",
 };
 
-function StatusBadge({ connection }: { connection: ConnectionView | null }) {
-  if (!connection) return <span className="badge badge-idle">Not connected</span>;
-  const warn = statusBadges[connection.status];
-  return warn ? <span className="badge badge-warn">{warn}</span> : <span className="badge badge-ok">Connected</span>;
+function StatusBadge({ condition, isAdmin }: { condition: Condition | null; isAdmin: boolean }) {
+  if (!condition) return <span className="badge badge-idle">Not connected</span>;
+  const { text, tone } = badgeOf(condition, isAdmin);
+  return (
+    <span className={`badge badge-${tone}`}>
+      {text}
+      {condition.kind === "paused" && (
+        <>
+          {" "}
+          <When date={condition.until} />
+        </>
+      )}
+    </span>
+  );
 }
-
-const statusBadges: Partial<Record<ConnectionView["status"], string>> = {
-  needs_reconnect: "Needs reconnect",
-  needs_permissions: "Needs new permissions",
-  subscription_lapsed: "Paused: subscription",
-  access_forbidden: "Paused: Pipedrive permission",
-};
 
 type KeeperStatus = { down: boolean; seenAt: Date | null };
 
 function PipedriveDetails({
   connection,
+  condition,
   isAdmin,
   keeper,
   usage,
 }: {
   connection: ConnectionView | null;
+  condition: Condition | null;
   isAdmin: boolean;
   keeper: KeeperStatus;
   usage: UsageToday | null;
@@ -180,15 +193,18 @@ function PipedriveDetails({
       </div>
     );
   }
+  const place = condition ? reconnectPlace(condition) : "actions";
+  const fix = isAdmin && place === "banner";
   return (
     <div className="integration-body">
-      <PausedBanner connection={connection} />
+      <PausedBanner connection={connection} fix={fix} />
       {connection.status === "needs_reconnect" && (
         <div className="banner banner-warn" role="status">
           <div>
             <p className="banner-title">Pipedrive needs to be reconnected</p>
             <p>{connection.lastError ?? "Pipedrive no longer accepts this workspace's access."}</p>
             <p>Lookups are paused until an admin presses Reconnect and allows access again in Pipedrive.</p>
+            {fix && <ConnectButton label="Reconnect" primary />}
           </div>
         </div>
       )}
@@ -198,12 +214,12 @@ function PipedriveDetails({
             <p className="banner-title">Lookups paused by Pipedrive</p>
             <p>
               Pipedrive&apos;s request limit for this company is used up. Lookups resume at{" "}
-              <When date={connection.lookupsPausedUntil} />.
+              <When date={connection.lookupsPausedUntil} />. Reconnecting does not lift Pipedrive&apos;s limit.
             </p>
           </div>
         </div>
       )}
-      {connection.status === "connected" && keeper.down && (
+      {connection.status === "connected" && keeper.down && isAdmin && (
         <div className="banner banner-warn" role="status">
           <div>
             <p className="banner-title">Automatic renewal is not running</p>
@@ -229,6 +245,7 @@ function PipedriveDetails({
               The stored address is not a Pipedrive host, so we send nothing to it and lookups are paused. Reconnect to
               store the right address.
             </p>
+            {fix && <ConnectButton label="Reconnect" primary />}
           </div>
         </div>
       )}
@@ -257,7 +274,7 @@ function PipedriveDetails({
           <>
             <dt>Access</dt>
             <dd>
-              <Renewal connection={connection} />
+              <Access connection={connection} condition={condition} isAdmin={isAdmin} />
             </dd>
           </>
         )}
@@ -276,10 +293,7 @@ function PipedriveDetails({
       </dl>
       {isAdmin && (
         <div className="actions">
-          <ConnectButton
-            label="Reconnect"
-            primary={connection.status === "needs_reconnect" || connection.status === "needs_permissions"}
-          />
+          {place === "actions" && <ConnectButton label="Reconnect" primary={false} />}
           {/* Disconnect asks first, on a page of its own: it works without JavaScript. */}
           <a href={`${SETTINGS_PATH}/disconnect`} className="button button-danger">
             Disconnect…
@@ -288,6 +302,57 @@ function PipedriveDetails({
       )}
     </div>
   );
+}
+
+/** The Access row: the worst condition in force, else how renewal goes. */
+function Access({
+  connection,
+  condition,
+  isAdmin,
+}: {
+  connection: ConnectionView;
+  condition: Condition | null;
+  isAdmin: boolean;
+}) {
+  switch (condition?.kind) {
+    case "unavailable":
+      if (!isAdmin) return <>Lookups are unavailable; the CRM&apos;s operators have been told</>;
+      return (
+        <>
+          Unavailable since <When date={condition.since} />: Pipedrive rejects this CRM&apos;s app credentials
+        </>
+      );
+    case "host_unrecognised":
+      return <>Paused: the stored Pipedrive address is not recognised</>;
+    case "needs_permissions":
+      return <>Paused: a permission lookups need is missing</>;
+    case "subscription_lapsed":
+      return <>Paused until the company&apos;s Pipedrive subscription is active again</>;
+    case "access_forbidden":
+      return <>Paused: the Pipedrive user lacks a permission</>;
+    case "paused":
+      return (
+        <>
+          Paused until <When date={condition.until} /> by Pipedrive&apos;s request limit
+        </>
+      );
+    case "renewal_delayed":
+      return (
+        <>
+          Renewal delayed:{" "}
+          {condition.lastRan ? (
+            <>
+              automatic renewal last ran <When date={condition.lastRan} />
+            </>
+          ) : (
+            "automatic renewal has not run yet"
+          )}
+          ; lookups still renew access when they need it
+        </>
+      );
+    default:
+      return <Renewal connection={connection} />;
+  }
 }
 
 /** "Renewed automatically · last renewed … · next …": never a time already past. */
@@ -347,7 +412,7 @@ function OutcomeBanner({ banner, canConnect }: { banner: Banner; canConnect: boo
 }
 
 /** Why lookups are paused when Pipedrive's answers, not our access, stop them. */
-function PausedBanner({ connection }: { connection: ConnectionView }) {
+function PausedBanner({ connection, fix }: { connection: ConnectionView; fix: boolean }) {
   const since = connection.lastErrorAt ? (
     <>
       Since <When date={connection.lastErrorAt} />,{" "}
@@ -363,6 +428,7 @@ function PausedBanner({ connection }: { connection: ConnectionView }) {
             access granted in Pipedrive does not include, so they are paused. Press Reconnect and allow all the
             permissions Pipedrive asks for.
           </p>
+          {fix && <ConnectButton label="Reconnect" primary />}
         </div>
       </div>
     );
@@ -390,6 +456,7 @@ function PausedBanner({ connection }: { connection: ConnectionView }) {
             Pipedrive admin can give that user the permission (lookups resume on their own; we check every hour), or an
             admin here can reconnect as another Pipedrive user.
           </p>
+          {fix && <ConnectButton label="Reconnect as another Pipedrive user" primary={false} />}
         </div>
       </div>
     );
