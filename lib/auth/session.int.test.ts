@@ -66,6 +66,22 @@ describe("the signed-in user, read from Auth.js's session cookie", () => {
     expect(await withCookies({ [NAME]: await token({ uid: "not-a-uuid" }) })).toBeNull();
   });
 
+  it("remembers a decrypted token only for that exact token, and only until it expires", async () => {
+    const good = await token({}, { maxAge: 30 });
+    expect(await withCookies({ [NAME]: good })).toMatchObject({ id: user.id });
+    const flipped = good.slice(0, -5) + (good.at(-5) === "A" ? "B" : "A") + good.slice(-4);
+    expect(await withCookies({ [NAME]: flipped })).toBeNull();
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      // Past expiry and Auth.js's 15 s clock tolerance.
+      vi.setSystemTime(Date.now() + 50_000);
+      expect(await withCookies({ [NAME]: good })).toBeNull();
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await withCookies({ [NAME]: good })).toMatchObject({ id: user.id });
+  });
+
   it("is nobody once the user signed out everywhere (the session version moved on)", async () => {
     const before = await token();
     await endSessions(user.id);

@@ -1,8 +1,12 @@
 import "server-only";
 
+import { createHash } from "node:crypto";
+
+import { LRUCache } from "lru-cache";
 import { decode } from "next-auth/jwt";
 import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
+import type { z } from "zod";
 
 import { env } from "../env.ts";
 import { findUserInTenant, type TenantUser } from "../users/user-store.ts";
@@ -23,9 +27,31 @@ export async function currentUser(): Promise<TenantUser | null> {
   const name = sessionCookieName(e.secureCookies);
   const token = sessionToken(jar, name);
   if (!token) return null;
-  const claims = tokenClaims.safeParse(await decode({ token, secret: e.AUTH_SECRET, salt: name }).catch(() => null));
+  const claims = await verifiedClaims(token, e.AUTH_SECRET, name);
+  if (!claims) return null;
+  return findUserInTenant(claims.uid, claims.tid, claims.sv);
+}
+
+type Claims = z.infer<typeof tokenClaims>;
+
+/**
+ * Tokens this process has already decrypted, by a hash of secret, salt and token, until they
+ * expire (an hour at most). Auth.js's decode is about a dozen WebCrypto jobs (HKDF, HMAC, AES)
+ * per request; a hit is exactly as trustworthy as the decode it saved, and the session version
+ * is still re-read every time.
+ */
+const decoded = new LRUCache<string, { claims: Claims; expiresAt: number }>({ max: 10_000, ttl: 60 * 60 * 1000 });
+
+async function verifiedClaims(token: string, secret: string, salt: string): Promise<Claims | null> {
+  const key = createHash("sha256").update(`${secret}\u0000${salt}\u0000${token}`).digest("base64url");
+  const known = decoded.get(key);
+  // The same clock decode checks exp with.
+  if (known && known.expiresAt > Date.now()) return known.claims;
+  const payload = await decode({ token, secret, salt }).catch(() => null);
+  const claims = tokenClaims.safeParse(payload);
   if (!claims.success) return null;
-  return findUserInTenant(claims.data.uid, claims.data.tid, claims.data.sv);
+  if (typeof payload?.exp === "number") decoded.set(key, { claims: claims.data, expiresAt: payload.exp * 1000 });
+  return claims.data;
 }
 
 /** Auth.js splits a token over `name.0`, `name.1`, … when it outgrows one cookie. */

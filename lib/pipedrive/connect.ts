@@ -5,7 +5,7 @@ import { z } from "zod";
 import { describe } from "../errors.ts";
 import type { TenantUser } from "../users/user-store.ts";
 import { apiBaseUrl } from "./api-domain.ts";
-import { replacedGrant, type Install } from "./connection-store.ts";
+import type { Install } from "./connection-store.ts";
 import type { PipedriveContext } from "./context.ts";
 import { isPipedriveError } from "./http.ts";
 import { RefusedTokenAnswer, type TokenSet } from "./oauth-client.ts";
@@ -148,7 +148,6 @@ export async function saveGrant(
   const me = known ?? (await readMe(ctx, user, tokens));
   if ("failed" in me) return fail("profile_failed", me.failed);
   const install: Install = { companyId: me.company_id, pipedriveUserId: me.id };
-  const replaced = await replacedGrant(user.tenantId);
   const missing = tokens.scopes === null ? [] : missingScopes(tokens.scopes, ctx.requiredScopes);
   const now = ctx.now();
   let saved;
@@ -177,6 +176,7 @@ export async function saveGrant(
     return fail("install_in_use", `install ${me.company_id}:${me.id} is held by another workspace`);
   }
   // The install a reconnect replaced, if it was another one and nobody else holds it, is ours to give back.
+  const replaced = saved.replaced;
   if (replaced?.refreshToken && !sameInstall(replaced.install, install)) {
     await revokeGrant(
       ctx,

@@ -1,6 +1,6 @@
 import "server-only";
 
-import { db, sql } from "../db.ts";
+import { db } from "../db.ts";
 import { allowedApiHost, toBareHost, type HostPolicy } from "./api-domain.ts";
 import { companyBlockedUntil } from "./company-limit-store.ts";
 import { missingScopes, scopeInWords } from "./scopes.ts";
@@ -85,24 +85,6 @@ export async function installOf(tenantId: string): Promise<Install | null> {
     where: { tenantId },
     select: { companyId: true, pipedriveUserId: true },
   });
-}
-
-/** The install a workspace holds and its refresh token, as a reconnect is about to replace them. */
-export async function replacedGrant(
-  tenantId: string,
-): Promise<{ install: Install; refreshToken: string | null } | null> {
-  const { rows } = await sql().query<{ company_id: number; pipedrive_user_id: number; refresh_token: string | null }>(
-    `SELECT c.company_id, c.pipedrive_user_id, t.refresh_token
-     FROM pipedrive_connections c LEFT JOIN lead_pipedrive_integrations t ON t.tenant_id = c.tenant_id
-     WHERE c.tenant_id = $1::uuid`,
-    [tenantId],
-  );
-  const row = rows[0];
-  if (!row) return null;
-  return {
-    install: { companyId: row.company_id, pipedriveUserId: row.pipedrive_user_id },
-    refreshToken: row.refresh_token,
-  };
 }
 
 export async function recentAuditEvents(tenantId: string, take = 10) {

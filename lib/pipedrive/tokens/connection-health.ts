@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 
 import type pg from "pg";
 
-import { db, inTransaction, sql, type Tx } from "../../db.ts";
+import { db, sql, type Tx } from "../../db.ts";
 import type { Prisma } from "../../generated/prisma/client.ts";
 import type { TokenSet } from "../oauth-client.ts";
 import type { PipedriveMe } from "../schemas.ts";
@@ -203,6 +203,9 @@ export async function setNextVisit(tenantId: string, at: Date): Promise<void> {
  * statement. An install (one Pipedrive user in one company) belongs to one workspace: under a
  * lock on the install, a workspace other than this one holding it wins and nothing is written.
  */
+/** The grant a save replaced: the install it belonged to and the refresh token the row held. */
+export type ReplacedGrant = { install: { companyId: number; pipedriveUserId: number }; refreshToken: string | null };
+
 export async function saveConnection(input: {
   tenantId: string;
   tokens: TokenSet & { refreshToken: string; apiHost: string };
@@ -212,7 +215,7 @@ export async function saveConnection(input: {
   now: Date;
   /** When the keeper should first renew it. */
   nextRefreshAt: Date;
-}): Promise<{ saved: "connected" | "reconnected" } | { heldBy: string }> {
+}): Promise<{ saved: "connected" | "reconnected"; replaced: ReplacedGrant | null } | { heldBy: string }> {
   const { tenantId, tokens, me, status, actor, now, nextRefreshAt } = input;
   const detail = JSON.stringify({
     companyId: me.company_id,
@@ -221,23 +224,31 @@ export async function saveConnection(input: {
     scopes: tokens.scopes,
   });
   const scopes = tokens.scopes ?? [];
-  // Plain pg, not Prisma: this runs on every connect (npm run bench, scenario 1).
-  return inTransaction(sql(), async (client) => {
-    await client.query(`SELECT pg_advisory_xact_lock($1::int, hashtext($2))`, [
-      INSTALL_LOCK,
-      `${me.company_id}:${me.id}`,
-    ]);
-    const holder = await client.query<{ tenant_id: string }>(
-      `SELECT tenant_id::text FROM pipedrive_connections
-       WHERE company_id = $1 AND pipedrive_user_id = $2 AND tenant_id <> $3::uuid LIMIT 1`,
-      [me.company_id, me.id, tenantId],
-    );
-    if (holder.rows[0]) return { heldBy: holder.rows[0].tenant_id };
-    // xmax = 0 tells a fresh insert from a replaced row.
-    const saved = await client.query<{ inserted: boolean }>(
-      `WITH token AS (
+  // Plain pg in three round trips, not Prisma: this runs on every connect (npm run bench, scenario 1).
+  const client = await sql().connect();
+  try {
+    // One round trip for both: a simple query may carry two statements, but no parameters, and
+    // the lock's key is two integers Pipedrive's answer was validated to hold.
+    await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${INSTALL_LOCK}, hashtext('${installKey(me)}'))`);
+    // Under the install lock, in one statement: nobody else holds this install, then the save.
+    // Every part reads the snapshot taken after the lock, so `replaced` is the row as it was.
+    const { rows } = await client.query<{
+      held_by: string | null;
+      inserted: boolean | null;
+      company_id: number | null;
+      pipedrive_user_id: number | null;
+      refresh_token: string | null;
+    }>(
+      `WITH holder AS (
+        SELECT tenant_id FROM pipedrive_connections
+        WHERE company_id = $7 AND pipedrive_user_id = $10 AND tenant_id <> $1::uuid LIMIT 1
+      ), replaced AS (
+        SELECT c.company_id, c.pipedrive_user_id, t.refresh_token
+        FROM pipedrive_connections c LEFT JOIN lead_pipedrive_integrations t ON t.tenant_id = c.tenant_id
+        WHERE c.tenant_id = $1::uuid
+      ), token AS (
         INSERT INTO lead_pipedrive_integrations (tenant_id, access_token, refresh_token, expires_at, api_domain)
-        VALUES ($1::uuid, $2, $3, $4, $5)
+        SELECT $1::uuid, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM holder)
         ON CONFLICT (tenant_id) DO UPDATE SET
           access_token = EXCLUDED.access_token, refresh_token = EXCLUDED.refresh_token,
           expires_at = EXCLUDED.expires_at, api_domain = EXCLUDED.api_domain
@@ -245,7 +256,8 @@ export async function saveConnection(input: {
       ), meta AS (
         INSERT INTO pipedrive_connections (tenant_id, status, company_id, company_name, company_domain, pipedrive_user_id,
           pipedrive_user_name, scopes, connected_by_user_id, connected_by_name, connected_at, last_error, last_error_at, updated_at, next_refresh_at)
-        VALUES ($1::uuid, $6::pipedrive_connection_status, $7, $8, $9, $10, $11, $12::text[], $13::uuid, $14, $15, NULL, NULL, $15, $16)
+        SELECT $1::uuid, $6::pipedrive_connection_status, $7, $8, $9, $10, $11, $12::text[], $13::uuid, $14, $15, NULL, NULL, $15, $16
+        WHERE NOT EXISTS (SELECT 1 FROM holder)
         ON CONFLICT (tenant_id) DO UPDATE SET
           status = EXCLUDED.status, company_id = EXCLUDED.company_id, company_name = EXCLUDED.company_name,
           company_domain = EXCLUDED.company_domain, pipedrive_user_id = EXCLUDED.pipedrive_user_id,
@@ -260,7 +272,9 @@ export async function saveConnection(input: {
           $17::jsonb
         FROM token
       )
-      SELECT inserted FROM token`,
+      SELECT (SELECT tenant_id::text FROM holder) AS held_by, (SELECT inserted FROM token) AS inserted,
+        r.company_id, r.pipedrive_user_id, r.refresh_token
+      FROM (SELECT 1) AS one LEFT JOIN replaced r ON true`,
       [
         tenantId,
         tokens.accessToken,
@@ -282,8 +296,30 @@ export async function saveConnection(input: {
         status === "needs_permissions" ? "needs_permissions" : "connected",
       ],
     );
-    return { saved: saved.rows[0]?.inserted ? "connected" : "reconnected" };
-  });
+    await client.query("COMMIT");
+    const row = rows[0]!;
+    if (row.held_by) return { heldBy: row.held_by };
+    const replaced =
+      row.company_id === null || row.pipedrive_user_id === null
+        ? null
+        : {
+            install: { companyId: row.company_id, pipedriveUserId: row.pipedrive_user_id },
+            refreshToken: row.refresh_token,
+          };
+    return { saved: row.inserted ? "connected" : "reconnected", replaced };
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** The install lock's text key, built only from integers. */
+function installKey(me: Pick<PipedriveMe, "company_id" | "id">): string {
+  if (!Number.isSafeInteger(me.company_id) || !Number.isSafeInteger(me.id))
+    throw new Error("a Pipedrive company or user id is not an integer");
+  return `${me.company_id}:${me.id}`;
 }
 
 // Any 32-bit key of our own for install locks; the keeper's setup and Prisma's migrate use others.
