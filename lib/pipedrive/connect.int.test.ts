@@ -114,6 +114,9 @@ describe("callback", () => {
     expect(result.outcome).toEqual({ result: "denied" });
     expect(await tokenRow(tenantId)).toBeNull();
     expect(tokenRequests(pd.mock)).toHaveLength(0);
+    // The activity log names the cancel, as this admin's.
+    expect(await auditTrail(tenantId)).toEqual(["connect_cancelled"]);
+    expect((await auditEvents(tenantId))[0]?.actorUserId).toBe(admin.id);
   });
 
   describe("refuses a bad state without calling the token endpoint or writing", () => {
@@ -150,6 +153,8 @@ describe("callback", () => {
         expect(result.outcome).toEqual({ result: "error", reason });
         expect(tokenRequests(pd.mock)).toHaveLength(0);
         expect(await tokenRow(tenantId)).toBeNull();
+        // A callback we could not tie to this admin's flow writes nothing, not even to the activity log.
+        expect(await auditTrail(tenantId)).toEqual([]);
       });
     }
   });
@@ -299,6 +304,13 @@ describe("callback", () => {
     });
     expect(result.outcome).toEqual({ result: "error", reason: "exchange_failed" });
     expect(await tokenRow(tenantId)).toBeNull();
+    // A verified flow that failed is this admin's failed connect, in the activity log.
+    const [failed] = await auditEvents(tenantId);
+    expect(failed).toMatchObject({
+      event: "connect_failed",
+      actorUserId: admin.id,
+      detail: { reason: "exchange_failed" },
+    });
   });
 
   it("never logs a token, whatever the outcome", async () => {

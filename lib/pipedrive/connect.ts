@@ -3,6 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 
 import { describe } from "../errors.ts";
+import { log } from "../log.ts";
 import type { TenantUser } from "../users/user-store.ts";
 import { apiBaseUrl } from "./api-domain.ts";
 import type { Install } from "./connection-store.ts";
@@ -97,37 +98,76 @@ export async function completeAuthorization(
     const consumed = await consumeState(nonceHash, user.tenantId, user.id, ctx.now());
     if (consumed.result === "unknown") return fail("state_invalid", "state not issued to this user and tenant");
     if (consumed.result === "reused") return fail("state_reused", "state already used");
-    if (consumed.result === "expired") return fail("state_expired", "state expired");
+    if (consumed.result !== "ok") return fail("state_expired", "state expired");
 
-    // Pipedrive's consent page sends user_denied on Cancel; access_denied is OAuth's generic word.
-    if (error === "user_denied" || error === "access_denied") {
-      return { outcome: { result: "denied" }, detail: `cancelled on the consent page (${error})` };
-    }
-    if (error || !code) {
-      return fail("authorization_failed", error ? "authorization error from Pipedrive" : "callback without code");
-    }
-    if (user.role !== "admin") return fail("forbidden", "user is no longer an admin");
-
-    let tokens;
-    try {
-      tokens = await ctx.oauth.exchangeCode(code, consumed.result === "ok" ? consumed.pkceVerifier : null);
-    } catch (exchangeError) {
-      if (exchangeError instanceof RefusedTokenAnswer) {
-        const given = await giveBackStrayGrant(ctx, exchangeError.strayGrant(), {
-          tenantId: user.tenantId,
-          actorUserId: user.id,
-          why: "token answer refused",
-        });
-        return fail("exchange_failed", `${describe(exchangeError)}; its grant ${given === "done" ? "revoked" : given}`);
-      }
-      if (isPipedriveError(exchangeError, "unavailable") && exchangeError.details.timedOut)
-        return fail("exchange_timeout", describe(exchangeError));
-      return fail("exchange_failed", describe(exchangeError));
-    }
-    return await saveGrant(ctx, user, tokens);
+    // From here the flow is this admin's own: how it ends goes to the workspace's activity log.
+    const result = await redeem(ctx, user, { code, error, pkceVerifier: consumed.pkceVerifier }).catch(unexpectedly);
+    await recordAttempt(user, result);
+    return result;
   } catch (unexpected) {
-    return fail("server_error", isPipedriveError(unexpected) ? unexpected.message : describe(unexpected));
+    return unexpectedly(unexpected);
   }
+}
+
+const unexpectedly = (error: unknown): CallbackResult => ({
+  outcome: { result: "error", reason: "server_error" },
+  detail: isPipedriveError(error) ? error.message : describe(error),
+});
+
+/** A verified callback: the consent's answer, the code's exchange, and the save. */
+async function redeem(
+  ctx: PipedriveContext,
+  user: TenantUser,
+  flow: { code: string | undefined; error: string | undefined; pkceVerifier: string | null },
+): Promise<CallbackResult> {
+  const fail = (reason: ErrorReason, detail: string): CallbackResult => ({
+    outcome: { result: "error", reason },
+    detail,
+  });
+  const { code, error } = flow;
+  // Pipedrive's consent page sends user_denied on Cancel; access_denied is OAuth's generic word.
+  if (error === "user_denied" || error === "access_denied") {
+    return { outcome: { result: "denied" }, detail: `cancelled on the consent page (${error})` };
+  }
+  if (error || !code) {
+    return fail("authorization_failed", error ? "authorization error from Pipedrive" : "callback without code");
+  }
+  if (user.role !== "admin") return fail("forbidden", "user is no longer an admin");
+
+  let tokens;
+  try {
+    tokens = await ctx.oauth.exchangeCode(code, flow.pkceVerifier);
+  } catch (exchangeError) {
+    if (exchangeError instanceof RefusedTokenAnswer) {
+      const given = await giveBackStrayGrant(ctx, exchangeError.strayGrant(), {
+        tenantId: user.tenantId,
+        actorUserId: user.id,
+        why: "token answer refused",
+      });
+      return fail("exchange_failed", `${describe(exchangeError)}; its grant ${given === "done" ? "revoked" : given}`);
+    }
+    if (isPipedriveError(exchangeError, "unavailable") && exchangeError.details.timedOut)
+      return fail("exchange_timeout", describe(exchangeError));
+    return fail("exchange_failed", describe(exchangeError));
+  }
+  return await saveGrant(ctx, user, tokens);
+}
+
+/** A cancelled or failed connect, for the activity log (a refused install is logged where it is refused). */
+async function recordAttempt(user: TenantUser, result: CallbackResult): Promise<void> {
+  const { outcome } = result;
+  const event =
+    outcome.result === "denied"
+      ? "connect_cancelled"
+      : outcome.result === "error" && outcome.reason !== "install_in_use"
+        ? "connect_failed"
+        : null;
+  if (!event) return;
+  await audit(user.tenantId, event, user.id, outcome.result === "error" ? { reason: outcome.reason } : {}).catch(
+    (auditError) => {
+      log().warn({ tenant: user.tenantId, reason: describe(auditError) }, "recording a failed connect failed");
+    },
+  );
 }
 
 /**
@@ -172,7 +212,11 @@ export async function saveGrant(
   if ("heldBy" in saved) {
     // The same install: if this exchange replaced its token set, the workspace holding it needs the new one.
     await adoptTokenSet(saved.heldBy, tokens, now);
-    await audit(user.tenantId, "connect_refused", user.id, { reason: "install_in_use", companyId: me.company_id });
+    await audit(user.tenantId, "connect_refused", user.id, {
+      reason: "install_in_use",
+      companyId: me.company_id,
+      companyName: me.company_name,
+    });
     return fail("install_in_use", `install ${me.company_id}:${me.id} is held by another workspace`);
   }
   // The install a reconnect replaced, if it was another one and nobody else holds it, is ours to give back.

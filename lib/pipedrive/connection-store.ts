@@ -1,6 +1,6 @@
 import "server-only";
 
-import { db } from "../db.ts";
+import { db, sql } from "../db.ts";
 import { allowedApiHost, toBareHost, type HostPolicy } from "./api-domain.ts";
 import { companyBlockedUntil } from "./company-limit-store.ts";
 import { missingScopes, scopeInWords } from "./scopes.ts";
@@ -87,11 +87,53 @@ export async function installOf(tenantId: string): Promise<Install | null> {
   });
 }
 
-export async function recentAuditEvents(tenantId: string, take = 10) {
-  return db().pipedriveAuditEvent.findMany({
-    where: { tenantId },
-    orderBy: { id: "desc" },
-    take,
-    select: { id: true, event: true, createdAt: true, detail: true },
-  });
+export type AuditEntry = {
+  id: string;
+  event: string;
+  createdAt: Date;
+  detail: Record<string, unknown>;
+  /** Who did it: a user of this workspace, or null for Pipedrive and the CRM itself. */
+  actorName: string | null;
+};
+
+/** This workspace's audit trail, newest first; `before` pages back from an entry's id. */
+export async function auditEvents(
+  tenantId: string,
+  page: { take: number; before?: string | null },
+): Promise<AuditEntry[]> {
+  const { rows } = await sql().query<{
+    id: string;
+    event: string;
+    created_at: Date;
+    detail: Record<string, unknown> | null;
+    actor_name: string | null;
+  }>(
+    `SELECT e.id::text, e.event, e.created_at, e.detail, u.name AS actor_name
+     FROM pipedrive_audit_events e LEFT JOIN users u ON u.id = e.actor_user_id AND u.tenant_id = e.tenant_id
+     WHERE e.tenant_id = $1::uuid AND ($2::bigint IS NULL OR e.id < $2::bigint)
+     ORDER BY e.id DESC LIMIT $3`,
+    [tenantId, page.before ?? null, page.take],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    event: row.event,
+    createdAt: row.created_at,
+    detail: row.detail ?? {},
+    actorName: row.actor_name,
+  }));
+}
+
+export type Uninstall = { at: Date; pipedriveUserName: string | null };
+
+/** When the app was last uninstalled in Pipedrive, and from whose account, if nothing was connected since. */
+export async function lastUninstall(tenantId: string): Promise<Uninstall | null> {
+  const { rows } = await sql().query<{ event: string; created_at: Date; user_name: unknown }>(
+    `SELECT event, created_at, detail->'pipedriveUserName' AS user_name FROM pipedrive_audit_events
+     WHERE tenant_id = $1::uuid AND event IN ('connected', 'reconnected', 'disconnected', 'uninstalled')
+     ORDER BY id DESC LIMIT 1`,
+    [tenantId],
+  );
+  const row = rows[0];
+  if (row?.event !== "uninstalled") return null;
+  return { at: row.created_at, pipedriveUserName: typeof row.user_name === "string" ? row.user_name : null };
 }

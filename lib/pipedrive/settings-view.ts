@@ -2,11 +2,14 @@ import { keeperStatus } from "../health.ts";
 import { activeAlerts, APP_CREDENTIALS_REJECTED } from "../operator-alert-store.ts";
 import { pipedriveMailOn, setPipedriveMail, type TenantUser } from "../users/user-store.ts";
 import {
+  auditEvents,
   getConnectionView,
   installHolders,
   installOf,
-  recentAuditEvents,
+  lastUninstall,
+  type AuditEntry,
   type ConnectionView,
+  type Uninstall,
 } from "./connection-store.ts";
 import type { PipedriveContext } from "./context.ts";
 import { lastScanAt } from "./keeper-store.ts";
@@ -15,11 +18,13 @@ import { usageToday, type UsageToday } from "./usage-store.ts";
 
 // Everything the settings page shows, read in one place, so the page imports no store.
 
-export type AuditEntry = Awaited<ReturnType<typeof recentAuditEvents>>[number];
+export type { AuditEntry, Uninstall };
 
 export type SettingsView = {
   connection: ConnectionView | null;
-  /** Who connected what, and why it failed: for admins only. */
+  /** Not connected because the app was uninstalled in Pipedrive (for members too). */
+  uninstalled: Uninstall | null;
+  /** Who connected what, and why it failed: the newest few, for admins only. */
   events: AuditEntry[];
   keeper: { down: boolean; seenAt: Date | null };
   /** Pipedrive refuses the app's own credentials since then (an operator problem). */
@@ -39,16 +44,20 @@ export async function loadSettingsView(
   const now = ctx.now();
   const [connection, events, seenAt, alerts, lookup, mailOn] = await Promise.all([
     getConnectionView(user.tenantId, { hosts: ctx.hosts, now, requiredScopes: ctx.requiredScopes }),
-    user.role === "admin" ? recentAuditEvents(user.tenantId, 8) : Promise.resolve([]),
+    user.role === "admin" ? auditEvents(user.tenantId, { take: RECENT_EVENTS }) : Promise.resolve([]),
     lastScanAt(),
     activeAlerts(),
     lookupId === null ? Promise.resolve(null) : loadLookup(user, lookupId, now),
     user.role === "admin" ? pipedriveMailOn(user) : Promise.resolve(null),
   ]);
-  const usage = connection ? await usageToday(connection.apiHost, now).catch(() => null) : null;
+  // Only a page with nothing connected asks why.
+  const [usage, uninstalled] = connection
+    ? [await usageToday(connection.apiHost, now).catch(() => null), null]
+    : [null, await lastUninstall(user.tenantId)];
   const appRejected = alerts.find((alert) => alert.kind === APP_CREDENTIALS_REJECTED);
   return {
     connection,
+    uninstalled,
     events,
     keeper: { down: keeperStatus(seenAt, now) !== "ok", seenAt },
     appCredentialsRejectedSince: appRejected?.firstSeenAt ?? null,
@@ -56,6 +65,24 @@ export async function loadSettingsView(
     mailOn,
     usage,
   };
+}
+
+/** The card shows this many activity entries; the activity page pages by ACTIVITY_PAGE. */
+export const RECENT_EVENTS = 8;
+export const ACTIVITY_PAGE = 50;
+
+/** One page of the audit trail, newest first, and whether there are older entries. Admins only. */
+export async function loadActivity(
+  user: TenantUser,
+  before: string | null,
+): Promise<{ events: AuditEntry[]; older: string | null }> {
+  if (user.role !== "admin") return { events: [], older: null };
+  const page = await auditEvents(user.tenantId, {
+    take: ACTIVITY_PAGE + 1,
+    before: before !== null && /^[1-9][0-9]{0,17}$/.test(before) ? before : null,
+  });
+  const events = page.slice(0, ACTIVITY_PAGE);
+  return { events, older: page.length > ACTIVITY_PAGE ? events.at(-1)!.id : null };
 }
 
 export type DisconnectView = {

@@ -25,7 +25,9 @@ export type AuditEvent =
   | "needs_permissions"
   | "subscription_lapsed"
   | "access_forbidden"
-  | "connect_refused";
+  | "connect_refused"
+  | "connect_failed"
+  | "connect_cancelled";
 
 /** What the admin reads (plain words), and what support reads in the audit trail. */
 export type NeedsReconnectReason = { message: string; detail: string };
@@ -56,12 +58,14 @@ export async function audit(
   await client.pipedriveAuditEvent.create({ data: { tenantId, event, actorUserId, detail } });
 }
 
+/** An event about the connection, naming its Pipedrive company as the trail shows it. */
 async function auditWith(client: pg.PoolClient, tenantId: string, event: AuditEvent, detail: Record<string, unknown>) {
-  await client.query(`INSERT INTO pipedrive_audit_events (tenant_id, event, detail) VALUES ($1::uuid, $2, $3::jsonb)`, [
-    tenantId,
-    event,
-    JSON.stringify(detail),
-  ]);
+  await client.query(
+    `INSERT INTO pipedrive_audit_events (tenant_id, event, detail)
+     SELECT $1::uuid, $2, $3::jsonb || jsonb_strip_nulls(jsonb_build_object('companyName',
+       (SELECT company_name FROM pipedrive_connections WHERE tenant_id = $1::uuid)))`,
+    [tenantId, event, JSON.stringify(detail)],
+  );
 }
 
 /** Remembers that Pipedrive refused this row's refresh token, without judging the grant yet. */
@@ -139,9 +143,10 @@ async function withAudit(
   audit: { tenantId: string; event: AuditEvent; detail: Record<string, unknown> },
 ): Promise<boolean> {
   const { rows } = await sql().query<{ changed: number }>(
-    `WITH changed AS (${text} RETURNING tenant_id),
+    `WITH changed AS (${text} RETURNING tenant_id, company_name),
      event AS (INSERT INTO pipedrive_audit_events (tenant_id, event, detail)
-               SELECT tenant_id, $${values.length + 1}, $${values.length + 2}::jsonb FROM changed)
+               SELECT tenant_id, $${values.length + 1},
+                 $${values.length + 2}::jsonb || jsonb_build_object('companyName', company_name) FROM changed)
      SELECT count(*)::int AS changed FROM changed`,
     [...values, audit.event, JSON.stringify(audit.detail)],
   );
@@ -330,13 +335,19 @@ export async function removeConnection(
   tenantId: string,
   event: "disconnected" | "uninstalled",
   actorUserId: string | null,
-  detail: Prisma.InputJsonObject,
+  detail: Record<string, unknown>,
 ): Promise<boolean> {
-  return db().$transaction(async (tx) => {
-    const removed = await tx.leadPipedriveIntegration.deleteMany({ where: { tenantId } });
-    const removedMeta = await tx.pipedriveConnection.deleteMany({ where: { tenantId } });
-    const had = removed.count + removedMeta.count > 0;
-    if (had) await audit(tenantId, event, actorUserId, detail, tx);
-    return had;
-  });
+  const { rows } = await sql().query<{ had: boolean }>(
+    `WITH token AS (DELETE FROM lead_pipedrive_integrations WHERE tenant_id = $1::uuid RETURNING tenant_id),
+     meta AS (DELETE FROM pipedrive_connections WHERE tenant_id = $1::uuid RETURNING company_name, pipedrive_user_name),
+     event AS (
+       INSERT INTO pipedrive_audit_events (tenant_id, actor_user_id, event, detail)
+       SELECT $1::uuid, $2::uuid, $3, $4::jsonb || jsonb_strip_nulls(jsonb_build_object(
+         'companyName', (SELECT company_name FROM meta), 'pipedriveUserName', (SELECT pipedrive_user_name FROM meta)))
+       WHERE EXISTS (SELECT 1 FROM token) OR EXISTS (SELECT 1 FROM meta)
+     )
+     SELECT EXISTS (SELECT 1 FROM token) OR EXISTS (SELECT 1 FROM meta) AS had`,
+    [tenantId, actorUserId, event, JSON.stringify(detail)],
+  );
+  return rows[0]?.had ?? false;
 }
