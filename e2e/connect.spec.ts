@@ -165,7 +165,7 @@ test("an uninstall notice from Pipedrive disconnects the tenant; a forged one is
   expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(1);
   expect((await mock.uninstall(callback)).status).toBe(200);
   await integrations.goto();
-  await integrations.expectStatus("Not connected");
+  await integrations.expectStatus("Uninstalled in Pipedrive");
   expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(0);
   expect((await mock.uninstall(callback)).status).toBe(200);
 });

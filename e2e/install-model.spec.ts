@@ -40,7 +40,7 @@ test("another Pipedrive user of the same company uninstalling their copy leaves 
   // The connected user's own uninstall does remove it.
   expect((await mock.uninstall(CALLBACK, "valid", { userId: 9001, companyId: 7001 })).status).toBe(200);
   await integrations.goto();
-  await integrations.expectStatus("Not connected");
+  await integrations.expectStatus("Uninstalled in Pipedrive");
 });
 
 test("one Pipedrive login cannot serve two workspaces: the second is told plainly, the first keeps working", async ({

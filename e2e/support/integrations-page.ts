@@ -23,6 +23,7 @@ export class IntegrationsPage {
     status:
       | "Connected"
       | "Not connected"
+      | "Uninstalled in Pipedrive"
       | "Needs reconnect"
       | "Needs new permissions"
       | "Paused: subscription"

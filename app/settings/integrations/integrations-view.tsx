@@ -1,15 +1,17 @@
 // Settings → Integrations: the Pipedrive card, the callback's outcome, and a phone lookup.
 import { AppHeader } from "@/app/components/app-header.tsx";
+import { SubmitButton } from "@/app/components/submit-button.tsx";
 import { When } from "@/app/components/when.tsx";
 import type { ConnectionView } from "@/lib/pipedrive/connection-store.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { refusalMessage } from "@/lib/pipedrive/lookup-refusal.ts";
 import { parseOutcome, SETTINGS_PATH } from "@/lib/pipedrive/outcomes.ts";
 import { regionLabel, searchedAs } from "@/lib/pipedrive/person-search.ts";
-import type { SettingsView } from "@/lib/pipedrive/settings-view.ts";
+import type { SettingsView, Uninstall } from "@/lib/pipedrive/settings-view.ts";
 import type { UsageToday } from "@/lib/pipedrive/usage-store.ts";
 import type { TenantUser } from "@/lib/users/user-store.ts";
 
+import { ActivityList } from "./activity.tsx";
 import { bannerFor, type Banner } from "./banners.ts";
 import { badgeOf, conditionOf, reconnectPlace, type Condition } from "./condition.ts";
 import { PhoneLookup } from "./phone-lookup.tsx";
@@ -20,7 +22,7 @@ const AUTHORIZE = "/api/integrations/pipedrive/authorize";
 
 /** The page's markup, from what the page read: shared with the bench's floor route. */
 export function IntegrationsView({ user, view, query }: { user: TenantUser; view: SettingsView; query: Query }) {
-  const { connection, events, keeper, appCredentialsRejectedSince, lookup, mailOn, usage } = view;
+  const { connection, uninstalled, events, keeper, appCredentialsRejectedSince, lookup, mailOn, usage } = view;
   const outcome = parseOutcome(query);
   const isAdmin = user.role === "admin";
   const condition = connection ? conditionOf({ connection, appCredentialsRejectedSince, keeper, isAdmin }) : null;
@@ -66,10 +68,11 @@ export function IntegrationsView({ user, view, query }: { user: TenantUser; view
               <h2 id="pipedrive-title">Pipedrive</h2>
               <p className="muted">Find people by phone in your Pipedrive contacts.</p>
             </div>
-            <StatusBadge condition={condition} isAdmin={isAdmin} />
+            <StatusBadge condition={condition} isAdmin={isAdmin} uninstalled={uninstalled !== null} />
           </div>
           <PipedriveDetails
             connection={connection}
+            uninstalled={uninstalled}
             condition={condition}
             isAdmin={isAdmin}
             keeper={keeper}
@@ -96,14 +99,10 @@ export function IntegrationsView({ user, view, query }: { user: TenantUser; view
         {events.length > 0 && (
           <section className="card" aria-labelledby="activity-title">
             <h2 id="activity-title">Recent activity</h2>
-            <ul className="activity">
-              {events.map((event) => (
-                <li key={event.id.toString()}>
-                  <span className="event">{eventLabels[event.event] ?? event.event}</span>{" "}
-                  <When date={event.createdAt} />
-                </li>
-              ))}
-            </ul>
+            <ActivityList events={events} />
+            <p>
+              <a href={`${SETTINGS_PATH}/activity`}>Show all activity</a>
+            </p>
           </section>
         )}
       </main>
@@ -131,21 +130,16 @@ function MailPreference({ on }: { on: boolean }) {
   );
 }
 
-const eventLabels: Record<string, string> = {
-  connected: "Connected",
-  reconnected: "Reconnected",
-  disconnected: "Disconnected",
-  uninstalled: "Uninstalled from Pipedrive",
-  refresh_failed: "Stopped working: Pipedrive refused our access",
-  recovered: "Working again without a reconnect",
-  revoke_failed: "Removing the app in Pipedrive failed",
-  needs_permissions: "Connected without a permission lookups need",
-  subscription_lapsed: "Paused: Pipedrive subscription not active",
-  access_forbidden: "Paused: the Pipedrive user lacks a permission",
-  connect_refused: "Not connected: that Pipedrive login is used by another workspace",
-};
-
-function StatusBadge({ condition, isAdmin }: { condition: Condition | null; isAdmin: boolean }) {
+function StatusBadge({
+  condition,
+  isAdmin,
+  uninstalled,
+}: {
+  condition: Condition | null;
+  isAdmin: boolean;
+  uninstalled: boolean;
+}) {
+  if (!condition && uninstalled) return <span className="badge badge-warn">Uninstalled in Pipedrive</span>;
   if (!condition) return <span className="badge badge-idle">Not connected</span>;
   const { text, tone } = badgeOf(condition, isAdmin);
   return (
@@ -165,17 +159,39 @@ type KeeperStatus = { down: boolean; seenAt: Date | null };
 
 function PipedriveDetails({
   connection,
+  uninstalled,
   condition,
   isAdmin,
   keeper,
   usage,
 }: {
   connection: ConnectionView | null;
+  uninstalled: Uninstall | null;
   condition: Condition | null;
   isAdmin: boolean;
   keeper: KeeperStatus;
   usage: UsageToday | null;
 }) {
+  if (!connection && uninstalled) {
+    return (
+      <div className="integration-body">
+        <div className="banner banner-warn" role="status">
+          <div>
+            <p className="banner-title">The app was uninstalled in Pipedrive</p>
+            <p>
+              On <When date={uninstalled.at} />, Pipedrive told us the app was uninstalled from{" "}
+              {uninstalled.pipedriveUserName ? `${uninstalled.pipedriveUserName}'s` : "the"} Pipedrive account this
+              workspace used, so lookups stopped.{" "}
+              {isAdmin
+                ? "Connect again to resume them; Pipedrive will ask to allow access again."
+                : "Ask a workspace admin to connect Pipedrive again."}
+            </p>
+            {isAdmin && <ConnectButton label="Connect Pipedrive" primary />}
+          </div>
+        </div>
+      </div>
+    );
+  }
   if (!connection) {
     return (
       <div className="integration-body">
@@ -383,9 +399,12 @@ function Renewal({ connection }: { connection: ConnectionView }) {
 function ConnectButton({ label, primary }: { label: string; primary: boolean }) {
   return (
     <form method="post" action={AUTHORIZE}>
-      <button type="submit" className={`button ${primary ? "button-primary" : "button-secondary"}`}>
+      <SubmitButton
+        className={`button ${primary ? "button-primary" : "button-secondary"}`}
+        busyText="Opening Pipedrive…"
+      >
         {label}
-      </button>
+      </SubmitButton>
     </form>
   );
 }

@@ -1,3 +1,4 @@
+import { SubmitButton } from "@/app/components/submit-button.tsx";
 import type { LookupResult } from "@/lib/pipedrive/lookup-store.ts";
 import type { Person } from "@/lib/pipedrive/schemas.ts";
 
@@ -52,9 +53,9 @@ export function PhoneLookup({
             aria-describedby={describedBy}
           />
         </div>
-        <button type="submit" className="button button-secondary">
+        <SubmitButton className="button button-secondary" busyText="Searching…">
           Search
-        </button>
+        </SubmitButton>
       </form>
       <p className="hint" id="phone-hint">
         Numbers without a +country code are read as numbers in {context.regionLabel}. 00 works as + too.

@@ -1,0 +1,77 @@
+import { When } from "@/app/components/when.tsx";
+import { errorReasons, type ErrorReason } from "@/lib/pipedrive/outcomes.ts";
+import type { AuditEntry } from "@/lib/pipedrive/settings-view.ts";
+
+import { bannerFor } from "./banners.ts";
+
+// The workspace's Pipedrive activity in plain words: what happened, to which Pipedrive company,
+// and who did it. The audit detail keeps the protocol terms for support.
+
+const labels: Record<string, string> = {
+  connected: "Connected",
+  reconnected: "Reconnected",
+  disconnected: "Disconnected",
+  uninstalled: "Uninstalled in Pipedrive",
+  refresh_failed: "Stopped working: Pipedrive refused our access",
+  recovered: "Working again without a reconnect",
+  revoke_failed: "Removing the app in Pipedrive failed",
+  needs_permissions: "Connected without a permission lookups need",
+  subscription_lapsed: "Paused: Pipedrive subscription not active",
+  access_forbidden: "Paused: the Pipedrive user lacks a permission",
+  connect_refused: "Not connected: that Pipedrive login is used by another workspace",
+  connect_cancelled: "Connect cancelled on Pipedrive's consent page",
+};
+
+/** Who did it, when the entry names nobody of this workspace. */
+const byNobody: Record<string, string> = {
+  uninstalled: "by a Pipedrive user",
+  refresh_failed: "automatic renewal",
+  recovered: "automatic renewal",
+  needs_permissions: "automatic renewal",
+  subscription_lapsed: "a lookup",
+  access_forbidden: "a lookup",
+};
+
+export function describeEvent(entry: AuditEntry): { what: string; company: string | null; who: string | null } {
+  const reason = entry.detail.reason;
+  const what =
+    entry.event === "connect_failed"
+      ? `Connect failed: ${isErrorReason(reason) ? bannerFor({ result: "error", reason }).title : "something went wrong"}`
+      : (labels[entry.event] ?? entry.event);
+  const company = typeof entry.detail.companyName === "string" ? entry.detail.companyName : null;
+  const pipedriveUser = typeof entry.detail.pipedriveUserName === "string" ? entry.detail.pipedriveUserName : null;
+  const who = entry.actorName
+    ? `by ${entry.actorName}`
+    : entry.event === "uninstalled" && pipedriveUser
+      ? `by ${pipedriveUser}, in Pipedrive`
+      : (byNobody[entry.event] ?? null);
+  return { what, company, who };
+}
+
+const isErrorReason = (value: unknown): value is ErrorReason =>
+  typeof value === "string" && (errorReasons as readonly string[]).includes(value);
+
+export function ActivityList({ events }: { events: AuditEntry[] }) {
+  return (
+    <ul className="activity">
+      {events.map((entry) => {
+        const { what, company, who } = describeEvent(entry);
+        return (
+          <li key={entry.id}>
+            <span className="event">{what}</span>
+            {company && (
+              <>
+                {" "}
+                · <span className="company">{company}</span>
+              </>
+            )}
+            <div className="muted">
+              {who && <>{who}, </>}
+              <When date={entry.createdAt} />
+            </div>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}

@@ -1,0 +1,47 @@
+// Settings → Integrations → Activity: the workspace's whole Pipedrive trail, newest first, 50 a page.
+import type { Metadata } from "next";
+import { redirect } from "next/navigation";
+
+import { AppHeader } from "@/app/components/app-header.tsx";
+import { requirePageUser } from "@/lib/auth/session.ts";
+import { SETTINGS_PATH } from "@/lib/pipedrive/outcomes.ts";
+import { loadActivity } from "@/lib/pipedrive/settings-view.ts";
+
+import { ActivityList } from "../activity.tsx";
+
+export const metadata: Metadata = { title: "Pipedrive activity · Integrations" };
+
+type Props = { searchParams: Promise<Record<string, string | string[] | undefined>> };
+
+export default async function ActivityPage({ searchParams }: Props) {
+  const query = await searchParams;
+  const before = typeof query.before === "string" ? query.before : null;
+  const user = await requirePageUser(`${SETTINGS_PATH}/activity`);
+  if (user.role !== "admin") redirect(`${SETTINGS_PATH}?pipedrive=error&reason=forbidden`);
+  const { events, older } = await loadActivity(user, before);
+
+  return (
+    <>
+      <AppHeader user={user} />
+      <main className="page">
+        <p>
+          <a href={SETTINGS_PATH}>← Integrations</a>
+        </p>
+        <section className="card" aria-labelledby="activity-title">
+          <h1 id="activity-title">Pipedrive activity</h1>
+          <p className="muted">
+            Who connected, reconnected or disconnected Pipedrive, which company, failed and cancelled connects, and what
+            Pipedrive or automatic renewal changed. Times are in UTC.
+          </p>
+          {events.length > 0 ? <ActivityList events={events} /> : <p>Nothing has happened yet.</p>}
+          {(older || before) && (
+            <nav className="pager" aria-label="Older and newer activity">
+              {before && <a href={`${SETTINGS_PATH}/activity`}>Newest</a>}
+              {older && <a href={`${SETTINGS_PATH}/activity?before=${older}`}>Older →</a>}
+            </nav>
+          )}
+        </section>
+      </main>
+    </>
+  );
+}
