@@ -129,7 +129,8 @@ for (const [width, height] of [
     const activity = page.getByRole("region", { name: "Recent activity" });
     const entries = activity.getByRole("listitem");
     await expect(entries.nth(0)).toContainText("Disconnected · Acme Mock Company");
-    await expect(entries.nth(0)).toContainText("by Dana Admin");
+    // Who, then when, as words: "by Dana Admin, 1 Dec 2026, 17:08 UTC".
+    await expect(entries.nth(0)).toContainText(/by Dana Admin, \d{1,2} \w{3} \d{4}, \d{2}:\d{2} UTC/);
     await expect(entries.nth(1)).toContainText("Connect failed: Pipedrive did not complete the connection");
     await expect(entries.nth(2)).toContainText("Connect cancelled on Pipedrive's consent page");
     await expect(entries.nth(3)).toContainText("Connected · Acme Mock Company");

@@ -22,17 +22,7 @@ const labels: Record<string, string> = {
   connect_cancelled: "Connect cancelled on Pipedrive's consent page",
 };
 
-/** Who did it, when the entry names nobody of this workspace. */
-const byNobody: Record<string, string> = {
-  uninstalled: "by a Pipedrive user",
-  refresh_failed: "automatic renewal",
-  recovered: "automatic renewal",
-  needs_permissions: "automatic renewal",
-  subscription_lapsed: "a lookup",
-  access_forbidden: "a lookup",
-};
-
-export function describeEvent(entry: AuditEntry): { what: string; company: string | null; who: string | null } {
+export function describeEvent(entry: AuditEntry): { what: string; company: string | null; who: string } {
   const reason = entry.detail.reason;
   const what =
     entry.event === "connect_failed"
@@ -42,9 +32,10 @@ export function describeEvent(entry: AuditEntry): { what: string; company: strin
   const pipedriveUser = typeof entry.detail.pipedriveUserName === "string" ? entry.detail.pipedriveUserName : null;
   const who = entry.actorName
     ? `by ${entry.actorName}`
-    : entry.event === "uninstalled" && pipedriveUser
-      ? `by ${pipedriveUser}, in Pipedrive`
-      : (byNobody[entry.event] ?? null);
+    : entry.event === "uninstalled"
+      ? `by ${pipedriveUser ?? "a Pipedrive user"}, in Pipedrive`
+      : // Renewals, lookups and Pipedrive's answers: nobody of this workspace did it.
+        "found by the CRM";
   return { what, company, who };
 }
 
@@ -66,8 +57,7 @@ export function ActivityList({ events }: { events: AuditEntry[] }) {
               </>
             )}
             <div className="muted">
-              {who && <>{who}, </>}
-              <When date={entry.createdAt} />
+              {who}, <When date={entry.createdAt} />
             </div>
           </li>
         );
