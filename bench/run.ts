@@ -443,7 +443,8 @@ async function settingsPage(stack: Stack) {
 }
 
 async function personSearch(stack: Stack, tenants: BenchTenant[]) {
-  const { searchPersonsByPhone } = await import("../lib/pipedrive/person-search.ts");
+  // Lead enrichment's kind of caller: nobody is watching, so a burst limit is waited out.
+  const { BATCH_PATIENCE, searchPersonsByPhone } = await import("../lib/pipedrive/person-search.ts");
   const { pipedrive } = await import("../lib/pipedrive/context.ts");
   const { newStats } = await import("../lib/pipedrive/api-client.ts");
   // Typed as people type them: found in the first, second and a later form, and not found.
@@ -463,8 +464,15 @@ async function personSearch(stack: Stack, tenants: BenchTenant[]) {
     const timing = await inProcess(size.lookups, 5, async (i) => {
       try {
         if (
-          (await searchPersonsByPhone(ctx, tenants[i % tenants.length]!.tenantId, phones[i % phones.length]!, stats))
-            .length
+          (
+            await searchPersonsByPhone(
+              ctx,
+              tenants[i % tenants.length]!.tenantId,
+              phones[i % phones.length]!,
+              stats,
+              BATCH_PATIENCE,
+            )
+          ).length
         )
           found++;
       } catch {

@@ -26,12 +26,12 @@ async function main(): Promise<number> {
     console.error(`enrich: ${error.message}`);
     return 2;
   }
-  const { searchPersonsByPhone } = await import("../lib/pipedrive/person-search.ts");
+  const { BATCH_PATIENCE, searchPersonsByPhone } = await import("../lib/pipedrive/person-search.ts");
   const { pipedrive } = await import("../lib/pipedrive/context.ts");
   const { toAppError } = await import("../lib/errors.ts");
   const { closeDb } = await import("../lib/db.ts");
   try {
-    const people = await searchPersonsByPhone(pipedrive(), parsed.tenant, parsed.phone);
+    const people = await searchPersonsByPhone(pipedrive(), parsed.tenant, parsed.phone, undefined, BATCH_PATIENCE);
     process.stdout.write(`${JSON.stringify(people, null, 2)}\n`);
     return 0;
   } catch (error) {

@@ -18,6 +18,9 @@ export type ApiClient = ReturnType<typeof createApiClient>;
 
 export type ApiCallStats = { calls: number; rateLimitRetries: number; slowdowns: number };
 
+/** How long a caller waits out Pipedrive's burst limits: its whole wait, and its retries. */
+export type Patience = { maxWaitMs: number; maxRetries: number };
+
 export const newStats = (): ApiCallStats => ({ calls: 0, rateLimitRetries: 0, slowdowns: 0 });
 
 /** Results per page we ask for: Pipedrive's maximum, so a term rarely needs a second page. */
@@ -44,14 +47,20 @@ export function createApiClient(options: ApiClientOptions) {
     blockedUntil.set(host, Math.max(blockedUntil.get(host) ?? 0, now() + ms));
   }
 
-  async function get(url: string, accessToken: string, what: string, stats?: ApiCallStats): Promise<Response> {
+  async function get(
+    url: string,
+    accessToken: string,
+    what: string,
+    stats?: ApiCallStats,
+    patience: Patience = { maxWaitMs: options.maxRateLimitWaitMs, maxRetries: options.maxRateLimitRetries },
+  ): Promise<Response> {
     const host = new URL(url).host;
     let waited = 0;
     for (let attempt = 0; ; attempt++) {
       const wait = (blockedUntil.get(host) ?? 0) - now();
       if (wait > 0) {
         // Within what is left of the caller's wait budget; past it, the next answer decides.
-        const pause = Math.min(options.maxRateLimitWaitMs - waited, wait + backoffMs(0, 100, 100, random));
+        const pause = Math.min(patience.maxWaitMs - waited, wait + backoffMs(0, 100, 100, random));
         if (pause > 0) {
           waited += pause;
           await options.sleep(pause);
@@ -90,7 +99,7 @@ export function createApiClient(options: ApiClientOptions) {
         // Wait what Pipedrive asks, plus jitter so parallel callers spread out: a burst limit is
         // waited out only while the caller's whole wait stays within the budget.
         const pause = hinted + backoffMs(attempt, 250, 2000, random);
-        if (attempt >= options.maxRateLimitRetries || waited + pause > options.maxRateLimitWaitMs) {
+        if (attempt >= patience.maxRetries || waited + pause > patience.maxWaitMs) {
           throw new PipedriveError(
             "rate_limited",
             `${what}: HTTP 429 for ${hinted} ms, after ${waited} ms of waiting`,
@@ -128,6 +137,7 @@ export function createApiClient(options: ApiClientOptions) {
       term: string,
       cursor: string | null,
       stats?: ApiCallStats,
+      patience?: Patience,
     ): Promise<{ people: Person[]; nextCursor: string | null }> {
       const url = new URL(`${baseUrl}/api/v2/persons/search`);
       url.searchParams.set("term", term);
@@ -135,7 +145,7 @@ export function createApiClient(options: ApiClientOptions) {
       url.searchParams.set("exact_match", "true");
       url.searchParams.set("limit", String(PAGE_SIZE));
       if (cursor) url.searchParams.set("cursor", cursor);
-      const response = await get(url.toString(), accessToken, "persons/search", stats);
+      const response = await get(url.toString(), accessToken, "persons/search", stats, patience);
       recordCall(url.host, "personSearch", new Date());
       const answer = await readJson(response, personSearchAnswer, "persons/search", MAX_ANSWER_BYTES.searchPage);
       return {

@@ -2,8 +2,10 @@ import { describe, expect, it } from "vitest";
 
 import { connectedTenant, mockPipedriveForFile, testContext } from "../../testing/support/fixtures.ts";
 import { sql } from "../db.ts";
+import { newStats } from "./api-client.ts";
 import { loadLookup } from "./lookup-store.ts";
 import { runLookup } from "./lookup.ts";
+import { BATCH_PATIENCE, searchPersonsByPhone } from "./person-search.ts";
 
 // A person waits on a lookup: a short burst limit (429, Retry-After of seconds) is waited out
 // for about 5 s at most, then answered as "busy"; only a spent daily budget pauses the company.
@@ -44,4 +46,29 @@ describe("a lookup under Pipedrive's rate limits", () => {
     expect(result.waited).toBe(0);
     expect(result.companyPaused).toBe(true);
   });
+
+  it("waits a burst limit out for a caller nobody is watching (lead enrichment), up to a minute", async () => {
+    const t = await connectedTenant(pd);
+    // One search per 6 s, asking for 6 s: more than a person's 5 s, well within a batch's minute.
+    // Real time and real waits: the mock's window runs on its own clock.
+    pd.mock.setFaults({ searchRateLimit: { limit: 1, windowMs: 6_000, retryAfterSeconds: 6 } });
+    const ctx = testContext(pd.mock, { sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) });
+    try {
+      const names = async (people: Promise<{ name: string }[]>) => (await people).map((p) => p.name);
+      expect(await names(searchPersonsByPhone(ctx, t.tenantId, "+55 11 99999-0001"))).toEqual(["Ana Souza"]);
+      // A person at the page is told Pipedrive is busy at once: 6 s is more than they wait.
+      await expect(searchPersonsByPhone(ctx, t.tenantId, "+55 11 99999-0001")).rejects.toThrow(/429/);
+      const stats = newStats();
+      const started = Date.now();
+      expect(await names(searchPersonsByPhone(ctx, t.tenantId, "+55 11 99999-0001", stats, BATCH_PATIENCE))).toEqual([
+        "Ana Souza",
+      ]);
+      // It waited out the window the page's 429 announced, then asked once.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(5_000);
+      expect(stats.calls).toBe(1);
+    } finally {
+      pd.mock.setFaults({});
+      await sql().query(`DELETE FROM pipedrive_rate_limits WHERE api_host = $1`, [new URL(pd.mock.url).host]);
+    }
+  }, 30_000);
 });

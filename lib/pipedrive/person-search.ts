@@ -1,7 +1,7 @@
 import { getCountryCallingCode, parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js";
 
 import { AppError } from "../errors.ts";
-import type { ApiCallStats } from "./api-client.ts";
+import type { ApiCallStats, Patience } from "./api-client.ts";
 import type { PipedriveContext } from "./context.ts";
 import type { Person } from "./schemas.ts";
 import { withAccessToken } from "./tokens/access.ts";
@@ -80,6 +80,12 @@ export function phoneSearchTerms(input: string, defaultRegion: string): string[]
 }
 
 /**
+ * For callers nobody is watching (lead enrichment, the enrich CLI): a burst limit is waited out
+ * for up to a minute. A person at the settings page waits about 5 s at most (the context's default).
+ */
+export const BATCH_PATIENCE: Patience = { maxWaitMs: 60_000, maxRetries: 20 };
+
+/**
  * Everyone whose phone matches, under the first term that finds anyone: searches count against
  * Pipedrive's lowest burst limit (10 per 2 s) and the company's daily budget (about 20 tokens
  * each), so each further term is only tried on a miss. Whether Pipedrive's exact match ignores
@@ -91,6 +97,7 @@ export async function searchPersonsByPhone(
   tenantId: string,
   phone: string,
   stats?: ApiCallStats,
+  patience?: Patience,
 ): Promise<Person[]> {
   const allTerms = phoneSearchTerms(phone, ctx.phoneRegion);
   return withAccessToken(ctx, tenantId, async (token) => {
@@ -101,7 +108,14 @@ export async function searchPersonsByPhone(
       const found = new Map<number, Person>();
       let cursor: string | null = null;
       for (let page = 0; page < MAX_SEARCH_PAGES; page++) {
-        const result = await ctx.api.searchPersonsByPhoneTerm(token.apiBaseUrl, token.accessToken, term, cursor, stats);
+        const result = await ctx.api.searchPersonsByPhoneTerm(
+          token.apiBaseUrl,
+          token.accessToken,
+          term,
+          cursor,
+          stats,
+          patience,
+        );
         for (const person of result.people) if (!found.has(person.id)) found.set(person.id, person);
         cursor = result.nextCursor;
         if (!cursor) break;
