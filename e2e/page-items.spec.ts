@@ -15,6 +15,13 @@ async function expectNoViolations(page: Page) {
   expect(results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
 }
 
+/** Protocol words stay in the audit detail; a tenant reads plain ones. */
+async function expectPlainWords(page: Page) {
+  expect(await page.locator("main").innerText()).not.toMatch(
+    /access grant|client id|client secret|refresh token|access token|oauth|invalid_grant|429/i,
+  );
+}
+
 const storedLookups = async () =>
   (
     await testDb.query<{ n: number }>("SELECT count(*)::int AS n FROM pipedrive_lookups WHERE tenant_id = $1", [
@@ -59,6 +66,7 @@ for (const [width, height] of [
       "Pipedrive is busy right now. Try again in a few seconds.",
     );
     await expect(integrations.card()).not.toContainText("used up");
+    await expectPlainWords(page);
     await expectNoViolations(page);
 
     // A reconnect whose token call never answers.
@@ -72,6 +80,7 @@ for (const [width, height] of [
     await expect(integrations.banner()).toBeFocused();
     await expect(page).toHaveTitle("Pipedrive took too long to answer · Integrations · CRM");
     await integrations.expectStatus("Connected");
+    await expectPlainWords(page);
     await expectNoViolations(page);
     await snapshot(page, `connect-timeout-${width}`);
   });
