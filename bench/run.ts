@@ -112,6 +112,10 @@ async function planFlows(stack: Stack, tenants: BenchTenant[], baseline: boolean
 const flowSucceeded = (status: number, headers: Record<string, unknown>) =>
   status === 302 && /pipedrive=(connected|reconnected)/.test(String(headers.location ?? ""));
 
+/** The middle of 3 alternating rounds by `measure`: on a shared 2-core machine one round is noise. */
+const medianRound = <T>(rounds: T[], measure: (round: T) => number): T =>
+  [...rounds].sort((a, b) => measure(a) - measure(b))[1]!;
+
 /** Connects the stack's own tenants through our callback, for the scenarios that need a connection. */
 async function connectAll(stack: Stack) {
   const answer = await loadRequests(stack.appUrl, await planFlows(stack, stack.tenants, false), 10, flowSucceeded);
@@ -132,8 +136,8 @@ async function callbackOverhead(stack: Stack) {
   await loadRequests(stack.appUrl, await plan(warm.slice(0, 20), false), 5, connected);
   await loadRequests(stack.baselineUrl!, await plan(warm.slice(20), true), 5, connected);
   const result: Record<string, unknown> = {};
-  // Median of 3 alternating rounds (by p50, the target's measure): one round is noise here.
-  const median = <T extends { p50: number }>(rounds: T[]) => [...rounds].sort((x, y) => x.p50 - y.p50)[1]!;
+  // Median of 3 alternating rounds by p50, the target's measure.
+  const median = <T extends { p50: number }>(rounds: T[]) => medianRound(rounds, (r) => r.p50);
   for (const concurrency of [1, 10, 50]) {
     const oursTenants = await stack.addTenants(size.callbacks);
     const baseTenants = await stack.addTenants(size.callbacks);
@@ -225,9 +229,8 @@ async function tokenHotPath(stack: Stack, connected: BenchTenant[]) {
       oursRounds.push(await inProcess(size.hotOps, concurrency, oursOp));
       baseRounds.push(await inProcess(size.hotOps, concurrency, baseOp));
     }
-    const median = (rounds: Stats[]) => [...rounds].sort((a, b) => a.perSecond - b.perSecond)[1]!;
-    const ours = median(oursRounds);
-    const base = median(baseRounds);
+    const ours = medianRound(oursRounds, (r) => r.perSecond);
+    const base = medianRound(baseRounds, (r) => r.perSecond);
     result[`c${concurrency}`] = { ours, baseline: base, rounds: { ours: oursRounds, baseline: baseRounds } };
     row(`2. token c=${concurrency}`, "throughput", ours.perSecond, base.perSecond, "ops/s", {
       text: "≥ 0.7×",
@@ -368,10 +371,8 @@ async function settingsPage(stack: Stack) {
       profiling.stop(window);
       floorRounds.push(await floor(concurrency));
     }
-    const median = <T extends { perSecond: number }>(rounds: T[]) =>
-      [...rounds].sort((x, y) => x.perSecond - y.perSecond)[1]!;
-    const ours = median(pageRounds);
-    const base = median(floorRounds);
+    const ours = medianRound(pageRounds, (r) => r.perSecond);
+    const base = medianRound(floorRounds, (r) => r.perSecond);
     result[`c${concurrency}`] = { page: ours, floor: base, rounds: { page: pageRounds, floor: floorRounds } };
     const scenario = `4. settings page ÷ dynamic floor, c=${concurrency}`;
     const targets = concurrency === 10;

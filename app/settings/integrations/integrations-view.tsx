@@ -1,4 +1,6 @@
 // Settings → Integrations: the Pipedrive card, the callback's outcome, and a phone lookup.
+import type { ReactNode } from "react";
+
 import { AppHeader } from "@/app/components/app-header.tsx";
 import { SubmitButton } from "@/app/components/submit-button.tsx";
 import { When } from "@/app/components/when.tsx";
@@ -175,20 +177,17 @@ function PipedriveDetails({
   if (!connection && uninstalled) {
     return (
       <div className="integration-body">
-        <div className="banner banner-warn" role="status">
-          <div>
-            <p className="banner-title">The app was uninstalled in Pipedrive</p>
-            <p>
-              On <When date={uninstalled.at} />, Pipedrive told us the app was uninstalled from{" "}
-              {uninstalled.pipedriveUserName ? `${uninstalled.pipedriveUserName}'s` : "the"} Pipedrive account this
-              workspace used, so lookups stopped.{" "}
-              {isAdmin
-                ? "Connect again to resume them; Pipedrive will ask to allow access again."
-                : "Ask a workspace admin to connect Pipedrive again."}
-            </p>
-            {isAdmin && <ConnectButton label="Connect Pipedrive" primary />}
-          </div>
-        </div>
+        <WarnBanner title="The app was uninstalled in Pipedrive">
+          <p>
+            On <When date={uninstalled.at} />, Pipedrive told us the app was uninstalled from{" "}
+            {uninstalled.pipedriveUserName ? `${uninstalled.pipedriveUserName}'s` : "the"} Pipedrive account this
+            workspace used, so lookups stopped.{" "}
+            {isAdmin
+              ? "Connect again to resume them; Pipedrive will ask to allow access again."
+              : "Ask a workspace admin to connect Pipedrive again."}
+          </p>
+          {isAdmin && <ConnectButton label="Connect Pipedrive" primary />}
+        </WarnBanner>
       </div>
     );
   }
@@ -215,55 +214,43 @@ function PipedriveDetails({
     <div className="integration-body">
       <PausedBanner connection={connection} fix={fix} />
       {connection.status === "needs_reconnect" && (
-        <div className="banner banner-warn" role="status">
-          <div>
-            <p className="banner-title">Pipedrive needs to be reconnected</p>
-            <p>{connection.lastError ?? "Pipedrive no longer accepts this workspace's access."}</p>
-            <p>Lookups are paused until an admin presses Reconnect and allows access again in Pipedrive.</p>
-            {fix && <ConnectButton label="Reconnect" primary />}
-          </div>
-        </div>
+        <WarnBanner title="Pipedrive needs to be reconnected">
+          <p>{connection.lastError ?? "Pipedrive no longer accepts this workspace's access."}</p>
+          <p>Lookups are paused until an admin presses Reconnect and allows access again in Pipedrive.</p>
+          {fix && <ConnectButton label="Reconnect" primary />}
+        </WarnBanner>
       )}
       {connection.lookupsPausedUntil && (
-        <div className="banner banner-warn" role="status">
-          <div>
-            <p className="banner-title">Lookups paused by Pipedrive</p>
-            <p>
-              Pipedrive&apos;s request limit for this company is used up. Lookups resume at{" "}
-              <When date={connection.lookupsPausedUntil} />. Reconnecting does not lift Pipedrive&apos;s limit.
-            </p>
-          </div>
-        </div>
+        <WarnBanner title="Lookups paused by Pipedrive">
+          <p>
+            Pipedrive&apos;s request limit for this company is used up. Lookups resume at{" "}
+            <When date={connection.lookupsPausedUntil} />. Reconnecting does not lift Pipedrive&apos;s limit.
+          </p>
+        </WarnBanner>
       )}
       {connection.status === "connected" && keeper.down && isAdmin && (
-        <div className="banner banner-warn" role="status">
-          <div>
-            <p className="banner-title">Automatic renewal is not running</p>
-            <p>
-              {keeper.seenAt ? (
-                <>
-                  It last ran <When date={keeper.seenAt} />.
-                </>
-              ) : (
-                "It has not run yet."
-              )}{" "}
-              Lookups still renew access when they need it, but a connection left unused for 60 days stops working. Tell
-              whoever runs this CRM to start the renewal worker.
-            </p>
-          </div>
-        </div>
+        <WarnBanner title="Automatic renewal is not running">
+          <p>
+            {keeper.seenAt ? (
+              <>
+                It last ran <When date={keeper.seenAt} />.
+              </>
+            ) : (
+              "It has not run yet."
+            )}{" "}
+            Lookups still renew access when they need it, but a connection left unused for 60 days stops working. Tell
+            whoever runs this CRM to start the renewal worker.
+          </p>
+        </WarnBanner>
       )}
       {!connection.hostAllowed && (
-        <div className="banner banner-warn" role="status">
-          <div>
-            <p className="banner-title">Pipedrive address not recognised</p>
-            <p>
-              The stored address is not a Pipedrive host, so we send nothing to it and lookups are paused. Reconnect to
-              store the right address.
-            </p>
-            {fix && <ConnectButton label="Reconnect" primary />}
-          </div>
-        </div>
+        <WarnBanner title="Pipedrive address not recognised">
+          <p>
+            The stored address is not a Pipedrive host, so we send nothing to it and lookups are paused. Reconnect to
+            store the right address.
+          </p>
+          {fix && <ConnectButton label="Reconnect" primary />}
+        </WarnBanner>
       )}
       <dl className="facts">
         <dt>Company</dt>
@@ -439,46 +426,49 @@ function PausedBanner({ connection, fix }: { connection: ConnectionView; fix: bo
   ) : null;
   if (connection.status === "needs_permissions") {
     return (
-      <div className="banner banner-warn" role="status">
-        <div>
-          <p className="banner-title">Pipedrive needs to grant a permission</p>
-          <p>
-            Lookups need permission to {connection.missingPermissions.join(" and ") || "read contacts"}, which the
-            access granted in Pipedrive does not include, so they are paused. Press Reconnect and allow all the
-            permissions Pipedrive asks for.
-          </p>
-          {fix && <ConnectButton label="Reconnect" primary />}
-        </div>
-      </div>
+      <WarnBanner title="Pipedrive needs to grant a permission">
+        <p>
+          Lookups need permission to {connection.missingPermissions.join(" and ") || "read contacts"}, which the access
+          granted in Pipedrive does not include, so they are paused. Press Reconnect and allow all the permissions
+          Pipedrive asks for.
+        </p>
+        {fix && <ConnectButton label="Reconnect" primary />}
+      </WarnBanner>
     );
   }
   if (connection.status === "subscription_lapsed") {
     return (
-      <div className="banner banner-warn" role="status">
-        <div>
-          <p className="banner-title">Pipedrive subscription not active</p>
-          <p>
-            {since}Pipedrive refuses lookups because this company&apos;s Pipedrive subscription is not active. Nothing
-            to do here: lookups resume on their own once the subscription is active again (we check every hour).
-          </p>
-        </div>
-      </div>
+      <WarnBanner title="Pipedrive subscription not active">
+        <p>
+          {since}Pipedrive refuses lookups because this company&apos;s Pipedrive subscription is not active. Nothing to
+          do here: lookups resume on their own once the subscription is active again (we check every hour).
+        </p>
+      </WarnBanner>
     );
   }
   if (connection.status === "access_forbidden") {
     return (
-      <div className="banner banner-warn" role="status">
-        <div>
-          <p className="banner-title">The Pipedrive user lacks a permission</p>
-          <p>
-            {since}Pipedrive refuses lookups for {connection.pipedriveUserName ?? "the connected Pipedrive user"}. A
-            Pipedrive admin can give that user the permission (lookups resume on their own; we check every hour), or an
-            admin here can reconnect as another Pipedrive user.
-          </p>
-          {fix && <ConnectButton label="Reconnect as another Pipedrive user" primary={false} />}
-        </div>
-      </div>
+      <WarnBanner title="The Pipedrive user lacks a permission">
+        <p>
+          {since}Pipedrive refuses lookups for {connection.pipedriveUserName ?? "the connected Pipedrive user"}. A
+          Pipedrive admin can give that user the permission (lookups resume on their own; we check every hour), or an
+          admin here can reconnect as another Pipedrive user.
+        </p>
+        {fix && <ConnectButton label="Reconnect as another Pipedrive user" primary={false} />}
+      </WarnBanner>
     );
   }
   return null;
+}
+
+/** A warning about the connection; the button that fixes it, when there is one, goes inside. */
+function WarnBanner({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <div className="banner banner-warn" role="status">
+      <div>
+        <p className="banner-title">{title}</p>
+        {children}
+      </div>
+    </div>
+  );
 }
