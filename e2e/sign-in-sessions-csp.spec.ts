@@ -4,8 +4,9 @@ import path from "node:path";
 import type { Browser } from "@playwright/test";
 
 import { testDb } from "./support/db.ts";
-import { APP_URL, STATE_DIR } from "./support/env.ts";
+import { APP_URL, DEMO_TENANT_ID, STATE_DIR } from "./support/env.ts";
 import { expect, snapshot, test } from "./support/fixtures.ts";
+import { mock } from "./support/mock.ts";
 
 // Attacks from the outside run, against the production build (issue: close what an outside attack found).
 
@@ -194,6 +195,32 @@ test("a session cookie copied before sign-out stops working after it", async ({ 
   const session = await thief.request.get("/api/auth/session");
   expect(await session.json()).toBeNull();
   expect(session.headers()["set-cookie"] ?? "").not.toContain("authjs.session-token=ey");
+  await thief.close();
+});
+
+test("a connect finished after sign-out, with the session cookie copied at its start, links nothing", async ({
+  browser,
+}) => {
+  // The callback recognises the session a flow was started in without decrypting it again;
+  // a session ended since must not be recognised.
+  const user = await testDb.createUser("connect-then-sign-out", "admin");
+  const { context, page } = await signInInNewBrowser(browser, user);
+  await page.getByRole("region", { name: "Pipedrive" }).getByRole("button", { name: "Connect Pipedrive" }).click();
+  await expect(page.getByRole("button", { name: "Allow" })).toBeVisible();
+  const consent = page.url();
+  const copied = await context.storageState();
+  await page.goto("/settings/integrations");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/sign-in/);
+  await context.close();
+
+  const thief = await browser.newContext({ storageState: copied });
+  const stolen = await thief.newPage();
+  await stolen.goto(consent);
+  await stolen.getByRole("button", { name: "Allow" }).click();
+  await expect(stolen).toHaveURL(/\/sign-in\?callbackUrl=/);
+  expect(await mock.tokenRequests()).toHaveLength(0);
+  expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(0);
   await thief.close();
 });
 

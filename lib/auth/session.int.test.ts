@@ -13,7 +13,7 @@ const jar = new Map<string, string>();
 vi.mock("next/headers", () => ({
   cookies: async () => ({ get: (name: string) => (jar.has(name) ? { name, value: jar.get(name)! } : undefined) }),
 }));
-const { currentUser } = await import("./session.ts");
+const { currentUser, presentedSessionKey, verifiedSession } = await import("./session.ts");
 
 const NAME = sessionCookieName(false);
 let user: { id: string; tenantId: string };
@@ -87,5 +87,26 @@ describe("the signed-in user, read from Auth.js's session cookie", () => {
     await endSessions(user.id);
     expect(await withCookies({ [NAME]: before })).toBeNull();
     expect(await withCookies({ [NAME]: await token({ sv: 1 }) })).toMatchObject({ id: user.id });
+  });
+
+  it("records a session by a key the same token presents again, never for a token that fails its check", async () => {
+    const good = await token({}, { maxAge: 600 });
+    jar.clear();
+    jar.set(NAME, good);
+    const recorded = await verifiedSession();
+    expect(recorded?.key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(recorded?.key).not.toContain(good.slice(0, 20));
+    expect(recorded!.expiresAt.getTime()).toBeGreaterThan(Date.now() + 590_000);
+    expect(await presentedSessionKey()).toBe(recorded?.key);
+
+    const flipped = good.slice(0, -5) + (good.at(-5) === "A" ? "B" : "A") + good.slice(-4);
+    jar.set(NAME, flipped);
+    expect(await verifiedSession()).toBeNull();
+    expect(await presentedSessionKey()).not.toBe(recorded?.key);
+    jar.set(NAME, await token({}, { secret: "another-secret-another-secret-another" }));
+    expect(await verifiedSession()).toBeNull();
+    jar.clear();
+    expect(await verifiedSession()).toBeNull();
+    expect(await presentedSessionKey()).toBeNull();
   });
 });

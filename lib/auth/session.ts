@@ -21,15 +21,42 @@ import { sessionCookieName, tokenClaims } from "./session-token.ts";
  * renewed token that cannot be sent from here and is thrown away (a third of a page view's crypto).
  */
 export async function currentUser(): Promise<TenantUser | null> {
+  const session = await presentedSession();
+  if (!session) return null;
+  const claims = await verifiedClaims(session);
+  if (!claims) return null;
+  return findUserInTenant(claims.uid, claims.tid, claims.sv);
+}
+
+type Presented = { token: string; key: string; secret: string; salt: string };
+
+/** The session token this request carries, and its key: a hash of secret, salt and token. */
+async function presentedSession(): Promise<Presented | null> {
   // Cookies first: reading them is what tells Next.js the caller is dynamic, before any setting is needed.
   const jar = await cookies();
   const e = env();
-  const name = sessionCookieName(e.secureCookies);
-  const token = sessionToken(jar, name);
+  const salt = sessionCookieName(e.secureCookies);
+  const token = sessionToken(jar, salt);
   if (!token) return null;
-  const claims = await verifiedClaims(token, e.AUTH_SECRET, name);
-  if (!claims) return null;
-  return findUserInTenant(claims.uid, claims.tid, claims.sv);
+  const key = createHash("sha256").update(`${e.AUTH_SECRET}\u0000${salt}\u0000${token}`).digest("base64url");
+  return { token, key, secret: e.AUTH_SECRET, salt };
+}
+
+/**
+ * The session key this request presents, unverified: it proves nothing on its own, only that
+ * the token is byte for byte one verified before, where that verification was recorded.
+ */
+export async function presentedSessionKey(): Promise<string | null> {
+  return (await presentedSession())?.key ?? null;
+}
+
+/** The verified session this request carries, for a record that a later request will recognise. */
+export async function verifiedSession(): Promise<{ key: string; expiresAt: Date } | null> {
+  const session = await presentedSession();
+  if (!session) return null;
+  const claims = await verifiedClaims(session);
+  const known = decoded.get(session.key);
+  return claims && known ? { key: session.key, expiresAt: new Date(known.expiresAt) } : null;
 }
 
 type Claims = z.infer<typeof tokenClaims>;
@@ -42,8 +69,7 @@ type Claims = z.infer<typeof tokenClaims>;
  */
 const decoded = new LRUCache<string, { claims: Claims; expiresAt: number }>({ max: 10_000, ttl: 60 * 60 * 1000 });
 
-async function verifiedClaims(token: string, secret: string, salt: string): Promise<Claims | null> {
-  const key = createHash("sha256").update(`${secret}\u0000${salt}\u0000${token}`).digest("base64url");
+async function verifiedClaims({ token, key, secret, salt }: Presented): Promise<Claims | null> {
   const known = decoded.get(key);
   // The same clock decode checks exp with.
   if (known && known.expiresAt > Date.now()) return known.claims;

@@ -14,7 +14,7 @@ import type { ErrorReason, Outcome } from "./outcomes.ts";
 import { giveBackStrayGrant, revokeGrant } from "./revoke.ts";
 import type { PipedriveMe } from "./schemas.ts";
 import { missingScopes } from "./scopes.ts";
-import { consumeState, saveState } from "./state-store.ts";
+import { claimStateInSession, consumeState, saveState } from "./state-store.ts";
 import { issueState, sameSecret, verifyState } from "./state.ts";
 import { audit, saveConnection } from "./tokens/connection-health.ts";
 import { adoptTokenSet } from "./tokens/contract-store.ts";
@@ -29,8 +29,16 @@ export type StateCookie = {
   options: { httpOnly: true; sameSite: "lax"; secure: boolean; path: string; maxAge: number };
 };
 
-/** Issues a state bound to this admin, this tenant and (through the cookie) this browser. */
-export async function startAuthorization(ctx: PipedriveContext, admin: TenantUser) {
+/**
+ * Issues a state bound to this admin, this tenant and (through the cookie) this browser. The
+ * verified session it is started in is recorded, for the callback to recognise (without it, the
+ * callback decrypts the session again).
+ */
+export async function startAuthorization(
+  ctx: PipedriveContext,
+  admin: TenantUser,
+  session: { key: string; expiresAt: Date } | null = null,
+) {
   const now = ctx.now();
   const { state, nonceHash } = issueState(ctx.stateKey);
   // PKCE binds the code to this flow: a code leaked from another flow cannot be redeemed here.
@@ -42,6 +50,7 @@ export async function startAuthorization(ctx: PipedriveContext, admin: TenantUse
     now,
     expiresAt: new Date(now.getTime() + ctx.stateTtlSeconds * 1000),
     pkceVerifier,
+    session: session && { ...session, version: admin.sessionVersion },
   });
   const cookie: StateCookie = {
     name: STATE_COOKIE,
@@ -69,9 +78,61 @@ export type CallbackInput = { query: Record<string, string | undefined>; cookieS
 
 export type CallbackResult = { outcome: Outcome; detail: string };
 
+/** What the callback knows of its request's session before decrypting it. */
+export type CallbackSession = { key: string | null; user: () => Promise<TenantUser | null> };
+
 /**
- * Everything between Pipedrive's redirect and the settings page. Never throws: every path
- * ends in an outcome, and nothing is written unless the whole flow checks out.
+ * The callback. When the request presents the very session its flow was started in, one
+ * statement recognises it, re-reads the user and claims the state. Otherwise the session is
+ * decrypted and everything checked in full, which also finds the reason for a refusal.
+ */
+export async function completeAuthorizationInSession(
+  ctx: PipedriveContext,
+  session: CallbackSession,
+  input: CallbackInput,
+): Promise<CallbackResult & { user: TenantUser | null }> {
+  try {
+    const checked = checkState(ctx, input);
+    if (session.key && "nonceHash" in checked) {
+      const claimed = await claimStateInSession(checked.nonceHash, session.key, ctx.now(), new Date());
+      if (claimed) {
+        const { user, pkceVerifier } = claimed;
+        const result = await redeem(ctx, user, { ...checked, pkceVerifier }).catch(unexpectedly);
+        await recordAttempt(user, result);
+        return { ...result, user };
+      }
+    }
+    const user = await session.user();
+    return { ...(await completeAuthorization(ctx, user, input)), user };
+  } catch (unexpected) {
+    return { ...unexpectedly(unexpected), user: null };
+  }
+}
+
+type CheckedState = { nonceHash: string; code: string | undefined; error: string | undefined };
+
+/** The state's own checks: present, signed by us, and started in this browser. */
+function checkState(ctx: PipedriveContext, input: CallbackInput): CheckedState | CallbackResult {
+  const fail = (reason: ErrorReason, detail: string): CallbackResult => ({
+    outcome: { result: "error", reason },
+    detail,
+  });
+  const query = callbackQuery.safeParse(input.query);
+  if (!query.success) return fail("state_invalid", "malformed callback query");
+  const { code, state, error } = query.data;
+  // Marketplace installs arrive without state; we never trust such a callback.
+  if (!state) return fail("state_missing", "callback without state");
+  const nonceHash = verifyState(ctx.stateKey, state);
+  if (!nonceHash) return fail("state_invalid", "state signature invalid");
+  if (!input.cookieState || !sameSecret(input.cookieState, state))
+    return fail("state_invalid", "state not started in this browser");
+  return { nonceHash, code, error };
+}
+
+/**
+ * Everything between Pipedrive's redirect and the settings page, for a session already
+ * decrypted. Never throws: every path ends in an outcome, and nothing is written unless the
+ * whole flow checks out.
  */
 export async function completeAuthorization(
   ctx: PipedriveContext,
@@ -83,17 +144,11 @@ export async function completeAuthorization(
     detail,
   });
   try {
-    const query = callbackQuery.safeParse(input.query);
-    if (!query.success) return fail("state_invalid", "malformed callback query");
-    const { code, state, error } = query.data;
-
+    if (!callbackQuery.safeParse(input.query).success) return fail("state_invalid", "malformed callback query");
     if (!user) return fail("session_missing", "no session at callback");
-    // Marketplace installs arrive without state; we never trust such a callback.
-    if (!state) return fail("state_missing", "callback without state");
-    const nonceHash = verifyState(ctx.stateKey, state);
-    if (!nonceHash) return fail("state_invalid", "state signature invalid");
-    if (!input.cookieState || !sameSecret(input.cookieState, state))
-      return fail("state_invalid", "state not started in this browser");
+    const checked = checkState(ctx, input);
+    if (!("nonceHash" in checked)) return checked;
+    const { nonceHash, code, error } = checked;
 
     const consumed = await consumeState(nonceHash, user.tenantId, user.id, ctx.now());
     if (consumed.result === "unknown") return fail("state_invalid", "state not issued to this user and tenant");

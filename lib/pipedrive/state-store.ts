@@ -1,6 +1,7 @@
 import "server-only";
 
 import { db, sql } from "../db.ts";
+import { TENANT_USER_COLUMNS, type TenantUser } from "../users/user-store.ts";
 
 /** Connect flows one user may have open at once (tabs, retries); older ones are dropped. */
 export const MAX_OPEN_STATES_PER_USER = 5;
@@ -12,6 +13,8 @@ export async function saveState(row: {
   now: Date;
   expiresAt: Date;
   pkceVerifier: string | null;
+  /** The verified session the flow is started in, for the callback to recognise. */
+  session: StartedIn | null;
 }) {
   await db().$transaction([
     db().oauthState.create({
@@ -22,6 +25,9 @@ export async function saveState(row: {
         createdAt: row.now,
         expiresAt: row.expiresAt,
         pkceVerifier: row.pkceVerifier,
+        sessionKey: row.session?.key ?? null,
+        sessionVersion: row.session?.version ?? null,
+        sessionExpiresAt: row.session?.expiresAt ?? null,
       },
     }),
     // Keep only this user's newest few open flows; expired ones for every tenant go with the keeper's purge.
@@ -32,6 +38,36 @@ export async function saveState(row: {
           WHERE tenant_id = ${row.tenantId}::uuid AND user_id = ${row.userId}::uuid AND consumed_at IS NULL
           ORDER BY created_at DESC, nonce_hash LIMIT ${MAX_OPEN_STATES_PER_USER})`,
   ]);
+}
+
+export type StartedIn = { key: string; version: number; expiresAt: Date };
+
+/**
+ * The callback's quick path, in one statement: consumes the state only if the request presents
+ * the very session token the flow was started in (by its key), that session has not expired,
+ * and its user still holds that session's version; and re-reads the user. Anything else claims
+ * nothing and answers null, for the full check to find the reason.
+ */
+export async function claimStateInSession(
+  nonceHash: string,
+  sessionKey: string,
+  now: Date,
+  sessionClock: Date,
+): Promise<{ user: TenantUser; pkceVerifier: string | null } | null> {
+  const { rows } = await sql().query<TenantUser & { pkceVerifier: string | null }>({
+    name: "oauth-state-claim-in-session",
+    text: `UPDATE pipedrive_oauth_states s SET consumed_at = $3
+           FROM users u JOIN tenants t ON t.id = u.tenant_id
+           WHERE s.nonce_hash = $1 AND s.session_key = $2 AND s.consumed_at IS NULL
+             AND s.expires_at > $3 AND s.session_expires_at > $4
+             AND u.id = s.user_id AND u.tenant_id = s.tenant_id AND u.session_version = s.session_version
+           RETURNING ${TENANT_USER_COLUMNS}, s.pkce_verifier AS "pkceVerifier"`,
+    values: [nonceHash, sessionKey, now, sessionClock],
+  });
+  const row = rows[0];
+  if (!row) return null;
+  const { pkceVerifier, ...user } = row;
+  return { user, pkceVerifier };
 }
 
 export type ConsumeResult =

@@ -45,6 +45,9 @@ export async function findUserForSignIn(email: string) {
   return row ? { user: toUser(row), passwordHash: row.passwordHash } : null;
 }
 
+/** A TenantUser from `users u JOIN tenants t`, for the raw statements that re-read one. */
+export const TENANT_USER_COLUMNS = `u.id, u.tenant_id AS "tenantId", u.email, u.name, u.role::text AS role, t.name AS "tenantName", u.session_version AS "sessionVersion"`;
+
 /**
  * The user as the database has it now, only if still in the tenant the session names and the
  * session is of the user's current version (not signed out, password unchanged since).
@@ -57,7 +60,7 @@ export async function findUserInTenant(
 ): Promise<TenantUser | null> {
   const { rows } = await sql().query<TenantUser>({
     name: "users-find-in-tenant",
-    text: `SELECT u.id, u.tenant_id AS "tenantId", u.email, u.name, u.role::text AS role, t.name AS "tenantName", u.session_version AS "sessionVersion"
+    text: `SELECT ${TENANT_USER_COLUMNS}
            FROM users u JOIN tenants t ON t.id = u.tenant_id
            WHERE u.id = $1::uuid AND u.tenant_id = $2::uuid AND u.session_version = $3`,
     values: [userId, tenantId, sessionVersion],

@@ -4,6 +4,7 @@
 import { cookies } from "next/headers";
 import { z } from "zod";
 
+import { verifiedSession } from "@/lib/auth/session.ts";
 import { NO_STORE, redirectTo } from "@/lib/http/responses.ts";
 import { formRoute } from "@/lib/http/route.ts";
 import { startAuthorization } from "@/lib/pipedrive/connect.ts";
@@ -17,7 +18,7 @@ export function GET() {
 export const POST = formRoute(
   { name: "authorize", role: "admin", form: z.object({}), maxBodyBytes: 1024 },
   async ({ user }) => {
-    const { url, cookie } = await startAuthorization(pipedrive(), user);
+    const { url, cookie } = await startAuthorization(pipedrive(), user, await verifiedSession());
     (await cookies()).set(cookie.name, cookie.value, cookie.options);
     return new Response(null, { status: 303, headers: { ...NO_STORE, Location: url } });
   },
