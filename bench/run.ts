@@ -88,23 +88,25 @@ function row(
 
 type FlowKind = "first connect" | "reconnect";
 
-/** Connect flows up to Pipedrive's redirect, as the browser would then send them to our callback or the baseline. */
+/**
+ * Connect flows up to Pipedrive's redirect, as the browser would then send them to our callback
+ * (started by our Connect, in the admin's session) or the baseline (its state written directly).
+ */
 async function planFlows(stack: Stack, tenants: BenchTenant[], baseline: boolean): Promise<Planned[]> {
   const planned: Planned[] = [];
+  const query = (flow: { code: string; state: string }) =>
+    `?code=${encodeURIComponent(flow.code)}&state=${encodeURIComponent(flow.state)}`;
   for (const tenant of tenants) {
-    const flow = await stack.prepareFlow(tenant, baseline ? `${stack.baselineUrl}/callback` : undefined);
-    const query = `?code=${encodeURIComponent(flow.code)}&state=${encodeURIComponent(flow.state)}`;
-    planned.push(
-      baseline
-        ? {
-            path: `/callback${query}`,
-            headers: { cookie: `session=${tenant.userId}:${tenant.tenantId}; pd_oauth_state=${flow.state}` },
-          }
-        : {
-            path: `/api/integrations/pipedrive/callback${query}`,
-            headers: { cookie: `${await stack.sessionCookie(tenant)}; pd_oauth_state=${flow.state}` },
-          },
-    );
+    if (baseline) {
+      const flow = await stack.prepareFlow(tenant, `${stack.baselineUrl}/callback`);
+      planned.push({
+        path: `/callback${query(flow)}`,
+        headers: { cookie: `session=${tenant.userId}:${tenant.tenantId}; pd_oauth_state=${flow.state}` },
+      });
+    } else {
+      const flow = await stack.startFlow(tenant, await stack.sessionCookie(tenant));
+      planned.push({ path: `/api/integrations/pipedrive/callback${query(flow)}`, headers: { cookie: flow.cookie } });
+    }
   }
   return planned;
 }

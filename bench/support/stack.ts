@@ -96,6 +96,23 @@ export async function startStack(options: {
   const mockUrl = `http://localhost:${options.mockPort}`;
   const redirects = [`${appUrl}/api/integrations/pipedrive/callback`];
   if (options.baselinePort) redirects.push(`http://localhost:${options.baselinePort}/callback`);
+  /** "Allow" on the mock's consent page, as this tenant's Pipedrive user: the code it redirects with. */
+  const allow = async (tenant: BenchTenant, consent: URLSearchParams) => {
+    const form = new URLSearchParams({
+      decision: "allow",
+      redirect_uri: consent.get("redirect_uri") ?? "",
+      state: consent.get("state") ?? "",
+      who: `${pipedriveUserOf(tenant)}@7001`,
+    });
+    const challenge = consent.get("code_challenge");
+    if (challenge) form.set("code_challenge", challenge);
+    const answer = await fetch(`${mockUrl}/oauth/authorize/decision`, {
+      method: "POST",
+      body: form,
+      redirect: "manual",
+    });
+    return new URL(answer.headers.get("location") ?? "").searchParams.get("code") ?? "";
+  };
 
   const mock = spawn(...tsx(path.join(ROOT, "testing", "mock-pipedrive", "main.ts")), {
     cwd: ROOT,
@@ -244,18 +261,28 @@ export async function startStack(options: {
         `INSERT INTO pipedrive_oauth_states (nonce_hash, tenant_id, user_id, expires_at) VALUES ($1, $2, $3, now() + interval '10 minutes')`,
         [nonceHash, tenant.tenantId, tenant.userId],
       );
-      const answer = await fetch(`${mockUrl}/oauth/authorize/decision`, {
+      return { tenant, state, code: await allow(tenant, new URLSearchParams({ redirect_uri: redirectUri, state })) };
+    },
+    /**
+     * A connect flow as an admin's browser makes it, in one session: Connect (our authorize
+     * route), then Allow on Pipedrive's consent page. Returns the cookies and query the browser
+     * then sends to our callback.
+     */
+    startFlow: async (tenant: BenchTenant, session: string) => {
+      const start = await fetch(`${appUrl}/api/integrations/pipedrive/authorize`, {
         method: "POST",
-        body: new URLSearchParams({
-          decision: "allow",
-          redirect_uri: redirectUri,
-          state,
-          who: `${pipedriveUserOf(tenant)}@7001`,
-        }),
+        headers: { cookie: session, origin: appUrl, "content-type": "application/x-www-form-urlencoded" },
+        body: "",
         redirect: "manual",
       });
-      const code = new URL(answer.headers.get("location") ?? "").searchParams.get("code") ?? "";
-      return { tenant, state, code };
+      const stateCookie = start.headers
+        .getSetCookie()
+        .find((cookie) => cookie.startsWith("pd_oauth_state="))
+        ?.split(";")[0];
+      if (start.status !== 303 || !stateCookie) throw new Error(`Connect answered ${start.status}`);
+      const consent = new URL(start.headers.get("location") ?? "").searchParams;
+      const state = consent.get("state") ?? "";
+      return { state, code: await allow(tenant, consent), cookie: `${session}; ${stateCookie}` };
     },
     stop: async () => {
       for (const child of children.reverse()) {
