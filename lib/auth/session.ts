@@ -23,8 +23,9 @@ import { sessionCookieName, tokenClaims } from "./session-token.ts";
 export async function currentUser(): Promise<TenantUser | null> {
   const session = await presentedSession();
   if (!session) return null;
-  const claims = await verifiedClaims(session);
-  if (!claims) return null;
+  const verified = await verifiedClaims(session);
+  if (!verified) return null;
+  const { claims } = verified;
   return findUserInTenant(claims.uid, claims.tid, claims.sv);
 }
 
@@ -50,13 +51,14 @@ export async function presentedSessionKey(): Promise<string | null> {
   return (await presentedSession())?.key ?? null;
 }
 
+export type VerifiedSession = { key: string; expiresAt: Date };
+
 /** The verified session this request carries, for a record that a later request will recognise. */
-export async function verifiedSession(): Promise<{ key: string; expiresAt: Date } | null> {
+export async function verifiedSession(): Promise<VerifiedSession | null> {
   const session = await presentedSession();
   if (!session) return null;
-  const claims = await verifiedClaims(session);
-  const known = decoded.get(session.key);
-  return claims && known ? { key: session.key, expiresAt: new Date(known.expiresAt) } : null;
+  const verified = await verifiedClaims(session);
+  return verified?.expiresAt ? { key: session.key, expiresAt: new Date(verified.expiresAt) } : null;
 }
 
 type Claims = z.infer<typeof tokenClaims>;
@@ -69,15 +71,22 @@ type Claims = z.infer<typeof tokenClaims>;
  */
 const decoded = new LRUCache<string, { claims: Claims; expiresAt: number }>({ max: 10_000, ttl: 60 * 60 * 1000 });
 
-async function verifiedClaims({ token, key, secret, salt }: Presented): Promise<Claims | null> {
+/** The token's claims, and when it expires (ms) if it says. */
+async function verifiedClaims({
+  token,
+  key,
+  secret,
+  salt,
+}: Presented): Promise<{ claims: Claims; expiresAt: number | null } | null> {
   const known = decoded.get(key);
   // The same clock decode checks exp with.
-  if (known && known.expiresAt > Date.now()) return known.claims;
+  if (known && known.expiresAt > Date.now()) return known;
   const payload = await decode({ token, secret, salt }).catch(() => null);
   const claims = tokenClaims.safeParse(payload);
   if (!claims.success) return null;
-  if (typeof payload?.exp === "number") decoded.set(key, { claims: claims.data, expiresAt: payload.exp * 1000 });
-  return claims.data;
+  const verified = { claims: claims.data, expiresAt: typeof payload?.exp === "number" ? payload.exp * 1000 : null };
+  if (verified.expiresAt !== null) decoded.set(key, { claims: verified.claims, expiresAt: verified.expiresAt });
+  return verified;
 }
 
 /** Auth.js splits a token over `name.0`, `name.1`, … when it outgrows one cookie. */

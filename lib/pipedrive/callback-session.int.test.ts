@@ -11,6 +11,7 @@ import {
   tokenRequests,
   tokenRow,
 } from "../../testing/support/fixtures.ts";
+import type { VerifiedSession } from "../auth/session.ts";
 import { sql } from "../db.ts";
 import { endSessions, findUserInTenant, type TenantUser } from "../users/user-store.ts";
 import { completeAuthorizationInSession, startAuthorization } from "./connect.ts";
@@ -24,7 +25,7 @@ const pd = mockPipedriveForFile();
 const sessionKey = () => randomBytes(32).toString("base64url");
 const hourAhead = () => new Date(Date.now() + 3600_000);
 
-async function start(admin: TenantUser, session: { key: string; expiresAt: Date } | null) {
+async function start(admin: TenantUser, session: VerifiedSession | null) {
   const started = await startAuthorization(pd.ctx, admin, session);
   const consent = new URL(started.url).searchParams;
   const state = consent.get("state") ?? "";

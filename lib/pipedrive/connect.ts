@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 
 import { z } from "zod";
 
+import type { VerifiedSession } from "../auth/session.ts";
 import { describe } from "../errors.ts";
 import { log } from "../log.ts";
 import type { TenantUser } from "../users/user-store.ts";
@@ -37,7 +38,7 @@ export type StateCookie = {
 export async function startAuthorization(
   ctx: PipedriveContext,
   admin: TenantUser,
-  session: { key: string; expiresAt: Date } | null = null,
+  session: VerifiedSession | null = null,
 ) {
   const now = ctx.now();
   const { state, nonceHash } = issueState(ctx.stateKey);
@@ -97,9 +98,7 @@ export async function completeAuthorizationInSession(
       const claimed = await claimStateInSession(checked.nonceHash, session.key, ctx.now(), new Date());
       if (claimed) {
         const { user, pkceVerifier } = claimed;
-        const result = await redeem(ctx, user, { ...checked, pkceVerifier }).catch(unexpectedly);
-        await recordAttempt(user, result);
-        return { ...result, user };
+        return { ...(await redeemAndRecord(ctx, user, { ...checked, pkceVerifier })), user };
       }
     }
     const user = await session.user();
@@ -155,13 +154,19 @@ export async function completeAuthorization(
     if (consumed.result === "reused") return fail("state_reused", "state already used");
     if (consumed.result !== "ok") return fail("state_expired", "state expired");
 
-    // From here the flow is this admin's own: how it ends goes to the workspace's activity log.
-    const result = await redeem(ctx, user, { code, error, pkceVerifier: consumed.pkceVerifier }).catch(unexpectedly);
-    await recordAttempt(user, result);
-    return result;
+    return await redeemAndRecord(ctx, user, { code, error, pkceVerifier: consumed.pkceVerifier });
   } catch (unexpected) {
     return unexpectedly(unexpected);
   }
+}
+
+type Flow = { code: string | undefined; error: string | undefined; pkceVerifier: string | null };
+
+/** A claimed state: the flow is this admin's own, so how it ends goes to the workspace's activity log. */
+async function redeemAndRecord(ctx: PipedriveContext, user: TenantUser, flow: Flow): Promise<CallbackResult> {
+  const result = await redeem(ctx, user, flow).catch(unexpectedly);
+  await recordAttempt(user, result);
+  return result;
 }
 
 const unexpectedly = (error: unknown): CallbackResult => ({
@@ -170,11 +175,7 @@ const unexpectedly = (error: unknown): CallbackResult => ({
 });
 
 /** A verified callback: the consent's answer, the code's exchange, and the save. */
-async function redeem(
-  ctx: PipedriveContext,
-  user: TenantUser,
-  flow: { code: string | undefined; error: string | undefined; pkceVerifier: string | null },
-): Promise<CallbackResult> {
+async function redeem(ctx: PipedriveContext, user: TenantUser, flow: Flow): Promise<CallbackResult> {
   const fail = (reason: ErrorReason, detail: string): CallbackResult => ({
     outcome: { result: "error", reason },
     detail,

@@ -1,5 +1,6 @@
 import "server-only";
 
+import type { VerifiedSession } from "../auth/session.ts";
 import { db, sql } from "../db.ts";
 import { TENANT_USER_COLUMNS, type TenantUser } from "../users/user-store.ts";
 
@@ -40,7 +41,7 @@ export async function saveState(row: {
   ]);
 }
 
-export type StartedIn = { key: string; version: number; expiresAt: Date };
+export type StartedIn = VerifiedSession & { version: number };
 
 /**
  * The callback's quick path, in one statement: consumes the state only if the request presents
