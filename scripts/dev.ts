@@ -65,7 +65,8 @@ async function main() {
     );
   }
 
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...localEnv(url) };
+  // The app and the keeper learn they are a demo from the launcher, never from what happens to be set.
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...localEnv(url), DEMO: plan.demo ? "1" : "" };
   // Mail to admins: in a demo without SMTP_URL, a local catcher with a web UI receives it.
   if (plan.demo && !process.env.SMTP_URL) {
     const catcher = await startMailCatcher();

@@ -15,7 +15,14 @@ import { scratchDatabases } from "../testing/support/scratch-databases.ts";
 const freshDatabase = scratchDatabases(inject("databaseUrl"));
 const runtimeDir = mkdtempSync(path.join(tmpdir(), "crm-launcher-"));
 
-const UNSET = { DATABASE_URL: "", PIPEDRIVE_CLIENT_ID: "", PIPEDRIVE_CLIENT_SECRET: "", AUTH_SECRET: "", APP_URL: "" };
+const UNSET = {
+  DATABASE_URL: "",
+  PIPEDRIVE_CLIENT_ID: "",
+  PIPEDRIVE_CLIENT_SECRET: "",
+  AUTH_SECRET: "",
+  APP_URL: "",
+  DEMO: "",
+};
 const npmStart = (settings: Record<string, string>) =>
   runScript("scripts/dev.ts", ["--production"], {
     ...UNSET,
@@ -28,7 +35,6 @@ describe("npm start with part of a deployment's settings", () => {
   it("refuses real Pipedrive credentials without a database, rather than start the embedded one", async () => {
     const run = await npmStart({ PIPEDRIVE_CLIENT_ID: "real-id", PIPEDRIVE_CLIENT_SECRET: "real-secret" });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain("PIPEDRIVE_CLIENT_ID, PIPEDRIVE_CLIENT_SECRET are set");
     expect(run.stderr).toMatch(/missing: DATABASE_URL, AUTH_SECRET, APP_URL/);
     expect(run.stdout).not.toContain("embedded PostgreSQL");
   });
@@ -48,10 +54,24 @@ describe("npm start with part of a deployment's settings", () => {
     }
   });
 
-  it("refuses an https APP_URL alone", async () => {
-    const run = await npmStart({ APP_URL: "https://crm.example.com" });
+  it.each([
+    ["an upper-case HTTPS APP_URL", { APP_URL: "HTTPS://crm.example.com" }],
+    ["AUTH_SECRET alone", { AUTH_SECRET: "x".repeat(32) }],
+    ["nothing at all", {}],
+  ])("refuses %s: only DEMO=1 starts the demo, whose passwords are published", async (_, settings) => {
+    const run = await npmStart(settings);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain("APP_URL (https) is set");
+    expect(run.stderr).toMatch(/missing: DATABASE_URL, PIPEDRIVE_CLIENT_ID, PIPEDRIVE_CLIENT_SECRET/);
+    expect(run.stderr).toContain("DEMO=1 npm start");
+    expect(run.stdout).not.toContain("embedded PostgreSQL");
+    expect(run.stdout).not.toContain("demo mode");
+  });
+
+  it("refuses DEMO=1 beside an https APP_URL in any case", async () => {
+    const run = await npmStart({ DEMO: "1", APP_URL: "HTTPS://crm.example.com" });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("APP_URL (not http://localhost) is set");
+    expect(run.stdout).not.toContain("embedded PostgreSQL");
   });
 });
 
@@ -65,7 +85,11 @@ describe("the runtime record", () => {
     const record = { databaseUrl, embedded: true, pid: first.pid, demo: true, settings: {} };
     writeFileSync(file, JSON.stringify(record));
     try {
-      const run = await runScript("scripts/dev.ts", ["--production"], { ...UNSET, CRM_RUNTIME_FILE: file });
+      const run = await runScript("scripts/dev.ts", ["--production"], {
+        ...UNSET,
+        DEMO: "1",
+        CRM_RUNTIME_FILE: file,
+      });
       expect(run.code).toBe(1);
       expect(run.stdout).toContain("another npm run dev or npm start runs in this checkout");
       expect(JSON.parse(readFileSync(file, "utf8"))).toEqual(record);

@@ -1,7 +1,8 @@
 // What `npm run dev` and `npm start` may start, decided from the environment before anything
 // starts. A demo (embedded PostgreSQL, mock Pipedrive, demo users with published passwords) is
-// for development and for a production build started with nothing production-like set. Once
-// any production-like setting is present, a missing one is an error, never a fall back to the demo.
+// what `npm run dev` is for; `npm start` runs one only when asked by name (DEMO=1), and then
+// only with nothing a deployment would set. Any other `npm start` is a deployment: a missing
+// setting is an error naming it, never a fall back to the demo.
 
 type Settings = Record<string, string | undefined>;
 
@@ -20,11 +21,28 @@ const REQUIRED_FOR_DEPLOYMENT = [
 
 const set = (settings: Settings, name: string) => Boolean(settings[name]);
 
-/** The settings that say "this is a real deployment", by name. */
+/** The explicit opt-in to the demo under `npm start`. */
+export const demoRequested = (settings: Settings) => settings.DEMO === "1";
+
+/**
+ * Whether APP_URL names a place only a deployment serves: an https URL, or any host that is not
+ * this machine. Parsed, never prefix-matched: "HTTPS://…" is https. Unparseable is not local.
+ */
+function appUrlIsDeployed(value: string | undefined): boolean {
+  if (!value) return false;
+  try {
+    const url = new URL(value);
+    return url.protocol !== "http:" || !["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
+  } catch {
+    return true;
+  }
+}
+
+/** The settings a demo cannot be started beside, by name: each says "this is a real deployment". */
 export function productionLikeSettings(settings: Settings): string[] {
   return [
     ...(["PIPEDRIVE_CLIENT_ID", "PIPEDRIVE_CLIENT_SECRET", "DATABASE_URL"] as const).filter((n) => set(settings, n)),
-    ...(settings.APP_URL?.startsWith("https://") ? ["APP_URL (https)"] : []),
+    ...(appUrlIsDeployed(settings.APP_URL) ? ["APP_URL (not http://localhost)"] : []),
   ];
 }
 
@@ -34,20 +52,26 @@ export function launchPlan(settings: Settings, options: { production: boolean })
     if (halfPipedrive) return { refused: refusal("npm run dev", ["PIPEDRIVE_CLIENT_ID", "PIPEDRIVE_CLIENT_SECRET"]) };
     return { demo: !set(settings, "PIPEDRIVE_CLIENT_ID") };
   }
-  const productionLike = productionLikeSettings(settings);
-  if (productionLike.length === 0) return { demo: true };
+  if (demoRequested(settings)) {
+    const productionLike = productionLikeSettings(settings);
+    if (productionLike.length === 0) return { demo: true };
+    return {
+      refused: [
+        `npm start refused to start: DEMO=1 runs the demo, whose passwords are published, but ${productionLike.join(", ")} ${productionLike.length > 1 ? "are" : "is"} set, as only a deployment has.`,
+        `Unset DEMO for a deployment, or unset ${productionLike.join(", ")} for a local demo.`,
+      ].join("\n"),
+    };
+  }
   const missing = REQUIRED_FOR_DEPLOYMENT.filter((name) => !set(settings, name));
-  if (missing.length > 0) return { refused: refusal("npm start", missing, productionLike) };
+  if (missing.length > 0) return { refused: refusal("npm start", missing) };
   return { demo: false };
 }
 
-function refusal(command: string, missing: readonly string[], because: string[] = []): string {
-  const reason =
-    because.length > 0
-      ? ` ${because.join(", ")} ${because.length > 1 ? "are" : "is"} set, so this is a real deployment, and`
-      : "";
+function refusal(command: string, missing: readonly string[]): string {
   return [
-    `${command} refused to start:${reason} these settings are missing: ${missing.join(", ")}.`,
-    `Set them (README, "Configuration"), or unset ${because.length > 0 ? because.join(", ") : "them all"} for a local demo.`,
+    `${command} refused to start: these settings are missing: ${missing.join(", ")}.`,
+    command === "npm start"
+      ? `npm start is a deployment: set them (docs/operations.md, "Configuration"), or run DEMO=1 npm start for a local demo.`
+      : `Set both for a real Pipedrive app, or neither for the demo.`,
   ].join("\n");
 }
