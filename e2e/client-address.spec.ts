@@ -55,6 +55,7 @@ test.describe("with no trusted proxy (the default)", () => {
   const port = 3190;
   const baseUrl = `http://127.0.0.1:${port}`;
   let app: ChildProcess;
+  let output = "";
 
   test.beforeAll(async () => {
     test.setTimeout(120_000);
@@ -66,9 +67,13 @@ test.describe("with no trusted proxy (the default)", () => {
       ...server.env,
     };
     delete env.TRUSTED_PROXIES;
-    app = spawn(server.command, server.args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "inherit"] });
+    app = spawn(server.command, server.args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    app.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
     await new Promise<void>((resolve, reject) => {
-      app.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("ready on") && resolve());
+      app.stdout!.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+        if (chunk.toString().includes("ready on")) resolve();
+      });
       app.once("exit", (code) => reject(new Error(`the second instance exited with ${code}`)));
     });
   });
@@ -86,5 +91,38 @@ test.describe("with no trusted proxy (the default)", () => {
       expect(await wrongSignIn(baseUrl, `nobody${i}@client-address.test`, `198.51.100.${100 + i}`)).toBe(303);
     }
     expect(await counted("signin-ip")).toEqual([["127.0.0.1", 4]]);
+  });
+
+  test("warns once, at the first request that carries X-Forwarded-For, that the header is ignored", async () => {
+    const warning = /X-Forwarded-For arrived but TRUSTED_PROXIES is 0/g;
+    for (let i = 0; i < 3; i++)
+      expect(await wrongSignIn(baseUrl, "nobody@client-address.test", "198.51.100.7")).toBe(303);
+    await expect.poll(() => output.match(warning)?.length ?? 0).toBe(1);
+    expect(await wrongSignIn(baseUrl, "nobody@client-address.test", "198.51.100.8")).toBe(303);
+    expect(output.match(warning)?.length).toBe(1);
+  });
+
+  test("takes no request id from the client: with no proxy in front, nobody vouches for it", async () => {
+    const chosen = "attacker-chosen-request-id";
+    for (const path of ["/sign-in", "/api/health"]) {
+      const answer = await fetch(`${baseUrl}${path}`, { headers: { "X-Request-Id": chosen } });
+      await answer.arrayBuffer();
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get("x-request-id") ?? "").not.toBe(chosen);
+    }
+    // A request that logs: the client's id never reaches a log line.
+    await wrongSignIn(baseUrl, "nobody@client-address.test", "198.51.100.9");
+    await fetch(`${baseUrl}/api/integrations/pipedrive/callback?code=x`, {
+      redirect: "manual",
+      headers: { "X-Request-Id": chosen },
+    }).then((a) => a.arrayBuffer());
+    await expect.poll(() => output.includes("pipedrive callback")).toBe(true);
+    expect(output).not.toContain(chosen);
+  });
+
+  test("serves no metrics without METRICS_TOKEN: this instance is not a demo, though it talks to the mock", async () => {
+    const answer = await fetch(`${baseUrl}/api/metrics`);
+    expect(answer.status).toBe(403);
+    expect(await answer.text()).not.toContain("pipedrive_");
   });
 });

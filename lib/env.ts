@@ -14,6 +14,8 @@ const isLoopback = (host: string) => /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/
 const schema = z
   .object({
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    // Set by the launcher (npm run dev, DEMO=1 npm start) and nothing else: this process is the local demo.
+    DEMO: optional(z.literal("1")),
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
     AUTH_SECRET: z.string().min(32, "must be at least 32 characters"),
     APP_URL: optional(httpUrl).default("http://localhost:3000"),
@@ -29,9 +31,12 @@ const schema = z
     // A refused refresh token must still be the row's this long before admins are told the
     // connection needs a reconnect: another writer's rotation may be about to land.
     PIPEDRIVE_VERDICT_GRACE_SECONDS: optional(z.coerce.number().int().min(0).max(3600)).default(60),
+    // A session ends this long after its sign-in, however active: no endpoint extends it past that.
+    SESSION_MAX_HOURS: optional(z.coerce.number().int().min(1).max(720)).default(12),
     OAUTH_STATE_TTL_SECONDS: optional(z.coerce.number().int().min(1).max(3600)).default(600),
-    // PKCE (S256) on connect flows. Pipedrive documents none, so it stays off until confirmed there.
-    PIPEDRIVE_PKCE: optional(z.enum(["on", "off"])).default("off"),
+    // PKCE (S256) on connect flows: a leaked code cannot be redeemed in another flow. Pipedrive
+    // documents none; "off" is the documented way out if its authorize page ever refuses it.
+    PIPEDRIVE_PKCE: optional(z.enum(["on", "off"])).default("on"),
     // The scopes lookups need, comma-separated: a grant without one of them waits for new permissions.
     PIPEDRIVE_REQUIRED_SCOPES: optional(
       z.string().regex(/^[a-z]+:[a-z]+(,[a-z]+:[a-z]+)*$/, "must be scopes like contacts:read,search:read"),
@@ -51,7 +56,7 @@ const schema = z
     // Mail to workspace admins about their Pipedrive connection; off without SMTP_URL.
     SMTP_URL: optional(z.url({ protocol: /^smtps?$/ })),
     MAIL_FROM: optional(z.string().min(3).max(200)).default("CRM <crm@localhost>"),
-    // Bearer token for /api/metrics; without it, metrics are open in demo mode only.
+    // Bearer token for /api/metrics; without it, metrics are open in demo mode (DEMO=1) only.
     METRICS_TOKEN: optional(z.string().min(16, "must be at least 16 characters")),
     LOG_LEVEL: optional(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])),
     // `npm run bench` only: the user ("userId:tenantId:sessionVersion") its floor route renders for.

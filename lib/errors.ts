@@ -7,6 +7,7 @@ export const errorCodes = {
   invalid_input: "That input is not valid.",
   cross_site: "That request did not come from this site.",
   too_large: "That request is too large.",
+  bad_request: "That request could not be read.",
   not_connected: "Pipedrive is not connected for this workspace.",
   needs_permissions:
     "Pipedrive access is missing a permission lookups need, so lookups are paused until an admin reconnects Pipedrive and allows it.",

@@ -32,15 +32,27 @@ export const LIMITS = {
   lookup: { keyPrefix: "lookup", points: 30, duration: 60 },
   /** Phone lookups per user, so one member cannot spend the whole workspace's share. */
   lookupByUser: { keyPrefix: "lookup-user", points: 10, duration: 60 },
+  /** Marketplace callbacks (no state, no session needed) held from one client address. */
+  installHoldByAddress: { keyPrefix: "install-hold", points: 20, duration: 10 * 60 },
   /** Wrong passwords from one client address, whichever accounts. */
   signInByAddress: { keyPrefix: "signin-ip", points: 30, duration: 15 * 60, blockDuration: 15 * 60 },
   /** Wrong passwords for one account from one address: a short lockout, reset by a success. */
   signInByAccountAndAddress: { keyPrefix: "signin-acct-ip", points: 5, duration: 15 * 60, blockDuration: 5 * 60 },
   /**
-   * Wrong passwords for one account from clients that never signed in to it: a minute's pause.
-   * Clients that have (a device cookie, a known address) are not held by it.
+   * Wrong passwords for one account from clients that never signed in to it: a pause that
+   * doubles at each lockout of the day (accountPauseSeconds in lib/auth/throttle.ts). Clients
+   * that have signed in to it (a device cookie, a known address) are not held by it.
    */
   signInByAccount: { keyPrefix: "signin-acct", points: 20, duration: 15 * 60, blockDuration: 60 },
+  /** How many times an account was paused today: each pause is longer than the last. */
+  signInAccountLockouts: { keyPrefix: "signin-acct-locks", points: 1_000_000, duration: 24 * 60 * 60 },
+  /** Wrong passwords for one account from clients that never signed in to it, in a day: then a day's pause. */
+  signInByAccountDaily: {
+    keyPrefix: "signin-acct-day",
+    points: 100,
+    duration: 24 * 60 * 60,
+    blockDuration: 24 * 60 * 60,
+  },
   /** Wrong passwords from a client that signed in to the account before: its own limit. */
   signInByKnownClient: { keyPrefix: "signin-known", points: 10, duration: 15 * 60, blockDuration: 5 * 60 },
 } satisfies Record<string, Limit>;
@@ -76,10 +88,14 @@ export async function giveBack(limit: Limit, key: string): Promise<void> {
   await limiter(limit).reward(key, 1);
 }
 
-/** The last allowed attempt failed: block for the limit's lockout now; the seconds it lasts. */
-export async function lockOut(limit: Limit & { blockDuration: number }, key: string): Promise<number> {
-  await limiter(limit).block(key, limit.blockDuration);
-  return limit.blockDuration;
+/** The last allowed attempt failed: block for the limit's lockout (or `seconds`) now; the seconds it lasts. */
+export async function lockOut(
+  limit: Limit & { blockDuration: number },
+  key: string,
+  seconds = limit.blockDuration,
+): Promise<number> {
+  await limiter(limit).block(key, seconds);
+  return seconds;
 }
 
 export async function forget(limit: Limit, key: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { createServer } from "node:http";
+import { createServer, type ServerResponse } from "node:http";
 import path from "node:path";
 
 import next from "next";
@@ -19,14 +19,48 @@ const app = next({ dev: false, dir: path.join(import.meta.dirname, ".."), port, 
 await app.prepare();
 const handle = app.getRequestHandler();
 
+// Every method a route of ours answers; anything else (TRACE, CONNECT, WebDAV's) never reaches Next.js.
+const METHODS = new Set(["GET", "HEAD", "POST", "DELETE", "OPTIONS"]);
+let warnedAboutForwardedFor = false;
+
+/** A refusal that needs no application code: a short JSON body, nothing echoed. */
+function refuse(response: ServerResponse, status: 400 | 405, code: string, headers: Record<string, string> = {}) {
+  response.writeHead(status, { "Content-Type": "application/json", "Cache-Control": "no-store", ...headers });
+  response.end(JSON.stringify({ error: { code } }));
+}
+
 const server = createServer((request, response) => {
+  if (!METHODS.has(request.method ?? ""))
+    return refuse(response, 405, "method_not_allowed", { Allow: [...METHODS].join(", ") });
+  // A NUL byte is never part of a path or a query of ours, and the database refuses it in text.
+  if (/%00|\u0000/i.test(request.url ?? "")) return refuse(response, 400, "bad_request");
   const forwarded = request.headers["x-forwarded-for"];
+  if (trustedProxies === 0) {
+    // With nobody in front to vouch for them, a client's own request id and addresses are not believed.
+    delete request.headers["x-request-id"];
+    if (forwarded !== undefined && !warnedAboutForwardedFor) {
+      warnedAboutForwardedFor = true;
+      console.warn(
+        JSON.stringify({
+          level: 40,
+          time: Date.now(),
+          msg: "X-Forwarded-For arrived but TRUSTED_PROXIES is 0: rate limits use the socket's address. Behind a load balancer, set TRUSTED_PROXIES=1 (docs/security.md, Trust settings).",
+        }),
+      );
+    }
+  }
   request.headers[CLIENT_ADDRESS_HEADER] = clientAddress({
     forwardedFor: Array.isArray(forwarded) ? forwarded.join(",") : forwarded,
     socketAddress: request.socket.remoteAddress,
     trustedProxies,
   });
   void handle(request, response);
+});
+// Node hands CONNECT to this event instead of the request handler; nothing of ours tunnels.
+server.on("connect", (_request, socket) => {
+  socket.end(
+    `HTTP/1.1 405 Method Not Allowed\r\nAllow: ${[...METHODS].join(", ")}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+  );
 });
 server.listen(port, hostname, () => {
   console.log(`[app] ready on http://${hostname ?? "localhost"}:${port} (trusted proxies: ${trustedProxies})`);

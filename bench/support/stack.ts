@@ -247,6 +247,7 @@ export async function startStack(options: {
           tid: tenant.tenantId,
           role: "admin",
           sv: 0,
+          sat: Math.floor(Date.now() / 1000),
           name: tenant.name,
           email: `${tenant.userId}@bench.test`,
         },

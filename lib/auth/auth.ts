@@ -9,7 +9,7 @@ import { describe } from "../errors.ts";
 import { log } from "../log.ts";
 import { endSessions } from "../users/user-store.ts";
 import { DEVICE_COOKIE_MAX_AGE, deviceCookieFrom, deviceCookieName } from "./device-cookie.ts";
-import { tokenClaims } from "./session-token.ts";
+import { sessionEndsAt, tokenClaims } from "./session-token.ts";
 import { attemptSignIn, requestAddress, SignInFailed, SignInPaused, WARN_AT_TRIES_LEFT } from "./throttle.ts";
 
 declare module "next-auth" {
@@ -64,7 +64,20 @@ export function authOptions(e: Env = env()): NextAuthConfig {
     ],
     callbacks: {
       jwt({ token, user }) {
-        if (user) Object.assign(token, { uid: user.id, tid: user.tenantId, role: user.role, sv: user.sessionVersion });
+        if (user) {
+          const sat = Math.floor(Date.now() / 1000);
+          return Object.assign(token, {
+            uid: user.id,
+            tid: user.tenantId,
+            role: user.role,
+            sv: user.sessionVersion,
+            sat,
+          });
+        }
+        // Every re-issue (the session endpoint's update included) stops at the absolute lifetime:
+        // null ends the session and clears the cookie instead of sliding it on.
+        const claims = tokenClaims.safeParse(token);
+        if (!claims.success || sessionEndsAt(claims.data.sat, e.SESSION_MAX_HOURS) <= Date.now()) return null;
         return token;
       },
       session({ session, token }) {

@@ -30,7 +30,15 @@ const token = (claims: Record<string, unknown> = {}, options: { secret?: string;
     salt: NAME,
     secret: options.secret ?? env().AUTH_SECRET,
     maxAge: options.maxAge,
-    token: { sub: user.id, uid: user.id, tid: user.tenantId, role: "admin", sv: 0, ...claims },
+    token: {
+      sub: user.id,
+      uid: user.id,
+      tid: user.tenantId,
+      role: "admin",
+      sv: 0,
+      sat: Math.floor(Date.now() / 1000),
+      ...claims,
+    },
   });
 
 const withCookies = (cookies: Record<string, string>) => {
@@ -108,5 +116,32 @@ describe("the signed-in user, read from Auth.js's session cookie", () => {
     jar.clear();
     expect(await verifiedSession()).toBeNull();
     expect(await presentedSessionKey()).toBeNull();
+  });
+
+  it("ends at its absolute lifetime from sign-in, however fresh its token, and never records past it", async () => {
+    const hours = env().SESSION_MAX_HOURS;
+    // The test before this one signed the user out everywhere once.
+    const sv = (await db().user.findUniqueOrThrow({ where: { id: user.id } })).sessionVersion;
+    const now = Math.floor(Date.now() / 1000);
+    // A token re-issued a minute ago (fresh exp) for a sign-in one minute short of the lifetime.
+    const nearEnd = await token({ sv, sat: now - hours * 3600 + 60 }, { maxAge: 8 * 3600 });
+    expect(await withCookies({ [NAME]: nearEnd })).toMatchObject({ id: user.id });
+    jar.set(NAME, nearEnd);
+    const recorded = await verifiedSession();
+    expect(recorded!.expiresAt.getTime()).toBeLessThanOrEqual((now + 60) * 1000);
+
+    expect(
+      await withCookies({ [NAME]: await token({ sv, sat: now - hours * 3600 - 1 }, { maxAge: 8 * 3600 }) }),
+    ).toBeNull();
+    // A token with no sign-in time was issued before the lifetime existed: it is not believed.
+    expect(await withCookies({ [NAME]: await token({ sv, sat: undefined }) })).toBeNull();
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      // The cache holds it no longer than the lifetime either.
+      vi.setSystemTime(Date.now() + 61_000);
+      expect(await withCookies({ [NAME]: nearEnd })).toBeNull();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

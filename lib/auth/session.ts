@@ -10,7 +10,7 @@ import type { z } from "zod";
 
 import { env } from "../env.ts";
 import { findUserInTenant, type TenantUser } from "../users/user-store.ts";
-import { sessionCookieName, tokenClaims } from "./session-token.ts";
+import { sessionCookieName, sessionEndsAt, tokenClaims } from "./session-token.ts";
 
 /**
  * The signed-in user, re-read from the database: a role change or removal takes effect
@@ -58,7 +58,7 @@ export async function verifiedSession(): Promise<VerifiedSession | null> {
   const session = await presentedSession();
   if (!session) return null;
   const verified = await verifiedClaims(session);
-  return verified?.expiresAt ? { key: session.key, expiresAt: new Date(verified.expiresAt) } : null;
+  return verified ? { key: session.key, expiresAt: new Date(verified.expiresAt) } : null;
 }
 
 type Claims = z.infer<typeof tokenClaims>;
@@ -71,22 +71,25 @@ type Claims = z.infer<typeof tokenClaims>;
  */
 const decoded = new LRUCache<string, { claims: Claims; expiresAt: number }>({ max: 10_000, ttl: 60 * 60 * 1000 });
 
-/** The token's claims, and when it expires (ms) if it says. */
+/** The token's claims, and when the session ends (ms): its token's expiry or its absolute lifetime, whichever is first. */
 async function verifiedClaims({
   token,
   key,
   secret,
   salt,
-}: Presented): Promise<{ claims: Claims; expiresAt: number | null } | null> {
+}: Presented): Promise<{ claims: Claims; expiresAt: number } | null> {
   const known = decoded.get(key);
   // The same clock decode checks exp with.
   if (known && known.expiresAt > Date.now()) return known;
   const payload = await decode({ token, secret, salt }).catch(() => null);
   const claims = tokenClaims.safeParse(payload);
   if (!claims.success) return null;
-  const verified = { claims: claims.data, expiresAt: typeof payload?.exp === "number" ? payload.exp * 1000 : null };
-  if (verified.expiresAt !== null) decoded.set(key, { claims: verified.claims, expiresAt: verified.expiresAt });
-  return verified;
+  // A session ends at its absolute lifetime even where its token (re-issued since) says later.
+  const ends = sessionEndsAt(claims.data.sat, env().SESSION_MAX_HOURS);
+  const expiresAt = Math.min(typeof payload?.exp === "number" ? payload.exp * 1000 : ends, ends);
+  if (expiresAt <= Date.now()) return null;
+  decoded.set(key, { claims: claims.data, expiresAt });
+  return { claims: claims.data, expiresAt };
 }
 
 /** Auth.js splits a token over `name.0`, `name.1`, … when it outgrows one cookie. */

@@ -3,9 +3,9 @@ import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 
 import { db } from "../db.ts";
-import { LIMITS } from "../rate-limit-store.ts";
+import { forget, LIMITS } from "../rate-limit-store.ts";
 import { hashPassword } from "./password.ts";
-import { attemptSignIn, requestAddress, signInWait } from "./throttle.ts";
+import { accountPauseSeconds, attemptSignIn, requestAddress, signInWait } from "./throttle.ts";
 
 const PASSWORD = "the right password";
 let tenantId: string;
@@ -71,6 +71,42 @@ describe("sign-in throttling", () => {
     const wait = await signInWait(email, address());
     expect(wait).toBeGreaterThan(0);
     expect(wait).toBeLessThanOrEqual(60);
+  });
+
+  it("pauses an account longer at each lockout from rotating addresses, and stops a day's guesses at the daily cap", async () => {
+    const email = await account();
+    // The real user signed in once, on their own browser, before the attack.
+    const home = await attemptSignIn({ email, password: PASSWORD }, { address: address() });
+    const device = "device" in home ? home.device : null;
+    const pauses: number[] = [];
+    let evaluated = 0;
+    // Each round guesses from fresh addresses until the account is paused; then the pause runs
+    // out (its counter is cleared, as time would clear it) and the next round starts.
+    for (let round = 0; round < 8; round++) {
+      let invalid = 0;
+      for (;;) {
+        const attempt = await attemptSignIn({ email, password: "wrong" }, { address: address() });
+        if ("wait" in attempt) {
+          pauses.push(attempt.wait);
+          // The attempt that used a limit up was checked too; one refused outright was not.
+          if (invalid > 0) evaluated += invalid + 1;
+          break;
+        }
+        invalid++;
+      }
+      await forget(LIMITS.signInByAccount, email);
+    }
+    expect(pauses.slice(0, 4)).toEqual([60, 120, 240, 480]);
+    expect(evaluated).toBe(LIMITS.signInByAccountDaily.points);
+    // The rest of the day, every further guess waits; the right password from a new client too.
+    expect(Math.min(...pauses.slice(4))).toBeGreaterThan(20 * 3600);
+    expect(await attemptSignIn({ email, password: PASSWORD }, { address: address() })).toHaveProperty("wait");
+    // The real user's browser is judged on its own limit, and still gets in.
+    expect(await attemptSignIn({ email, password: PASSWORD }, { address: address(), device })).toHaveProperty("user");
+  });
+
+  it("caps an account's growing pause at an hour", () => {
+    expect([1, 2, 3, 6, 7, 8, 20].map(accountPauseSeconds)).toEqual([60, 120, 240, 1920, 3600, 3600, 3600]);
   });
 
   it("evaluates at most the allowed number of guesses sent at once, so the right one among them does not get in", async () => {

@@ -11,8 +11,9 @@ import { deviceFor, issueDevice } from "./device-cookie.ts";
 import { isKnownAddress, rememberAddress } from "./known-client-store.ts";
 
 // Sign-in throttling, shared by every instance: per client address, per account from that
-// address (a short lockout, cleared by a success) and per account from anywhere (one minute);
-// a client that signed in to the account before has a limit of its own. Both sign-in paths go
+// address (a short lockout, cleared by a success), per account from anywhere (a pause that grows
+// with each lockout) and per account in a day; a client that signed in to the account before has
+// a limit of its own. Both sign-in paths go
 // through here.
 
 /** The address a sign-in comes from, as scripts/server.ts worked it out (see lib/http/client-address.ts). */
@@ -34,6 +35,7 @@ export async function signInWait(rawEmail: unknown, address: string): Promise<nu
     waitSeconds(LIMITS.signInByAddress, k.address),
     waitSeconds(LIMITS.signInByAccountAndAddress, k.accountAtAddress),
     waitSeconds(LIMITS.signInByAccount, k.account),
+    waitSeconds(LIMITS.signInByAccountDaily, k.account),
   ]);
   return Math.max(...waits);
 }
@@ -68,6 +70,7 @@ export async function attemptSignIn(raw: unknown, client: SignInClient): Promise
         { limit: LIMITS.signInByAddress, key: k.address },
         { limit: LIMITS.signInByAccountAndAddress, key: k.accountAtAddress },
         { limit: LIMITS.signInByAccount, key: k.account },
+        { limit: LIMITS.signInByAccountDaily, key: k.account },
       ];
   const taken = await Promise.all(limits.map(({ limit, key }) => take(limit, key)));
   const refused = taken.flatMap((t) => ("wait" in t ? [t.wait] : []));
@@ -79,6 +82,7 @@ export async function attemptSignIn(raw: unknown, client: SignInClient): Promise
       known ? null : forget(LIMITS.signInByAccountAndAddress, k.accountAtAddress),
       known ? null : giveBack(LIMITS.signInByAddress, k.address),
       known ? null : giveBack(LIMITS.signInByAccount, k.account),
+      known ? null : giveBack(LIMITS.signInByAccountDaily, k.account),
       rememberAddress(email, client.address, new Date()),
     ]);
     return { user, device: device ? client.device! : issueDevice(secret, email) };
@@ -94,7 +98,23 @@ export async function attemptSignIn(raw: unknown, client: SignInClient): Promise
     });
     return { invalid: true, triesLeft: Math.min(...left) };
   }
-  return { wait: Math.max(...(await Promise.all(usedUp.map(({ limit, key }) => lockOut(limit, key))))) };
+  const waits = await Promise.all(
+    usedUp.map(async ({ limit, key }) => {
+      if (limit !== LIMITS.signInByAccount) return lockOut(limit, key);
+      const lockouts = await take(LIMITS.signInAccountLockouts, key);
+      return lockOut(limit, key, accountPauseSeconds("spent" in lockouts ? lockouts.spent : Number.MAX_SAFE_INTEGER));
+    }),
+  );
+  return { wait: Math.max(...waits) };
+}
+
+/**
+ * The pause after an account's nth lockout of the day from clients that never signed in to it:
+ * a minute, doubling each time, at most an hour. Rotating addresses then get a few hundred
+ * guesses a day at most, and the daily cap stops them at signInByAccountDaily.points.
+ */
+export function accountPauseSeconds(nth: number): number {
+  return Math.min(60 * 2 ** Math.min(Math.max(nth, 1) - 1, 6), 60 * 60);
 }
 
 /** Auth.js carries why a credentials sign-in failed in the error's code: "paused_<seconds>", "invalid_<tries left>" or "credentials". */

@@ -37,12 +37,25 @@ export async function readUpTo(
   return new Uint8Array(joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength));
 }
 
-/** The form fields of a body already read; files are dropped. */
-export async function formFieldsOf(request: Request, body: Uint8Array<ArrayBuffer>): Promise<[string, string][]> {
+/**
+ * The form fields of a body already read; files are dropped. Null for a body that is not a
+ * well-formed form, or that holds a NUL byte (no field of ours has one, and PostgreSQL refuses it
+ * in text): the caller answers 400 instead of letting a parser or a query throw.
+ */
+export async function formFieldsOf(
+  request: Request,
+  body: Uint8Array<ArrayBuffer>,
+): Promise<[string, string][] | null> {
   const type = request.headers.get("content-type");
   if (!type || body.byteLength === 0) return [];
-  const data = await new Response(body, { headers: { "content-type": type } }).formData();
-  return [...data.entries()].filter((entry): entry is [string, string] => typeof entry[1] === "string");
+  let data: FormData;
+  try {
+    data = await new Response(body, { headers: { "content-type": type } }).formData();
+  } catch {
+    return null;
+  }
+  const fields = [...data.entries()].filter((entry): entry is [string, string] => typeof entry[1] === "string");
+  return fields.some(([name, value]) => name.includes("\u0000") || value.includes("\u0000")) ? null : fields;
 }
 
 /** The same request with its body already read, for code (Auth.js) that reads the body itself. */

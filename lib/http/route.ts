@@ -41,7 +41,9 @@ export function formRoute<F>(
       if (options.role === "admin" && user.role !== "admin") throw new AppError("forbidden");
       const body = await readCapped(request, options.maxBodyBytes);
       if (body === null) throw new AppError("too_large");
-      const form = options.form.safeParse(Object.fromEntries(await formFieldsOf(request, body)));
+      const fields = await formFieldsOf(request, body);
+      if (fields === null) throw new AppError("bad_request", "the body is not a well-formed form");
+      const form = options.form.safeParse(Object.fromEntries(fields));
       if (!form.success) throw new AppError("invalid_input", "form fields did not parse");
       return await handler({ request, user, form: form.data, log: requestLog(request, { tenant: user.tenantId }) });
     } catch (error) {
@@ -66,7 +68,7 @@ export function redirectRoute(
 
 /**
  * The one place errors become answers. Refusals that no page of ours can cause (cross-site,
- * oversized) are JSON; everything else ends on the settings page with a banner, never a bare 500.
+ * oversized, unreadable) are JSON; everything else ends on the settings page with a banner, never a bare 500.
  */
 export function toResponse(error: unknown, route: string, request: Request, status: 302 | 303 = 303): Response {
   const appError = toAppError(error);
@@ -75,6 +77,8 @@ export function toResponse(error: unknown, route: string, request: Request, stat
       return Response.json({ error: { code: "cross_site" } }, { status: 403, headers: NO_STORE });
     case "too_large":
       return Response.json({ error: { code: "too_large" } }, { status: 413, headers: NO_STORE });
+    case "bad_request":
+      return Response.json({ error: { code: "bad_request" } }, { status: 400, headers: NO_STORE });
     case "unauthenticated":
       return redirectTo(`/sign-in?callbackUrl=${encodeURIComponent(SETTINGS_PATH)}`, status);
     case "forbidden":

@@ -19,6 +19,15 @@ async function sample(name: string, labels: string): Promise<number> {
   return line ? Number(line.split(" ").at(-1)) : 0;
 }
 
+/** An unlabelled series' value. */
+const value = (text: string, name: string) =>
+  Number(
+    text
+      .split("\n")
+      .find((l) => l.startsWith(`${name} `))
+      ?.split(" ")[1] ?? Number.NaN,
+  );
+
 describe("/api/metrics", () => {
   it("counts a connection that needs a reconnect, and the refresh Pipedrive refused", async () => {
     const refusedBefore = await sample("pipedrive_refreshes_total", 'outcome="refused"');
@@ -68,12 +77,26 @@ describe("/api/metrics", () => {
     expect(text).toMatch(/^process_cpu_user_seconds_total /m);
   });
 
-  it("needs the bearer token when one is set, and one outside demo mode", () => {
+  it("needs the bearer token when one is set, and one outside the launcher's demo", () => {
     const token = "a-metrics-token-of-32-characters";
-    expect(metricsAccess({ METRICS_TOKEN: token, PIPEDRIVE_MOCK_HOST: undefined }, `Bearer ${token}`)).toBe("ok");
-    expect(metricsAccess({ METRICS_TOKEN: token, PIPEDRIVE_MOCK_HOST: undefined }, "Bearer nope")).toBe("unauthorized");
-    expect(metricsAccess({ METRICS_TOKEN: token, PIPEDRIVE_MOCK_HOST: "localhost:4010" }, null)).toBe("unauthorized");
-    expect(metricsAccess({ METRICS_TOKEN: undefined, PIPEDRIVE_MOCK_HOST: undefined }, null)).toBe("not_configured");
-    expect(metricsAccess({ METRICS_TOKEN: undefined, PIPEDRIVE_MOCK_HOST: "localhost:4010" }, null)).toBe("ok");
+    expect(metricsAccess({ METRICS_TOKEN: token, DEMO: undefined }, `Bearer ${token}`)).toBe("ok");
+    expect(metricsAccess({ METRICS_TOKEN: token, DEMO: undefined }, "Bearer nope")).toBe("unauthorized");
+    expect(metricsAccess({ METRICS_TOKEN: token, DEMO: "1" }, null)).toBe("unauthorized");
+    expect(metricsAccess({ METRICS_TOKEN: undefined, DEMO: undefined }, null)).toBe("not_configured");
+    expect(metricsAccess({ METRICS_TOKEN: undefined, DEMO: "1" }, null)).toBe("ok");
+  });
+
+  it("names no customer's Pipedrive host: the day's estimated cost is one total, with the number of companies", async () => {
+    await sql().query(
+      `INSERT INTO pipedrive_api_usage (api_host, day, lookups, searches, api_tokens) VALUES
+         ('customer-one.pipedrive.com', (now() AT TIME ZONE 'UTC')::date, 1, 1, 20),
+         ('customer-two.pipedrive.com', (now() AT TIME ZONE 'UTC')::date, 1, 2, 40)
+       ON CONFLICT (api_host, day) DO UPDATE SET api_tokens = EXCLUDED.api_tokens`,
+    );
+    const { text } = await metricsText();
+    expect(text).not.toContain("pipedrive.com");
+    expect(text).not.toMatch(/api_host=/);
+    expect(value(text, "pipedrive_api_tokens_today")).toBeGreaterThanOrEqual(60);
+    expect(value(text, "pipedrive_api_companies_today")).toBeGreaterThanOrEqual(2);
   });
 });

@@ -6,7 +6,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 
 import type { Env } from "../env.ts";
 import { pendingNotifications } from "../notifications/notification-store.ts";
-import { tokensTodayByHost, usageWritten } from "../pipedrive/usage-store.ts";
+import { tokensToday, usageWritten } from "../pipedrive/usage-store.ts";
 import {
   connectionsByStatus,
   counters,
@@ -58,14 +58,22 @@ function buildRegistry(): Registry {
       this.set(await rateLimitedCompanies(new Date()));
     },
   });
+  // Totals only: a label per company would publish each customer's Pipedrive host (the
+  // settings page shows a workspace its own figure).
   new Gauge({
     name: "pipedrive_api_tokens_today",
-    help: "Estimated Pipedrive API tokens our calls spent today (UTC) per company, from documented costs",
-    labelNames: ["api_host"],
+    help: "Estimated Pipedrive API tokens our calls spent today (UTC), all companies, from documented costs",
     registers: [registry],
     async collect() {
-      this.reset();
-      for (const row of await tokensTodayByHost(new Date())) this.set({ api_host: row.apiHost }, row.apiTokens);
+      this.set((await tokensToday(new Date())).apiTokens);
+    },
+  });
+  new Gauge({
+    name: "pipedrive_api_companies_today",
+    help: "Pipedrive companies our calls spent API tokens on today (UTC)",
+    registers: [registry],
+    async collect() {
+      this.set((await tokensToday(new Date())).companies);
     },
   });
   new Gauge({
@@ -106,14 +114,14 @@ export async function metricsText(): Promise<{ text: string; contentType: string
 }
 
 /**
- * Who may read the metrics: with METRICS_TOKEN set, a request bearing it; without one, only a
- * demo (the mock Pipedrive), never a deployment.
+ * Who may read the metrics: with METRICS_TOKEN set, a request bearing it; without one, only the
+ * demo the launcher started (DEMO=1), never a deployment, whatever else it is configured with.
  */
 export function metricsAccess(
-  e: Pick<Env, "METRICS_TOKEN" | "PIPEDRIVE_MOCK_HOST">,
+  e: Pick<Env, "METRICS_TOKEN" | "DEMO">,
   authorization: string | null,
 ): "ok" | "unauthorized" | "not_configured" {
-  if (!e.METRICS_TOKEN) return e.PIPEDRIVE_MOCK_HOST ? "ok" : "not_configured";
+  if (!e.METRICS_TOKEN) return e.DEMO ? "ok" : "not_configured";
   const given = Buffer.from(authorization ?? "");
   const expected = Buffer.from(`Bearer ${e.METRICS_TOKEN}`);
   return given.length === expected.length && timingSafeEqual(given, expected) ? "ok" : "unauthorized";

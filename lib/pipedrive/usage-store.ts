@@ -71,13 +71,14 @@ export async function usageToday(apiHost: string, now: Date): Promise<UsageToday
   return { lookups: row?.lookups ?? 0, searches: row?.searches ?? 0, apiTokens: row?.api_tokens ?? 0 };
 }
 
-/** Every company's estimated tokens today, for the metrics. */
-export async function tokensTodayByHost(now: Date): Promise<{ apiHost: string; apiTokens: number }[]> {
-  const { rows } = await sql().query<{ api_host: string; api_tokens: number }>(
-    `SELECT api_host, api_tokens FROM pipedrive_api_usage WHERE day = $1::date`,
+/** All companies' estimated tokens today, and how many companies: no host, for the metrics. */
+export async function tokensToday(now: Date): Promise<{ apiTokens: number; companies: number }> {
+  const { rows } = await sql().query<{ api_tokens: number; companies: number }>(
+    `SELECT coalesce(sum(api_tokens), 0)::int AS api_tokens, count(*)::int AS companies
+       FROM pipedrive_api_usage WHERE day = $1::date`,
     [utcDay(now)],
   );
-  return rows.map((r) => ({ apiHost: r.api_host, apiTokens: r.api_tokens }));
+  return { apiTokens: rows[0]?.api_tokens ?? 0, companies: rows[0]?.companies ?? 0 };
 }
 
 export type PhoneMatch = "digits" | "unknown";

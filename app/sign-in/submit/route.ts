@@ -16,7 +16,9 @@ export async function POST(request: Request) {
     return Response.json({ error: { code: "cross_site" } }, { status: 403, headers: NO_STORE });
   const body = await readCapped(request, MAX_SIGN_IN_BYTES);
   if (body === null) return Response.json({ error: { code: "too_large" } }, { status: 413, headers: NO_STORE });
-  const form = new Map(await formFieldsOf(request, body));
+  const fields = await formFieldsOf(request, body);
+  if (fields === null) return Response.json({ error: { code: "bad_request" } }, { status: 400, headers: NO_STORE });
+  const form = new Map(fields);
   const email = String(form.get("email") ?? "");
   const returnTo = safeReturnTo(form.get("callbackUrl"));
   // Throttling happens once, inside Auth.js's authorize; a pause comes back as the error's code.

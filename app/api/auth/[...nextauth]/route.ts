@@ -7,7 +7,7 @@ import { NextRequest } from "next/server";
 import { handlers } from "@/lib/auth/auth.ts";
 import { currentUser, MAX_SIGN_IN_BYTES } from "@/lib/auth/session.ts";
 import { pausedSeconds } from "@/lib/auth/throttle.ts";
-import { readCapped, withBody } from "@/lib/http/body.ts";
+import { formFieldsOf, readCapped, withBody } from "@/lib/http/body.ts";
 import { NO_STORE } from "@/lib/http/responses.ts";
 
 export async function GET(request: NextRequest) {
@@ -24,6 +24,12 @@ export async function GET(request: NextRequest) {
 export async function POST(request: NextRequest) {
   const body = await readCapped(request, MAX_SIGN_IN_BYTES);
   if (body === null) return Response.json({ error: { code: "too_large" } }, { status: 413, headers: NO_STORE });
+  // Auth.js parses a form body itself and answers 500 when it cannot: refuse what it could not read.
+  const form = /^(multipart\/form-data|application\/x-www-form-urlencoded)/i.test(
+    request.headers.get("content-type") ?? "",
+  );
+  if (form && (await formFieldsOf(request, body)) === null)
+    return Response.json({ error: { code: "bad_request" } }, { status: 400, headers: NO_STORE });
   const response = await handlers.POST(new NextRequest(withBody(request, body)));
   const location = response.headers.get("location");
   const paused = location ? pausedSeconds(new URL(location, request.url).searchParams.get("code")) : null;
