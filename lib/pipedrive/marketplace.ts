@@ -6,6 +6,7 @@ import { z } from "zod";
 
 import { describe } from "../errors.ts";
 import { log } from "../log.ts";
+import { LIMITS, spend } from "../rate-limit-store.ts";
 import type { TenantUser } from "../users/user-store.ts";
 import { readMe, saveGrant, type CallbackResult } from "./connect.ts";
 import type { PipedriveContext } from "./context.ts";
@@ -16,6 +17,7 @@ import {
   findPending,
   holdCode,
   PENDING_TTL_MS,
+  PURGE_BATCH,
   purgeExpiredPending,
   takePending,
 } from "./pending-install-store.ts";
@@ -40,26 +42,51 @@ export type InstallCookie = {
 
 const hashOf = (cookie: string) => createHash("sha256").update(cookie).digest("hex");
 
+/**
+ * Pipedrive does not document its codes' format; every one seen is made of URL-safe characters
+ * (RFC 3986 unreserved) and is far shorter than 512. Anything else is not Pipedrive's, and is
+ * never stored.
+ */
+const PIPEDRIVE_CODE = /^[A-Za-z0-9._~-]{8,512}$/;
+
 const marketplaceCallback = z.object({
-  code: z.string().min(1).max(1024),
+  code: z.string(),
   state: z.undefined().optional(),
   error: z.undefined().optional(),
 });
 
-/** The code of a callback that carries one and no state: an install started on Pipedrive's side. */
-export function stateless(query: Record<string, string | undefined>): string | null {
+/**
+ * A callback that carries a code and neither state nor error: an install started on Pipedrive's
+ * side. Null for any other callback; `malformed` when the code cannot be one of Pipedrive's.
+ */
+export function stateless(query: Record<string, string | undefined>): { code: string } | "malformed" | null {
   const parsed = marketplaceCallback.safeParse(query);
-  return parsed.success ? parsed.data.code : null;
+  if (!parsed.success) return null;
+  return PIPEDRIVE_CODE.test(parsed.data.code) ? { code: parsed.data.code } : "malformed";
 }
 
-/** Keeps a stateless callback's code server-side, bound to this browser by a fresh httpOnly cookie. */
-export async function holdMarketplaceCode(ctx: PipedriveContext, code: string): Promise<InstallCookie> {
+export type HeldInstall = { held: InstallCookie } | { refused: "install_expired" | "install_busy" };
+
+/**
+ * Keeps a stateless callback's code server-side, bound to this browser by a fresh httpOnly
+ * cookie. Nobody is signed in yet, so the callback is limited per client address: so many a
+ * period, and so many unconfirmed at once.
+ */
+export async function holdMarketplaceCode(
+  ctx: PipedriveContext,
+  callback: { code: string } | "malformed",
+  address: string,
+): Promise<HeldInstall> {
+  if (callback === "malformed") return { refused: "install_expired" };
+  if ((await spend(LIMITS.installHoldByAddress, address)) > 0) return { refused: "install_busy" };
   const value = randomBytes(32).toString("base64url");
-  await holdCode(hashOf(value), code, ctx.now());
+  if (!(await holdCode(hashOf(value), callback.code, address, ctx.now()))) return { refused: "install_busy" };
   return {
-    name: INSTALL_COOKIE,
-    value,
-    options: { httpOnly: true, sameSite: "lax", secure: ctx.secureCookies, path: "/", maxAge: PENDING_TTL_MS / 1000 },
+    held: {
+      name: INSTALL_COOKIE,
+      value,
+      options: { httpOnly: true, sameSite: "lax", secure: ctx.secureCookies, path: "/", maxAge: PENDING_TTL_MS / 1000 },
+    },
   };
 }
 
@@ -153,17 +180,21 @@ export async function cancelInstall(ctx: PipedriveContext, user: TenantUser, coo
   } as const;
 }
 
-/** The keeper's purge: abandoned confirmations go, and their grants are given back when ours alone. */
+/** The keeper's purge: abandoned confirmations go, a batch at a time, and their grants are given back when ours alone. */
 export async function purgeAbandonedInstalls(ctx: PipedriveContext): Promise<number> {
-  const abandoned = await purgeExpiredPending(ctx.now());
-  for (const grant of abandoned) {
-    await revokeGrant(
-      ctx,
-      { kind: "refresh_token", token: grant.tokens.refreshToken, install: installOfMe(grant.me) },
-      { tenantId: grant.tenantId, actorUserId: null, why: "marketplace install abandoned" },
-    );
+  let removed = 0;
+  for (;;) {
+    const batch = await purgeExpiredPending(ctx.now());
+    removed += batch.removed;
+    for (const grant of batch.grants) {
+      await revokeGrant(
+        ctx,
+        { kind: "refresh_token", token: grant.tokens.refreshToken, install: installOfMe(grant.me) },
+        { tenantId: grant.tenantId, actorUserId: null, why: "marketplace install abandoned" },
+      );
+    }
+    if (batch.removed < PURGE_BATCH) return removed;
   }
-  return abandoned.length;
 }
 
 const installOfMe = (me: PipedriveMe) => ({ companyId: me.company_id, pipedriveUserId: me.id });

@@ -16,6 +16,7 @@ export const errorReasons = [
   "profile_failed",
   "install_in_use",
   "install_expired",
+  "install_busy",
   "install_admins_only",
   "server_error",
 ] as const;

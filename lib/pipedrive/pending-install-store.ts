@@ -2,7 +2,7 @@ import "server-only";
 
 import { z } from "zod";
 
-import { db } from "../db.ts";
+import { db, inTransaction, sql } from "../db.ts";
 import type { TokenSet } from "./oauth-client.ts";
 import { usersMeAnswer, type PipedriveMe } from "./schemas.ts";
 
@@ -25,18 +25,32 @@ export type Pending = { code: string | null; codeExpiresAt: Date; grant: Pending
 
 const storedMe = usersMeAnswer.shape.data;
 
-export async function holdCode(browserHash: string, code: string, now: Date): Promise<void> {
-  const row = {
-    code,
-    codeExpiresAt: new Date(now.getTime() + CODE_TTL_MS),
-    expiresAt: new Date(now.getTime() + PENDING_TTL_MS),
-    createdAt: now,
-  };
-  // A second install from the same browser replaces the first, which never got a grant.
-  await db().pipedrivePendingInstall.upsert({
-    where: { browserHash },
-    create: { browserHash, ...row },
-    update: { ...row, tenantId: null, userId: null, accessToken: null, refreshToken: null, me: undefined },
+/** How many unconfirmed installs one client address may hold at once. */
+export const MAX_PENDING_PER_ADDRESS = 10;
+
+/**
+ * Holds a code for this browser, unless its address already holds MAX_PENDING_PER_ADDRESS
+ * installs that have not expired: then false, and nothing is written. Counted and written under
+ * a lock on the address, so callbacks sent at once cannot all pass the count.
+ */
+export async function holdCode(browserHash: string, code: string, address: string, now: Date): Promise<boolean> {
+  return inTransaction(sql(), async (client) => {
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext('pending-install:' || $1))`, [address]);
+    const { rowCount } = await client.query(
+      `INSERT INTO pipedrive_pending_installs (browser_hash, code, code_expires_at, expires_at, created_at, client_address)
+       SELECT $1, $2, $3, $4, $5, $6::varchar
+        WHERE (SELECT count(*) FROM pipedrive_pending_installs WHERE client_address = $6::varchar AND expires_at > $5) < $7`,
+      [
+        browserHash,
+        code,
+        new Date(now.getTime() + CODE_TTL_MS),
+        new Date(now.getTime() + PENDING_TTL_MS),
+        now,
+        address,
+        MAX_PENDING_PER_ADDRESS,
+      ],
+    );
+    return rowCount === 1;
   });
 }
 
@@ -68,6 +82,30 @@ function grantOf(row: {
   return { tenantId: row.tenantId, userId: row.userId, tokens, me: me.data };
 }
 
+/** A row as a DELETE … RETURNING of ours gives it back. */
+type ReturnedRow = {
+  tenant_id: string | null;
+  user_id: string | null;
+  access_token: string | null;
+  refresh_token: string | null;
+  expires_in: number | null;
+  api_host: string | null;
+  scopes: string[] | null;
+  me: unknown;
+};
+
+const grantOfReturned = (row: ReturnedRow) =>
+  grantOf({
+    tenantId: row.tenant_id,
+    userId: row.user_id,
+    accessToken: row.access_token,
+    refreshToken: row.refresh_token,
+    expiresIn: row.expires_in,
+    apiHost: row.api_host,
+    scopes: row.scopes ?? [],
+    me: row.me,
+  });
+
 /** The code was exchanged: from here the row holds a live grant, for this admin and workspace only. */
 export async function attachGrant(browserHash: string, grant: PendingGrant, now: Date): Promise<void> {
   await db().pipedrivePendingInstall.update({
@@ -89,32 +127,10 @@ export async function attachGrant(browserHash: string, grant: PendingGrant, now:
 
 /** Claims the pending install once, for the admin and workspace it was exchanged for. */
 export async function takePending(browserHash: string, tenantId: string, userId: string, now: Date) {
-  const rows = await db().$queryRaw<
-    {
-      tenant_id: string | null;
-      user_id: string | null;
-      access_token: string | null;
-      refresh_token: string | null;
-      expires_in: number | null;
-      api_host: string | null;
-      scopes: string[] | null;
-      me: unknown;
-    }[]
-  >`DELETE FROM pipedrive_pending_installs
+  const rows = await db().$queryRaw<ReturnedRow[]>`DELETE FROM pipedrive_pending_installs
     WHERE browser_hash = ${browserHash} AND tenant_id = ${tenantId}::uuid AND user_id = ${userId}::uuid AND expires_at > ${now}
     RETURNING tenant_id::text, user_id::text, access_token, refresh_token, expires_in, api_host, scopes, me`;
-  const found = rows[0];
-  if (!found) return null;
-  return grantOf({
-    tenantId: found.tenant_id,
-    userId: found.user_id,
-    accessToken: found.access_token,
-    refreshToken: found.refresh_token,
-    expiresIn: found.expires_in,
-    apiHost: found.api_host,
-    scopes: found.scopes ?? [],
-    me: found.me,
-  });
+  return rows[0] ? grantOfReturned(rows[0]) : null;
 }
 
 /** Forgets this browser's pending install; returns its grant, if it had one, to give back. */
@@ -125,12 +141,16 @@ export async function dropPending(browserHash: string): Promise<PendingGrant | n
   return grantOf(found);
 }
 
-/** Abandoned installs, for the keeper: removed, with their grants to give back. */
-export async function purgeExpiredPending(now: Date): Promise<PendingGrant[]> {
-  const expired = await db().pipedrivePendingInstall.findMany({ where: { expiresAt: { lte: now } } });
-  if (expired.length === 0) return [];
-  await db().pipedrivePendingInstall.deleteMany({
-    where: { browserHash: { in: expired.map((row) => row.browserHash) }, expiresAt: { lte: now } },
-  });
-  return expired.map(grantOf).filter((grant): grant is PendingGrant => grant !== null);
+/** How many expired rows the purge takes at a time: a flood of abandoned installs is never loaded at once. */
+export const PURGE_BATCH = 200;
+
+/** One batch of abandoned installs, for the keeper: removed, with their grants to give back. */
+export async function purgeExpiredPending(now: Date): Promise<{ removed: number; grants: PendingGrant[] }> {
+  const rows = await db().$queryRaw<ReturnedRow[]>`DELETE FROM pipedrive_pending_installs
+    WHERE browser_hash IN (
+      SELECT browser_hash FROM pipedrive_pending_installs WHERE expires_at <= ${now}
+      ORDER BY expires_at LIMIT ${PURGE_BATCH} FOR UPDATE SKIP LOCKED)
+    RETURNING tenant_id::text, user_id::text, access_token, refresh_token, expires_in, api_host, scopes, me`;
+  const grants = rows.map(grantOfReturned).filter((grant): grant is PendingGrant => grant !== null);
+  return { removed: rows.length, grants };
 }

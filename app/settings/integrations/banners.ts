@@ -157,6 +157,12 @@ const errorBanners: Record<ErrorReason, Banner> = {
     body: `Pipedrive's install link was already used, or is more than a few minutes old. ${restart}`,
     offerConnect: true,
   },
+  install_busy: {
+    tone: "error",
+    title: "Too many installs from this network",
+    body: "Several Pipedrive installs were started from your network in the last few minutes, so this one was not kept. Wait about ten minutes, then install again from Pipedrive's Marketplace, or press Connect Pipedrive here. Nothing was connected.",
+    offerConnect: true,
+  },
   install_admins_only: {
     tone: "info",
     title: "A workspace admin must install Pipedrive",

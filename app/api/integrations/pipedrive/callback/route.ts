@@ -2,6 +2,7 @@
 import { cookies } from "next/headers";
 
 import { currentUser, presentedSessionKey } from "@/lib/auth/session.ts";
+import { requestAddress } from "@/lib/auth/throttle.ts";
 import { NO_STORE, redirectTo } from "@/lib/http/responses.ts";
 import { redirectRoute } from "@/lib/http/route.ts";
 import { requestLog } from "@/lib/log.ts";
@@ -14,16 +15,20 @@ import { outcomePath } from "@/lib/pipedrive/outcomes.ts";
 export const GET = redirectRoute("callback", async (request) => {
   const jar = await cookies();
   const query = Object.fromEntries(new URL(request.url).searchParams);
-  const marketplaceCode = stateless(query);
-  if (marketplaceCode) {
-    const user = await currentUser();
+  const marketplace = stateless(query);
+  if (marketplace) {
     // An install started on Pipedrive's Marketplace: hold the code, then sign in (if need be) and confirm.
-    const cookie = await holdMarketplaceCode(pipedrive(), marketplaceCode);
-    jar.set(cookie.name, cookie.value, cookie.options);
-    requestLog(request, { tenant: user?.tenantId ?? null }).info(
-      { outcome: "install_held", query },
+    const [user, install] = await Promise.all([
+      currentUser(),
+      holdMarketplaceCode(pipedrive(), marketplace, requestAddress(request.headers)),
+    ]);
+    if ("held" in install) jar.set(install.held.name, install.held.value, install.held.options);
+    // Anyone can send this, signed in or not: only our own words are logged, never the query's keys.
+    requestLog(request, { tenant: user?.tenantId ?? null })[user ? "info" : "warn"](
+      { outcome: "held" in install ? "install_held" : install.refused },
       "pipedrive callback",
     );
+    if ("refused" in install) return redirectTo(outcomePath({ result: "error", reason: install.refused }));
     return redirectTo(user ? INSTALL_RESUME_PATH : `/sign-in?callbackUrl=${encodeURIComponent(INSTALL_RESUME_PATH)}`);
   }
   const cookieState = jar.get(STATE_COOKIE)?.value;
@@ -33,9 +38,9 @@ export const GET = redirectRoute("callback", async (request) => {
     { key: await presentedSessionKey(), user: currentUser },
     { query, cookieState },
   );
-  // The query's code and state are redacted by the logger's configuration.
+  // Only the keys Pipedrive sends are logged; its code and state are redacted by the logger's configuration.
   requestLog(request, { tenant: user?.tenantId ?? null }).info(
-    { outcome: outcomePath(outcome), detail, query },
+    { outcome: outcomePath(outcome), detail, query: { code: query.code, state: query.state, error: query.error } },
     "pipedrive callback",
   );
   return redirectTo(outcomePath(outcome));
