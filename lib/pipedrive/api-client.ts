@@ -1,4 +1,13 @@
-import { backoffMs, PipedriveError, readJson, retryAfterMs, send, type Fetch, type Sleep } from "./http.ts";
+import {
+  backoffMs,
+  PipedriveError,
+  readJson,
+  retryAfterMs,
+  send,
+  upstreamWaitMs,
+  type Fetch,
+  type Sleep,
+} from "./http.ts";
 import { personSearchAnswer, usersMeAnswer, type Person, type PipedriveMe } from "./schemas.ts";
 import { recordCall } from "./usage-store.ts";
 
@@ -75,11 +84,11 @@ export function createApiClient(options: ApiClientOptions) {
         what,
       );
       const remaining = Number(response.headers.get("x-ratelimit-remaining") ?? Number.NaN);
-      const reset = Number(response.headers.get("x-ratelimit-reset") ?? Number.NaN);
+      const reset = upstreamWaitMs(response.headers.get("x-ratelimit-reset")) ?? 0;
       if (response.ok) {
         // Nothing left in this window: wait it out before the next call instead of earning a 429.
         if (remaining === 0 && reset > 0) {
-          block(host, reset * 1000);
+          block(host, reset);
           if (stats) stats.slowdowns++;
         }
         return response;

@@ -26,13 +26,30 @@ async function lookupUnder(retryAfterSeconds: number) {
   const ran = await runLookup(ctx, t.member, "+55 11 99999-0001");
   if (!("id" in ran)) throw new Error("refused");
   const shown = await loadLookup(t.member, ran.id, new Date());
-  const blocked = await sql().query(`SELECT 1 FROM pipedrive_rate_limits WHERE api_host = $1`, [host]);
+  const blocked = await sql().query<{ blocked_until: Date }>(
+    `SELECT blocked_until FROM pipedrive_rate_limits WHERE api_host = $1`,
+    [host],
+  );
   await sql().query(`DELETE FROM pipedrive_rate_limits WHERE api_host = $1`, [host]);
   pd.mock.setFaults({});
-  return { problem: shown?.problem, waited: waits.reduce((a, b) => a + b, 0), companyPaused: blocked.rows.length > 0 };
+  return {
+    problem: shown?.problem,
+    waited: waits.reduce((a, b) => a + b, 0),
+    companyPaused: blocked.rows.length > 0,
+    pausedUntil: blocked.rows[0]?.blocked_until ?? null,
+  };
 }
 
 describe("a lookup under Pipedrive's rate limits", () => {
+  it.each([[1e16], [1e11]])("takes a Retry-After of %d s as a day at most, and says until when", async (seconds) => {
+    const before = Date.now();
+    const result = await lookupUnder(seconds);
+    expect(result.companyPaused).toBe(true);
+    expect(result.pausedUntil!.getTime()).toBeLessThanOrEqual(before + 24 * 3600_000 + 60_000);
+    expect(result.problem).not.toContain("Something went wrong");
+    expect(result.problem).toMatch(/until|resume/i);
+  });
+
   it("waits out a short burst limit for about 5 s at most, then says Pipedrive is busy", async () => {
     const result = await lookupUnder(8);
     expect(result.problem).toBe("Pipedrive is busy right now. Try again in a few seconds.");

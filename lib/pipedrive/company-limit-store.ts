@@ -8,8 +8,11 @@ import { toBareHost } from "./api-domain.ts";
 
 export async function blockCompany(apiHost: string, until: Date, reason: string): Promise<void> {
   await sql().query(
-    `INSERT INTO pipedrive_rate_limits (api_host, blocked_until, reason, updated_at) VALUES ($1, $2, $3, now())
-     ON CONFLICT (api_host) DO UPDATE SET blocked_until = GREATEST(pipedrive_rate_limits.blocked_until, EXCLUDED.blocked_until),
+    // Never more than a day ahead, whatever a caller computed (MAX_UPSTREAM_WAIT_MS).
+    `INSERT INTO pipedrive_rate_limits (api_host, blocked_until, reason, updated_at)
+     VALUES ($1, LEAST($2::timestamptz, now() + interval '24 hours'), $3, now())
+     ON CONFLICT (api_host) DO UPDATE SET blocked_until = LEAST(
+         GREATEST(pipedrive_rate_limits.blocked_until, EXCLUDED.blocked_until), now() + interval '24 hours'),
        reason = EXCLUDED.reason, updated_at = now()`,
     [apiHost, until, reason.slice(0, 200)],
   );

@@ -104,11 +104,29 @@ export async function readJson<T extends z.ZodType>(
   return parsed.data;
 }
 
-/** Delay from Retry-After or x-ratelimit-reset, both in seconds. */
-export function retryAfterMs(headers: Headers): number | undefined {
+/** No wait Pipedrive asks for is taken longer than a day: its daily budget resets within one. */
+export const MAX_UPSTREAM_WAIT_MS = 24 * 60 * 60 * 1000;
+
+const SECONDS = /^(\d+(\.\d*)?|\.\d+)(e\+?\d+)?$|^Infinity$/i;
+const HTTP_DATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
+/**
+ * A wait an upstream header asks for, in ms: seconds, or an HTTP date (Retry-After allows both),
+ * at most MAX_UPSTREAM_WAIT_MS. Undefined for anything else: negative, hex, a date that is not one.
+ */
+export function upstreamWaitMs(value: string | null, now: number = Date.now()): number | undefined {
+  const text = value?.trim() ?? "";
+  if (SECONDS.test(text)) return Math.min(Number(text) * 1000, MAX_UPSTREAM_WAIT_MS);
+  if (!HTTP_DATE.test(text)) return undefined;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.min(Math.max(at - now, 0), MAX_UPSTREAM_WAIT_MS);
+}
+
+/** Delay from Retry-After or x-ratelimit-reset, bounded (upstreamWaitMs). */
+export function retryAfterMs(headers: Headers, now: number = Date.now()): number | undefined {
   for (const name of ["retry-after", "x-ratelimit-reset"]) {
-    const value = Number(headers.get(name));
-    if (headers.get(name) !== null && Number.isFinite(value) && value >= 0) return value * 1000;
+    const wait = upstreamWaitMs(headers.get(name), now);
+    if (wait !== undefined) return wait;
   }
   return undefined;
 }

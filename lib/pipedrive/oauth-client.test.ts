@@ -30,3 +30,18 @@ describe("token errors in every documented shape", () => {
     expect(classifyTokenError(status, body)).toBe("other");
   });
 });
+
+describe("an explicit OAuth error code wins over any text", () => {
+  it.each([
+    [
+      400,
+      { error: "invalid_grant", error_description: "client authentication failed: invalid_client" },
+      "invalid_grant",
+    ],
+    [401, { error: "invalid_grant", message: "invalid client" }, "invalid_grant"],
+    [400, { error: "invalid_client", error_description: "Invalid grant: refresh_token is invalid" }, "invalid_client"],
+    [400, { error: "invalid_request", error_description: "invalid_client or invalid_grant, who knows" }, "other"],
+  ])("HTTP %i %j is %s", (status, body, kind) => {
+    expect(classifyTokenError(status, JSON.stringify(body))).toBe(kind);
+  });
+});

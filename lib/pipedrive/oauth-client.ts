@@ -206,8 +206,9 @@ async function failure(response: Response, what: string): Promise<PipedriveError
 
 /**
  * Pipedrive documents its token errors as text ("Invalid grant: refresh_token is invalid"),
- * not their JSON shape: read the OAuth `error` field, Pipedrive's API `error` message, or the
- * plain body. A 401 from the token endpoint is client authentication failing (RFC 6749 §5.2).
+ * not their JSON shape: an OAuth `error` code (RFC 6749 §5.2) is believed over anything else in
+ * the answer; only without one are Pipedrive's API `error` message or the plain body read. A 401
+ * from the token endpoint is client authentication failing (RFC 6749 §5.2).
  */
 export function classifyTokenError(status: number, body: string): "invalid_grant" | "invalid_client" | "other" {
   let parsed: unknown = null;
@@ -217,12 +218,14 @@ export function classifyTokenError(status: number, body: string): "invalid_grant
     // plain text
   }
   const fields = oauthErrorAnswer.safeParse(parsed);
-  const code = fields.success ? fields.data.error : null;
-  const text = fields.success
-    ? [fields.data.error, fields.data.error_description ?? "", fields.data.message ?? ""].join(" ")
-    : body.slice(0, 500);
-  if (code === "invalid_client" || /invalid[ _]client|client authentication failed/i.test(text))
-    return "invalid_client";
-  if (code === "invalid_grant" || /invalid[ _]grant/i.test(text)) return "invalid_grant";
+  const code = fields.success && /^[a-z_]{1,64}$/.test(fields.data.error) ? fields.data.error : null;
+  if (code === "invalid_client" || code === "invalid_grant") return code;
+  if (code === null) {
+    const text = fields.success
+      ? [fields.data.error, fields.data.error_description ?? "", fields.data.message ?? ""].join(" ")
+      : body.slice(0, 500);
+    if (/invalid[ _]client|client authentication failed/i.test(text)) return "invalid_client";
+    if (/invalid[ _]grant/i.test(text)) return "invalid_grant";
+  }
   return status === 401 ? "invalid_client" : "other";
 }
