@@ -18,13 +18,20 @@ async function consentUrl(page: Page): Promise<{ state: string; callbackWithCode
     .getByRole("button", { name: /Connect Pipedrive|Reconnect/ })
     .click();
   await expect(page.getByRole("button", { name: "Allow" })).toBeVisible();
-  const state = new URL(page.url()).searchParams.get("state") ?? "";
+  const consent = new URL(page.url()).searchParams;
+  const state = consent.get("state") ?? "";
+  const challenge = consent.get("code_challenge");
   return {
     state,
     // Press Allow but keep the redirect for ourselves, as an attacker holding the link would.
     callbackWithCode: async () => {
       const answer = await page.request.post(`${MOCK_URL}/oauth/authorize/decision`, {
-        form: { decision: "allow", redirect_uri: `${APP_URL}${CALLBACK}`, state },
+        form: {
+          decision: "allow",
+          redirect_uri: `${APP_URL}${CALLBACK}`,
+          state,
+          ...(challenge ? { code_challenge: challenge } : {}),
+        },
         maxRedirects: 0,
       });
       return answer.headers().location ?? "";
@@ -122,6 +129,22 @@ test.describe("the callback refuses", () => {
     expect(await mock.tokenRequests()).toHaveLength(0);
     expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(0);
     expect(await testDb.contractRows(OTHER_TENANT_ID)).toHaveLength(0);
+  });
+
+  test("a code leaked from tenant A's flow, redeemed in tenant B's own flow: PKCE (on by default) refuses it", async ({
+    signedIn,
+  }) => {
+    const a = await signedIn("admin");
+    const b = await signedIn("otherAdmin");
+    const flowA = await consentUrl(a.page);
+    expect(new URL(a.page.url()).searchParams.get("code_challenge_method")).toBe("S256");
+    const leakedCode = new URL(await flowA.callbackWithCode()).searchParams.get("code")!;
+    const flowB = await consentUrl(b.page);
+    await b.page.goto(`${CALLBACK}?${new URLSearchParams({ code: leakedCode, state: flowB.state })}`);
+    await expectRefused(b.page, "Pipedrive did not complete the connection");
+    expect((await mock.tokenRequests()).map((r) => r.status)).toEqual([400]);
+    expect(await testDb.contractRows(OTHER_TENANT_ID)).toHaveLength(0);
+    expect(await testDb.contractRows(DEMO_TENANT_ID)).toHaveLength(0);
   });
 
   test("a victim who never started a flow opening an attacker's callback link (login CSRF)", async ({ signedIn }) => {

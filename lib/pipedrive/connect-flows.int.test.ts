@@ -42,13 +42,17 @@ describe("open connect flows", () => {
 });
 
 describe("PKCE", () => {
-  it("is off by default: no challenge is sent", async () => {
+  it("is on by default; switched off, no challenge is sent", async () => {
     const { admin } = await createTenant();
-    expect(new URL((await startAuthorization(pd.ctx, admin)).url).searchParams.has("code_challenge")).toBe(false);
+    const on = new URL((await startAuthorization(pd.ctx, admin)).url).searchParams;
+    expect(on.get("code_challenge_method")).toBe("S256");
+    expect(on.get("code_challenge")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const off = testContext(pd.mock, { pkce: false });
+    expect(new URL((await startAuthorization(off, admin)).url).searchParams.has("code_challenge")).toBe(false);
   });
 
-  it("when on, binds the code to the flow: a code from someone else's flow cannot be redeemed", async () => {
-    const ctx = testContext(pd.mock, { pkce: true });
+  it("binds the code to the flow: a code from someone else's flow cannot be redeemed", async () => {
+    const ctx = pd.ctx;
     const victim = await createTenant();
     const attacker = await createTenant();
     // The victim's flow, with its challenge; the code leaks.

@@ -107,7 +107,7 @@ export function createPipedriveContext(options: ContextOptions): PipedriveContex
     rotationGraceMs: options.rotationGraceMs ?? 2_000,
     verdictGraceMs: options.verdictGraceMs ?? 60_000,
     keeper: { windowSeconds: options.keeperWindowSeconds ?? 900, idleDays: options.keeperIdleDays ?? 30 },
-    pkce: options.pkce ?? false,
+    pkce: options.pkce ?? true,
     requiredScopes: options.requiredScopes ?? ["contacts:read"],
     tokenBreaker: circuitBreaker(
       handleWhen((error) => isPipedriveError(error, "unavailable")),
