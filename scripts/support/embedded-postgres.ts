@@ -1,5 +1,6 @@
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, readFile, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 
@@ -39,8 +40,20 @@ type Options = {
 };
 
 const USER = "postgres";
-// Local, loopback-only cluster; the password only keeps other local users out of the way.
-const PASSWORD = "embedded-postgres";
+/**
+ * The superuser's password, random per data directory and readable by its owner only (beside
+ * PG_VERSION): other local users cannot sign in to the cluster and read the tokens it holds.
+ */
+export const PASSWORD_FILE = "crm-superuser-password";
+/** What clusters made by older checkouts were given; replaced at their next start. */
+const PUBLISHED_PASSWORD = "embedded-postgres";
+
+const newPassword = () => randomBytes(24).toString("base64url");
+
+async function keepPassword(file: string, password: string) {
+  await writeFile(file, password, { mode: 0o600 });
+  await chmod(file, 0o600);
+}
 
 export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedDb> {
   const port = options.port ?? (await freePort());
@@ -55,11 +68,19 @@ export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedD
     await mkdir(path.dirname(path.resolve(options.dataDir)), { recursive: true });
     await ensureTraversable(path.dirname(path.resolve(options.dataDir)));
   }
+  const passwordFile = path.join(options.dataDir, PASSWORD_FILE);
+  const fresh = !existsSync(path.join(options.dataDir, "PG_VERSION"));
+  let password = fresh
+    ? newPassword()
+    : existsSync(passwordFile)
+      ? (await readFile(passwordFile, "utf8")).trim()
+      : null;
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port,
     user: USER,
-    password: PASSWORD,
+    // Used by initialise() only: an existing cluster keeps the password it has.
+    password: password ?? PUBLISHED_PASSWORD,
     // We delete throw-away data ourselves in stop(), so that pause() keeps it.
     persistent: true,
     createPostgresUser: asRoot,
@@ -74,10 +95,14 @@ export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedD
     onLog: log,
     onError: (error: unknown) => log(String(error)),
   });
-  if (!existsSync(path.join(options.dataDir, "PG_VERSION"))) await server.initialise();
+  if (fresh) {
+    await server.initialise();
+    await keepPassword(passwordFile, password!);
+  }
   await server.start();
-  const url = `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${options.database}`;
-  await ensureDatabase(`postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`, options.database);
+  if (password === null) password = await replacePublishedPassword(port, passwordFile);
+  const url = `postgresql://${USER}:${password}@127.0.0.1:${port}/${options.database}`;
+  await ensureDatabase(`postgresql://${USER}:${password}@127.0.0.1:${port}/postgres`, options.database);
   return {
     url,
     port,
@@ -88,6 +113,22 @@ export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedD
     pause: () => server.stop(),
     resume: () => server.start(),
   };
+}
+
+/** A cluster an older checkout made still has the published password: give it a random one. */
+async function replacePublishedPassword(port: number, file: string): Promise<string> {
+  const password = newPassword();
+  const client = new pg.Client({
+    connectionString: `postgresql://${USER}:${PUBLISHED_PASSWORD}@127.0.0.1:${port}/postgres`,
+  });
+  await client.connect();
+  try {
+    await client.query(`ALTER USER ${client.escapeIdentifier(USER)} PASSWORD ${client.escapeLiteral(password)}`);
+  } finally {
+    await client.end();
+  }
+  await keepPassword(file, password);
+  return password;
 }
 
 export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
