@@ -4,6 +4,7 @@ import type { ReactNode } from "react";
 import { AppHeader } from "@/app/components/app-header.tsx";
 import { SubmitButton } from "@/app/components/submit-button.tsx";
 import { When } from "@/app/components/when.tsx";
+import { badgeOf, conditionOf, reconnectPlace, type Condition } from "@/lib/pipedrive/conditions.ts";
 import type { ConnectionView } from "@/lib/pipedrive/connection-store.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { refusalMessage } from "@/lib/pipedrive/lookup-refusal.ts";
@@ -15,7 +16,6 @@ import type { TenantUser } from "@/lib/users/user-store.ts";
 
 import { ActivityList } from "./activity.tsx";
 import { bannerFor, type Banner } from "./banners.ts";
-import { badgeOf, conditionOf, reconnectPlace, type Condition } from "./condition.ts";
 import { PhoneLookup } from "./phone-lookup.tsx";
 
 export type Query = Record<string, string | string[] | undefined>;

@@ -1,7 +1,23 @@
-import type { ConnectionView } from "@/lib/pipedrive/connection-store.ts";
+import type { ConnectionView } from "./connection-store.ts";
 
-// The one status the card shows: the worst condition active now, for the badge and the Access
-// row alike, and whether Reconnect can help with it. Banners explain; this decides.
+// The home of a connection's condition: the one ordered list, worst first, that the settings
+// card (badge, Access row, where Reconnect goes) and lead_pipedrive_integration_status (a test
+// holds the view to conditionOf for every combination) both follow. Banners explain; this decides.
+
+/** Every condition, worst first: the first one in force is the connection's status. */
+export const CONDITIONS = [
+  "unavailable",
+  "needs_reconnect",
+  "host_unrecognised",
+  "needs_permissions",
+  "subscription_lapsed",
+  "access_forbidden",
+  "paused",
+  "renewal_delayed",
+  "connected",
+] as const;
+
+export type ConditionKind = (typeof CONDITIONS)[number];
 
 export type Condition =
   | { kind: "unavailable"; since: Date }
@@ -22,6 +38,7 @@ export type ConditionInput = {
   isAdmin: boolean;
 };
 
+/** The worst condition in force, in CONDITIONS order. */
 export function conditionOf({ connection, appCredentialsRejectedSince, keeper, isAdmin }: ConditionInput): Condition {
   if (appCredentialsRejectedSince) return { kind: "unavailable", since: appCredentialsRejectedSince };
   if (connection.status === "needs_reconnect") return { kind: "needs_reconnect" };

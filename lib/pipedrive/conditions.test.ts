@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 
-import type { ConnectionView } from "@/lib/pipedrive/connection-store.ts";
-
-import { badgeOf, conditionOf, reconnectPlace } from "./condition.ts";
+import { badgeOf, conditionOf, reconnectPlace } from "./conditions.ts";
+import type { ConnectionView } from "./connection-store.ts";
 
 const healthy = { status: "connected", hostAllowed: true, lookupsPausedUntil: null } as unknown as ConnectionView;
 const at = new Date("2026-12-01T12:00:00Z");
