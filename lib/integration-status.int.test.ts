@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
 import { connectedTenant, mockPipedriveForFile } from "../testing/support/fixtures.ts";
 import { APP_CREDENTIALS_REJECTED, clearAlert, raiseAlert } from "./operator-alert-store.ts";
+import { CONDITION_WORDS, conditionOf, viewStatusOf } from "./pipedrive/conditions.ts";
+import { loadSettingsView } from "./pipedrive/settings-view.ts";
 
 // lead_pipedrive_integration_status is a contract too: the lead-enrichment service checks it
 // before calling Pipedrive. Its columns are pinned here, as the drift test pins the token table,
@@ -96,5 +98,63 @@ describe("lead_pipedrive_integration_status", () => {
       await client.query(`REVOKE USAGE ON SCHEMA public FROM ${role}`);
       await client.query(`DROP ROLE ${role}`);
     }
+  });
+
+  it("agrees with the settings card for every combination of conditions, whoever wrote api_domain", async () => {
+    const t = await connectedTenant(pd);
+    const host = (
+      await client.query(`SELECT api_domain FROM lead_pipedrive_integrations WHERE tenant_id = $1`, [t.tenantId])
+    ).rows[0].api_domain as string;
+    const statuses = ["connected", "needs_reconnect", "needs_permissions", "subscription_lapsed", "access_forbidden"];
+    // As we store it, as the lead-enrichment service writes it back, and a host nobody may call.
+    const domains = [host, `https://${host}`, "evil.example.com"];
+    const disagreements: string[] = [];
+    let checked = 0;
+    try {
+      for (const status of statuses)
+        for (const apiDomain of domains)
+          for (const alert of [false, true])
+            for (const paused of [false, true]) {
+              await client.query(`UPDATE pipedrive_connections SET status = $2 WHERE tenant_id = $1`, [
+                t.tenantId,
+                status,
+              ]);
+              await client.query(`UPDATE lead_pipedrive_integrations SET api_domain = $2 WHERE tenant_id = $1`, [
+                t.tenantId,
+                apiDomain,
+              ]);
+              if (alert) await raiseAlert(APP_CREDENTIALS_REJECTED, "test", new Date());
+              else await clearAlert(APP_CREDENTIALS_REJECTED, new Date());
+              await client.query(`DELETE FROM pipedrive_rate_limits WHERE api_host = $1`, [host]);
+              if (paused)
+                await client.query(
+                  `INSERT INTO pipedrive_rate_limits (api_host, blocked_until, reason) VALUES ($1, $2, 'test')`,
+                  [host, new Date(Date.now() + 3_600_000)],
+                );
+              const page = await loadSettingsView(pd.ctx, t.admin, null);
+              // What a member sees: the keeper's health is an admin's concern only, and not the view's.
+              const condition = conditionOf({
+                connection: page.connection!,
+                appCredentialsRejectedSince: page.appCredentialsRejectedSince,
+                keeper: page.keeper,
+                isAdmin: false,
+              });
+              const view = await statusOf(t.tenantId);
+              checked++;
+              const expected = {
+                status: viewStatusOf(condition.kind),
+                reason: CONDITION_WORDS[condition.kind].viewReason,
+              };
+              if (view.status !== expected.status || view.reason !== expected.reason)
+                disagreements.push(
+                  `${status} ${apiDomain} alert=${alert} paused=${paused}: page ${condition.kind}, view ${view.status}`,
+                );
+            }
+    } finally {
+      await clearAlert(APP_CREDENTIALS_REJECTED, new Date());
+      await client.query(`DELETE FROM pipedrive_rate_limits WHERE api_host = $1`, [host]);
+    }
+    expect(checked).toBe(60);
+    expect(disagreements).toEqual([]);
   });
 });

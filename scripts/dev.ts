@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 
 import { migrate } from "../lib/db-migrate.ts";
+import { allowMockPipedriveHosts } from "./support/embedded-postgres.ts";
 import { launchPlan } from "./support/launch-plan.ts";
 import {
   appUrl,
@@ -43,6 +44,8 @@ async function main() {
   const local = embedded !== null || plan.demo;
   const migrated = await migrate(url);
   console.log(`[db] migrations: ${migrated.applied.length} applied, ${migrated.alreadyApplied} already there`);
+  // The demo's status view accepts the mock's host, as the app does; a database we were given is left alone.
+  if (embedded && plan.demo) await allowMockPipedriveHosts(url);
   if (embedded) {
     await seed(url);
     console.log(`\n${demoCredentialsText(appUrl())}\n`);

@@ -6,7 +6,7 @@ import path from "node:path";
 import { migrate } from "../lib/db-migrate.ts";
 import { E2E_METRICS_TOKEN, e2eAppEnv } from "../testing/support/e2e-app.ts";
 import { startSmtpServer } from "../testing/support/smtp.ts";
-import { startEmbeddedPostgres } from "./support/embedded-postgres.ts";
+import { allowMockPipedriveHosts, startEmbeddedPostgres } from "./support/embedded-postgres.ts";
 import { productionServer, ROOT, tsx } from "./support/local-env.ts";
 import { seed } from "./support/seed.ts";
 
@@ -25,6 +25,7 @@ const db = await startEmbeddedPostgres({
   ephemeral: true,
 });
 await migrate(db.url);
+await allowMockPipedriveHosts(db.url);
 await seed(db.url);
 writeFileSync(path.join(STATE_DIR, "database-url"), db.url);
 

@@ -26,12 +26,13 @@ export function allowedApiHost(apiDomain: string, policy: HostPolicy): string | 
   return null;
 }
 
-/** Whatever is stored (bare host, or a URL someone else wrote) as a bare host. */
+/** Whatever is stored (bare host, or a URL someone else wrote) as a bare host; hosts have no case. */
 export function toBareHost(stored: string): string {
   return stored
     .trim()
     .replace(/^[a-z]+:\/\//i, "")
-    .replace(/\/.*$/, "");
+    .replace(/\/.*$/, "")
+    .toLowerCase();
 }
 
 /** The base URL for API calls to a stored api_domain. */

@@ -52,27 +52,72 @@ export function conditionOf({ connection, appCredentialsRejectedSince, keeper, i
   return { kind: "connected" };
 }
 
+type Words = {
+  /** The badge, for admins and (where it differs) members. */
+  badge: { text: string; memberText?: string; tone: "ok" | "warn" | "error" };
+  /** lead_pipedrive_integration_status.status: what callers act on. */
+  viewStatus: string;
+  /** lead_pipedrive_integration_status.reason, for the other team's logs. */
+  viewReason: string;
+};
+
+/**
+ * One table of words per condition. The view's SQL repeats viewStatus and viewReason (SQL cannot
+ * import this); lib/integration-status.int.test.ts holds the two to each other.
+ */
+export const CONDITION_WORDS: Record<ConditionKind, Words> = {
+  unavailable: {
+    badge: { text: "Unavailable: app credentials rejected", memberText: "Unavailable", tone: "error" },
+    viewStatus: "unavailable",
+    viewReason: "Pipedrive rejects the CRM's app credentials; the CRM's operators must fix them.",
+  },
+  needs_reconnect: {
+    badge: { text: "Needs reconnect", tone: "warn" },
+    viewStatus: "needs_reconnect",
+    viewReason: "Pipedrive no longer accepts this workspace's access; an admin must reconnect.",
+  },
+  host_unrecognised: {
+    badge: { text: "Needs reconnect", tone: "warn" },
+    viewStatus: "host_unrecognised",
+    viewReason: "The stored Pipedrive address is not a Pipedrive host, so no call is made; an admin must reconnect.",
+  },
+  needs_permissions: {
+    badge: { text: "Needs new permissions", tone: "warn" },
+    viewStatus: "needs_permissions",
+    viewReason: "The Pipedrive grant lacks a permission lookups need; an admin must reconnect and allow it.",
+  },
+  subscription_lapsed: {
+    badge: { text: "Paused: subscription", tone: "warn" },
+    viewStatus: "subscription_lapsed",
+    viewReason: "The company's Pipedrive subscription is not active; calls resume when it is.",
+  },
+  access_forbidden: {
+    badge: { text: "Paused: Pipedrive permission", tone: "warn" },
+    viewStatus: "access_forbidden",
+    viewReason:
+      "Pipedrive refuses the connected user access to contacts; calls resume when a Pipedrive admin allows it.",
+  },
+  paused: {
+    badge: { text: "Paused until", tone: "warn" },
+    viewStatus: "paused",
+    viewReason: "Pipedrive's request limit for this company is used up until retry_at.",
+  },
+  // The keeper's delay is an admin's concern: lookups still renew access themselves.
+  renewal_delayed: {
+    badge: { text: "Renewal delayed", tone: "warn" },
+    viewStatus: "connected",
+    viewReason: "Connected.",
+  },
+  connected: { badge: { text: "Connected", tone: "ok" }, viewStatus: "connected", viewReason: "Connected." },
+};
+
+/** What lead_pipedrive_integration_status says for a condition. */
+export const viewStatusOf = (kind: ConditionKind) => CONDITION_WORDS[kind].viewStatus;
+
 /** The badge's words and colour. */
 export function badgeOf(condition: Condition, isAdmin: boolean): { text: string; tone: "ok" | "warn" | "error" } {
-  switch (condition.kind) {
-    case "unavailable":
-      return { text: isAdmin ? "Unavailable: app credentials rejected" : "Unavailable", tone: "error" };
-    case "needs_reconnect":
-    case "host_unrecognised":
-      return { text: "Needs reconnect", tone: "warn" };
-    case "needs_permissions":
-      return { text: "Needs new permissions", tone: "warn" };
-    case "subscription_lapsed":
-      return { text: "Paused: subscription", tone: "warn" };
-    case "access_forbidden":
-      return { text: "Paused: Pipedrive permission", tone: "warn" };
-    case "paused":
-      return { text: "Paused until", tone: "warn" };
-    case "renewal_delayed":
-      return { text: "Renewal delayed", tone: "warn" };
-    case "connected":
-      return { text: "Connected", tone: "ok" };
-  }
+  const { text, memberText, tone } = CONDITION_WORDS[condition.kind].badge;
+  return { text: isAdmin ? text : (memberText ?? text), tone };
 }
 
 /**

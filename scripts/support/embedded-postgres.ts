@@ -131,6 +131,22 @@ async function replacePublishedPassword(port: number, file: string): Promise<str
   return password;
 }
 
+/**
+ * Marks a demo or test database: lead_pipedrive_integration_status then accepts a loopback mock
+ * Pipedrive host, as the app does when PIPEDRIVE_MOCK_HOST is set. Never done to a deployment's.
+ */
+export async function allowMockPipedriveHosts(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(
+      `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET crm.pipedrive_mock_hosts = %L', current_database(), 'loopback'); END $$`,
+    );
+  } finally {
+    await client.end();
+  }
+}
+
 export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();

@@ -7,7 +7,7 @@ import pg from "pg";
 import type { TestProject } from "vitest/node";
 
 import { migrate } from "../../lib/db-migrate.ts";
-import { startEmbeddedPostgres } from "../../scripts/support/embedded-postgres.ts";
+import { allowMockPipedriveHosts, startEmbeddedPostgres } from "../../scripts/support/embedded-postgres.ts";
 
 // Vitest global setup: one throw-away, migrated database for the run. With DATABASE_URL set,
 // a fresh database on that server (dropped afterwards); otherwise a fresh embedded cluster.
@@ -26,6 +26,7 @@ export default async function setup(project: TestProject) {
     const { url, drop } = await createScratchDatabase(server, "crm_test");
     try {
       await migrate(url);
+      await allowMockPipedriveHosts(url);
     } catch (error) {
       await drop();
       throw error;
@@ -39,6 +40,7 @@ export default async function setup(project: TestProject) {
     ephemeral: true,
   });
   await migrate(db.url);
+  await allowMockPipedriveHosts(db.url);
   project.provide("databaseUrl", db.url);
   return () => db.stop();
 }

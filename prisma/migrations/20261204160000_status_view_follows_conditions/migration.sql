@@ -1,0 +1,60 @@
+-- lead_pipedrive_integration_status follows the settings card's one ordered list of conditions
+-- (lib/pipedrive/conditions.ts, CONDITIONS and CONDITION_WORDS; a test holds the two to each
+-- other for every combination): rejected app credentials first, then a refused grant, then a
+-- stored host nobody may call (host_unrecognised, new), and the rest as before. A pause is found
+-- whoever wrote api_domain: the other service writes it back with its https://.
+
+-- The bare, lower-case host of a stored api_domain when it is one tokens may be sent to, as
+-- lib/pipedrive/api-domain.ts allowedApiHost decides; NULL otherwise. A loopback mock host is
+-- allowed only in a database marked as a demo or test one (crm.pipedrive_mock_hosts = 'loopback',
+-- set with ALTER DATABASE by the launcher's demo and the test suites, never in a deployment).
+CREATE FUNCTION "pipedrive_allowed_api_host"(stored text) RETURNS text LANGUAGE sql STABLE AS $$
+  SELECT CASE
+    WHEN lower(stored) ~ '^(https://)?(?!-)[a-z0-9-]{1,63}\.pipedrive\.com(:443)?/?$'
+      THEN regexp_replace(lower(stored), '^https://|(:443)?/?$', '', 'g')
+    WHEN current_setting('crm.pipedrive_mock_hosts', true) = 'loopback'
+      AND lower(stored) ~ '^(https?://)?(localhost|127\.0\.0\.1|\[::1\]):[0-9]{1,5}/?$'
+      THEN regexp_replace(lower(stored), '^https?://|/$', '', 'g')
+    ELSE NULL
+  END
+$$;
+
+CREATE OR REPLACE VIEW "lead_pipedrive_integration_status" AS
+SELECT
+  c."tenant_id",
+  CASE
+    WHEN alert."kind" IS NOT NULL THEN 'unavailable'
+    WHEN c."status" = 'needs_reconnect' THEN 'needs_reconnect'
+    WHEN h."host" IS NULL THEN 'host_unrecognised'
+    WHEN c."status" <> 'connected' THEN c."status"::text
+    WHEN pause."blocked_until" > now() THEN 'paused'
+    ELSE 'connected'
+  END AS "status",
+  CASE
+    WHEN alert."kind" IS NOT NULL THEN 'Pipedrive rejects the CRM''s app credentials; the CRM''s operators must fix them.'
+    WHEN c."status" = 'needs_reconnect' THEN 'Pipedrive no longer accepts this workspace''s access; an admin must reconnect.'
+    WHEN h."host" IS NULL THEN 'The stored Pipedrive address is not a Pipedrive host, so no call is made; an admin must reconnect.'
+    WHEN c."status" = 'needs_permissions' THEN 'The Pipedrive grant lacks a permission lookups need; an admin must reconnect and allow it.'
+    WHEN c."status" = 'subscription_lapsed' THEN 'The company''s Pipedrive subscription is not active; calls resume when it is.'
+    WHEN c."status" = 'access_forbidden' THEN 'Pipedrive refuses the connected user access to contacts; calls resume when a Pipedrive admin allows it.'
+    WHEN pause."blocked_until" > now() THEN 'Pipedrive''s request limit for this company is used up until retry_at.'
+    ELSE 'Connected.'
+  END AS "reason",
+  CASE
+    WHEN alert."kind" IS NOT NULL THEN alert."first_seen_at"
+    WHEN c."status" = 'connected' AND h."host" IS NOT NULL AND pause."blocked_until" > now() THEN pause."updated_at"
+    ELSE c."status_since"
+  END AS "since",
+  CASE
+    WHEN alert."kind" IS NOT NULL OR h."host" IS NULL THEN NULL
+    WHEN c."status" IN ('subscription_lapsed', 'access_forbidden') THEN c."next_refresh_at"
+    WHEN c."status" = 'connected' AND pause."blocked_until" > now() THEN pause."blocked_until"
+    ELSE NULL
+  END AS "retry_at",
+  c."next_refresh_at"
+FROM "pipedrive_connections" c
+LEFT JOIN "lead_pipedrive_integrations" t ON t."tenant_id" = c."tenant_id"
+LEFT JOIN LATERAL (SELECT "pipedrive_allowed_api_host"(t."api_domain") AS "host") h ON true
+LEFT JOIN "pipedrive_rate_limits" pause ON pause."api_host" = h."host"
+LEFT JOIN "operator_alerts" alert
+  ON alert."kind" = 'pipedrive_app_credentials_rejected' AND alert."cleared_at" IS NULL;
