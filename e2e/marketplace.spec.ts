@@ -64,6 +64,26 @@ test("already signed in: install → confirm → connected", async ({ signedIn }
   await expect(integrations.banner()).toContainText("Pipedrive connected");
 });
 
+test("Deny on Pipedrive's Marketplace consent is a cancel: said as one, nothing linked, and in the activity log", async ({
+  signedIn,
+}) => {
+  const { page, integrations } = await signedIn("admin");
+  await page.goto(`${MOCK_URL}/marketplace?${new URLSearchParams({ redirect_uri: CALLBACK })}`);
+  await page.getByRole("link", { name: "Install from Marketplace" }).click();
+  await page.getByRole("button", { name: "Deny" }).click();
+  // Pipedrive's deny carries no state: it must still read as what it is.
+  await expect(page).toHaveURL(/pipedrive=denied/);
+  await expect(integrations.banner()).toContainText("You cancelled connecting Pipedrive");
+  await expect(integrations.banner()).not.toContainText("security check");
+  await integrations.expectStatus("Not connected");
+  expect(await mock.tokenRequests()).toHaveLength(0);
+  const events = await testDb.query<{ event: string }>(
+    "SELECT event FROM pipedrive_audit_events WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1",
+    [DEMO_TENANT_ID],
+  );
+  expect(events).toEqual([{ event: "connect_cancelled" }]);
+});
+
 test("a member is told an admin must install it, and the code is not exchanged", async ({ signedIn }) => {
   const { page, integrations } = await signedIn("member");
   await installFromMarketplace(page);

@@ -119,6 +119,23 @@ describe("callback", () => {
     expect((await auditEvents(tenantId))[0]?.actorUserId).toBe(admin.id);
   });
 
+  it("reads a Marketplace Deny (user_denied, no state) as a cancel: logged for a signed-in admin, for nobody else", async () => {
+    const { tenantId, admin, member } = await createTenant();
+    const deny = { query: { error: "user_denied" }, cookieState: undefined };
+    expect((await completeAuthorization(pd.ctx, admin, deny)).outcome).toEqual({ result: "denied" });
+    expect(await auditTrail(tenantId)).toEqual(["connect_cancelled"]);
+    expect((await completeAuthorization(pd.ctx, member, deny)).outcome).toEqual({ result: "denied" });
+    expect((await completeAuthorization(pd.ctx, null, deny)).outcome).toEqual({ result: "denied" });
+    expect(await auditTrail(tenantId)).toEqual(["connect_cancelled"]);
+    expect(tokenRequests(pd.mock)).toHaveLength(0);
+    // Any other error without a state is still refused as one.
+    const other = await completeAuthorization(pd.ctx, admin, {
+      query: { error: "server_error" },
+      cookieState: undefined,
+    });
+    expect(other.outcome).toMatchObject({ result: "error" });
+  });
+
   describe("refuses a bad state without calling the token endpoint or writing", () => {
     const cases: [
       string,

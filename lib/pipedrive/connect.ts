@@ -143,7 +143,15 @@ export async function completeAuthorization(
     detail,
   });
   try {
-    if (!callbackQuery.safeParse(input.query).success) return fail("state_invalid", "malformed callback query");
+    const query = callbackQuery.safeParse(input.query);
+    if (!query.success) return fail("state_invalid", "malformed callback query");
+    // Deny on a Marketplace install's consent comes back with no state: nothing was granted, so
+    // there is nothing to check, and it is what it says. A signed-in admin's workspace logs it.
+    if (!query.data.state && isCancel(query.data.error)) {
+      const denied = cancelled(`${query.data.error}, without state (Marketplace)`);
+      if (user?.role === "admin") await recordAttempt(user, denied);
+      return denied;
+    }
     if (!user) return fail("session_missing", "no session at callback");
     const checked = checkState(ctx, input);
     if (!("nonceHash" in checked)) return checked;
@@ -161,6 +169,15 @@ export async function completeAuthorization(
 }
 
 type Flow = { code: string | undefined; error: string | undefined; pkceVerifier: string | null };
+
+/** Pipedrive's consent page sends user_denied on Cancel or Deny; access_denied is OAuth's generic word. */
+const isCancel = (error: string | undefined): error is "user_denied" | "access_denied" =>
+  error === "user_denied" || error === "access_denied";
+
+const cancelled = (how: string): CallbackResult => ({
+  outcome: { result: "denied" },
+  detail: `cancelled on the consent page (${how})`,
+});
 
 /** A claimed state: the flow is this admin's own, so how it ends goes to the workspace's activity log. */
 async function redeemAndRecord(ctx: PipedriveContext, user: TenantUser, flow: Flow): Promise<CallbackResult> {
@@ -181,10 +198,7 @@ async function redeem(ctx: PipedriveContext, user: TenantUser, flow: Flow): Prom
     detail,
   });
   const { code, error } = flow;
-  // Pipedrive's consent page sends user_denied on Cancel; access_denied is OAuth's generic word.
-  if (error === "user_denied" || error === "access_denied") {
-    return { outcome: { result: "denied" }, detail: `cancelled on the consent page (${error})` };
-  }
+  if (isCancel(error)) return cancelled(error);
   if (error || !code) {
     return fail("authorization_failed", error ? "authorization error from Pipedrive" : "callback without code");
   }
