@@ -1,3 +1,4 @@
+import { USAGE_HINT } from "../lib/errors.ts";
 import { testDb } from "./support/db.ts";
 import { MOCK_URL } from "./support/env.ts";
 import { expect, snapshot, test } from "./support/fixtures.ts";
@@ -41,7 +42,7 @@ test("when Pipedrive's daily limit is spent, the page says when lookups resume a
     await expect(integrations.card()).toContainText(hhmm);
     await integrations.lookup("+55 11 99999-0001");
     await expect(integrations.page.locator(".lookup-problem")).toHaveText(
-      `Pipedrive's request limit for this company is used up. Lookups resume at ${hhmm} UTC.`,
+      `Pipedrive's request limit for this company is used up. Lookups resume at ${hhmm} UTC. ${USAGE_HINT}`,
     );
     expect((await mock.requests()).filter((r) => r.path.includes("/persons/search"))).toHaveLength(0);
   } finally {

@@ -47,10 +47,14 @@ export class AppError extends Error {
 
 const clock = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", timeZone: "UTC" });
 
+/** Where a company's admins see what spent its Pipedrive budget: the paused banner and message name it. */
+export const USAGE_HINT =
+  "A Pipedrive admin can see what used it on Pipedrive's API usage page, in its company settings.";
+
 export function rateLimitedUntil(retryAt: Date, detail: string): AppError {
   return new AppError("rate_limited", `${detail} (until ${retryAt.toISOString()})`, {
     retryAt,
-    userMessage: `Pipedrive's request limit for this company is used up. Lookups resume at ${clock.format(retryAt)} UTC.`,
+    userMessage: `Pipedrive's request limit for this company is used up. Lookups resume at ${clock.format(retryAt)} UTC. ${USAGE_HINT}`,
   });
 }
 

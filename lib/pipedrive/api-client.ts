@@ -2,6 +2,7 @@ import {
   backoffMs,
   PipedriveError,
   readJson,
+  readText,
   retryAfterMs,
   send,
   upstreamWaitMs,
@@ -42,6 +43,11 @@ const PAGE_SIZE = 500;
  */
 /** A 429 asking for longer than this is a spent daily budget, not a burst limit. */
 const SHORT_LIMIT_MS = 60_000;
+/** What integrators see in the body of the daily budget's 429 (its headers are undocumented). */
+const DAILY_BUDGET_SPENT = /daily request budget/i;
+/** A spent daily budget with no usable Retry-After: look again in an hour (Pipedrive resets at its midnight). */
+const DAILY_BUDGET_RECHECK_MS = 60 * 60_000;
+const MAX_LIMIT_BODY_BYTES = 4096;
 
 export const MAX_ANSWER_BYTES = { me: 64 * 1024, searchPage: 2 * 1024 * 1024 };
 
@@ -94,9 +100,14 @@ export function createApiClient(options: ApiClientOptions) {
         return response;
       }
       const status = response.status;
-      await response.body?.cancel();
+      // A 429's body is the one sign of a spent daily budget whose headers say little or nothing.
+      const body = status === 429 ? await readText(response, what, MAX_LIMIT_BODY_BYTES).catch(() => "") : "";
+      await response.body?.cancel().catch(() => {});
       if (status === 429) {
-        const hinted = retryAfterMs(response.headers) ?? 1000;
+        const daily = DAILY_BUDGET_SPENT.test(body);
+        const hinted = daily
+          ? Math.max(retryAfterMs(response.headers) ?? 0, DAILY_BUDGET_RECHECK_MS)
+          : (retryAfterMs(response.headers) ?? 1000);
         if (hinted > SHORT_LIMIT_MS) {
           // A spent daily budget: nobody should wait an hour for a lookup.
           throw new PipedriveError("rate_limited", `${what}: HTTP 429, limited for ${Math.round(hinted / 1000)} s`, {

@@ -12,11 +12,11 @@ import { BATCH_PATIENCE, searchPersonsByPhone } from "./person-search.ts";
 
 const pd = mockPipedriveForFile();
 
-async function lookupUnder(retryAfterSeconds: number) {
+async function lookupUnder(retryAfterSeconds: number | null, daily = false) {
   const t = await connectedTenant(pd);
   const host = new URL(pd.mock.url).host;
   await sql().query(`DELETE FROM pipedrive_rate_limits WHERE api_host = $1`, [host]);
-  pd.mock.setFaults({ searchRateLimit: { limit: 0, windowMs: 3_600_000, retryAfterSeconds } });
+  pd.mock.setFaults({ searchRateLimit: { limit: 0, windowMs: 3_600_000, retryAfterSeconds, daily } });
   const waits: number[] = [];
   let offset = 0;
   const ctx = testContext(pd.mock, {
@@ -41,6 +41,18 @@ async function lookupUnder(retryAfterSeconds: number) {
 }
 
 describe("a lookup under Pipedrive's rate limits", () => {
+  it.each([[2], [null]])(
+    "reads a spent daily budget from the 429's body, whatever its Retry-After (%s): paused, with the way to Pipedrive's usage page",
+    async (retryAfterSeconds) => {
+      const result = await lookupUnder(retryAfterSeconds, true);
+      expect(result.companyPaused).toBe(true);
+      expect(result.pausedUntil!.getTime()).toBeGreaterThan(Date.now() + 30 * 60_000);
+      expect(result.waited).toBeLessThan(1_000);
+      expect(result.problem).toMatch(/request limit for this company is used up/);
+      expect(result.problem).toMatch(/API usage/);
+    },
+  );
+
   it.each([[1e16], [1e11]])("takes a Retry-After of %d s as a day at most, and says until when", async (seconds) => {
     const before = Date.now();
     const result = await lookupUnder(seconds);

@@ -63,7 +63,12 @@ export type Faults = {
   holdBodyRepliesForBasic?: boolean;
   /** Added before every API answer. */
   apiLatencyMs?: number;
-  searchRateLimit?: { limit: number; windowMs: number; retryAfterSeconds: number };
+  /**
+   * A shared search window answering 429. `daily`: the body integrators report for a spent daily
+   * budget ("daily request budget exceeded"), whose headers Pipedrive does not document; then
+   * `retryAfterSeconds` null sends no Retry-After at all.
+   */
+  searchRateLimit?: { limit: number; windowMs: number; retryAfterSeconds: number | null; daily?: boolean };
 };
 
 /** A second code exchange for an install that exists: keep its refresh token, or replace the whole set. */

@@ -70,10 +70,11 @@ function searchFault(state: MockState, res: ServerResponse): Record<string, stri
   if (count > limit.limit) {
     res.writeHead(429, {
       ...headers,
-      "Retry-After": String(limit.retryAfterSeconds),
+      ...(limit.retryAfterSeconds === null ? {} : { "Retry-After": String(limit.retryAfterSeconds) }),
       "Content-Type": "application/json",
     });
-    res.end(JSON.stringify({ success: false, error: "Too many requests", errorCode: 429 }));
+    const error = limit.daily ? "Daily request budget exceeded" : "Too many requests";
+    res.end(JSON.stringify({ success: false, error, errorCode: 429 }));
     return null;
   }
   // Only the 429 carries this window's headers: the fault stages a 429 a client did not see coming.

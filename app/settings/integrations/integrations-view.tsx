@@ -4,6 +4,7 @@ import type { ReactNode } from "react";
 import { AppHeader } from "@/app/components/app-header.tsx";
 import { SubmitButton } from "@/app/components/submit-button.tsx";
 import { When } from "@/app/components/when.tsx";
+import { USAGE_HINT } from "@/lib/errors.ts";
 import { badgeOf, conditionOf, reconnectPlace, type Condition } from "@/lib/pipedrive/conditions.ts";
 import type { ConnectionView } from "@/lib/pipedrive/connection-store.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
@@ -226,6 +227,7 @@ function PipedriveDetails({
             Pipedrive&apos;s request limit for this company is used up. Lookups resume at{" "}
             <When date={connection.lookupsPausedUntil} />. Reconnecting does not lift Pipedrive&apos;s limit.
           </p>
+          {isAdmin && <p>{USAGE_HINT}</p>}
         </WarnBanner>
       )}
       {connection.status === "connected" && keeper.down && isAdmin && (
