@@ -17,6 +17,8 @@ export const errorCodes = {
     "The Pipedrive user who connected this workspace lacks a permission Pipedrive requires for lookups. A Pipedrive admin can grant it, or a workspace admin can reconnect as another user.",
   needs_reconnect:
     "Pipedrive no longer accepts this workspace's access, so lookups are paused until an admin reconnects it.",
+  renewal_checking:
+    "Pipedrive refused a renewal of this workspace's access; we are checking whether that was a slip or the access is gone. Try again in a minute.",
   api_domain_invalid:
     "The stored Pipedrive address is not a Pipedrive host, so no request was sent. An admin needs to reconnect Pipedrive.",
   rate_limited: "Pipedrive is limiting requests right now. Try again in a minute.",
@@ -55,6 +57,13 @@ export function rateLimitedUntil(retryAt: Date, detail: string): AppError {
   return new AppError("rate_limited", `${detail} (until ${retryAt.toISOString()})`, {
     retryAt,
     userMessage: `Pipedrive's request limit for this company is used up. Lookups resume at ${clock.format(retryAt)} UTC. ${USAGE_HINT}`,
+  });
+}
+
+/** A refused refresh token not yet judged: a temporary error, worth retrying once the verdict is due. */
+export function renewalChecking(verdictDueAt: Date, detail: string): AppError {
+  return new AppError("renewal_checking", `${detail} (verdict due ${verdictDueAt.toISOString()})`, {
+    retryAt: verdictDueAt,
   });
 }
 

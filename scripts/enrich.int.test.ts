@@ -64,6 +64,26 @@ describe("npm run enrich", () => {
     ]);
   });
 
+  it("exits 75 (try again later) while a refused renewal is only suspected, and 1 once it is judged", async () => {
+    const { tenantId, admin } = await createTenant();
+    await connectThroughMock(testContext(mock), mock, admin);
+    await db().leadPipedriveIntegration.update({ where: { tenantId }, data: { expiresAt: new Date(0) } });
+    mock.setFaults({ token: { mode: "invalid_grant", grant: "refresh_token" } });
+    try {
+      const checking = await enrich("--tenant", tenantId, "--phone", "+55 11 99999-0001");
+      expect(checking.stderr).toMatch(
+        /^enrich: renewal_checking: Pipedrive refused a renewal .* Try again in a minute\./,
+      );
+      expect(checking.code).toBe(75);
+      await db().pipedriveConnection.update({ where: { tenantId }, data: { status: "needs_reconnect" } });
+      const judged = await enrich("--tenant", tenantId, "--phone", "+55 11 99999-0001");
+      expect(judged.stderr).toMatch(/^enrich: needs_reconnect: /);
+      expect(judged.code).toBe(1);
+    } finally {
+      mock.setFaults({});
+    }
+  });
+
   it("refuses a stored host that is not Pipedrive's, without sending the token there", async () => {
     const { tenantId, admin } = await createTenant();
     await connectThroughMock(testContext(mock), mock, admin);

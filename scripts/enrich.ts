@@ -7,6 +7,9 @@ import { cliEnv, CliRefusal } from "./support/local-env.ts";
 // `npm run enrich -- --tenant <uuid> --phone <phone>`: the lead-enrichment lookup from the
 // shell. Matches go to stdout as JSON; any failure is one line on stderr and a non-zero exit.
 
+/** sysexits' EX_TEMPFAIL: a refused renewal being checked; the same call is worth repeating in a minute. */
+const EXIT_TRY_LATER = 75;
+
 const usage = "usage: npm run enrich -- --tenant <tenant uuid> --phone <phone number>";
 const args = z.object({ tenant: z.uuid(), phone: z.string().min(1) });
 
@@ -39,7 +42,7 @@ async function main(): Promise<number> {
     // The message is log-safe (never a token) and tells an operator what Pipedrive said.
     const detail = appError.message !== appError.userMessage ? ` (${appError.message})` : "";
     console.error(`enrich: ${appError.code}: ${appError.userMessage}${detail}`);
-    return 1;
+    return appError.code === "renewal_checking" ? EXIT_TRY_LATER : 1;
   } finally {
     await closeDb();
   }

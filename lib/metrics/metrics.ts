@@ -6,6 +6,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 
 import type { Env } from "../env.ts";
 import { pendingNotifications } from "../notifications/notification-store.ts";
+import { CONDITIONS, viewStatusOf } from "../pipedrive/conditions.ts";
 import { tokensToday, usageWritten } from "../pipedrive/usage-store.ts";
 import {
   connectionsByStatus,
@@ -19,15 +20,8 @@ import {
 // /api/metrics in Prometheus's text format. Gauges are read from the database at scrape time;
 // counters are the shared event counts every process writes (metric-store).
 
-const STATUSES = [
-  "connected",
-  "needs_reconnect",
-  "needs_permissions",
-  "subscription_lapsed",
-  "access_forbidden",
-  "unavailable",
-  "paused",
-];
+/** Every status the status view can say, from the one list of conditions. */
+const STATUSES = [...new Set(CONDITIONS.map(viewStatusOf))];
 
 function buildRegistry(): Registry {
   const registry = new Registry();

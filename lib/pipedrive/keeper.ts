@@ -33,6 +33,7 @@ export type RenewOutcome =
   | "renewed"
   | "fresh"
   | "needs_reconnect"
+  | "renewal_checking"
   | "not_connected"
   | "api_domain_invalid"
   | "app_credentials_rejected"
@@ -200,6 +201,7 @@ async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promi
 
 const RECORDED = new Set<string>([
   "needs_reconnect",
+  "renewal_checking",
   "not_connected",
   "api_domain_invalid",
   "app_credentials_rejected",

@@ -12,7 +12,7 @@ import {
   waitUntil,
 } from "../../testing/support/fixtures.ts";
 import { sql } from "../db.ts";
-import { isAppError } from "../errors.ts";
+import { isAppError, type AppError } from "../errors.ts";
 import { sleep } from "./http.ts";
 import { getValidAccessToken, renewForKeeper } from "./tokens/access.ts";
 import { onRefreshOutcome, type RefreshOutcome } from "./tokens/hooks.ts";
@@ -70,7 +70,10 @@ describe("a foreign rotation landing 5 s after ours was refused", () => {
     const outcomes = outcomesFor(t.tenantId);
     try {
       const { ours, theirs } = await foreignRotationLandingLate(t.tenantId, 5_000, ctx);
-      expect(isAppError(ours, "needs_reconnect")).toBe(true);
+      // A temporary, retryable error in plain words: not the verdict it may never become.
+      expect(isAppError(ours, "renewal_checking")).toBe(true);
+      expect((ours as AppError).userMessage).toMatch(/checking.*try again in a minute/i);
+      expect((ours as AppError).retryAt!.getTime()).toBeGreaterThan(Date.now());
       // Suspected, not judged: the page, the view and the audit trail still say connected.
       expect((await connectionRow(t.tenantId))?.status).toBe("connected");
       expect(await viewStatus(t.tenantId)).toBe("connected");
@@ -109,11 +112,11 @@ describe("a grant that is really gone", () => {
     try {
       await expireAccessToken(t.tenantId);
       pd.mock.setFaults({ token: { mode: "invalid_grant", grant: "refresh_token" } });
-      await expect(getValidAccessToken(ctx, t.tenantId)).rejects.toMatchObject({ code: "needs_reconnect" });
+      await expect(getValidAccessToken(ctx, t.tenantId)).rejects.toMatchObject({ code: "renewal_checking" });
       const refusals = tokenRequests(pd.mock, "refresh_token").length;
       // Within the grace: callers fail at once, nothing is resent, the keeper does not judge yet.
-      await expect(getValidAccessToken(ctx, t.tenantId)).rejects.toMatchObject({ code: "needs_reconnect" });
-      await expect(renewForKeeper(ctx, t.tenantId)).rejects.toMatchObject({ code: "needs_reconnect" });
+      await expect(getValidAccessToken(ctx, t.tenantId)).rejects.toMatchObject({ code: "renewal_checking" });
+      await expect(renewForKeeper(ctx, t.tenantId)).rejects.toMatchObject({ code: "renewal_checking" });
       expect(tokenRequests(pd.mock, "refresh_token")).toHaveLength(refusals);
       expect((await connectionRow(t.tenantId))?.status).toBe("connected");
       // After it: confirmed, told once.

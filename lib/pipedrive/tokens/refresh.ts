@@ -2,7 +2,7 @@ import "server-only";
 
 import { isBrokenCircuitError } from "cockatiel";
 
-import { AppError, describe } from "../../errors.ts";
+import { AppError, describe, renewalChecking } from "../../errors.ts";
 import { log } from "../../log.ts";
 import { count } from "../../metrics/metric-store.ts";
 import { allowedApiHost, apiBaseUrl, toBareHost } from "../api-domain.ts";
@@ -89,7 +89,11 @@ export function toAccess(
 }
 
 type LockedResult =
-  { ok: AccessToken; recovered?: boolean } | { refused: string } | { dead: true } | { confirmed: true };
+  | { ok: AccessToken; recovered?: boolean }
+  | { refused: string }
+  | { dead: true }
+  | { checking: Date }
+  | { confirmed: true };
 
 /** Rounds of "refused, but rotated by someone else": each round sees a newer refresh token. */
 const MAX_ROUNDS = 3;
@@ -114,8 +118,9 @@ export async function refreshOnce(ctx: PipedriveContext, tenantId: string, need:
       if (isKnownRejected(row)) {
         if (row.status === "needs_reconnect") return { dead: true };
         if (!row.suspectedAt) return { refused: fingerprint(row) };
-        // Awaiting the verdict: callers fail at once; once the grace is over, it is confirmed.
-        if (ctx.now().getTime() < row.suspectedAt.getTime() + ctx.verdictGraceMs) return { dead: true };
+        // Awaiting the verdict: callers get a temporary error at once; once the grace is over, it is confirmed.
+        const due = new Date(row.suspectedAt.getTime() + ctx.verdictGraceMs);
+        if (ctx.now() < due) return { checking: due };
         return (await markNeedsReconnect(locked.client, tenantId, row, GRANT_GONE, ctx.now()))
           ? { confirmed: true }
           : { dead: true };
@@ -145,6 +150,7 @@ export async function refreshOnce(ctx: PipedriveContext, tenantId: string, need:
       return result.ok;
     }
     if ("dead" in result) throw new AppError("needs_reconnect");
+    if ("checking" in result) throw renewalChecking(result.checking, "refresh token refused, verdict pending");
     if ("confirmed" in result) {
       await emitRefreshOutcome({ tenantId, result: "needs_reconnect", reason: GRANT_GONE.detail });
       throw new AppError("needs_reconnect", "refresh token rejected, and still the row's after the grace period");
@@ -155,18 +161,16 @@ export async function refreshOnce(ctx: PipedriveContext, tenantId: string, need:
         if (fingerprint(locked.row) !== result.refused) return "rotated" as const;
         if (ctx.verdictGraceMs > 0) {
           const now = ctx.now();
-          await markSuspected(locked.client, tenantId, now, new Date(now.getTime() + ctx.verdictGraceMs));
-          return "suspected" as const;
+          const due = new Date(now.getTime() + ctx.verdictGraceMs);
+          await markSuspected(locked.client, tenantId, now, due);
+          return { due };
         }
         const marked = await markNeedsReconnect(locked.client, tenantId, locked.row, GRANT_GONE, ctx.now());
         return marked ? ("marked" as const) : ("dead" as const);
       });
       if (verdict === "gone") throw new AppError("not_connected");
-      if (verdict === "suspected")
-        throw new AppError(
-          "needs_reconnect",
-          "refresh token rejected; confirmed only if still the row's after the grace",
-        );
+      if (typeof verdict === "object")
+        throw renewalChecking(verdict.due, "refresh token rejected; confirmed only if still the row's after the grace");
       if (verdict === "marked")
         await emitRefreshOutcome({ tenantId, result: "needs_reconnect", reason: GRANT_GONE.detail });
       if (verdict === "dead" || verdict === "marked") throw new AppError("needs_reconnect", "refresh token rejected");
