@@ -101,3 +101,49 @@ test("a lapsed subscription (402) pauses lookups in a state of its own, with wha
   await snapshot(page, "subscription-lapsed");
   expect(await testDb.auditTrail(DEMO_TENANT_ID)).toEqual(["connected", "subscription_lapsed"]);
 });
+
+test("a Reconnect as another Pipedrive user asks first, names whose app is uninstalled, and the log says from whom to whom", async ({
+  signedIn,
+}) => {
+  const { page, integrations } = await signedIn("admin");
+  await integrations.connect();
+  const [before] = await testDb.contractRows(DEMO_TENANT_ID);
+
+  // The same Pipedrive user again: no question asked.
+  await integrations.reconnectButton().click();
+  await integrations.approve("Pat Pipedrive in Acme Mock Company");
+  await expect(integrations.banner()).toContainText("Pipedrive connected");
+
+  // Another one: the confirmation says what the switch does before anything changes.
+  await integrations.reconnectButton().click();
+  await page.getByRole("radio", { name: "Sam Second in Acme Mock Company" }).check();
+  await page.getByRole("button", { name: "Allow" }).click();
+  await expect(page).toHaveURL(/\/settings\/integrations\/install$/);
+  await expect(page.getByRole("heading", { name: "Switch Pipedrive user?" })).toBeVisible();
+  await expect(page.locator(".banner[role=alert]")).toContainText(
+    "This replaces the current connection, as Pat Pipedrive",
+  );
+  await expect(page.locator(".banner[role=alert]")).toContainText("uninstalled from Pat Pipedrive's Pipedrive account");
+  expect((await new AxeBuilder({ page }).analyze()).violations).toEqual([]);
+  await snapshot(page, "switch-confirm-1280");
+  expect(await revokes()).toHaveLength(0);
+  expect((await testDb.contractRows(DEMO_TENANT_ID))[0]!.refreshToken).not.toBe("");
+
+  // Cancel: still Pat's connection, and Sam's new grant is given back.
+  await page.getByRole("button", { name: "Cancel" }).click();
+  await expect(integrations.banner()).toContainText("Your existing connection is unchanged.");
+  await integrations.expectStatus("Connected");
+  await expect(integrations.card()).toContainText("Pat Pipedrive");
+  const [afterCancel] = await testDb.contractRows(DEMO_TENANT_ID);
+  expect(await mock.accepts(afterCancel!.accessToken)).toBe(true);
+
+  // Again, and Connect: Sam's now, Pat's app uninstalled, and the log says so.
+  await integrations.reconnectButton().click();
+  await page.getByRole("radio", { name: "Sam Second in Acme Mock Company" }).check();
+  await page.getByRole("button", { name: "Allow" }).click();
+  await page.getByRole("button", { name: "Connect" }).click();
+  await integrations.expectStatus("Connected");
+  await expect(integrations.card()).toContainText("Sam Second");
+  await expect(page.getByText("Switched Pipedrive user from Pat Pipedrive to Sam Second")).toBeVisible();
+  expect(await mock.accepts(before!.accessToken)).toBe(false);
+});

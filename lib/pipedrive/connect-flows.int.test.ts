@@ -3,6 +3,7 @@ import { z } from "zod";
 
 import { MOCK_COMPANY } from "../../testing/mock-pipedrive/index.ts";
 import {
+  answerSwitch,
   auditTrail,
   connectionRow,
   connectThroughMock,
@@ -75,12 +76,17 @@ describe("PKCE", () => {
 });
 
 describe("grants we stop using are revoked", () => {
-  it("reconnecting as another Pipedrive user revokes the replaced install", async () => {
+  it("reconnecting as another Pipedrive user asks first, then revokes the replaced install", async () => {
     const { tenantId, admin } = await createTenant();
     await connectThroughMock(pd.ctx, pd.mock, admin);
     const first = await tokenRow(tenantId);
     pd.mock.reset();
-    await connectThroughMock(pd.ctx, pd.mock, admin);
+    const held = await connectThroughMock(pd.ctx, pd.mock, admin);
+    expect(held.outcome).toEqual({ result: "confirm_switch" });
+    // Nothing replaced and nothing revoked before the admin's yes.
+    expect((await tokenRow(tenantId))!.accessToken).toBe(first!.accessToken);
+    expect(revokes()).toHaveLength(0);
+    expect((await answerSwitch(pd.ctx, admin, held)).outcome).toEqual({ result: "connected" });
     expect(revokes().map((r) => r.status)).toEqual([200]);
     expect((await me(first!.accessToken)).status).toBe(401);
     expect((await me((await tokenRow(tenantId))!.accessToken)).status).toBe(200);

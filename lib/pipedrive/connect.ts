@@ -7,12 +7,14 @@ import { describe } from "../errors.ts";
 import { log } from "../log.ts";
 import type { TenantUser } from "../users/user-store.ts";
 import { apiBaseUrl } from "./api-domain.ts";
-import type { Install } from "./connection-store.ts";
+import { connectedAs, type Install } from "./connection-store.ts";
 import type { PipedriveContext } from "./context.ts";
 import { isPipedriveError } from "./http.ts";
+import { newInstallCookie, type InstallCookie } from "./install-cookie.ts";
 import { RefusedTokenAnswer, type TokenSet } from "./oauth-client.ts";
 import type { ErrorReason, Outcome } from "./outcomes.ts";
 import { giveBackStrayGrant, revokeGrant } from "./revoke.ts";
+import { holdGrant } from "./pending-install-store.ts";
 import type { PipedriveMe } from "./schemas.ts";
 import { missingScopes } from "./scopes.ts";
 import { claimStateInSession, consumeState, saveState } from "./state-store.ts";
@@ -77,7 +79,8 @@ const callbackQuery = z.object({
 
 export type CallbackInput = { query: Record<string, string | undefined>; cookieState: string | undefined };
 
-export type CallbackResult = { outcome: Outcome; detail: string };
+/** `confirm`: a grant held for the admin's confirmation; the browser keeps this cookie and goes to confirm. */
+export type CallbackResult = { outcome: Outcome; detail: string; confirm?: InstallCookie };
 
 /** What the callback knows of its request's session before decrypting it. */
 export type CallbackSession = { key: string | null; user: () => Promise<TenantUser | null> };
@@ -220,7 +223,21 @@ async function redeem(ctx: PipedriveContext, user: TenantUser, flow: Flow): Prom
       return fail("exchange_timeout", describe(exchangeError));
     return fail("exchange_failed", describe(exchangeError));
   }
-  return await saveGrant(ctx, user, tokens);
+  const me = await readMe(ctx, user, tokens);
+  if ("failed" in me) return fail("profile_failed", me.failed);
+  // Another Pipedrive user would replace this workspace's connection, and uninstall the app from
+  // the previous user's account: that waits for the admin's yes. The same user reconnects at once.
+  const current = await connectedAs(user.tenantId);
+  if (current && !sameInstall(current, { companyId: me.company_id, pipedriveUserId: me.id })) {
+    const { cookie, browserHash } = newInstallCookie(ctx.secureCookies);
+    await holdGrant(browserHash, { tenantId: user.tenantId, userId: user.id, tokens, me }, ctx.now());
+    return {
+      outcome: { result: "confirm_switch" },
+      detail: `switch from Pipedrive user ${current.pipedriveUserId} to ${me.id} held for confirmation`,
+      confirm: cookie,
+    };
+  }
+  return await saveGrant(ctx, user, tokens, me);
 }
 
 /** A cancelled or failed connect, for the activity log (a refused install is logged where it is refused). */

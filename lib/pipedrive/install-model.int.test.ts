@@ -3,6 +3,8 @@ import { z } from "zod";
 
 import { freshIdentity, type Identity, type Reinstall } from "../../testing/mock-pipedrive/index.ts";
 import {
+  answerSwitch,
+  auditEvents,
   auditTrail,
   connectedTenant as connectedTenantOf,
   connectionRow,
@@ -82,13 +84,34 @@ describe.each<Reinstall>(["same-grant", "replace-grant"])("a reconnect (second e
     expect(await works((await getValidAccessToken(pd.ctx, tenantId)).accessToken)).toBe(true);
   });
 
-  it("by another Pipedrive user revokes the replaced install, which was this workspace's alone", async () => {
+  it("by another Pipedrive user asks first; Cancel keeps the connection and gives the new grant back", async () => {
+    const { tenantId, admin } = await connectedTenant();
+    const first = await tokenRow(tenantId);
+    pd.mock.configure({ reinstall });
+    const other = freshIdentity();
+    const held = await connectThroughMock(pd.ctx, pd.mock, admin, { who: other });
+    expect(held.outcome).toEqual({ result: "confirm_switch" });
+    expect((await answerSwitch(pd.ctx, admin, held, "cancel")).outcome).toEqual({ result: "install_cancelled" });
+    expect(await tokenRow(tenantId)).toEqual(first);
+    expect(pd.mock.uninstalls()).toMatchObject([other]);
+    expect(await works(first!.accessToken)).toBe(true);
+  });
+
+  it("by another Pipedrive user, once confirmed, revokes the replaced install, which was this workspace's alone", async () => {
     const { tenantId, admin, who } = await connectedTenant();
     const first = await tokenRow(tenantId);
     pd.mock.configure({ reinstall });
     const other = freshIdentity();
-    expect((await connectThroughMock(pd.ctx, pd.mock, admin, { who: other })).outcome).toEqual({ result: "connected" });
+    const held = await connectThroughMock(pd.ctx, pd.mock, admin, { who: other });
+    expect(revokes()).toHaveLength(0);
+    expect((await answerSwitch(pd.ctx, admin, held)).outcome).toEqual({ result: "connected" });
     expect(revokes().map((r) => r.status)).toEqual([200]);
+    // The activity log says from whom, and to whom.
+    const switched = (await auditEvents(tenantId)).at(-1);
+    expect(switched).toMatchObject({
+      event: "reconnected",
+      detail: { fromPipedriveUserId: who.userId, pipedriveUserId: other.userId, pipedriveUserName: expect.any(String) },
+    });
     expect(pd.mock.uninstalls()).toMatchObject([who]);
     expect(await works(first!.accessToken)).toBe(false);
     expect(await works((await tokenRow(tenantId))!.accessToken)).toBe(true);

@@ -1,7 +1,5 @@
 import "server-only";
 
-import { createHash, randomBytes } from "node:crypto";
-
 import { z } from "zod";
 
 import { describe } from "../errors.ts";
@@ -10,13 +8,13 @@ import { LIMITS, spend } from "../rate-limit-store.ts";
 import type { TenantUser } from "../users/user-store.ts";
 import { readMe, saveGrant, type CallbackResult } from "./connect.ts";
 import type { PipedriveContext } from "./context.ts";
+import { hashOf, newInstallCookie, type InstallCookie } from "./install-cookie.ts";
 import { RefusedTokenAnswer } from "./oauth-client.ts";
 import {
   attachGrant,
   dropPending,
   findPending,
   holdCode,
-  PENDING_TTL_MS,
   PURGE_BATCH,
   purgeExpiredPending,
   takePending,
@@ -29,18 +27,10 @@ import type { PipedriveMe } from "./schemas.ts";
 // resume. A code in a link may be someone else's (login CSRF), so nothing is linked until the
 // signed-in admin has seen whose Pipedrive account it is and pressed Connect.
 
-export const INSTALL_COOKIE = "pd_install";
+export { INSTALL_COOKIE } from "./install-cookie.ts";
 /** Where the flow resumes after the callback, or after sign-in. */
 export const INSTALL_RESUME_PATH = "/api/integrations/pipedrive/install";
 export const INSTALL_CONFIRM_PATH = "/settings/integrations/install";
-
-export type InstallCookie = {
-  name: string;
-  value: string;
-  options: { httpOnly: true; sameSite: "lax"; secure: boolean; path: "/"; maxAge: number };
-};
-
-const hashOf = (cookie: string) => createHash("sha256").update(cookie).digest("hex");
 
 /**
  * Pipedrive does not document its codes' format; every one seen is made of URL-safe characters
@@ -79,15 +69,9 @@ export async function holdMarketplaceCode(
 ): Promise<HeldInstall> {
   if (callback === "malformed") return { refused: "install_expired" };
   if ((await spend(LIMITS.installHoldByAddress, address)) > 0) return { refused: "install_busy" };
-  const value = randomBytes(32).toString("base64url");
-  if (!(await holdCode(hashOf(value), callback.code, address, ctx.now()))) return { refused: "install_busy" };
-  return {
-    held: {
-      name: INSTALL_COOKIE,
-      value,
-      options: { httpOnly: true, sameSite: "lax", secure: ctx.secureCookies, path: "/", maxAge: PENDING_TTL_MS / 1000 },
-    },
-  };
+  const { cookie, browserHash } = newInstallCookie(ctx.secureCookies);
+  if (!(await holdCode(browserHash, callback.code, address, ctx.now()))) return { refused: "install_busy" };
+  return { held: cookie };
 }
 
 export type ResumeResult = "confirm" | "expired" | "admins_only" | "failed";

@@ -35,7 +35,9 @@ export type Outcome =
   | { result: "nothing_to_disconnect" }
   | { result: "mail_on" }
   | { result: "mail_off" }
-  | { result: "error"; reason: ErrorReason };
+  | { result: "error"; reason: ErrorReason }
+  /** Not a page outcome: the callback holds a grant and sends the admin to confirm a switch of Pipedrive user. */
+  | { result: "confirm_switch" };
 
 export const SETTINGS_PATH = "/settings/integrations";
 

@@ -106,6 +106,27 @@ const grantOfReturned = (row: ReturnedRow) =>
     me: row.me,
   });
 
+/** A grant already exchanged (a Reconnect that would switch Pipedrive user), held for the admin's confirmation. */
+export async function holdGrant(browserHash: string, grant: PendingGrant, now: Date): Promise<void> {
+  await db().pipedrivePendingInstall.create({
+    data: {
+      browserHash,
+      code: null,
+      codeExpiresAt: now,
+      tenantId: grant.tenantId,
+      userId: grant.userId,
+      accessToken: grant.tokens.accessToken,
+      refreshToken: grant.tokens.refreshToken,
+      expiresIn: grant.tokens.expiresInSeconds,
+      apiHost: grant.tokens.apiHost,
+      scopes: grant.tokens.scopes ?? [],
+      me: grant.me,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + PENDING_TTL_MS),
+    },
+  });
+}
+
 /** The code was exchanged: from here the row holds a live grant, for this admin and workspace only. */
 export async function attachGrant(browserHash: string, grant: PendingGrant, now: Date): Promise<void> {
   await db().pipedrivePendingInstall.update({

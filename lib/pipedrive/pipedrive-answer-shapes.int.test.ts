@@ -70,7 +70,7 @@ describe("rate limits", () => {
     expect(retryAt!.getTime()).toBeGreaterThan(Date.now());
     expect(retryAt!.getTime()).toBeLessThanOrEqual(Date.now() + 3600_000);
     expect(isAppError(failure) && failure.userMessage).toMatch(
-      /^Pipedrive's request limit for this company is used up\. Lookups resume at \d\d:\d\d UTC\.$/,
+      /^Pipedrive's request limit for this company is used up\. Lookups resume at \d\d:\d\d UTC\. .*API usage page/,
     );
     expect(
       pd.mock

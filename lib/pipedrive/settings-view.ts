@@ -3,6 +3,7 @@ import { activeAlerts, APP_CREDENTIALS_REJECTED } from "../operator-alert-store.
 import { pipedriveMailOn, setPipedriveMail, type TenantUser } from "../users/user-store.ts";
 import {
   auditEvents,
+  connectedAs,
   getConnectionView,
   installHolders,
   installOf,
@@ -14,6 +15,8 @@ import {
 import type { PipedriveContext } from "./context.ts";
 import { lastScanAt } from "./keeper-store.ts";
 import { loadLookup, type LookupResult } from "./lookup-store.ts";
+import { pendingInstallFor } from "./marketplace.ts";
+import type { PipedriveMe } from "./schemas.ts";
 import { usageToday, type UsageToday } from "./usage-store.ts";
 
 // Everything the settings page shows, read in one place, so the page imports no store.
@@ -99,6 +102,38 @@ export async function loadDisconnectView(ctx: PipedriveContext, user: TenantUser
   ]);
   const holders = install ? await installHolders(install) : [];
   return { connection, installShared: holders.some((tenant) => tenant !== user.tenantId) };
+}
+
+export type InstallConfirmation = {
+  /** Whose Pipedrive account the held grant is. */
+  me: PipedriveMe;
+  /** The connection it would replace, when it is another Pipedrive user's: their app is uninstalled. */
+  replacing: { pipedriveUserName: string; companyName: string; keptForOthers: boolean } | null;
+  /** That Pipedrive login is another workspace's already: refused before anyone presses Connect. */
+  heldElsewhere: boolean;
+};
+
+/** What the confirmation page shows, for this admin's own held grant only; null when none is held. */
+export async function loadInstallConfirmation(
+  ctx: PipedriveContext,
+  user: TenantUser,
+  cookie: string | undefined,
+): Promise<InstallConfirmation | null> {
+  const me = await pendingInstallFor(ctx, user, cookie);
+  if (!me) return null;
+  const [current, holders] = await Promise.all([
+    connectedAs(user.tenantId),
+    installHolders({ companyId: me.company_id, pipedriveUserId: me.id }),
+  ]);
+  const switching = current && (current.companyId !== me.company_id || current.pipedriveUserId !== me.id);
+  const keptForOthers = switching ? (await installHolders(current)).some((t) => t !== user.tenantId) : false;
+  return {
+    me,
+    replacing: switching
+      ? { pipedriveUserName: current.pipedriveUserName, companyName: current.companyName, keptForOthers }
+      : null,
+    heldElsewhere: holders.some((tenant) => tenant !== user.tenantId),
+  };
 }
 
 /** An admin's choice about mail on the connection, for themselves only. */

@@ -101,12 +101,13 @@ describe("getValidAccessToken", () => {
   });
 
   it("reconnecting clears needs_reconnect", async () => {
-    const { tenantId, admin } = await connectedTenant();
+    const { tenantId, admin, who } = await connectedTenant();
     await expire(tenantId);
     pd.mock.setFaults({ token: { mode: "invalid_grant" } });
     await getValidAccessToken(pd.ctx, tenantId).catch(() => {});
     pd.mock.reset();
-    await connectThroughMock(pd.ctx, pd.mock, admin);
+    // The same Pipedrive user allows access again: no switch to confirm.
+    await connectThroughMock(pd.ctx, pd.mock, admin, { who });
     expect(await connectionRow(tenantId)).toMatchObject({ status: "connected", lastError: null });
     await expect(getValidAccessToken(pd.ctx, tenantId)).resolves.toMatchObject({ apiHost: pd.mock.host });
   });

@@ -85,6 +85,20 @@ export async function connectThroughMock(
   return { ...result, who };
 }
 
+/** The admin's answer on the confirmation page a Reconnect as another Pipedrive user was held for. */
+export async function answerSwitch(
+  ctx: PipedriveContext,
+  admin: TenantUser,
+  held: { confirm?: { value: string } },
+  decision: "connect" | "cancel" = "connect",
+) {
+  if (!held.confirm) throw new Error("no switch was held for confirmation");
+  const { cancelInstall, confirmInstall } = await import("../../lib/pipedrive/marketplace.ts");
+  return decision === "connect"
+    ? confirmInstall(ctx, admin, held.confirm.value)
+    : cancelInstall(ctx, admin, held.confirm.value);
+}
+
 /** A tenant connected through the mock, with the mock's request log cleared afterwards. */
 export async function connectedTenant(pd: { mock: MockPipedrive; ctx: PipedriveContext }, who?: Identity) {
   const tenant = await createTenant();

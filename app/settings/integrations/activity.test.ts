@@ -19,6 +19,16 @@ describe("an activity entry in plain words", () => {
     });
   });
 
+  it("names both Pipedrive users of a switch", () => {
+    const switched = entry(
+      "reconnected",
+      { pipedriveUserName: "Bo", fromPipedriveUserName: "Pat", companyName: "Acme" },
+      "Dana",
+    );
+    expect(describeEvent(switched).what).toBe("Switched Pipedrive user from Pat to Bo");
+    expect(describeEvent(entry("reconnected", { pipedriveUserName: "Bo" }, "Dana")).what).toBe("Reconnected");
+  });
+
   it("says why a connect failed in the words its banner used, never the protocol code", () => {
     expect(describeEvent(entry("connect_failed", { reason: "exchange_timeout" }, "Dana")).what).toBe(
       "Connect failed: Pipedrive took too long to answer",

@@ -24,10 +24,14 @@ const labels: Record<string, string> = {
 
 export function describeEvent(entry: AuditEntry): { what: string; company: string | null; who: string } {
   const reason = entry.detail.reason;
+  const from = entry.detail.fromPipedriveUserName;
+  const to = entry.detail.pipedriveUserName;
   const what =
     entry.event === "connect_failed"
       ? `Connect failed: ${isErrorReason(reason) ? bannerFor({ result: "error", reason }).title : "something went wrong"}`
-      : (labels[entry.event] ?? entry.event);
+      : entry.event === "reconnected" && typeof from === "string" && typeof to === "string"
+        ? `Switched Pipedrive user from ${from} to ${to}`
+        : (labels[entry.event] ?? entry.event);
   const company = typeof entry.detail.companyName === "string" ? entry.detail.companyName : null;
   const pipedriveUser = typeof entry.detail.pipedriveUserName === "string" ? entry.detail.pipedriveUserName : null;
   const who = entry.actorName

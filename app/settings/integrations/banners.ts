@@ -28,6 +28,12 @@ export function bannerFor(outcome: Outcome, page: { connected: boolean } = { con
             title: "You cancelled connecting Pipedrive",
             body: "Nothing was connected. You can connect whenever you are ready.",
           };
+    case "confirm_switch":
+      return {
+        tone: "info",
+        title: "Confirm the switch",
+        body: "Connecting as another Pipedrive user waits for your confirmation. Nothing was changed yet.",
+      };
     case "mail_on":
       return {
         tone: "success",
@@ -43,7 +49,7 @@ export function bannerFor(outcome: Outcome, page: { connected: boolean } = { con
     case "install_cancelled":
       return {
         tone: "info",
-        title: "Install cancelled",
+        title: page.connected ? "Nothing changed" : "Install cancelled",
         body: page.connected
           ? "Your existing connection is unchanged."
           : "Nothing was connected. You can connect whenever you are ready.",

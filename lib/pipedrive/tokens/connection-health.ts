@@ -226,6 +226,7 @@ export async function saveConnection(input: {
     companyId: me.company_id,
     companyName: me.company_name,
     pipedriveUserId: me.id,
+    pipedriveUserName: me.name,
     scopes: tokens.scopes,
   });
   const scopes = tokens.scopes ?? [];
@@ -248,7 +249,7 @@ export async function saveConnection(input: {
         SELECT tenant_id FROM pipedrive_connections
         WHERE company_id = $7 AND pipedrive_user_id = $10 AND tenant_id <> $1::uuid LIMIT 1
       ), replaced AS (
-        SELECT c.company_id, c.pipedrive_user_id, t.refresh_token
+        SELECT c.company_id, c.pipedrive_user_id, c.pipedrive_user_name, c.company_name, t.refresh_token
         FROM pipedrive_connections c LEFT JOIN lead_pipedrive_integrations t ON t.tenant_id = c.tenant_id
         WHERE c.tenant_id = $1::uuid
       ), token AS (
@@ -274,7 +275,10 @@ export async function saveConnection(input: {
         INSERT INTO pipedrive_audit_events (tenant_id, actor_user_id, event, detail)
         SELECT $1::uuid, $13::uuid,
           CASE WHEN NOT inserted THEN 'reconnected' ELSE $18 END,
-          $17::jsonb
+          -- A switch of Pipedrive user says from whom, as well as to whom.
+          $17::jsonb || COALESCE((SELECT jsonb_build_object('fromPipedriveUserId', r.pipedrive_user_id,
+              'fromPipedriveUserName', r.pipedrive_user_name, 'fromCompanyName', r.company_name)
+            FROM replaced r WHERE r.company_id <> $7 OR r.pipedrive_user_id <> $10), '{}'::jsonb)
         FROM token
       )
       SELECT (SELECT tenant_id::text FROM holder) AS held_by, (SELECT inserted FROM token) AS inserted,

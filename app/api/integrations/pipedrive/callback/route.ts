@@ -9,7 +9,12 @@ import { requestLog } from "@/lib/log.ts";
 import { completeAuthorizationInSession, STATE_COOKIE } from "@/lib/pipedrive/connect.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { handleUninstall } from "@/lib/pipedrive/disconnect.ts";
-import { holdMarketplaceCode, INSTALL_RESUME_PATH, stateless } from "@/lib/pipedrive/marketplace.ts";
+import {
+  holdMarketplaceCode,
+  INSTALL_CONFIRM_PATH,
+  INSTALL_RESUME_PATH,
+  stateless,
+} from "@/lib/pipedrive/marketplace.ts";
 import { outcomePath } from "@/lib/pipedrive/outcomes.ts";
 
 export const GET = redirectRoute("callback", async (request) => {
@@ -33,7 +38,7 @@ export const GET = redirectRoute("callback", async (request) => {
   }
   const cookieState = jar.get(STATE_COOKIE)?.value;
   jar.delete({ name: STATE_COOKIE, path: "/api/integrations/pipedrive/callback" });
-  const { outcome, detail, user } = await completeAuthorizationInSession(
+  const { outcome, detail, user, confirm } = await completeAuthorizationInSession(
     pipedrive(),
     { key: await presentedSessionKey(), user: currentUser },
     { query, cookieState },
@@ -43,7 +48,8 @@ export const GET = redirectRoute("callback", async (request) => {
     { outcome: outcomePath(outcome), detail, query: { code: query.code, state: query.state, error: query.error } },
     "pipedrive callback",
   );
-  return redirectTo(outcomePath(outcome));
+  if (confirm) jar.set(confirm.name, confirm.value, confirm.options);
+  return redirectTo(confirm ? INSTALL_CONFIRM_PATH : outcomePath(outcome));
 });
 
 export async function DELETE(request: Request) {
