@@ -21,6 +21,7 @@ import { raceInProcesses } from "../../testing/support/race.ts";
 import { db } from "../db.ts";
 import { isAppError } from "../errors.ts";
 import { sleep } from "./http.ts";
+import { loadSettingsView } from "./settings-view.ts";
 import { getValidAccessToken } from "./tokens/access.ts";
 import { repairApiDomain } from "./tokens/contract-store.ts";
 
@@ -164,6 +165,22 @@ describe("api_domain written by another service", () => {
     expect(token.apiBaseUrl).toBe(`http://${pd.mock.host}`);
     expect((await tokenRow(tenantId))?.apiDomain).toBe(pd.mock.host);
     expect(tokenRequests(pd.mock)).toHaveLength(0);
+  });
+
+  it("is repaired by a view of the settings page too, with no call to Pipedrive", async () => {
+    const { tenantId, admin } = await connectedTenant();
+    await db().leadPipedriveIntegration.update({ where: { tenantId }, data: { apiDomain: `https://${pd.mock.host}` } });
+    const page = await loadSettingsView(pd.ctx, admin, null);
+    expect(page.connection).toMatchObject({ hostAllowed: true, apiHost: pd.mock.host });
+    expect((await tokenRow(tenantId))?.apiDomain).toBe(pd.mock.host);
+    expect(pd.mock.requests()).toHaveLength(0);
+    // A host nobody may call is left as it is, for the page to say so.
+    await db().leadPipedriveIntegration.update({
+      where: { tenantId },
+      data: { apiDomain: "https://evil.example.com" },
+    });
+    expect((await loadSettingsView(pd.ctx, admin, null)).connection).toMatchObject({ hostAllowed: false });
+    expect((await tokenRow(tenantId))?.apiDomain).toBe("https://evil.example.com");
   });
 
   it("is repaired only if nobody wrote the row since we read it", async () => {

@@ -4,6 +4,7 @@ import { db, sql } from "../db.ts";
 import { allowedApiHost, toBareHost, type HostPolicy } from "./api-domain.ts";
 import { companyBlockedUntil } from "./company-limit-store.ts";
 import { missingScopes, scopeInWords } from "./scopes.ts";
+import { repairApiDomain } from "./tokens/contract-store.ts";
 import type { ConnectionStatus } from "./tokens/policy.ts";
 
 // What the settings page and the uninstall notice read about a connection. Every write to
@@ -43,6 +44,9 @@ export async function getConnectionView(
     db().pipedriveConnection.findUnique({ where: { tenantId } }),
   ]);
   if (!token) return null;
+  const allowed = allowedApiHost(token.apiDomain, options.hosts);
+  // Another writer left a URL: the bare host goes back now, as a lookup would, so their next call works too.
+  if (allowed !== null && allowed !== token.apiDomain) await repairApiDomain(tenantId, token.apiDomain, allowed);
   const lookupsPausedUntil = await companyBlockedUntil(token.apiDomain, options.now);
   // The keeper's own schedule, so the page shows what will really happen.
   const nextRenewal = connection?.nextRefreshAt ?? null;
@@ -57,7 +61,7 @@ export async function getConnectionView(
     connectedAt: connection?.connectedAt ?? null,
     tokenExpiresAt: token.expiresAt,
     apiHost: toBareHost(token.apiDomain),
-    hostAllowed: allowedApiHost(token.apiDomain, options.hosts) !== null,
+    hostAllowed: allowed !== null,
     lastError: connection?.lastError ?? null,
     lastErrorAt: connection?.lastErrorAt ?? null,
     lastRefreshedAt: connection?.lastRefreshedAt ?? null,
