@@ -41,6 +41,11 @@ test("not signed in: install → sign in → confirm → connected, in one pass"
   const page = await context.newPage();
   await installFromMarketplace(page);
   await expect(page).toHaveURL(/\/sign-in\?callbackUrl=/);
+  // The sign-in page says why the visitor is there, and where someone without an account goes.
+  await expect(page.getByRole("heading", { name: "Sign in to finish installing Pipedrive" })).toBeVisible();
+  await expect(page).toHaveTitle("Sign in to finish installing Pipedrive");
+  await expect(page.getByRole("main")).toContainText("No CRM account yet? Ask your workspace admin for an invite.");
+  expect((await new AxeBuilder({ page }).analyze()).violations).toEqual([]);
   await signIn(page, USERS.admin);
   await expect(page).toHaveURL(CONFIRM);
   await expect(page.getByRole("heading", { name: "Connect Pipedrive?" })).toBeVisible();

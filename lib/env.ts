@@ -53,6 +53,8 @@ const schema = z
     TRUSTED_PROXIES: optional(z.coerce.number().int().min(0).max(9)).default(0),
     // Set by scripts/server.ts in its own process: each request's client address is in a header it wrote.
     CLIENT_ADDRESS_FROM_SERVER: optional(z.literal("1")),
+    // Where someone with no CRM account signs up, shown when a Marketplace install sends them to sign in.
+    SIGN_UP_URL: optional(httpUrl),
     // Mail to workspace admins about their Pipedrive connection; off without SMTP_URL.
     SMTP_URL: optional(z.url({ protocol: /^smtps?$/ })),
     MAIL_FROM: optional(z.string().min(3).max(200)).default("CRM <crm@localhost>"),

@@ -4,6 +4,8 @@ import { redirect } from "next/navigation";
 
 import { When } from "@/app/components/when.tsx";
 import { currentUser, safeReturnTo, SIGN_IN_EMAIL_COOKIE } from "@/lib/auth/session.ts";
+import { env } from "@/lib/env.ts";
+import { INSTALL_RESUME_PATH } from "@/lib/pipedrive/marketplace.ts";
 
 type Props = { searchParams: Promise<Record<string, string | string[] | undefined>> };
 
@@ -11,8 +13,8 @@ type Props = { searchParams: Promise<Record<string, string | string[] | undefine
 function failureOf(query: Record<string, string | string[] | undefined>, now: Date) {
   if (query.error === "paused") {
     const until = Number(query.until) * 1000;
-    // A forged query can only move the time within the longest pause (15 minutes).
-    const end = Number.isFinite(until) ? Math.min(until, now.getTime() + 15 * 60_000) : now.getTime();
+    // A forged query can only move the time within the longest pause (a day: the daily cap).
+    const end = Number.isFinite(until) ? Math.min(until, now.getTime() + 24 * 60 * 60_000) : now.getTime();
     return { kind: "paused" as const, until: end > now.getTime() ? new Date(end) : null };
   }
   if (query.error !== undefined) {
@@ -26,6 +28,8 @@ export async function generateMetadata({ searchParams }: Props): Promise<Metadat
   const failure = failureOf(await searchParams, new Date());
   if (failure?.kind === "paused") return { title: "Sign-in paused · Sign in" };
   if (failure) return { title: "Sign-in failed · Sign in" };
+  if (safeReturnTo((await searchParams).callbackUrl) === INSTALL_RESUME_PATH)
+    return { title: "Sign in to finish installing Pipedrive" };
   return { title: "Sign in" };
 }
 
@@ -35,12 +39,21 @@ export default async function SignInPage({ searchParams }: Props) {
   if (await currentUser()) redirect(returnTo);
   const failure = failureOf(query, new Date());
   const email = failure ? ((await cookies()).get(SIGN_IN_EMAIL_COOKIE)?.value ?? "") : "";
+  // Sent here by a Marketplace install: say so, and where someone without an account goes.
+  const installing = returnTo === INSTALL_RESUME_PATH;
+  const signUpUrl = installing ? env().SIGN_UP_URL : undefined;
 
   return (
     <main className="auth">
       <section className="card auth-card" aria-labelledby="sign-in-title">
         <p className="brand">CRM</p>
-        <h1 id="sign-in-title">Sign in</h1>
+        <h1 id="sign-in-title">{installing ? "Sign in to finish installing Pipedrive" : "Sign in"}</h1>
+        {installing && (
+          <p className="muted">
+            Pipedrive sent you here to connect it to your CRM workspace. Sign in as an admin of that workspace; you will
+            see whose Pipedrive account it is before anything is connected.
+          </p>
+        )}
         {failure?.kind === "invalid" && (
           <div className="banner banner-error" role="alert">
             <div>
@@ -99,6 +112,17 @@ export default async function SignInPage({ searchParams }: Props) {
             Sign in
           </button>
         </form>
+        {installing && (
+          <p className="muted">
+            No CRM account yet? Ask your workspace admin for an invite
+            {signUpUrl ? (
+              <>
+                , or <a href={signUpUrl}>sign up for the CRM</a>
+              </>
+            ) : null}
+            .
+          </p>
+        )}
       </section>
     </main>
   );
