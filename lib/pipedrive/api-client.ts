@@ -9,7 +9,7 @@ import {
   type Fetch,
   type Sleep,
 } from "./http.ts";
-import { personSearchAnswer, usersMeAnswer, type Person, type PipedriveMe } from "./schemas.ts";
+import { personFieldsAnswer, personSearchAnswer, usersMeAnswer, type Person, type PipedriveMe } from "./schemas.ts";
 import { recordCall } from "./usage-store.ts";
 
 export type ApiClientOptions = {
@@ -150,7 +150,18 @@ export function createApiClient(options: ApiClientOptions) {
       return (await readJson(response, usersMeAnswer, "users/me", MAX_ANSWER_BYTES.me)).data;
     },
 
-    /** One page of people whose phone matches `term` exactly. */
+    /** Whether the company has person fields of type phone beyond the standard one (custom fields). */
+    async hasCustomPhoneFields(baseUrl: string, accessToken: string): Promise<boolean> {
+      const response = await get(`${baseUrl}/api/v1/personFields`, accessToken, "personFields");
+      recordCall(new URL(baseUrl).host, "personFields", new Date());
+      const answer = await readJson(response, personFieldsAnswer, "personFields", MAX_ANSWER_BYTES.searchPage);
+      return answer.data.some((field) => field.field_type === "phone" && field.key !== "phone");
+    },
+
+    /**
+     * One page of people whose phone matches `term` exactly; with `customFields`, in the
+     * company's custom phone fields too (Pipedrive searches those only when asked).
+     */
     async searchPersonsByPhoneTerm(
       baseUrl: string,
       accessToken: string,
@@ -158,10 +169,11 @@ export function createApiClient(options: ApiClientOptions) {
       cursor: string | null,
       stats?: ApiCallStats,
       patience?: Patience,
+      customFields = false,
     ): Promise<{ people: Person[]; nextCursor: string | null }> {
       const url = new URL(`${baseUrl}/api/v2/persons/search`);
       url.searchParams.set("term", term);
-      url.searchParams.set("fields", "phone");
+      url.searchParams.set("fields", customFields ? "phone,custom_fields" : "phone");
       url.searchParams.set("exact_match", "true");
       url.searchParams.set("limit", String(PAGE_SIZE));
       if (cursor) url.searchParams.set("cursor", cursor);

@@ -10,6 +10,8 @@ export const API_TOKEN_COSTS = {
   usersMe: 2,
   /** GET /api/v2/persons/search: one page of one term. */
   personSearch: 20,
+  /** GET /api/v1/personFields: a v1 list, asked once a day per company (custom phone fields). */
+  personFields: 20,
 } as const;
 
 export type PricedCall = keyof typeof API_TOKEN_COSTS;

@@ -5,7 +5,14 @@ import type { ApiCallStats, Patience } from "./api-client.ts";
 import type { PipedriveContext } from "./context.ts";
 import type { Person } from "./schemas.ts";
 import { withAccessToken } from "./tokens/access.ts";
-import { learnDigitsMatch, phoneMatchOf, recordLookup, type PhoneMatch } from "./usage-store.ts";
+import {
+  customPhoneFieldsOf,
+  learnDigitsMatch,
+  phoneMatchOf,
+  recordLookup,
+  rememberCustomPhoneFields,
+  type PhoneMatch,
+} from "./usage-store.ts";
 
 const PHONE_INPUT = /^[0-9+()\-.\s/]+$/;
 
@@ -101,7 +108,10 @@ export async function searchPersonsByPhone(
 ): Promise<Person[]> {
   const allTerms = phoneSearchTerms(phone, ctx.phoneRegion);
   return withAccessToken(ctx, tenantId, async (token) => {
-    const match = await phoneMatchOf(token.apiHost).catch((): PhoneMatch => "unknown");
+    const [match, customFields] = await Promise.all([
+      phoneMatchOf(token.apiHost).catch((): PhoneMatch => "unknown"),
+      customPhoneFields(ctx, token),
+    ]);
     const terms = match === "digits" ? oneTermPerDigitString(allTerms) : allTerms;
     recordLookup(token.apiHost, ctx.now());
     for (const term of terms) {
@@ -115,6 +125,7 @@ export async function searchPersonsByPhone(
           cursor,
           stats,
           patience,
+          customFields,
         );
         for (const person of result.people) if (!found.has(person.id)) found.set(person.id, person);
         cursor = result.nextCursor;
@@ -122,13 +133,35 @@ export async function searchPersonsByPhone(
       }
       if (found.size > 0) {
         const people = [...found.values()];
-        if (match === "unknown" && !people.some((p) => p.phones.some((stored) => sameText(stored, term))))
+        // A hit in a custom field shows no phone to compare, so it teaches nothing about punctuation.
+        const literal = people.some((p) => p.phones.some((stored) => sameText(stored, term)));
+        if (match === "unknown" && !customFields && !literal)
           await learnDigitsMatch(token.apiHost, ctx.now()).catch(() => {});
         return people;
       }
     }
     return [];
   });
+}
+
+/**
+ * Whether this company keeps numbers in custom phone fields, which a search finds only when
+ * asked to: from what we remember (a day), else asked once (GET /v1/personFields, priced in
+ * api-costs.ts). If that cannot be asked, the lookup goes on with the standard phone field.
+ */
+async function customPhoneFields(
+  ctx: PipedriveContext,
+  token: { apiHost: string; apiBaseUrl: string; accessToken: string },
+): Promise<boolean> {
+  const known = await customPhoneFieldsOf(token.apiHost, ctx.now()).catch(() => null);
+  if (known !== null) return known;
+  try {
+    const has = await ctx.api.hasCustomPhoneFields(token.apiBaseUrl, token.accessToken);
+    await rememberCustomPhoneFields(token.apiHost, has, ctx.now()).catch(() => {});
+    return has;
+  } catch {
+    return false;
+  }
 }
 
 const sameText = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();

@@ -60,6 +60,15 @@ const list = z
   .nullish()
   .transform((values) => (values ?? []).slice(0, 20));
 
+/** GET /v1/personFields: only what tells a phone field; everything else about a field is ignored. */
+export const personFieldsAnswer = z.object({
+  success: z.literal(true),
+  data: z
+    .array(z.object({ key: z.string().max(200), field_type: z.string().max(50) }).loose())
+    .nullish()
+    .transform((fields) => fields ?? []),
+});
+
 export const personSearchAnswer = z.object({
   success: z.literal(true),
   data: z

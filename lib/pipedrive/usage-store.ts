@@ -91,6 +91,28 @@ export async function phoneMatchOf(apiHost: string): Promise<PhoneMatch> {
   return rows[0]?.phone_match === "digits" ? "digits" : "unknown";
 }
 
+/** How long what a company's person fields say is trusted before it is asked again. */
+export const FIELDS_FRESH_MS = 24 * 60 * 60_000;
+
+/** Whether the company keeps phones in custom phone fields; null when not asked in the last day. */
+export async function customPhoneFieldsOf(apiHost: string, now: Date): Promise<boolean | null> {
+  const { rows } = await sql().query<{ custom_phone_fields: boolean | null }>(
+    `SELECT custom_phone_fields FROM pipedrive_companies WHERE api_host = $1 AND fields_checked_at > $2`,
+    [apiHost, new Date(now.getTime() - FIELDS_FRESH_MS)],
+  );
+  return rows[0]?.custom_phone_fields ?? null;
+}
+
+export async function rememberCustomPhoneFields(apiHost: string, has: boolean, now: Date): Promise<void> {
+  await sql().query(
+    `INSERT INTO pipedrive_companies (api_host, phone_match, learned_at, custom_phone_fields, fields_checked_at)
+     VALUES ($1, 'unknown', $3, $2, $3)
+     ON CONFLICT (api_host) DO UPDATE SET custom_phone_fields = EXCLUDED.custom_phone_fields,
+       fields_checked_at = EXCLUDED.fields_checked_at`,
+    [apiHost, has, now],
+  );
+}
+
 /** Seen: a search found a phone stored with other punctuation than the term had. */
 export async function learnDigitsMatch(apiHost: string, now: Date): Promise<void> {
   await sql().query(

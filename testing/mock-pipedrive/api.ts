@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 import { delay, endless, json } from "./http.ts";
-import { identityOf } from "./model.ts";
+import { CUSTOM_PHONE_FIELD_KEY, identityOf } from "./model.ts";
 import { rateLimit } from "./rate-limits.ts";
 import type { MockState } from "./state.ts";
 
@@ -14,6 +14,9 @@ export function apiEndpoints(state: MockState, record: Record) {
   const s = state.s;
 
   /** Exact phone match: digits only when friendly; the stored text, case-insensitively, when strict. */
+  /** What v2 persons/search takes in `fields`. */
+  const SEARCH_FIELDS = new Set(["name", "email", "phone", "notes", "custom_fields"]);
+
   function phoneMatches(stored: string, term: string): boolean {
     if (s.behaviour.profile === "strict") return stored.trim().toLowerCase() === term.trim().toLowerCase();
     const digits = term.replace(/\D/g, "");
@@ -87,7 +90,17 @@ export function apiEndpoints(state: MockState, record: Record) {
       record(req, path, 400);
       return json(res, 400, { success: false, error: page.error, errorCode: 400 }, limits);
     }
-    const matches = s.persons.filter((person) => person.phones.some((phone) => phoneMatches(phone, term)));
+    const fields = (url.searchParams.get("fields") ?? "phone").split(",");
+    if (s.behaviour.profile === "strict" && fields.some((field) => !SEARCH_FIELDS.has(field))) {
+      record(req, path, 400);
+      return json(res, 400, { success: false, error: "Invalid fields", errorCode: 400 }, limits);
+    }
+    const customPhones = fields.includes("custom_fields") && s.behaviour.customPhoneField;
+    const matches = s.persons.filter((person) =>
+      [...(fields.includes("phone") ? person.phones : []), ...(customPhones ? (person.customPhones ?? []) : [])].some(
+        (phone) => phoneMatches(phone, term),
+      ),
+    );
     const owner = { id: found.install.who.userId };
     const items = matches.slice(page.offset, page.offset + page.limit).map((person) => ({
       result_score: 1,
@@ -116,7 +129,35 @@ export function apiEndpoints(state: MockState, record: Record) {
     return json(res, 200, { success: true, data: { items }, additional_data: { next_cursor } }, limits);
   }
 
-  return { me, search };
+  /** GET /v1/personFields: the standard fields, and the custom phone field when the company has one. */
+  async function personFields(req: IncomingMessage, res: ServerResponse) {
+    const path = "/api/v1/personFields";
+    // The api401/402/403 faults stage answers of users/me and search; they are not spent here.
+    const found = state.bearer(req.headers.authorization?.match(/^Bearer (.+)$/)?.[1]);
+    if (!found) {
+      record(req, path, 401);
+      return void json(res, 401, { success: false, error: "unauthorized access", errorCode: 401 });
+    }
+    const limits = rateLimit(state, res, found.token, false);
+    if (!limits) return record(req, path, 429);
+    record(req, path, 200);
+    const data = [
+      { id: 1, key: "name", name: "Name", field_type: "varchar" },
+      { id: 2, key: "phone", name: "Phone", field_type: "phone" },
+      { id: 3, key: "email", name: "Email", field_type: "varchar" },
+      ...(s.behaviour.customPhoneField
+        ? [{ id: 9001, key: CUSTOM_PHONE_FIELD_KEY, name: "Work mobile", field_type: "phone" }]
+        : []),
+    ];
+    return json(
+      res,
+      200,
+      { success: true, data, additional_data: { pagination: { more_items_in_collection: false } } },
+      limits,
+    );
+  }
+
+  return { me, search, personFields };
 }
 
 const encodeCursor = (offset: number) => Buffer.from(JSON.stringify({ offset })).toString("base64url");

@@ -57,9 +57,12 @@ export async function startMockPipedrive(options: MockOptions = {}) {
     grantType?: string,
     clientAuth?: ClientAuthStyle,
   ) {
+    const query = new URL(req.url ?? "/", "http://mock").searchParams;
     s.requests.push({
       method: req.method ?? "GET",
       path,
+      // What an API call asked for (never a token: those travel in headers and bodies).
+      ...(path.startsWith("/api/") && query.has("fields") ? { fields: query.get("fields")! } : {}),
       grantType,
       clientAuth,
       status,
@@ -111,6 +114,7 @@ export async function startMockPipedrive(options: MockOptions = {}) {
     if (route === "POST /oauth/token") return oauth.token(req, res, body);
     if (route === "POST /oauth/revoke") return oauth.revoke(req, res, body);
     if (route === "GET /api/v1/users/me") return api.me(req, res);
+    if (route === "GET /api/v1/personFields") return api.personFields(req, res);
     if (route === "GET /api/v2/persons/search") return api.search(req, res, url, 2);
     if (route === "GET /api/v1/persons/search") return api.search(req, res, url, 1);
     if (path.startsWith("/__mock/") && (await control(req, res, path, body))) return;

@@ -15,6 +15,8 @@ export type MockPerson = {
   id: number;
   name: string;
   phones: string[];
+  /** Numbers kept in the company's custom phone field: searched only with fields=custom_fields. */
+  customPhones?: string[];
   emails: string[];
   organization: { id: number; name: string } | null;
 };
@@ -82,15 +84,34 @@ export type Behaviour = {
   /** A refresh answers with a new refresh token and kills the old one (OAuth 2.1 allows it). */
   refreshRotation: boolean;
   reinstall: Reinstall;
+  /** The company has a custom person field of type phone (Pipedrive leaves this to each company). */
+  customPhoneField: boolean;
 };
+
+/** The custom phone field's key when the company has one: Pipedrive's keys are 40 hex characters. */
+export const CUSTOM_PHONE_FIELD_KEY = "5e2c7a1b9d3f4e6a8b0c2d4e6f8a0b1c3d5e7f9a";
 
 export const DEFAULT_DAILY_BUDGET = 10_000;
 
 /** The documented model in strict; the friendly profile rotates, so both settings stay exercised. */
 export function defaultBehaviour(profile: MockProfile, dailyBudget = DEFAULT_DAILY_BUDGET): Behaviour {
   return profile === "strict"
-    ? { profile, errorShape: null, dailyBudget, refreshRotation: false, reinstall: "replace-grant" }
-    : { profile, errorShape: null, dailyBudget, refreshRotation: true, reinstall: "same-grant" };
+    ? {
+        profile,
+        errorShape: null,
+        dailyBudget,
+        refreshRotation: false,
+        reinstall: "replace-grant",
+        customPhoneField: false,
+      }
+    : {
+        profile,
+        errorShape: null,
+        dailyBudget,
+        refreshRotation: true,
+        reinstall: "same-grant",
+        customPhoneField: false,
+      };
 }
 
 export const MOCK_COMPANY = { id: 7001, name: "Acme Mock Company", domain: "acme-mock" };
@@ -149,6 +170,8 @@ export const DEFAULT_PERSONS: MockPerson[] = [
     emails: ["carla@example.com"],
     organization: { id: 12, name: "Dias Consulting" },
   },
+  // Found only where the company has a custom phone field, and only when the search asks for it.
+  { id: 104, name: "Dora Campo", phones: [], customPhones: ["+55 11 97777-0004"], emails: [], organization: null },
 ];
 
 /** One app installed by one user in one company: at most one live token set. */
@@ -164,6 +187,8 @@ export type Install = {
 export type RecordedRequest = {
   method: string;
   path: string;
+  /** persons/search: the fields it searched. */
+  fields?: string;
   grantType?: string;
   clientAuth?: ClientAuthStyle;
   status: number;
