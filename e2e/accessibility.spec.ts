@@ -58,6 +58,8 @@ test("sign-in page has no axe violations, before and after a failed attempt", as
 });
 
 test("integrations page has no axe violations in any state", async ({ signedIn }) => {
+  // Seven states, each a page load and a full axe run: time in proportion, as the mobile walk has.
+  test.setTimeout(90_000);
   const { page, integrations } = await signedIn("admin");
   await integrations.goto();
   await expectNoViolations(page); // not connected
