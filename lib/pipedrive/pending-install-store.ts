@@ -106,44 +106,30 @@ const grantOfReturned = (row: ReturnedRow) =>
     me: row.me,
   });
 
+/** A grant's columns, as a held row stores them. */
+const grantColumns = (grant: PendingGrant, now: Date) => ({
+  code: null,
+  tenantId: grant.tenantId,
+  userId: grant.userId,
+  accessToken: grant.tokens.accessToken,
+  refreshToken: grant.tokens.refreshToken,
+  expiresIn: grant.tokens.expiresInSeconds,
+  apiHost: grant.tokens.apiHost,
+  scopes: grant.tokens.scopes ?? [],
+  me: grant.me,
+  expiresAt: new Date(now.getTime() + PENDING_TTL_MS),
+});
+
 /** A grant already exchanged (a Reconnect that would switch Pipedrive user), held for the admin's confirmation. */
 export async function holdGrant(browserHash: string, grant: PendingGrant, now: Date): Promise<void> {
   await db().pipedrivePendingInstall.create({
-    data: {
-      browserHash,
-      code: null,
-      codeExpiresAt: now,
-      tenantId: grant.tenantId,
-      userId: grant.userId,
-      accessToken: grant.tokens.accessToken,
-      refreshToken: grant.tokens.refreshToken,
-      expiresIn: grant.tokens.expiresInSeconds,
-      apiHost: grant.tokens.apiHost,
-      scopes: grant.tokens.scopes ?? [],
-      me: grant.me,
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + PENDING_TTL_MS),
-    },
+    data: { browserHash, codeExpiresAt: now, createdAt: now, ...grantColumns(grant, now) },
   });
 }
 
 /** The code was exchanged: from here the row holds a live grant, for this admin and workspace only. */
 export async function attachGrant(browserHash: string, grant: PendingGrant, now: Date): Promise<void> {
-  await db().pipedrivePendingInstall.update({
-    where: { browserHash },
-    data: {
-      code: null,
-      tenantId: grant.tenantId,
-      userId: grant.userId,
-      accessToken: grant.tokens.accessToken,
-      refreshToken: grant.tokens.refreshToken,
-      expiresIn: grant.tokens.expiresInSeconds,
-      apiHost: grant.tokens.apiHost,
-      scopes: grant.tokens.scopes ?? [],
-      me: grant.me,
-      expiresAt: new Date(now.getTime() + PENDING_TTL_MS),
-    },
-  });
+  await db().pipedrivePendingInstall.update({ where: { browserHash }, data: grantColumns(grant, now) });
 }
 
 /** Claims the pending install once, for the admin and workspace it was exchanged for. */
