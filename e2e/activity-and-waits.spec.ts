@@ -147,7 +147,9 @@ for (const [width, height] of [
     // Members have no activity log, and its page is for admins only.
     const member = await signedIn("member", { viewport });
     await member.page.goto("/settings/integrations/activity");
-    await expect(member.page).toHaveURL(/reason=forbidden/);
+    await expect(member.page).toHaveURL(/reason=activity_admins_only/);
+    await expect(member.page.locator(".page > .banner")).toContainText("The activity log is for admins");
+    await expect(member.page.locator(".page > .banner")).not.toContainText("connect or disconnect");
   });
 
   test(`at ${width} px, Disconnect asks first and says what it does`, async ({ signedIn }) => {

@@ -82,6 +82,12 @@ test("a grant without the contacts permission waits for new permissions, and say
   await expect(page.getByLabel("Phone number")).toHaveCount(0);
   await snapshot(page, "needs-permissions");
   expect((await new AxeBuilder({ page }).analyze()).violations).toEqual([]);
+  // A member has no Reconnect button, so is not told to press one.
+  const member = await signedIn("member");
+  await member.integrations.goto();
+  await member.integrations.expectStatus("Needs new permissions");
+  await expect(member.integrations.card()).not.toContainText("Press Reconnect");
+  await expect(member.integrations.card()).toContainText("An admin of this workspace needs to reconnect Pipedrive");
 
   await mock.config({ consentScopes: ["base", "contacts:read"] });
   await integrations.reconnectButton().click();
@@ -98,6 +104,9 @@ test("a lapsed subscription (402) pauses lookups in a state of its own, with wha
   await integrations.goto();
   await integrations.expectStatus("Paused: subscription");
   await expect(integrations.card()).toContainText("lookups resume on their own");
+  // The page and the mail say the same thing to do: renew in Pipedrive.
+  await expect(integrations.card()).toContainText("renew the subscription in Pipedrive");
+  await expect(integrations.card()).not.toContainText("Nothing to do here");
   await snapshot(page, "subscription-lapsed");
   expect(await testDb.auditTrail(DEMO_TENANT_ID)).toEqual(["connected", "subscription_lapsed"]);
 });

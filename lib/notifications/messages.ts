@@ -47,7 +47,7 @@ export function messageFor(event: NotificationEvent, workspace: string, settings
         subject: `Pipedrive lookups paused for ${workspace}: subscription not active`,
         text: body(
           `Since ${when}, Pipedrive refuses lookups because the company's Pipedrive subscription is not active.`,
-          "What to do: renew the subscription in Pipedrive. Lookups resume on their own (we check every hour).",
+          "What to do: a Pipedrive admin of the company can renew the subscription in Pipedrive. Lookups resume on their own (we check every hour).",
         ),
       };
     case "access_forbidden":

@@ -18,6 +18,7 @@ export const errorReasons = [
   "install_expired",
   "install_busy",
   "install_admins_only",
+  "activity_admins_only",
   "server_error",
 ] as const;
 export type ErrorReason = (typeof errorReasons)[number];

@@ -174,6 +174,11 @@ const errorBanners: Record<ErrorReason, Banner> = {
     title: "A workspace admin must install Pipedrive",
     body: "Installing Pipedrive connects it for the whole workspace, so only an admin can do it. Ask an admin of your workspace to install it from Pipedrive's Marketplace, or to press Connect Pipedrive here. Nothing was connected.",
   },
+  activity_admins_only: {
+    tone: "info",
+    title: "The activity log is for admins",
+    body: "Only admins of this workspace can see who connected, reconnected or disconnected Pipedrive. Ask one of them if you need to know.",
+  },
   server_error: {
     tone: "error",
     title: "Something went wrong",

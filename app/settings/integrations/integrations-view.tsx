@@ -431,8 +431,10 @@ function PausedBanner({ connection, fix }: { connection: ConnectionView; fix: bo
       <WarnBanner title="Pipedrive needs to grant a permission">
         <p>
           Lookups need permission to {connection.missingPermissions.join(" and ") || "read contacts"}, which the access
-          granted in Pipedrive does not include, so they are paused. Press Reconnect and allow all the permissions
-          Pipedrive asks for.
+          granted in Pipedrive does not include, so they are paused.{" "}
+          {fix
+            ? "Press Reconnect and allow all the permissions Pipedrive asks for."
+            : "An admin of this workspace needs to reconnect Pipedrive and allow all the permissions it asks for."}
         </p>
         {fix && <ConnectButton label="Reconnect" primary />}
       </WarnBanner>
@@ -442,8 +444,9 @@ function PausedBanner({ connection, fix }: { connection: ConnectionView; fix: bo
     return (
       <WarnBanner title="Pipedrive subscription not active">
         <p>
-          {since}Pipedrive refuses lookups because this company&apos;s Pipedrive subscription is not active. Nothing to
-          do here: lookups resume on their own once the subscription is active again (we check every hour).
+          {since}Pipedrive refuses lookups because this company&apos;s Pipedrive subscription is not active. A Pipedrive
+          admin of the company can renew the subscription in Pipedrive; lookups resume on their own once it is active
+          again (we check every hour).
         </p>
       </WarnBanner>
     );

@@ -17,7 +17,7 @@ export default async function ActivityPage({ searchParams }: Props) {
   const query = await searchParams;
   const before = typeof query.before === "string" ? query.before : null;
   const user = await requirePageUser(`${SETTINGS_PATH}/activity`);
-  if (user.role !== "admin") redirect(`${SETTINGS_PATH}?pipedrive=error&reason=forbidden`);
+  if (user.role !== "admin") redirect(`${SETTINGS_PATH}?pipedrive=error&reason=activity_admins_only`);
   const { events, older } = await loadActivity(user, before);
 
   return (
