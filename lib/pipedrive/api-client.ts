@@ -104,10 +104,8 @@ export function createApiClient(options: ApiClientOptions) {
       const body = status === 429 ? await readText(response, what, MAX_LIMIT_BODY_BYTES).catch(() => "") : "";
       await response.body?.cancel().catch(() => {});
       if (status === 429) {
-        const daily = DAILY_BUDGET_SPENT.test(body);
-        const hinted = daily
-          ? Math.max(retryAfterMs(response.headers) ?? 0, DAILY_BUDGET_RECHECK_MS)
-          : (retryAfterMs(response.headers) ?? 1000);
+        const given = retryAfterMs(response.headers);
+        const hinted = DAILY_BUDGET_SPENT.test(body) ? Math.max(given ?? 0, DAILY_BUDGET_RECHECK_MS) : (given ?? 1000);
         if (hinted > SHORT_LIMIT_MS) {
           // A spent daily budget: nobody should wait an hour for a lookup.
           throw new PipedriveError("rate_limited", `${what}: HTTP 429, limited for ${Math.round(hinted / 1000)} s`, {

@@ -83,21 +83,13 @@ export async function installHolders(install: Install): Promise<string[]> {
   return rows.map((row) => row.tenantId);
 }
 
-/** Who this workspace is connected as, with the names an admin recognises; null when nothing is. */
+/** The install this workspace holds, with the names an admin recognises; null when nothing is connected. */
 export async function connectedAs(
   tenantId: string,
 ): Promise<(Install & { pipedriveUserName: string; companyName: string }) | null> {
   return db().pipedriveConnection.findUnique({
     where: { tenantId },
     select: { companyId: true, pipedriveUserId: true, pipedriveUserName: true, companyName: true },
-  });
-}
-
-/** Which install this workspace holds, if our metadata says. */
-export async function installOf(tenantId: string): Promise<Install | null> {
-  return db().pipedriveConnection.findUnique({
-    where: { tenantId },
-    select: { companyId: true, pipedriveUserId: true },
   });
 }
 

@@ -1,7 +1,7 @@
 import { readCapped } from "../http/body.ts";
 import { log } from "../log.ts";
 import type { TenantUser } from "../users/user-store.ts";
-import { installHolders, installOf } from "./connection-store.ts";
+import { connectedAs, installHolders } from "./connection-store.ts";
 import type { PipedriveContext } from "./context.ts";
 import { basicAuth } from "./http.ts";
 import type { RevokeResult } from "./outcomes.ts";
@@ -21,7 +21,7 @@ export async function disconnect(
   admin: TenantUser,
 ): Promise<{ removed: boolean; revoke: RevokeResult | "none" }> {
   const refreshToken = await getRefreshToken(admin.tenantId);
-  const install = await installOf(admin.tenantId);
+  const install = await connectedAs(admin.tenantId);
   // The admin asked to remove the app: the install goes too, unless another workspace uses it.
   const revoke: RevokeResult | "none" =
     refreshToken && install

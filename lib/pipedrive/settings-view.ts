@@ -6,7 +6,6 @@ import {
   connectedAs,
   getConnectionView,
   installHolders,
-  installOf,
   lastUninstall,
   type AuditEntry,
   type ConnectionView,
@@ -98,7 +97,7 @@ export type DisconnectView = {
 export async function loadDisconnectView(ctx: PipedriveContext, user: TenantUser): Promise<DisconnectView> {
   const [connection, install] = await Promise.all([
     getConnectionView(user.tenantId, { hosts: ctx.hosts, now: ctx.now(), requiredScopes: ctx.requiredScopes }),
-    installOf(user.tenantId),
+    connectedAs(user.tenantId),
   ]);
   const holders = install ? await installHolders(install) : [];
   return { connection, installShared: holders.some((tenant) => tenant !== user.tenantId) };
