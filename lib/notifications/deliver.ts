@@ -46,7 +46,13 @@ async function send(
   o: { smtpUrl: string; from: string; appUrl: string; now: Date },
 ): Promise<Delivery> {
   if (recipients.length === 0) return { outcome: "no_recipients" };
-  const message = messageFor(notification.event, tenantName, `${o.appUrl}${SETTINGS_PATH}`, notification.createdAt);
+  const message = messageFor(
+    notification.event,
+    tenantName,
+    `${o.appUrl}${SETTINGS_PATH}`,
+    notification.createdAt,
+    notification.detail,
+  );
   try {
     await mailer(o.smtpUrl).sendMail({
       from: o.from,

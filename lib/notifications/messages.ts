@@ -1,10 +1,29 @@
+import { z } from "zod";
+
+import { ENTITY_LIMIT_NOTE, refusedPermissionOf } from "../pipedrive/conditions.ts";
 import type { NotificationEvent } from "./notification-store.ts";
 
 // What each mail says: what happened in plain words, what the admin should do, and a link.
 
 export type Message = { subject: string; text: string };
 
-export function messageFor(event: NotificationEvent, workspace: string, settingsUrl: string, at: Date): Message {
+/** What an audit event's detail may tell a mail; anything else in it is ignored. */
+const mailDetail = z
+  .object({
+    pipedriveUserName: z.string().max(200).optional().catch(undefined),
+    call: z.string().max(40).nullish().catch(undefined),
+  })
+  .catch({});
+
+export function messageFor(
+  event: NotificationEvent,
+  workspace: string,
+  settingsUrl: string,
+  at: Date,
+  rawDetail: unknown = {},
+): Message {
+  const detail = mailDetail.parse(rawDetail ?? {});
+  const user = detail.pipedriveUserName;
   const when = `${at.toISOString().slice(0, 16).replace("T", " ")} UTC`;
   const body = (happened: string, todo: string) =>
     `${happened}\n\n${todo}\n\nSettings → Integrations: ${settingsUrl}\n\n` +
@@ -30,7 +49,7 @@ export function messageFor(event: NotificationEvent, workspace: string, settings
       return {
         subject: `The CRM was uninstalled from Pipedrive for ${workspace}`,
         text: body(
-          `At ${when}, someone uninstalled the CRM's app in Pipedrive, so ${workspace} is no longer connected and lead enrichment stopped.`,
+          `At ${when}, Pipedrive told us the CRM's app was uninstalled from ${user ? `${user}'s` : "the"} Pipedrive account ${workspace} used, so ${workspace} is no longer connected and lead enrichment stopped.`,
           "What to do: if that was not intended, open the page below and press Connect Pipedrive.",
         ),
       };
@@ -54,8 +73,8 @@ export function messageFor(event: NotificationEvent, workspace: string, settings
       return {
         subject: `Pipedrive lookups paused for ${workspace}: permission refused`,
         text: body(
-          `Since ${when}, Pipedrive refuses the connected Pipedrive user access to contacts.`,
-          "What to do: a Pipedrive admin can give that user the permission (lookups resume on their own), or reconnect as another user on the page below.",
+          `Since ${when}, Pipedrive refuses ${user ?? "the connected Pipedrive user"} (the Pipedrive user ${workspace} is connected as) permission to ${refusedPermissionOf(detail.call)}, so lead enrichment is paused. ${ENTITY_LIMIT_NOTE}`,
+          "What to do: a Pipedrive admin can give that user the permission, or lift the limit, in Pipedrive (lookups resume on their own; we check every hour), or an admin can reconnect as another Pipedrive user on the page below.",
         ),
       };
   }

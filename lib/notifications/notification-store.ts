@@ -17,6 +17,8 @@ export type Notification = {
   event: NotificationEvent;
   createdAt: Date;
   attempts: number;
+  /** The audit event's detail: who and what the mail names (our own rows, still read as unknown). */
+  detail: unknown;
 };
 
 export type Recipient = { email: string; name: string };
@@ -38,8 +40,9 @@ export function deliverNext(
       event: NotificationEvent;
       created_at: Date;
       attempts: number;
+      detail: unknown;
     }>(
-      `SELECT id::text, tenant_id, event, created_at, attempts FROM pipedrive_notifications
+      `SELECT id::text, tenant_id, event, created_at, attempts, detail FROM pipedrive_notifications
        WHERE done_at IS NULL AND next_attempt_at <= $1 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`,
       [now],
     );
@@ -51,6 +54,7 @@ export function deliverNext(
       event: row.event,
       createdAt: row.created_at,
       attempts: row.attempts,
+      detail: row.detail,
     };
     const { recipients, tenantName } = await recipientsOf(client, row.tenant_id);
     const result = await deliver(notification, recipients, tenantName);

@@ -9,6 +9,7 @@ import {
 } from "../../testing/support/fixtures.ts";
 import { startSmtpServer } from "../../testing/support/smtp.ts";
 import { db, sql } from "../db.ts";
+import { searchPersonsByPhone } from "../pipedrive/person-search.ts";
 import { getValidAccessToken } from "../pipedrive/tokens/access.ts";
 import { removeConnection } from "../pipedrive/tokens/connection-health.ts";
 import { deliverDue, retryDelayMs } from "./deliver.ts";
@@ -32,6 +33,7 @@ async function workspace() {
   return { ...t, quiet };
 }
 
+const connectionRowBefore = new Map<string, string>();
 const deliver = (now = new Date()) => deliverDue(now, { smtpUrl: smtp.url });
 const mailTo = (email: string) => smtp.received.filter((m) => m.to.includes(email));
 
@@ -101,11 +103,28 @@ describe("mail to a workspace's admins", () => {
 
   it("says so when the app was uninstalled from Pipedrive", async () => {
     const t = await workspace();
+    connectionRowBefore.set(t.tenantId, (await connectionRow(t.tenantId))!.pipedriveUserName);
     await removeConnection(t.tenantId, "uninstalled", null, { companyId: 1, pipedriveUserId: 2 });
     await deliver();
-    expect(mailTo(t.admin.email).map((m) => m.subject)).toEqual([
-      "The CRM was uninstalled from Pipedrive for Test Workspace",
-    ]);
+    const mails = mailTo(t.admin.email);
+    expect(mails.map((m) => m.subject)).toEqual(["The CRM was uninstalled from Pipedrive for Test Workspace"]);
+    // Whose Pipedrive account it was, as the page says; never "someone".
+    const connectedAs = (await connectionRowBefore.get(t.tenantId))!;
+    expect(mails[0]!.text).toContain(`${connectedAs}'s Pipedrive account`);
+    expect(mails[0]!.text).not.toContain("someone");
+  });
+
+  it("names the Pipedrive user and what Pipedrive refused, for a 403", async () => {
+    const t = await workspace();
+    const user = (await connectionRow(t.tenantId))!.pipedriveUserName;
+    pd.mock.setFaults({ api403: { only: "search" } });
+    await searchPersonsByPhone(pd.ctx, t.tenantId, "+55 11 99999-0001").catch(() => null);
+    pd.mock.setFaults({});
+    await deliver();
+    const [mail] = mailTo(t.admin.email);
+    expect(mail!.text).toContain(user);
+    expect(mail!.text).toContain("search people");
+    expect(mail!.text).toContain("limit");
   });
 
   it("is owed for nothing else: a connect, a disconnect by an admin", async () => {

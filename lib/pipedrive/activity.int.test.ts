@@ -16,7 +16,12 @@ describe("the activity log", () => {
   it("names the admin who acted and the Pipedrive company, also for what Pipedrive or a lookup changed", async () => {
     const { tenantId, admin } = await createTenant("Activity A");
     await connectThroughMock(pd.ctx, pd.mock, admin);
-    await markApiRefused(tenantId, "subscription_lapsed", "402 from Pipedrive", new Date());
+    await markApiRefused(
+      tenantId,
+      "subscription_lapsed",
+      { detail: "402 from Pipedrive", call: "users/me" },
+      new Date(),
+    );
     await disconnect(pd.ctx, admin);
 
     const events = await auditEvents(tenantId, { take: 10 });

@@ -134,8 +134,8 @@ export function createApiClient(options: ApiClientOptions) {
         continue;
       }
       if (status === 401) throw new PipedriveError("unauthorized", `${what}: HTTP 401`, { status });
-      if (status === 402) throw new PipedriveError("payment_required", `${what}: HTTP 402`, { status });
-      if (status === 403) throw new PipedriveError("forbidden", `${what}: HTTP 403`, { status });
+      if (status === 402) throw new PipedriveError("payment_required", `${what}: HTTP 402`, { status, call: what });
+      if (status === 403) throw new PipedriveError("forbidden", `${what}: HTTP 403`, { status, call: what });
       if (status >= 500) throw new PipedriveError("unavailable", `${what}: HTTP ${status}`, { status });
       throw new PipedriveError("rejected", `${what}: HTTP ${status}`, { status });
     }

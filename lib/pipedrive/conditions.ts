@@ -141,3 +141,16 @@ export function reconnectPlace(condition: Condition): "banner" | "actions" | "no
       return "none";
   }
 }
+
+/**
+ * What Pipedrive refused with a 403, as a Pipedrive admin would name the permission: the
+ * banner and the mail say it. Pipedrive's 403 names no permission, so this is from the call.
+ */
+export function refusedPermissionOf(call: string | null | undefined): string {
+  if (call === "users/me") return "read their own Pipedrive user";
+  return "see and search people (contacts)";
+}
+
+/** Pipedrive's 403 has a second meaning, and the admin deciding what to do needs to know it. */
+export const ENTITY_LIMIT_NOTE =
+  "Pipedrive answers the same way when that user account has reached a limit for an entity (such as how many people it may hold).";

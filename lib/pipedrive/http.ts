@@ -23,7 +23,14 @@ export class PipedriveError extends Error {
     readonly kind: PipedriveFailure,
     message: string,
     /** short: a burst limit (seconds), not a spent daily budget. */
-    readonly details: { status?: number; retryAfterMs?: number; short?: boolean; timedOut?: boolean } = {},
+    readonly details: {
+      status?: number;
+      retryAfterMs?: number;
+      short?: boolean;
+      timedOut?: boolean;
+      /** The call Pipedrive refused ("persons/search"): a 403 on one endpoint says nothing of another. */
+      call?: string;
+    } = {},
   ) {
     super(message);
     this.name = "PipedriveError";

@@ -255,3 +255,49 @@ describe.each([
     expect(await auditTrail(tenantId)).toEqual(["connected", state, "recovered"]);
   });
 });
+
+describe("a 403 that only searches get (a limit for an entity, not a permission)", () => {
+  const searchesMade = () => pd.mock.requests().filter((r) => r.path === "/api/v2/persons/search").length;
+  const mailsOwed = async (tenantId: string) =>
+    (
+      await sql().query<{ event: string }>(
+        `SELECT event FROM pipedrive_notifications WHERE tenant_id = $1::uuid AND outcome IS DISTINCT FROM 'repeat' ORDER BY id`,
+        [tenantId],
+      )
+    ).rows.map((r) => r.event);
+
+  it("is judged by a search: users/me working does not heal it, and the admins are mailed once", async () => {
+    const { tenantId } = await connectedTenant();
+    const { probeConnection } = await import("./tokens/access.ts");
+    pd.mock.setFaults({ api403: { only: "search" } });
+    const first = await searchPersonsByPhone(pd.ctx, tenantId, "+55 11 99999-0001").catch((e: unknown) => e);
+    expect(isAppError(first, "access_forbidden")).toBe(true);
+    // The hourly look, three times: each asks with a search, which still gets the 403.
+    for (let hour = 0; hour < 3; hour++) {
+      const before = searchesMade();
+      expect(await probeConnection(pd.ctx, tenantId)).toBe("access_forbidden");
+      expect(searchesMade()).toBe(before + 1);
+      expect(await connectionRow(tenantId)).toMatchObject({ status: "access_forbidden" });
+    }
+    expect(await mailsOwed(tenantId)).toEqual(["access_forbidden"]);
+    pd.mock.setFaults({});
+    expect(await probeConnection(pd.ctx, tenantId)).toBe("connected");
+    expect((await searchPersonsByPhone(pd.ctx, tenantId, "+55 11 99999-0001")).map((p) => p.id)).toEqual([101]);
+    expect(await auditTrail(tenantId)).toEqual(["connected", "access_forbidden", "recovered"]);
+  });
+
+  it("flapping within a day is one incident: one mail for the pause, and none for its repeats", async () => {
+    const { tenantId } = await connectedTenant();
+    const { probeConnection } = await import("./tokens/access.ts");
+    for (let flap = 0; flap < 3; flap++) {
+      pd.mock.setFaults({ api403: { times: 1, only: "search" } });
+      await searchPersonsByPhone(pd.ctx, tenantId, "+55 11 99999-0001").catch(() => {});
+      expect(await probeConnection(pd.ctx, tenantId)).toBe("connected");
+    }
+    expect(await auditTrail(tenantId)).toEqual([
+      "connected",
+      ...Array.from({ length: 3 }, () => ["access_forbidden", "recovered"]).flat(),
+    ]);
+    expect(await mailsOwed(tenantId)).toEqual(["access_forbidden", "recovered"]);
+  });
+});

@@ -23,9 +23,10 @@ export function apiEndpoints(state: MockState, record: Record) {
     return digits.length > 0 && (stored.replace(/\D/g, "") === digits || stored === term);
   }
 
-  function takeApiFault(kind: "api401" | "api402" | "api403"): boolean {
+  function takeApiFault(kind: "api401" | "api402" | "api403", path: string): boolean {
     const fault = s.faults[kind];
     if (!fault) return false;
+    if (kind === "api403" && s.faults.api403?.only === "search" && !path.includes("/search")) return false;
     if (fault.times !== undefined && --fault.times <= 0) delete s.faults[kind];
     return true;
   }
@@ -34,11 +35,11 @@ export function apiEndpoints(state: MockState, record: Record) {
   async function caller(req: IncomingMessage, res: ServerResponse, path: string) {
     if (s.faults.apiLatencyMs) await delay(s.faults.apiLatencyMs);
     const found = state.bearer(req.headers.authorization?.match(/^Bearer (.+)$/)?.[1]);
-    if (!found || takeApiFault("api401")) {
+    if (!found || takeApiFault("api401", path)) {
       record(req, path, 401);
       return void json(res, 401, { success: false, error: "unauthorized access", errorCode: 401 });
     }
-    if (takeApiFault("api402")) {
+    if (takeApiFault("api402", path)) {
       record(req, path, 402);
       return void json(res, 402, {
         success: false,
@@ -46,7 +47,7 @@ export function apiEndpoints(state: MockState, record: Record) {
         errorCode: 402,
       });
     }
-    if (takeApiFault("api403")) {
+    if (takeApiFault("api403", path)) {
       record(req, path, 403);
       return void json(res, 403, {
         success: false,

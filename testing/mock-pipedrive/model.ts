@@ -44,8 +44,11 @@ export type Faults = {
   api401?: { times?: number };
   /** The company's subscription lapsed: API calls answer 402. */
   api402?: { times?: number };
-  /** The user lacks a permission: API calls answer 403. */
-  api403?: { times?: number };
+  /**
+   * API calls answer 403: the user lacks a permission. `only: "search"`: only searches do, as
+   * when the user account has reached a limit for an entity (users/me needs only `base`).
+   */
+  api403?: { times?: number; only?: "search" };
   /** This endpoint answers 200 with a JSON body that never ends, until the client hangs up. */
   endlessAnswer?: "token" | "me" | "search";
   /** Added before every /oauth/token answer. */

@@ -9,6 +9,7 @@ import {
   markApiRefused,
   markApiWorks,
   markNeedsReconnect,
+  refusedCallOf,
   type NeedsReconnectReason,
 } from "./connection-health.ts";
 import { readToken, repairApiDomain, withLockedToken, type TokenRow } from "./contract-store.ts";
@@ -83,7 +84,8 @@ export async function withAccessToken<T>(
   ctx: PipedriveContext,
   tenantId: string,
   call: (token: AccessToken) => Promise<T>,
-  options: { probe?: boolean } = {},
+  /** probe: the keeper's look at a refused connection, and the kind of call it makes. */
+  options: { probe?: ProbeCall } = {},
 ): Promise<T> {
   const token = await getValidAccessToken(ctx, tenantId);
   const paused = pausesLookups(token.status);
@@ -98,7 +100,7 @@ export async function withAccessToken<T>(
     if (!isPipedriveError(error, "unauthorized")) throw await afterRefusal(ctx, tenantId, token, error);
     result = await retryOnce(ctx, tenantId, token, call);
   }
-  if (healsByProbe(token.status)) await markApiWorks(tenantId, ctx.now());
+  if (healsByProbe(token.status)) await markApiWorks(tenantId, options.probe ?? null, ctx.now());
   return result;
 }
 
@@ -126,18 +128,37 @@ async function afterRefusal(ctx: PipedriveContext, tenantId: string, token: Acce
   const appError = toAppErrorFromPipedrive(error, ctx.now);
   if (!(appError instanceof AppError)) return appError;
   if (appError.code === "subscription_lapsed" || appError.code === "access_forbidden") {
-    await markApiRefused(tenantId, appError.code, appError.message, ctx.now());
+    const call = isPipedriveError(error) ? (error.details.call ?? null) : null;
+    await markApiRefused(tenantId, appError.code, { detail: appError.message, call }, ctx.now());
   }
   return rememberLongLimit(token, appError);
 }
 
-/** The keeper's look at a connection Pipedrive's API refused: one cheap call; its state after. */
+type ProbeCall = "users/me" | "persons/search";
+
+/** What the probe searches for: a number nobody has, so the answer is small. */
+const PROBE_TERM = "0000000000";
+
+/**
+ * The keeper's look at a connection Pipedrive's API refused: one call of the kind that was
+ * refused (a search refused while users/me works is only healed by a search working); its state after.
+ */
 export async function probeConnection(
   ctx: PipedriveContext,
   tenantId: string,
 ): Promise<"connected" | "subscription_lapsed" | "access_forbidden"> {
+  const probe: ProbeCall = (await refusedCallOf(tenantId)) === "persons/search" ? "persons/search" : "users/me";
   try {
-    await withAccessToken(ctx, tenantId, (token) => ctx.api.me(token.apiBaseUrl, token.accessToken), { probe: true });
+    await withAccessToken(
+      ctx,
+      tenantId,
+      async (token) => {
+        if (probe === "persons/search")
+          await ctx.api.searchPersonsByPhoneTerm(token.apiBaseUrl, token.accessToken, PROBE_TERM, null);
+        else await ctx.api.me(token.apiBaseUrl, token.accessToken);
+      },
+      { probe },
+    );
     return "connected";
   } catch (error) {
     if (error instanceof AppError && (error.code === "subscription_lapsed" || error.code === "access_forbidden")) {

@@ -114,24 +114,46 @@ export async function markRefreshed(
 export async function markApiRefused(
   tenantId: string,
   status: "subscription_lapsed" | "access_forbidden",
-  detail: string,
+  refused: { detail: string; call: string | null },
   now: Date,
 ): Promise<boolean> {
   return withAudit(
     `UPDATE pipedrive_connections SET status = $2::pipedrive_connection_status, last_error = $3, last_error_at = $4,
-            updated_at = $4, next_refresh_at = $5
+            updated_at = $4, next_refresh_at = $5, refused_call = $6
      WHERE tenant_id = $1::uuid AND status IN ('connected', 'needs_permissions')`,
-    [tenantId, status, detail.slice(0, 500), now, new Date(now.getTime() + NEEDS_RECONNECT_RECHECK_MS)],
-    { tenantId, event: status, detail: { reason: detail.slice(0, 200) } },
+    [
+      tenantId,
+      status,
+      refused.detail.slice(0, 500),
+      now,
+      new Date(now.getTime() + NEEDS_RECONNECT_RECHECK_MS),
+      refused.call,
+    ],
+    { tenantId, event: status, detail: { reason: refused.detail.slice(0, 200), call: refused.call } },
   );
 }
 
-/** A call worked again after Pipedrive had refused them (402, 403). */
-export async function markApiWorks(tenantId: string, now: Date): Promise<boolean> {
-  return withAudit(
-    `UPDATE pipedrive_connections SET status = 'connected', last_error = NULL, last_error_at = NULL, updated_at = $2
+/** The kind of call Pipedrive's API refused, while the connection is paused by it; null otherwise. */
+export async function refusedCallOf(tenantId: string): Promise<string | null> {
+  const { rows } = await sql().query<{ refused_call: string | null }>(
+    `SELECT refused_call FROM pipedrive_connections
      WHERE tenant_id = $1::uuid AND status IN ('subscription_lapsed', 'access_forbidden')`,
-    [tenantId, now],
+    [tenantId],
+  );
+  return rows[0]?.refused_call ?? null;
+}
+
+/**
+ * The call Pipedrive had refused (402, 403) worked again. `call`: the kind that worked; a
+ * refusal of another kind stays, since a 403 on one endpoint says nothing of another.
+ */
+export async function markApiWorks(tenantId: string, call: string | null, now: Date): Promise<boolean> {
+  return withAudit(
+    `UPDATE pipedrive_connections SET status = 'connected', last_error = NULL, last_error_at = NULL, updated_at = $2,
+            refused_call = NULL
+     WHERE tenant_id = $1::uuid AND status IN ('subscription_lapsed', 'access_forbidden')
+       AND (refused_call IS NULL OR $3::text IS NULL OR refused_call = $3::text)`,
+    [tenantId, now, call],
     { tenantId, event: "recovered", detail: { reason: "a call to Pipedrive worked again" } },
   );
 }
@@ -143,10 +165,11 @@ async function withAudit(
   audit: { tenantId: string; event: AuditEvent; detail: Record<string, unknown> },
 ): Promise<boolean> {
   const { rows } = await sql().query<{ changed: number }>(
-    `WITH changed AS (${text} RETURNING tenant_id, company_name),
+    `WITH changed AS (${text} RETURNING tenant_id, company_name, pipedrive_user_name),
      event AS (INSERT INTO pipedrive_audit_events (tenant_id, event, detail)
                SELECT tenant_id, $${values.length + 1},
-                 $${values.length + 2}::jsonb || jsonb_build_object('companyName', company_name) FROM changed)
+                 $${values.length + 2}::jsonb || jsonb_build_object('companyName', company_name,
+                   'pipedriveUserName', pipedrive_user_name) FROM changed)
      SELECT count(*)::int AS changed FROM changed`,
     [...values, audit.event, JSON.stringify(audit.detail)],
   );
