@@ -22,7 +22,7 @@ for (const [width, height] of [
     await integrations.connect();
     await integrations.goto();
     await expect(page.locator("#phone-hint")).toHaveText(
-      "Numbers without a +country code are read as numbers in Brazil (+55). 00 works as + too.",
+      "For example +55 11 99999-0001. Numbers without a +country code are read as numbers in Brazil (+55). 00 works as + too.",
     );
     await expect(page.getByLabel("Phone number")).toHaveAccessibleDescription(/read as numbers in Brazil \(\+55\)/);
 

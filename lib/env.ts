@@ -28,6 +28,8 @@ const schema = z
     PIPEDRIVE_MOCK_HOST: optional(z.string().refine(isLoopback, "must be a loopback host such as localhost:4010")),
     PIPEDRIVE_TOKEN_SKEW_SECONDS: optional(z.coerce.number().int().min(0).max(3000)).default(600),
     PIPEDRIVE_HTTP_TIMEOUT_MS: optional(z.coerce.number().int().min(100).max(60_000)).default(10_000),
+    // The most a person at the settings page waits for a lookup, every call included.
+    LOOKUP_MAX_WAIT_SECONDS: optional(z.coerce.number().int().min(2).max(120)).default(15),
     // A refused refresh token must still be the row's this long before admins are told the
     // connection needs a reconnect: another writer's rotation may be about to land.
     PIPEDRIVE_VERDICT_GRACE_SECONDS: optional(z.coerce.number().int().min(0).max(3600)).default(60),

@@ -23,6 +23,8 @@ export const errorCodes = {
     "The stored Pipedrive address is not a Pipedrive host, so no request was sent. An admin needs to reconnect Pipedrive.",
   rate_limited: "Pipedrive is limiting requests right now. Try again in a minute.",
   pipedrive_unavailable: "Pipedrive did not answer. Try again in a moment.",
+  lookup_stopped:
+    "Pipedrive answered slowly, so the lookup stopped before it had tried every way of writing this number. Try again in a while.",
   pipedrive_rejected: "Pipedrive refused the request.",
   app_credentials_rejected:
     "Lookups are unavailable: Pipedrive rejects the CRM's app credentials. This is not your workspace's doing, and the CRM's operators have been told.",

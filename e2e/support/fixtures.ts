@@ -12,7 +12,7 @@ type Fixtures = {
   /** A signed-in page for a seeded user; each call is its own browser context. */
   signedIn: (
     user: UserKey,
-    options?: { viewport?: { width: number; height: number }; javaScriptEnabled?: boolean },
+    options?: { viewport?: { width: number; height: number }; javaScriptEnabled?: boolean; timezoneId?: string },
   ) => Promise<{ page: Page; integrations: IntegrationsPage }>;
   resetState: void;
 };

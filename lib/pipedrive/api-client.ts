@@ -28,8 +28,12 @@ export type ApiClient = ReturnType<typeof createApiClient>;
 
 export type ApiCallStats = { calls: number; rateLimitRetries: number; slowdowns: number };
 
-/** How long a caller waits out Pipedrive's burst limits: its whole wait, and its retries. */
-export type Patience = { maxWaitMs: number; maxRetries: number };
+/**
+ * How long a caller waits out Pipedrive's burst limits: its whole wait, and its retries.
+ * `deadline` (epoch ms): no call starts, and none is awaited, past it; a person waiting at the
+ * page has one, a batch caller does not.
+ */
+export type Patience = { maxWaitMs: number; maxRetries: number; deadline?: number };
 
 export const newStats = (): ApiCallStats => ({ calls: 0, rateLimitRetries: 0, slowdowns: 0 });
 
@@ -71,7 +75,12 @@ export function createApiClient(options: ApiClientOptions) {
   ): Promise<Response> {
     const host = new URL(url).host;
     let waited = 0;
+    const pastDeadline = () => {
+      if (patience.deadline !== undefined && now() >= patience.deadline)
+        throw new PipedriveError("unavailable", `${what}: the caller's deadline passed`, { deadline: true });
+    };
     for (let attempt = 0; ; attempt++) {
+      pastDeadline();
       const wait = (blockedUntil.get(host) ?? 0) - now();
       if (wait > 0) {
         // Within what is left of the caller's wait budget; past it, the next answer decides.
@@ -81,14 +90,20 @@ export function createApiClient(options: ApiClientOptions) {
           await options.sleep(pause);
         }
       }
+      pastDeadline();
       if (stats) stats.calls++;
+      const timeoutMs =
+        patience.deadline === undefined ? options.timeoutMs : Math.min(options.timeoutMs, patience.deadline - now());
       const response = await send(
         options.fetch,
         url,
         { headers: { Authorization: `Bearer ${accessToken}`, Accept: "application/json" } },
-        options.timeoutMs,
+        timeoutMs,
         what,
-      );
+      ).catch((error: unknown) => {
+        pastDeadline();
+        throw error;
+      });
       const remaining = Number(response.headers.get("x-ratelimit-remaining") ?? Number.NaN);
       const reset = upstreamWaitMs(response.headers.get("x-ratelimit-reset")) ?? 0;
       if (response.ok) {
@@ -117,7 +132,8 @@ export function createApiClient(options: ApiClientOptions) {
         // Wait what Pipedrive asks, plus jitter so parallel callers spread out: a burst limit is
         // waited out only while the caller's whole wait stays within the budget.
         const pause = hinted + backoffMs(attempt, 250, 2000, random);
-        if (attempt >= patience.maxRetries || waited + pause > patience.maxWaitMs) {
+        const pastBound = patience.deadline !== undefined && now() + pause > patience.deadline;
+        if (attempt >= patience.maxRetries || waited + pause > patience.maxWaitMs || pastBound) {
           throw new PipedriveError(
             "rate_limited",
             `${what}: HTTP 429 for ${hinted} ms, after ${waited} ms of waiting`,
@@ -149,8 +165,8 @@ export function createApiClient(options: ApiClientOptions) {
     },
 
     /** Whether the company has person fields of type phone beyond the standard one (custom fields). */
-    async hasCustomPhoneFields(baseUrl: string, accessToken: string): Promise<boolean> {
-      const response = await get(`${baseUrl}/api/v1/personFields`, accessToken, "personFields");
+    async hasCustomPhoneFields(baseUrl: string, accessToken: string, patience?: Patience): Promise<boolean> {
+      const response = await get(`${baseUrl}/api/v1/personFields`, accessToken, "personFields", undefined, patience);
       recordCall(new URL(baseUrl).host, "personFields", new Date());
       const answer = await readJson(response, personFieldsAnswer, "personFields", MAX_ANSWER_BYTES.searchPage);
       return answer.data.some((field) => field.field_type === "phone" && field.key !== "phone");

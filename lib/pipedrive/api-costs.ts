@@ -15,3 +15,9 @@ export const API_TOKEN_COSTS = {
 } as const;
 
 export type PricedCall = keyof typeof API_TOKEN_COSTS;
+
+/**
+ * The least a company's daily budget can be: 30,000 × the lowest plan multiplier (Lite, 1) × one
+ * seat. Pipedrive tells apps neither the plan nor the budget left, so this floor is what is known.
+ */
+export const DAILY_BUDGET_FLOOR = 30_000;

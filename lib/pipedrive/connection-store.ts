@@ -32,6 +32,10 @@ export type ConnectionView = {
   lookupsPausedUntil: Date | null;
   /** Permissions lookups need that the grant lacks, in plain words. */
   missingPermissions: string[];
+  /** What the grant allows, in plain words. */
+  permissions: string[];
+  /** The kind of call Pipedrive refused (402, 403) while it pauses lookups. */
+  refusedCall: string | null;
 };
 
 /** What the settings page shows; null when the tenant has no token row. */
@@ -68,6 +72,8 @@ export async function getConnectionView(
     nextRenewalAt: nextRenewal && nextRenewal > options.now ? nextRenewal : null,
     lookupsPausedUntil,
     missingPermissions: connection ? missingScopes(connection.scopes, options.requiredScopes).map(scopeInWords) : [],
+    permissions: (connection?.scopes ?? []).map(scopeInWords),
+    refusedCall: connection?.refusedCall ?? null,
   };
 }
 

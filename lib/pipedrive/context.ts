@@ -43,6 +43,8 @@ export type PipedriveContext = {
   pkce: boolean;
   /** Scopes lookups need; a grant without one of them waits for new permissions. */
   requiredScopes: string[];
+  /** The most a person at the settings page waits for a lookup, every call included. */
+  lookupBoundMs: number;
 };
 
 export type ContextOptions = {
@@ -68,6 +70,7 @@ export type ContextOptions = {
   breakerCooldownMs?: number;
   pkce?: boolean;
   requiredScopes?: string[];
+  lookupBoundMs?: number;
   onClientCredentials?: (accepted: boolean) => Promise<void>;
 };
 
@@ -109,6 +112,8 @@ export function createPipedriveContext(options: ContextOptions): PipedriveContex
     keeper: { windowSeconds: options.keeperWindowSeconds ?? 900, idleDays: options.keeperIdleDays ?? 30 },
     pkce: options.pkce ?? true,
     requiredScopes: options.requiredScopes ?? ["contacts:read"],
+    // At 6 s per Pipedrive answer, a miss that tried every form of the number took 36 s.
+    lookupBoundMs: options.lookupBoundMs ?? 15_000,
     tokenBreaker: circuitBreaker(
       handleWhen((error) => isPipedriveError(error, "unavailable")),
       { halfOpenAfter: options.breakerCooldownMs ?? 30_000, breaker: new ConsecutiveBreaker(5) },
@@ -139,6 +144,7 @@ export function pipedrive(): PipedriveContext {
       verdictGraceMs: e.PIPEDRIVE_VERDICT_GRACE_SECONDS * 1000,
       pkce: e.PIPEDRIVE_PKCE === "on",
       requiredScopes: e.PIPEDRIVE_REQUIRED_SCOPES.split(","),
+      lookupBoundMs: e.LOOKUP_MAX_WAIT_SECONDS * 1000,
       onClientCredentials: reportAppCredentials,
     });
   }

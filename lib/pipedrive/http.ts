@@ -30,6 +30,8 @@ export class PipedriveError extends Error {
       timedOut?: boolean;
       /** The call Pipedrive refused ("persons/search"): a 403 on one endpoint says nothing of another. */
       call?: string;
+      /** Not Pipedrive's doing: the caller's deadline passed (see Patience). */
+      deadline?: boolean;
     } = {},
   ) {
     super(message);

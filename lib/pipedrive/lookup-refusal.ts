@@ -1,3 +1,4 @@
+import { SETTINGS_PATH } from "./outcomes.ts";
 import { PHONE_PROBLEMS, type PhoneInputProblem } from "./person-search.ts";
 
 // A lookup refused before it ran: nothing is stored, so the reason travels in the redirect's
@@ -5,6 +6,28 @@ import { PHONE_PROBLEMS, type PhoneInputProblem } from "./person-search.ts";
 // stale "in 59 seconds"; a forged query can only choose among these messages.
 
 export type LookupRefusal = { reason: PhoneInputProblem } | { reason: "busy_user" | "busy_workspace"; until: Date };
+
+/**
+ * What was typed, for the refusal's page to put back in the field: the number must stay out of
+ * URLs, so it rides in a short-lived httpOnly cookie scoped to the settings page, read only
+ * beside a refusal.
+ */
+export const TYPED_COOKIE = "pd_lookup_typed";
+
+export function typedCookie(input: string, secure: boolean): string {
+  const value = encodeURIComponent(input.slice(0, 60));
+  return `${TYPED_COOKIE}=${value}; Path=${SETTINGS_PATH}; Max-Age=120; HttpOnly; SameSite=Lax${secure ? "; Secure" : ""}`;
+}
+
+/** The typed input a refusal's page shows; null without a refusal in the query. */
+export function typedInput(query: Record<string, string | string[] | undefined>, cookie: string | undefined) {
+  if (typeof query.lookup_refused !== "string" || !cookie) return null;
+  try {
+    return decodeURIComponent(cookie).slice(0, 60);
+  } catch {
+    return null;
+  }
+}
 
 /** Longest wait a query may claim (the limits' window). */
 const MAX_WAIT_MS = 60_000;

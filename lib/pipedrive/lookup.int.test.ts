@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 
-import { connectThroughMock, createTenant, mockPipedriveForFile } from "../../testing/support/fixtures.ts";
-import { db } from "../db.ts";
+import {
+  connectThroughMock,
+  createTenant,
+  MOCK_PROFILE,
+  mockPipedriveForFile,
+  testContext,
+} from "../../testing/support/fixtures.ts";
+import { db, sql } from "../db.ts";
 import { LIMITS } from "../rate-limit-store.ts";
 import type { TenantUser } from "../users/user-store.ts";
 import { refusalMessage } from "./lookup-refusal.ts";
@@ -112,6 +118,31 @@ describe("a refusal's message", () => {
     expect(refusalMessage({ lookup_refused: "constructor" }, now)).toBeNull();
     expect(refusalMessage({ lookup_refused: "busy_workspace", until: "99999999999" }, now)?.text).toMatch(
       /in 60 seconds/,
+    );
+  });
+});
+
+describe("a lookup against a slow Pipedrive", () => {
+  it("at 6 s per answer, stops at its 15 s bound and says how far it got", { timeout: 40_000 }, async () => {
+    const t = await createTenant();
+    // The production defaults: a 10 s timeout per call, a 15 s bound for the whole lookup.
+    const ctx = testContext(pd.mock, { timeoutMs: 10_000, lookupBoundMs: 15_000 });
+    await connectThroughMock(ctx, pd.mock, t.admin);
+    // Every form of the number is tried: nothing learned about this company's search.
+    await sql().query(`DELETE FROM pipedrive_companies`);
+    pd.mock.setFaults({ apiLatencyMs: 6_000 });
+    const before = searches();
+    const started = performance.now();
+    const result = await runLookup(ctx, t.admin, "+55 21 4000-0000");
+    const waited = performance.now() - started;
+    pd.mock.setFaults({});
+    if (!("id" in result)) throw new Error("refused");
+    const problem = (await loadLookup(t.admin, result.id, new Date()))!.problem!;
+    const [, tried, of] = problem.match(/stopped after 15 seconds, having tried (\d+) of the (\d+) ways/)!;
+    expect(Number(tried)).toBeLessThan(Number(of));
+    expect(searches() - before).toBeLessThanOrEqual(Number(tried) + 1);
+    console.info(
+      `[slow lookup, ${MOCK_PROFILE}] waited ${(waited / 1000).toFixed(1)} s; tried ${tried} of ${of} forms`,
     );
   });
 });

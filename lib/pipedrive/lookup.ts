@@ -6,7 +6,7 @@ import type { TenantUser } from "../users/user-store.ts";
 import type { PipedriveContext } from "./context.ts";
 import type { LookupRefusal } from "./lookup-refusal.ts";
 import { saveLookup, type LookupResult } from "./lookup-store.ts";
-import { phoneInputProblem, searchPersonsByPhone } from "./person-search.ts";
+import { lookupBound, phoneInputProblem, searchPersonsByPhone } from "./person-search.ts";
 
 // The settings page's phone lookup. It is a POST, so the number never sits in a URL, a log
 // line or the browser's history; the result is kept for whoever ran it and shown once.
@@ -21,6 +21,7 @@ export async function runLookup(
   ctx: PipedriveContext,
   user: TenantUser,
   phone: string,
+  signal?: AbortSignal,
 ): Promise<{ id: string } | { refused: LookupRefusal }> {
   const input = phone.slice(0, 60);
   const problem = phoneInputProblem(input);
@@ -43,7 +44,15 @@ export async function runLookup(
   }
   let result: Omit<LookupResult, "phone">;
   try {
-    result = { people: await searchPersonsByPhone(ctx, user.tenantId, input), problem: null };
+    const people = await searchPersonsByPhone(
+      ctx,
+      user.tenantId,
+      input,
+      undefined,
+      undefined,
+      lookupBound(ctx, signal),
+    );
+    result = { people, problem: null };
     count("lookups_total", result.people!.length > 0 ? "found" : "not_found");
   } catch (error) {
     const appError = toAppError(error);

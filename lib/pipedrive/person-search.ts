@@ -3,6 +3,7 @@ import { getCountryCallingCode, parsePhoneNumberFromString, type CountryCode } f
 import { AppError } from "../errors.ts";
 import type { ApiCallStats, Patience } from "./api-client.ts";
 import type { PipedriveContext } from "./context.ts";
+import { isPipedriveError } from "./http.ts";
 import type { Person } from "./schemas.ts";
 import { withAccessToken } from "./tokens/access.ts";
 import {
@@ -13,6 +14,9 @@ import {
   rememberCustomPhoneFields,
   type PhoneMatch,
 } from "./usage-store.ts";
+
+/** What the page waits out of Pipedrive's burst limits, as the context's default does. */
+const PAGE_PATIENCE: Patience = { maxWaitMs: 5_000, maxRetries: 4 };
 
 const PHONE_INPUT = /^[0-9+()\-.\s/]+$/;
 
@@ -93,6 +97,30 @@ export function phoneSearchTerms(input: string, defaultRegion: string): string[]
 export const BATCH_PATIENCE: Patience = { maxWaitMs: 60_000, maxRetries: 20 };
 
 /**
+ * A wait with an end: the lookup stops at `deadline` (the context's clock), or when `signal`
+ * aborts; `ms` is the whole wait, for the words.
+ */
+export type LookupBound = { deadline: number; ms: number; signal?: AbortSignal };
+
+/** The page's bound (the context's lookupBoundMs), from now. */
+export const lookupBound = (ctx: PipedriveContext, signal?: AbortSignal): LookupBound => ({
+  deadline: ctx.now().getTime() + ctx.lookupBoundMs,
+  ms: ctx.lookupBoundMs,
+  signal,
+});
+
+/** Past the bound: stopped after `tried` of `of` terms, nobody found among those. */
+function stopped(bound: LookupBound, tried: number, of: number): AppError {
+  const seconds = Math.round(bound.ms / 1000);
+  return new AppError("lookup_stopped", `lookup stopped at its bound after ${tried} of ${of} terms`, {
+    userMessage:
+      `Pipedrive answered slowly, so we stopped after ${seconds} seconds, having tried ${tried} of the ${of} ways ` +
+      `this number can be written, and found no one so far. Try again in a while, or type the number exactly as ` +
+      `it is stored in Pipedrive.`,
+  });
+}
+
+/**
  * Everyone whose phone matches, under the first term that finds anyone: searches count against
  * Pipedrive's lowest burst limit (10 per 2 s) and the company's daily budget (about 20 tokens
  * each), so each further term is only tried on a miss. Whether Pipedrive's exact match ignores
@@ -105,28 +133,30 @@ export async function searchPersonsByPhone(
   phone: string,
   stats?: ApiCallStats,
   patience?: Patience,
+  bound?: LookupBound,
 ): Promise<Person[]> {
   const allTerms = phoneSearchTerms(phone, ctx.phoneRegion);
+  const bounded: Patience | undefined = bound ? { ...(patience ?? PAGE_PATIENCE), deadline: bound.deadline } : patience;
   return withAccessToken(ctx, tenantId, async (token) => {
     const [match, customFields] = await Promise.all([
       phoneMatchOf(token.apiHost).catch((): PhoneMatch => "unknown"),
-      customPhoneFields(ctx, token),
+      customPhoneFields(ctx, token, bounded),
     ]);
     const terms = match === "digits" ? oneTermPerDigitString(allTerms) : allTerms;
     recordLookup(token.apiHost, ctx.now());
-    for (const term of terms) {
+    for (const [tried, term] of terms.entries()) {
+      // The person gave up (the page's Cancel), or the wait reached its bound: no further search.
+      if (bound && (bound.signal?.aborted || ctx.now().getTime() >= bound.deadline))
+        throw stopped(bound, tried, terms.length);
       const found = new Map<number, Person>();
       let cursor: string | null = null;
       for (let page = 0; page < MAX_SEARCH_PAGES; page++) {
-        const result = await ctx.api.searchPersonsByPhoneTerm(
-          token.apiBaseUrl,
-          token.accessToken,
-          term,
-          cursor,
-          stats,
-          patience,
-          customFields,
-        );
+        const result: { people: Person[]; nextCursor: string | null } = await ctx.api
+          .searchPersonsByPhoneTerm(token.apiBaseUrl, token.accessToken, term, cursor, stats, bounded, customFields)
+          .catch((error: unknown) => {
+            if (bound && isPipedriveError(error) && error.details.deadline) throw stopped(bound, tried, terms.length);
+            throw error;
+          });
         for (const person of result.people) if (!found.has(person.id)) found.set(person.id, person);
         cursor = result.nextCursor;
         if (!cursor) break;
@@ -152,11 +182,12 @@ export async function searchPersonsByPhone(
 async function customPhoneFields(
   ctx: PipedriveContext,
   token: { apiHost: string; apiBaseUrl: string; accessToken: string },
+  patience?: Patience,
 ): Promise<boolean> {
   const known = await customPhoneFieldsOf(token.apiHost, ctx.now()).catch(() => null);
   if (known !== null) return known;
   try {
-    const has = await ctx.api.hasCustomPhoneFields(token.apiBaseUrl, token.accessToken);
+    const has = await ctx.api.hasCustomPhoneFields(token.apiBaseUrl, token.accessToken, patience);
     await rememberCustomPhoneFields(token.apiHost, has, ctx.now()).catch(() => {});
     return has;
   } catch {

@@ -11,6 +11,7 @@ export function missingScopes(granted: readonly string[], required: readonly str
 }
 
 const plain: Record<string, string> = {
+  base: "see who is connected, in which company",
   "contacts:read": "read contacts (people and organisations)",
   "contacts:full": "read and change contacts",
   "search:read": "search",

@@ -53,8 +53,9 @@ export async function loadSettingsView(
     user.role === "admin" ? pipedriveMailOn(user) : Promise.resolve(null),
   ]);
   // Only a page with nothing connected asks why.
+  // The budget is a company's, spent by all its integrations: a matter for admins, not members.
   const [usage, uninstalled] = connection
-    ? [await usageToday(connection.apiHost, now).catch(() => null), null]
+    ? [user.role === "admin" ? await usageToday(connection.apiHost, now).catch(() => null) : null, null]
     : [null, await lastUninstall(user.tenantId)];
   const appRejected = alerts.find((alert) => alert.kind === APP_CREDENTIALS_REJECTED);
   return {

@@ -21,5 +21,7 @@ export function e2eAppEnv(options: { appUrl: string; mockPort: string | number; 
     PIPEDRIVE_VERDICT_GRACE_SECONDS: "0",
     // Short, so the timeout attack does not slow the suite down.
     PIPEDRIVE_HTTP_TIMEOUT_MS: "1500",
+    // A lookup's whole wait, short enough for a slow mock (1.4 s per answer, under the 1.5 s timeout) to reach it.
+    LOOKUP_MAX_WAIT_SECONDS: "4",
   } as const;
 }

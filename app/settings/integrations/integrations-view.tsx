@@ -5,7 +5,15 @@ import { AppHeader } from "@/app/components/app-header.tsx";
 import { SubmitButton } from "@/app/components/submit-button.tsx";
 import { When } from "@/app/components/when.tsx";
 import { USAGE_HINT } from "@/lib/errors.ts";
-import { badgeOf, conditionOf, reconnectPlace, type Condition } from "@/lib/pipedrive/conditions.ts";
+import { DAILY_BUDGET_FLOOR } from "@/lib/pipedrive/api-costs.ts";
+import {
+  badgeOf,
+  conditionOf,
+  ENTITY_LIMIT_NOTE,
+  reconnectPlace,
+  refusedPermissionOf,
+  type Condition,
+} from "@/lib/pipedrive/conditions.ts";
 import type { ConnectionView } from "@/lib/pipedrive/connection-store.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { refusalMessage } from "@/lib/pipedrive/lookup-refusal.ts";
@@ -24,7 +32,18 @@ export type Query = Record<string, string | string[] | undefined>;
 const AUTHORIZE = "/api/integrations/pipedrive/authorize";
 
 /** The page's markup, from what the page read: shared with the bench's floor route. */
-export function IntegrationsView({ user, view, query }: { user: TenantUser; view: SettingsView; query: Query }) {
+export function IntegrationsView({
+  user,
+  view,
+  query,
+  typed = null,
+}: {
+  user: TenantUser;
+  view: SettingsView;
+  query: Query;
+  /** What was typed into a refused lookup, to put back in the field. */
+  typed?: string | null;
+}) {
   const { connection, uninstalled, events, keeper, appCredentialsRejectedSince, lookup, mailOn, usage } = view;
   const outcome = parseOutcome(query);
   const isAdmin = user.role === "admin";
@@ -93,6 +112,8 @@ export function IntegrationsView({ user, view, query }: { user: TenantUser; view
               expired: typeof query.lookup === "string" && lookup === null,
               companyDomain: connection?.companyDomain ?? null,
               connectedUser: { id: connection?.pipedriveUserId ?? null, name: connection?.pipedriveUserName ?? null },
+              typed,
+              boundSeconds: pipedrive().lookupBoundMs / 1000,
             }}
           />
         )}
@@ -283,15 +304,17 @@ function PipedriveDetails({
             </dd>
           </>
         )}
-        <dt>Scopes</dt>
-        <dd>{connection.scopes.length ? connection.scopes.join(", ") : "—"}</dd>
-        {usage && (
+        <dt>Permissions</dt>
+        <dd>{connection.permissions.length ? connection.permissions.join("; ") : "—"}</dd>
+        {usage && isAdmin && (
           <>
             <dt>Pipedrive budget today</dt>
             <dd>
               ≈ {usage.lookups} {usage.lookups === 1 ? "lookup" : "lookups"}, about{" "}
-              {usage.apiTokens.toLocaleString("en")} Pipedrive API tokens of the company&apos;s shared daily budget (UTC
-              day)
+              {usage.apiTokens.toLocaleString("en")} Pipedrive API tokens so far (UTC day). The company&apos;s daily
+              budget, shared with its other Pipedrive apps, is at least {DAILY_BUDGET_FLOOR.toLocaleString("en")} tokens
+              ({DAILY_BUDGET_FLOOR.toLocaleString("en")} × plan multiplier × seats); Pipedrive does not tell apps its
+              exact size.
             </dd>
           </>
         )}
@@ -455,9 +478,12 @@ function PausedBanner({ connection, fix }: { connection: ConnectionView; fix: bo
     return (
       <WarnBanner title="The Pipedrive user lacks a permission">
         <p>
-          {since}Pipedrive refuses lookups for {connection.pipedriveUserName ?? "the connected Pipedrive user"}. A
-          Pipedrive admin can give that user the permission (lookups resume on their own; we check every hour), or an
-          admin here can reconnect as another Pipedrive user.
+          {since}Pipedrive refuses {connection.pipedriveUserName ?? "the connected Pipedrive user"} permission to{" "}
+          {refusedPermissionOf(connection.refusedCall)}, so lookups are paused. {ENTITY_LIMIT_NOTE}
+        </p>
+        <p>
+          A Pipedrive admin can give that user the permission, or lift the limit, in Pipedrive (lookups resume on their
+          own; we check every hour), or an admin here can reconnect as another Pipedrive user.
         </p>
         {fix && <ConnectButton label="Reconnect as another Pipedrive user" primary={false} />}
       </WarnBanner>

@@ -1,8 +1,10 @@
 // Settings → Integrations: the Pipedrive card, the callback's outcome, and a phone lookup.
 import type { Metadata } from "next";
+import { cookies } from "next/headers";
 
 import { requirePageUser } from "@/lib/auth/session.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
+import { TYPED_COOKIE, typedInput } from "@/lib/pipedrive/lookup-refusal.ts";
 import { parseOutcome, SETTINGS_PATH } from "@/lib/pipedrive/outcomes.ts";
 import { loadSettingsView } from "@/lib/pipedrive/settings-view.ts";
 
@@ -24,5 +26,6 @@ export default async function IntegrationsPage({ searchParams }: Props) {
   );
   const user = await requirePageUser(`${SETTINGS_PATH}?${returnQuery}`);
   const view = await loadSettingsView(pipedrive(), user, typeof query.lookup === "string" ? query.lookup : null);
-  return <IntegrationsView user={user} view={view} query={query} />;
+  const typed = typedInput(query, (await cookies()).get(TYPED_COOKIE)?.value);
+  return <IntegrationsView user={user} view={view} query={query} typed={typed} />;
 }

@@ -15,6 +15,10 @@ export type LookupContext = {
   companyDomain: string | null;
   /** The connected Pipedrive user, to name an owner we know. */
   connectedUser: { id: number | null; name: string | null };
+  /** What was typed, put back beside a refusal; null otherwise. */
+  typed: string | null;
+  /** The most a lookup waits, in seconds, every call included. */
+  boundSeconds: number;
 };
 
 export function PhoneLookup({
@@ -33,10 +37,12 @@ export function PhoneLookup({
     (context.expired ? "This result has expired, or belongs to someone else. Search again." : null);
   const total = lookup?.total ?? people?.length ?? 0;
   const describedBy = ["phone-hint", problem ? "lookup-problem" : null].filter(Boolean).join(" ");
+  // After a lookup, its answer takes focus (no script needed), so a screen reader reads it.
+  const answered = Boolean(problem || people);
   return (
     <section className="card" aria-labelledby="lookup-title">
       <h2 id="lookup-title">Find a person by phone</h2>
-      <form method="post" action="/api/integrations/pipedrive/lookup" className="inline-form">
+      <form method="post" action="/api/integrations/pipedrive/lookup" className="inline-form lookup-form">
         <div className="field">
           <label htmlFor="phone">Phone number</label>
           <input
@@ -46,21 +52,27 @@ export function PhoneLookup({
             inputMode="tel"
             autoComplete="off"
             maxLength={60}
-            defaultValue={lookup?.phone}
-            placeholder="+55 11 99999-0001"
+            defaultValue={lookup?.phone ?? context.typed ?? undefined}
             required
             aria-invalid={refused?.badInput || undefined}
             aria-describedby={describedBy}
           />
         </div>
-        <SubmitButton className="button button-secondary" busyText="Searching…">
+        <SubmitButton
+          className="button button-secondary"
+          busyText="Searching…"
+          bound={context.boundSeconds}
+          cancelLabel="Cancel search"
+          cancelledText="Search cancelled."
+        >
           Search
         </SubmitButton>
       </form>
       <p className="hint" id="phone-hint">
-        Numbers without a +country code are read as numbers in {context.regionLabel}. 00 works as + too.
+        For example +55 11 99999-0001. Numbers without a +country code are read as numbers in {context.regionLabel}. 00
+        works as + too.
       </p>
-      <div aria-live="polite">
+      <div id="lookup-result" aria-live="polite" tabIndex={-1} autoFocus={answered}>
         {problem && (
           <p className="lookup-problem" id="lookup-problem" role="alert">
             {problem}

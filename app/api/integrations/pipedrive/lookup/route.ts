@@ -2,10 +2,11 @@
 // result, so the number stays out of URLs and a cross-site link cannot spend Pipedrive budget.
 import { z } from "zod";
 
+import { env } from "@/lib/env.ts";
 import { redirectTo } from "@/lib/http/responses.ts";
 import { formRoute } from "@/lib/http/route.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
-import { refusalQuery } from "@/lib/pipedrive/lookup-refusal.ts";
+import { refusalQuery, typedCookie } from "@/lib/pipedrive/lookup-refusal.ts";
 import { runLookup } from "@/lib/pipedrive/lookup.ts";
 import { SETTINGS_PATH } from "@/lib/pipedrive/outcomes.ts";
 
@@ -13,9 +14,14 @@ const lookupForm = z.object({ phone: z.string().default("") });
 
 export const POST = formRoute(
   { name: "lookup", role: "user", form: lookupForm, maxBodyBytes: 2048 },
-  async ({ user, form }) => {
-    const ran = await runLookup(pipedrive(), user, form.phone);
-    if ("refused" in ran) return redirectTo(`${SETTINGS_PATH}?${refusalQuery(ran.refused)}#lookup-title`, 303);
-    return redirectTo(`${SETTINGS_PATH}?lookup=${ran.id}#lookup-title`, 303);
+  async ({ request, user, form }) => {
+    // A person who pressed Cancel (or left) hangs up: the lookup stops before its next search.
+    const ran = await runLookup(pipedrive(), user, form.phone, request.signal);
+    if ("refused" in ran) {
+      const answer = redirectTo(`${SETTINGS_PATH}?${refusalQuery(ran.refused)}`, 303);
+      answer.headers.append("Set-Cookie", typedCookie(form.phone, env().APP_URL.startsWith("https:")));
+      return answer;
+    }
+    return redirectTo(`${SETTINGS_PATH}?lookup=${ran.id}`, 303);
   },
 );
