@@ -2,6 +2,7 @@ import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
 
 import { testDb } from "./support/db.ts";
+import { DEMO_TENANT_ID } from "./support/env.ts";
 import { expect, snapshot, test } from "./support/fixtures.ts";
 import { mock } from "./support/mock.ts";
 
@@ -151,3 +152,29 @@ for (const [width, height] of [
     await snapshot(page, `forbidden-search-${width}`);
   });
 }
+
+test("a lookup whose browser hangs up (Cancel search) stops before its next search", async ({ signedIn }) => {
+  const { page, integrations } = await signedIn("admin");
+  await integrations.connect();
+  await testDb.query("DELETE FROM pipedrive_companies");
+  await mock.faults({ apiLatencyMs: 1_400 });
+  const lookups = async () =>
+    testDb.query<{ problem: string | null }>(
+      `SELECT result->>'problem' AS problem FROM pipedrive_lookups WHERE tenant_id = $1 ORDER BY created_at`,
+      [DEMO_TENANT_ID],
+    );
+  const before = (await lookups()).length;
+  await page.evaluate(() => {
+    const w = window as unknown as { hangUp: AbortController };
+    w.hangUp = new AbortController();
+    const body = new URLSearchParams({ phone: "+55 21 4000-0000" });
+    void fetch("/api/integrations/pipedrive/lookup", { method: "POST", body, signal: w.hangUp.signal }).catch(() => {});
+  });
+  // The first answer (the company's fields) is in: the first search is on its way. Hang up.
+  await expect.poll(async () => (await mock.requests()).some((r) => r.path === "/api/v1/personFields")).toBe(true);
+  await page.evaluate(() => (window as unknown as { hangUp: AbortController }).hangUp.abort());
+  await expect.poll(async () => (await lookups()).length, { timeout: 15_000 }).toBe(before + 1);
+  // Left alone it tries 2 forms in the suite's 4 s; hung up, it stops after the one in flight.
+  expect((await lookups()).at(-1)!.problem).toMatch(/tried 1 of the \d+ ways/);
+  expect(await searches()).toBe(1);
+});
