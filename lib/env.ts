@@ -2,6 +2,8 @@ import "server-only";
 
 import { z } from "zod";
 
+import { REFRESH_TOKEN_IDLE_DAYS } from "./pipedrive/conditions.ts";
+
 // The only module that reads process.env. Everything else asks env() for a typed object.
 
 const optional = <T extends z.ZodType>(schema: T) =>
@@ -47,8 +49,14 @@ const schema = z
     // The keeper renews every token this long before it expires: more than the lead-enrichment
     // service's 5 minutes and our own just-in-time skew, so neither ever needs to.
     KEEPER_WINDOW_SECONDS: optional(z.coerce.number().int().min(301).max(3000)).default(900),
-    // Pipedrive drops a refresh token unused for 60 days.
-    KEEPER_IDLE_DAYS: optional(z.coerce.number().int().min(1).max(59)).default(30),
+    // Pipedrive drops a refresh token unused for REFRESH_TOKEN_IDLE_DAYS (60).
+    KEEPER_IDLE_DAYS: optional(
+      z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(REFRESH_TOKEN_IDLE_DAYS - 1),
+    ).default(30),
     KEEPER_CONCURRENCY: optional(z.coerce.number().int().min(1).max(4)).default(4),
     // How many proxies in front of the app append to X-Forwarded-For (README, Security). With
     // none, rate limits key on the socket's address and the header is ignored.

@@ -1,5 +1,10 @@
+import { CONDITION_WORDS } from "./pipedrive/conditions.ts";
+
 // One error type for everything the app reports on purpose. `code` decides the short
-// sentence a user sees; `message` and `cause` are for logs only.
+// sentence a user sees; `message` and `cause` are for logs only. A connection's conditions
+// speak in their own words (lib/pipedrive/conditions.ts), as the page and the mail do.
+
+const conditionSays = (kind: keyof typeof CONDITION_WORDS) => CONDITION_WORDS[kind].caller!;
 
 export const errorCodes = {
   unauthenticated: "Please sign in to continue.",
@@ -9,25 +14,19 @@ export const errorCodes = {
   too_large: "That request is too large.",
   bad_request: "That request could not be read.",
   not_connected: "Pipedrive is not connected for this workspace.",
-  needs_permissions:
-    "Pipedrive access is missing a permission lookups need, so lookups are paused until an admin reconnects Pipedrive and allows it.",
-  subscription_lapsed:
-    "This company's Pipedrive subscription is not active, so Pipedrive refuses lookups. They resume on their own once it is active again.",
-  access_forbidden:
-    "The Pipedrive user who connected this workspace lacks a permission Pipedrive requires for lookups. A Pipedrive admin can grant it, or a workspace admin can reconnect as another user.",
-  needs_reconnect:
-    "Pipedrive no longer accepts this workspace's access, so lookups are paused until an admin reconnects it.",
+  needs_permissions: conditionSays("needs_permissions"),
+  subscription_lapsed: conditionSays("subscription_lapsed"),
+  access_forbidden: conditionSays("access_forbidden"),
+  needs_reconnect: conditionSays("needs_reconnect"),
   renewal_checking:
     "Pipedrive refused a renewal of this workspace's access; we are checking whether that was a slip or the access is gone. Try again in a minute.",
-  api_domain_invalid:
-    "The stored Pipedrive address is not a Pipedrive host, so no request was sent. An admin needs to reconnect Pipedrive.",
+  api_domain_invalid: conditionSays("host_unrecognised"),
   rate_limited: "Pipedrive is limiting requests right now. Try again in a minute.",
   pipedrive_unavailable: "Pipedrive did not answer. Try again in a moment.",
   lookup_stopped:
     "Pipedrive answered slowly, so the lookup stopped before it had tried every way of writing this number. Try again in a while.",
   pipedrive_rejected: "Pipedrive refused the request.",
-  app_credentials_rejected:
-    "Lookups are unavailable: Pipedrive rejects the CRM's app credentials. This is not your workspace's doing, and the CRM's operators have been told.",
+  app_credentials_rejected: conditionSays("unavailable"),
   internal: "Something went wrong on our side.",
 } as const;
 

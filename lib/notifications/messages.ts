@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-import { ENTITY_LIMIT_NOTE, refusedPermissionOf } from "../pipedrive/conditions.ts";
+import { CONDITION_WORDS } from "../pipedrive/conditions.ts";
 import type { NotificationEvent } from "./notification-store.ts";
 
 // What each mail says: what happened in plain words, what the admin should do, and a link.
@@ -28,15 +28,21 @@ export function messageFor(
   const body = (happened: string, todo: string) =>
     `${happened}\n\n${todo}\n\nSettings → Integrations: ${settingsUrl}\n\n` +
     `You get this mail because you are an admin of ${workspace} in the CRM. You can turn these mails off on that page.`;
+  // The condition's own words (lib/pipedrive/conditions.ts), as the page and callers have them.
+  const fromWords = (kind: "needs_reconnect" | "needs_permissions" | "subscription_lapsed" | "access_forbidden") => {
+    const words = CONDITION_WORDS[kind].mail!;
+    return {
+      subject: words.subject(workspace),
+      text: body(words.happened(workspace, when, { user, call: detail.call }), words.todo),
+    };
+  };
   switch (event) {
     case "refresh_failed":
-      return {
-        subject: `Pipedrive stopped working for ${workspace}: reconnect it`,
-        text: body(
-          `Since ${when}, Pipedrive no longer accepts ${workspace}'s access, so lead enrichment cannot look people up. It may have been removed in Pipedrive, or left unused for 60 days.`,
-          "What to do: open the page below, press Reconnect, and allow access in Pipedrive.",
-        ),
-      };
+      return fromWords("needs_reconnect");
+    case "needs_permissions":
+    case "subscription_lapsed":
+    case "access_forbidden":
+      return fromWords(event);
     case "recovered":
       return {
         subject: `Pipedrive works again for ${workspace}`,
@@ -51,30 +57,6 @@ export function messageFor(
         text: body(
           `At ${when}, Pipedrive told us the CRM's app was uninstalled from ${user ? `${user}'s` : "the"} Pipedrive account ${workspace} used, so ${workspace} is no longer connected and lead enrichment stopped.`,
           "What to do: if that was not intended, open the page below and press Connect Pipedrive.",
-        ),
-      };
-    case "needs_permissions":
-      return {
-        subject: `Pipedrive needs a permission for ${workspace}`,
-        text: body(
-          `Since ${when}, ${workspace}'s Pipedrive access lacks a permission lookups need, so lead enrichment is paused.`,
-          "What to do: open the page below, press Reconnect, and allow every permission Pipedrive asks for.",
-        ),
-      };
-    case "subscription_lapsed":
-      return {
-        subject: `Pipedrive lookups paused for ${workspace}: subscription not active`,
-        text: body(
-          `Since ${when}, Pipedrive refuses lookups because the company's Pipedrive subscription is not active.`,
-          "What to do: a Pipedrive admin of the company can renew the subscription in Pipedrive. Lookups resume on their own (we check every hour).",
-        ),
-      };
-    case "access_forbidden":
-      return {
-        subject: `Pipedrive lookups paused for ${workspace}: permission refused`,
-        text: body(
-          `Since ${when}, Pipedrive refuses ${user ?? "the connected Pipedrive user"} (the Pipedrive user ${workspace} is connected as) permission to ${refusedPermissionOf(detail.call)}, so lead enrichment is paused. ${ENTITY_LIMIT_NOTE}`,
-          "What to do: a Pipedrive admin can give that user the permission, or lift the limit, in Pipedrive (lookups resume on their own; we check every hour), or an admin can reconnect as another Pipedrive user on the page below.",
         ),
       };
   }

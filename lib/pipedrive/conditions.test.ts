@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { badgeOf, conditionOf, reconnectPlace } from "./conditions.ts";
+import { badgeOf, CONDITION_WORDS, conditionOf, reconnectPlace } from "./conditions.ts";
 import type { ConnectionView } from "./connection-store.ts";
 
 const healthy = { status: "connected", hostAllowed: true, lookupsPausedUntil: null } as unknown as ConnectionView;
@@ -44,5 +44,34 @@ describe("the card's one status", () => {
     expect(reconnectPlace(of({}, { rejected: at }))).toBe("none");
     expect(reconnectPlace(of({ status: "subscription_lapsed" }))).toBe("none");
     expect(reconnectPlace(of({}))).toBe("actions");
+  });
+});
+
+describe("one story per condition, whoever is told", () => {
+  // What the caller, the mail and the page each say must point to the same remedy.
+  const remedies = {
+    needs_reconnect: /reconnect/i,
+    host_unrecognised: /reconnect/i,
+    needs_permissions: /reconnect/i,
+    subscription_lapsed: /subscription/i,
+    access_forbidden: /permission/i,
+    unavailable: /operators/i,
+  } as const;
+
+  it.each(Object.entries(remedies))("%s: caller error, mail and view reason agree", async (kind, remedy) => {
+    const { errorCodes, AppError } = await import("../errors.ts");
+    const { messageFor } = await import("../notifications/messages.ts");
+    const words = CONDITION_WORDS[kind as keyof typeof remedies];
+    expect(words.caller).toMatch(remedy);
+    // The error code a caller gets for this condition says the same words.
+    const code = { host_unrecognised: "api_domain_invalid", unavailable: "app_credentials_rejected" }[kind] ?? kind;
+    expect(new AppError(code as keyof typeof errorCodes).userMessage).toBe(words.caller);
+    const event = kind === "needs_reconnect" ? "refresh_failed" : kind;
+    if (words.mail) {
+      const mail = messageFor(event as "refresh_failed", "Acme", "http://x/settings", at, {});
+      expect(`${mail.subject}\n${mail.text}`).toMatch(remedy);
+      expect(mail.subject).toBe(words.mail.subject("Acme"));
+    }
+    expect(words.viewReason).toMatch(kind === "subscription_lapsed" ? /subscription/i : /./);
   });
 });

@@ -19,6 +19,11 @@ export const CONDITIONS = [
 
 export type ConditionKind = (typeof CONDITIONS)[number];
 
+/** Pipedrive drops a refresh token left unused this long. */
+export const REFRESH_TOKEN_IDLE_DAYS = 60;
+
+const GRANT_GONE = `Pipedrive no longer accepts this workspace's access. It may have been removed in Pipedrive, or left unused for ${REFRESH_TOKEN_IDLE_DAYS} days.`;
+
 export type Condition =
   | { kind: "unavailable"; since: Date }
   | { kind: "needs_reconnect" }
@@ -52,9 +57,34 @@ export function conditionOf({ connection, appCredentialsRejectedSince, keeper, i
   return { kind: "connected" };
 }
 
+/**
+ * What Pipedrive refused with a 403, as a Pipedrive admin would name the permission: the
+ * banner and the mail say it. Pipedrive's 403 names no permission, so this is from the call.
+ */
+export function refusedPermissionOf(call: string | null | undefined): string {
+  if (call === "users/me") return "read their own Pipedrive user";
+  return "see and search people (contacts)";
+}
+
+/** Pipedrive's 403 has a second meaning, and the admin deciding what to do needs to know it. */
+export const ENTITY_LIMIT_NOTE =
+  "Pipedrive answers the same way when that user account has reached a limit for an entity (such as how many people it may hold).";
+
+/** A mail to a workspace's admins when a connection enters the condition. */
+type MailWords = {
+  subject: (workspace: string) => string;
+  happened: (workspace: string, when: string, detail: { user?: string; call?: string | null }) => string;
+  todo: string;
+};
+
 type Words = {
   /** The badge, for admins and (where it differs) members. */
   badge: { text: string; memberText?: string; tone: "ok" | "warn" | "error" };
+  /** What lookups and other callers are told when the condition stops them (lib/errors.ts). */
+  caller?: string;
+  /** The page's banner: what happened, in the admin's words. */
+  explain?: string;
+  mail?: MailWords;
   /** lead_pipedrive_integration_status.status: what callers act on. */
   viewStatus: string;
   /** lead_pipedrive_integration_status.reason, for the other team's logs. */
@@ -68,31 +98,67 @@ type Words = {
 export const CONDITION_WORDS: Record<ConditionKind, Words> = {
   unavailable: {
     badge: { text: "Unavailable: app credentials rejected", memberText: "Unavailable", tone: "error" },
+    caller:
+      "Lookups are unavailable: Pipedrive rejects the CRM's app credentials. This is not your workspace's doing, and the CRM's operators have been told.",
     viewStatus: "unavailable",
     viewReason: "Pipedrive rejects the CRM's app credentials; the CRM's operators must fix them.",
   },
   needs_reconnect: {
     badge: { text: "Needs reconnect", tone: "warn" },
+    caller: "Pipedrive no longer accepts this workspace's access, so lookups are paused until an admin reconnects it.",
+    explain: GRANT_GONE,
+    mail: {
+      subject: (workspace) => `Pipedrive stopped working for ${workspace}: reconnect it`,
+      happened: (workspace, when) =>
+        `Since ${when}, Pipedrive no longer accepts ${workspace}'s access, so lead enrichment cannot look people up. It may have been removed in Pipedrive, or left unused for ${REFRESH_TOKEN_IDLE_DAYS} days.`,
+      todo: "What to do: open the page below, press Reconnect, and allow access in Pipedrive.",
+    },
     viewStatus: "needs_reconnect",
     viewReason: "Pipedrive no longer accepts this workspace's access; an admin must reconnect.",
   },
   host_unrecognised: {
     badge: { text: "Needs reconnect", tone: "warn" },
+    caller:
+      "The stored Pipedrive address is not a Pipedrive host, so no request was sent. An admin needs to reconnect Pipedrive.",
     viewStatus: "host_unrecognised",
     viewReason: "The stored Pipedrive address is not a Pipedrive host, so no call is made; an admin must reconnect.",
   },
   needs_permissions: {
     badge: { text: "Needs new permissions", tone: "warn" },
+    caller:
+      "Pipedrive access is missing a permission lookups need, so lookups are paused until an admin reconnects Pipedrive and allows it.",
+    mail: {
+      subject: (workspace) => `Pipedrive needs a permission for ${workspace}`,
+      happened: (workspace, when) =>
+        `Since ${when}, ${workspace}'s Pipedrive access lacks a permission lookups need, so lead enrichment is paused.`,
+      todo: "What to do: open the page below, press Reconnect, and allow every permission Pipedrive asks for.",
+    },
     viewStatus: "needs_permissions",
     viewReason: "The Pipedrive grant lacks a permission lookups need; an admin must reconnect and allow it.",
   },
   subscription_lapsed: {
     badge: { text: "Paused: subscription", tone: "warn" },
+    caller:
+      "This company's Pipedrive subscription is not active, so Pipedrive refuses lookups. They resume on their own once it is active again.",
+    mail: {
+      subject: (workspace) => `Pipedrive lookups paused for ${workspace}: subscription not active`,
+      happened: (_workspace, when) =>
+        `Since ${when}, Pipedrive refuses lookups because the company's Pipedrive subscription is not active.`,
+      todo: "What to do: a Pipedrive admin of the company can renew the subscription in Pipedrive. Lookups resume on their own (we check every hour).",
+    },
     viewStatus: "subscription_lapsed",
     viewReason: "The company's Pipedrive subscription is not active; calls resume when it is.",
   },
   access_forbidden: {
     badge: { text: "Paused: Pipedrive permission", tone: "warn" },
+    caller:
+      "The Pipedrive user who connected this workspace lacks a permission Pipedrive requires for lookups. A Pipedrive admin can grant it, or a workspace admin can reconnect as another user.",
+    mail: {
+      subject: (workspace) => `Pipedrive lookups paused for ${workspace}: permission refused`,
+      happened: (workspace, when, { user, call }) =>
+        `Since ${when}, Pipedrive refuses ${user ?? "the connected Pipedrive user"} (the Pipedrive user ${workspace} is connected as) permission to ${refusedPermissionOf(call)}, so lead enrichment is paused. ${ENTITY_LIMIT_NOTE}`,
+      todo: "What to do: a Pipedrive admin can give that user the permission, or lift the limit, in Pipedrive (lookups resume on their own; we check every hour), or an admin can reconnect as another Pipedrive user on the page below.",
+    },
     viewStatus: "access_forbidden",
     viewReason:
       "Pipedrive refuses the connected user access to contacts; calls resume when a Pipedrive admin allows it.",
@@ -141,16 +207,3 @@ export function reconnectPlace(condition: Condition): "banner" | "actions" | "no
       return "none";
   }
 }
-
-/**
- * What Pipedrive refused with a 403, as a Pipedrive admin would name the permission: the
- * banner and the mail say it. Pipedrive's 403 names no permission, so this is from the call.
- */
-export function refusedPermissionOf(call: string | null | undefined): string {
-  if (call === "users/me") return "read their own Pipedrive user";
-  return "see and search people (contacts)";
-}
-
-/** Pipedrive's 403 has a second meaning, and the admin deciding what to do needs to know it. */
-export const ENTITY_LIMIT_NOTE =
-  "Pipedrive answers the same way when that user account has reached a limit for an entity (such as how many people it may hold).";

@@ -85,11 +85,8 @@ describe("getValidAccessToken", () => {
     const failure = await getValidAccessToken(pd.ctx, tenantId).catch((error: unknown) => error);
     expect(isAppError(failure, "needs_reconnect")).toBe(true);
     expect(await connectionRow(tenantId)).toMatchObject({ status: "needs_reconnect" });
-    // Plain words for the admin; the protocol term stays in the audit detail for support.
-    expect((await connectionRow(tenantId))?.lastError).toMatch(
-      /^Pipedrive no longer accepts this workspace's access\./,
-    );
-    expect((await connectionRow(tenantId))?.lastError).not.toMatch(/invalid_grant/);
+    // last_error is for support, as the audit detail is; the page speaks from the conditions' words.
+    expect((await connectionRow(tenantId))?.lastError).toMatch(/invalid_grant/);
     const failed = (await auditEvents(tenantId)).find((e) => e.event === "refresh_failed");
     expect(JSON.stringify(failed?.detail)).toMatch(/invalid_grant/);
     const callsBefore = pd.mock.requests().length;

@@ -8,9 +8,11 @@ import { USAGE_HINT } from "@/lib/errors.ts";
 import { DAILY_BUDGET_FLOOR } from "@/lib/pipedrive/api-costs.ts";
 import {
   badgeOf,
+  CONDITION_WORDS,
   conditionOf,
   ENTITY_LIMIT_NOTE,
   reconnectPlace,
+  REFRESH_TOKEN_IDLE_DAYS,
   refusedPermissionOf,
   type Condition,
 } from "@/lib/pipedrive/conditions.ts";
@@ -237,7 +239,7 @@ function PipedriveDetails({
       <PausedBanner connection={connection} fix={fix} />
       {connection.status === "needs_reconnect" && (
         <WarnBanner title="Pipedrive needs to be reconnected">
-          <p>{connection.lastError ?? "Pipedrive no longer accepts this workspace's access."}</p>
+          <p>{CONDITION_WORDS.needs_reconnect.explain}</p>
           <p>Lookups are paused until an admin presses Reconnect and allows access again in Pipedrive.</p>
           {fix && <ConnectButton label="Reconnect" primary />}
         </WarnBanner>
@@ -261,8 +263,8 @@ function PipedriveDetails({
             ) : (
               "It has not run yet."
             )}{" "}
-            Lookups still renew access when they need it, but a connection left unused for 60 days stops working. Tell
-            whoever runs this CRM to start the renewal worker.
+            Lookups still renew access when they need it, but a connection left unused for {REFRESH_TOKEN_IDLE_DAYS}{" "}
+            days stops working. Tell whoever runs this CRM to start the renewal worker.
           </p>
         </WarnBanner>
       )}

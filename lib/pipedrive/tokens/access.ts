@@ -25,7 +25,6 @@ export type { AccessToken } from "./refresh.ts";
 const inflight = new Map<string, Promise<AccessToken>>();
 
 const REFUSED_AFTER_REFRESH: NeedsReconnectReason = {
-  message: "Pipedrive refused our access even after renewing it.",
   detail: "HTTP 401 on a freshly refreshed access token",
 };
 

@@ -30,7 +30,8 @@ export type AuditEvent =
   | "connect_cancelled";
 
 /** What the admin reads (plain words), and what support reads in the audit trail. */
-export type NeedsReconnectReason = { message: string; detail: string };
+/** Why a grant is judged gone, for support: last_error and the audit detail. The page has its own words. */
+export type NeedsReconnectReason = { detail: string };
 
 export type TokenPair = Pick<TokenRow, "refreshToken" | "accessToken">;
 
@@ -211,7 +212,7 @@ export async function markNeedsReconnect(
      WHERE tenant_id = $1::uuid AND status <> 'needs_reconnect'`,
     [
       tenantId,
-      reason.message.slice(0, 500),
+      reason.detail.slice(0, 500),
       now,
       tokens === null ? null : fingerprint(tokens),
       new Date(now.getTime() + NEEDS_RECONNECT_RECHECK_MS),

@@ -4,7 +4,7 @@
 export type RenewalPolicy = {
   /** The keeper renews a token with less than this left. */
   windowSeconds: number;
-  /** The keeper renews a refresh token unused this long (Pipedrive drops it after 60 days). */
+  /** The keeper renews a refresh token unused this long (Pipedrive drops it after REFRESH_TOKEN_IDLE_DAYS). */
   idleDays: number;
 };
 

@@ -55,8 +55,6 @@ export type AccessToken = {
 export type RefreshNeed = { by: "caller"; rejectedToken?: string } | { by: "keeper" };
 
 const GRANT_GONE: NeedsReconnectReason = {
-  message:
-    "Pipedrive no longer accepts this workspace's access. It may have been removed in Pipedrive, or left unused for 60 days.",
   detail: "refresh token rejected (invalid_grant) and not rotated by another writer",
 };
 
