@@ -57,13 +57,17 @@ for (const [width, height] of [
     page.on("request", (request) => {
       if (request.method() === "POST") posts.push(request.url());
     });
-    // A second press 300 ms after the first, once the first is on its way.
+    // A second press as soon as the first is on its way (the button says it is busy).
     await Promise.all([
       page.waitForURL(/lookup=/),
       page.evaluate(async () => {
         const button = document.querySelector<HTMLButtonElement>("#lookup-title ~ form button")!;
         button.click();
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        await new Promise<void>((resolve) => {
+          const busy = () =>
+            button.getAttribute("aria-disabled") === "true" ? resolve() : requestAnimationFrame(busy);
+          busy();
+        });
         button.click();
       }),
     ]);

@@ -18,7 +18,7 @@ import { db, REFRESH_POOL_SIZE, sql } from "../db.ts";
 import { isAppError } from "../errors.ts";
 import { sleep } from "./http.ts";
 import { dueConnections } from "./keeper-store.ts";
-import { startKeeper, type Keeper, type RenewOutcome } from "./keeper.ts";
+import { QUEUES, startKeeper, type Keeper, type RenewOutcome } from "./keeper.ts";
 import { searchPersonsByPhone } from "./person-search.ts";
 import { getValidAccessToken } from "./tokens/access.ts";
 
@@ -50,6 +50,19 @@ async function keeper(concurrency = 2) {
   });
   keepers.push(started);
   return started;
+}
+
+/** Waits until pg-boss holds no renewal for these tenants that is yet to run or running. */
+async function untilNoRenewalQueuedFor(tenantIds: string[]) {
+  for (;;) {
+    const { rows } = await sql().query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pgboss.job
+       WHERE name = $1 AND data->>'tenantId' = ANY($2::text[]) AND state IN ('created', 'retry', 'active')`,
+      [QUEUES.renew, tenantIds],
+    );
+    if (rows[0]!.n === 0) return;
+    await sleep(50);
+  }
 }
 
 /** The keeper's outcomes for these tenants; it scans the whole test database, others' too. */
@@ -165,7 +178,8 @@ describe("several keeper processes on one database", () => {
       await sleep(100);
     }
     await scanner.scan();
-    await sleep(1_500);
+    // Every renewal queued for these tenants has run (none waits or runs): then count.
+    await untilNoRenewalQueuedFor(ids);
     expect(tokenRequests(pd.mock, "refresh_token")).toHaveLength(30);
     for (const { tenantId } of tenants) expect(await connectionRow(tenantId)).toMatchObject({ status: "connected" });
   }, 60_000);
