@@ -85,7 +85,10 @@ describe("the token keeper", () => {
     await dueIn(due.tenantId, 10);
     const k = await keeper();
     const done = outcomes(k, [due.tenantId]);
-    expect(await k.scan()).toEqual({ due: 1, queued: 1 });
+    expect(await dueConnections(new Date(), 10_000)).toContain(due.tenantId);
+    // The scan reads the whole test database: suites running beside this one may have tenants due too.
+    const scanned = await k.scan();
+    expect(scanned.queued).toBeGreaterThanOrEqual(1);
     expect([...(await done)]).toEqual([[due.tenantId, "renewed"]]);
     expect(tokenRequests(pd.mock, "refresh_token")).toHaveLength(1);
     const row = await tokenRow(due.tenantId);
