@@ -71,8 +71,10 @@ export function createApiClient(options: ApiClientOptions) {
     accessToken: string,
     what: string,
     stats?: ApiCallStats,
-    patience: Patience = { maxWaitMs: options.maxRateLimitWaitMs, maxRetries: options.maxRateLimitRetries },
+    given: Partial<Patience> = {},
   ): Promise<Response> {
+    // What the caller leaves out is the client's own: a person's few seconds, no deadline.
+    const patience = { maxWaitMs: options.maxRateLimitWaitMs, maxRetries: options.maxRateLimitRetries, ...given };
     const host = new URL(url).host;
     let waited = 0;
     const pastDeadline = () => {
@@ -165,7 +167,7 @@ export function createApiClient(options: ApiClientOptions) {
     },
 
     /** Whether the company has person fields of type phone beyond the standard one (custom fields). */
-    async hasCustomPhoneFields(baseUrl: string, accessToken: string, patience?: Patience): Promise<boolean> {
+    async hasCustomPhoneFields(baseUrl: string, accessToken: string, patience?: Partial<Patience>): Promise<boolean> {
       const response = await get(`${baseUrl}/api/v1/personFields`, accessToken, "personFields", undefined, patience);
       recordCall(new URL(baseUrl).host, "personFields", new Date());
       const answer = await readJson(response, personFieldsAnswer, "personFields", MAX_ANSWER_BYTES.searchPage);
@@ -182,7 +184,7 @@ export function createApiClient(options: ApiClientOptions) {
       term: string,
       cursor: string | null,
       stats?: ApiCallStats,
-      patience?: Patience,
+      patience?: Partial<Patience>,
       customFields = false,
     ): Promise<{ people: Person[]; nextCursor: string | null }> {
       const url = new URL(`${baseUrl}/api/v2/persons/search`);

@@ -15,9 +15,6 @@ import {
   type PhoneMatch,
 } from "./usage-store.ts";
 
-/** What the page waits out of Pipedrive's burst limits, as the context's default does. */
-const PAGE_PATIENCE: Patience = { maxWaitMs: 5_000, maxRetries: 4 };
-
 const PHONE_INPUT = /^[0-9+()\-.\s/]+$/;
 
 /** Pages of one term's results we read at most (500 people a page). */
@@ -136,7 +133,7 @@ export async function searchPersonsByPhone(
   bound?: LookupBound,
 ): Promise<Person[]> {
   const allTerms = phoneSearchTerms(phone, ctx.phoneRegion);
-  const bounded: Patience | undefined = bound ? { ...(patience ?? PAGE_PATIENCE), deadline: bound.deadline } : patience;
+  const bounded: Partial<Patience> | undefined = bound ? { ...patience, deadline: bound.deadline } : patience;
   return withAccessToken(ctx, tenantId, async (token) => {
     const [match, customFields] = await Promise.all([
       phoneMatchOf(token.apiHost).catch((): PhoneMatch => "unknown"),
@@ -182,7 +179,7 @@ export async function searchPersonsByPhone(
 async function customPhoneFields(
   ctx: PipedriveContext,
   token: { apiHost: string; apiBaseUrl: string; accessToken: string },
-  patience?: Patience,
+  patience?: Partial<Patience>,
 ): Promise<boolean> {
   const known = await customPhoneFieldsOf(token.apiHost, ctx.now()).catch(() => null);
   if (known !== null) return known;
