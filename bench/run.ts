@@ -449,9 +449,9 @@ async function settingsPage(stack: Stack) {
 
 async function personSearch(stack: Stack, tenants: BenchTenant[]) {
   // Lead enrichment's kind of caller: nobody is watching, so a burst limit is waited out.
-  const { BATCH_PATIENCE, searchPersonsByPhone } = await import("../lib/pipedrive/person-search.ts");
+  const { BATCH_PATIENCE, searchPersonsByPhone } = await import("../lib/pipedrive/lookup/person-search.ts");
   const { pipedrive } = await import("../lib/pipedrive/context.ts");
-  const { newStats } = await import("../lib/pipedrive/api-client.ts");
+  const { newStats } = await import("../lib/pipedrive/client/api-client.ts");
   // Typed as people type them: found in the first, second and a later form, and not found.
   const phones = [
     "+55 11 99999-0001",

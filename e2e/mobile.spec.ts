@@ -1,7 +1,7 @@
 import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
 
-import { allOutcomes, outcomePath } from "../lib/pipedrive/outcomes.ts";
+import { allOutcomes, outcomePath } from "../lib/settings-outcomes.ts";
 import { testDb } from "./support/db.ts";
 import { DEMO_TENANT_ID } from "./support/env.ts";
 import { expect, snapshot, test } from "./support/fixtures.ts";

@@ -4,7 +4,7 @@ import path from "node:path";
 import { env } from "./env.ts";
 import { appliedMigrations, databaseAnswers } from "./health-store.ts";
 import { activeAlerts, APP_CREDENTIALS_REJECTED } from "./operator-alert-store.ts";
-import { lastScanAt } from "./pipedrive/keeper-store.ts";
+import { lastScanAt } from "./pipedrive/keeper/keeper-store.ts";
 
 // What a load balancer and an operator need to know, with no secret in it.
 

@@ -29,7 +29,7 @@ async function main(): Promise<number> {
     console.error(`enrich: ${error.message}`);
     return 2;
   }
-  const { BATCH_PATIENCE, searchPersonsByPhone } = await import("../lib/pipedrive/person-search.ts");
+  const { BATCH_PATIENCE, searchPersonsByPhone } = await import("../lib/pipedrive/lookup/person-search.ts");
   const { pipedrive } = await import("../lib/pipedrive/context.ts");
   const { toAppError } = await import("../lib/errors.ts");
   const { closeDb } = await import("../lib/db.ts");

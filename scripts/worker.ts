@@ -12,7 +12,7 @@ try {
 }
 const { env } = await import("../lib/env.ts");
 const { pipedrive } = await import("../lib/pipedrive/context.ts");
-const { startKeeper } = await import("../lib/pipedrive/keeper.ts");
+const { startKeeper } = await import("../lib/pipedrive/keeper/keeper.ts");
 const { checkDatabase, closeDb } = await import("../lib/db.ts");
 const { log } = await import("../lib/log.ts");
 

@@ -5,7 +5,7 @@ import { redirect } from "next/navigation";
 import { When } from "@/app/components/when.tsx";
 import { currentUser, safeReturnTo, SIGN_IN_EMAIL_COOKIE } from "@/lib/auth/session.ts";
 import { env } from "@/lib/env.ts";
-import { INSTALL_RESUME_PATH } from "@/lib/pipedrive/marketplace.ts";
+import { INSTALL_RESUME_PATH } from "@/lib/pipedrive/connect/marketplace.ts";
 
 type Props = { searchParams: Promise<Record<string, string | string[] | undefined>> };
 

@@ -7,7 +7,7 @@ import { encode } from "next-auth/jwt";
 import pg from "pg";
 
 import { migrate } from "../../lib/db-migrate.ts";
-import { issueState, stateKey } from "../../lib/pipedrive/state.ts";
+import { issueState, stateKey } from "../../lib/pipedrive/connect/state.ts";
 import { startEmbeddedPostgres, type EmbeddedDb } from "../../scripts/support/embedded-postgres.ts";
 import { productionServer, ROOT, tsx } from "../../scripts/support/local-env.ts";
 import { createFixtures } from "../../testing/fixtures/index.ts";
@@ -317,7 +317,7 @@ export async function makeDue(stack: Pick<Stack, "pool">, tenantIds: string[]) {
 
 /** A keeper that only scans (renews nothing itself), as a worker's schedule would, when we say. */
 export async function scanOnly(stack: Pick<Stack, "db">) {
-  const { startKeeper } = await import("../../lib/pipedrive/keeper.ts");
+  const { startKeeper } = await import("../../lib/pipedrive/keeper/keeper.ts");
   const { pipedrive } = await import("../../lib/pipedrive/context.ts");
   return startKeeper({ databaseUrl: stack.db.url, ctx: pipedrive(), concurrency: 0, log: () => {} });
 }

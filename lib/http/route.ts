@@ -4,7 +4,7 @@ import { z } from "zod";
 import { currentUser } from "../auth/session.ts";
 import { AppError, describe, toAppError } from "../errors.ts";
 import { requestLog } from "../log.ts";
-import { outcomePath, SETTINGS_PATH } from "../pipedrive/outcomes.ts";
+import { outcomePath, SETTINGS_PATH } from "../settings-outcomes.ts";
 import type { TenantUser } from "../users/user-store.ts";
 import { declaredTooLarge, formFieldsOf, readCapped } from "./body.ts";
 import { isSameOrigin, NO_STORE, redirectTo } from "./responses.ts";

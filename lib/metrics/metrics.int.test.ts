@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 
 import { connectedTenant, expireAccessToken, mockPipedriveForFile } from "../../testing/support/fixtures.ts";
 import { sql } from "../db.ts";
-import { runLookup } from "../pipedrive/lookup.ts";
+import { runLookup } from "../pipedrive/lookup/lookup.ts";
 import { getValidAccessToken } from "../pipedrive/tokens/access.ts";
 import { countsWritten } from "./metric-store.ts";
 import { metricsAccess, metricsText } from "./metrics.ts";

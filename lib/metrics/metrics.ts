@@ -7,7 +7,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import type { Env } from "../env.ts";
 import { pendingNotifications } from "../notifications/notification-store.ts";
 import { CONDITIONS, viewStatusOf } from "../pipedrive/conditions.ts";
-import { tokensToday, usageWritten } from "../pipedrive/usage-store.ts";
+import { tokensToday, usageWritten } from "../pipedrive/lookup/usage-store.ts";
 import {
   connectionsByStatus,
   counters,

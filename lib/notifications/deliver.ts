@@ -5,7 +5,7 @@ import nodemailer, { type Transporter } from "nodemailer";
 import { env } from "../env.ts";
 import { describe } from "../errors.ts";
 import { log } from "../log.ts";
-import { SETTINGS_PATH } from "../pipedrive/outcomes.ts";
+import { SETTINGS_PATH } from "../settings-outcomes.ts";
 import { messageFor } from "./messages.ts";
 import { deliverNext, type Delivery, type Notification, type Recipient } from "./notification-store.ts";
 

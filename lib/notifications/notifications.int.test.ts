@@ -9,9 +9,9 @@ import {
 } from "../../testing/support/fixtures.ts";
 import { startSmtpServer } from "../../testing/support/smtp.ts";
 import { db, sql } from "../db.ts";
-import { searchPersonsByPhone } from "../pipedrive/person-search.ts";
+import { searchPersonsByPhone } from "../pipedrive/lookup/person-search.ts";
 import { getValidAccessToken } from "../pipedrive/tokens/access.ts";
-import { removeConnection } from "../pipedrive/tokens/connection-health.ts";
+import { removeConnection } from "../pipedrive/tokens/health-store.ts";
 import { deliverDue, retryDelayMs } from "./deliver.ts";
 
 // Mail to a workspace's admins, through a real SMTP server: who gets it, what it says, and

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { badgeOf, CONDITION_WORDS, conditionOf, reconnectPlace } from "./conditions.ts";
-import type { ConnectionView } from "./connection-store.ts";
+import type { ConnectionView } from "./settings-view-store.ts";
 
 const healthy = { status: "connected", hostAllowed: true, lookupsPausedUntil: null } as unknown as ConnectionView;
 const at = new Date("2026-12-01T12:00:00Z");

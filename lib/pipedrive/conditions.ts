@@ -1,4 +1,4 @@
-import type { ConnectionView } from "./connection-store.ts";
+import type { ConnectionView } from "./settings-view-store.ts";
 
 // The home of a connection's condition: the one ordered list, worst first, that the settings
 // card (badge, Access row, where Reconnect goes) and lead_pipedrive_integration_status (a test

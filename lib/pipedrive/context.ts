@@ -4,11 +4,11 @@ import { circuitBreaker, ConsecutiveBreaker, handleWhen, type CircuitBreakerPoli
 
 import { env } from "../env.ts";
 import { reportAppCredentials } from "../operator-alert-store.ts";
-import { createApiClient, type ApiClient } from "./api-client.ts";
-import type { HostPolicy } from "./api-domain.ts";
-import { isPipedriveError, sleep, type Fetch, type Sleep } from "./http.ts";
-import { createOAuthClient, type OAuthClient } from "./oauth-client.ts";
-import { stateKey } from "./state.ts";
+import { createApiClient, type ApiClient } from "./client/api-client.ts";
+import type { HostPolicy } from "./client/api-domain.ts";
+import { isPipedriveError, sleep, type Fetch, type Sleep } from "./client/http.ts";
+import { createOAuthClient, type OAuthClient } from "./client/oauth-client.ts";
+import { stateKey } from "./connect/state.ts";
 
 /** Everything the Pipedrive flows depend on, passed in so tests can point it elsewhere. */
 export type PipedriveContext = {

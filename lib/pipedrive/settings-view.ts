@@ -1,6 +1,12 @@
 import { keeperStatus } from "../health.ts";
 import { activeAlerts, APP_CREDENTIALS_REJECTED } from "../operator-alert-store.ts";
 import { pipedriveMailOn, setPipedriveMail, type TenantUser } from "../users/user-store.ts";
+import type { PipedriveMe } from "./client/schemas.ts";
+import { pendingInstallFor } from "./connect/marketplace.ts";
+import type { PipedriveContext } from "./context.ts";
+import { lastScanAt } from "./keeper/keeper-store.ts";
+import { loadLookup, type LookupResult } from "./lookup/lookup-store.ts";
+import { usageToday, type UsageToday } from "./lookup/usage-store.ts";
 import {
   auditEvents,
   connectedAs,
@@ -10,13 +16,7 @@ import {
   type AuditEntry,
   type ConnectionView,
   type Uninstall,
-} from "./connection-store.ts";
-import type { PipedriveContext } from "./context.ts";
-import { lastScanAt } from "./keeper-store.ts";
-import { loadLookup, type LookupResult } from "./lookup-store.ts";
-import { pendingInstallFor } from "./marketplace.ts";
-import type { PipedriveMe } from "./schemas.ts";
-import { usageToday, type UsageToday } from "./usage-store.ts";
+} from "./settings-view-store.ts";
 
 // Everything the settings page shows, read in one place, so the page imports no store.
 

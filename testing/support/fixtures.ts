@@ -3,9 +3,10 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach } from "vitest";
 
 import { db, sql } from "../../lib/db.ts";
-import { CALLBACK_PATH, completeAuthorization, startAuthorization } from "../../lib/pipedrive/connect.ts";
+import { CALLBACK_PATH, completeAuthorization, startAuthorization } from "../../lib/pipedrive/connect/flow.ts";
 import { createPipedriveContext, type ContextOptions, type PipedriveContext } from "../../lib/pipedrive/context.ts";
 import type { TenantUser } from "../../lib/users/user-store.ts";
+import { createFixtures } from "../fixtures/index.ts";
 import {
   freshIdentity,
   startMockPipedrive,
@@ -13,8 +14,7 @@ import {
   type Identity,
   type MockPipedrive,
   type MockProfile,
-} from "../../testing/mock-pipedrive/index.ts";
-import { createFixtures } from "../fixtures/index.ts";
+} from "../mock-pipedrive/index.ts";
 import { createForeignRefresher } from "./foreign-refresher.ts";
 
 // Shared by integration tests: each test makes its own tenant, so files run in parallel
@@ -93,7 +93,7 @@ export async function answerSwitch(
   decision: "connect" | "cancel" = "connect",
 ) {
   if (!held.confirm) throw new Error("no switch was held for confirmation");
-  const { cancelInstall, confirmInstall } = await import("../../lib/pipedrive/marketplace.ts");
+  const { cancelInstall, confirmInstall } = await import("../../lib/pipedrive/connect/marketplace.ts");
   return decision === "connect"
     ? confirmInstall(ctx, admin, held.confirm.value)
     : cancelInstall(ctx, admin, held.confirm.value);

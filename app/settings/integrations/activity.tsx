@@ -1,6 +1,6 @@
 import { When } from "@/app/components/when.tsx";
-import { errorReasons, type ErrorReason } from "@/lib/pipedrive/outcomes.ts";
 import type { AuditEntry } from "@/lib/pipedrive/settings-view.ts";
+import { errorReasons, type ErrorReason } from "@/lib/settings-outcomes.ts";
 
 import { bannerFor } from "./banners.ts";
 

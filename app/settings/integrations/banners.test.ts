@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { allOutcomes } from "@/lib/pipedrive/outcomes.ts";
+import { allOutcomes } from "@/lib/settings-outcomes.ts";
 
 import { bannerFor } from "./banners.ts";
 

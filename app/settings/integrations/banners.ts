@@ -1,7 +1,7 @@
-import type { ErrorReason, Outcome, RevokeResult } from "@/lib/pipedrive/outcomes.ts";
+import type { ErrorReason, Outcome, RevokeResult } from "@/lib/settings-outcomes.ts";
 
 // What the settings page says for each outcome a flow can end with. The outcome codes and
-// their URL codec live in lib/pipedrive/outcomes.ts; the words live here, next to the page.
+// their URL codec live in lib/settings-outcomes.ts; the words live here, next to the page.
 
 export type Banner = { tone: "success" | "info" | "error"; title: string; body: string; offerConnect?: boolean };
 

@@ -5,7 +5,7 @@ import { AppHeader } from "@/app/components/app-header.tsx";
 import { SubmitButton } from "@/app/components/submit-button.tsx";
 import { When } from "@/app/components/when.tsx";
 import { USAGE_HINT } from "@/lib/errors.ts";
-import { DAILY_BUDGET_FLOOR } from "@/lib/pipedrive/api-costs.ts";
+import { DAILY_BUDGET_FLOOR } from "@/lib/pipedrive/client/api-costs.ts";
 import {
   badgeOf,
   CONDITION_WORDS,
@@ -16,13 +16,13 @@ import {
   refusedPermissionOf,
   type Condition,
 } from "@/lib/pipedrive/conditions.ts";
-import type { ConnectionView } from "@/lib/pipedrive/connection-store.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
-import { refusalMessage } from "@/lib/pipedrive/lookup-refusal.ts";
-import { parseOutcome, SETTINGS_PATH } from "@/lib/pipedrive/outcomes.ts";
-import { regionLabel, searchedAs } from "@/lib/pipedrive/person-search.ts";
+import { refusalMessage } from "@/lib/pipedrive/lookup/lookup-refusal.ts";
+import { regionLabel, searchedAs } from "@/lib/pipedrive/lookup/person-search.ts";
+import type { UsageToday } from "@/lib/pipedrive/lookup/usage-store.ts";
+import type { ConnectionView } from "@/lib/pipedrive/settings-view-store.ts";
 import type { SettingsView, Uninstall } from "@/lib/pipedrive/settings-view.ts";
-import type { UsageToday } from "@/lib/pipedrive/usage-store.ts";
+import { parseOutcome, SETTINGS_PATH } from "@/lib/settings-outcomes.ts";
 import type { TenantUser } from "@/lib/users/user-store.ts";
 
 import { ActivityList } from "./activity.tsx";

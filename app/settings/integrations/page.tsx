@@ -4,9 +4,9 @@ import { cookies } from "next/headers";
 
 import { requirePageUser } from "@/lib/auth/session.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
-import { TYPED_COOKIE, typedInput } from "@/lib/pipedrive/lookup-refusal.ts";
-import { parseOutcome, SETTINGS_PATH } from "@/lib/pipedrive/outcomes.ts";
+import { TYPED_COOKIE, typedInput } from "@/lib/pipedrive/lookup/lookup-refusal.ts";
 import { loadSettingsView } from "@/lib/pipedrive/settings-view.ts";
+import { parseOutcome, SETTINGS_PATH } from "@/lib/settings-outcomes.ts";
 
 import { bannerFor } from "./banners.ts";
 import { IntegrationsView, type Query } from "./integrations-view.tsx";

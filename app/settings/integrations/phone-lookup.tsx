@@ -1,6 +1,6 @@
 import { SubmitButton } from "@/app/components/submit-button.tsx";
-import type { LookupResult } from "@/lib/pipedrive/lookup-store.ts";
-import type { Person } from "@/lib/pipedrive/schemas.ts";
+import type { Person } from "@/lib/pipedrive/client/schemas.ts";
+import type { LookupResult } from "@/lib/pipedrive/lookup/lookup-store.ts";
 
 // A plain POST form: it works without JavaScript, and the number never lands in a URL.
 

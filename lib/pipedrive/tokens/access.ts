@@ -1,9 +1,10 @@
 import "server-only";
 
 import { AppError, describe, rateLimitedUntil } from "../../errors.ts";
-import { blockCompany } from "../company-limit-store.ts";
+import { blockCompany } from "../client/company-limit-store.ts";
+import { isPipedriveError, toAppErrorFromPipedrive } from "../client/http.ts";
 import type { PipedriveContext } from "../context.ts";
-import { isPipedriveError, toAppErrorFromPipedrive } from "../http.ts";
+import { readToken, repairApiDomain, withLockedToken, type TokenRow } from "./contract-store.ts";
 import {
   isKnownRejected,
   markApiRefused,
@@ -11,8 +12,7 @@ import {
   markNeedsReconnect,
   refusedCallOf,
   type NeedsReconnectReason,
-} from "./connection-health.ts";
-import { readToken, repairApiDomain, withLockedToken, type TokenRow } from "./contract-store.ts";
+} from "./health-store.ts";
 import { emitRefreshOutcome } from "./hooks.ts";
 import { healsByProbe, isStale, pausesLookups } from "./policy.ts";
 import { checkedHost, refreshOnce, toAccess, type AccessToken } from "./refresh.ts";

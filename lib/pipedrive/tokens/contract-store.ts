@@ -3,7 +3,7 @@ import "server-only";
 import type pg from "pg";
 
 import { inRefreshTransaction, sql } from "../../db.ts";
-import type { TokenSet } from "../oauth-client.ts";
+import type { TokenSet } from "../client/oauth-client.ts";
 import { expiresAt, type ConnectionStatus } from "./policy.ts";
 
 // The shared contract table, lead_pipedrive_integrations, read with our health beside it.
@@ -23,7 +23,7 @@ export type TokenRow = {
   status: ConnectionStatus | null;
   /** Fingerprint of the token pair the row held when Pipedrive last refused its refresh token. */
   rejectedHash: string | null;
-  /** When that refusal began to await confirmation (connection-health's markSuspected). */
+  /** When that refusal began to await confirmation (health-store's markSuspected). */
   suspectedAt: Date | null;
   /** When our refresh token was last used (or granted): Pipedrive drops it after 60 idle days. */
   refreshTokenUsedAt: Date | null;

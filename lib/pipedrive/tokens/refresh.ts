@@ -5,11 +5,12 @@ import { isBrokenCircuitError } from "cockatiel";
 import { AppError, describe, renewalChecking } from "../../errors.ts";
 import { log } from "../../log.ts";
 import { count } from "../../metrics/metric-store.ts";
-import { allowedApiHost, apiBaseUrl, toBareHost } from "../api-domain.ts";
+import { allowedApiHost, apiBaseUrl, toBareHost } from "../client/api-domain.ts";
+import { backoffMs, isPipedriveError, toAppErrorFromPipedrive } from "../client/http.ts";
+import type { TokenSet } from "../client/oauth-client.ts";
+import { missingScopes } from "../client/scopes.ts";
 import type { PipedriveContext } from "../context.ts";
-import { backoffMs, isPipedriveError, toAppErrorFromPipedrive } from "../http.ts";
-import type { TokenSet } from "../oauth-client.ts";
-import { missingScopes } from "../scopes.ts";
+import { readTokenPair, withLockedToken, writeRefreshedTokens, type Locked, type TokenRow } from "./contract-store.ts";
 import {
   clearSuspicion,
   fingerprint,
@@ -19,8 +20,7 @@ import {
   markSuspected,
   recordRejected,
   type NeedsReconnectReason,
-} from "./connection-health.ts";
-import { readTokenPair, withLockedToken, writeRefreshedTokens, type Locked, type TokenRow } from "./contract-store.ts";
+} from "./health-store.ts";
 import { emitRefreshOutcome } from "./hooks.ts";
 import {
   expiresAt,

@@ -4,8 +4,8 @@ import { redirect } from "next/navigation";
 
 import { AppHeader } from "@/app/components/app-header.tsx";
 import { requirePageUser } from "@/lib/auth/session.ts";
-import { SETTINGS_PATH } from "@/lib/pipedrive/outcomes.ts";
 import { loadActivity } from "@/lib/pipedrive/settings-view.ts";
+import { SETTINGS_PATH } from "@/lib/settings-outcomes.ts";
 
 import { ActivityList } from "../activity.tsx";
 

@@ -5,8 +5,8 @@ import { redirect } from "next/navigation";
 import { AppHeader } from "@/app/components/app-header.tsx";
 import { requirePageUser } from "@/lib/auth/session.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
-import { SETTINGS_PATH } from "@/lib/pipedrive/outcomes.ts";
 import { loadDisconnectView } from "@/lib/pipedrive/settings-view.ts";
+import { SETTINGS_PATH } from "@/lib/settings-outcomes.ts";
 
 export const metadata: Metadata = { title: "Disconnect Pipedrive? · Integrations" };
 

@@ -7,10 +7,10 @@ import { redirect } from "next/navigation";
 
 import { AppHeader } from "@/app/components/app-header.tsx";
 import { requirePageUser } from "@/lib/auth/session.ts";
+import { INSTALL_CONFIRM_PATH, INSTALL_COOKIE } from "@/lib/pipedrive/connect/marketplace.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
-import { INSTALL_CONFIRM_PATH, INSTALL_COOKIE } from "@/lib/pipedrive/marketplace.ts";
-import { SETTINGS_PATH } from "@/lib/pipedrive/outcomes.ts";
 import { loadInstallConfirmation } from "@/lib/pipedrive/settings-view.ts";
+import { SETTINGS_PATH } from "@/lib/settings-outcomes.ts";
 
 export const metadata: Metadata = { title: "Connect Pipedrive? · Integrations" };
 

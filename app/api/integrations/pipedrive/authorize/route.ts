@@ -7,9 +7,9 @@ import { z } from "zod";
 import { verifiedSession } from "@/lib/auth/session.ts";
 import { NO_STORE, redirectTo } from "@/lib/http/responses.ts";
 import { formRoute } from "@/lib/http/route.ts";
-import { startAuthorization } from "@/lib/pipedrive/connect.ts";
+import { startAuthorization } from "@/lib/pipedrive/connect/flow.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
-import { SETTINGS_PATH } from "@/lib/pipedrive/outcomes.ts";
+import { SETTINGS_PATH } from "@/lib/settings-outcomes.ts";
 
 export function GET() {
   return redirectTo(SETTINGS_PATH);

@@ -6,16 +6,16 @@ import { requestAddress } from "@/lib/auth/throttle.ts";
 import { NO_STORE, redirectTo } from "@/lib/http/responses.ts";
 import { redirectRoute } from "@/lib/http/route.ts";
 import { requestLog } from "@/lib/log.ts";
-import { completeAuthorizationInSession, STATE_COOKIE } from "@/lib/pipedrive/connect.ts";
-import { pipedrive } from "@/lib/pipedrive/context.ts";
-import { handleUninstall } from "@/lib/pipedrive/disconnect.ts";
+import { handleUninstall } from "@/lib/pipedrive/connect/disconnect.ts";
+import { completeAuthorizationInSession, STATE_COOKIE } from "@/lib/pipedrive/connect/flow.ts";
 import {
   holdMarketplaceCode,
   INSTALL_CONFIRM_PATH,
   INSTALL_RESUME_PATH,
   stateless,
-} from "@/lib/pipedrive/marketplace.ts";
-import { outcomePath } from "@/lib/pipedrive/outcomes.ts";
+} from "@/lib/pipedrive/connect/marketplace.ts";
+import { pipedrive } from "@/lib/pipedrive/context.ts";
+import { outcomePath } from "@/lib/settings-outcomes.ts";
 
 export const GET = redirectRoute("callback", async (request) => {
   const jar = await cookies();

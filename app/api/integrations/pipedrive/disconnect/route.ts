@@ -3,9 +3,9 @@ import { z } from "zod";
 
 import { redirectTo } from "@/lib/http/responses.ts";
 import { formRoute } from "@/lib/http/route.ts";
+import { disconnect } from "@/lib/pipedrive/connect/disconnect.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
-import { disconnect } from "@/lib/pipedrive/disconnect.ts";
-import { outcomePath, type Outcome } from "@/lib/pipedrive/outcomes.ts";
+import { outcomePath, type Outcome } from "@/lib/settings-outcomes.ts";
 
 export const POST = formRoute(
   { name: "disconnect", role: "admin", form: z.object({}), maxBodyBytes: 1024 },

@@ -6,7 +6,6 @@ import { z } from "zod";
 import { currentUser } from "@/lib/auth/session.ts";
 import { redirectTo } from "@/lib/http/responses.ts";
 import { formRoute, redirectRoute } from "@/lib/http/route.ts";
-import { pipedrive } from "@/lib/pipedrive/context.ts";
 import {
   cancelInstall,
   confirmInstall,
@@ -14,8 +13,9 @@ import {
   INSTALL_COOKIE,
   INSTALL_RESUME_PATH,
   resumeInstall,
-} from "@/lib/pipedrive/marketplace.ts";
-import { outcomePath } from "@/lib/pipedrive/outcomes.ts";
+} from "@/lib/pipedrive/connect/marketplace.ts";
+import { pipedrive } from "@/lib/pipedrive/context.ts";
+import { outcomePath } from "@/lib/settings-outcomes.ts";
 
 export const GET = redirectRoute("install", async () => {
   const user = await currentUser();

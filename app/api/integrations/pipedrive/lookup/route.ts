@@ -6,9 +6,9 @@ import { env } from "@/lib/env.ts";
 import { redirectTo } from "@/lib/http/responses.ts";
 import { formRoute } from "@/lib/http/route.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
-import { refusalQuery, typedCookie } from "@/lib/pipedrive/lookup-refusal.ts";
-import { runLookup } from "@/lib/pipedrive/lookup.ts";
-import { SETTINGS_PATH } from "@/lib/pipedrive/outcomes.ts";
+import { refusalQuery, typedCookie } from "@/lib/pipedrive/lookup/lookup-refusal.ts";
+import { runLookup } from "@/lib/pipedrive/lookup/lookup.ts";
+import { SETTINGS_PATH } from "@/lib/settings-outcomes.ts";
 
 const lookupForm = z.object({ phone: z.string().default("") });
 

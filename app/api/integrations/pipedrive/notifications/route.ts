@@ -3,8 +3,8 @@ import { z } from "zod";
 
 import { redirectTo } from "@/lib/http/responses.ts";
 import { formRoute } from "@/lib/http/route.ts";
-import { outcomePath } from "@/lib/pipedrive/outcomes.ts";
 import { setMailPreference } from "@/lib/pipedrive/settings-view.ts";
+import { outcomePath } from "@/lib/settings-outcomes.ts";
 
 const preferenceForm = z.object({ mail: z.enum(["on"]).optional() });
 

@@ -1,0 +1,28 @@
+import "server-only";
+
+import { db, sql } from "../../db.ts";
+import { toBareHost } from "./api-domain.ts";
+
+// Until when Pipedrive asked every caller to leave a company's API alone (a spent daily
+// budget), shared by every process and instance. The token hot path joins it in its one read.
+
+export async function blockCompany(apiHost: string, until: Date, reason: string): Promise<void> {
+  await sql().query(
+    // Never more than a day ahead, whatever a caller computed (MAX_UPSTREAM_WAIT_MS).
+    `INSERT INTO pipedrive_rate_limits (api_host, blocked_until, reason, updated_at)
+     VALUES ($1, LEAST($2::timestamptz, now() + interval '24 hours'), $3, now())
+     ON CONFLICT (api_host) DO UPDATE SET blocked_until = LEAST(
+         GREATEST(pipedrive_rate_limits.blocked_until, EXCLUDED.blocked_until), now() + interval '24 hours'),
+       reason = EXCLUDED.reason, updated_at = now()`,
+    [apiHost, until, reason.slice(0, 200)],
+  );
+}
+
+/** When lookups for this host may resume, or null if nothing is paused. */
+export async function companyBlockedUntil(apiDomain: string, now: Date): Promise<Date | null> {
+  const limit = await db().pipedriveRateLimit.findUnique({
+    where: { apiHost: toBareHost(apiDomain) },
+    select: { blockedUntil: true },
+  });
+  return limit && limit.blockedUntil > now ? limit.blockedUntil : null;
+}

@@ -1,0 +1,64 @@
+import { toAppError } from "../../errors.ts";
+import { log } from "../../log.ts";
+import { count } from "../../metrics/metric-store.ts";
+import { giveBack, LIMITS, take } from "../../rate-limit-store.ts";
+import type { TenantUser } from "../../users/user-store.ts";
+import type { PipedriveContext } from "../context.ts";
+import type { LookupRefusal } from "./lookup-refusal.ts";
+import { saveLookup, type LookupResult } from "./lookup-store.ts";
+import { lookupBound, phoneInputProblem, searchPersonsByPhone } from "./person-search.ts";
+
+// The settings page's phone lookup. It is a POST, so the number never sits in a URL, a log
+// line or the browser's history; the result is kept for whoever ran it and shown once.
+// Input that cannot be a phone number is refused before it counts against any limit, and a
+// refused lookup writes nothing.
+
+/**
+ * Runs the lookup within the user's and the workspace's limits and keeps its result; its id,
+ * or why it was refused.
+ */
+export async function runLookup(
+  ctx: PipedriveContext,
+  user: TenantUser,
+  phone: string,
+  signal?: AbortSignal,
+): Promise<{ id: string } | { refused: LookupRefusal }> {
+  const input = phone.slice(0, 60);
+  const problem = phoneInputProblem(input);
+  if (problem) {
+    count("lookups_total", "invalid_input");
+    return { refused: { reason: problem } };
+  }
+  const now = ctx.now().getTime();
+  const mine = await take(LIMITS.lookupByUser, user.id);
+  if ("wait" in mine) {
+    count("lookups_total", "limited");
+    return { refused: { reason: "busy_user", until: new Date(now + mine.wait * 1000) } };
+  }
+  const workspace = await take(LIMITS.lookup, user.tenantId);
+  if ("wait" in workspace) {
+    // Not spent: this user's point goes back.
+    await giveBack(LIMITS.lookupByUser, user.id);
+    count("lookups_total", "limited");
+    return { refused: { reason: "busy_workspace", until: new Date(now + workspace.wait * 1000) } };
+  }
+  let result: Omit<LookupResult, "phone">;
+  try {
+    const people = await searchPersonsByPhone(
+      ctx,
+      user.tenantId,
+      input,
+      undefined,
+      undefined,
+      lookupBound(ctx, signal),
+    );
+    result = { people, problem: null };
+    count("lookups_total", result.people!.length > 0 ? "found" : "not_found");
+  } catch (error) {
+    const appError = toAppError(error);
+    count("lookups_total", appError.code);
+    if (appError.code === "internal") log().error({ tenant: user.tenantId, error: appError.message }, "lookup failed");
+    result = { people: null, problem: appError.userMessage };
+  }
+  return { id: await saveLookup({ tenantId: user.tenantId, userId: user.id, phone: input, result, now: ctx.now() }) };
+}
