@@ -1,5 +1,7 @@
 import Link from "next/link";
 
+import { ROUTES } from "@/lib/routes.ts";
+
 export default function NotFound() {
   return (
     <main className="auth">
@@ -7,7 +9,7 @@ export default function NotFound() {
         <h1 id="not-found-title">Page not found</h1>
         <p>There is nothing at this address.</p>
         <p>
-          <Link href="/settings/integrations">Go to integrations</Link>
+          <Link href={ROUTES.settings}>Go to integrations</Link>
         </p>
       </section>
     </main>

@@ -2,7 +2,8 @@
 import { redirect } from "next/navigation";
 
 import { currentUser } from "@/lib/auth/session.ts";
+import { ROUTES } from "@/lib/routes.ts";
 
 export default async function Home() {
-  redirect((await currentUser()) ? "/settings/integrations" : "/sign-in");
+  redirect((await currentUser()) ? ROUTES.settings : ROUTES.signIn);
 }

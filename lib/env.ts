@@ -3,6 +3,7 @@ import "server-only";
 import { z } from "zod";
 
 import { REFRESH_TOKEN_IDLE_DAYS } from "./pipedrive/conditions.ts";
+import { ROUTES } from "./routes.ts";
 
 // The only module that reads process.env. Everything else asks env() for a typed object.
 
@@ -86,7 +87,7 @@ const schema = z
   })
   .transform((raw) => ({
     ...raw,
-    PIPEDRIVE_REDIRECT_URI: raw.PIPEDRIVE_REDIRECT_URI ?? `${raw.APP_URL}/api/integrations/pipedrive/callback`,
+    PIPEDRIVE_REDIRECT_URI: raw.PIPEDRIVE_REDIRECT_URI ?? `${raw.APP_URL}${ROUTES.callback}`,
     secureCookies: raw.APP_URL.startsWith("https://"),
   }));
 

@@ -1,5 +1,7 @@
 import { z } from "zod";
 
+import { ROUTES } from "./routes.ts";
+
 // The fixed set of results the settings page can be sent back with. Nothing from the
 // callback's input is ever echoed: the page only understands these values.
 
@@ -40,8 +42,6 @@ export type Outcome =
   /** Not a page outcome: the callback holds a grant and sends the admin to confirm a switch of Pipedrive user. */
   | { result: "confirm_switch" };
 
-export const SETTINGS_PATH = "/settings/integrations";
-
 /** Every outcome the settings page can be sent back with (tests walk all their banners). */
 export const allOutcomes: Outcome[] = [
   { result: "connected" },
@@ -59,7 +59,7 @@ export function outcomePath(outcome: Outcome): `/${string}` {
   const query = new URLSearchParams({ pipedrive: outcome.result });
   if (outcome.result === "error") query.set("reason", outcome.reason);
   if (outcome.result === "disconnected") query.set("revoke", outcome.revoke);
-  return `${SETTINGS_PATH}?${query}`;
+  return `${ROUTES.settings}?${query}`;
 }
 
 const outcomeQuery = z.union([

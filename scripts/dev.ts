@@ -17,6 +17,7 @@ import {
   writeRuntime,
 } from "./support/local-env.ts";
 import { demoCredentialsText, seed } from "./support/seed.ts";
+import { ROUTES } from "../lib/routes.ts";
 
 // `npm run dev` (and `npm start` with --production): database, migrations, seed, demo
 // Pipedrive and Next.js, all from one command; Ctrl-C stops everything it started.
@@ -60,7 +61,7 @@ async function main() {
       port: mockPort(),
       clientId: MOCK_CLIENT.id,
       clientSecret: MOCK_CLIENT.secret,
-      redirectUris: [`${appUrl()}/api/integrations/pipedrive/callback`],
+      redirectUris: [`${appUrl()}${ROUTES.callback}`],
     });
     stops.push(() => mock.close());
     console.log(

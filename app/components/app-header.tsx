@@ -1,15 +1,16 @@
 import { signOut } from "@/lib/auth/auth.ts";
+import { ROUTES } from "@/lib/routes.ts";
 import type { TenantUser } from "@/lib/users/user-store.ts";
 
 async function signOutAction() {
   "use server";
-  await signOut({ redirectTo: "/sign-in" });
+  await signOut({ redirectTo: ROUTES.signIn });
 }
 
 export function AppHeader({ user }: { user: TenantUser }) {
   return (
     <header className="app-header">
-      <a href="/settings/integrations" className="brand-link">
+      <a href={ROUTES.settings} className="brand-link">
         CRM
       </a>
       <span className="workspace" aria-label="Workspace">

@@ -5,7 +5,7 @@ import { redirect } from "next/navigation";
 import { When } from "@/app/components/when.tsx";
 import { currentUser, safeReturnTo, SIGN_IN_EMAIL_COOKIE } from "@/lib/auth/session.ts";
 import { env } from "@/lib/env.ts";
-import { INSTALL_RESUME_PATH } from "@/lib/pipedrive/connect/marketplace.ts";
+import { ROUTES } from "@/lib/routes.ts";
 
 type Props = { searchParams: Promise<Record<string, string | string[] | undefined>> };
 
@@ -28,7 +28,7 @@ export async function generateMetadata({ searchParams }: Props): Promise<Metadat
   const failure = failureOf(await searchParams, new Date());
   if (failure?.kind === "paused") return { title: "Sign-in paused · Sign in" };
   if (failure) return { title: "Sign-in failed · Sign in" };
-  if (safeReturnTo((await searchParams).callbackUrl) === INSTALL_RESUME_PATH)
+  if (safeReturnTo((await searchParams).callbackUrl) === ROUTES.install)
     return { title: "Sign in to finish installing Pipedrive" };
   return { title: "Sign in" };
 }
@@ -40,7 +40,7 @@ export default async function SignInPage({ searchParams }: Props) {
   const failure = failureOf(query, new Date());
   const email = failure ? ((await cookies()).get(SIGN_IN_EMAIL_COOKIE)?.value ?? "") : "";
   // Sent here by a Marketplace install: say so, and where someone without an account goes.
-  const installing = returnTo === INSTALL_RESUME_PATH;
+  const installing = returnTo === ROUTES.install;
   const signUpUrl = installing ? env().SIGN_UP_URL : undefined;
 
   return (
@@ -83,7 +83,7 @@ export default async function SignInPage({ searchParams }: Props) {
             </div>
           </div>
         )}
-        <form method="post" action="/sign-in/submit" className="stack">
+        <form method="post" action={ROUTES.signInSubmit} className="stack">
           <input type="hidden" name="callbackUrl" value={returnTo} />
           <div className="field">
             <label htmlFor="email">Email</label>

@@ -7,6 +7,7 @@ import { cookies } from "next/headers";
 import { env, type Env } from "../env.ts";
 import { describe } from "../errors.ts";
 import { log } from "../log.ts";
+import { ROUTES } from "../routes.ts";
 import { endSessions } from "../users/user-store.ts";
 import { DEVICE_COOKIE_MAX_AGE, deviceCookieFrom, deviceCookieName } from "./device-cookie.ts";
 import { sessionEndsAt, tokenClaims } from "./session-token.ts";
@@ -31,7 +32,7 @@ export function authOptions(e: Env = env()): NextAuthConfig {
     // Secure cookies follow APP_URL, as the OAuth state cookie does, not a proxy's X-Forwarded-Proto.
     useSecureCookies: e.secureCookies,
     session: { strategy: "jwt", maxAge: 8 * 60 * 60 },
-    pages: { signIn: "/sign-in", error: "/sign-in" },
+    pages: { signIn: ROUTES.signIn, error: ROUTES.signIn },
     providers: [
       Credentials({
         credentials: { email: {}, password: {} },

@@ -1,7 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
-const { HOME, safeReturnTo } = await import("./session.ts");
+import { ROUTES } from "../routes.ts";
+
+const { safeReturnTo } = await import("./session.ts");
 
 describe("safeReturnTo", () => {
   it("keeps a same-site path and its query", () => {
@@ -26,7 +28,7 @@ describe("safeReturnTo", () => {
     undefined,
     ["/a", "/b"],
   ])("sends %j home instead of off-site", (value) => {
-    expect(safeReturnTo(value)).toBe(HOME);
+    expect(safeReturnTo(value)).toBe(ROUTES.settings);
   });
 });
 

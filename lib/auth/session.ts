@@ -9,6 +9,7 @@ import { redirect } from "next/navigation";
 import type { z } from "zod";
 
 import { env } from "../env.ts";
+import { ROUTES, signInUrl } from "../routes.ts";
 import { findUserInTenant, type TenantUser } from "../users/user-store.ts";
 import { sessionCookieName, sessionEndsAt, tokenClaims } from "./session-token.ts";
 
@@ -115,11 +116,9 @@ export async function benchFloorUser(): Promise<TenantUser | null> {
 /** For pages: a signed-out visitor goes to sign-in and comes back to `returnTo`. */
 export async function requirePageUser(returnTo: string): Promise<TenantUser> {
   const user = await currentUser();
-  if (!user) redirect(`/sign-in?callbackUrl=${encodeURIComponent(safeReturnTo(returnTo))}`);
+  if (!user) redirect(signInUrl(safeReturnTo(returnTo)));
   return user;
 }
-
-export const HOME = "/settings/integrations";
 
 /** After a failed sign-in, the email typed, for the form to keep (10 minutes, the sign-in page only). */
 export const SIGN_IN_EMAIL_COOKIE = "crm-sign-in-email";
@@ -129,18 +128,18 @@ export const MAX_SIGN_IN_BYTES = 4096;
 
 /**
  * Only a same-site path survives; anything that could leave the site
- * (`//evil`, `/\evil`, `https://…`, `javascript:`) falls back to HOME. The check runs on the
+ * (`//evil`, `/\evil`, `https://…`, `javascript:`) falls back to ROUTES.settings. The check runs on the
  * value we return, after normalisation: "/.//evil" normalises to "//evil".
  */
 export function safeReturnTo(value: unknown): string {
-  if (typeof value !== "string" || !value.startsWith("/")) return HOME;
+  if (typeof value !== "string" || !value.startsWith("/")) return ROUTES.settings;
   try {
     const base = "http://return-to.invalid";
     const url = new URL(value, base);
     const path = `${url.pathname}${url.search}`;
     const sameSite = url.origin === base && path.startsWith("/") && !path.startsWith("//") && !path.includes("\\");
-    return sameSite && new URL(path, base).origin === base ? path : HOME;
+    return sameSite && new URL(path, base).origin === base ? path : ROUTES.settings;
   } catch {
-    return HOME;
+    return ROUTES.settings;
   }
 }

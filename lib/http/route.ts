@@ -4,7 +4,8 @@ import { z } from "zod";
 import { currentUser } from "../auth/session.ts";
 import { AppError, describe, toAppError } from "../errors.ts";
 import { requestLog } from "../log.ts";
-import { outcomePath, SETTINGS_PATH } from "../settings-outcomes.ts";
+import { ROUTES, signInUrl } from "../routes.ts";
+import { outcomePath } from "../settings-outcomes.ts";
 import type { TenantUser } from "../users/user-store.ts";
 import { declaredTooLarge, formFieldsOf, readCapped } from "./body.ts";
 import { isSameOrigin, NO_STORE, redirectTo } from "./responses.ts";
@@ -80,7 +81,7 @@ export function toResponse(error: unknown, route: string, request: Request, stat
     case "bad_request":
       return Response.json({ error: { code: "bad_request" } }, { status: 400, headers: NO_STORE });
     case "unauthenticated":
-      return redirectTo(`/sign-in?callbackUrl=${encodeURIComponent(SETTINGS_PATH)}`, status);
+      return redirectTo(signInUrl(ROUTES.settings), status);
     case "forbidden":
       return redirectTo(outcomePath({ result: "error", reason: "forbidden" }), status);
     default:

@@ -5,7 +5,7 @@ import nodemailer, { type Transporter } from "nodemailer";
 import { env } from "../env.ts";
 import { describe } from "../errors.ts";
 import { log } from "../log.ts";
-import { SETTINGS_PATH } from "../settings-outcomes.ts";
+import { ROUTES } from "../routes.ts";
 import { messageFor } from "./messages.ts";
 import { deliverNext, type Delivery, type Notification, type Recipient } from "./notification-store.ts";
 
@@ -49,7 +49,7 @@ async function send(
   const message = messageFor(
     notification.event,
     tenantName,
-    `${o.appUrl}${SETTINGS_PATH}`,
+    `${o.appUrl}${ROUTES.settings}`,
     notification.createdAt,
     notification.detail,
   );

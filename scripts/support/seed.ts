@@ -1,6 +1,7 @@
 import { hashPassword } from "../../lib/auth/password.ts";
 import { createDb } from "../../lib/db.ts";
 import { DEMO_TENANT_ID, OTHER_TENANT_ID, SEED_USERS } from "./demo-identities.ts";
+import { ROUTES } from "../../lib/routes.ts";
 
 export { DEMO_TENANT_ID, OTHER_TENANT_ID, SEED_USERS };
 
@@ -35,7 +36,7 @@ export async function seed(databaseUrl: string): Promise<{ created: boolean }> {
 
 export function demoCredentialsText(appUrl: string): string {
   return [
-    `Demo sign-in at ${appUrl}/sign-in:`,
+    `Demo sign-in at ${appUrl}${ROUTES.signIn}:`,
     ...SEED_USERS.map(
       (u) =>
         `  ${u.email.padEnd(18)} ${u.password.padEnd(22)} (${u.role}, ${u.tenantId === DEMO_TENANT_ID ? "Demo Workspace" : "Other Workspace"})`,

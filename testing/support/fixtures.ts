@@ -3,8 +3,9 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach } from "vitest";
 
 import { db, sql } from "../../lib/db.ts";
-import { CALLBACK_PATH, completeAuthorization, startAuthorization } from "../../lib/pipedrive/connect/flow.ts";
+import { completeAuthorization, startAuthorization } from "../../lib/pipedrive/connect/flow.ts";
 import { createPipedriveContext, type ContextOptions, type PipedriveContext } from "../../lib/pipedrive/context.ts";
+import { ROUTES } from "../../lib/routes.ts";
 import type { TenantUser } from "../../lib/users/user-store.ts";
 import { createFixtures } from "../fixtures/index.ts";
 import {
@@ -21,7 +22,7 @@ import { createForeignRefresher } from "./foreign-refresher.ts";
 // against one database without stepping on each other.
 
 export const TEST_APP_URL = "http://localhost:3000";
-export const TEST_REDIRECT_URI = `${TEST_APP_URL}${CALLBACK_PATH}`;
+export const TEST_REDIRECT_URI = `${TEST_APP_URL}${ROUTES.callback}`;
 
 export async function createTenant(name = "Test Workspace") {
   const tenant = await db().tenant.create({ data: { name } });

@@ -1,6 +1,7 @@
 import { db, sql } from "../../lib/db.ts";
 import { createPipedriveContext } from "../../lib/pipedrive/context.ts";
 import { getValidAccessToken } from "../../lib/pipedrive/tokens/access.ts";
+import { ROUTES } from "../../lib/routes.ts";
 
 // One process of a multi-process refresh race (tests and benchmarks): N concurrent callers
 // ask for the same tenant's token; prints what each got (and how long it waited) as JSON.
@@ -13,7 +14,7 @@ const ctx = createPipedriveContext({
   oauthBaseUrl,
   clientId: "mock-client-id",
   clientSecret: "mock-client-secret",
-  redirectUri: "http://localhost:3000/api/integrations/pipedrive/callback",
+  redirectUri: `http://localhost:3000${ROUTES.callback}`,
   mockHost,
   authSecret: "unused-in-this-process-unused-in-this-process",
   // As in the other suites: a refusal is judged at once (the grace period has tests of its own).

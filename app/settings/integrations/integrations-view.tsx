@@ -22,7 +22,8 @@ import { regionLabel, searchedAs } from "@/lib/pipedrive/lookup/person-search.ts
 import type { UsageToday } from "@/lib/pipedrive/lookup/usage-store.ts";
 import type { ConnectionView } from "@/lib/pipedrive/settings-view-store.ts";
 import type { SettingsView, Uninstall } from "@/lib/pipedrive/settings-view.ts";
-import { parseOutcome, SETTINGS_PATH } from "@/lib/settings-outcomes.ts";
+import { ROUTES } from "@/lib/routes.ts";
+import { parseOutcome } from "@/lib/settings-outcomes.ts";
 import type { TenantUser } from "@/lib/users/user-store.ts";
 
 import { ActivityList } from "./activity.tsx";
@@ -31,7 +32,7 @@ import { PhoneLookup } from "./phone-lookup.tsx";
 
 export type Query = Record<string, string | string[] | undefined>;
 
-const AUTHORIZE = "/api/integrations/pipedrive/authorize";
+const AUTHORIZE = ROUTES.authorize;
 
 /** The page's markup, from what the page read: shared with the bench's floor route. */
 export function IntegrationsView({
@@ -127,7 +128,7 @@ export function IntegrationsView({
             <h2 id="activity-title">Recent activity</h2>
             <ActivityList events={events} />
             <p>
-              <a href={`${SETTINGS_PATH}/activity`}>Show all activity</a>
+              <a href={ROUTES.activity}>Show all activity</a>
             </p>
           </section>
         )}
@@ -141,7 +142,7 @@ function MailPreference({ on }: { on: boolean }) {
   return (
     <section className="card" aria-labelledby="mail-title">
       <h2 id="mail-title">Mail about this connection</h2>
-      <form method="post" action="/api/integrations/pipedrive/notifications" className="inline-form">
+      <form method="post" action={ROUTES.notifications} className="inline-form">
         <div className="field">
           <label>
             <input type="checkbox" name="mail" value="on" defaultChecked={on} /> Email me when Pipedrive stops working,
@@ -325,7 +326,7 @@ function PipedriveDetails({
         <div className="actions">
           {place === "actions" && <ConnectButton label="Reconnect" primary={false} />}
           {/* Disconnect asks first, on a page of its own: it works without JavaScript. */}
-          <a href={`${SETTINGS_PATH}/disconnect`} className="button button-danger">
+          <a href={`${ROUTES.settings}/disconnect`} className="button button-danger">
             Disconnect…
           </a>
         </div>
@@ -437,7 +438,7 @@ function OutcomeBanner({ banner, canConnect }: { banner: Banner; canConnect: boo
         <p>{banner.body}</p>
         {banner.offerConnect && canConnect && <ConnectButton label="Connect Pipedrive" primary={false} />}
       </div>
-      <a href={SETTINGS_PATH} className="dismiss" aria-label="Dismiss message">
+      <a href={ROUTES.settings} className="dismiss" aria-label="Dismiss message">
         ×
       </a>
     </div>

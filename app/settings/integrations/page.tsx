@@ -6,7 +6,8 @@ import { requirePageUser } from "@/lib/auth/session.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { TYPED_COOKIE, typedInput } from "@/lib/pipedrive/lookup/lookup-refusal.ts";
 import { loadSettingsView } from "@/lib/pipedrive/settings-view.ts";
-import { parseOutcome, SETTINGS_PATH } from "@/lib/settings-outcomes.ts";
+import { ROUTES } from "@/lib/routes.ts";
+import { parseOutcome } from "@/lib/settings-outcomes.ts";
 
 import { bannerFor } from "./banners.ts";
 import { IntegrationsView, type Query } from "./integrations-view.tsx";
@@ -24,7 +25,7 @@ export default async function IntegrationsPage({ searchParams }: Props) {
   const returnQuery = new URLSearchParams(
     Object.entries(query).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
   );
-  const user = await requirePageUser(`${SETTINGS_PATH}?${returnQuery}`);
+  const user = await requirePageUser(`${ROUTES.settings}?${returnQuery}`);
   const view = await loadSettingsView(pipedrive(), user, typeof query.lookup === "string" ? query.lookup : null);
   const typed = typedInput(query, (await cookies()).get(TYPED_COOKIE)?.value);
   return <IntegrationsView user={user} view={view} query={query} typed={typed} />;

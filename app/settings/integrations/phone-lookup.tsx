@@ -1,6 +1,7 @@
 import { SubmitButton } from "@/app/components/submit-button.tsx";
 import type { Person } from "@/lib/pipedrive/client/schemas.ts";
 import type { LookupResult } from "@/lib/pipedrive/lookup/lookup-store.ts";
+import { ROUTES } from "@/lib/routes.ts";
 
 // A plain POST form: it works without JavaScript, and the number never lands in a URL.
 
@@ -42,7 +43,7 @@ export function PhoneLookup({
   return (
     <section className="card" aria-labelledby="lookup-title">
       <h2 id="lookup-title">Find a person by phone</h2>
-      <form method="post" action="/api/integrations/pipedrive/lookup" className="inline-form lookup-form">
+      <form method="post" action={ROUTES.lookup} className="inline-form lookup-form">
         <div className="field">
           <label htmlFor="phone">Phone number</label>
           <input

@@ -10,6 +10,7 @@ import { pausedSeconds, triesLeft } from "@/lib/auth/throttle.ts";
 import { env } from "@/lib/env.ts";
 import { formFieldsOf, readCapped } from "@/lib/http/body.ts";
 import { isSameOrigin, NO_STORE, redirectTo } from "@/lib/http/responses.ts";
+import { ROUTES } from "@/lib/routes.ts";
 
 export async function POST(request: Request) {
   if (!isSameOrigin(request))
@@ -41,7 +42,7 @@ export async function POST(request: Request) {
     httpOnly: true,
     sameSite: "lax",
     secure: env().secureCookies,
-    path: "/sign-in",
+    path: ROUTES.signIn,
     maxAge: 600,
   });
   const query = new URLSearchParams({ callbackUrl: returnTo });
@@ -49,12 +50,12 @@ export async function POST(request: Request) {
   if (paused !== null) {
     query.set("error", "paused");
     query.set("until", String(Math.ceil(Date.now() / 1000) + paused));
-    const answer = redirectTo(`/sign-in?${query}`, 303);
+    const answer = redirectTo(`${ROUTES.signIn}?${query}`, 303);
     answer.headers.set("Retry-After", String(paused));
     return answer;
   }
   query.set("error", "invalid");
   const left = triesLeft(failure);
   if (left !== null) query.set("left", String(left));
-  return redirectTo(`/sign-in?${query}`, 303);
+  return redirectTo(`${ROUTES.signIn}?${query}`, 303);
 }

@@ -14,6 +14,7 @@ import {
   tokenRequests,
   tokenRow,
 } from "../../../testing/support/fixtures.ts";
+import { ROUTES } from "../../routes.ts";
 import { completeAuthorization, startAuthorization } from "./flow.ts";
 
 const pd = mockPipedriveForFile();
@@ -38,7 +39,7 @@ describe("authorize", () => {
     expect(first.started.cookie.options).toMatchObject({
       httpOnly: true,
       sameSite: "lax",
-      path: "/api/integrations/pipedrive/callback",
+      path: ROUTES.callback,
       maxAge: 600,
     });
   });

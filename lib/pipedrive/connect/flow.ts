@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { VerifiedSession } from "../../auth/session.ts";
 import { describe } from "../../errors.ts";
 import { log } from "../../log.ts";
+import { ROUTES } from "../../routes.ts";
 import type { ErrorReason, Outcome } from "../../settings-outcomes.ts";
 import type { TenantUser } from "../../users/user-store.ts";
 import { apiBaseUrl } from "../client/api-domain.ts";
@@ -24,7 +25,6 @@ import { claimStateInSession, consumeState, saveState } from "./state-store.ts";
 import { issueState, sameSecret, verifyState } from "./state.ts";
 
 export const STATE_COOKIE = "pd_oauth_state";
-export const CALLBACK_PATH = "/api/integrations/pipedrive/callback";
 
 export type StateCookie = {
   name: string;
@@ -63,7 +63,7 @@ export async function startAuthorization(
       httpOnly: true,
       sameSite: "lax",
       secure: ctx.secureCookies,
-      path: CALLBACK_PATH,
+      path: ROUTES.callback,
       maxAge: ctx.stateTtlSeconds,
     },
   };

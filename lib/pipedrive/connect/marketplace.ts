@@ -28,9 +28,6 @@ import { giveBackStrayGrant, revokeGrant } from "./revoke.ts";
 // signed-in admin has seen whose Pipedrive account it is and pressed Connect.
 
 export { INSTALL_COOKIE } from "./install-cookie.ts";
-/** Where the flow resumes after the callback, or after sign-in. */
-export const INSTALL_RESUME_PATH = "/api/integrations/pipedrive/install";
-export const INSTALL_CONFIRM_PATH = "/settings/integrations/install";
 
 /**
  * Pipedrive does not document its codes' format; every one seen is made of URL-safe characters

@@ -1,4 +1,4 @@
-import { SETTINGS_PATH } from "../../settings-outcomes.ts";
+import { ROUTES } from "../../routes.ts";
 import { PHONE_PROBLEMS, type PhoneInputProblem } from "./person-search.ts";
 
 // A lookup refused before it ran: nothing is stored, so the reason travels in the redirect's
@@ -16,7 +16,7 @@ export const TYPED_COOKIE = "pd_lookup_typed";
 
 export function typedCookie(input: string, secure: boolean): string {
   const value = encodeURIComponent(input.slice(0, 60));
-  return `${TYPED_COOKIE}=${value}; Path=${SETTINGS_PATH}; Max-Age=120; HttpOnly; SameSite=Lax${secure ? "; Secure" : ""}`;
+  return `${TYPED_COOKIE}=${value}; Path=${ROUTES.settings}; Max-Age=120; HttpOnly; SameSite=Lax${secure ? "; Secure" : ""}`;
 }
 
 /** The typed input a refusal's page shows; null without a refusal in the query. */

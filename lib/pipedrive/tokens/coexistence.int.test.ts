@@ -117,7 +117,7 @@ describe("a grant that is really gone", () => {
     const { tenantId } = await connectedTenant();
     await expire(tenantId);
     pd.mock.setFaults({ token: { mode: "invalid_grant" }, tokenLatencyMs: 300 });
-    const worker = path.join(import.meta.dirname, "../../testing/support/refresh-worker.ts");
+    const worker = path.join(import.meta.dirname, "../../../testing/support/refresh-worker.ts");
     const results = await raceInProcesses(worker, [tenantId, "1", pd.mock.url, pd.mock.host], 2);
     expect(results.map((r) => r.ok)).toEqual([false, false]);
     expect(results.every((r) => /refresh token rejected|no longer accepts/.test(r.error ?? ""))).toBe(true);

@@ -69,7 +69,7 @@ describe("getValidAccessToken", () => {
     const { tenantId } = await connectedTenant();
     await expire(tenantId);
     pd.mock.setFaults({ tokenLatencyMs: 100 });
-    const worker = path.join(import.meta.dirname, "../../testing/support/refresh-worker.ts");
+    const worker = path.join(import.meta.dirname, "../../../testing/support/refresh-worker.ts");
     const results = await raceInProcesses(worker, [tenantId, "25", pd.mock.url, pd.mock.host], 4);
     const stored = await tokenRow(tenantId);
     expect(results).toHaveLength(100);

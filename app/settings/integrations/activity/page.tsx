@@ -5,7 +5,7 @@ import { redirect } from "next/navigation";
 import { AppHeader } from "@/app/components/app-header.tsx";
 import { requirePageUser } from "@/lib/auth/session.ts";
 import { loadActivity } from "@/lib/pipedrive/settings-view.ts";
-import { SETTINGS_PATH } from "@/lib/settings-outcomes.ts";
+import { ROUTES } from "@/lib/routes.ts";
 
 import { ActivityList } from "../activity.tsx";
 
@@ -16,8 +16,8 @@ type Props = { searchParams: Promise<Record<string, string | string[] | undefine
 export default async function ActivityPage({ searchParams }: Props) {
   const query = await searchParams;
   const before = typeof query.before === "string" ? query.before : null;
-  const user = await requirePageUser(`${SETTINGS_PATH}/activity`);
-  if (user.role !== "admin") redirect(`${SETTINGS_PATH}?pipedrive=error&reason=activity_admins_only`);
+  const user = await requirePageUser(ROUTES.activity);
+  if (user.role !== "admin") redirect(`${ROUTES.settings}?pipedrive=error&reason=activity_admins_only`);
   const { events, older } = await loadActivity(user, before);
 
   return (
@@ -25,7 +25,7 @@ export default async function ActivityPage({ searchParams }: Props) {
       <AppHeader user={user} />
       <main className="page">
         <p>
-          <a href={SETTINGS_PATH}>← Integrations</a>
+          <a href={ROUTES.settings}>← Integrations</a>
         </p>
         <section className="card" aria-labelledby="activity-title">
           <h1 id="activity-title">Pipedrive activity</h1>
@@ -36,8 +36,8 @@ export default async function ActivityPage({ searchParams }: Props) {
           {events.length > 0 ? <ActivityList events={events} /> : <p>Nothing has happened yet.</p>}
           {(older || before) && (
             <nav className="pager" aria-label="Older and newer activity">
-              {before && <a href={`${SETTINGS_PATH}/activity`}>Newest</a>}
-              {older && <a href={`${SETTINGS_PATH}/activity?before=${older}`}>Older →</a>}
+              {before && <a href={ROUTES.activity}>Newest</a>}
+              {older && <a href={`${ROUTES.activity}?before=${older}`}>Older →</a>}
             </nav>
           )}
         </section>

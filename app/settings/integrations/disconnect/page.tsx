@@ -6,15 +6,15 @@ import { AppHeader } from "@/app/components/app-header.tsx";
 import { requirePageUser } from "@/lib/auth/session.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { loadDisconnectView } from "@/lib/pipedrive/settings-view.ts";
-import { SETTINGS_PATH } from "@/lib/settings-outcomes.ts";
+import { ROUTES } from "@/lib/routes.ts";
 
 export const metadata: Metadata = { title: "Disconnect Pipedrive? · Integrations" };
 
 export default async function DisconnectPage() {
-  const user = await requirePageUser(`${SETTINGS_PATH}/disconnect`);
-  if (user.role !== "admin") redirect(`${SETTINGS_PATH}?pipedrive=error&reason=forbidden`);
+  const user = await requirePageUser(`${ROUTES.settings}/disconnect`);
+  if (user.role !== "admin") redirect(`${ROUTES.settings}?pipedrive=error&reason=forbidden`);
   const { connection, installShared } = await loadDisconnectView(pipedrive(), user);
-  if (!connection) redirect(`${SETTINGS_PATH}?pipedrive=nothing_to_disconnect`);
+  if (!connection) redirect(`${ROUTES.settings}?pipedrive=nothing_to_disconnect`);
   const who = connection.pipedriveUserName ?? "the connected Pipedrive user";
   const company = connection.companyName ?? "the Pipedrive company";
 
@@ -45,12 +45,12 @@ export default async function DisconnectPage() {
             <li>To undo it, an admin must connect Pipedrive again and allow access there.</li>
           </ul>
           <div className="actions">
-            <form method="post" action="/api/integrations/pipedrive/disconnect">
+            <form method="post" action={ROUTES.disconnect}>
               <button type="submit" className="button button-danger">
                 Disconnect Pipedrive
               </button>
             </form>
-            <a href={SETTINGS_PATH} className="button button-secondary">
+            <a href={ROUTES.settings} className="button button-secondary">
               Keep the connection
             </a>
           </div>

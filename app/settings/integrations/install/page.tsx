@@ -7,18 +7,18 @@ import { redirect } from "next/navigation";
 
 import { AppHeader } from "@/app/components/app-header.tsx";
 import { requirePageUser } from "@/lib/auth/session.ts";
-import { INSTALL_CONFIRM_PATH, INSTALL_COOKIE } from "@/lib/pipedrive/connect/marketplace.ts";
+import { INSTALL_COOKIE } from "@/lib/pipedrive/connect/marketplace.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { loadInstallConfirmation } from "@/lib/pipedrive/settings-view.ts";
-import { SETTINGS_PATH } from "@/lib/settings-outcomes.ts";
+import { ROUTES } from "@/lib/routes.ts";
 
 export const metadata: Metadata = { title: "Connect Pipedrive? · Integrations" };
 
-const INSTALL = "/api/integrations/pipedrive/install";
+const INSTALL = ROUTES.install;
 
 export default async function InstallPage() {
-  const user = await requirePageUser(INSTALL_CONFIRM_PATH);
-  if (user.role !== "admin") redirect(`${SETTINGS_PATH}?pipedrive=error&reason=install_admins_only`);
+  const user = await requirePageUser(ROUTES.installConfirm);
+  if (user.role !== "admin") redirect(`${ROUTES.settings}?pipedrive=error&reason=install_admins_only`);
   const held = await loadInstallConfirmation(pipedrive(), user, (await cookies()).get(INSTALL_COOKIE)?.value);
   const me = held?.me;
 
@@ -88,7 +88,7 @@ export default async function InstallPage() {
               Marketplace, or connect from the integrations page.
             </p>
             <div className="actions">
-              <a href={SETTINGS_PATH} className="button button-secondary">
+              <a href={ROUTES.settings} className="button button-secondary">
                 Back to integrations
               </a>
             </div>

@@ -9,10 +9,10 @@ import { NO_STORE, redirectTo } from "@/lib/http/responses.ts";
 import { formRoute } from "@/lib/http/route.ts";
 import { startAuthorization } from "@/lib/pipedrive/connect/flow.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
-import { SETTINGS_PATH } from "@/lib/settings-outcomes.ts";
+import { ROUTES } from "@/lib/routes.ts";
 
 export function GET() {
-  return redirectTo(SETTINGS_PATH);
+  return redirectTo(ROUTES.settings);
 }
 
 export const POST = formRoute(

@@ -8,13 +8,9 @@ import { redirectRoute } from "@/lib/http/route.ts";
 import { requestLog } from "@/lib/log.ts";
 import { handleUninstall } from "@/lib/pipedrive/connect/disconnect.ts";
 import { completeAuthorizationInSession, STATE_COOKIE } from "@/lib/pipedrive/connect/flow.ts";
-import {
-  holdMarketplaceCode,
-  INSTALL_CONFIRM_PATH,
-  INSTALL_RESUME_PATH,
-  stateless,
-} from "@/lib/pipedrive/connect/marketplace.ts";
+import { holdMarketplaceCode, stateless } from "@/lib/pipedrive/connect/marketplace.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
+import { ROUTES, signInUrl } from "@/lib/routes.ts";
 import { outcomePath } from "@/lib/settings-outcomes.ts";
 
 export const GET = redirectRoute("callback", async (request) => {
@@ -34,10 +30,10 @@ export const GET = redirectRoute("callback", async (request) => {
       "pipedrive callback",
     );
     if ("refused" in install) return redirectTo(outcomePath({ result: "error", reason: install.refused }));
-    return redirectTo(user ? INSTALL_RESUME_PATH : `/sign-in?callbackUrl=${encodeURIComponent(INSTALL_RESUME_PATH)}`);
+    return redirectTo(user ? ROUTES.install : signInUrl(ROUTES.install));
   }
   const cookieState = jar.get(STATE_COOKIE)?.value;
-  jar.delete({ name: STATE_COOKIE, path: "/api/integrations/pipedrive/callback" });
+  jar.delete({ name: STATE_COOKIE, path: ROUTES.callback });
   const { outcome, detail, user, confirm } = await completeAuthorizationInSession(
     pipedrive(),
     { key: await presentedSessionKey(), user: currentUser },
@@ -49,7 +45,7 @@ export const GET = redirectRoute("callback", async (request) => {
     "pipedrive callback",
   );
   if (confirm) jar.set(confirm.name, confirm.value, confirm.options);
-  return redirectTo(confirm ? INSTALL_CONFIRM_PATH : outcomePath(outcome));
+  return redirectTo(confirm ? ROUTES.installConfirm : outcomePath(outcome));
 });
 
 export async function DELETE(request: Request) {

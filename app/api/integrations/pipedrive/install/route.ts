@@ -6,23 +6,17 @@ import { z } from "zod";
 import { currentUser } from "@/lib/auth/session.ts";
 import { redirectTo } from "@/lib/http/responses.ts";
 import { formRoute, redirectRoute } from "@/lib/http/route.ts";
-import {
-  cancelInstall,
-  confirmInstall,
-  INSTALL_CONFIRM_PATH,
-  INSTALL_COOKIE,
-  INSTALL_RESUME_PATH,
-  resumeInstall,
-} from "@/lib/pipedrive/connect/marketplace.ts";
+import { cancelInstall, confirmInstall, INSTALL_COOKIE, resumeInstall } from "@/lib/pipedrive/connect/marketplace.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
+import { ROUTES, signInUrl } from "@/lib/routes.ts";
 import { outcomePath } from "@/lib/settings-outcomes.ts";
 
 export const GET = redirectRoute("install", async () => {
   const user = await currentUser();
-  if (!user) return redirectTo(`/sign-in?callbackUrl=${encodeURIComponent(INSTALL_RESUME_PATH)}`);
+  if (!user) return redirectTo(signInUrl(ROUTES.install));
   const jar = await cookies();
   const resumed = await resumeInstall(pipedrive(), user, jar.get(INSTALL_COOKIE)?.value);
-  if (resumed === "confirm") return redirectTo(INSTALL_CONFIRM_PATH);
+  if (resumed === "confirm") return redirectTo(ROUTES.installConfirm);
   jar.delete({ name: INSTALL_COOKIE, path: "/" });
   const reason =
     resumed === "admins_only" ? "install_admins_only" : resumed === "failed" ? "profile_failed" : "install_expired";

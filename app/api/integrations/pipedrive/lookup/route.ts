@@ -8,7 +8,7 @@ import { formRoute } from "@/lib/http/route.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { refusalQuery, typedCookie } from "@/lib/pipedrive/lookup/lookup-refusal.ts";
 import { runLookup } from "@/lib/pipedrive/lookup/lookup.ts";
-import { SETTINGS_PATH } from "@/lib/settings-outcomes.ts";
+import { ROUTES } from "@/lib/routes.ts";
 
 const lookupForm = z.object({ phone: z.string().default("") });
 
@@ -18,10 +18,10 @@ export const POST = formRoute(
     // A person who pressed Cancel (or left) hangs up: the lookup stops before its next search.
     const ran = await runLookup(pipedrive(), user, form.phone, request.signal);
     if ("refused" in ran) {
-      const answer = redirectTo(`${SETTINGS_PATH}?${refusalQuery(ran.refused)}`, 303);
+      const answer = redirectTo(`${ROUTES.settings}?${refusalQuery(ran.refused)}`, 303);
       answer.headers.append("Set-Cookie", typedCookie(form.phone, env().APP_URL.startsWith("https:")));
       return answer;
     }
-    return redirectTo(`${SETTINGS_PATH}?lookup=${ran.id}`, 303);
+    return redirectTo(`${ROUTES.settings}?lookup=${ran.id}`, 303);
   },
 );
