@@ -59,13 +59,13 @@ describe("one story per condition, whoever is told", () => {
   } as const;
 
   it.each(Object.entries(remedies))("%s: caller error, mail and view reason agree", async (kind, remedy) => {
-    const { errorCodes, AppError } = await import("../errors.ts");
+    const { AppError } = await import("../errors.ts");
     const { messageFor } = await import("../notifications/messages.ts");
     const words = CONDITION_WORDS[kind as keyof typeof remedies];
     expect(words.caller).toMatch(remedy);
     // The error code a caller gets for this condition says the same words.
     const code = { host_unrecognised: "api_domain_invalid", unavailable: "app_credentials_rejected" }[kind] ?? kind;
-    expect(new AppError(code as keyof typeof errorCodes).userMessage).toBe(words.caller);
+    expect(new AppError(code as ConstructorParameters<typeof AppError>[0]).userMessage).toBe(words.caller);
     const event = kind === "needs_reconnect" ? "refresh_failed" : kind;
     if (words.mail) {
       const mail = messageFor(event as "refresh_failed", "Acme", "http://x/settings", at, {});

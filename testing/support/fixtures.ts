@@ -3,7 +3,8 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach } from "vitest";
 
 import { db, sql } from "../../lib/db.ts";
-import { completeAuthorization, startAuthorization } from "../../lib/pipedrive/connect/flow.ts";
+import { startAuthorization } from "../../lib/pipedrive/connect/authorize.ts";
+import { completeCallback, type CallbackSession } from "../../lib/pipedrive/connect/callback.ts";
 import { createPipedriveContext, type ContextOptions, type PipedriveContext } from "../../lib/pipedrive/context.ts";
 import { ROUTES } from "../../lib/routes.ts";
 import type { TenantUser } from "../../lib/users/user-store.ts";
@@ -82,7 +83,10 @@ export async function connectThroughMock(
   const state = consent.get("state") ?? "";
   const who = grant.who ?? freshIdentity();
   const { code } = mock.authorize(TEST_REDIRECT_URI, state, consent.get("code_challenge"), { ...grant, who });
-  const result = await completeAuthorization(ctx, admin, { query: { code, state }, cookieState: started.cookie.value });
+  const result = await completeCallback(ctx, signedIn(admin), {
+    query: { code, state },
+    cookieState: started.cookie.value,
+  });
   return { ...result, who };
 }
 
@@ -181,4 +185,9 @@ export function expectedRefreshToken(
   const changes =
     after_ === "refresh" ? mock.behaviour().refreshRotation : mock.behaviour().reinstall === "replace-grant";
   return changes ? after !== before : after === before;
+}
+
+/** A callback's session as the full path sees it: already decrypted, with no key to recognise. */
+export function signedIn(user: TenantUser | null): CallbackSession {
+  return { key: null, user: async () => user };
 }

@@ -14,7 +14,8 @@ import {
 import type { VerifiedSession } from "../../auth/session.ts";
 import { sql } from "../../db.ts";
 import { endSessions, findUserInTenant, type TenantUser } from "../../users/user-store.ts";
-import { completeAuthorizationInSession, startAuthorization } from "./flow.ts";
+import { startAuthorization } from "./authorize.ts";
+import { completeCallback } from "./callback.ts";
 
 // The callback recognises the session its flow was started in, by the key recorded at the
 // start, and then skips decrypting it. Every way that session can have changed since must
@@ -56,7 +57,7 @@ describe("the callback recognises the session a flow was started in", () => {
     const key = sessionKey();
     const input = await start(admin, { key, expiresAt: hourAhead() });
     const { calls, session } = presenting(key, async () => admin);
-    const result = await completeAuthorizationInSession(pd.ctx, session, input);
+    const result = await completeCallback(pd.ctx, session, input);
     expect(result.outcome).toEqual({ result: "connected" });
     expect(result.user?.id).toBe(admin.id);
     expect(calls.decrypted).toBe(0);
@@ -69,7 +70,7 @@ describe("the callback recognises the session a flow was started in", () => {
     const other = await createTenant("Other");
     const input = await start(victim.admin, { key: sessionKey(), expiresAt: hourAhead() });
     const { calls, session } = presenting(sessionKey(), async () => other.admin);
-    const result = await completeAuthorizationInSession(pd.ctx, session, input);
+    const result = await completeCallback(pd.ctx, session, input);
     expect(result.outcome).toEqual({ result: "error", reason: "state_invalid" });
     expect(calls.decrypted).toBe(1);
     expect(await tokenRow(victim.tenantId)).toBeNull();
@@ -84,7 +85,7 @@ describe("the callback recognises the session a flow was started in", () => {
     await endSessions(admin.id);
     // The full check re-reads the user under the version the session token carries.
     const { calls, session } = presenting(key, () => findUserInTenant(admin.id, tenantId, admin.sessionVersion));
-    const result = await completeAuthorizationInSession(pd.ctx, session, input);
+    const result = await completeCallback(pd.ctx, session, input);
     expect(result.outcome).toEqual({ result: "error", reason: "session_missing" });
     expect(calls.decrypted).toBe(1);
     expect(await tokenRow(tenantId)).toBeNull();
@@ -95,7 +96,7 @@ describe("the callback recognises the session a flow was started in", () => {
     const key = sessionKey();
     const input = await start(admin, { key, expiresAt: new Date(Date.now() - 1000) });
     const { calls, session } = presenting(key, async () => null);
-    const result = await completeAuthorizationInSession(pd.ctx, session, input);
+    const result = await completeCallback(pd.ctx, session, input);
     expect(result.outcome).toEqual({ result: "error", reason: "session_missing" });
     expect(calls.decrypted).toBe(1);
     expect(await tokenRow(tenantId)).toBeNull();
@@ -107,7 +108,7 @@ describe("the callback recognises the session a flow was started in", () => {
     const input = await start(admin, { key, expiresAt: hourAhead() });
     await sql().query(`UPDATE users SET role = 'member' WHERE id = $1`, [admin.id]);
     const { calls, session } = presenting(key, async () => admin);
-    const result = await completeAuthorizationInSession(pd.ctx, session, input);
+    const result = await completeCallback(pd.ctx, session, input);
     expect(result.outcome).toEqual({ result: "error", reason: "forbidden" });
     expect(calls.decrypted).toBe(0);
     expect(await tokenRow(tenantId)).toBeNull();
@@ -119,9 +120,9 @@ describe("the callback recognises the session a flow was started in", () => {
     const key = sessionKey();
     const input = await start(admin, { key, expiresAt: hourAhead() });
     const both = await Promise.all(
-      [0, 1].map(() => completeAuthorizationInSession(pd.ctx, presenting(key, async () => admin).session, input)),
+      [0, 1].map(() => completeCallback(pd.ctx, presenting(key, async () => admin).session, input)),
     );
-    const again = await completeAuthorizationInSession(pd.ctx, presenting(key, async () => admin).session, input);
+    const again = await completeCallback(pd.ctx, presenting(key, async () => admin).session, input);
     const outcomes = [...both, again].map((r) => (r.outcome.result === "error" ? r.outcome.reason : r.outcome.result));
     expect(outcomes.sort()).toEqual(["connected", "state_reused", "state_reused"]);
     expect(tokenRequests(pd.mock, "authorization_code")).toHaveLength(1);
@@ -132,14 +133,14 @@ describe("the callback recognises the session a flow was started in", () => {
     const { tenantId, admin } = await createTenant();
     const unrecorded = await start(admin, null);
     const first = presenting(sessionKey(), async () => admin);
-    expect((await completeAuthorizationInSession(pd.ctx, first.session, unrecorded)).outcome).toEqual({
+    expect((await completeCallback(pd.ctx, first.session, unrecorded)).outcome).toEqual({
       result: "connected",
     });
     expect(first.calls.decrypted).toBe(1);
 
     const recorded = await start(admin, { key: sessionKey(), expiresAt: hourAhead() });
     const none = presenting(null, async () => null);
-    const result = await completeAuthorizationInSession(pd.ctx, none.session, recorded);
+    const result = await completeCallback(pd.ctx, none.session, recorded);
     expect(result.outcome).toEqual({ result: "error", reason: "session_missing" });
     expect(none.calls.decrypted).toBe(1);
     expect(await auditTrail(tenantId)).toEqual(["connected"]);

@@ -9,13 +9,15 @@ import {
   connectThroughMock,
   createTenant,
   mockPipedriveForFile,
+  signedIn,
   TEST_REDIRECT_URI,
   testContext,
   tokenRequests,
   tokenRow,
 } from "../../../testing/support/fixtures.ts";
 import { db, sql } from "../../db.ts";
-import { completeAuthorization, startAuthorization } from "./flow.ts";
+import { startAuthorization } from "./authorize.ts";
+import { completeCallback } from "./callback.ts";
 import { MAX_OPEN_STATES_PER_USER } from "./state-store.ts";
 
 // What the outside attack run found in the connect flow (issue: close what an outside attack found).
@@ -36,7 +38,7 @@ describe("open connect flows", () => {
     const state = new URL(newest.url).searchParams.get("state")!;
     const { code } = pd.mock.authorize(TEST_REDIRECT_URI, state);
     expect(
-      (await completeAuthorization(pd.ctx, admin, { query: { code, state }, cookieState: newest.cookie.value }))
+      (await completeCallback(pd.ctx, signedIn(admin), { query: { code, state }, cookieState: newest.cookie.value }))
         .outcome,
     ).toEqual({ result: "connected" });
   });
@@ -64,7 +66,7 @@ describe("PKCE", () => {
     // The attacker finishes a flow of their own with the leaked code.
     const attackerFlow = await startAuthorization(ctx, attacker.admin);
     const state = new URL(attackerFlow.url).searchParams.get("state")!;
-    const result = await completeAuthorization(ctx, attacker.admin, {
+    const result = await completeCallback(ctx, signedIn(attacker.admin), {
       query: { code: leaked, state },
       cookieState: attackerFlow.cookie.value,
     });
@@ -103,7 +105,7 @@ describe("grants we stop using are revoked", () => {
       `ALTER TABLE pipedrive_connections ADD CONSTRAINT ${constraint} CHECK (tenant_id <> '${z.uuid().parse(tenantId)}'::uuid) NOT VALID`,
     );
     try {
-      const result = await completeAuthorization(pd.ctx, admin, {
+      const result = await completeCallback(pd.ctx, signedIn(admin), {
         query: { code, state },
         cookieState: flow.cookie.value,
       });

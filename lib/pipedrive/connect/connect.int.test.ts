@@ -9,13 +9,15 @@ import {
   createTenant,
   expectedRefreshToken,
   mockPipedriveForFile,
+  signedIn,
   TEST_REDIRECT_URI,
   testContext,
   tokenRequests,
   tokenRow,
 } from "../../../testing/support/fixtures.ts";
 import { ROUTES } from "../../routes.ts";
-import { completeAuthorization, startAuthorization } from "./flow.ts";
+import { startAuthorization } from "./authorize.ts";
+import { completeCallback } from "./callback.ts";
 
 const pd = mockPipedriveForFile();
 
@@ -112,7 +114,7 @@ describe("callback", () => {
   it("reports a denial at Pipedrive as denied and writes nothing", async () => {
     const { tenantId, admin } = await createTenant();
     const { state, cookie } = await begin(admin);
-    const result = await completeAuthorization(pd.ctx, admin, {
+    const result = await completeCallback(pd.ctx, signedIn(admin), {
       query: { error: "access_denied", state },
       cookieState: cookie,
     });
@@ -127,14 +129,14 @@ describe("callback", () => {
   it("reads a Marketplace Deny (user_denied, no state) as a cancel: logged for a signed-in admin, for nobody else", async () => {
     const { tenantId, admin, member } = await createTenant();
     const deny = { query: { error: "user_denied" }, cookieState: undefined };
-    expect((await completeAuthorization(pd.ctx, admin, deny)).outcome).toEqual({ result: "denied" });
+    expect((await completeCallback(pd.ctx, signedIn(admin), deny)).outcome).toEqual({ result: "denied" });
     expect(await auditTrail(tenantId)).toEqual(["connect_cancelled"]);
-    expect((await completeAuthorization(pd.ctx, member, deny)).outcome).toEqual({ result: "denied" });
-    expect((await completeAuthorization(pd.ctx, null, deny)).outcome).toEqual({ result: "denied" });
+    expect((await completeCallback(pd.ctx, signedIn(member), deny)).outcome).toEqual({ result: "denied" });
+    expect((await completeCallback(pd.ctx, signedIn(null), deny)).outcome).toEqual({ result: "denied" });
     expect(await auditTrail(tenantId)).toEqual(["connect_cancelled"]);
     expect(tokenRequests(pd.mock)).toHaveLength(0);
     // Any other error without a state is still refused as one.
-    const other = await completeAuthorization(pd.ctx, admin, {
+    const other = await completeCallback(pd.ctx, signedIn(admin), {
       query: { error: "server_error" },
       cookieState: undefined,
     });
@@ -168,7 +170,7 @@ describe("callback", () => {
         const { tenantId, admin } = await createTenant();
         const { state, cookie } = await begin(admin);
         const { code } = pd.mock.authorize(TEST_REDIRECT_URI, state);
-        const result = await completeAuthorization(pd.ctx, admin, {
+        const result = await completeCallback(pd.ctx, signedIn(admin), {
           query: query({ state, cookie, code }),
           cookieState: cookie,
         });
@@ -185,9 +187,9 @@ describe("callback", () => {
     const { tenantId, admin } = await createTenant();
     const { state, cookie } = await begin(admin);
     const { code } = pd.mock.authorize(TEST_REDIRECT_URI, state);
-    const first = await completeAuthorization(pd.ctx, admin, { query: { code, state }, cookieState: cookie });
+    const first = await completeCallback(pd.ctx, signedIn(admin), { query: { code, state }, cookieState: cookie });
     const firstRow = await tokenRow(tenantId);
-    const second = await completeAuthorization(pd.ctx, admin, { query: { code, state }, cookieState: cookie });
+    const second = await completeCallback(pd.ctx, signedIn(admin), { query: { code, state }, cookieState: cookie });
     expect(first.outcome).toEqual({ result: "connected" });
     expect(second.outcome).toEqual({ result: "error", reason: "state_reused" });
     expect(tokenRequests(pd.mock)).toHaveLength(1);
@@ -199,7 +201,7 @@ describe("callback", () => {
     const { state, cookie } = await begin(admin);
     const { code } = pd.mock.authorize(TEST_REDIRECT_URI, state);
     const results = await Promise.all(
-      [1, 2, 3].map(() => completeAuthorization(pd.ctx, admin, { query: { code, state }, cookieState: cookie })),
+      [1, 2, 3].map(() => completeCallback(pd.ctx, signedIn(admin), { query: { code, state }, cookieState: cookie })),
     );
     expect(results.filter((r) => r.outcome.result === "connected")).toHaveLength(1);
     expect(tokenRequests(pd.mock)).toHaveLength(1);
@@ -212,7 +214,7 @@ describe("callback", () => {
     const { state, cookie } = await begin(admin, clocked);
     const { code } = pd.mock.authorize(TEST_REDIRECT_URI, state);
     now = new Date(now.getTime() + 601_000);
-    const result = await completeAuthorization(clocked, admin, { query: { code, state }, cookieState: cookie });
+    const result = await completeCallback(clocked, signedIn(admin), { query: { code, state }, cookieState: cookie });
     expect(result.outcome).toEqual({ result: "error", reason: "state_expired" });
     expect(tokenRequests(pd.mock)).toHaveLength(0);
     expect(await tokenRow(tenantId)).toBeNull();
@@ -224,7 +226,7 @@ describe("callback", () => {
     const other = await begin(admin);
     const { code } = pd.mock.authorize(TEST_REDIRECT_URI, state);
     for (const cookieState of [undefined, other.cookie]) {
-      const result = await completeAuthorization(pd.ctx, admin, { query: { code, state }, cookieState });
+      const result = await completeCallback(pd.ctx, signedIn(admin), { query: { code, state }, cookieState });
       expect(result.outcome).toEqual({ result: "error", reason: "state_invalid" });
     }
     expect(tokenRequests(pd.mock)).toHaveLength(0);
@@ -236,7 +238,7 @@ describe("callback", () => {
     const colleague = { ...a.admin, id: (await createTenant()).admin.id };
     const { state, cookie } = await begin(a.admin);
     const { code } = pd.mock.authorize(TEST_REDIRECT_URI, state);
-    const result = await completeAuthorization(pd.ctx, colleague, { query: { code, state }, cookieState: cookie });
+    const result = await completeCallback(pd.ctx, signedIn(colleague), { query: { code, state }, cookieState: cookie });
     expect(result.outcome).toEqual({ result: "error", reason: "state_invalid" });
     expect(await tokenRow(a.tenantId)).toBeNull();
   });
@@ -247,13 +249,13 @@ describe("callback", () => {
     const { state, cookie } = await begin(a.admin);
     const { code } = pd.mock.authorize(TEST_REDIRECT_URI, state);
     // Even with A's cookie replayed into B's browser, B's session cannot consume A's state.
-    const result = await completeAuthorization(pd.ctx, b.admin, { query: { code, state }, cookieState: cookie });
+    const result = await completeCallback(pd.ctx, signedIn(b.admin), { query: { code, state }, cookieState: cookie });
     expect(result.outcome).toEqual({ result: "error", reason: "state_invalid" });
     expect(await tokenRow(a.tenantId)).toBeNull();
     expect(await tokenRow(b.tenantId)).toBeNull();
     expect(tokenRequests(pd.mock)).toHaveLength(0);
     // A's own flow is not burnt by B's attempt.
-    const own = await completeAuthorization(pd.ctx, a.admin, { query: { code, state }, cookieState: cookie });
+    const own = await completeCallback(pd.ctx, signedIn(a.admin), { query: { code, state }, cookieState: cookie });
     expect(own.outcome).toEqual({ result: "connected" });
   });
 
@@ -262,7 +264,7 @@ describe("callback", () => {
     const victim = await createTenant("Victim");
     const { state } = await begin(attacker.admin);
     const { code } = pd.mock.authorize(TEST_REDIRECT_URI, state);
-    const result = await completeAuthorization(pd.ctx, victim.admin, {
+    const result = await completeCallback(pd.ctx, signedIn(victim.admin), {
       query: { code, state },
       cookieState: undefined,
     });
@@ -273,7 +275,7 @@ describe("callback", () => {
   it("refuses a callback without a session", async () => {
     const { admin } = await createTenant();
     const { state, cookie } = await begin(admin);
-    const result = await completeAuthorization(pd.ctx, null, { query: { code: "x", state }, cookieState: cookie });
+    const result = await completeCallback(pd.ctx, signedIn(null), { query: { code: "x", state }, cookieState: cookie });
     expect(result.outcome).toEqual({ result: "error", reason: "session_missing" });
   });
 
@@ -281,11 +283,10 @@ describe("callback", () => {
     const { tenantId, admin } = await createTenant();
     const { state, cookie } = await begin(admin);
     const { code } = pd.mock.authorize(TEST_REDIRECT_URI, state);
-    const result = await completeAuthorization(
-      pd.ctx,
-      { ...admin, role: "member" },
-      { query: { code, state }, cookieState: cookie },
-    );
+    const result = await completeCallback(pd.ctx, signedIn({ ...admin, role: "member" }), {
+      query: { code, state },
+      cookieState: cookie,
+    });
     expect(result.outcome).toEqual({ result: "error", reason: "forbidden" });
     expect(await tokenRow(tenantId)).toBeNull();
     expect(tokenRequests(pd.mock)).toHaveLength(0);
@@ -320,7 +321,7 @@ describe("callback", () => {
   it("rejects a code the pd.mock never issued (Pipedrive's invalid_grant)", async () => {
     const { tenantId, admin } = await createTenant();
     const { state, cookie } = await begin(admin);
-    const result = await completeAuthorization(pd.ctx, admin, {
+    const result = await completeCallback(pd.ctx, signedIn(admin), {
       query: { code: "made-up", state },
       cookieState: cookie,
     });

@@ -12,6 +12,7 @@ import {
   createTenant,
   expireAccessToken,
   mockPipedriveForFile,
+  signedIn,
   TEST_REDIRECT_URI,
   tokenRow,
 } from "../../../testing/support/fixtures.ts";
@@ -20,8 +21,9 @@ import { isAppError } from "../../errors.ts";
 import { basicAuth } from "../client/http.ts";
 import { searchPersonsByPhone } from "../lookup/person-search.ts";
 import { getValidAccessToken } from "../tokens/access.ts";
+import { startAuthorization } from "./authorize.ts";
+import { completeCallback } from "./callback.ts";
 import { disconnect, handleUninstall } from "./disconnect.ts";
-import { completeAuthorization, startAuthorization } from "./flow.ts";
 
 // Pipedrive's documented install model: an install is one user's, in one company, for one app;
 // revoking its refresh token uninstalls it. Every test here failed before the app followed it.
@@ -178,7 +180,7 @@ describe("after the code exchange, a failure", () => {
       `ALTER TABLE pipedrive_connections ADD CONSTRAINT ${constraint} CHECK (tenant_id <> '${z.uuid().parse(tenantId)}'::uuid OR connected_by_name = 'never') NOT VALID`,
     );
     try {
-      const result = await completeAuthorization(pd.ctx, admin, {
+      const result = await completeCallback(pd.ctx, signedIn(admin), {
         query: { code, state },
         cookieState: flow.cookie.value,
       });
@@ -207,7 +209,7 @@ describe("a cancel on Pipedrive's consent page", () => {
     const { admin, tenantId } = await createTenant();
     const flow = await startAuthorization(pd.ctx, admin);
     const state = new URL(flow.url).searchParams.get("state")!;
-    const result = await completeAuthorization(pd.ctx, admin, {
+    const result = await completeCallback(pd.ctx, signedIn(admin), {
       query: { error, state },
       cookieState: flow.cookie.value,
     });

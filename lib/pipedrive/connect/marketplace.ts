@@ -2,14 +2,17 @@ import "server-only";
 
 import { z } from "zod";
 
+import { requestAddress } from "../../auth/throttle.ts";
 import { describe } from "../../errors.ts";
-import { log } from "../../log.ts";
+import { log, requestLog } from "../../log.ts";
 import { LIMITS, spend } from "../../rate-limit-store.ts";
+import { ROUTES, signInUrl } from "../../routes.ts";
+import { outcomePath, type ErrorReason } from "../../settings-outcomes.ts";
 import type { TenantUser } from "../../users/user-store.ts";
 import { RefusedTokenAnswer } from "../client/oauth-client.ts";
 import type { PipedriveMe } from "../client/schemas.ts";
 import type { PipedriveContext } from "../context.ts";
-import { readMe, saveGrant, type CallbackResult } from "./flow.ts";
+import { readMe, saveGrant, type CallbackAnswer, type CallbackResult } from "./grant.ts";
 import { hashOf, newInstallCookie, type InstallCookie } from "./install-cookie.ts";
 import {
   attachGrant,
@@ -71,7 +74,34 @@ export async function holdMarketplaceCode(
   return { held: cookie };
 }
 
+/** A Marketplace install's arrival at the callback: its code is held, then the person signs in (if need be) and confirms. */
+export async function arriveFromMarketplace(
+  ctx: PipedriveContext,
+  request: Request,
+  callback: { code: string } | "malformed",
+  currentUser: () => Promise<TenantUser | null>,
+): Promise<CallbackAnswer> {
+  const [user, install] = await Promise.all([
+    currentUser(),
+    holdMarketplaceCode(ctx, callback, requestAddress(request.headers)),
+  ]);
+  // Anyone can send this, signed in or not: only our own words are logged, never the query's keys.
+  requestLog(request, { tenant: user?.tenantId ?? null })[user ? "info" : "warn"](
+    { outcome: "held" in install ? "install_held" : install.refused },
+    "pipedrive callback",
+  );
+  if ("refused" in install) return { to: outcomePath({ result: "error", reason: install.refused }) };
+  return { to: user ? ROUTES.install : signInUrl(ROUTES.install), cookie: install.held };
+}
+
 export type ResumeResult = "confirm" | "expired" | "admins_only" | "failed";
+
+/** Why a resumed install did not reach its confirmation, as the settings page says it. */
+export const RESUME_REFUSED = {
+  expired: "install_expired",
+  admins_only: "install_admins_only",
+  failed: "profile_failed",
+} as const satisfies Record<Exclude<ResumeResult, "confirm">, ErrorReason>;
 
 /**
  * For the signed-in user: an admin's pending code is exchanged and its Pipedrive user read, to be

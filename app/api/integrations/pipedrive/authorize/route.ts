@@ -7,7 +7,7 @@ import { z } from "zod";
 import { verifiedSession } from "@/lib/auth/session.ts";
 import { NO_STORE, redirectTo } from "@/lib/http/responses.ts";
 import { formRoute } from "@/lib/http/route.ts";
-import { startAuthorization } from "@/lib/pipedrive/connect/flow.ts";
+import { startAuthorization } from "@/lib/pipedrive/connect/authorize.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { ROUTES } from "@/lib/routes.ts";
 

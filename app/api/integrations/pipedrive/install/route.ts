@@ -6,7 +6,13 @@ import { z } from "zod";
 import { currentUser } from "@/lib/auth/session.ts";
 import { redirectTo } from "@/lib/http/responses.ts";
 import { formRoute, redirectRoute } from "@/lib/http/route.ts";
-import { cancelInstall, confirmInstall, INSTALL_COOKIE, resumeInstall } from "@/lib/pipedrive/connect/marketplace.ts";
+import {
+  cancelInstall,
+  confirmInstall,
+  INSTALL_COOKIE,
+  RESUME_REFUSED,
+  resumeInstall,
+} from "@/lib/pipedrive/connect/marketplace.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { ROUTES, signInUrl } from "@/lib/routes.ts";
 import { outcomePath } from "@/lib/settings-outcomes.ts";
@@ -18,9 +24,7 @@ export const GET = redirectRoute("install", async () => {
   const resumed = await resumeInstall(pipedrive(), user, jar.get(INSTALL_COOKIE)?.value);
   if (resumed === "confirm") return redirectTo(ROUTES.installConfirm);
   jar.delete({ name: INSTALL_COOKIE, path: "/" });
-  const reason =
-    resumed === "admins_only" ? "install_admins_only" : resumed === "failed" ? "profile_failed" : "install_expired";
-  return redirectTo(outcomePath({ result: "error", reason }));
+  return redirectTo(outcomePath({ result: "error", reason: RESUME_REFUSED[resumed] }));
 });
 
 export const POST = formRoute(
