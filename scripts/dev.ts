@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 
 import { migrate } from "../lib/db-migrate.ts";
+import { ROUTES } from "../lib/routes.ts";
 import { allowMockPipedriveHosts } from "./support/embedded-postgres.ts";
 import { launchPlan } from "./support/launch-plan.ts";
 import {
@@ -17,7 +18,6 @@ import {
   writeRuntime,
 } from "./support/local-env.ts";
 import { demoCredentialsText, seed } from "./support/seed.ts";
-import { ROUTES } from "../lib/routes.ts";
 
 // `npm run dev` (and `npm start` with --production): database, migrations, seed, demo
 // Pipedrive and Next.js, all from one command; Ctrl-C stops everything it started.

@@ -1,7 +1,7 @@
 import { hashPassword } from "../../lib/auth/password.ts";
 import { createDb } from "../../lib/db.ts";
-import { DEMO_TENANT_ID, OTHER_TENANT_ID, SEED_USERS } from "./demo-identities.ts";
 import { ROUTES } from "../../lib/routes.ts";
+import { DEMO_TENANT_ID, OTHER_TENANT_ID, SEED_USERS } from "./demo-identities.ts";
 
 export { DEMO_TENANT_ID, OTHER_TENANT_ID, SEED_USERS };
 

@@ -1,12 +1,10 @@
-import { startMockPipedrive } from "./index.ts";
 import { ROUTES } from "../../lib/routes.ts";
+import { startMockPipedrive } from "./index.ts";
 
 // `npm run mock:pipedrive`: the mock as a standalone server (demo mode, QA, benchmarks).
 const port = Number(process.env.MOCK_PIPEDRIVE_PORT ?? 4010);
 const appUrl = (process.env.APP_URL ?? "http://localhost:3000").replace(/\/+$/, "");
-const redirectUris = (
-  process.env.MOCK_PIPEDRIVE_REDIRECT_URIS ?? `${appUrl}${ROUTES.callback}`
-).split(",");
+const redirectUris = (process.env.MOCK_PIPEDRIVE_REDIRECT_URIS ?? `${appUrl}${ROUTES.callback}`).split(",");
 
 const mock = await startMockPipedrive({
   port,

@@ -199,3 +199,20 @@ export async function adoptTokenSet(
     return true;
   });
 }
+
+/**
+ * The contract row's upsert as a part of a larger statement, which saves a connection together
+ * with its metadata and audit event. Its parameters: $1 tenant, $2 access token, $3 refresh
+ * token, $4 expires_at, $5 api_domain. Writes only `when`; returns whether the row is new.
+ */
+export function upsertContractRow(when: string): string {
+  return `INSERT INTO lead_pipedrive_integrations (tenant_id, access_token, refresh_token, expires_at, api_domain)
+    SELECT $1::uuid, $2, $3, $4, $5 WHERE ${when}
+    ON CONFLICT (tenant_id) DO UPDATE SET
+      access_token = EXCLUDED.access_token, refresh_token = EXCLUDED.refresh_token,
+      expires_at = EXCLUDED.expires_at, api_domain = EXCLUDED.api_domain
+    RETURNING (xmax = 0) AS inserted`;
+}
+
+/** The contract row's delete as a part of a larger statement ($1 the tenant), which removes its metadata too. */
+export const DELETE_CONTRACT_ROW = `DELETE FROM lead_pipedrive_integrations WHERE tenant_id = $1::uuid RETURNING tenant_id`;

@@ -4,11 +4,10 @@ import { createHash } from "node:crypto";
 
 import type pg from "pg";
 
-import { db, sql, type Tx } from "../../db.ts";
-import type { Prisma } from "../../generated/prisma/client.ts";
+import { sql } from "../../db.ts";
 import type { TokenSet } from "../client/oauth-client.ts";
 import type { PipedriveMe } from "../client/schemas.ts";
-import type { TokenRow } from "./contract-store.ts";
+import { DELETE_CONTRACT_ROW, upsertContractRow, type TokenRow } from "./contract-store.ts";
 import { expiresAt, NEEDS_RECONNECT_RECHECK_MS, type ConnectionStatus } from "./policy.ts";
 
 // The one writer of pipedrive_connections (a connection's health and schedule) and of the audit
@@ -49,22 +48,57 @@ export function isKnownRejected(row: Pick<TokenRow, "rejectedHash" | "refreshTok
   return row.rejectedHash !== null && row.rejectedHash === fingerprint(row);
 }
 
+/**
+ * The one shape of an audit event's INSERT, for a statement of its own or a CTE beside the change
+ * it records. `named` (a FROM item with company_name and pipedrive_user_name, such as the
+ * connection or the rows a statement changed) names the Pipedrive company and user; what
+ * `detail` says itself wins. The other fields are SQL expressions, usually parameters.
+ */
+function insertAuditEvent(sqlOf: {
+  tenant: string;
+  actor: string;
+  event: string;
+  detail: string;
+  named: string | null;
+  when?: string;
+}): string {
+  const names = sqlOf.named
+    ? `jsonb_strip_nulls(jsonb_build_object('companyName', (SELECT company_name FROM ${sqlOf.named}),
+         'pipedriveUserName', (SELECT pipedrive_user_name FROM ${sqlOf.named}))) || `
+    : "";
+  return `INSERT INTO pipedrive_audit_events (tenant_id, actor_user_id, event, detail)
+    SELECT ${sqlOf.tenant}, ${sqlOf.actor}, ${sqlOf.event}, ${names}${sqlOf.detail} WHERE ${sqlOf.when ?? "true"}`;
+}
+
+/** An event about the workspace's connection, naming its Pipedrive company and user as they are now. */
+const ABOUT_THE_CONNECTION = "pipedrive_connections WHERE tenant_id = $1::uuid";
+
+/**
+ * An event about a connect attempt, not the connection: it names a company only if `detail` does,
+ * since the attempt may have been for another one.
+ */
 export async function audit(
   tenantId: string,
   event: AuditEvent,
   actorUserId: string | null,
-  detail: Prisma.InputJsonObject = {},
-  client: Tx = db(),
-) {
-  await client.pipedriveAuditEvent.create({ data: { tenantId, event, actorUserId, detail } });
+  detail: Record<string, unknown> = {},
+): Promise<void> {
+  await sql().query(
+    insertAuditEvent({ tenant: "$1::uuid", actor: "$2::uuid", event: "$3", detail: "$4::jsonb", named: null }),
+    [tenantId, actorUserId, event, JSON.stringify(detail)],
+  );
 }
 
-/** An event about the connection, naming its Pipedrive company as the trail shows it. */
+/** An event about the connection, in the transaction that changed it. */
 async function auditWith(client: pg.PoolClient, tenantId: string, event: AuditEvent, detail: Record<string, unknown>) {
   await client.query(
-    `INSERT INTO pipedrive_audit_events (tenant_id, event, detail)
-     SELECT $1::uuid, $2, $3::jsonb || jsonb_strip_nulls(jsonb_build_object('companyName',
-       (SELECT company_name FROM pipedrive_connections WHERE tenant_id = $1::uuid)))`,
+    insertAuditEvent({
+      tenant: "$1::uuid",
+      actor: "NULL",
+      event: "$2",
+      detail: "$3::jsonb",
+      named: ABOUT_THE_CONNECTION,
+    }),
     [tenantId, event, JSON.stringify(detail)],
   );
 }
@@ -159,7 +193,7 @@ export async function markApiWorks(tenantId: string, call: string | null, now: D
   );
 }
 
-/** One state change and its audit event, together. */
+/** One state change and its audit event, together. The change's `$1` is the tenant. */
 async function withAudit(
   text: string,
   values: unknown[],
@@ -167,10 +201,14 @@ async function withAudit(
 ): Promise<boolean> {
   const { rows } = await sql().query<{ changed: number }>(
     `WITH changed AS (${text} RETURNING tenant_id, company_name, pipedrive_user_name),
-     event AS (INSERT INTO pipedrive_audit_events (tenant_id, event, detail)
-               SELECT tenant_id, $${values.length + 1},
-                 $${values.length + 2}::jsonb || jsonb_build_object('companyName', company_name,
-                   'pipedriveUserName', pipedrive_user_name) FROM changed)
+     event AS (${insertAuditEvent({
+       tenant: "$1::uuid",
+       actor: "NULL",
+       event: `$${values.length + 1}`,
+       detail: `$${values.length + 2}::jsonb`,
+       named: "changed",
+       when: "EXISTS (SELECT 1 FROM changed)",
+     })})
      SELECT count(*)::int AS changed FROM changed`,
     [...values, audit.event, JSON.stringify(audit.detail)],
   );
@@ -276,13 +314,7 @@ export async function saveConnection(input: {
         SELECT c.company_id, c.pipedrive_user_id, c.pipedrive_user_name, c.company_name, t.refresh_token
         FROM pipedrive_connections c LEFT JOIN lead_pipedrive_integrations t ON t.tenant_id = c.tenant_id
         WHERE c.tenant_id = $1::uuid
-      ), token AS (
-        INSERT INTO lead_pipedrive_integrations (tenant_id, access_token, refresh_token, expires_at, api_domain)
-        SELECT $1::uuid, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM holder)
-        ON CONFLICT (tenant_id) DO UPDATE SET
-          access_token = EXCLUDED.access_token, refresh_token = EXCLUDED.refresh_token,
-          expires_at = EXCLUDED.expires_at, api_domain = EXCLUDED.api_domain
-        RETURNING (xmax = 0) AS inserted
+      ), token AS (${upsertContractRow("NOT EXISTS (SELECT 1 FROM holder)")}
       ), meta AS (
         INSERT INTO pipedrive_connections (tenant_id, status, company_id, company_name, company_domain, pipedrive_user_id,
           pipedrive_user_name, scopes, connected_by_user_id, connected_by_name, connected_at, last_error, last_error_at, updated_at, next_refresh_at)
@@ -295,15 +327,18 @@ export async function saveConnection(input: {
           connected_by_user_id = EXCLUDED.connected_by_user_id, connected_by_name = EXCLUDED.connected_by_name,
           connected_at = EXCLUDED.connected_at, last_error = NULL, last_error_at = NULL, updated_at = EXCLUDED.updated_at,
           rejected_refresh_token_hash = NULL, suspected_at = NULL, last_refreshed_at = NULL, next_refresh_at = EXCLUDED.next_refresh_at
-      ), event AS (
-        INSERT INTO pipedrive_audit_events (tenant_id, actor_user_id, event, detail)
-        SELECT $1::uuid, $13::uuid,
-          CASE WHEN NOT inserted THEN 'reconnected' ELSE $18 END,
-          -- A switch of Pipedrive user says from whom, as well as to whom.
-          $17::jsonb || COALESCE((SELECT jsonb_build_object('fromPipedriveUserId', r.pipedrive_user_id,
+        RETURNING company_name, pipedrive_user_name
+      ), event AS (${insertAuditEvent({
+        tenant: "$1::uuid",
+        actor: "$13::uuid",
+        event: "CASE WHEN (SELECT NOT inserted FROM token) THEN 'reconnected' ELSE $18 END",
+        // A switch of Pipedrive user says from whom, as well as to whom.
+        detail: `($17::jsonb || COALESCE((SELECT jsonb_build_object('fromPipedriveUserId', r.pipedrive_user_id,
               'fromPipedriveUserName', r.pipedrive_user_name, 'fromCompanyName', r.company_name)
-            FROM replaced r WHERE r.company_id <> $7 OR r.pipedrive_user_id <> $10), '{}'::jsonb)
-        FROM token
+            FROM replaced r WHERE r.company_id <> $7 OR r.pipedrive_user_id <> $10), '{}'::jsonb))`,
+        named: "meta",
+        when: "EXISTS (SELECT 1 FROM token)",
+      })}
       )
       SELECT (SELECT tenant_id::text FROM holder) AS held_by, (SELECT inserted FROM token) AS inserted,
         r.company_id, r.pipedrive_user_id, r.refresh_token
@@ -366,14 +401,16 @@ export async function removeConnection(
   detail: Record<string, unknown>,
 ): Promise<boolean> {
   const { rows } = await sql().query<{ had: boolean }>(
-    `WITH token AS (DELETE FROM lead_pipedrive_integrations WHERE tenant_id = $1::uuid RETURNING tenant_id),
+    `WITH token AS (${DELETE_CONTRACT_ROW}),
      meta AS (DELETE FROM pipedrive_connections WHERE tenant_id = $1::uuid RETURNING company_name, pipedrive_user_name),
-     event AS (
-       INSERT INTO pipedrive_audit_events (tenant_id, actor_user_id, event, detail)
-       SELECT $1::uuid, $2::uuid, $3, $4::jsonb || jsonb_strip_nulls(jsonb_build_object(
-         'companyName', (SELECT company_name FROM meta), 'pipedriveUserName', (SELECT pipedrive_user_name FROM meta)))
-       WHERE EXISTS (SELECT 1 FROM token) OR EXISTS (SELECT 1 FROM meta)
-     )
+     event AS (${insertAuditEvent({
+       tenant: "$1::uuid",
+       actor: "$2::uuid",
+       event: "$3",
+       detail: "$4::jsonb",
+       named: "meta",
+       when: "EXISTS (SELECT 1 FROM token) OR EXISTS (SELECT 1 FROM meta)",
+     })})
      SELECT EXISTS (SELECT 1 FROM token) OR EXISTS (SELECT 1 FROM meta) AS had`,
     [tenantId, actorUserId, event, JSON.stringify(detail)],
   );
