@@ -3,7 +3,7 @@
 // which the environment refuses next to an https APP_URL; everywhere else it is a 404.
 import { notFound } from "next/navigation";
 
-import { IntegrationsView, type Query } from "@/app/settings/integrations/integrations-view.tsx";
+import { IntegrationsView, lookupSettingsOf, type Query } from "@/app/settings/integrations/integrations-view.tsx";
 import { benchFloorUser } from "@/lib/auth/session.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { loadSettingsView } from "@/lib/pipedrive/settings-view.ts";
@@ -15,5 +15,13 @@ export default async function BenchFloor({ searchParams }: { searchParams: Promi
   if (!user) notFound();
   const query = await searchParams;
   const view = await loadSettingsView(pipedrive(), user, typeof query.lookup === "string" ? query.lookup : null);
-  return <IntegrationsView user={user} view={view} query={query} />;
+  return (
+    <IntegrationsView
+      user={user}
+      view={view}
+      query={query}
+      now={new Date()}
+      lookupSettings={lookupSettingsOf(pipedrive())}
+    />
+  );
 }

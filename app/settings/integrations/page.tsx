@@ -10,7 +10,7 @@ import { ROUTES } from "@/lib/routes.ts";
 import { parseOutcome } from "@/lib/settings-outcomes.ts";
 
 import { bannerFor } from "./banners.ts";
-import { IntegrationsView, type Query } from "./integrations-view.tsx";
+import { IntegrationsView, lookupSettingsOf, type Query } from "./integrations-view.tsx";
 
 /** The tab title carries a flow's outcome, so it is heard and seen after every redirect. */
 export async function generateMetadata({ searchParams }: Props): Promise<Metadata> {
@@ -28,5 +28,14 @@ export default async function IntegrationsPage({ searchParams }: Props) {
   const user = await requirePageUser(`${ROUTES.settings}?${returnQuery}`);
   const view = await loadSettingsView(pipedrive(), user, typeof query.lookup === "string" ? query.lookup : null);
   const typed = typedInput(query, (await cookies()).get(TYPED_COOKIE)?.value);
-  return <IntegrationsView user={user} view={view} query={query} typed={typed} />;
+  return (
+    <IntegrationsView
+      user={user}
+      view={view}
+      query={query}
+      now={new Date()}
+      lookupSettings={lookupSettingsOf(pipedrive())}
+      typed={typed}
+    />
+  );
 }

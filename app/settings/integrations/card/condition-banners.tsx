@@ -1,0 +1,148 @@
+import { When } from "@/app/components/when.tsx";
+import { USAGE_HINT } from "@/lib/errors.ts";
+import {
+  CONDITION_WORDS,
+  ENTITY_LIMIT_NOTE,
+  REFRESH_TOKEN_IDLE_DAYS,
+  refusedPermissionOf,
+} from "@/lib/pipedrive/conditions.ts";
+import type { ConnectionView } from "@/lib/pipedrive/settings-view-store.ts";
+
+import { ConnectButton } from "./connect-button.tsx";
+import { WarnBanner } from "./warn-banner.tsx";
+
+export type KeeperStatus = { down: boolean; seenAt: Date | null };
+
+/** Pipedrive refuses the CRM's own app credentials: nobody in the workspace can fix it, and admins are told why. */
+export function OperatorAlert({ since, isAdmin }: { since: Date; isAdmin: boolean }) {
+  if (!isAdmin) {
+    return (
+      <div className="banner banner-error operator-alert" role="alert">
+        <div>
+          <p className="banner-title">Lookups are unavailable</p>
+          <p>Pipedrive is refusing the CRM right now. The CRM&apos;s operators have been told.</p>
+        </div>
+      </div>
+    );
+  }
+  return (
+    <div className="banner banner-error operator-alert" role="alert">
+      <div>
+        <p className="banner-title">Pipedrive rejects this app&apos;s credentials</p>
+        <p>
+          Since <When date={since} />, Pipedrive refuses the credentials this CRM&apos;s Pipedrive app uses. This is not
+          your workspace&apos;s doing and reconnecting will not help: whoever runs this CRM has to update its Pipedrive
+          app credentials. Lookups and renewals fail until then.
+        </p>
+      </div>
+    </div>
+  );
+}
+
+/** Every warning about a connection in force, each with its fix (`fix`: this admin can Reconnect here). */
+export function ConditionBanners({
+  connection,
+  keeper,
+  isAdmin,
+  fix,
+}: {
+  connection: ConnectionView;
+  keeper: KeeperStatus;
+  isAdmin: boolean;
+  fix: boolean;
+}) {
+  return (
+    <>
+      <PausedBanner connection={connection} fix={fix} />
+      {connection.status === "needs_reconnect" && (
+        <WarnBanner title="Pipedrive needs to be reconnected">
+          <p>{CONDITION_WORDS.needs_reconnect.explain}</p>
+          <p>Lookups are paused until an admin presses Reconnect and allows access again in Pipedrive.</p>
+          {fix && <ConnectButton label="Reconnect" primary />}
+        </WarnBanner>
+      )}
+      {connection.lookupsPausedUntil && (
+        <WarnBanner title="Lookups paused by Pipedrive">
+          <p>
+            Pipedrive&apos;s request limit for this company is used up. Lookups resume at{" "}
+            <When date={connection.lookupsPausedUntil} />. Reconnecting does not lift Pipedrive&apos;s limit.
+          </p>
+          {isAdmin && <p>{USAGE_HINT}</p>}
+        </WarnBanner>
+      )}
+      {connection.status === "connected" && keeper.down && isAdmin && (
+        <WarnBanner title="Automatic renewal is not running">
+          <p>
+            {keeper.seenAt ? (
+              <>
+                It last ran <When date={keeper.seenAt} />.
+              </>
+            ) : (
+              "It has not run yet."
+            )}{" "}
+            Lookups still renew access when they need it, but a connection left unused for {REFRESH_TOKEN_IDLE_DAYS}{" "}
+            days stops working. Tell whoever runs this CRM to start the renewal worker.
+          </p>
+        </WarnBanner>
+      )}
+      {!connection.hostAllowed && (
+        <WarnBanner title="Pipedrive address not recognised">
+          <p>
+            The stored address is not a Pipedrive host, so we send nothing to it and lookups are paused. Reconnect to
+            store the right address.
+          </p>
+          {fix && <ConnectButton label="Reconnect" primary />}
+        </WarnBanner>
+      )}
+    </>
+  );
+}
+/** Why lookups are paused when Pipedrive's answers, not our access, stop them. */
+function PausedBanner({ connection, fix }: { connection: ConnectionView; fix: boolean }) {
+  const since = connection.lastErrorAt ? (
+    <>
+      Since <When date={connection.lastErrorAt} />,{" "}
+    </>
+  ) : null;
+  if (connection.status === "needs_permissions") {
+    return (
+      <WarnBanner title="Pipedrive needs to grant a permission">
+        <p>
+          Lookups need permission to {connection.missingPermissions.join(" and ") || "read contacts"}, which the access
+          granted in Pipedrive does not include, so they are paused.{" "}
+          {fix
+            ? "Press Reconnect and allow all the permissions Pipedrive asks for."
+            : "An admin of this workspace needs to reconnect Pipedrive and allow all the permissions it asks for."}
+        </p>
+        {fix && <ConnectButton label="Reconnect" primary />}
+      </WarnBanner>
+    );
+  }
+  if (connection.status === "subscription_lapsed") {
+    return (
+      <WarnBanner title="Pipedrive subscription not active">
+        <p>
+          {since}Pipedrive refuses lookups because this company&apos;s Pipedrive subscription is not active. A Pipedrive
+          admin of the company can renew the subscription in Pipedrive; lookups resume on their own once it is active
+          again (we check every hour).
+        </p>
+      </WarnBanner>
+    );
+  }
+  if (connection.status === "access_forbidden") {
+    return (
+      <WarnBanner title="The Pipedrive user lacks a permission">
+        <p>
+          {since}Pipedrive refuses {connection.pipedriveUserName ?? "the connected Pipedrive user"} permission to{" "}
+          {refusedPermissionOf(connection.refusedCall)}, so lookups are paused. {ENTITY_LIMIT_NOTE}
+        </p>
+        <p>
+          A Pipedrive admin can give that user the permission, or lift the limit, in Pipedrive (lookups resume on their
+          own; we check every hour), or an admin here can reconnect as another Pipedrive user.
+        </p>
+        {fix && <ConnectButton label="Reconnect as another Pipedrive user" primary={false} />}
+      </WarnBanner>
+    );
+  }
+  return null;
+}

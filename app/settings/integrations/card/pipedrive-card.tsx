@@ -1,0 +1,94 @@
+import { When } from "@/app/components/when.tsx";
+import { reconnectPlace, type Condition } from "@/lib/pipedrive/conditions.ts";
+import type { UsageToday } from "@/lib/pipedrive/lookup/usage-store.ts";
+import type { ConnectionView } from "@/lib/pipedrive/settings-view-store.ts";
+import type { Uninstall } from "@/lib/pipedrive/settings-view.ts";
+import { ROUTES } from "@/lib/routes.ts";
+
+import { ConditionBanners, type KeeperStatus } from "./condition-banners.tsx";
+import { ConnectButton } from "./connect-button.tsx";
+import { Facts } from "./facts.tsx";
+import { StatusBadge } from "./status-badge.tsx";
+import { WarnBanner } from "./warn-banner.tsx";
+
+type CardProps = {
+  connection: ConnectionView | null;
+  uninstalled: Uninstall | null;
+  condition: Condition | null;
+  isAdmin: boolean;
+  keeper: KeeperStatus;
+  usage: UsageToday | null;
+};
+
+/** The Pipedrive card: its badge, then whatever the workspace's connection calls for. */
+export function PipedriveCard(props: CardProps) {
+  return (
+    <section className="card integration" aria-labelledby="pipedrive-title">
+      <div className="integration-head">
+        <span className="logo" aria-hidden="true">
+          P
+        </span>
+        <div>
+          <h2 id="pipedrive-title">Pipedrive</h2>
+          <p className="muted">Find people by phone in your Pipedrive contacts.</p>
+        </div>
+        <StatusBadge condition={props.condition} isAdmin={props.isAdmin} uninstalled={props.uninstalled !== null} />
+      </div>
+      <CardBody {...props} />
+    </section>
+  );
+}
+
+function CardBody({ connection, uninstalled, condition, isAdmin, keeper, usage }: CardProps) {
+  if (!connection && uninstalled) {
+    return (
+      <div className="integration-body">
+        <WarnBanner title="The app was uninstalled in Pipedrive">
+          <p>
+            On <When date={uninstalled.at} />, Pipedrive told us the app was uninstalled from{" "}
+            {uninstalled.pipedriveUserName ? `${uninstalled.pipedriveUserName}'s` : "the"} Pipedrive account this
+            workspace used, so lookups stopped.{" "}
+            {isAdmin
+              ? "Connect again to resume them; Pipedrive will ask to allow access again."
+              : "Ask a workspace admin to connect Pipedrive again."}
+          </p>
+          {isAdmin && <ConnectButton label="Connect Pipedrive" primary />}
+        </WarnBanner>
+      </div>
+    );
+  }
+  if (!connection) {
+    return (
+      <div className="integration-body">
+        <p>
+          Not connected.{" "}
+          {isAdmin
+            ? "Connect your Pipedrive account to let lead enrichment look up contacts."
+            : "Ask a workspace admin to connect Pipedrive."}
+        </p>
+        {isAdmin && (
+          <div className="actions">
+            <ConnectButton label="Connect Pipedrive" primary />
+          </div>
+        )}
+      </div>
+    );
+  }
+  const place = condition ? reconnectPlace(condition) : "actions";
+  const fix = isAdmin && place === "banner";
+  return (
+    <div className="integration-body">
+      <ConditionBanners connection={connection} keeper={keeper} isAdmin={isAdmin} fix={fix} />
+      <Facts connection={connection} condition={condition} isAdmin={isAdmin} usage={usage} />
+      {isAdmin && (
+        <div className="actions">
+          {place === "actions" && <ConnectButton label="Reconnect" primary={false} />}
+          {/* Disconnect asks first, on a page of its own: it works without JavaScript. */}
+          <a href={ROUTES.disconnectConfirm} className="button button-danger">
+            Disconnect…
+          </a>
+        </div>
+      )}
+    </div>
+  );
+}
