@@ -27,8 +27,9 @@ export type CallbackInput = { query: Record<string, string | undefined>; cookieS
 /** What the callback knows of its request's session before decrypting it. */
 export type CallbackSession = { key: string | null; user: () => Promise<TenantUser | null> };
 
-/** What the callback reads of the browser: its state cookie and, only if need be, its session. */
+/** What the callback reads of the browser: its address, its state cookie and, only if need be, its session. */
 export type CallbackBrowser = {
+  address: string;
   cookieState: string | undefined;
   sessionKey: () => Promise<string | null>;
   user: () => Promise<TenantUser | null>;
@@ -46,7 +47,7 @@ export async function answerCallback(
 ): Promise<CallbackAnswer> {
   const query = Object.fromEntries(new URL(request.url).searchParams);
   const marketplace = stateless(query);
-  if (marketplace) return await arriveFromMarketplace(ctx, request, marketplace, browser.user);
+  if (marketplace) return await arriveFromMarketplace(ctx, request, marketplace, browser);
   const session = { key: await browser.sessionKey(), user: browser.user };
   const { outcome, detail, user, confirm } = await completeCallback(ctx, session, {
     query,

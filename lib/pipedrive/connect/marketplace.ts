@@ -2,7 +2,6 @@ import "server-only";
 
 import { z } from "zod";
 
-import { requestAddress } from "../../auth/throttle.ts";
 import { describe } from "../../errors.ts";
 import { log, requestLog } from "../../log.ts";
 import { LIMITS, spend } from "../../rate-limit-store.ts";
@@ -79,12 +78,9 @@ export async function arriveFromMarketplace(
   ctx: PipedriveContext,
   request: Request,
   callback: { code: string } | "malformed",
-  currentUser: () => Promise<TenantUser | null>,
+  browser: { address: string; user: () => Promise<TenantUser | null> },
 ): Promise<CallbackAnswer> {
-  const [user, install] = await Promise.all([
-    currentUser(),
-    holdMarketplaceCode(ctx, callback, requestAddress(request.headers)),
-  ]);
+  const [user, install] = await Promise.all([browser.user(), holdMarketplaceCode(ctx, callback, browser.address)]);
   // Anyone can send this, signed in or not: only our own words are logged, never the query's keys.
   requestLog(request, { tenant: user?.tenantId ?? null })[user ? "info" : "warn"](
     { outcome: "held" in install ? "install_held" : install.refused },

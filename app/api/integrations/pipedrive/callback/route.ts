@@ -2,6 +2,7 @@
 import { cookies } from "next/headers";
 
 import { currentUser, presentedSessionKey } from "@/lib/auth/session.ts";
+import { requestAddress } from "@/lib/auth/throttle.ts";
 import { NO_STORE, redirectTo } from "@/lib/http/responses.ts";
 import { redirectRoute } from "@/lib/http/route.ts";
 import { requestLog } from "@/lib/log.ts";
@@ -13,7 +14,12 @@ import { ROUTES } from "@/lib/routes.ts";
 
 export const GET = redirectRoute("callback", async (request) => {
   const jar = await cookies();
-  const browser = { cookieState: jar.get(STATE_COOKIE)?.value, sessionKey: presentedSessionKey, user: currentUser };
+  const browser = {
+    address: requestAddress(request.headers),
+    cookieState: jar.get(STATE_COOKIE)?.value,
+    sessionKey: presentedSessionKey,
+    user: currentUser,
+  };
   const answer = await answerCallback(pipedrive(), request, browser);
   if (answer.stateUsed) jar.delete({ name: STATE_COOKIE, path: ROUTES.callback });
   if (answer.cookie) jar.set(answer.cookie.name, answer.cookie.value, answer.cookie.options);
