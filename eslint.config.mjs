@@ -14,7 +14,8 @@ const config = [
   { files: ["e2e/**/*.ts"], rules: { "react-hooks/rules-of-hooks": "off" } },
   {
     files: ["app/**/*.ts", "app/**/*.tsx"],
-    ignores: ["app/**/*.test.ts"],
+    // The bench's own pages (*.bench.tsx) never ship: see next.config.mjs.
+    ignores: ["app/**/*.test.ts", "app/**/*.bench.tsx"],
     rules: {
       "no-restricted-imports": [
         "error",
@@ -37,6 +38,7 @@ const config = [
   {
     ignores: [
       ".next/**",
+      ".next-bench/**",
       "lib/generated/**",
       "node_modules/**",
       ".data/**",

@@ -56,15 +56,6 @@ describe("env", () => {
     ]);
   });
 
-  it("keeps the bench's floor user away from a real deployment", () => {
-    const floor = "3f1f2f3a-0000-4000-8000-000000000001:3f1f2f3a-0000-4000-8000-000000000002:0";
-    expect(parseEnv({ ...valid, BENCH_FLOOR_USER: floor }).BENCH_FLOOR_USER).toBe(floor);
-    expect(problem({ ...valid, APP_URL: "https://crm.example.com", BENCH_FLOOR_USER: floor }).variables).toEqual([
-      "BENCH_FLOOR_USER",
-    ]);
-    expect(parseEnv({ ...valid, APP_URL: "https://crm.example.com" }).BENCH_FLOOR_USER).toBeUndefined();
-  });
-
   it("derives the redirect URI and secure cookies from an https APP_URL", () => {
     const env = parseEnv({ ...valid, APP_URL: "https://crm.example.com/" });
     expect(env.PIPEDRIVE_REDIRECT_URI).toBe("https://crm.example.com/api/integrations/pipedrive/callback");

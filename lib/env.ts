@@ -72,14 +72,6 @@ const schema = z
     // Bearer token for /api/metrics; without it, metrics are open in demo mode (DEMO=1) only.
     METRICS_TOKEN: optional(z.string().min(16, "must be at least 16 characters")),
     LOG_LEVEL: optional(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])),
-    // `npm run bench` only: the user ("userId:tenantId:sessionVersion") its floor route renders for.
-    BENCH_FLOOR_USER: optional(
-      z.string().regex(/^[0-9a-f-]{36}:[0-9a-f-]{36}:\d+$/, "must be userId:tenantId:version"),
-    ),
-  })
-  .refine((raw) => !raw.BENCH_FLOOR_USER || !raw.APP_URL.startsWith("https://"), {
-    path: ["BENCH_FLOOR_USER"],
-    message: "is for the local benchmark only and cannot be set with an https APP_URL",
   })
   .refine((raw) => raw.KEEPER_WINDOW_SECONDS > raw.PIPEDRIVE_TOKEN_SKEW_SECONDS, {
     path: ["KEEPER_WINDOW_SECONDS"],

@@ -31,9 +31,14 @@ export const pipedriveUserOf = (tenant: BenchTenant) =>
 
 const bin = (name: string) => path.join(ROOT, "node_modules", ".bin", name);
 
-/** Builds the app when there is no build, or when app/ or lib/ changed since the last one. */
+/**
+ * The bench's own build of the app (into .next-bench, with the settings page's floor route: see
+ * next.config.mjs), made when there is none, or when app/ or lib/ changed since the last one.
+ */
+const BENCH_BUILD = { CRM_BENCH_BUILD: "1" };
+
 export async function ensureBuild(log: (line: string) => void) {
-  const buildId = path.join(ROOT, ".next", "BUILD_ID");
+  const buildId = path.join(ROOT, ".next-bench", "BUILD_ID");
   const newest = (dir: string): number =>
     readdirSync(dir, { withFileTypes: true }).reduce((max, entry) => {
       if (entry.name === "generated") return max;
@@ -42,7 +47,7 @@ export async function ensureBuild(log: (line: string) => void) {
     }, 0);
   const sources = Math.max(newest(path.join(ROOT, "app")), newest(path.join(ROOT, "lib")));
   if (existsSync(buildId) && statSync(buildId).mtimeMs > sources) return;
-  log("building the app (next build)…");
+  log("building the bench's copy of the app (next build, into .next-bench)…");
   await run(bin("next"), ["build"]);
 }
 
@@ -51,7 +56,7 @@ function run(command: string, args: string[]) {
     const child = spawn(command, args, {
       cwd: ROOT,
       stdio: ["ignore", "ignore", "inherit"],
-      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+      env: { ...process.env, ...BENCH_BUILD, NEXT_TELEMETRY_DISABLED: "1" },
     });
     child.on("exit", (code) =>
       code === 0 ? resolve() : reject(new Error(`${command} ${args.join(" ")} exited ${code}`)),
@@ -138,6 +143,7 @@ export async function startStack(options: {
     PIPEDRIVE_OAUTH_BASE_URL: mockUrl,
     PIPEDRIVE_MOCK_HOST: `localhost:${options.mockPort}`,
     PIPEDRIVE_HTTP_TIMEOUT_MS: "2000",
+    ...BENCH_BUILD,
     // The settings page's floor route renders for this tenant's admin (bench/run.ts, scenario 4).
     BENCH_FLOOR_USER: `${tenants[2]!.userId}:${tenants[2]!.tenantId}:0`,
   };

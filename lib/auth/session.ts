@@ -102,17 +102,6 @@ function sessionToken(jar: { get(name: string): { value: string } | undefined },
   return joined || null;
 }
 
-/**
- * The bench's floor route stands in this user for a session (BENCH_FLOOR_USER), re-read by the
- * same query as a session's user. Null, so a 404, whenever the setting is absent.
- */
-export async function benchFloorUser(): Promise<TenantUser | null> {
-  const floor = env().BENCH_FLOOR_USER;
-  if (!floor) return null;
-  const [userId, tenantId, version] = floor.split(":") as [string, string, string];
-  return findUserInTenant(userId, tenantId, Number(version));
-}
-
 /** For pages: a signed-out visitor goes to sign-in and comes back to `returnTo`. */
 export async function requirePageUser(returnTo: string): Promise<TenantUser> {
   const user = await currentUser();

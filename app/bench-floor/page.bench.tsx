@@ -1,17 +1,23 @@
 // The benchmark's floor for the settings page: the same reads on the same pool and the same
-// markup, without Auth.js and without the proxy. It exists only while BENCH_FLOOR_USER is set,
-// which the environment refuses next to an https APP_URL; everywhere else it is a 404.
+// markup, without Auth.js and without the proxy. Only `npm run bench`'s own build has this route
+// (next.config.mjs); it renders for the user in BENCH_FLOOR_USER ("userId:tenantId:version"),
+// re-read by the same query as a session's user, and never beside an https APP_URL.
 import { notFound } from "next/navigation";
 
 import { IntegrationsView, lookupSettingsOf, type Query } from "@/app/settings/integrations/integrations-view.tsx";
-import { benchFloorUser } from "@/lib/auth/session.ts";
+import { env } from "@/lib/env.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { loadSettingsView } from "@/lib/pipedrive/settings-view.ts";
+import { findUserInTenant } from "@/lib/users/user-store.ts";
 
 export const dynamic = "force-dynamic";
 
+const FLOOR_USER = /^([0-9a-f-]{36}):([0-9a-f-]{36}):(\d+)$/;
+
 export default async function BenchFloor({ searchParams }: { searchParams: Promise<Query> }) {
-  const user = await benchFloorUser();
+  const floor = FLOOR_USER.exec(process.env.BENCH_FLOOR_USER ?? "");
+  if (!floor || env().APP_URL.startsWith("https://")) notFound();
+  const user = await findUserInTenant(floor[1]!, floor[2]!, Number(floor[3]));
   if (!user) notFound();
   const query = await searchParams;
   const view = await loadSettingsView(pipedrive(), user, typeof query.lookup === "string" ? query.lookup : null);

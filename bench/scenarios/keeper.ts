@@ -1,8 +1,8 @@
 import pg from "pg";
 
-import { createForeignRefresher } from "../testing/support/foreign-refresher.ts";
-import { inProcess, type Stats } from "./support/measure.ts";
-import { CLIENT, makeDue, pipedriveUserOf, scanOnly, type BenchTenant, type Stack } from "./support/stack.ts";
+import { createForeignRefresher } from "../../testing/support/foreign-refresher.ts";
+import { inProcess, type Stats } from "../support/measure.ts";
+import { CLIENT, makeDue, pipedriveUserOf, scanOnly, type BenchTenant, type Stack } from "../support/stack.ts";
 
 // Issue scenarios for the token keeper and outage isolation; each figure beside a baseline
 // measured in the same run.
@@ -82,8 +82,8 @@ export async function isolation(
   others: BenchTenant[],
   reads: number,
 ) {
-  const { getValidAccessToken } = await import("../lib/pipedrive/tokens/access.ts");
-  const { createPipedriveContext } = await import("../lib/pipedrive/context.ts");
+  const { getValidAccessToken } = await import("../../lib/pipedrive/tokens/access.ts");
+  const { createPipedriveContext } = await import("../../lib/pipedrive/context.ts");
   const e = stack.appEnv;
   // An HTTP timeout above the endpoint's 5 s, so those refreshes really hang on Pipedrive.
   const ctx = createPipedriveContext({
@@ -198,7 +198,7 @@ export async function dueQueryAtScale(stack: Stack, report: Report, counts: { sm
   report.progress(
     `due-query: ${counts.large.toLocaleString("en")} connected tenants in a database of their own, against ${counts.small.toLocaleString("en")}`,
   );
-  const { migrate } = await import("../lib/db-migrate.ts");
+  const { migrate } = await import("../../lib/db-migrate.ts");
   const measure = async (count: number) => {
     const name = `crm_bench_scale_${count}`;
     await stack.pool.query(`DROP DATABASE IF EXISTS ${name}`);
