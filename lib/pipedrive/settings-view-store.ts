@@ -8,7 +8,7 @@ import { repairApiDomain } from "./tokens/contract-store.ts";
 import type { ConnectionStatus } from "./tokens/policy.ts";
 
 // What the settings page and the uninstall notice read about a connection. Every write to
-// these tables goes through tokens/health-store.ts.
+// these tables goes through tokens/health-store.ts (and the audit trail, tokens/audit-store.ts).
 
 export type ConnectionView = {
   status: ConnectionStatus;

@@ -7,7 +7,7 @@ import { outcomePath } from "../../settings-outcomes.ts";
 import type { TenantUser } from "../../users/user-store.ts";
 import { isPipedriveError } from "../client/http.ts";
 import type { PipedriveContext } from "../context.ts";
-import { audit } from "../tokens/health-store.ts";
+import { audit } from "../tokens/audit-store.ts";
 import { cancelled, failed, isCancel, redeem, type CallbackAnswer, type CallbackResult, type Flow } from "./grant.ts";
 import { arriveFromMarketplace, stateless } from "./marketplace.ts";
 import { claimStateInSession, consumeState } from "./state-store.ts";

@@ -7,8 +7,8 @@ import { apiBaseUrl } from "../client/api-domain.ts";
 import type { StrayGrant } from "../client/oauth-client.ts";
 import type { PipedriveContext } from "../context.ts";
 import { installHolders, type Install } from "../settings-view-store.ts";
+import { audit } from "../tokens/audit-store.ts";
 import { isRefreshTokenHeld } from "../tokens/contract-store.ts";
-import { audit } from "../tokens/health-store.ts";
 
 /**
  * The one way a token goes back to Pipedrive. Revoking a refresh token uninstalls the app for
