@@ -43,18 +43,29 @@ export type ConditionInput = {
   isAdmin: boolean;
 };
 
+/**
+ * Every condition in force, worst first (CONDITIONS order): the page's banners, one each. The
+ * first is the connection's condition; none in force is "connected".
+ */
+export function conditionsInForce({ connection, appCredentialsRejectedSince, keeper, isAdmin }: ConditionInput) {
+  const inForce: (Condition | false | null)[] = [
+    appCredentialsRejectedSince && { kind: "unavailable", since: appCredentialsRejectedSince },
+    connection.status === "needs_reconnect" && { kind: "needs_reconnect" },
+    !connection.hostAllowed && { kind: "host_unrecognised" },
+    connection.status === "needs_permissions" && { kind: "needs_permissions" },
+    connection.status === "subscription_lapsed" && { kind: "subscription_lapsed" },
+    connection.status === "access_forbidden" && { kind: "access_forbidden" },
+    connection.lookupsPausedUntil && { kind: "paused", until: connection.lookupsPausedUntil },
+    // Lookups still renew access themselves: only the people who can get the keeper restarted
+    // need to know, and only while nothing else stops lookups.
+    keeper.down && isAdmin && connection.status === "connected" && { kind: "renewal_delayed", lastRan: keeper.seenAt },
+  ];
+  return inForce.filter((condition): condition is Condition => Boolean(condition));
+}
+
 /** The worst condition in force, in CONDITIONS order. */
-export function conditionOf({ connection, appCredentialsRejectedSince, keeper, isAdmin }: ConditionInput): Condition {
-  if (appCredentialsRejectedSince) return { kind: "unavailable", since: appCredentialsRejectedSince };
-  if (connection.status === "needs_reconnect") return { kind: "needs_reconnect" };
-  if (!connection.hostAllowed) return { kind: "host_unrecognised" };
-  if (connection.status === "needs_permissions") return { kind: "needs_permissions" };
-  if (connection.status === "subscription_lapsed") return { kind: "subscription_lapsed" };
-  if (connection.status === "access_forbidden") return { kind: "access_forbidden" };
-  if (connection.lookupsPausedUntil) return { kind: "paused", until: connection.lookupsPausedUntil };
-  // Lookups still renew access themselves: only the people who can get the keeper restarted need to know.
-  if (keeper.down && isAdmin) return { kind: "renewal_delayed", lastRan: keeper.seenAt };
-  return { kind: "connected" };
+export function conditionOf(input: ConditionInput): Condition {
+  return conditionsInForce(input)[0] ?? { kind: "connected" };
 }
 
 /**

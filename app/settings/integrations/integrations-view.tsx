@@ -1,6 +1,6 @@
 // Settings → Integrations: the Pipedrive card, the callback's outcome, and a phone lookup.
 import { AppHeader } from "@/app/components/app-header.tsx";
-import { conditionOf } from "@/lib/pipedrive/conditions.ts";
+import { conditionsInForce } from "@/lib/pipedrive/conditions.ts";
 import { refusalMessage } from "@/lib/pipedrive/lookup/lookup-refusal.ts";
 import { regionLabel, searchedAs } from "@/lib/pipedrive/lookup/person-search.ts";
 import type { SettingsView } from "@/lib/pipedrive/settings-view.ts";
@@ -41,7 +41,7 @@ export function IntegrationsView({
   const { connection, uninstalled, events, keeper, appCredentialsRejectedSince, lookup, mailOn, usage } = view;
   const outcome = parseOutcome(query);
   const isAdmin = user.role === "admin";
-  const condition = connection ? conditionOf({ connection, appCredentialsRejectedSince, keeper, isAdmin }) : null;
+  const conditions = connection ? conditionsInForce({ connection, appCredentialsRejectedSince, keeper, isAdmin }) : [];
   const { phoneRegion, boundSeconds } = lookupSettings;
 
   return (
@@ -60,9 +60,8 @@ export function IntegrationsView({
         <PipedriveCard
           connection={connection}
           uninstalled={uninstalled}
-          condition={condition}
+          conditions={conditions}
           isAdmin={isAdmin}
-          keeper={keeper}
           usage={usage}
         />
 

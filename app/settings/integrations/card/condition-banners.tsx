@@ -5,13 +5,12 @@ import {
   ENTITY_LIMIT_NOTE,
   REFRESH_TOKEN_IDLE_DAYS,
   refusedPermissionOf,
+  type Condition,
 } from "@/lib/pipedrive/conditions.ts";
 import type { ConnectionView } from "@/lib/pipedrive/settings-view-store.ts";
 
 import { ConnectButton } from "./connect-button.tsx";
 import { WarnBanner } from "./warn-banner.tsx";
-
-export type KeeperStatus = { down: boolean; seenAt: Date | null };
 
 /** Pipedrive refuses the CRM's own app credentials: nobody in the workspace can fix it, and admins are told why. */
 export function OperatorAlert({ since, isAdmin }: { since: Date; isAdmin: boolean }) {
@@ -39,43 +38,87 @@ export function OperatorAlert({ since, isAdmin }: { since: Date; isAdmin: boolea
   );
 }
 
-/** Every warning about a connection in force, each with its fix (`fix`: this admin can Reconnect here). */
+/**
+ * One banner for each condition in force, worst first, each with its fix (`fix`: this admin can
+ * Reconnect here). An operator problem is the page's, above the card (OperatorAlert).
+ */
 export function ConditionBanners({
   connection,
-  keeper,
+  conditions,
   isAdmin,
   fix,
 }: {
   connection: ConnectionView;
-  keeper: KeeperStatus;
+  conditions: Condition[];
   isAdmin: boolean;
   fix: boolean;
 }) {
   return (
     <>
-      <PausedBanner connection={connection} fix={fix} />
-      {connection.status === "needs_reconnect" && (
+      {conditions.map((condition) => (
+        <ConditionBanner
+          key={condition.kind}
+          condition={condition}
+          connection={connection}
+          isAdmin={isAdmin}
+          fix={fix}
+        />
+      ))}
+    </>
+  );
+}
+
+function ConditionBanner({
+  condition,
+  connection,
+  isAdmin,
+  fix,
+}: {
+  condition: Condition;
+  connection: ConnectionView;
+  isAdmin: boolean;
+  fix: boolean;
+}) {
+  switch (condition.kind) {
+    case "needs_reconnect":
+      return (
         <WarnBanner title="Pipedrive needs to be reconnected">
           <p>{CONDITION_WORDS.needs_reconnect.explain}</p>
           <p>Lookups are paused until an admin presses Reconnect and allows access again in Pipedrive.</p>
           {fix && <ConnectButton label="Reconnect" primary />}
         </WarnBanner>
-      )}
-      {connection.lookupsPausedUntil && (
+      );
+    case "host_unrecognised":
+      return (
+        <WarnBanner title="Pipedrive address not recognised">
+          <p>
+            The stored address is not a Pipedrive host, so we send nothing to it and lookups are paused. Reconnect to
+            store the right address.
+          </p>
+          {fix && <ConnectButton label="Reconnect" primary />}
+        </WarnBanner>
+      );
+    case "needs_permissions":
+    case "subscription_lapsed":
+    case "access_forbidden":
+      return <RefusedBanner kind={condition.kind} connection={connection} fix={fix} />;
+    case "paused":
+      return (
         <WarnBanner title="Lookups paused by Pipedrive">
           <p>
             Pipedrive&apos;s request limit for this company is used up. Lookups resume at{" "}
-            <When date={connection.lookupsPausedUntil} />. Reconnecting does not lift Pipedrive&apos;s limit.
+            <When date={condition.until} />. Reconnecting does not lift Pipedrive&apos;s limit.
           </p>
           {isAdmin && <p>{USAGE_HINT}</p>}
         </WarnBanner>
-      )}
-      {connection.status === "connected" && keeper.down && isAdmin && (
+      );
+    case "renewal_delayed":
+      return (
         <WarnBanner title="Automatic renewal is not running">
           <p>
-            {keeper.seenAt ? (
+            {condition.lastRan ? (
               <>
-                It last ran <When date={keeper.seenAt} />.
+                It last ran <When date={condition.lastRan} />.
               </>
             ) : (
               "It has not run yet."
@@ -84,27 +127,28 @@ export function ConditionBanners({
             days stops working. Tell whoever runs this CRM to start the renewal worker.
           </p>
         </WarnBanner>
-      )}
-      {!connection.hostAllowed && (
-        <WarnBanner title="Pipedrive address not recognised">
-          <p>
-            The stored address is not a Pipedrive host, so we send nothing to it and lookups are paused. Reconnect to
-            store the right address.
-          </p>
-          {fix && <ConnectButton label="Reconnect" primary />}
-        </WarnBanner>
-      )}
-    </>
-  );
+      );
+    default:
+      return null;
+  }
 }
+
 /** Why lookups are paused when Pipedrive's answers, not our access, stop them. */
-function PausedBanner({ connection, fix }: { connection: ConnectionView; fix: boolean }) {
+function RefusedBanner({
+  kind,
+  connection,
+  fix,
+}: {
+  kind: "needs_permissions" | "subscription_lapsed" | "access_forbidden";
+  connection: ConnectionView;
+  fix: boolean;
+}) {
   const since = connection.lastErrorAt ? (
     <>
       Since <When date={connection.lastErrorAt} />,{" "}
     </>
   ) : null;
-  if (connection.status === "needs_permissions") {
+  if (kind === "needs_permissions") {
     return (
       <WarnBanner title="Pipedrive needs to grant a permission">
         <p>
@@ -118,7 +162,7 @@ function PausedBanner({ connection, fix }: { connection: ConnectionView; fix: bo
       </WarnBanner>
     );
   }
-  if (connection.status === "subscription_lapsed") {
+  if (kind === "subscription_lapsed") {
     return (
       <WarnBanner title="Pipedrive subscription not active">
         <p>
@@ -129,20 +173,17 @@ function PausedBanner({ connection, fix }: { connection: ConnectionView; fix: bo
       </WarnBanner>
     );
   }
-  if (connection.status === "access_forbidden") {
-    return (
-      <WarnBanner title="The Pipedrive user lacks a permission">
-        <p>
-          {since}Pipedrive refuses {connection.pipedriveUserName ?? "the connected Pipedrive user"} permission to{" "}
-          {refusedPermissionOf(connection.refusedCall)}, so lookups are paused. {ENTITY_LIMIT_NOTE}
-        </p>
-        <p>
-          A Pipedrive admin can give that user the permission, or lift the limit, in Pipedrive (lookups resume on their
-          own; we check every hour), or an admin here can reconnect as another Pipedrive user.
-        </p>
-        {fix && <ConnectButton label="Reconnect as another Pipedrive user" primary={false} />}
-      </WarnBanner>
-    );
-  }
-  return null;
+  return (
+    <WarnBanner title="The Pipedrive user lacks a permission">
+      <p>
+        {since}Pipedrive refuses {connection.pipedriveUserName ?? "the connected Pipedrive user"} permission to{" "}
+        {refusedPermissionOf(connection.refusedCall)}, so lookups are paused. {ENTITY_LIMIT_NOTE}
+      </p>
+      <p>
+        A Pipedrive admin can give that user the permission, or lift the limit, in Pipedrive (lookups resume on their
+        own; we check every hour), or an admin here can reconnect as another Pipedrive user.
+      </p>
+      {fix && <ConnectButton label="Reconnect as another Pipedrive user" primary={false} />}
+    </WarnBanner>
+  );
 }

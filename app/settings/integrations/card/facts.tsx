@@ -7,15 +7,16 @@ import type { ConnectionView } from "@/lib/pipedrive/settings-view-store.ts";
 /** What the card knows of a connection: whose it is, how its access goes, and the day's budget. */
 export function Facts({
   connection,
-  condition,
+  conditions,
   isAdmin,
   usage,
 }: {
   connection: ConnectionView;
-  condition: Condition | null;
+  conditions: Condition[];
   isAdmin: boolean;
   usage: UsageToday | null;
 }) {
+  const condition = conditions[0] ?? null;
   return (
     <dl className="facts">
       <dt>Company</dt>
@@ -33,7 +34,7 @@ export function Facts({
           </>
         )}
       </dd>
-      {connection.status === "needs_reconnect" ? (
+      {conditions.some((c) => c.kind === "needs_reconnect") ? (
         <>
           <dt>Stopped working</dt>
           <dd>{connection.lastErrorAt ? <When date={connection.lastErrorAt} /> : "Unknown"}</dd>

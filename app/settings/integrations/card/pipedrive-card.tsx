@@ -5,7 +5,7 @@ import type { ConnectionView } from "@/lib/pipedrive/settings-view-store.ts";
 import type { Uninstall } from "@/lib/pipedrive/settings-view.ts";
 import { ROUTES } from "@/lib/routes.ts";
 
-import { ConditionBanners, type KeeperStatus } from "./condition-banners.tsx";
+import { ConditionBanners } from "./condition-banners.tsx";
 import { ConnectButton } from "./connect-button.tsx";
 import { Facts } from "./facts.tsx";
 import { StatusBadge } from "./status-badge.tsx";
@@ -14,9 +14,9 @@ import { WarnBanner } from "./warn-banner.tsx";
 type CardProps = {
   connection: ConnectionView | null;
   uninstalled: Uninstall | null;
-  condition: Condition | null;
+  /** Every condition in force, worst first (none: connected, or nothing to connect). */
+  conditions: Condition[];
   isAdmin: boolean;
-  keeper: KeeperStatus;
   usage: UsageToday | null;
 };
 
@@ -32,14 +32,22 @@ export function PipedriveCard(props: CardProps) {
           <h2 id="pipedrive-title">Pipedrive</h2>
           <p className="muted">Find people by phone in your Pipedrive contacts.</p>
         </div>
-        <StatusBadge condition={props.condition} isAdmin={props.isAdmin} uninstalled={props.uninstalled !== null} />
+        <StatusBadge
+          condition={worstOf(props.connection, props.conditions)}
+          isAdmin={props.isAdmin}
+          uninstalled={props.uninstalled !== null}
+        />
       </div>
       <CardBody {...props} />
     </section>
   );
 }
 
-function CardBody({ connection, uninstalled, condition, isAdmin, keeper, usage }: CardProps) {
+/** The connection's condition: the worst in force, else connected; null with nothing connected. */
+const worstOf = (connection: ConnectionView | null, conditions: Condition[]): Condition | null =>
+  connection ? (conditions[0] ?? { kind: "connected" }) : null;
+
+function CardBody({ connection, uninstalled, conditions, isAdmin, usage }: CardProps) {
   if (!connection && uninstalled) {
     return (
       <div className="integration-body">
@@ -74,12 +82,13 @@ function CardBody({ connection, uninstalled, condition, isAdmin, keeper, usage }
       </div>
     );
   }
+  const condition = worstOf(connection, conditions);
   const place = condition ? reconnectPlace(condition) : "actions";
   const fix = isAdmin && place === "banner";
   return (
     <div className="integration-body">
-      <ConditionBanners connection={connection} keeper={keeper} isAdmin={isAdmin} fix={fix} />
-      <Facts connection={connection} condition={condition} isAdmin={isAdmin} usage={usage} />
+      <ConditionBanners connection={connection} conditions={conditions} isAdmin={isAdmin} fix={fix} />
+      <Facts connection={connection} conditions={conditions} isAdmin={isAdmin} usage={usage} />
       {isAdmin && (
         <div className="actions">
           {place === "actions" && <ConnectButton label="Reconnect" primary={false} />}
