@@ -63,6 +63,13 @@ export function conditionsInForce({ connection, appCredentialsRejectedSince, kee
   return inForce.filter((condition): condition is Condition => Boolean(condition));
 }
 
+/**
+ * Whether the page offers a lookup: while the grant itself is in good standing. A pause or an
+ * unrecognised host is told at search time, with its reason, rather than by hiding the form.
+ */
+export const offersLookup = (connection: Pick<ConnectionView, "status"> | null): boolean =>
+  connection?.status === "connected";
+
 /** The worst condition in force, in CONDITIONS order. */
 export function conditionOf(input: ConditionInput): Condition {
   return conditionsInForce(input)[0] ?? { kind: "connected" };

@@ -1,6 +1,6 @@
 // Settings → Integrations: the Pipedrive card, the callback's outcome, and a phone lookup.
 import { AppHeader } from "@/app/components/app-header.tsx";
-import { conditionsInForce } from "@/lib/pipedrive/conditions.ts";
+import { conditionsInForce, offersLookup } from "@/lib/pipedrive/conditions.ts";
 import { refusalMessage } from "@/lib/pipedrive/lookup/lookup-refusal.ts";
 import { regionLabel, searchedAs } from "@/lib/pipedrive/lookup/person-search.ts";
 import type { SettingsView } from "@/lib/pipedrive/settings-view.ts";
@@ -65,7 +65,7 @@ export function IntegrationsView({
           usage={usage}
         />
 
-        {(connection?.status === "connected" || lookup) && (
+        {(offersLookup(connection) || lookup) && (
           <PhoneLookup
             lookup={lookup}
             refused={refusalMessage(query, now)}
