@@ -68,23 +68,35 @@ for (const [width, height] of [
     // Cancel: the page stays, the number stays, and Search works again at once.
     await field.fill("+55 11 99999-0001");
     await expect(page.getByRole("button", { name: "Search" })).toHaveAttribute("data-ready", "true");
-    const stayed = await page.evaluate(async () => {
+    const cancelled = await page.evaluate(async () => {
       const before = location.href;
-      document.querySelector<HTMLButtonElement>("form.lookup-form button[type=submit]")!.click();
+      const form = document.querySelector<HTMLFormElement>("form.lookup-form")!;
+      const buttons = () => [...form.querySelectorAll<HTMLButtonElement>("button")];
+      form.querySelector<HTMLButtonElement>("button[type=submit]")!.click();
       await new Promise((resolve) => requestAnimationFrame(resolve));
-      const cancel = [...document.querySelectorAll<HTMLButtonElement>("form.lookup-form button")].find(
-        (b) => b.textContent === "Cancel search",
-      )!;
-      cancel.click();
-      return before === location.href;
+      buttons()
+        .find((b) => b.textContent === "Cancel search")!
+        .click();
+      await new Promise((resolve) => requestAnimationFrame(resolve));
+      return {
+        stayed: before === location.href,
+        buttons: buttons().map((b) => b.textContent),
+        status: form.querySelector("[role=status]")?.textContent,
+        phone: form.querySelector<HTMLInputElement>("input[name=phone]")!.value,
+      };
     });
-    expect(stayed).toBe(true);
-    await expect(page.getByRole("button", { name: "Search" })).toBeVisible();
-    await expect(page.getByRole("button", { name: "Cancel search" })).toHaveCount(0);
-    await expect(page.getByRole("status").filter({ hasText: "Search cancelled" })).toHaveCount(1);
-    await expect(field).toHaveValue("+55 11 99999-0001");
+    // Read in the page itself: Playwright may still count the stopped post as a navigation under
+    // way (when it was stopped before the browser reported it), and its locators would wait on it.
+    expect(cancelled).toEqual({
+      stayed: true,
+      buttons: ["Search"],
+      status: "Search cancelled.",
+      phone: "+55 11 99999-0001",
+    });
     await mock.faults({});
-    await page.getByRole("button", { name: "Search" }).click();
+    await page.evaluate(() =>
+      document.querySelector<HTMLButtonElement>("form.lookup-form button[type=submit]")!.click(),
+    );
     await page.waitForURL(/lookup=/);
     await expect(page.locator(".lookup-count")).toContainText("1 person found");
     await expect(page.locator("#lookup-result")).toBeFocused();
