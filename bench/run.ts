@@ -4,14 +4,14 @@ import path from "node:path";
 
 import { ROOT } from "../scripts/support/local-env.ts";
 import { callbackOverhead, connectAll } from "./scenarios/callback.ts";
-import { dueQueryAtScale, foreignWhileKeeping, isolation, keeperPass, type Report } from "./scenarios/keeper.ts";
+import { dueQueryAtScale, foreignWhileKeeping, isolation, keeperPass } from "./scenarios/keeper.ts";
 import { settingsPage } from "./scenarios/page.ts";
 import { personSearch } from "./scenarios/search.ts";
 import { stampede } from "./scenarios/stampede.ts";
 import { tokenHotPath } from "./scenarios/token.ts";
 import { mainThreadProfile, profileReport } from "./support/cpu-profile.ts";
 import { only, profileDir, quick, runs, size, windows } from "./support/options.ts";
-import { details, fmt, printTable, progress, row, rows } from "./support/report.ts";
+import { details, fmt, printTable, progress, rows, report as scenarioReport } from "./support/report.ts";
 import { ensureBuild, startStack } from "./support/stack.ts";
 
 // `npm run bench [-- --quick]`: every figure next to a baseline measured in this same run; each
@@ -38,13 +38,7 @@ async function main() {
     if (runs("stampede")) await stampede(stack, connected[0]!, connected[1]!);
     if (runs("page")) await settingsPage(stack);
     if (runs("search")) await personSearch(stack, connected.slice(2, 12));
-    const scenarios: Report = {
-      row,
-      plain: (scenario, metric, ours, baseline, target, met) =>
-        rows.push({ scenario, metric, ours, baseline, ratio: "", target, met: met === null ? "" : met ? "yes" : "no" }),
-      details,
-      progress,
-    };
+    const scenarios = scenarioReport;
     if (runs("keeper")) {
       await isolation(stack, scenarios, connected[3]!, connected.slice(20, 40), size.isolationReads);
       const spare = await stack.addTenants(size.keeperTenants + 20);

@@ -2,31 +2,11 @@ import pg from "pg";
 
 import { createForeignRefresher } from "../../testing/support/foreign-refresher.ts";
 import { inProcess, type Stats } from "../support/measure.ts";
+import type { Report } from "../support/report.ts";
 import { CLIENT, makeDue, pipedriveUserOf, scanOnly, type BenchTenant, type Stack } from "../support/stack.ts";
 
 // Issue scenarios for the token keeper and outage isolation; each figure beside a baseline
 // measured in the same run.
-
-export type Report = {
-  row: (
-    scenario: string,
-    metric: string,
-    ours: number,
-    baseline: number,
-    unit: string,
-    target?: { text: string; met: boolean },
-  ) => void;
-  plain: (
-    scenario: string,
-    metric: string,
-    ours: string,
-    baseline: string,
-    target: string,
-    met: boolean | null,
-  ) => void;
-  details: Record<string, unknown>;
-  progress: (line: string) => void;
-};
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -36,6 +36,22 @@ export function row(
 }
 
 /** The middle of an odd number of alternating rounds by `measure`: on a shared 2-core machine one round is noise. */
+/** A row whose figures are words, not numbers: no ratio. */
+export function plain(
+  scenario: string,
+  metric: string,
+  ours: string,
+  baseline: string,
+  target: string,
+  met: boolean | null,
+) {
+  rows.push({ scenario, metric, ours, baseline, ratio: "", target, met: met === null ? "" : met ? "yes" : "no" });
+}
+
+/** What a scenario module reports through, when it takes it as an argument (bench/scenarios/keeper.ts). */
+export const report = { row, plain, details, progress };
+export type Report = typeof report;
+
 export const medianRound = <T>(rounds: T[], measure: (round: T) => number): T =>
   [...rounds].sort((a, b) => measure(a) - measure(b))[Math.floor(rounds.length / 2)]!;
 
