@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import pg from "pg";
+import { describe, expect, inject, it } from "vitest";
 
 import {
   connectionRow,
@@ -7,15 +8,31 @@ import {
   mockPipedriveForFile,
   testContext,
 } from "../testing/support/fixtures.ts";
-import { db } from "./db.ts";
+import { ownDatabaseForFile } from "../testing/support/scratch-databases.ts";
+import { db, sql } from "./db.ts";
 import { isAppError } from "./errors.ts";
 import { activeAlerts, APP_CREDENTIALS_REJECTED, reportAppCredentials } from "./operator-alert-store.ts";
 import { getValidAccessToken } from "./pipedrive/tokens/access.ts";
 
+// The alert covers every workspace: on the run's shared database it would show the connections of
+// every file running beside this one as unavailable while it lasts.
+const database = await ownDatabaseForFile("crm_operator_alerts");
 const pd = mockPipedriveForFile();
+
+async function activeAlertsOnSharedDatabase(): Promise<string[]> {
+  const client = new pg.Client({ connectionString: inject("databaseUrl") });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ kind: string }>(`SELECT kind FROM operator_alerts WHERE cleared_at IS NULL`);
+    return rows.map((r) => r.kind);
+  } finally {
+    await client.end();
+  }
+}
 
 describe("Pipedrive rejecting this app's credentials", () => {
   it("raises an operator alert, never marks a tenant, and clears when the credentials work again", async () => {
+    expect((await sql().query<{ name: string }>(`SELECT current_database() AS name`)).rows[0]!.name).toBe(database);
     const tenants = [await createTenant(), await createTenant()];
     for (const t of tenants) await connectThroughMock(pd.ctx, pd.mock, t.admin);
     for (const t of tenants)
@@ -32,6 +49,7 @@ describe("Pipedrive rejecting this app's credentials", () => {
         isAppError(await getValidAccessToken(rotated, t.tenantId).catch((e: unknown) => e), "app_credentials_rejected"),
       ).toBe(true);
     expect((await activeAlerts()).map((a) => a.kind)).toContain(APP_CREDENTIALS_REJECTED);
+    expect(await activeAlertsOnSharedDatabase()).toEqual([]);
     for (const t of tenants)
       expect(await connectionRow(t.tenantId)).toMatchObject({ status: "connected", rejectedRefreshTokenHash: null });
 

@@ -1,5 +1,8 @@
-import { afterAll } from "vitest";
+import { afterAll, inject } from "vitest";
 
+import { migrate } from "../../lib/db-migrate.ts";
+import { closeDb } from "../../lib/db.ts";
+import { allowMockPipedriveHosts } from "../../scripts/support/embedded-postgres.ts";
 import { createScratchDatabase } from "./test-database.ts";
 
 /** For a test file: scratch databases on the run's server, all dropped after the file, pass or fail. */
@@ -13,4 +16,21 @@ export function scratchDatabases(serverUrl: string) {
     drops.push(scratch.drop);
     return scratch.url;
   };
+}
+
+/**
+ * Points the test file's process at a migrated database of its own, for state that is global by
+ * nature: an operator alert shows every workspace as unavailable, so raised on the run's shared
+ * database it changes what files running beside this one see. Await it at the file's top level,
+ * before anything connects; it returns the database's name, for the file to check it is the one
+ * in use.
+ */
+export async function ownDatabaseForFile(prefix: string): Promise<string> {
+  const fresh = scratchDatabases(inject("databaseUrl"));
+  afterAll(closeDb);
+  const url = await fresh(prefix);
+  await migrate(url);
+  await allowMockPipedriveHosts(url);
+  process.env.DATABASE_URL = url;
+  return new URL(url).pathname.slice(1);
 }
