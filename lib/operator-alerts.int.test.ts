@@ -16,7 +16,7 @@ import { getValidAccessToken } from "./pipedrive/tokens/access.ts";
 
 // The alert covers every workspace: on the run's shared database it would show the connections of
 // every file running beside this one as unavailable while it lasts.
-const database = await ownDatabaseForFile("crm_operator_alerts");
+const database = new URL(await ownDatabaseForFile("crm_operator_alerts")).pathname.slice(1);
 const pd = mockPipedriveForFile();
 
 async function activeAlertsOnSharedDatabase(): Promise<string[]> {

@@ -42,8 +42,11 @@ export function deliverNext(
       attempts: number;
       detail: unknown;
     }>(
+      // A Date holds milliseconds and the column microseconds: a mail owed within the millisecond
+      // `now` names is due. A bare `id` would sort the text output column, "1000" before "999".
       `SELECT id::text, tenant_id, event, created_at, attempts, detail FROM pipedrive_notifications
-       WHERE done_at IS NULL AND next_attempt_at <= $1 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+       WHERE done_at IS NULL AND next_attempt_at < $1::timestamptz + interval '1 millisecond'
+       ORDER BY pipedrive_notifications.id LIMIT 1 FOR UPDATE SKIP LOCKED`,
       [now],
     );
     const row = rows[0];

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import {
   connectedTenant,
@@ -7,6 +7,7 @@ import {
   foreignRefresherForFile,
   mockPipedriveForFile,
 } from "../../testing/support/fixtures.ts";
+import { ownDatabaseForFile } from "../../testing/support/scratch-databases.ts";
 import { startSmtpServer } from "../../testing/support/smtp.ts";
 import { db, sql } from "../db.ts";
 import { searchPersonsByPhone } from "../pipedrive/lookup/person-search.ts";
@@ -17,8 +18,11 @@ import { deliverDue, retryDelayMs } from "./deliver.ts";
 // Mail to a workspace's admins, through a real SMTP server: who gets it, what it says, and
 // exactly once per incident, however many lookups fail during it.
 
+// A delivery takes every workspace's due mail, oldest first: on the run's shared database it would
+// send other files' mail, and theirs could come before this file's.
+const databaseUrl = await ownDatabaseForFile("crm_notifications");
 const pd = mockPipedriveForFile();
-const foreign = foreignRefresherForFile(pd, () => inject("databaseUrl"));
+const foreign = foreignRefresherForFile(pd, () => databaseUrl);
 let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
 beforeAll(async () => {
   smtp = await startSmtpServer();
@@ -125,6 +129,38 @@ describe("mail to a workspace's admins", () => {
     expect(mail!.text).toContain(user);
     expect(mail!.text).toContain("search people");
     expect(mail!.text).toContain("limit");
+  });
+
+  it("is due from the moment it is owed, though the database keeps microseconds and a Date milliseconds", async () => {
+    const t = await workspace();
+    await removeConnection(t.tenantId, "uninstalled", null, {});
+    // Owed half a millisecond into the millisecond a keeper's clock then reads.
+    const { rows } = await sql().query<{ ms: string }>(
+      `UPDATE pipedrive_notifications
+       SET next_attempt_at = date_trunc('milliseconds', next_attempt_at) + interval '500 microseconds'
+       WHERE tenant_id = $1 RETURNING floor(extract(epoch FROM next_attempt_at) * 1000)::bigint::text AS ms`,
+      [t.tenantId],
+    );
+    await deliver(new Date(Number(rows[0]!.ms)));
+    expect(mailTo(t.admin.email)).toHaveLength(1);
+  });
+
+  it("goes out oldest first, also once the ids gain a digit", async () => {
+    const t = await workspace();
+    const { rows } = await sql().query<{ max: string }>(
+      `SELECT coalesce(max(id), 0)::text AS max FROM pipedrive_notifications`,
+    );
+    const power = 10 ** String(Number(rows[0]!.max) + 2).length;
+    await sql().query(`SELECT setval(pg_get_serial_sequence('pipedrive_notifications', 'id'), $1)`, [power - 2]);
+    await sql().query(`INSERT INTO pipedrive_notifications (tenant_id, event) VALUES ($1, 'refresh_failed')`, [
+      t.tenantId,
+    ]);
+    await sql().query(`INSERT INTO pipedrive_notifications (tenant_id, event) VALUES ($1, 'recovered')`, [t.tenantId]);
+    await deliver();
+    expect(mailTo(t.admin.email).map((m) => m.subject)).toEqual([
+      "Pipedrive stopped working for Test Workspace: reconnect it",
+      "Pipedrive works again for Test Workspace",
+    ]);
   });
 
   it("is owed for nothing else: a connect, a disconnect by an admin", async () => {

@@ -20,10 +20,9 @@ export function scratchDatabases(serverUrl: string) {
 
 /**
  * Points the test file's process at a migrated database of its own, for state that is global by
- * nature: an operator alert shows every workspace as unavailable, so raised on the run's shared
- * database it changes what files running beside this one see. Await it at the file's top level,
- * before anything connects; it returns the database's name, for the file to check it is the one
- * in use.
+ * nature: an operator alert shows every workspace as unavailable, and a delivery of mail takes
+ * every workspace's, so on the run's shared database they change what files running beside this
+ * one see, or are changed by them. Await it at the file's top level, before anything connects.
  */
 export async function ownDatabaseForFile(prefix: string): Promise<string> {
   const fresh = scratchDatabases(inject("databaseUrl"));
@@ -32,5 +31,5 @@ export async function ownDatabaseForFile(prefix: string): Promise<string> {
   await migrate(url);
   await allowMockPipedriveHosts(url);
   process.env.DATABASE_URL = url;
-  return new URL(url).pathname.slice(1);
+  return url;
 }
