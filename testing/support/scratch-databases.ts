@@ -2,6 +2,7 @@ import { afterAll, inject } from "vitest";
 
 import { migrate } from "../../lib/db-migrate.ts";
 import { closeDb } from "../../lib/db.ts";
+import { env } from "../../lib/env.ts";
 import { allowMockPipedriveHosts } from "../../scripts/support/embedded-postgres.ts";
 import { createScratchDatabase } from "./test-database.ts";
 
@@ -31,5 +32,7 @@ export async function ownDatabaseForFile(prefix: string): Promise<string> {
   await migrate(url);
   await allowMockPipedriveHosts(url);
   process.env.DATABASE_URL = url;
+  // Read once already, the environment would keep pointing at the shared database.
+  if (env().DATABASE_URL !== url) throw new Error("ownDatabaseForFile must run before anything reads the environment");
   return url;
 }
