@@ -1,10 +1,8 @@
 import { afterAll, inject } from "vitest";
 
-import { migrate } from "../../lib/db-migrate.ts";
 import { closeDb } from "../../lib/db.ts";
 import { env } from "../../lib/env.ts";
-import { allowMockPipedriveHosts } from "../../scripts/support/embedded-postgres.ts";
-import { createScratchDatabase } from "./test-database.ts";
+import { createScratchDatabase, prepareForTests } from "./test-database.ts";
 
 /** For a test file: scratch databases on the run's server, all dropped after the file, pass or fail. */
 export function scratchDatabases(serverUrl: string) {
@@ -29,8 +27,7 @@ export async function ownDatabaseForFile(prefix: string): Promise<string> {
   const fresh = scratchDatabases(inject("databaseUrl"));
   afterAll(closeDb);
   const url = await fresh(prefix);
-  await migrate(url);
-  await allowMockPipedriveHosts(url);
+  await prepareForTests(url);
   process.env.DATABASE_URL = url;
   // Read once already, the environment would keep pointing at the shared database.
   if (env().DATABASE_URL !== url) throw new Error("ownDatabaseForFile must run before anything reads the environment");

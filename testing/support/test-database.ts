@@ -25,8 +25,7 @@ export default async function setup(project: TestProject) {
     const server = process.env.DATABASE_URL;
     const { url, drop } = await createScratchDatabase(server, "crm_test");
     try {
-      await migrate(url);
-      await allowMockPipedriveHosts(url);
+      await prepareForTests(url);
     } catch (error) {
       await drop();
       throw error;
@@ -39,10 +38,15 @@ export default async function setup(project: TestProject) {
     database: "crm_test",
     ephemeral: true,
   });
-  await migrate(db.url);
-  await allowMockPipedriveHosts(db.url);
+  await prepareForTests(db.url);
   project.provide("databaseUrl", db.url);
   return () => db.stop();
+}
+
+/** Migrated, and marked as one where the mock Pipedrive's loopback hosts may be called. */
+export async function prepareForTests(url: string): Promise<void> {
+  await migrate(url);
+  await allowMockPipedriveHosts(url);
 }
 
 /** A new, uniquely named, empty database on the server `serverUrl` points at. */
