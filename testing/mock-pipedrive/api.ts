@@ -65,7 +65,7 @@ export function apiEndpoints(state: MockState, record: Record) {
     const limits = rateLimit(state, res, found.token, false);
     if (!limits) return record(req, path, 429);
     if (s.faults.endlessAnswer === "me") return void (record(req, path, 200), endless(res));
-    const who = identityOf(found.install.who);
+    const who = identityOf(found.install.who, state.world);
     record(req, path, 200);
     const data = {
       id: who.user.id,

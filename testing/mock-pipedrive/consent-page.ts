@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 import { escape, html, page } from "./http.ts";
-import { IDENTITIES, MOCK_COMPANY, MOCK_USER, type Identity } from "./model.ts";
+import type { Identity } from "./model.ts";
 import type { MockState } from "./state.ts";
 
 // Pipedrive's consent page, and the Marketplace listing that starts an install without `state`.
@@ -40,11 +40,13 @@ export function consentPages(state: MockState, clientId: string, record: Record)
     const hidden =
       `<input type="hidden" name="redirect_uri" value="${escape(redirectUri)}">` +
       carried.map((name) => `<input type="hidden" name="${name}" value="${escape(q.get(name) ?? "")}">`).join("");
-    const choices = IDENTITIES.map(
-      ({ user, company }, i) =>
-        `<label><input type="radio" name="who" value="${user.id}@${company.id}"${i === 0 ? " checked" : ""}> ` +
-        `${escape(user.name)} in <strong>${escape(company.name)}</strong></label>`,
-    ).join("");
+    const choices = state.named.identities
+      .map(
+        ({ user, company }, i) =>
+          `<label><input type="radio" name="who" value="${user.id}@${company.id}"${i === 0 ? " checked" : ""}> ` +
+          `${escape(user.name)} in <strong>${escape(company.name)}</strong></label>`,
+      )
+      .join("");
     return html(
       res,
       200,
@@ -68,7 +70,9 @@ export function consentPages(state: MockState, clientId: string, record: Record)
     if (!known(redirectUri)) return html(res, 400, page("Invalid redirect", "<p>Unregistered redirect_uri.</p>"));
     const target = new URL(redirectUri);
     if (form.get("decision") === "allow") {
-      const who = form.has("who") ? parseWho(form.get("who")) : { userId: MOCK_USER.id, companyId: MOCK_COMPANY.id };
+      const who = form.has("who")
+        ? parseWho(form.get("who"))
+        : { userId: state.named.user.id, companyId: state.named.company.id };
       if (!who) return html(res, 400, page("Who are you?", "<p>Choose a Pipedrive user.</p>"));
       target.searchParams.set("code", state.issueCode(redirectUri, form.get("code_challenge"), { who }));
     } else {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 import { json } from "./http.ts";
-import { MOCK_COMPANY, MOCK_USER, type Behaviour, type Faults, type Identity, type MockPerson } from "./model.ts";
+import { type Behaviour, type Faults, type Identity, type MockPerson } from "./model.ts";
 import type { MockState } from "./state.ts";
 
 // Control endpoints for tests, benchmarks and QA: what was asked, what to fail, how to behave.
@@ -37,8 +37,8 @@ export function controlEndpoints(
       headers: { "Content-Type": "application/json", ...(authorization ? { Authorization: authorization } : {}) },
       body: JSON.stringify({
         client_id: app.clientId,
-        company_id: notice.companyId ?? MOCK_COMPANY.id,
-        user_id: notice.userId ?? MOCK_USER.id,
+        company_id: notice.companyId ?? state.named.company.id,
+        user_id: notice.userId ?? state.named.user.id,
         timestamp: new Date().toISOString(),
       }),
     });

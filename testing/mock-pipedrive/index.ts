@@ -10,6 +10,10 @@ import {
   DEFAULT_SCOPES,
   defaultBehaviour,
   freshIdentity,
+  WORLD_COOKIE,
+  WORLD_HEADER,
+  worldNumber,
+  worldOfToken,
   type ClientAuthStyle,
   type Faults,
   type MockPerson,
@@ -36,9 +40,6 @@ export type { MockConfig } from "./control.ts";
 export async function startMockPipedrive(options: MockOptions = {}) {
   const clientId = options.clientId ?? "mock-client-id";
   const clientSecret = options.clientSecret ?? "mock-client-secret";
-  const state = createState(options, clientId);
-  const s = state.s;
-
   const server = http.createServer((req, res) => {
     handle(req, res).catch((error) => {
       if (!res.headersSent) json(res, 500, { success: false, error: String(error) });
@@ -50,64 +51,93 @@ export async function startMockPipedrive(options: MockOptions = {}) {
   const baseUrl = `http://localhost:${port}`;
   const apiDomain = options.apiDomain ?? `https://localhost:${port}`;
 
-  function record(
-    req: IncomingMessage,
-    path: string,
-    status: number,
-    grantType?: string,
-    clientAuth?: ClientAuthStyle,
-  ) {
-    const query = new URL(req.url ?? "/", "http://mock").searchParams;
-    s.requests.push({
-      method: req.method ?? "GET",
-      path,
-      // What an API call asked for (never a token: those travel in headers and bodies).
-      ...(path.startsWith("/api/") && query.has("fields") ? { fields: query.get("fields")! } : {}),
-      grantType,
-      clientAuth,
-      status,
-      time: new Date().toISOString(),
-    });
-  }
+  /** A world's state and endpoints (see WORLD_COOKIE): each worker of a test run has its own. */
+  function createWorld(world: number) {
+    const state = createState(options, clientId, world);
+    const s = state.s;
 
-  /** Back to how the mock started, but for the installs it holds: those stay valid. */
-  function reset() {
-    for (const release of s.held.splice(0)) release();
-    for (const release of s.heldBodyReplies.splice(0)) release();
-    s.requests = [];
-    s.uninstalls = [];
-    s.faults = {};
-    state.resetBehaviour();
-    s.burst.clear();
-    s.budget = { day: "", used: 0 };
-    s.persons = [...(options.persons ?? DEFAULT_PERSONS)];
-    s.searchWindow = { start: 0, count: 0 };
-    s.tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 3600;
-    s.consentScopes = DEFAULT_SCOPES;
-  }
-
-  function configure(config: MockConfig) {
-    const { tokenLifetimeSeconds, redirectUris, consentScopes, ...behaviour } = config;
-    // A profile comes with its own defaults; switches given beside it win.
-    if (behaviour.profile) s.behaviour = defaultBehaviour(behaviour.profile, s.behaviour.dailyBudget);
-    if (tokenLifetimeSeconds) s.tokenLifetimeSeconds = tokenLifetimeSeconds;
-    for (const uri of redirectUris ?? []) s.redirectUris.add(uri);
-    if (consentScopes) s.consentScopes = consentScopes;
-    for (const [key, value] of Object.entries(behaviour)) {
-      if (value !== undefined) Object.assign(s.behaviour, { [key]: value });
+    function record(
+      req: IncomingMessage,
+      path: string,
+      status: number,
+      grantType?: string,
+      clientAuth?: ClientAuthStyle,
+    ) {
+      const query = new URL(req.url ?? "/", "http://mock").searchParams;
+      s.requests.push({
+        method: req.method ?? "GET",
+        path,
+        // What an API call asked for (never a token: those travel in headers and bodies).
+        ...(path.startsWith("/api/") && query.has("fields") ? { fields: query.get("fields")! } : {}),
+        grantType,
+        clientAuth,
+        status,
+        time: new Date().toISOString(),
+      });
     }
-  }
 
-  const consent = consentPages(state, clientId, record);
-  const oauth = oauthEndpoints(state, { clientId, clientSecret, apiDomain }, record);
-  const api = apiEndpoints(state, record);
-  const control = controlEndpoints(state, { clientId, clientSecret }, { reset, configure });
+    /** Back to how the mock started, but for the installs it holds: those stay valid. */
+    function reset() {
+      for (const release of s.held.splice(0)) release();
+      for (const release of s.heldBodyReplies.splice(0)) release();
+      s.requests = [];
+      s.uninstalls = [];
+      s.faults = {};
+      state.resetBehaviour();
+      s.burst.clear();
+      s.budget = { day: "", used: 0 };
+      s.persons = [...(options.persons ?? DEFAULT_PERSONS)];
+      s.searchWindow = { start: 0, count: 0 };
+      s.tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 3600;
+      s.consentScopes = DEFAULT_SCOPES;
+    }
+
+    function configure(config: MockConfig) {
+      const { tokenLifetimeSeconds, redirectUris, consentScopes, ...behaviour } = config;
+      // A profile comes with its own defaults; switches given beside it win.
+      if (behaviour.profile) s.behaviour = defaultBehaviour(behaviour.profile, s.behaviour.dailyBudget);
+      if (tokenLifetimeSeconds) s.tokenLifetimeSeconds = tokenLifetimeSeconds;
+      for (const uri of redirectUris ?? []) s.redirectUris.add(uri);
+      if (consentScopes) s.consentScopes = consentScopes;
+      for (const [key, value] of Object.entries(behaviour)) {
+        if (value !== undefined) Object.assign(s.behaviour, { [key]: value });
+      }
+    }
+
+    const consent = consentPages(state, clientId, record);
+    const oauth = oauthEndpoints(state, { clientId, clientSecret, apiDomain }, record);
+    const api = apiEndpoints(state, record);
+    const control = controlEndpoints(state, { clientId, clientSecret }, { reset, configure });
+
+    return { state, s, record, reset, configure, consent, oauth, api, control };
+  }
+  const worlds = new Map<number, ReturnType<typeof createWorld>>();
+  const worldAt = (world: number) => {
+    let found = worlds.get(world);
+    if (!found) worlds.set(world, (found = createWorld(world)));
+    return found;
+  };
+  const { state, s, reset, configure } = worldAt(0);
+
+  /** Which world a request is in: its browser's cookie, the token it carries, or the control header. */
+  function worldOf(req: IncomingMessage, path: string, body: string): number {
+    if (path.startsWith("/__mock/")) return worldNumber(String(req.headers[WORLD_HEADER] ?? 0));
+    if (path === "/oauth/token") {
+      const form = new URLSearchParams(body);
+      return worldOfToken(form.get("code") ?? form.get("refresh_token"));
+    }
+    if (path === "/oauth/revoke") return worldOfToken(new URLSearchParams(body).get("token"));
+    if (path.startsWith("/api/")) return worldOfToken(req.headers.authorization?.match(/^Bearer (.+)$/)?.[1]);
+    const cookie = req.headers.cookie?.split(/;\s*/).find((c) => c.startsWith(`${WORLD_COOKIE}=`));
+    return worldNumber(cookie?.slice(WORLD_COOKIE.length + 1));
+  }
 
   async function handle(req: IncomingMessage, res: http.ServerResponse) {
     const url = new URL(req.url ?? "/", baseUrl);
     const path = url.pathname;
     const body = await readBody(req);
     const route = `${req.method} ${path}`;
+    const { consent, oauth, api, control, record } = worldAt(worldOf(req, path, body));
     if (route === "GET /oauth/authorize") return consent.authorize(req, res, url);
     if (route === "POST /oauth/authorize/decision") return consent.decide(req, res, body);
     if (route === "GET /marketplace") return consent.marketplace(res, url);

@@ -131,14 +131,49 @@ export const IDENTITIES = [
 
 export type Identity = { userId: number; companyId: number };
 
+/**
+ * One mock serves several test workers at once, each in a world of its own: its own installs,
+ * faults, switches, people and request log, and its own ids for the named users and companies
+ * (the app tells workspaces' Pipedrive companies apart by id). World 0 is the mock as it always
+ * was. A browser says its world with a cookie (as Pipedrive's consent page knows who is signed
+ * in by its session); every code and token a world issues carries the world, so the app's calls
+ * find it; control calls name it in a header.
+ */
+export const WORLD_COOKIE = "mock_pipedrive_world";
+export const WORLD_HEADER = "x-mock-world";
+export const MAX_WORLDS = 16;
+const WORLD_ID_STRIDE = 100_000;
+
+/** A world's number from a cookie, header or token suffix: 0 unless it is one of the MAX_WORLDS. */
+export function worldNumber(value: string | undefined | null): number {
+  const world = Number(value ?? 0);
+  return Number.isInteger(world) && world >= 0 && world < MAX_WORLDS ? world : 0;
+}
+
+/** The world a code or token belongs to (world 0 issues them without a suffix). */
+export const worldOfToken = (token: string | null | undefined) => worldNumber(token?.match(/\.w(\d{1,2})$/)?.[1]);
+
+/** The named users and companies as a world sees them: the same names, ids of its own. */
+export function namedIdentities(world: number) {
+  const shift = <T extends { id: number }>(named: T): T => ({ ...named, id: named.id + world * WORLD_ID_STRIDE });
+  return {
+    company: shift(MOCK_COMPANY),
+    user: shift(MOCK_USER),
+    companies: [shift(MOCK_COMPANY), shift(SECOND_COMPANY)],
+    users: [shift(MOCK_USER), shift(SECOND_USER)],
+    identities: IDENTITIES.map(({ user, company }) => ({ user: shift(user), company: shift(company) })),
+  };
+}
+
 /** Who an install belongs to: the named users and companies, or a user a test made up (tests with many tenants need many). */
-export function identityOf(who: Identity) {
-  const company = [MOCK_COMPANY, SECOND_COMPANY].find((c) => c.id === who.companyId) ?? {
+export function identityOf(who: Identity, world = 0) {
+  const named = namedIdentities(world);
+  const company = named.companies.find((c) => c.id === who.companyId) ?? {
     id: who.companyId,
     name: `Mock Company ${who.companyId}`,
     domain: `company-${who.companyId}`,
   };
-  const user = [MOCK_USER, SECOND_USER].find((u) => u.id === who.userId) ?? {
+  const user = named.users.find((u) => u.id === who.userId) ?? {
     id: who.userId,
     name: `Mock User ${who.userId}`,
     email: `user${who.userId}@mock.example`,
@@ -203,6 +238,7 @@ export type Uninstall = Identity & { reason: "revoked"; time: string };
 export const REFRESH_WINDOW_MS = 60 * 86_400_000;
 export const CODE_LIFETIME_MS = 5 * 60_000;
 
-export const newToken = (prefix: string) => `${prefix}_${randomBytes(18).toString("base64url")}`;
+export const newToken = (prefix: string, world = 0) =>
+  `${prefix}_${randomBytes(18).toString("base64url")}${world ? `.w${world}` : ""}`;
 
 export const installKey = (who: Identity, clientId: string) => `${who.companyId}:${who.userId}:${clientId}`;

@@ -68,10 +68,10 @@ export function oauthEndpoints(
       default: {
         // A live grant in a shape we must refuse: the client should revoke what it can.
         const base = {
-          access_token: newToken("mock_at_bad"),
+          access_token: newToken("mock_at_bad", state.world),
           token_type: "Bearer",
           expires_in: 3600,
-          refresh_token: newToken("mock_rt_bad"),
+          refresh_token: newToken("mock_rt_bad", state.world),
           scope: "base",
           api_domain: app.apiDomain,
         };

@@ -4,8 +4,7 @@ import {
   DEFAULT_SCOPES,
   defaultBehaviour,
   installKey,
-  MOCK_COMPANY,
-  MOCK_USER,
+  namedIdentities,
   newToken,
   REFRESH_WINDOW_MS,
   type Behaviour,
@@ -49,7 +48,8 @@ type Code = {
 
 export type Consent = { who?: Identity; scopes?: string[] };
 
-export function createState(options: MockOptions, clientId: string) {
+export function createState(options: MockOptions, clientId: string, world = 0) {
+  const named = namedIdentities(world);
   const behaviourDefault = () => ({
     ...defaultBehaviour(options.profile ?? "friendly", options.dailyBudget),
     ...options.behaviour,
@@ -78,7 +78,7 @@ export function createState(options: MockOptions, clientId: string) {
   };
 
   function issueAccess(install: Install): string {
-    const token = newToken("mock_at");
+    const token = newToken("mock_at", world);
     install.accessTokens.add(token);
     s.accessTokens.set(token, { install, expiresAt: Date.now() + s.tokenLifetimeSeconds * 1000, live: true });
     s.issued.push(token);
@@ -88,7 +88,7 @@ export function createState(options: MockOptions, clientId: string) {
   function issueRefresh(install: Install): string {
     const old = s.refreshTokens.get(install.refreshToken);
     if (old) old.live = false;
-    install.refreshToken = newToken("mock_rt");
+    install.refreshToken = newToken("mock_rt", world);
     install.refreshExpiresAt = Date.now() + REFRESH_WINDOW_MS;
     s.refreshTokens.set(install.refreshToken, { install, live: true });
     s.issued.push(install.refreshToken);
@@ -105,15 +105,17 @@ export function createState(options: MockOptions, clientId: string) {
 
   return {
     s,
+    world,
+    named,
     resetBehaviour: () => void (s.behaviour = behaviourDefault()),
     issueCode(redirectUri: string, challenge: string | null, consent: Consent = {}): string {
-      const code = newToken("mock_code");
+      const code = newToken("mock_code", world);
       s.codes.set(code, {
         redirectUri,
         challenge,
         expiresAt: Date.now() + CODE_LIFETIME_MS,
         used: false,
-        who: consent.who ?? { userId: MOCK_USER.id, companyId: MOCK_COMPANY.id },
+        who: consent.who ?? { userId: named.user.id, companyId: named.company.id },
         scopes: consent.scopes ?? s.consentScopes,
       });
       return code;
