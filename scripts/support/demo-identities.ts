@@ -5,6 +5,8 @@
 export const DEMO_TENANT_ID = "11111111-1111-4111-8111-111111111111";
 export const OTHER_TENANT_ID = "22222222-2222-4222-8222-222222222222";
 
+export type SeedUser = { tenantId: string; email: string; password: string; role: "admin" | "member"; name: string };
+
 export const SEED_USERS = [
   {
     tenantId: DEMO_TENANT_ID,
