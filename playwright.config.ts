@@ -3,16 +3,38 @@ import { defineConfig } from "@playwright/test";
 const appPort = process.env.E2E_APP_PORT ?? "3100";
 const mockPort = process.env.E2E_MOCK_PORT ?? "4110";
 
+// Each worker has workspaces, users and a mock world of its own (testing/support/e2e-slots.ts),
+// so spec files run side by side. The specs a worker's slot cannot hold run alone, afterwards:
+const SHARED_STATE = [
+  // an operator alert, the keeper's heartbeat or a paused API host is every workspace's;
+  "operations.spec.ts",
+  "truthful-status.spec.ts",
+  "keeper.spec.ts",
+  // a 429 pauses the mock's one API host, and what was learnt about its company is per host;
+  "page-items.spec.ts",
+  "reader-items.spec.ts",
+  // the metrics count every workspace;
+  "signals.spec.ts",
+  // Marketplace installs that no workspace holds yet, and counts per client address;
+  "marketplace.spec.ts",
+  "third-attack-run.spec.ts",
+  "client-address.spec.ts",
+  // what one request wrote to the server's log, read back.
+  "sign-in-sessions-csp.spec.ts",
+];
+const workers = Number(process.env.E2E_WORKERS ?? 2);
+
 export default defineConfig({
   testDir: "e2e",
   testMatch: "*.spec.ts",
-  // The specs share one mock Pipedrive and one seeded database; run them one at a time.
-  workers: 1,
+  workers,
+  // A file's tests stay together, in order, in one worker.
   fullyParallel: false,
   forbidOnly: true,
   retries: 0,
-  timeout: 30_000,
-  expect: { timeout: 7_000 },
+  // Safety nets, not measures: two workers on two cores make each test about 1.5 times slower.
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
   reporter: [["list"]],
   globalSetup: "./e2e/global-setup.ts",
   use: {
@@ -35,6 +57,10 @@ export default defineConfig({
       ],
     },
   },
+  projects: [
+    { name: "workspaces", testIgnore: SHARED_STATE },
+    { name: "shared", testMatch: SHARED_STATE, dependencies: ["workspaces"], workers: 1 },
+  ],
   webServer: [
     {
       command: "tsx --conditions=react-server testing/mock-pipedrive/main.ts",
@@ -46,7 +72,7 @@ export default defineConfig({
     {
       command: "tsx --conditions=react-server scripts/e2e-server.ts",
       url: `http://localhost:${appPort}/sign-in`,
-      env: { E2E_APP_PORT: appPort, E2E_MOCK_PORT: mockPort },
+      env: { E2E_APP_PORT: appPort, E2E_MOCK_PORT: mockPort, E2E_SLOTS: String(workers) },
       reuseExistingServer: false,
       timeout: 120_000,
       stdout: "ignore",

@@ -26,7 +26,7 @@ async function tabTo(page: Page, name: RegExp, limit = 25) {
 
 test("the whole connect flow works with the keyboard alone", async ({ page }) => {
   await page.goto("/settings/integrations");
-  await page.keyboard.type("admin@demo.test"); // the email field has focus on arrival
+  await page.keyboard.type(USERS.admin.email); // the email field has focus on arrival
   await page.keyboard.press("Tab");
   await page.keyboard.type(USERS.admin.password);
   await page.keyboard.press("Enter");
@@ -50,7 +50,7 @@ test("the whole connect flow works with the keyboard alone", async ({ page }) =>
 test("sign-in page has no axe violations, before and after a failed attempt", async ({ page }) => {
   await page.goto("/sign-in");
   await expectNoViolations(page);
-  await page.getByLabel("Email").fill("admin@demo.test");
+  await page.getByLabel("Email").fill(USERS.admin.email);
   await page.getByLabel("Password").fill("wrong");
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByText("Sign-in failed")).toBeVisible();

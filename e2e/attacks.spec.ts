@@ -50,7 +50,7 @@ test.describe("the callback refuses", () => {
     signedIn,
   }) => {
     const { page } = await signedIn("admin");
-    await page.goto(`${CALLBACK}?code=stolen-code`);
+    await page.goto(`${CALLBACK}?code=${mock.forgedCode("stolen-code")}`);
     await expect(page.locator(".page > .banner")).toContainText("That install link has expired");
     await expect(page.locator(".page > .banner").getByRole("button", { name: "Connect Pipedrive" })).toBeVisible();
     expect((await mock.tokenRequests()).map((r) => r.status)).toEqual([400]);
@@ -185,7 +185,7 @@ test.describe("open redirects are closed", () => {
   for (const target of ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)"]) {
     test(`sign-in with callbackUrl ${target} stays on the site`, async ({ page }) => {
       await page.goto(`/sign-in?callbackUrl=${encodeURIComponent(target)}`);
-      await page.getByLabel("Email").fill("admin@demo.test");
+      await page.getByLabel("Email").fill(USERS.admin.email);
       await page.getByLabel("Password").fill(USERS.admin.password);
       await page.getByRole("button", { name: "Sign in" }).click();
       await expect(page).toHaveURL(`${APP_URL}/settings/integrations`);

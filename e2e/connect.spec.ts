@@ -6,7 +6,7 @@ import { mock } from "./support/mock.ts";
 test("a signed-out visitor is sent to sign-in and comes back to the integrations page", async ({ page }) => {
   await page.goto("/settings/integrations");
   await expect(page).toHaveURL(/\/sign-in\?callbackUrl=%2Fsettings%2Fintegrations/);
-  await page.getByLabel("Email").fill("admin@demo.test");
+  await page.getByLabel("Email").fill(USERS.admin.email);
   await page.getByLabel("Password").fill(USERS.admin.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/settings\/integrations$/);
@@ -15,7 +15,7 @@ test("a signed-out visitor is sent to sign-in and comes back to the integrations
 
 test("a wrong password shows a clear message and no session", async ({ page }) => {
   await page.goto("/sign-in");
-  await page.getByLabel("Email").fill("admin@demo.test");
+  await page.getByLabel("Email").fill(USERS.admin.email);
   await page.getByLabel("Password").fill("not-the-password");
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByText("That email and password do not match an account")).toBeVisible();

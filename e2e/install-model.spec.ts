@@ -1,7 +1,7 @@
 import AxeBuilder from "@axe-core/playwright";
 
 import { testDb } from "./support/db.ts";
-import { APP_URL, DEMO_TENANT_ID, OTHER_TENANT_ID } from "./support/env.ts";
+import { APP_URL, DEMO_TENANT_ID, OTHER_TENANT_ID, PIPEDRIVE } from "./support/env.ts";
 import { expect, snapshot, test } from "./support/fixtures.ts";
 import { mock } from "./support/mock.ts";
 
@@ -32,13 +32,17 @@ test("another Pipedrive user of the same company uninstalling their copy leaves 
 }) => {
   const { integrations } = await signedIn("admin");
   await integrations.connect();
-  expect((await mock.uninstall(CALLBACK, "valid", { userId: 9002, companyId: 7001 })).status).toBe(200);
+  expect((await mock.uninstall(CALLBACK, "valid", { userId: PIPEDRIVE.sam, companyId: PIPEDRIVE.acme })).status).toBe(
+    200,
+  );
   await integrations.goto();
   await integrations.expectStatus("Connected");
   const [row] = await testDb.contractRows(DEMO_TENANT_ID);
   expect(await mock.accepts(row!.accessToken)).toBe(true);
   // The connected user's own uninstall does remove it.
-  expect((await mock.uninstall(CALLBACK, "valid", { userId: 9001, companyId: 7001 })).status).toBe(200);
+  expect((await mock.uninstall(CALLBACK, "valid", { userId: PIPEDRIVE.pat, companyId: PIPEDRIVE.acme })).status).toBe(
+    200,
+  );
   await integrations.goto();
   await integrations.expectStatus("Uninstalled in Pipedrive");
 });

@@ -2,7 +2,7 @@ import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
 
 import { testDb } from "./support/db.ts";
-import { APP_URL, DEMO_TENANT_ID, MOCK_URL, USERS } from "./support/env.ts";
+import { APP_URL, DEMO_TENANT_ID, MOCK_URL, PIPEDRIVE, USERS } from "./support/env.ts";
 import { expect, snapshot, test } from "./support/fixtures.ts";
 import { IntegrationsPage } from "./support/integrations-page.ts";
 import { mock } from "./support/mock.ts";
@@ -122,7 +122,7 @@ test("an expired code gives a clear message, not an error page", async ({ browse
 
 test("a replayed code gives a clear message and changes nothing", async ({ signedIn }) => {
   const { page, integrations } = await signedIn("admin");
-  const code = await codeFromConsent(page, "9001@7001");
+  const code = await codeFromConsent(page, `${PIPEDRIVE.pat}@${PIPEDRIVE.acme}`);
   await page.goto(`${CALLBACK}?code=${code}`);
   await page.getByRole("button", { name: "Connect" }).click();
   await integrations.expectStatus("Connected");
@@ -137,7 +137,7 @@ test("an attacker's code in a link links nothing before the click, and shows who
   signedIn,
 }) => {
   const attacker = await signedIn("otherAdmin");
-  const code = await codeFromConsent(attacker.page, "9002@7001");
+  const code = await codeFromConsent(attacker.page, `${PIPEDRIVE.sam}@${PIPEDRIVE.acme}`);
   const victim = await signedIn("admin");
   await victim.page.goto(`${CALLBACK}?code=${code}`);
   await expect(victim.page).toHaveURL(CONFIRM);

@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Browser } from "@playwright/test";
 
 import { testDb } from "./support/db.ts";
-import { APP_URL, DEMO_TENANT_ID, STATE_DIR } from "./support/env.ts";
+import { APP_URL, DEMO_TENANT_ID, STATE_DIR, USERS } from "./support/env.ts";
 import { expect, snapshot, test } from "./support/fixtures.ts";
 import { mock } from "./support/mock.ts";
 
@@ -29,7 +29,7 @@ test("an open-redirect callbackUrl lands on our own page", async ({ signedIn }) 
 test("a wrong password writes no log line in the production build", async ({ page }) => {
   const before = serverLog().length;
   await page.goto("/sign-in");
-  await page.getByLabel("Email").fill("member@demo.test");
+  await page.getByLabel("Email").fill(USERS.member.email);
   await page.getByLabel("Password").fill("not-the-password");
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByText("That email and password do not match an account")).toBeVisible();

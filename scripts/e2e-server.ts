@@ -5,6 +5,7 @@ import path from "node:path";
 
 import { migrate } from "../lib/db-migrate.ts";
 import { E2E_METRICS_TOKEN, e2eAppEnv } from "../testing/support/e2e-app.ts";
+import { e2eSlot } from "../testing/support/e2e-slots.ts";
 import { startSmtpServer } from "../testing/support/smtp.ts";
 import { allowMockPipedriveHosts, startEmbeddedPostgres } from "./support/embedded-postgres.ts";
 import { productionServer, ROOT, tsx } from "./support/local-env.ts";
@@ -17,6 +18,7 @@ import { seed } from "./support/seed.ts";
 const STATE_DIR = path.join(ROOT, "e2e", ".state");
 const port = process.env.E2E_APP_PORT ?? "3100";
 const mockPort = process.env.E2E_MOCK_PORT ?? "4110";
+const slots = Number(process.env.E2E_SLOTS ?? 1);
 
 mkdirSync(STATE_DIR, { recursive: true });
 const db = await startEmbeddedPostgres({
@@ -27,6 +29,11 @@ const db = await startEmbeddedPostgres({
 await migrate(db.url);
 await allowMockPipedriveHosts(db.url);
 await seed(db.url);
+// Slot 0 is the demo just seeded; each further Playwright worker gets workspaces of its own.
+for (let slot = 1; slot < slots; slot++) {
+  const { tenants, users } = e2eSlot(slot);
+  await seed(db.url, tenants, users);
+}
 writeFileSync(path.join(STATE_DIR, "database-url"), db.url);
 
 const log = createWriteStream(path.join(STATE_DIR, "server.log"));

@@ -5,7 +5,7 @@ import pg from "pg";
 import PgBoss from "pg-boss";
 
 import { createFixtures } from "../../testing/fixtures/index.ts";
-import { STATE_DIR } from "./env.ts";
+import { DEMO_TENANT_ID, OTHER_TENANT_ID, STATE_DIR } from "./env.ts";
 
 // Direct access to the suite's database, for assertions and for resetting between tests.
 
@@ -38,9 +38,21 @@ export async function keeperRunNow(queue: string) {
 
 export type { ContractRow } from "../../testing/fixtures/index.ts";
 
-/** The shared fixtures, on the suite's database. */
+/** The shared fixtures, on the suite's database, for this worker's workspaces. */
 export const testDb = {
-  ...createFixtures({ query: (text, values) => db().query(text, values) }),
+  ...createFixtures(
+    { query: (text, values) => db().query(text, values) },
+    { demo: DEMO_TENANT_ID, other: OTHER_TENANT_ID },
+  ),
+  /** Forgets the lookup limits' counts of this worker's workspaces and their users. */
+  async resetLookupLimits() {
+    await db().query(
+      `DELETE FROM rate_limits WHERE key LIKE 'lookup%' AND split_part(key, ':', 2) IN (
+         SELECT id::text FROM tenants WHERE id = ANY($1::uuid[])
+         UNION ALL SELECT id::text FROM users WHERE tenant_id = ANY($1::uuid[]))`,
+      [[DEMO_TENANT_ID, OTHER_TENANT_ID]],
+    );
+  },
   async query<R extends object>(text: string, values: unknown[] = []): Promise<R[]> {
     return (await db().query(text, values)).rows as R[];
   },

@@ -4,7 +4,7 @@ import path from "node:path";
 import { test as base, type Page } from "@playwright/test";
 
 import { testDb } from "./db.ts";
-import { SCREENSHOT_DIR, STATE_DIR, storageState, type UserKey } from "./env.ts";
+import { SCREENSHOT_DIR, signedOutState, STATE_DIR, storageState, type UserKey } from "./env.ts";
 import { IntegrationsPage } from "./integrations-page.ts";
 import { mock } from "./mock.ts";
 
@@ -18,13 +18,16 @@ type Fixtures = {
 };
 
 export const test = base.extend<Fixtures>({
-  // Every test starts from: no connection for either seeded tenant, a mock with no faults.
+  // Every browser context, signed in or not, knows this worker's world in the mock.
+  storageState: async ({}, use) => use(signedOutState()),
+  // Every test starts from: no connection for either of this worker's workspaces, its world of
+  // the mock with no faults.
   resetState: [
     async ({}, use, testInfo) => {
       await mock.reset();
       await testDb.resetTenants();
-      // Lookup limits are per user and per workspace, and the seeded ones are every spec's.
-      await testDb.query("DELETE FROM rate_limits WHERE key LIKE 'lookup%'");
+      // Lookup limits are per user and per workspace, and this worker's are every spec's it runs.
+      await testDb.resetLookupLimits();
       await use();
       if (testInfo.status !== testInfo.expectedStatus) {
         const log = path.join(STATE_DIR, "server.log");

@@ -1,12 +1,15 @@
-import { MOCK_URL } from "./env.ts";
+import { WORLD_HEADER } from "../../testing/mock-pipedrive/model.ts";
+import { MOCK_URL, PIPEDRIVE, SLOT } from "./env.ts";
 
-// The mock Pipedrive's control endpoints: the only way specs change its behaviour.
+// The mock Pipedrive's control endpoints: the only way specs change its behaviour. Each call is
+// about this worker's world of the mock: its faults, its requests, its installs.
 
 type Recorded = { method: string; path: string; grantType?: string; status: number };
 
 async function call<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
   const response = await fetch(`${MOCK_URL}${path}`, {
     method,
+    headers: { [WORLD_HEADER]: String(SLOT) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!response.ok) throw new Error(`mock ${path}: HTTP ${response.status}`);
@@ -29,12 +32,14 @@ export const mock = {
       organization: { id: number; name: string } | null;
     }[],
   ) => call("POST", "/__mock/persons", persons),
-  /** Pipedrive's uninstall notice, by default from Pat Pipedrive (9001) of Acme Mock Company (7001). */
+  /** Pipedrive's uninstall notice, by default from Pat Pipedrive of Acme Mock Company. */
   uninstall: (
     callbackUrl: string,
     auth: "valid" | "wrong" | "none" = "valid",
-    who: { userId: number; companyId: number } = { userId: 9001, companyId: 7001 },
+    who: { userId: number; companyId: number } = { userId: PIPEDRIVE.pat, companyId: PIPEDRIVE.acme },
   ) => call<{ status: number }>("POST", "/__mock/uninstall", { callbackUrl, auth, ...who }),
+  /** A code Pipedrive never issued, that the mock still takes for this world's (as an attacker's would reach it). */
+  forgedCode: (name: string) => (SLOT ? `${name}.w${SLOT}` : name),
   /** Install switches and granted scopes (POST /__mock/config). */
   config: (config: Record<string, unknown>) => call("POST", "/__mock/config", config),
   installs: () =>
