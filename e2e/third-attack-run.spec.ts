@@ -100,7 +100,8 @@ test.describe("requests that used to throw get 400 or 405, never 500", () => {
     expect(await rawStatus("GET /api/integrations/pipedrive/callback?code=abc%00defghijk HTTP/1.1")).toBe(400);
     expect(await rawStatus("GET /api/integrations/pipedrive/callback?code=abcdefghijk&state=a%00b HTTP/1.1")).toBe(400);
     expect(await rawStatus("GET /settings/integrations%00 HTTP/1.1")).toBe(400);
-    expect(serverLog()).not.toContain("22021");
+    // PostgreSQL's code for the NUL it refuses, as a word: a log line's millisecond timestamp may hold those digits.
+    expect(serverLog()).not.toMatch(/\b22021\b|invalid byte sequence/);
   });
 
   test("a malformed multipart body, and a NUL byte in a form field", async () => {
