@@ -1,5 +1,7 @@
 import { defineConfig } from "@playwright/test";
 
+import { chromiumPath } from "./testing/support/chromium";
+
 const appPort = process.env.E2E_APP_PORT ?? "3100";
 const mockPort = process.env.E2E_MOCK_PORT ?? "4110";
 
@@ -44,7 +46,7 @@ export default defineConfig({
     trace: process.env.CI ? "off" : "retain-on-failure",
     screenshot: "only-on-failure",
     launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
+      executablePath: chromiumPath(),
       args: [
         "--no-sandbox",
         "--disable-dev-shm-usage",

@@ -1,12 +1,11 @@
-import { existsSync } from "node:fs";
+import { chromiumPath } from "../testing/support/chromium";
 
-// The end-to-end suite needs a real Chromium. Playwright cannot download one here, so it uses
-// the system's; without it the suite fails loudly instead of being skipped.
-const chromium = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-if (!existsSync(chromium)) {
+// The end-to-end suite needs a real Chromium; without one it fails loudly instead of being skipped.
+if (!chromiumPath()) {
+  const where = process.env.CHROMIUM_PATH ? `at ${process.env.CHROMIUM_PATH}` : "in /usr/bin";
   console.error(
-    `No Chromium at ${chromium}. Install Debian's: sudo apt-get update && sudo apt-get install -y chromium\n` +
-      `(or point CHROMIUM_PATH at another Chromium binary).`,
+    `No Chromium ${where}. Install Debian's: sudo apt-get update && sudo apt-get install -y chromium-headless-shell\n` +
+      `(or chromium, or point CHROMIUM_PATH at another Chromium binary).`,
   );
   process.exit(1);
 }
