@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -22,6 +22,7 @@ beforeAll(async () => {
 afterAll(() => mock.close());
 
 const runtimeDir = mkdtempSync(path.join(tmpdir(), "crm-runtime-"));
+afterAll(() => rmSync(runtimeDir, { recursive: true, force: true }));
 const noRuntime = path.join(runtimeDir, "absent.json");
 
 // Asynchronous on purpose: the mock answering the CLI lives in this process.

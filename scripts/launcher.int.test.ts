@@ -1,10 +1,10 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 import pg from "pg";
-import { describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
 
 import { runScript } from "../testing/support/run-script.ts";
 import { scratchDatabases } from "../testing/support/scratch-databases.ts";
@@ -14,6 +14,7 @@ import { scratchDatabases } from "../testing/support/scratch-databases.ts";
 
 const freshDatabase = scratchDatabases(inject("databaseUrl"));
 const runtimeDir = mkdtempSync(path.join(tmpdir(), "crm-launcher-"));
+afterAll(() => rmSync(runtimeDir, { recursive: true, force: true }));
 
 const UNSET = {
   DATABASE_URL: "",
