@@ -22,8 +22,7 @@ export default defineConfig({
     // The suites mostly wait: on the mock's latencies, on row locks, on child processes. Four forks
     // on this 2-core machine finish in about half the time of two (221 s against 416 s, measured).
     maxWorkers: 4,
-    // A safety net, not a measure: on a busy machine a CPU-heavy test (bcrypt, in the throttling
-    // suite) takes twice its idle 15 s.
+    // A safety net, not a measure: on a busy machine a test takes about twice its idle time.
     testTimeout: 60_000,
     hookTimeout: 60_000,
     server: { deps: { inline: ["next-auth"] } },
