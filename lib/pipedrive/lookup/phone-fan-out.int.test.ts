@@ -68,11 +68,10 @@ describe("the phone fan-out", () => {
     const before = await usageToday(host, new Date());
     const { searches: made } = await searchesFor(t.tenantId, "+55 11 99999-0001");
     // Written without waiting; read until it lands.
-    let after = before;
-    for (let i = 0; i < 50 && after.searches < before.searches + made; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      after = await usageToday(host, new Date());
-    }
+    await expect
+      .poll(async () => (await usageToday(host, new Date())).searches, { timeout: 20_000 })
+      .toBeGreaterThanOrEqual(before.searches + made);
+    const after = await usageToday(host, new Date());
     expect(after.lookups).toBeGreaterThanOrEqual(before.lookups + 1);
     expect(after.searches).toBeGreaterThanOrEqual(before.searches + made);
     expect(after.apiTokens - before.apiTokens).toBeGreaterThanOrEqual(made * API_TOKEN_COSTS.personSearch);
