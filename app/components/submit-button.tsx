@@ -5,33 +5,30 @@ import { useEffect, useRef, useState, type ReactNode } from "react";
 /**
  * A form's submit button that says the form is on its way (spinner, `busyText`, a polite
  * announcement) and refuses a second press until the next page arrives. Without JavaScript it
- * is a plain submit button. `data-ready` tells a test the enhancement is in place.
+ * is a plain submit button.
  *
  * `bound`: the server gives up after this many seconds, so the wait shows its seconds against it;
- * `cancelLabel`: a button that stops waiting (the browser drops the request, and the server
- * stops once it sees the hang-up) and leaves the form as it was.
+ * `cancel`: a button (`label`) that stops waiting (the browser drops the request, and the server
+ * stops once it sees the hang-up), leaves the form as it was and announces `done`.
  */
 export function SubmitButton({
   children,
   busyText,
   className,
   bound,
-  cancelLabel,
-  cancelledText = "Cancelled.",
+  cancel,
 }: {
   children: ReactNode;
   busyText: string;
   className: string;
   bound?: number;
-  cancelLabel?: string;
-  cancelledText?: string;
+  cancel?: { label: string; done: string };
 }) {
   const button = useRef<HTMLButtonElement>(null);
   const sent = useRef(false);
-  const [busy, setBusy] = useState(false);
-  const [ready, setReady] = useState(false);
+  const [state, setState] = useState<"idle" | "busy" | "cancelled">("idle");
   const [waited, setWaited] = useState(0);
-  const [cancelled, setCancelled] = useState(false);
+  const busy = state === "busy";
 
   useEffect(() => {
     const form = button.current?.form;
@@ -41,17 +38,17 @@ export function SubmitButton({
       if (sent.current) return event.preventDefault();
       sent.current = true;
       setWaited(0);
-      setCancelled(false);
-      setBusy(true);
+      setState("busy");
     };
     // Back to a page kept in the browser's cache: the form was sent long ago.
     const onPageShow = () => {
       sent.current = false;
-      setBusy(false);
+      setState("idle");
     };
     form.addEventListener("submit", onSubmit);
     window.addEventListener("pageshow", onPageShow);
-    setReady(true);
+    // Tells a test the handler is in place: set on the element, as nothing on the page depends on it.
+    button.current!.dataset.ready = "true";
     return () => {
       form.removeEventListener("submit", onSubmit);
       window.removeEventListener("pageshow", onPageShow);
@@ -59,34 +56,27 @@ export function SubmitButton({
   }, []);
 
   useEffect(() => {
-    if (!busy || bound === undefined) return;
+    if (!busy || !bound) return;
     const started = Date.now();
     const timer = setInterval(() => setWaited(Math.floor((Date.now() - started) / 1000)), 1000);
     return () => clearInterval(timer);
   }, [busy, bound]);
 
-  const cancel = () => {
+  const stop = () => {
     window.stop();
     sent.current = false;
-    setBusy(false);
-    setCancelled(true);
+    setState("cancelled");
     button.current?.focus();
   };
 
   return (
     <>
-      <button
-        ref={button}
-        type="submit"
-        className={className}
-        aria-disabled={busy || undefined}
-        data-ready={ready || undefined}
-      >
+      <button ref={button} type="submit" className={className} aria-disabled={busy || undefined}>
         {busy ? (
           <>
             <span className="spinner" aria-hidden="true" />
             {busyText}
-            {bound !== undefined && (
+            {bound && (
               <span aria-hidden="true">
                 {" "}
                 {waited} s of at most {bound} s
@@ -97,17 +87,15 @@ export function SubmitButton({
           children
         )}
       </button>
-      {busy && cancelLabel && (
-        <button type="button" className="button button-secondary" onClick={cancel}>
-          {cancelLabel}
+      {busy && cancel && (
+        <button type="button" className="button button-secondary" onClick={stop}>
+          {cancel.label}
         </button>
       )}
       <span role="status" className="visually-hidden">
         {busy
-          ? `${busyText}${bound !== undefined ? ` This takes at most ${bound} seconds.` : ""}`
-          : cancelled
-            ? cancelledText
-            : ""}
+          ? `${busyText}${bound ? ` This takes at most ${bound} seconds.` : ""}`
+          : state === "cancelled" && cancel?.done}
       </span>
     </>
   );

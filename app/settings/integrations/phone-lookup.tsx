@@ -63,8 +63,7 @@ export function PhoneLookup({
           className="button button-secondary"
           busyText="Searching…"
           bound={context.boundSeconds}
-          cancelLabel="Cancel search"
-          cancelledText="Search cancelled."
+          cancel={{ label: "Cancel search", done: "Search cancelled." }}
         >
           Search
         </SubmitButton>
