@@ -46,7 +46,7 @@ export default defineConfig({
     trace: process.env.CI ? "off" : "retain-on-failure",
     screenshot: "only-on-failure",
     launchOptions: {
-      executablePath: chromiumPath(),
+      executablePath: chromiumPath(process.env.CHROMIUM_PATH),
       args: [
         "--no-sandbox",
         "--disable-dev-shm-usage",
