@@ -182,8 +182,13 @@ test("a lookup whose browser hangs up (Cancel search) stops before its next sear
     const body = new URLSearchParams({ phone: "+55 21 4000-0000" });
     void fetch("/api/integrations/pipedrive/lookup", { method: "POST", body, signal: w.hangUp.signal }).catch(() => {});
   });
-  // The first answer (the company's fields) is in: the first search is on its way. Hang up.
-  await expect.poll(async () => (await mock.requests()).some((r) => r.path === "/api/v1/personFields")).toBe(true);
+  // The first search has reached Pipedrive, 1.4 s before its answer: hang up while it is in flight.
+  // (Waiting for the company's fields to be answered raced the server sending that search.)
+  await expect
+    .poll(async () => (await mock.arrivals()).filter((path) => path === "/api/v2/persons/search").length, {
+      intervals: [50],
+    })
+    .toBe(1);
   await page.evaluate(() => (window as unknown as { hangUp: AbortController }).hangUp.abort());
   await expect.poll(async () => (await lookups()).length, { timeout: 15_000 }).toBe(before + 1);
   // Left alone it tries 2 forms in the suite's 4 s; hung up, it stops after the one in flight.

@@ -20,6 +20,8 @@ export const mock = {
   reset: () => call("POST", "/__mock/reset"),
   faults: (faults: Record<string, unknown>) => call("POST", "/__mock/faults", faults),
   requests: () => call<Recorded[]>("GET", "/__mock/requests"),
+  /** API paths as calls reached the mock, before its latency: what is in flight shows here first. */
+  arrivals: () => call<string[]>("GET", "/__mock/arrivals"),
   tokenRequests: async (grantType?: string) =>
     (await mock.requests()).filter((r) => r.path === "/oauth/token" && (!grantType || r.grantType === grantType)),
   issuedTokens: async () => (await call<{ issued: string[] }>("GET", "/__mock/tokens")).issued,

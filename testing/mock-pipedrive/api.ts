@@ -33,6 +33,7 @@ export function apiEndpoints(state: MockState, record: Record) {
 
   /** The caller, or null once an error was sent: 401 dead token, 402 lapsed subscription, 403 missing permission. */
   async function caller(req: IncomingMessage, res: ServerResponse, path: string) {
+    s.arrivals.push(path);
     if (s.faults.apiLatencyMs) await delay(s.faults.apiLatencyMs);
     const found = state.bearer(req.headers.authorization?.match(/^Bearer (.+)$/)?.[1]);
     if (!found || takeApiFault("api401", path)) {

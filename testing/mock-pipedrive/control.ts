@@ -66,6 +66,8 @@ export function controlEndpoints(
     switch (route) {
       case "GET /__mock/requests":
         return send(s.requests);
+      case "GET /__mock/arrivals":
+        return send(s.arrivals);
       case "GET /__mock/tokens":
         return send({ issued: s.issued });
       case "GET /__mock/installs":

@@ -81,6 +81,7 @@ export async function startMockPipedrive(options: MockOptions = {}) {
       for (const release of s.held.splice(0)) release();
       for (const release of s.heldBodyReplies.splice(0)) release();
       s.requests = [];
+      s.arrivals = [];
       s.uninstalls = [];
       s.faults = {};
       state.resetBehaviour();

@@ -64,6 +64,8 @@ export function createState(options: MockOptions, clientId: string, world = 0) {
     accessTokens: new Map<string, { install: Install; expiresAt: number; live: boolean }>(),
     issued: [] as string[],
     requests: [] as RecordedRequest[],
+    /** API paths as calls arrive, before apiLatencyMs: `requests` holds them once answered. */
+    arrivals: [] as string[],
     uninstalls: [] as Uninstall[],
     faults: {} as Faults,
     persons: [...(options.persons ?? DEFAULT_PERSONS)],
