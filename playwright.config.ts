@@ -21,6 +21,7 @@ const SHARED_STATE = [
   "marketplace.spec.ts",
   "third-attack-run.spec.ts",
   "client-address.spec.ts",
+  "sign-in-lockout.spec.ts",
   // what one request wrote to the server's log, read back.
   "sign-in-sessions-csp.spec.ts",
 ];

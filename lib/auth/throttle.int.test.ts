@@ -2,10 +2,10 @@ import { randomUUID } from "node:crypto";
 
 import { beforeAll, describe, expect, it, vi } from "vitest";
 
-import { db } from "../db.ts";
+import { db, sql } from "../db.ts";
 import { forget, LIMITS } from "../rate-limit-store.ts";
 import { hashPassword } from "./password.ts";
-import { accountPauseSeconds, attemptSignIn, requestAddress, signInWait } from "./throttle.ts";
+import { accountKey, accountPauseSeconds, attemptSignIn, requestAddress, signInWait } from "./throttle.ts";
 
 // This suite counts guesses, several hundred of them, not hashing: at bcrypt's real cost they
 // took 80 s of CPU, the longest file of the run. password.test.ts holds the real cost.
@@ -101,7 +101,7 @@ describe("sign-in throttling", () => {
         }
         invalid++;
       }
-      await forget(LIMITS.signInByAccount, email);
+      await forget(LIMITS.signInByAccount, accountKey(email));
     }
     expect(pauses.slice(0, 4)).toEqual([60, 120, 240, 480]);
     expect(evaluated).toBe(LIMITS.signInByAccountDaily.points);
@@ -110,6 +110,56 @@ describe("sign-in throttling", () => {
     expect(await attemptSignIn({ email, password: PASSWORD }, { address: address() })).toHaveProperty("wait");
     // The real user's browser is judged on its own limit, and still gets in.
     expect(await attemptSignIn({ email, password: PASSWORD }, { address: address(), device })).toHaveProperty("user");
+  });
+
+  it("does not let one address's refused guesses pause the account for a new device: only checked guesses count", async () => {
+    const email = await account();
+    const from = address();
+    // 105 wrong passwords, 15 at a time, from one address: most are refused before any check.
+    let checked = 0;
+    for (let sent = 0; sent < 105; sent += 15) {
+      const batch = await Promise.all(
+        Array.from({ length: 15 }, () => attemptSignIn({ email, password: "wrong" }, { address: from })),
+      );
+      checked += batch.filter((r) => "invalid" in r).length;
+    }
+    expect(checked).toBeLessThanOrEqual(LIMITS.signInByAccountAndAddress.points);
+    // The real user, on a new device elsewhere, gets in.
+    expect(await attemptSignIn({ email, password: PASSWORD }, { address: address() })).toHaveProperty("user");
+  });
+
+  it("writes nothing more for an address once it is blocked, and keeps no email in its counters", async () => {
+    const from = address();
+    for (let i = 0; i < LIMITS.signInByAddress.points + 1; i++)
+      await attemptSignIn({ email: `spray-${i}-${randomUUID()}@throttle.test`, password: "x" }, { address: from });
+    const rows = async () =>
+      (await sql().query<{ n: number }>("SELECT count(*)::int AS n FROM rate_limits")).rows[0]!.n;
+    const before = await rows();
+    for (let i = 0; i < 50; i++)
+      expect(
+        await attemptSignIn(
+          { email: `${"long".repeat(70)}-${randomUUID()}@throttle.test`, password: "x" },
+          { address: from },
+        ),
+      ).toHaveProperty("wait");
+    expect(await rows()).toBe(before);
+    const keys = (await sql().query<{ key: string }>("SELECT key FROM rate_limits")).rows.map((r) => r.key);
+    expect(keys.filter((key) => key.includes("@"))).toEqual([]);
+  });
+
+  it("holds a client known only by its address to the account's daily cap", async () => {
+    const email = await account();
+    const home = address();
+    expect(await attemptSignIn({ email, password: PASSWORD }, { address: home })).toHaveProperty("user");
+    // A day's worth of checked guesses from rotating addresses, each round's pause let run out.
+    let checked = 0;
+    for (let sent = 0; checked < LIMITS.signInByAccountDaily.points && sent < 1000; sent++) {
+      const attempt = await attemptSignIn({ email, password: "wrong" }, { address: address() });
+      if ("invalid" in attempt) checked++;
+      else await forget(LIMITS.signInByAccount, accountKey(email));
+    }
+    // Someone else behind the same address (a NAT) gets no further guesses that day.
+    expect(await attemptSignIn({ email, password: "wrong" }, { address: home })).toHaveProperty("wait");
   });
 
   it("caps an account's growing pause at an hour", () => {

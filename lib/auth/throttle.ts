@@ -2,6 +2,7 @@ import "server-only";
 
 import { CredentialsSignin } from "next-auth";
 
+import { keyedHash } from "../crypto.ts";
 import { env } from "../env.ts";
 import { CLIENT_ADDRESS_HEADER, clientAddress } from "../http/client-address.ts";
 import { forget, giveBack, LIMITS, lockOut, take, waitSeconds } from "../rate-limit-store.ts";
@@ -24,8 +25,15 @@ export function requestAddress(headers: Headers): string {
   return clientAddress({ forwardedFor, socketAddress: undefined, trustedProxies: e.TRUSTED_PROXIES });
 }
 
+/**
+ * The counters' key for an account: a keyed hash, so the table holds no email and a key's
+ * length does not grow with what an attacker types.
+ */
+export const accountKey = (email: string) => keyedHash(env().AUTH_SECRET, "sign-in account", email);
+
 function keys(email: string, address: string) {
-  return { address, account: email, accountAtAddress: `${email}|${address}` };
+  const account = accountKey(email);
+  return { address, account, accountAtAddress: `${account}|${address}` };
 }
 
 /** Seconds this attempt must wait before trying again; 0 when it may go ahead. */
@@ -48,54 +56,85 @@ export type SignInClient = { address: string; device?: string | null };
 export type SignInAttempt =
   { user: TenantUser; device: string } | { wait: number } | { invalid: true; triesLeft: number };
 
+type SignInLimit = (typeof LIMITS)[
+  "signInByAddress" | "signInByAccountAndAddress" | "signInByAccount" | "signInByAccountDaily" | "signInByKnownClient"];
+type Counted = { limit: SignInLimit; key: string };
+
+/**
+ * The limits an attempt is counted against, narrowest first. A browser that signed in to the
+ * account before (its device cookie) is judged on its own limit only: failures from anywhere
+ * else cannot keep it out. An address it signed in from has its own limit too, but stays under
+ * the account's daily cap, as anyone else behind that address (a NAT) could be guessing. Every
+ * other client is counted per address, per account at that address, and per account.
+ */
+async function limitsFor(email: string, client: SignInClient, device: string | null): Promise<Counted[]> {
+  const k = keys(email, client.address);
+  if (device) return [{ limit: LIMITS.signInByKnownClient, key: `${k.account}|device:${device}` }];
+  if (await isKnownAddress(email, client.address))
+    return [
+      { limit: LIMITS.signInByKnownClient, key: k.accountAtAddress },
+      { limit: LIMITS.signInByAccountDaily, key: k.account },
+    ];
+  return [
+    { limit: LIMITS.signInByAddress, key: k.address },
+    { limit: LIMITS.signInByAccountAndAddress, key: k.accountAtAddress },
+    { limit: LIMITS.signInByAccount, key: k.account },
+    { limit: LIMITS.signInByAccountDaily, key: k.account },
+  ];
+}
+
+/**
+ * Takes a point from each limit in turn, and stops at the first that refuses, giving back what
+ * this attempt took before it: an attempt that is not checked spends nothing of the wider
+ * limits, so guesses refused at one address cannot use up the account's. The refusing limit
+ * keeps its point, which is what holds its block.
+ */
+async function takeAll(limits: Counted[]): Promise<{ spent: number[] } | { wait: number }> {
+  const spent: number[] = [];
+  for (const [i, { limit, key }] of limits.entries()) {
+    const taken = await take(limit, key);
+    if ("wait" in taken) {
+      await Promise.all(limits.slice(0, i).map((earlier) => giveBack(earlier.limit, earlier.key)));
+      return taken;
+    }
+    spent.push(taken.spent);
+  }
+  return { spent };
+}
+
 /**
  * The one place sign-in is throttled, on both sign-in paths (it runs inside Auth.js's authorize).
  * Each attempt takes its points before the password is checked, so guesses sent at once are
  * counted as they arrive and at most the allowed number is ever evaluated. A success gives its
- * points back; the failure that uses up a limit locks it at once.
- *
- * A client that signed in to this account before (its browser's device cookie, or an address
- * it signed in from) is judged on its own limit only: failures from anywhere else cannot keep
- * it out. Every other client shares the per-address and per-account limits.
+ * points back; the failure that uses up a limit locks it at once. A blocked address is answered
+ * from a read alone: it writes nothing more, whatever accounts it names.
  */
 export async function attemptSignIn(raw: unknown, client: SignInClient): Promise<SignInAttempt> {
   const secret = env().AUTH_SECRET;
   const email = normalizeEmail(raw && typeof raw === "object" && "email" in raw ? raw.email : "");
   const device = deviceFor(secret, email, client.device);
-  const known = device ? `device:${device}` : (await isKnownAddress(email, client.address)) ? client.address : null;
-  const k = keys(email, client.address);
-  const limits = known
-    ? [{ limit: LIMITS.signInByKnownClient, key: `${email}|${known}` }]
-    : [
-        { limit: LIMITS.signInByAddress, key: k.address },
-        { limit: LIMITS.signInByAccountAndAddress, key: k.accountAtAddress },
-        { limit: LIMITS.signInByAccount, key: k.account },
-        { limit: LIMITS.signInByAccountDaily, key: k.account },
-      ];
-  const taken = await Promise.all(limits.map(({ limit, key }) => take(limit, key)));
-  const refused = taken.flatMap((t) => ("wait" in t ? [t.wait] : []));
-  if (refused.length > 0) return { wait: Math.max(...refused) };
+  if (!device) {
+    const addressWait = await waitSeconds(LIMITS.signInByAddress, client.address);
+    if (addressWait > 0) return { wait: addressWait };
+  }
+  const limits = await limitsFor(email, client, device);
+  const taken = await takeAll(limits);
+  if ("wait" in taken) return taken;
   const user = await verifyCredentials(raw);
   if (user) {
     await Promise.all([
-      known ? forget(LIMITS.signInByKnownClient, limits[0]!.key) : null,
-      known ? null : forget(LIMITS.signInByAccountAndAddress, k.accountAtAddress),
-      known ? null : giveBack(LIMITS.signInByAddress, k.address),
-      known ? null : giveBack(LIMITS.signInByAccount, k.account),
-      known ? null : giveBack(LIMITS.signInByAccountDaily, k.account),
+      ...limits.map(({ limit, key }) =>
+        limit === LIMITS.signInByKnownClient || limit === LIMITS.signInByAccountAndAddress
+          ? forget(limit, key)
+          : giveBack(limit, key),
+      ),
       rememberAddress(email, client.address, new Date()),
     ]);
     return { user, device: device ? client.device! : issueDevice(secret, email) };
   }
-  const usedUp = limits.filter(({ limit }, i) => {
-    const t = taken[i]!;
-    return "spent" in t && t.spent >= limit.points;
-  });
+  const usedUp = limits.filter(({ limit }, i) => taken.spent[i]! >= limit.points);
   if (usedUp.length === 0) {
-    const left = limits.map(({ limit }, i) => {
-      const t = taken[i]!;
-      return limit.points - ("spent" in t ? t.spent : 0);
-    });
+    const left = limits.map(({ limit }, i) => limit.points - taken.spent[i]!);
     return { invalid: true, triesLeft: Math.min(...left) };
   }
   const waits = await Promise.all(
