@@ -69,24 +69,50 @@ test("already signed in: install → confirm → connected", async ({ signedIn }
   await expect(integrations.banner()).toContainText("Pipedrive connected");
 });
 
-test("Deny on Pipedrive's Marketplace consent is a cancel: said as one, nothing linked, and in the activity log", async ({
+test("Deny on Pipedrive's Marketplace consent says nothing was connected, and writes nothing: no flow of ours holds it", async ({
   signedIn,
 }) => {
   const { page, integrations } = await signedIn("admin");
+  const before = await testDb.auditTrail(DEMO_TENANT_ID);
   await page.goto(`${MOCK_URL}/marketplace?${new URLSearchParams({ redirect_uri: CALLBACK })}`);
   await page.getByRole("link", { name: "Install from Marketplace" }).click();
   await page.getByRole("button", { name: "Deny" }).click();
-  // Pipedrive's deny carries no state: it must still read as what it is.
-  await expect(page).toHaveURL(/pipedrive=denied/);
-  await expect(integrations.banner()).toContainText("You cancelled connecting Pipedrive");
+  // Pipedrive's deny carries no state: it reads as what it is, and a link to it proves nothing.
+  await expect(page).toHaveURL(/pipedrive=install_cancelled/);
+  await expect(integrations.banner()).toContainText("Install cancelled");
   await expect(integrations.banner()).not.toContainText("security check");
   await integrations.expectStatus("Not connected");
   expect(await mock.tokenRequests()).toHaveLength(0);
-  const events = await testDb.query<{ event: string }>(
-    "SELECT event FROM pipedrive_audit_events WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1",
-    [DEMO_TENANT_ID],
-  );
-  expect(events).toEqual([{ event: "connect_cancelled" }]);
+  expect(await testDb.auditTrail(DEMO_TENANT_ID)).toEqual(before);
+});
+
+test("a cross-site page sending a signed-in admin's browser to the Deny link 40 times writes no activity", async ({
+  signedIn,
+}) => {
+  const { page } = await signedIn("admin");
+  const before = await testDb.auditTrail(DEMO_TENANT_ID);
+  // A page on another site, as the attacker's, sends the browser to the link, again and again.
+  for (let i = 0; i < 40; i++) {
+    await page.goto(`${MOCK_URL}/marketplace`);
+    await page.evaluate((url) => window.location.assign(url), `${CALLBACK}?error=user_denied`);
+    await page.waitForURL(/pipedrive=install_cancelled/);
+  }
+  expect(await testDb.auditTrail(DEMO_TENANT_ID)).toEqual(before);
+});
+
+test("Deny for the install this browser holds is logged once, as the admin's cancel", async ({ signedIn }) => {
+  const { page, integrations } = await signedIn("admin");
+  await installFromMarketplace(page);
+  await expect(page).toHaveURL(CONFIRM);
+  const before = await testDb.auditTrail(DEMO_TENANT_ID);
+  await page.goto(`${CALLBACK}?error=user_denied`);
+  await expect(page).toHaveURL(/pipedrive=denied/);
+  await expect(integrations.banner()).toContainText("You cancelled connecting Pipedrive");
+  expect(await testDb.auditTrail(DEMO_TENANT_ID)).toEqual([...before, "connect_cancelled"]);
+  // The held install is gone: a second Deny writes nothing.
+  await page.goto(`${CALLBACK}?error=user_denied`);
+  await expect(page).toHaveURL(/pipedrive=install_cancelled/);
+  expect(await testDb.auditTrail(DEMO_TENANT_ID)).toEqual([...before, "connect_cancelled"]);
 });
 
 test("a member is told an admin must install it, and the code is not exchanged", async ({ signedIn }) => {

@@ -9,7 +9,7 @@ import { isPipedriveError } from "../client/http.ts";
 import type { PipedriveContext } from "../context.ts";
 import { audit } from "../tokens/audit-store.ts";
 import { cancelled, failed, isCancel, redeem, type CallbackAnswer, type CallbackResult, type Flow } from "./grant.ts";
-import { arriveFromMarketplace, stateless } from "./marketplace.ts";
+import { arriveFromMarketplace, dropHeldInstall, stateless } from "./marketplace.ts";
 import { claimStateInSession, consumeState } from "./state-store.ts";
 import { sameSecret, verifyState } from "./state.ts";
 
@@ -22,7 +22,12 @@ const callbackQuery = z.object({
 });
 type CallbackQuery = z.infer<typeof callbackQuery>;
 
-export type CallbackInput = { query: Record<string, string | undefined>; cookieState: string | undefined };
+export type CallbackInput = {
+  query: Record<string, string | undefined>;
+  cookieState: string | undefined;
+  /** The browser's hold on a Marketplace install (INSTALL_COOKIE), if it has one. */
+  installCookie?: string | undefined;
+};
 
 /** What the callback knows of its request's session before decrypting it. */
 export type CallbackSession = { key: string | null; user: () => Promise<TenantUser | null> };
@@ -31,6 +36,7 @@ export type CallbackSession = { key: string | null; user: () => Promise<TenantUs
 export type CallbackBrowser = {
   address: string;
   cookieState: string | undefined;
+  installCookie: string | undefined;
   sessionKey: () => Promise<string | null>;
   user: () => Promise<TenantUser | null>;
 };
@@ -52,6 +58,7 @@ export async function answerCallback(
   const { outcome, detail, user, confirm } = await completeCallback(ctx, session, {
     query,
     cookieState: browser.cookieState,
+    installCookie: browser.installCookie,
   });
   // Only the keys Pipedrive sends are logged; its code and state are redacted by the logger's configuration.
   requestLog(request, { tenant: user?.tenantId ?? null }).info(
@@ -87,7 +94,7 @@ export async function completeCallback(
       }
     }
     const user = await session.user();
-    const result = await inFull(ctx, user, query.data, checked).catch(unexpectedly);
+    const result = await inFull(ctx, user, query.data, checked, input.installCookie).catch(unexpectedly);
     return { ...result, user };
   } catch (unexpected) {
     return { ...unexpectedly(unexpected), user: null };
@@ -117,14 +124,19 @@ async function inFull(
   user: TenantUser | null,
   query: CallbackQuery | undefined,
   checked: CheckedState | CallbackResult,
+  installCookie: string | undefined,
 ): Promise<CallbackResult> {
   if (!query) return checked as CallbackResult;
   // Deny on a Marketplace install's consent comes back with no state: nothing was granted, so
-  // there is nothing to check, and it is what it says. A signed-in admin's workspace logs it.
+  // there is nothing to check. Any page can send a browser to that link, so it is logged only
+  // when this browser holds an install it was tied to; otherwise nothing is written.
   if (!query.state && isCancel(query.error)) {
-    const denied = cancelled(`${query.error}, without state (Marketplace)`);
-    if (user?.role === "admin") await recordAttempt(user, denied);
-    return denied;
+    if (user?.role === "admin" && (await dropHeldInstall(ctx, installCookie))) {
+      const denied = cancelled(`${query.error}, without state, for the install this browser held (Marketplace)`);
+      await recordAttempt(user, denied);
+      return denied;
+    }
+    return { outcome: { result: "install_cancelled" }, detail: "Deny without state, tied to no flow: not recorded" };
   }
   if (!user) return failed("session_missing", "no session at callback");
   if (!("nonceHash" in checked)) return checked;

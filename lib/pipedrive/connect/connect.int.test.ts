@@ -18,6 +18,7 @@ import {
 import { ROUTES } from "../../routes.ts";
 import { startAuthorization } from "./authorize.ts";
 import { completeCallback } from "./callback.ts";
+import { holdMarketplaceCode } from "./marketplace.ts";
 
 const pd = mockPipedriveForFile();
 
@@ -126,14 +127,13 @@ describe("callback", () => {
     expect((await auditEvents(tenantId))[0]?.actorUserId).toBe(admin.id);
   });
 
-  it("reads a Marketplace Deny (user_denied, no state) as a cancel: logged for a signed-in admin, for nobody else", async () => {
+  it("writes nothing for a Deny without state that no flow of this browser's holds: anyone can send that link", async () => {
     const { tenantId, admin, member } = await createTenant();
     const deny = { query: { error: "user_denied" }, cookieState: undefined };
-    expect((await completeCallback(pd.ctx, signedIn(admin), deny)).outcome).toEqual({ result: "denied" });
-    expect(await auditTrail(tenantId)).toEqual(["connect_cancelled"]);
-    expect((await completeCallback(pd.ctx, signedIn(member), deny)).outcome).toEqual({ result: "denied" });
-    expect((await completeCallback(pd.ctx, signedIn(null), deny)).outcome).toEqual({ result: "denied" });
-    expect(await auditTrail(tenantId)).toEqual(["connect_cancelled"]);
+    for (const who of [admin, member, null])
+      for (let i = 0; i < 3; i++)
+        expect((await completeCallback(pd.ctx, signedIn(who), deny)).outcome).toEqual({ result: "install_cancelled" });
+    expect(await auditTrail(tenantId)).toEqual([]);
     expect(tokenRequests(pd.mock)).toHaveLength(0);
     // Any other error without a state is still refused as one.
     const other = await completeCallback(pd.ctx, signedIn(admin), {
@@ -141,6 +141,17 @@ describe("callback", () => {
       cookieState: undefined,
     });
     expect(other.outcome).toMatchObject({ result: "error" });
+  });
+
+  it("logs a Marketplace Deny once for the admin whose browser holds the install, and drops the install", async () => {
+    const { tenantId, admin } = await createTenant();
+    const held = await holdMarketplaceCode(pd.ctx, { code: `held-${Date.now()}-code` }, `192.0.2.${Date.now() % 250}`);
+    if (!("held" in held)) throw new Error("the install was not held");
+    const deny = { query: { error: "user_denied" }, cookieState: undefined, installCookie: held.held.value };
+    expect((await completeCallback(pd.ctx, signedIn(admin), deny)).outcome).toEqual({ result: "denied" });
+    expect((await completeCallback(pd.ctx, signedIn(admin), deny)).outcome).toEqual({ result: "install_cancelled" });
+    expect(await auditTrail(tenantId)).toEqual(["connect_cancelled"]);
+    expect(tokenRequests(pd.mock)).toHaveLength(0);
   });
 
   describe("refuses a bad state without calling the token endpoint or writing", () => {

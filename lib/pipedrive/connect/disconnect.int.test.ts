@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { MOCK_COMPANY, MOCK_USER, type Identity } from "../../../testing/mock-pipedrive/index.ts";
+import { CONTROL_HEADER, MOCK_COMPANY, MOCK_USER, type Identity } from "../../../testing/mock-pipedrive/index.ts";
 import {
   auditEvents,
   auditTrail,
@@ -188,6 +188,7 @@ describe("uninstall notice", () => {
     const port = (server.address() as { port: number }).port;
     await fetch(`${pd.mock.url}/__mock/uninstall`, {
       method: "POST",
+      headers: { [CONTROL_HEADER]: "1" },
       body: JSON.stringify({ callbackUrl: `http://127.0.0.1:${port}/cb` }),
     });
     server.close();

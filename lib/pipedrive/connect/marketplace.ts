@@ -15,6 +15,7 @@ import { readMe, saveGrant, type CallbackAnswer, type CallbackResult } from "./g
 import { hashOf, newInstallCookie, type InstallCookie } from "./install-cookie.ts";
 import {
   attachGrant,
+  dropHeld,
   dropPending,
   findPending,
   holdCode,
@@ -146,6 +147,11 @@ export async function resumeInstall(
   }
   await attachGrant(browser, { tenantId: user.tenantId, userId: user.id, tokens, me }, ctx.now());
   return "confirm";
+}
+
+/** A Deny for the install this browser holds: dropped, unexchanged. Whether there was one. */
+export async function dropHeldInstall(ctx: PipedriveContext, cookie: string | undefined): Promise<boolean> {
+  return cookie ? await dropHeld(hashOf(cookie), ctx.now()) : false;
 }
 
 /** What the confirmation page shows: whose Pipedrive account, for this admin and workspace only. */

@@ -148,6 +148,12 @@ export async function dropPending(browserHash: string): Promise<PendingGrant | n
   return grantOf(found);
 }
 
+/** Drops this browser's unexpired install, if it holds one: whether it did (once, however many ask at once). */
+export async function dropHeld(browserHash: string, now: Date): Promise<boolean> {
+  const { count } = await db().pipedrivePendingInstall.deleteMany({ where: { browserHash, expiresAt: { gt: now } } });
+  return count > 0;
+}
+
 /** How many expired rows the purge takes at a time: a flood of abandoned installs is never loaded at once. */
 export const PURGE_BATCH = 200;
 

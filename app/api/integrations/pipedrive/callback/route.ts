@@ -9,6 +9,7 @@ import { requestLog } from "@/lib/log.ts";
 import { STATE_COOKIE } from "@/lib/pipedrive/connect/authorize.ts";
 import { answerCallback } from "@/lib/pipedrive/connect/callback.ts";
 import { handleUninstall } from "@/lib/pipedrive/connect/disconnect.ts";
+import { INSTALL_COOKIE } from "@/lib/pipedrive/connect/marketplace.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { ROUTES } from "@/lib/routes.ts";
 
@@ -17,6 +18,7 @@ export const GET = redirectRoute("callback", async (request) => {
   const browser = {
     address: requestAddress(request.headers),
     cookieState: jar.get(STATE_COOKIE)?.value,
+    installCookie: jar.get(INSTALL_COOKIE)?.value,
     sessionKey: presentedSessionKey,
     user: currentUser,
   };
