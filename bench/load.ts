@@ -1,4 +1,12 @@
-import { ensureBuild, makeDue, scanOnly, startStack, type BenchTenant, type Stack } from "./support/stack.ts";
+import {
+  ensureBuild,
+  makeDue,
+  mockControl,
+  scanOnly,
+  startStack,
+  type BenchTenant,
+  type Stack,
+} from "./support/stack.ts";
 
 // `npm run test:load`: bounded load and fault runs on loopback that check nothing is lost or
 // half-written, with two of everything: two app instances (requests alternate between them)
@@ -256,9 +264,10 @@ main().catch((error: unknown) => {
 
 /** Rows whose two tokens still work together at the mock: none mixes two exchanges or refreshes. */
 async function workingPairs(stack: Stack, rows: { access_token: string; refresh_token: string }[]): Promise<number> {
-  const answer = await fetch(`${stack.mockUrl}/__mock/pairs`, {
-    method: "POST",
-    body: JSON.stringify(rows.map((r) => ({ accessToken: r.access_token, refreshToken: r.refresh_token }))),
-  });
+  const answer = await mockControl(
+    stack.mockUrl,
+    "pairs",
+    rows.map((r) => ({ accessToken: r.access_token, refreshToken: r.refresh_token })),
+  );
   return ((await answer.json()) as { working: number }).working;
 }

@@ -3,7 +3,15 @@ import pg from "pg";
 import { createForeignRefresher } from "../../testing/support/foreign-refresher.ts";
 import { inProcess, type Stats } from "../support/measure.ts";
 import type { Report } from "../support/report.ts";
-import { CLIENT, makeDue, pipedriveUserOf, scanOnly, type BenchTenant, type Stack } from "../support/stack.ts";
+import {
+  CLIENT,
+  makeDue,
+  mockControl,
+  pipedriveUserOf,
+  scanOnly,
+  type BenchTenant,
+  type Stack,
+} from "../support/stack.ts";
 
 // Issue scenarios for the token keeper and outage isolation; each figure beside a baseline
 // measured in the same run.
@@ -269,10 +277,7 @@ export async function foreignWhileKeeping(stack: Stack, report: Report, tenants:
     return { refreshes, polls };
   };
   try {
-    await fetch(`${stack.mockUrl}/__mock/config`, {
-      method: "POST",
-      body: JSON.stringify({ tokenLifetimeSeconds: 600 }),
-    });
+    await mockControl(stack.mockUrl, "config", { tokenLifetimeSeconds: 600 });
     // Baseline: the same tokens, aged to 6 minutes left, and no keeper.
     await connectDirect(stack, tenants, "later");
     await stack.pool.query(
@@ -302,10 +307,7 @@ export async function foreignWhileKeeping(stack: Stack, report: Report, tenants:
       await workers.stop();
     }
   } finally {
-    await fetch(`${stack.mockUrl}/__mock/config`, {
-      method: "POST",
-      body: JSON.stringify({ tokenLifetimeSeconds: 3600 }),
-    });
+    await mockControl(stack.mockUrl, "config", { tokenLifetimeSeconds: 3600 });
     await foreign.close();
   }
 }

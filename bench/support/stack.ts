@@ -11,6 +11,16 @@ import { issueState, stateKey } from "../../lib/pipedrive/connect/state.ts";
 import { startEmbeddedPostgres, type EmbeddedDb } from "../../scripts/support/embedded-postgres.ts";
 import { productionServer, ROOT, tsx } from "../../scripts/support/local-env.ts";
 import { createFixtures } from "../../testing/fixtures/index.ts";
+import { CONTROL_HEADER } from "../../testing/mock-pipedrive/model.ts";
+
+/** A call to the mock's control endpoints (they answer only calls that carry the header). */
+export function mockControl(mockUrl: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${mockUrl}/__mock/${path}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: { [CONTROL_HEADER]: "1" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
 
 // The whole system on loopback for benchmarks and load runs: a fresh embedded PostgreSQL, the
 // mock Pipedrive and the production build (`next start`), each its own process.
@@ -196,11 +206,11 @@ export async function startStack(options: {
     appEnv,
     appLog,
     mock: {
-      reset: () => fetch(`${mockUrl}/__mock/reset`, { method: "POST" }),
-      faults: (faults: object) => fetch(`${mockUrl}/__mock/faults`, { method: "POST", body: JSON.stringify(faults) }),
-      config: (config: object) => fetch(`${mockUrl}/__mock/config`, { method: "POST", body: JSON.stringify(config) }),
+      reset: () => mockControl(mockUrl, "reset", {}),
+      faults: (faults: object) => mockControl(mockUrl, "faults", faults),
+      config: (config: object) => mockControl(mockUrl, "config", config),
       requests: async () =>
-        (await (await fetch(`${mockUrl}/__mock/requests`)).json()) as {
+        (await (await mockControl(mockUrl, "requests")).json()) as {
           path: string;
           grantType?: string;
           status: number;

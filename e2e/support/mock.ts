@@ -1,4 +1,4 @@
-import { WORLD_HEADER } from "../../testing/mock-pipedrive/model.ts";
+import { CONTROL_HEADER, WORLD_HEADER } from "../../testing/mock-pipedrive/model.ts";
 import { MOCK_URL, PIPEDRIVE, SLOT } from "./env.ts";
 
 // The mock Pipedrive's control endpoints: the only way specs change its behaviour. Each call is
@@ -9,7 +9,7 @@ type Recorded = { method: string; path: string; grantType?: string; status: numb
 async function call<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
   const response = await fetch(`${MOCK_URL}${path}`, {
     method,
-    headers: { [WORLD_HEADER]: String(SLOT) },
+    headers: { [WORLD_HEADER]: String(SLOT), [CONTROL_HEADER]: "1" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!response.ok) throw new Error(`mock ${path}: HTTP ${response.status}`);

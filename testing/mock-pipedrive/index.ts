@@ -6,6 +6,7 @@ import { consentPages } from "./consent-page.ts";
 import { controlEndpoints, type MockConfig } from "./control.ts";
 import { json, readBody } from "./http.ts";
 import {
+  CONTROL_HEADER,
   DEFAULT_PERSONS,
   DEFAULT_SCOPES,
   defaultBehaviour,
@@ -133,6 +134,15 @@ export async function startMockPipedrive(options: MockOptions = {}) {
     return worldNumber(cookie?.slice(WORLD_COOKIE.length + 1));
   }
 
+  /** A control call from a test, the bench or QA: the custom header, addressed to this machine by a loopback name (no rebinding). */
+  function fromTheSuite(req: IncomingMessage): boolean {
+    const host = req.headers.host ?? "";
+    return (
+      req.headers[CONTROL_HEADER] === "1" &&
+      [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`].includes(host.toLowerCase())
+    );
+  }
+
   async function handle(req: IncomingMessage, res: http.ServerResponse) {
     const url = new URL(req.url ?? "/", baseUrl);
     const path = url.pathname;
@@ -148,7 +158,10 @@ export async function startMockPipedrive(options: MockOptions = {}) {
     if (route === "GET /api/v1/personFields") return api.personFields(req, res);
     if (route === "GET /api/v2/persons/search") return api.search(req, res, url, 2);
     if (route === "GET /api/v1/persons/search") return api.search(req, res, url, 1);
-    if (path.startsWith("/__mock/") && (await control(req, res, path, body))) return;
+    if (path.startsWith("/__mock/")) {
+      if (!fromTheSuite(req)) return json(res, 403, { success: false, error: "Control calls need the control header" });
+      if (await control(req, res, path, body)) return;
+    }
     record(req, path, 404);
     json(res, 404, { success: false, error: "Not found" });
   }

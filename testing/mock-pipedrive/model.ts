@@ -141,6 +141,11 @@ export type Identity = { userId: number; companyId: number };
  */
 export const WORLD_COOKIE = "mock_pipedrive_world";
 export const WORLD_HEADER = "x-mock-world";
+/**
+ * Every control call carries this header: a page on another site cannot add it without a CORS
+ * preflight, which the mock never answers, so it cannot drive the mock through a browser.
+ */
+export const CONTROL_HEADER = "x-mock-control";
 export const MAX_WORLDS = 16;
 const WORLD_ID_STRIDE = 100_000;
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import {
+  CONTROL_HEADER,
   MOCK_COMPANY,
   MOCK_USER,
   startMockPipedrive,
@@ -23,7 +24,7 @@ afterAll(() => mock.close());
 const control = (world: number, path: string, body?: unknown) =>
   fetch(`${mock.url}/__mock/${path}`, {
     method: body === undefined ? "GET" : "POST",
-    headers: { [WORLD_HEADER]: String(world) },
+    headers: { [WORLD_HEADER]: String(world), [CONTROL_HEADER]: "1" },
     body: body === undefined ? undefined : JSON.stringify(body),
   }).then((r) => r.json());
 
