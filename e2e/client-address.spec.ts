@@ -59,7 +59,7 @@ test.describe("with no trusted proxy (the default)", () => {
 
   test.beforeAll(async () => {
     test.setTimeout(120_000);
-    const server = productionServer(port);
+    const server = productionServer(port, { loopback: true });
     const databaseUrl = readFileSync(path.join(STATE_DIR, "database-url"), "utf8").trim();
     const env: NodeJS.ProcessEnv = {
       ...process.env,

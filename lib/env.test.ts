@@ -56,6 +56,14 @@ describe("env", () => {
     ]);
   });
 
+  it("accepts PIPEDRIVE_MOCK_HOST only beside a loopback PIPEDRIVE_OAUTH_BASE_URL: the mock's, never Pipedrive's", () => {
+    expect(problem({ ...valid, PIPEDRIVE_MOCK_HOST: "localhost:4010" }).variables).toEqual(["PIPEDRIVE_MOCK_HOST"]);
+    expect(
+      parseEnv({ ...valid, PIPEDRIVE_MOCK_HOST: "localhost:4010", PIPEDRIVE_OAUTH_BASE_URL: "http://localhost:4010" })
+        .PIPEDRIVE_MOCK_HOST,
+    ).toBe("localhost:4010");
+  });
+
   it("derives the redirect URI and secure cookies from an https APP_URL", () => {
     const env = parseEnv({ ...valid, APP_URL: "https://crm.example.com/" });
     expect(env.PIPEDRIVE_REDIRECT_URI).toBe("https://crm.example.com/api/integrations/pipedrive/callback");

@@ -73,6 +73,12 @@ const schema = z
     METRICS_TOKEN: optional(z.string().min(16, "must be at least 16 characters")),
     LOG_LEVEL: optional(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])),
   })
+  // The mock's host is allowed only where the mock also stands in for Pipedrive's OAuth server:
+  // beside Pipedrive's own, it would let a stored loopback api_domain receive tokens over http.
+  .refine((raw) => !raw.PIPEDRIVE_MOCK_HOST || isLoopback(new URL(raw.PIPEDRIVE_OAUTH_BASE_URL).host), {
+    path: ["PIPEDRIVE_MOCK_HOST"],
+    message: "is allowed only beside a loopback PIPEDRIVE_OAUTH_BASE_URL (the local mock's), never in a deployment",
+  })
   .refine((raw) => raw.KEEPER_WINDOW_SECONDS > raw.PIPEDRIVE_TOKEN_SKEW_SECONDS, {
     path: ["KEEPER_WINDOW_SECONDS"],
     message: "must be larger than PIPEDRIVE_TOKEN_SKEW_SECONDS",

@@ -71,6 +71,42 @@ describe("lead_pipedrive_integration_status", () => {
     expect((broken.since as Date).getTime()).toBeGreaterThanOrEqual(before.getTime());
   });
 
+  it("accepts only the exact mock hosts its table holds: a reader's session setting widens nothing, and it cannot add one", async () => {
+    const t = await connectedTenant(pd);
+    const role = `enrichment_${randomUUID().slice(0, 8)}`;
+    const password = randomUUID();
+    await client.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+    await client.query(`GRANT USAGE ON SCHEMA public TO ${role}`);
+    await client.query(`GRANT SELECT ON lead_pipedrive_integration_status TO ${role}`);
+    const url = new URL(inject("databaseUrl"));
+    url.username = role;
+    url.password = password;
+    const reader = new pg.Client({ connectionString: url.toString() });
+    await reader.connect();
+    const status = async () =>
+      (await reader.query(`SELECT status FROM lead_pipedrive_integration_status WHERE tenant_id = $1`, [t.tenantId]))
+        .rows[0]?.status;
+    try {
+      expect(await status()).toBe("connected");
+      // Another port on this machine is not the mock, whatever the session says.
+      await client.query(`UPDATE lead_pipedrive_integrations SET api_domain = 'localhost:9999' WHERE tenant_id = $1`, [
+        t.tenantId,
+      ]);
+      expect(await status()).toBe("host_unrecognised");
+      await reader.query(`SET crm.pipedrive_mock_hosts = 'loopback'`);
+      expect(await status()).toBe("host_unrecognised");
+      await expect(reader.query(`INSERT INTO pipedrive_mock_hosts (host) VALUES ('localhost:9999')`)).rejects.toThrow(
+        /permission denied/,
+      );
+      expect(await status()).toBe("host_unrecognised");
+    } finally {
+      await reader.end();
+      await client.query(`REVOKE ALL ON lead_pipedrive_integration_status FROM ${role}`);
+      await client.query(`REVOKE USAGE ON SCHEMA public FROM ${role}`);
+      await client.query(`DROP ROLE ${role}`);
+    }
+  });
+
   it("can be read by a role granted SELECT on it alone, which reads nothing else", async () => {
     const t = await connectedTenant(pd);
     const role = `enrichment_${randomUUID().slice(0, 8)}`;

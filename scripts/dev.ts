@@ -3,12 +3,13 @@ import path from "node:path";
 
 import { migrate } from "../lib/db-migrate.ts";
 import { ROUTES } from "../lib/routes.ts";
-import { allowMockPipedriveHosts } from "./support/embedded-postgres.ts";
-import { launchPlan } from "./support/launch-plan.ts";
+import { allowMockPipedriveHost } from "./support/embedded-postgres.ts";
+import { deploymentSettingsBesideDev, launchPlan } from "./support/launch-plan.ts";
 import {
   appUrl,
   clearRuntime,
   localEnv,
+  LOOPBACK,
   MOCK_CLIENT,
   mockPort,
   productionServer,
@@ -46,10 +47,14 @@ async function main() {
   const migrated = await migrate(url);
   console.log(`[db] migrations: ${migrated.applied.length} applied, ${migrated.alreadyApplied} already there`);
   // The demo's status view accepts the mock's host, as the app does; a database we were given is left alone.
-  if (embedded && plan.demo) await allowMockPipedriveHosts(url);
-  if (embedded) {
+  if (embedded && plan.demo) await allowMockPipedriveHost(url, `localhost:${mockPort()}`);
+  if (embedded && plan.seed) {
     await seed(url);
     console.log(`\n${demoCredentialsText(appUrl())}\n`);
+  } else if (embedded) {
+    console.log(
+      `[db] no demo users were added: ${deploymentSettingsBesideDev(process.env).join(", ")} set, as a deployment has. Their passwords are published; npm run db:seed adds them if you mean it.`,
+    );
   } else if (plan.demo && !localDatabase) {
     console.log("[db] DATABASE_URL is your database: no demo users were added to it (npm run db:seed adds them)");
   }
@@ -80,10 +85,11 @@ async function main() {
       console.log(`[mail] demo mode: mail to admins is caught by MailDev, ${catcher.webUrl}`);
     }
   }
-  const server = productionServer(port);
+  // A deployment listens where HOSTNAME says (every interface by default); anything local, on loopback only.
+  const server = productionServer(port, { loopback: local });
   const child = production
     ? spawn(server.command, server.args, { cwd: ROOT, stdio: "inherit", env: { ...childEnv, ...server.env } })
-    : spawn(path.join(ROOT, "node_modules", ".bin", "next"), ["dev", "-p", port], {
+    : spawn(path.join(ROOT, "node_modules", ".bin", "next"), ["dev", "-p", port, "-H", LOOPBACK], {
         cwd: ROOT,
         stdio: "inherit",
         env: childEnv,

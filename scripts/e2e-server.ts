@@ -7,7 +7,7 @@ import { migrate } from "../lib/db-migrate.ts";
 import { E2E_METRICS_TOKEN, e2eAppEnv } from "../testing/support/e2e-app.ts";
 import { e2eSlot } from "../testing/support/e2e-slots.ts";
 import { startSmtpServer } from "../testing/support/smtp.ts";
-import { allowMockPipedriveHosts, startEmbeddedPostgres } from "./support/embedded-postgres.ts";
+import { allowMockPipedriveHost, startEmbeddedPostgres } from "./support/embedded-postgres.ts";
 import { productionServer, ROOT, tsx } from "./support/local-env.ts";
 import { seed } from "./support/seed.ts";
 
@@ -27,7 +27,7 @@ const db = await startEmbeddedPostgres({
   ephemeral: true,
 });
 await migrate(db.url);
-await allowMockPipedriveHosts(db.url);
+await allowMockPipedriveHost(db.url, `localhost:${mockPort}`);
 await seed(db.url);
 // Slot 0 is the demo just seeded; each further Playwright worker gets workspaces of its own.
 for (let slot = 1; slot < slots; slot++) {
@@ -50,7 +50,7 @@ const appEnv: NodeJS.ProcessEnv = {
   SMTP_URL: smtp.url,
   METRICS_TOKEN: E2E_METRICS_TOKEN,
 };
-const server = productionServer(port);
+const server = productionServer(port, { loopback: true });
 const child = spawn(server.command, server.args, {
   cwd: ROOT,
   env: { ...appEnv, ...server.env },

@@ -146,16 +146,15 @@ async function replacePublishedPassword(port: number, file: string): Promise<str
 }
 
 /**
- * Marks a demo or test database: lead_pipedrive_integration_status then accepts a loopback mock
- * Pipedrive host, as the app does when PIPEDRIVE_MOCK_HOST is set. Never done to a deployment's.
+ * Lets lead_pipedrive_integration_status accept the local mock Pipedrive at `host` (host:port),
+ * as the app does when PIPEDRIVE_MOCK_HOST is set. Only for a demo or test database: a
+ * deployment's pipedrive_mock_hosts stays empty.
  */
-export async function allowMockPipedriveHosts(url: string): Promise<void> {
+export async function allowMockPipedriveHost(url: string, host: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query(
-      `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET crm.pipedrive_mock_hosts = %L', current_database(), 'loopback'); END $$`,
-    );
+    await client.query(`INSERT INTO pipedrive_mock_hosts (host) VALUES ($1) ON CONFLICT DO NOTHING`, [host]);
   } finally {
     await client.end();
   }

@@ -12,14 +12,20 @@ const deployment = {
 
 describe("npm start", () => {
   it("is the demo only when DEMO=1 asks for it", () => {
-    expect(launchPlan({ DEMO: "1" }, { production: true })).toEqual({ demo: true });
+    expect(launchPlan({ DEMO: "1" }, { production: true })).toEqual({ demo: true, seed: true });
     expect(launchPlan({ DEMO: "1", APP_URL: "http://localhost:3000" }, { production: true })).toEqual({
       demo: true,
+      seed: true,
     });
   });
 
   it("with everything set, is a deployment: no mock, no demo users", () => {
-    expect(launchPlan(deployment, { production: true })).toEqual({ demo: false });
+    expect(launchPlan(deployment, { production: true })).toEqual({ demo: false, seed: false });
+  });
+
+  it("refuses PIPEDRIVE_MOCK_HOST in a deployment: tokens would go over plain http to this machine", () => {
+    const plan = launchPlan({ ...deployment, PIPEDRIVE_MOCK_HOST: "localhost:4010" }, { production: true });
+    expect("refused" in plan && plan.refused).toContain("PIPEDRIVE_MOCK_HOST");
   });
 
   it.each([
@@ -66,16 +72,29 @@ describe("npm start", () => {
 
 describe("npm run dev", () => {
   it("is the demo with the embedded database or a given one", () => {
-    expect(launchPlan({}, { production: false })).toEqual({ demo: true });
+    expect(launchPlan({}, { production: false })).toEqual({ demo: true, seed: true });
     expect(launchPlan({ DATABASE_URL: deployment.DATABASE_URL }, { production: false })).toEqual({
       demo: true,
+      seed: false,
     });
   });
 
   it("talks to Pipedrive when both credentials are set, and refuses only one of them", () => {
     expect(launchPlan({ PIPEDRIVE_CLIENT_ID: "id", PIPEDRIVE_CLIENT_SECRET: "s" }, { production: false })).toEqual({
       demo: false,
+      seed: false,
     });
     expect(launchPlan({ PIPEDRIVE_CLIENT_ID: "id" }, { production: false })).toHaveProperty("refused");
+  });
+});
+
+describe("demo users, whose passwords are published", () => {
+  it.each([
+    ["a deployment's settings", deployment],
+    ["Pipedrive credentials", { PIPEDRIVE_CLIENT_ID: "id", PIPEDRIVE_CLIENT_SECRET: "s" }],
+    ["an https APP_URL", { APP_URL: "https://crm.example.test" }],
+    ["AUTH_SECRET", { AUTH_SECRET: "x".repeat(32) }],
+  ])("are never seeded by npm run dev beside %s", (_, settings) => {
+    expect(launchPlan(settings, { production: false })).toMatchObject({ seed: false });
   });
 });

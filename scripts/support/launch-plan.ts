@@ -8,8 +8,11 @@ type Settings = Record<string, string | undefined>;
 
 export type LaunchPlan =
   | { refused: string }
-  /** demo: the mock stands in for Pipedrive. Demo users are seeded only into an embedded database. */
-  | { demo: boolean };
+  /**
+   * demo: the mock stands in for Pipedrive. seed: the demo users, whose passwords are published,
+   * may be added (into an embedded database only): never beside a setting a deployment has.
+   */
+  | { demo: boolean; seed: boolean };
 
 const REQUIRED_FOR_DEPLOYMENT = [
   "DATABASE_URL",
@@ -46,15 +49,20 @@ export function productionLikeSettings(settings: Settings): string[] {
   ];
 }
 
+/** Why `npm run dev` adds no demo users: the deployment settings it was started beside. */
+export function deploymentSettingsBesideDev(settings: Settings): string[] {
+  return [...productionLikeSettings(settings), ...(set(settings, "AUTH_SECRET") ? ["AUTH_SECRET"] : [])];
+}
+
 export function launchPlan(settings: Settings, options: { production: boolean }): LaunchPlan {
   const halfPipedrive = set(settings, "PIPEDRIVE_CLIENT_ID") !== set(settings, "PIPEDRIVE_CLIENT_SECRET");
   if (!options.production) {
     if (halfPipedrive) return { refused: refusal("npm run dev", ["PIPEDRIVE_CLIENT_ID", "PIPEDRIVE_CLIENT_SECRET"]) };
-    return { demo: !set(settings, "PIPEDRIVE_CLIENT_ID") };
+    return { demo: !set(settings, "PIPEDRIVE_CLIENT_ID"), seed: deploymentSettingsBesideDev(settings).length === 0 };
   }
   if (demoRequested(settings)) {
     const productionLike = productionLikeSettings(settings);
-    if (productionLike.length === 0) return { demo: true };
+    if (productionLike.length === 0) return { demo: true, seed: true };
     return {
       refused: [
         `npm start refused to start: DEMO=1 runs the demo, whose passwords are published, but ${productionLike.join(", ")} ${productionLike.length > 1 ? "are" : "is"} set, as only a deployment has.`,
@@ -64,7 +72,14 @@ export function launchPlan(settings: Settings, options: { production: boolean })
   }
   const missing = REQUIRED_FOR_DEPLOYMENT.filter((name) => !set(settings, name));
   if (missing.length > 0) return { refused: refusal("npm start", missing) };
-  return { demo: false };
+  if (set(settings, "PIPEDRIVE_MOCK_HOST"))
+    return {
+      refused: [
+        "npm start refused to start: PIPEDRIVE_MOCK_HOST is set, which lets tokens go over plain http to a local mock.",
+        "A deployment talks only to Pipedrive: unset PIPEDRIVE_MOCK_HOST, or run DEMO=1 npm start for a local demo.",
+      ].join("\n"),
+    };
+  return { demo: false, seed: false };
 }
 
 function refusal(command: string, missing: readonly string[]): string {

@@ -24,13 +24,22 @@ export function tsx(script: string, ...args: string[]): [string, string[]] {
  * The production server on `port` (scripts/server.ts): Next.js behind a node:http server that
  * knows each client's address. Not under react-server: it runs Next.js itself, not our server code.
  */
-export function productionServer(port: number | string): { command: string; args: string[]; env: { PORT: string } } {
+export function productionServer(
+  port: number | string,
+  options: { loopback?: boolean } = {},
+): { command: string; args: string[]; env: { PORT: string; HOSTNAME?: string } } {
   return {
     command: path.join(ROOT, "node_modules", ".bin", "tsx"),
     args: [path.join(ROOT, "scripts", "server.ts")],
-    env: { PORT: String(port) },
+    env: { PORT: String(port), ...(options.loopback ? { HOSTNAME: LOOPBACK } : {}) },
   };
 }
+
+/**
+ * Where a demo, a test or a dev server listens: this machine only. The demo's passwords are
+ * published, so nothing else on the network may reach it; only a deployment listens wider.
+ */
+export const LOOPBACK = "127.0.0.1";
 
 // Tests point it elsewhere, so they never read or clobber a real `npm run dev`'s record.
 const RUNTIME_FILE = process.env.CRM_RUNTIME_FILE || path.join(DATA_DIR, "runtime.json");

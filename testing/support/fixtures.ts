@@ -130,6 +130,11 @@ export async function waitUntil(condition: () => boolean, what: string, ms = 20_
 }
 
 /** The shared fixtures layer (testing/fixtures), on the suite's database. */
+/** The status view accepts the local mock Pipedrive at `host`, as a test database may. */
+async function allowMockHost(host: string): Promise<void> {
+  await sql().query(`INSERT INTO pipedrive_mock_hosts (host) VALUES ($1) ON CONFLICT DO NOTHING`, [host]);
+}
+
 const shared = createFixtures({ query: (text, values) => sql().query(text, values) });
 export const { tokenRow, connectionRow, auditEvents, auditTrail, expireAccessToken, makeDue } = shared;
 
@@ -150,7 +155,14 @@ export function mockPipedriveForFile(behaviour: Partial<Behaviour> = {}) {
     handles.ctx = testContext(handles.mock);
   });
   afterAll(() => handles.mock.close());
-  beforeEach(() => handles.mock.reset());
+  // The status view accepts this mock's host, as the app does. Not in beforeAll: a file may pick
+  // its own database in a beforeAll that runs after this one.
+  let allowed = false;
+  beforeEach(async () => {
+    handles.mock.reset();
+    if (!allowed) await allowMockHost(handles.mock.host);
+    allowed = true;
+  });
   return handles;
 }
 

@@ -7,7 +7,7 @@ import pg from "pg";
 import type { TestProject } from "vitest/node";
 
 import { migrate } from "../../lib/db-migrate.ts";
-import { allowMockPipedriveHosts, startEmbeddedPostgres } from "../../scripts/support/embedded-postgres.ts";
+import { startEmbeddedPostgres } from "../../scripts/support/embedded-postgres.ts";
 
 // Vitest global setup: one throw-away, migrated database for the run. With DATABASE_URL set,
 // a fresh database on that server (dropped afterwards); otherwise a fresh embedded cluster.
@@ -43,10 +43,9 @@ export default async function setup(project: TestProject) {
   return () => db.stop();
 }
 
-/** Migrated, and marked as one where the mock Pipedrive's loopback hosts may be called. */
+/** Migrated; each file's mock Pipedrive is allowed by mockPipedriveForFile. */
 export async function prepareForTests(url: string): Promise<void> {
   await migrate(url);
-  await allowMockPipedriveHosts(url);
 }
 
 /** A new, uniquely named, empty database on the server `serverUrl` points at. */
