@@ -163,7 +163,7 @@ export async function startStack(options: {
   const appLog: string[] = [];
   for (let i = 0; i < (options.instances ?? 1); i++) {
     const port = options.appPort + i;
-    const server = productionServer(port);
+    const server = productionServer(port, { loopback: true });
     // Node itself, not tsx's CLI, so the profile is of the server's process and not its launcher.
     const profiled = i === 0 && options.cpuProfileDir;
     const [command, args] = profiled
