@@ -49,15 +49,20 @@ export class AppError extends Error {
 }
 
 const clock = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", timeZone: "UTC" });
+const day = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+
+/** "11:30 UTC", and the date when it is not today's (a pause can last a day). */
+const resumeTime = (at: Date, now: Date) =>
+  day.format(at) === day.format(now) ? `${clock.format(at)} UTC` : `${clock.format(at)} UTC on ${day.format(at)}`;
 
 /** Where a company's admins see what spent its Pipedrive budget: the paused banner and message name it. */
 export const USAGE_HINT =
   "A Pipedrive admin can see what used it on Pipedrive's API usage page, in its company settings.";
 
-export function rateLimitedUntil(retryAt: Date, detail: string): AppError {
+export function rateLimitedUntil(retryAt: Date, detail: string, now: Date = new Date()): AppError {
   return new AppError("rate_limited", `${detail} (until ${retryAt.toISOString()})`, {
     retryAt,
-    userMessage: `Pipedrive's request limit for this company is used up. Lookups resume at ${clock.format(retryAt)} UTC. ${USAGE_HINT}`,
+    userMessage: `Pipedrive's request limit for this company is used up. Lookups resume at ${resumeTime(retryAt, now)}. ${USAGE_HINT}`,
   });
 }
 

@@ -6,7 +6,8 @@ import { writeBehind } from "../write-behind.ts";
 // What /api/metrics reports, read from the database so that every process's events count:
 // app instances and keepers alike. Counting never fails or slows the work it counts.
 
-export type CountedMetric = "pipedrive_refreshes_total" | "lookups_total" | "pipedrive_answers_total";
+export type CountedMetric =
+  "pipedrive_refreshes_total" | "lookups_total" | "pipedrive_answers_total" | "pipedrive_api_waits_total";
 
 const counts = writeBehind<number>({
   name: "metric counts",

@@ -70,6 +70,18 @@ describe("/api/metrics", () => {
     expect(await sample("pipedrive_answers_total", 'class="2xx"')).toBeGreaterThan(ok);
   });
 
+  it("counts every wait a process puts on a company's calls: none is hidden inside it", async () => {
+    const t = await connectedTenant(pd);
+    const before = await sample("pipedrive_api_waits_total", 'reason="burst_429"');
+    pd.mock.setFaults({ searchRateLimit: { limit: 0, windowMs: 60_000, retryAfterSeconds: 1 } });
+    try {
+      await runLookup(pd.ctx, t.member, "+55 11 99999-0001");
+    } finally {
+      pd.mock.setFaults({});
+    }
+    expect(await sample("pipedrive_api_waits_total", 'reason="burst_429"')).toBeGreaterThan(before);
+  });
+
   it("reports the keeper's lag and rate-limited companies", async () => {
     const { text } = await metricsText();
     expect(text).toMatch(/^pipedrive_keeper_lag_seconds \d+(\.\d+)?$/m);

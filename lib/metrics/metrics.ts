@@ -82,6 +82,11 @@ function buildRegistry(): Registry {
     ["pipedrive_refreshes_total", "outcome", "Token refreshes by outcome (renewed, refused, failed, needs_reconnect)"],
     ["lookups_total", "outcome", "Phone lookups by outcome"],
     ["pipedrive_answers_total", "class", "Answers from Pipedrive by status class (or timeout, network_error)"],
+    [
+      "pipedrive_api_waits_total",
+      "reason",
+      "Times a process held its calls to a company for a burst window (at most 60 s): a 429, or a 2xx saying none are left",
+    ],
   ];
   for (const [name, label, help] of counted) {
     new Counter({

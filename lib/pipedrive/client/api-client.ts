@@ -1,3 +1,4 @@
+import { count } from "../../metrics/metric-store.ts";
 import { recordCall } from "../lookup/usage-store.ts";
 import {
   backoffMs,
@@ -62,8 +63,13 @@ export function createApiClient(options: ApiClientOptions) {
   // before one, when the rate-limit headers say nothing is left. One caller's 429 speaks for all.
   const blockedUntil = new Map<string, number>();
 
-  function block(host: string, ms: number) {
-    blockedUntil.set(host, Math.max(blockedUntil.get(host) ?? 0, now() + ms));
+  /**
+   * Holds this process's calls to `host` for a burst window at most: anything longer is a company
+   * pause, which is recorded where every process, the page and the view see it.
+   */
+  function block(host: string, ms: number, why: "window_spent" | "burst_429") {
+    blockedUntil.set(host, Math.max(blockedUntil.get(host) ?? 0, now() + Math.min(ms, SHORT_LIMIT_MS)));
+    count("pipedrive_api_waits_total", why);
   }
 
   async function get(
@@ -111,7 +117,7 @@ export function createApiClient(options: ApiClientOptions) {
       if (response.ok) {
         // Nothing left in this window: wait it out before the next call instead of earning a 429.
         if (remaining === 0 && reset > 0) {
-          block(host, reset);
+          block(host, reset, "window_spent");
           if (stats) stats.slowdowns++;
         }
         return response;
@@ -130,7 +136,7 @@ export function createApiClient(options: ApiClientOptions) {
             retryAfterMs: hinted,
           });
         }
-        block(host, hinted);
+        block(host, hinted, "burst_429");
         // Wait what Pipedrive asks, plus jitter so parallel callers spread out: a burst limit is
         // waited out only while the caller's whole wait stays within the budget.
         const pause = hinted + backoffMs(attempt, 250, 2000, random);

@@ -160,7 +160,7 @@ export function toAppErrorFromPipedrive(error: unknown, now: () => Date = () => 
         });
       return error.details.retryAfterMs === undefined
         ? new AppError("rate_limited", error.message, { cause: error })
-        : rateLimitedUntil(new Date(now().getTime() + error.details.retryAfterMs), error.message);
+        : rateLimitedUntil(new Date(now().getTime() + error.details.retryAfterMs), error.message, now());
     case "unavailable":
       return new AppError("pipedrive_unavailable", error.message, { cause: error });
     case "invalid_grant":

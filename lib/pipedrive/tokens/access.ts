@@ -90,7 +90,7 @@ export async function withAccessToken<T>(
   const paused = pausesLookups(token.status);
   if (paused && !(options.probe && healsByProbe(token.status))) throw new AppError(paused);
   if (token.blockedUntil && token.blockedUntil > ctx.now()) {
-    throw rateLimitedUntil(token.blockedUntil, "company rate-limited (recorded by another caller)");
+    throw rateLimitedUntil(token.blockedUntil, "company rate-limited (recorded by another caller)", ctx.now());
   }
   let result: T;
   try {
