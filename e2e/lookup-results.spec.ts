@@ -1,7 +1,10 @@
 import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
 
+import { testDb } from "./support/db.ts";
+import { DEMO_TENANT_ID } from "./support/env.ts";
 import { expect, snapshot, test } from "./support/fixtures.ts";
+import { mock } from "./support/mock.ts";
 
 // Lookup results a lead-enrichment user can act on, and a miss that cannot be silent: at 1280
 // and 390 px, with axe.
@@ -53,4 +56,28 @@ test("a result that has expired, or is someone else's, says so", async ({ signed
   await expect(page.locator(".lookup-problem")).toHaveText(
     "This result has expired, or belongs to someone else. Search again.",
   );
+});
+
+test("a workspace's daily lookup budget is counted on the page, and once spent, says until when, calling nobody", async ({
+  signedIn,
+}) => {
+  const { page, integrations } = await signedIn("admin");
+  await integrations.connect();
+  await integrations.goto();
+  await expect(page.locator("#lookups-today")).toHaveText(/^This workspace: \d+ of 200 lookups today \(UTC\)\.$/);
+  // The day's budget spent, as 200 lookups would have left it.
+  const key = `lookup-day:${DEMO_TENANT_ID}:${new Date().toISOString().slice(0, 10)}`;
+  await testDb.query(
+    `INSERT INTO rate_limits (key, points, expire) VALUES ($1, 200, $2)
+     ON CONFLICT (key) DO UPDATE SET points = 200, expire = EXCLUDED.expire`,
+    [key, Date.now() + 2 * 86_400_000],
+  );
+  const searches = (await mock.requests()).filter((r) => r.path === "/api/v2/persons/search").length;
+  await integrations.lookup("+55 11 99999-0001");
+  await expect(page.locator(".lookup-problem")).toHaveText(
+    /^This workspace has used its 200 lookups for today\. Lookups resume at 00:00 UTC on \d{1,2} [A-Z][a-z]{2} \d{4}\./,
+  );
+  await expect(page.locator("#lookups-today")).toHaveText("This workspace: 200 of 200 lookups today (UTC).");
+  expect((await mock.requests()).filter((r) => r.path === "/api/v2/persons/search").length).toBe(searches);
+  await testDb.query("DELETE FROM rate_limits WHERE key = $1", [key]);
 });

@@ -33,6 +33,10 @@ const schema = z
     PIPEDRIVE_HTTP_TIMEOUT_MS: optional(z.coerce.number().int().min(100).max(60_000)).default(10_000),
     // The most a person at the settings page waits for a lookup, every call included.
     LOOKUP_MAX_WAIT_SECONDS: optional(z.coerce.number().int().min(2).max(120)).default(15),
+    // Page lookups per workspace per UTC day. A miss tries several ways of writing a number and
+    // costs about 130 of the company's Pipedrive API tokens; 200 of them stay within the
+    // smallest company's daily budget (docs/pipedrive-api.md).
+    LOOKUP_DAILY_LIMIT: optional(z.coerce.number().int().min(1).max(1_000_000)).default(200),
     // A refused refresh token must still be the row's this long before admins are told the
     // connection needs a reconnect: another writer's rotation may be about to land.
     PIPEDRIVE_VERDICT_GRACE_SECONDS: optional(z.coerce.number().int().min(0).max(3600)).default(60),

@@ -12,7 +12,9 @@ type Limit = { keyPrefix: string; points: number; duration: number; blockDuratio
 const limiters = new Map<string, RateLimiterPostgres>();
 
 function limiter(limit: Limit): RateLimiterPostgres {
-  let found = limiters.get(limit.keyPrefix);
+  // Limits of one prefix share their counters; a limit set per deployment may differ per caller.
+  const id = `${limit.keyPrefix}/${limit.points}/${limit.duration}`;
+  let found = limiters.get(id);
   if (!found) {
     found = new RateLimiterPostgres({
       storeClient: sql(),
@@ -22,7 +24,7 @@ function limiter(limit: Limit): RateLimiterPostgres {
       clearExpiredByTimeout: false,
       ...limit,
     });
-    limiters.set(limit.keyPrefix, found);
+    limiters.set(id, found);
   }
   return found;
 }
@@ -56,6 +58,16 @@ export const LIMITS = {
   /** Wrong passwords from a client that signed in to the account before: its own limit. */
   signInByKnownClient: { keyPrefix: "signin-known", points: 10, duration: 15 * 60, blockDuration: 5 * 60 },
 } satisfies Record<string, Limit>;
+
+/** Page lookups per workspace in a UTC day (keyed by workspace and day; kept two days). */
+export function dailyLookupLimit(points: number): Limit {
+  return { keyPrefix: "lookup-day", points, duration: 2 * 24 * 60 * 60 };
+}
+
+/** Points `key` has spent under `limit` in its current window. */
+export async function spentPoints(limit: Limit, key: string): Promise<number> {
+  return (await limiter(limit).get(key))?.consumedPoints ?? 0;
+}
 
 /** Seconds until `key` may act again under `limit`, without spending anything; 0 when free. */
 export async function waitSeconds(limit: Limit, key: string): Promise<number> {

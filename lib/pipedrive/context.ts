@@ -45,6 +45,8 @@ export type PipedriveContext = {
   requiredScopes: string[];
   /** The most a person at the settings page waits for a lookup, every call included. */
   lookupBoundMs: number;
+  /** Page lookups a workspace may run in a UTC day. */
+  lookupDailyLimit: number;
 };
 
 export type ContextOptions = {
@@ -71,6 +73,7 @@ export type ContextOptions = {
   pkce?: boolean;
   requiredScopes?: string[];
   lookupBoundMs?: number;
+  lookupDailyLimit?: number;
   onClientCredentials?: (accepted: boolean) => Promise<void>;
 };
 
@@ -114,6 +117,7 @@ export function createPipedriveContext(options: ContextOptions): PipedriveContex
     requiredScopes: options.requiredScopes ?? ["contacts:read"],
     // At 6 s per Pipedrive answer, a miss that tried every form of the number took 36 s.
     lookupBoundMs: options.lookupBoundMs ?? 15_000,
+    lookupDailyLimit: options.lookupDailyLimit ?? 200,
     tokenBreaker: circuitBreaker(
       handleWhen((error) => isPipedriveError(error, "unavailable")),
       { halfOpenAfter: options.breakerCooldownMs ?? 30_000, breaker: new ConsecutiveBreaker(5) },
@@ -145,6 +149,7 @@ export function pipedrive(): PipedriveContext {
       pkce: e.PIPEDRIVE_PKCE === "on",
       requiredScopes: e.PIPEDRIVE_REQUIRED_SCOPES.split(","),
       lookupBoundMs: e.LOOKUP_MAX_WAIT_SECONDS * 1000,
+      lookupDailyLimit: e.LOOKUP_DAILY_LIMIT,
       onClientCredentials: reportAppCredentials,
     });
   }

@@ -6,6 +6,7 @@ import { pendingInstallFor } from "./connect/marketplace.ts";
 import type { PipedriveContext } from "./context.ts";
 import { lastScanAt } from "./keeper/keeper-store.ts";
 import { loadLookup, type LookupResult } from "./lookup/lookup-store.ts";
+import { lookupsToday } from "./lookup/lookup.ts";
 import { usageToday, type UsageToday } from "./lookup/usage-store.ts";
 import {
   auditEvents,
@@ -36,6 +37,8 @@ export type SettingsView = {
   mailOn: boolean | null;
   /** Our estimated use of the company's Pipedrive budget today (UTC); null when not connected. */
   usage: UsageToday | null;
+  /** The workspace's page lookups today (UTC) against its daily limit; null when not connected. */
+  lookupsToday: { used: number; limit: number } | null;
 };
 
 export async function loadSettingsView(
@@ -57,6 +60,7 @@ export async function loadSettingsView(
   const [usage, uninstalled] = connection
     ? [user.role === "admin" ? await usageToday(connection.apiHost, now).catch(() => null) : null, null]
     : [null, await lastUninstall(user.tenantId)];
+  const today = connection ? await lookupsToday(ctx, user.tenantId).catch(() => null) : null;
   const appRejected = alerts.find((alert) => alert.kind === APP_CREDENTIALS_REJECTED);
   return {
     connection,
@@ -67,6 +71,7 @@ export async function loadSettingsView(
     lookup,
     mailOn,
     usage,
+    lookupsToday: today,
   };
 }
 

@@ -19,7 +19,7 @@ import { PhoneLookup } from "./phone-lookup.tsx";
 export type Query = Record<string, string | string[] | undefined>;
 
 /** How this deployment looks people up: the region a number without a country code is read in, and a lookup's bound. */
-export type LookupSettings = { phoneRegion: string; boundSeconds: number };
+export type LookupSettings = { phoneRegion: string; boundSeconds: number; dailyLimit: number };
 
 /** The page's markup, from what the page read; it reads nothing itself, not even the clock. */
 export function IntegrationsView({
@@ -38,7 +38,8 @@ export function IntegrationsView({
   /** What was typed into a refused lookup, to put back in the field. */
   typed?: string | null;
 }) {
-  const { connection, uninstalled, events, keeper, appCredentialsRejectedSince, lookup, mailOn, usage } = view;
+  const { connection, uninstalled, events, keeper, appCredentialsRejectedSince, lookup, mailOn, usage, lookupsToday } =
+    view;
   const outcome = parseOutcome(query);
   const isAdmin = user.role === "admin";
   const conditions = connection ? conditionsInForce({ connection, appCredentialsRejectedSince, keeper, isAdmin }) : [];
@@ -68,7 +69,7 @@ export function IntegrationsView({
         {(offersLookup(connection) || lookup) && (
           <PhoneLookup
             lookup={lookup}
-            refused={refusalMessage(query, now)}
+            refused={refusalMessage(query, now, { dailyLimit: lookupSettings.dailyLimit })}
             context={{
               regionLabel: regionLabel(phoneRegion),
               searchedAs: lookup ? searchedAs(lookup.phone, phoneRegion) : null,
@@ -77,6 +78,7 @@ export function IntegrationsView({
               connectedUser: { id: connection?.pipedriveUserId ?? null, name: connection?.pipedriveUserName ?? null },
               typed,
               boundSeconds,
+              today: lookupsToday,
             }}
           />
         )}
@@ -97,6 +99,10 @@ export function IntegrationsView({
   );
 }
 
-export function lookupSettingsOf(ctx: { phoneRegion: string; lookupBoundMs: number }): LookupSettings {
-  return { phoneRegion: ctx.phoneRegion, boundSeconds: ctx.lookupBoundMs / 1000 };
+export function lookupSettingsOf(ctx: {
+  phoneRegion: string;
+  lookupBoundMs: number;
+  lookupDailyLimit: number;
+}): LookupSettings {
+  return { phoneRegion: ctx.phoneRegion, boundSeconds: ctx.lookupBoundMs / 1000, dailyLimit: ctx.lookupDailyLimit };
 }

@@ -20,6 +20,8 @@ export type LookupContext = {
   typed: string | null;
   /** The most a lookup waits, in seconds, every call included. */
   boundSeconds: number;
+  /** The workspace's lookups today (UTC) against its daily limit; null when unknown. */
+  today: { used: number; limit: number } | null;
 };
 
 export function PhoneLookup({
@@ -72,6 +74,12 @@ export function PhoneLookup({
         For example +55 11 99999-0001. Numbers without a +country code are read as numbers in {context.regionLabel}. 00
         works as + too.
       </p>
+      {context.today && (
+        <p className="hint" id="lookups-today">
+          This workspace: {context.today.used.toLocaleString("en")} of {context.today.limit.toLocaleString("en")}{" "}
+          lookups today (UTC).
+        </p>
+      )}
       <div id="lookup-result" aria-live="polite" tabIndex={-1} autoFocus={answered}>
         {problem && (
           <p className="lookup-problem" id="lookup-problem" role="alert">

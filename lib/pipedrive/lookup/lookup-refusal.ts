@@ -5,7 +5,8 @@ import { PHONE_PROBLEMS, type PhoneInputProblem } from "./person-search.ts";
 // query, as a code and a time. The page words it at render time, so a reload never shows a
 // stale "in 59 seconds"; a forged query can only choose among these messages.
 
-export type LookupRefusal = { reason: PhoneInputProblem } | { reason: "busy_user" | "busy_workspace"; until: Date };
+export type LookupRefusal =
+  { reason: PhoneInputProblem } | { reason: "busy_user" | "busy_workspace" | "daily_budget"; until: Date };
 
 /**
  * What was typed, for the refusal's page to put back in the field: the number must stay out of
@@ -31,6 +32,11 @@ export function typedInput(query: Record<string, string | string[] | undefined>,
 
 /** Longest wait a query may claim (the limits' window). */
 const MAX_WAIT_MS = 60_000;
+/** Longest a daily budget's refusal may claim: the next UTC midnight is at most a day away. */
+const MAX_DAY_MS = 24 * 60 * 60_000;
+
+const clock = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", timeZone: "UTC" });
+const day = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
 
 export function refusalQuery(refusal: LookupRefusal): string {
   const params = new URLSearchParams({ lookup_refused: refusal.reason });
@@ -45,11 +51,22 @@ export function refusalQuery(refusal: LookupRefusal): string {
 export function refusalMessage(
   query: Record<string, string | string[] | undefined>,
   now: Date,
+  settings: { dailyLimit: number },
 ): { text: string; badInput: boolean } | null {
   const reason = query.lookup_refused;
   if (typeof reason !== "string") return null;
   if (Object.hasOwn(PHONE_PROBLEMS, reason))
     return { text: PHONE_PROBLEMS[reason as PhoneInputProblem], badInput: true };
+  if (reason === "daily_budget") {
+    const claimed = Number(query.until) * 1000;
+    const until = new Date(
+      Number.isFinite(claimed) ? Math.min(Math.max(claimed, now.getTime()), now.getTime() + MAX_DAY_MS) : now.getTime(),
+    );
+    return {
+      text: `This workspace has used its ${settings.dailyLimit.toLocaleString("en")} lookups for today. Lookups resume at ${clock.format(until)} UTC on ${day.format(until)}. The limit keeps this CRM's share of the company's Pipedrive budget in check.`,
+      badInput: false,
+    };
+  }
   if (reason !== "busy_user" && reason !== "busy_workspace") return null;
   const until = Number(query.until) * 1000;
   const left = Number.isFinite(until) ? Math.min(until - now.getTime(), MAX_WAIT_MS) : MAX_WAIT_MS;

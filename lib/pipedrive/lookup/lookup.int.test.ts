@@ -12,7 +12,7 @@ import { LIMITS } from "../../rate-limit-store.ts";
 import type { TenantUser } from "../../users/user-store.ts";
 import { refusalMessage } from "./lookup-refusal.ts";
 import { loadLookup } from "./lookup-store.ts";
-import { runLookup } from "./lookup.ts";
+import { lookupsToday, runLookup } from "./lookup.ts";
 
 const pd = mockPipedriveForFile();
 const searches = () => pd.mock.requests().filter((r) => r.path === "/api/v2/persons/search").length;
@@ -65,6 +65,31 @@ describe("the settings page's phone lookup", () => {
     });
   });
 
+  it("stops at the workspace's daily budget: no call to Pipedrive, nothing stored, and the page counts the day", async () => {
+    const t = await createTenant();
+    await connectThroughMock(pd.ctx, pd.mock, t.admin);
+    pd.mock.configure({ profile: "friendly" });
+    const ctx = testContext(pd.mock, { lookupDailyLimit: 3 });
+    const users = [t.admin, t.member, await t.addUser("member")];
+    for (const user of users) expect(await runLookup(ctx, user, "+55 11 99999-0001")).toHaveProperty("id");
+    const calls = searches();
+    const stored = await storedFor(t.tenantId);
+    const refused = await runLookup(ctx, await t.addUser("member"), "+55 11 99999-0001");
+    expect(refused).toMatchObject({ refused: { reason: "daily_budget" } });
+    expect(searches()).toBe(calls);
+    expect(await storedFor(t.tenantId)).toBe(stored);
+    // Tomorrow (UTC) the budget is whole again; the refusal says when that is, with its date.
+    const until = "refused" in refused && "until" in refused.refused ? refused.refused.until : null;
+    expect(until?.toISOString()).toMatch(/T00:00:00\.000Z$/);
+    const message = refusalMessage(
+      { lookup_refused: "daily_budget", until: String(until!.getTime() / 1000) },
+      new Date(),
+      { dailyLimit: 3 },
+    );
+    expect(message?.text).toMatch(/^This workspace has used its 3 lookups for today\. Lookups resume at 00:00 UTC on /);
+    expect(await lookupsToday(ctx, t.tenantId)).toEqual({ used: 3, limit: 3 });
+  });
+
   it("is limited per user too: one member cannot spend the workspace's share", async () => {
     const t = await createTenant();
     await connectThroughMock(pd.ctx, pd.mock, t.admin);
@@ -104,21 +129,24 @@ describe("a refusal's message", () => {
   const now = new Date("2026-12-01T12:00:00Z");
   it("is worded at render time, from the time it ends", () => {
     const until = String(now.getTime() / 1000 + 42);
-    expect(refusalMessage({ lookup_refused: "busy_user", until }, now)?.text).toMatch(/Try again in 42 seconds\.$/);
-    expect(refusalMessage({ lookup_refused: "busy_user", until }, new Date(now.getTime() + 60_000))?.text).toMatch(
-      /You can search again now\.$/,
+    expect(refusalMessage({ lookup_refused: "busy_user", until }, now, { dailyLimit: 200 })?.text).toMatch(
+      /Try again in 42 seconds\.$/,
     );
+    expect(
+      refusalMessage({ lookup_refused: "busy_user", until }, new Date(now.getTime() + 60_000), { dailyLimit: 200 })
+        ?.text,
+    ).toMatch(/You can search again now\.$/);
   });
 
   it("names the input's problem, and says nothing for a query that is not ours", () => {
-    expect(refusalMessage({ lookup_refused: "too_short" }, now)).toEqual({
+    expect(refusalMessage({ lookup_refused: "too_short" }, now, { dailyLimit: 200 })).toEqual({
       text: "Enter at least 4 digits.",
       badInput: true,
     });
-    expect(refusalMessage({ lookup_refused: "constructor" }, now)).toBeNull();
-    expect(refusalMessage({ lookup_refused: "busy_workspace", until: "99999999999" }, now)?.text).toMatch(
-      /in 60 seconds/,
-    );
+    expect(refusalMessage({ lookup_refused: "constructor" }, now, { dailyLimit: 200 })).toBeNull();
+    expect(
+      refusalMessage({ lookup_refused: "busy_workspace", until: "99999999999" }, now, { dailyLimit: 200 })?.text,
+    ).toMatch(/in 60 seconds/);
   });
 });
 

@@ -1,7 +1,7 @@
 import { toAppError } from "../../errors.ts";
 import { log } from "../../log.ts";
 import { count } from "../../metrics/metric-store.ts";
-import { giveBack, LIMITS, take } from "../../rate-limit-store.ts";
+import { dailyLookupLimit, giveBack, LIMITS, spentPoints, take } from "../../rate-limit-store.ts";
 import type { TenantUser } from "../../users/user-store.ts";
 import type { PipedriveContext } from "../context.ts";
 import type { LookupRefusal } from "./lookup-refusal.ts";
@@ -42,6 +42,12 @@ export async function runLookup(
     count("lookups_total", "limited");
     return { refused: { reason: "busy_workspace", until: new Date(now + workspace.wait * 1000) } };
   }
+  const today = await take(dailyLookupLimit(ctx.lookupDailyLimit), dayKey(user.tenantId, ctx.now()));
+  if ("wait" in today) {
+    await Promise.all([giveBack(LIMITS.lookupByUser, user.id), giveBack(LIMITS.lookup, user.tenantId)]);
+    count("lookups_total", "daily_budget");
+    return { refused: { reason: "daily_budget", until: nextUtcMidnight(ctx.now()) } };
+  }
   let result: Omit<LookupResult, "phone">;
   try {
     const people = await searchPersonsByPhone(
@@ -61,4 +67,14 @@ export async function runLookup(
     result = { people: null, problem: appError.userMessage };
   }
   return { id: await saveLookup({ tenantId: user.tenantId, userId: user.id, phone: input, result, now: ctx.now() }) };
+}
+
+const dayKey = (tenantId: string, now: Date) => `${tenantId}:${now.toISOString().slice(0, 10)}`;
+const nextUtcMidnight = (now: Date) =>
+  new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
+
+/** The workspace's page lookups today (UTC) against its daily budget. */
+export async function lookupsToday(ctx: PipedriveContext, tenantId: string): Promise<{ used: number; limit: number }> {
+  const limit = ctx.lookupDailyLimit;
+  return { used: Math.min(await spentPoints(dailyLookupLimit(limit), dayKey(tenantId, ctx.now())), limit), limit };
 }
