@@ -15,6 +15,8 @@ const benchBuild = process.env.CRM_BENCH_BUILD === "1";
 /** @type {import('next').NextConfig} */
 const nextConfig = {
   poweredByHeader: false,
+  // `next dev` prints every request's URL: never one that carries an OAuth code or state.
+  logging: { incomingRequests: { ignore: [/[?&](code|state)=/i] } },
   distDir: benchBuild ? ".next-bench" : ".next",
   pageExtensions: benchBuild ? ["bench.tsx", "tsx", "ts"] : ["tsx", "ts"],
   serverExternalPackages: [
