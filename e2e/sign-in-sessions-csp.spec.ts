@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
-import type { Browser } from "@playwright/test";
+import type { Browser, BrowserContext } from "@playwright/test";
 
 import { testDb } from "./support/db.ts";
 import { APP_URL, DEMO_TENANT_ID, STATE_DIR, USERS } from "./support/env.ts";
@@ -184,6 +184,15 @@ async function signInInNewBrowser(browser: Browser, user: { email: string; passw
   return { context, page };
 }
 
+/** Auth.js's session update, as its client sends it: POST with the CSRF token, same origin. */
+async function postSession(context: BrowserContext) {
+  const { csrfToken } = (await (await context.request.get("/api/auth/csrf")).json()) as { csrfToken: string };
+  return context.request.post("/api/auth/session", {
+    headers: { Origin: APP_URL, "Sec-Fetch-Site": "same-origin" },
+    data: { csrfToken },
+  });
+}
+
 test("a session cookie copied before sign-out stops working after it", async ({ browser }) => {
   // Sign-out ends every session of the user: a user of its own, not one other specs share.
   const user = await testDb.createUser("disposable-password");
@@ -201,6 +210,10 @@ test("a session cookie copied before sign-out stops working after it", async ({ 
   const session = await thief.request.get("/api/auth/session");
   expect(await session.json()).toBeNull();
   expect(session.headers()["set-cookie"] ?? "").not.toContain("authjs.session-token=ey");
+  // Its POST (Auth.js's update) too: a signed-out session is no session there either.
+  const update = await postSession(thief);
+  expect(await update.json()).toBeNull();
+  expect(update.headers()["set-cookie"] ?? "").not.toContain("authjs.session-token=ey");
   await thief.close();
 });
 
@@ -238,6 +251,7 @@ test("Auth.js's session endpoint tells what the server knows: a demoted admin is
   expect(await (await context.request.get("/api/auth/session")).json()).toMatchObject({ user: { role: "admin" } });
   await testDb.setRole(user.email, "member");
   expect(await (await context.request.get("/api/auth/session")).json()).toMatchObject({ user: { role: "member" } });
+  expect(await (await postSession(context)).json()).toMatchObject({ user: { role: "member" } });
   await context.close();
 });
 
