@@ -24,6 +24,7 @@ const SHARED_STATE = [
   "sign-in-lockout.spec.ts",
   // what one request wrote to the server's log, read back.
   "sign-in-sessions-csp.spec.ts",
+  "anonymous-noise.spec.ts",
 ];
 const workers = Number(process.env.E2E_WORKERS ?? 2);
 

@@ -4,10 +4,18 @@ import { NextResponse, type NextRequest } from "next/server";
 
 import { env } from "./lib/env.ts";
 import { isRequestId } from "./lib/http/request-id.ts";
+import { isSameOrigin } from "./lib/http/responses.ts";
 import { securityHeaders } from "./lib/http/security-headers.ts";
 
 export function proxy(request: NextRequest) {
   const e = env();
+  // A POST to a page is a server action; from another site it is refused here, before Next.js
+  // would answer it with a 500 and an error in the log.
+  if (request.method === "POST" && !isSameOrigin(request))
+    return NextResponse.json(
+      { error: { code: "cross_site" } },
+      { status: 403, headers: { "Cache-Control": "no-store" } },
+    );
   const nonce = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64");
   const headers = securityHeaders({
     appUrl: e.APP_URL,
@@ -34,5 +42,6 @@ export function proxy(request: NextRequest) {
 // handlers answer from the headers first and read bodies only up to their caps. Their static
 // security headers come from next.config.mjs; they render no scripts, so need no nonce.
 export const config = {
-  matcher: [{ source: "/((?!api/|sign-in/submit|bench-floor|_next/static|_next/image|icon.svg|favicon.ico).*)" }],
+  // Exact exclusions ($): anything beside them, a 404 included, still gets the headers.
+  matcher: [{ source: "/((?!api/|sign-in/submit$|_next/static/|_next/image$|icon\\.svg$|favicon\\.ico$).*)" }],
 };

@@ -24,6 +24,17 @@ declare module "next-auth" {
   }
 }
 
+/** Auth.js errors a request alone can cause: a missing CSRF token, a forged or stale cookie, a bad URL. */
+const REQUEST_ERRORS = new Set([
+  "MissingCSRF",
+  "UnknownAction",
+  "InvalidProvider",
+  "InvalidCallbackUrl",
+  "InvalidCheck",
+  "JWTSessionError",
+  "SessionTokenError",
+]);
+
 /** Auth.js's configuration, from our settings. */
 export function authOptions(e: Env = env()): NextAuthConfig {
   return {
@@ -102,11 +113,14 @@ export function authOptions(e: Env = env()): NextAuthConfig {
       },
     },
     logger: {
-      // A wrong password is an expected outcome, not an error worth a log line. Matched on the
-      // error's `type`, a string literal: its class name is minified away in the production build.
+      // A wrong password is an expected outcome, not worth a log line; what any anonymous request
+      // can cause is a warning, not an error an operator is paged for. Matched on the error's
+      // `type`, a string literal: class names are minified away in the production build.
       error(error) {
-        if ("type" in error && error.type === "CredentialsSignin") return;
-        log().error({ error: describe(error) }, "auth error");
+        const type = "type" in error ? String(error.type) : "";
+        if (type === "CredentialsSignin") return;
+        if (REQUEST_ERRORS.has(type)) log().warn({ error: type }, "auth request refused");
+        else log().error({ error: describe(error) }, "auth error");
       },
       warn() {},
     },

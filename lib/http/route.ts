@@ -80,6 +80,10 @@ export function toResponse(error: unknown, route: string, request: Request, stat
       return Response.json({ error: { code: "too_large" } }, { status: 413, headers: NO_STORE });
     case "bad_request":
       return Response.json({ error: { code: "bad_request" } }, { status: 400, headers: NO_STORE });
+    case "invalid_input":
+      // No page of ours posts such a form: a tampered or hand-made request, not our failure.
+      requestLog(request).warn({ route, error: appError.message }, "form refused");
+      return Response.json({ error: { code: "invalid_input" } }, { status: 400, headers: NO_STORE });
     case "unauthenticated":
       return redirectTo(signInUrl(ROUTES.settings), status);
     case "forbidden":
