@@ -122,3 +122,21 @@ test("routes the proxy does not run for still send the security headers", async 
     expect(headers["x-content-type-options"], path).toBe("nosniff");
   }
 });
+
+test("404s carry the security headers too, wherever they are", async ({ request }) => {
+  for (const path of [
+    "/sign-in/submitx",
+    "/sign-in/submit/x",
+    "/bench-floor",
+    "/bench-floor/x",
+    "/api/nope",
+    "/nope",
+  ]) {
+    const answer = await request.get(path, { maxRedirects: 0 });
+    expect(answer.status(), path).toBe(404);
+    const headers = answer.headers();
+    expect(headers["content-security-policy"], path).toContain("frame-ancestors 'none'");
+    expect(headers["x-frame-options"], path).toBe("DENY");
+    expect(headers["x-content-type-options"], path).toBe("nosniff");
+  }
+});
