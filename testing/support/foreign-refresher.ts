@@ -1,6 +1,6 @@
 import pg from "pg";
 
-// The lead-enrichment service's token code, as measured (shared/PIPEDRIVE.md): it selects the
+// The lead-enrichment service's token code, as measured (docs/shared-table.md): it selects the
 // row by tenant, refreshes when fewer than 5 minutes are left, sends the client credentials in
 // the form body, takes no lock, and writes the whole answer back, api_domain with its https://.
 // Tests and benchmarks race it against ours; it is deliberately not our code.

@@ -1,6 +1,6 @@
 // What each call we make costs from the company's daily Pipedrive budget, in Pipedrive's API
 // tokens. Source: Pipedrive's "Rate limiting" documentation (token-based limits, 2024 onwards),
-// as summarised in ../shared/PIPEDRIVE.md: a single get costs 2 in v1, a search 40 in v1, and v2
+// as summarised in docs/pipedrive-api.md: a single get costs 2 in v1, a search 40 in v1, and v2
 // endpoints about half (a v2 search ≈ 20). The budget is 30,000 × plan multiplier × seats per
 // company per day, shared with every other integration of that company; OAuth token calls are
 // not priced in the docs and are left out. Keep this the one place these numbers live.
