@@ -65,7 +65,8 @@ export async function readToken(tenantId: string): Promise<TokenRow | null> {
                   c.status::text AS status, c.rejected_refresh_token_hash, c.suspected_at, r.blocked_until
            FROM lead_pipedrive_integrations i
            LEFT JOIN pipedrive_connections c ON c.tenant_id = i.tenant_id
-           LEFT JOIN pipedrive_rate_limits r ON r.api_host = i.api_domain AND r.blocked_until > now()
+           LEFT JOIN pipedrive_rate_limits r
+             ON r.api_host = pipedrive_bare_host(i.api_domain) AND r.blocked_until > now()
            WHERE i.tenant_id = $1::uuid`,
     values: [tenantId],
   });
