@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { connectedTenant, mockPipedriveForFile } from "../testing/support/fixtures.ts";
+import { ownDatabaseForFile } from "../testing/support/scratch-databases.ts";
 import { APP_CREDENTIALS_REJECTED, clearAlert, raiseAlert } from "./operator-alert-store.ts";
 import { CONDITION_WORDS, conditionOf, viewStatusOf } from "./pipedrive/conditions.ts";
 import { loadSettingsView } from "./pipedrive/settings-view.ts";
@@ -12,10 +13,13 @@ import { loadSettingsView } from "./pipedrive/settings-view.ts";
 // before calling Pipedrive. Its columns are pinned here, as the drift test pins the token table,
 // and a role granted SELECT on it alone can read it and nothing else.
 
+// Raising the app-credentials alert shows every connection as unavailable: on the run's shared
+// database, files running beside this one saw no needs_reconnect while it lasted.
+const databaseUrl = await ownDatabaseForFile("crm_integration_status");
 const pd = mockPipedriveForFile();
 let client: pg.Client;
 beforeAll(async () => {
-  client = new pg.Client({ connectionString: inject("databaseUrl") });
+  client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
 });
 afterAll(() => client.end());
@@ -78,7 +82,7 @@ describe("lead_pipedrive_integration_status", () => {
     await client.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
     await client.query(`GRANT USAGE ON SCHEMA public TO ${role}`);
     await client.query(`GRANT SELECT ON lead_pipedrive_integration_status TO ${role}`);
-    const url = new URL(inject("databaseUrl"));
+    const url = new URL(databaseUrl);
     url.username = role;
     url.password = password;
     const reader = new pg.Client({ connectionString: url.toString() });
@@ -114,7 +118,7 @@ describe("lead_pipedrive_integration_status", () => {
     await client.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
     await client.query(`GRANT USAGE ON SCHEMA public TO ${role}`);
     await client.query(`GRANT SELECT ON lead_pipedrive_integration_status TO ${role}`);
-    const url = new URL(inject("databaseUrl"));
+    const url = new URL(databaseUrl);
     url.username = role;
     url.password = password;
     const reader = new pg.Client({ connectionString: url.toString() });
