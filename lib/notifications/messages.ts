@@ -1,6 +1,7 @@
 import { z } from "zod";
 
 import { CONDITION_WORDS } from "../pipedrive/conditions.ts";
+import type { ConnectionStatus } from "../pipedrive/connection/lifecycle.ts";
 import type { NotificationEvent } from "./notification-store.ts";
 
 // What each mail says: what happened in plain words, what the admin should do, and a link.
@@ -29,7 +30,7 @@ export function messageFor(
     `${happened}\n\n${todo}\n\nSettings → Integrations: ${settingsUrl}\n\n` +
     `You get this mail because you are an admin of ${workspace} in the CRM. You can turn these mails off on that page.`;
   // The condition's own words (lib/pipedrive/conditions.ts), as the page and callers have them.
-  const fromWords = (kind: "needs_reconnect" | "needs_permissions" | "subscription_lapsed" | "access_forbidden") => {
+  const fromWords = (kind: Exclude<ConnectionStatus, "connected">) => {
     const words = CONDITION_WORDS[kind].mail!;
     return {
       subject: words.subject(workspace),

@@ -3,13 +3,14 @@ import "server-only";
 import type pg from "pg";
 
 import { inTransaction, sql } from "../db.ts";
+import type { MAILED_EVENTS } from "../pipedrive/connection/lifecycle.ts";
 
 // The outbox of mail owed to workspace admins (table pipedrive_notifications). Rows are written
 // by a trigger on the audit trail, in the state change's own transaction; here they are taken
 // one at a time, under a row lock, so two keepers never deliver the same one.
 
-export type NotificationEvent =
-  "refresh_failed" | "recovered" | "uninstalled" | "needs_permissions" | "subscription_lapsed" | "access_forbidden";
+/** The audit events that mail a workspace's admins: the connection's lifecycle decides which. */
+export type NotificationEvent = (typeof MAILED_EVENTS)[number];
 
 export type Notification = {
   id: string;

@@ -4,8 +4,8 @@ import { db, sql } from "../db.ts";
 import { allowedApiHost, toBareHost, type HostPolicy } from "./client/api-domain.ts";
 import { companyBlockedUntil } from "./client/company-limit-store.ts";
 import { missingScopes, scopeInWords } from "./client/scopes.ts";
+import type { ConnectionStatus } from "./connection/lifecycle.ts";
 import { repairApiDomain } from "./tokens/contract-store.ts";
-import type { ConnectionStatus } from "./tokens/policy.ts";
 
 // What the settings page and the uninstall notice read about a connection. Every write to
 // these tables goes through tokens/health-store.ts (and the audit trail, tokens/audit-store.ts).

@@ -7,12 +7,13 @@ import { deliverDue } from "../../notifications/deliver.ts";
 import { expireStaleNotifications } from "../../notifications/notification-store.ts";
 import { purgeExpiredCounters } from "../../rate-limit-store.ts";
 import { purgeAbandonedInstalls } from "../connect/marketplace.ts";
+import { healsByProbe } from "../connection/lifecycle.ts";
 import type { PipedriveContext } from "../context.ts";
 import { purgeOldLookups } from "../lookup/lookup-store.ts";
 import { probeConnection, renewForKeeper } from "../tokens/access.ts";
 import { readSchedule } from "../tokens/contract-store.ts";
 import { setNextVisit } from "../tokens/health-store.ts";
-import { healsByProbe, nextVisit } from "../tokens/policy.ts";
+import { nextVisit } from "../tokens/policy.ts";
 import { beat, dueConnections, purgeExpiredStates } from "./keeper-store.ts";
 
 // The token keeper: a pg-boss cron job finds connections whose renewal is due; one job per

@@ -3,6 +3,7 @@ import "server-only";
 import { AppError, describe, rateLimitedUntil } from "../../errors.ts";
 import { blockCompany } from "../client/company-limit-store.ts";
 import { isPipedriveError, toAppErrorFromPipedrive } from "../client/http.ts";
+import { healsByProbe, pausesLookups } from "../connection/lifecycle.ts";
 import type { PipedriveContext } from "../context.ts";
 import { readToken, repairApiDomain, withLockedToken, type TokenRow } from "./contract-store.ts";
 import {
@@ -14,7 +15,7 @@ import {
   type NeedsReconnectReason,
 } from "./health-store.ts";
 import { emitRefreshOutcome } from "./hooks.ts";
-import { healsByProbe, isStale, pausesLookups } from "./policy.ts";
+import { isStale } from "./policy.ts";
 import { checkedHost, refreshOnce, toAccess, type AccessToken } from "./refresh.ts";
 
 // Tokens for callers about to use them. Callers in one process share one refresh promise;

@@ -3,24 +3,13 @@ import "server-only";
 import type pg from "pg";
 
 import { sql } from "../../db.ts";
+import type { AuditEventName } from "../connection/lifecycle.ts";
 
 // The audit trail, pipedrive_audit_events: what happened to a workspace's connection, and who did
 // it. Every event is written by insertAuditEvent, on its own or beside the change it records.
 
-export type AuditEvent =
-  | "connected"
-  | "reconnected"
-  | "disconnected"
-  | "uninstalled"
-  | "refresh_failed"
-  | "recovered"
-  | "revoke_failed"
-  | "needs_permissions"
-  | "subscription_lapsed"
-  | "access_forbidden"
-  | "connect_refused"
-  | "connect_failed"
-  | "connect_cancelled";
+/** A move of the connection's life (lifecycle.ts), or a flow that changed nothing. */
+export type AuditEvent = AuditEventName | "revoke_failed" | "connect_refused" | "connect_failed" | "connect_cancelled";
 
 /**
  * The one shape of an audit event's INSERT, for a statement of its own or a CTE beside the change

@@ -4,13 +4,14 @@ import type pg from "pg";
 
 import { inRefreshTransaction, sql } from "../../db.ts";
 import type { TokenSet } from "../client/oauth-client.ts";
-import { expiresAt, type ConnectionStatus } from "./policy.ts";
+import type { ConnectionStatus } from "../connection/lifecycle.ts";
+import { expiresAt } from "./policy.ts";
 
 // The shared contract table, lead_pipedrive_integrations, read with our health beside it.
 // Every query names the tenant. The lead-enrichment service writes the same rows without taking
 // our lock, so nothing here assumes we are the only writer.
 
-export type { ConnectionStatus } from "./policy.ts";
+export type { ConnectionStatus } from "../connection/lifecycle.ts";
 
 export type TokenRow = {
   tenantId: string;

@@ -7,9 +7,10 @@ import type pg from "pg";
 import { sql } from "../../db.ts";
 import type { TokenSet } from "../client/oauth-client.ts";
 import type { PipedriveMe } from "../client/schemas.ts";
+import type { ConnectionStatus } from "../connection/lifecycle.ts";
 import { auditWith, insertAuditEvent, type AuditEvent } from "./audit-store.ts";
 import { DELETE_CONTRACT_ROW, upsertContractRow, type TokenRow } from "./contract-store.ts";
-import { expiresAt, NEEDS_RECONNECT_RECHECK_MS, type ConnectionStatus } from "./policy.ts";
+import { expiresAt, NEEDS_RECONNECT_RECHECK_MS } from "./policy.ts";
 
 // The one writer of pipedrive_connections (a connection's health and schedule). Each state change
 // and its audit event (audit-store.ts) are written together; nothing here holds a token.
@@ -256,12 +257,16 @@ export async function saveConnection(input: {
           pipedrive_user_name = EXCLUDED.pipedrive_user_name, scopes = EXCLUDED.scopes,
           connected_by_user_id = EXCLUDED.connected_by_user_id, connected_by_name = EXCLUDED.connected_by_name,
           connected_at = EXCLUDED.connected_at, last_error = NULL, last_error_at = NULL, updated_at = EXCLUDED.updated_at,
-          rejected_refresh_token_hash = NULL, suspected_at = NULL, last_refreshed_at = NULL, next_refresh_at = EXCLUDED.next_refresh_at
+          rejected_refresh_token_hash = NULL, suspected_at = NULL, last_refreshed_at = NULL, next_refresh_at = EXCLUDED.next_refresh_at,
+          refused_call = NULL
         RETURNING company_name, pipedrive_user_name
       ), event AS (${insertAuditEvent({
         tenant: "$1::uuid",
         actor: "$13::uuid",
-        event: "CASE WHEN (SELECT NOT inserted FROM token) THEN 'reconnected' ELSE $18 END",
+        // A grant without a permission lookups need says so, on a reconnect too: the activity log
+        // replays to the state it leaves, and the admins are mailed (lifecycle.ts decides it).
+        event:
+          "CASE WHEN (SELECT NOT inserted FROM token) AND $18 <> 'needs_permissions' THEN 'reconnected' ELSE $18 END",
         // A switch of Pipedrive user says from whom, as well as to whom.
         detail: `($17::jsonb || COALESCE((SELECT jsonb_build_object('fromPipedriveUserId', r.pipedrive_user_id,
               'fromPipedriveUserName', r.pipedrive_user_name, 'fromCompanyName', r.company_name)

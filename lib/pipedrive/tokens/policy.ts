@@ -1,3 +1,5 @@
+import { healsByProbe, type ConnectionStatus } from "../connection/lifecycle.ts";
+
 // When a token is renewed: the one copy of the rule. The keeper, just-in-time refreshes, the
 // scheduler's SQL and the settings page all take their dates from here.
 
@@ -15,41 +17,6 @@ export const NEEDS_RECONNECT_RECHECK_MS = 60 * 60_000;
 export const MIN_REVISIT_MS = 60_000;
 
 const DAY_MS = 86_400_000;
-
-export type ConnectionStatus =
-  "connected" | "needs_reconnect" | "needs_permissions" | "subscription_lapsed" | "access_forbidden";
-
-/**
- * States in which a lookup makes no call to Pipedrive: a call cannot help until something
- * changes (a reconnect, new permissions, a paid subscription). The keeper looks again hourly
- * at those that can heal on their own.
- */
-export function pausesLookups(
-  status: ConnectionStatus | null,
-): "needs_permissions" | "subscription_lapsed" | "access_forbidden" | null {
-  return status === "needs_permissions" || status === "subscription_lapsed" || status === "access_forbidden"
-    ? status
-    : null;
-}
-
-/** Refused by the API itself (402, 403): only a later call that works proves it over. */
-export function healsByProbe(status: ConnectionStatus | null): boolean {
-  return status === "subscription_lapsed" || status === "access_forbidden";
-}
-
-/**
- * The status after a refresh Pipedrive accepted. It proves the grant alive, nothing more: a
- * lapsed subscription or a missing permission stays until a call works. When the answer says
- * which scopes were granted, they decide whether new permissions are needed.
- */
-export function statusAfterRefresh(
-  previous: ConnectionStatus | null,
-  missingScopes: string[] | null,
-): ConnectionStatus {
-  if (healsByProbe(previous)) return previous!;
-  if (missingScopes === null) return previous === "needs_permissions" ? "needs_permissions" : "connected";
-  return missingScopes.length > 0 ? "needs_permissions" : "connected";
-}
 
 /** Pipedrive's `expires_in` is seconds; the stored expiry is absolute. */
 export function expiresAt(now: Date, expiresInSeconds: number): Date {

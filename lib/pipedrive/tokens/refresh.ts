@@ -9,6 +9,7 @@ import { allowedApiHost, apiBaseUrl, toBareHost } from "../client/api-domain.ts"
 import { backoffMs, isPipedriveError, toAppErrorFromPipedrive } from "../client/http.ts";
 import type { TokenSet } from "../client/oauth-client.ts";
 import { missingScopes } from "../client/scopes.ts";
+import { statusAfterRefresh, type ConnectionStatus } from "../connection/lifecycle.ts";
 import type { PipedriveContext } from "../context.ts";
 import { readTokenPair, withLockedToken, writeRefreshedTokens, type Locked, type TokenRow } from "./contract-store.ts";
 import {
@@ -22,14 +23,7 @@ import {
   type NeedsReconnectReason,
 } from "./health-store.ts";
 import { emitRefreshOutcome } from "./hooks.ts";
-import {
-  expiresAt,
-  isStale,
-  keeperShouldRenew,
-  nextRefreshAt,
-  statusAfterRefresh,
-  type ConnectionStatus,
-} from "./policy.ts";
+import { expiresAt, isStale, keeperShouldRenew, nextRefreshAt } from "./policy.ts";
 
 // A refresh that happens once, however many callers ask at the same moment: processes queue on
 // the row lock and re-read after it, so only the first one finds the token still stale.

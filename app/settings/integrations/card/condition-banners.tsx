@@ -7,6 +7,7 @@ import {
   refusedPermissionOf,
   type Condition,
 } from "@/lib/pipedrive/conditions.ts";
+import type { pausesLookups } from "@/lib/pipedrive/connection/lifecycle.ts";
 import type { ConnectionView } from "@/lib/pipedrive/settings-view-store.ts";
 
 import { ConnectButton } from "./connect-button.tsx";
@@ -139,7 +140,7 @@ function RefusedBanner({
   connection,
   fix,
 }: {
-  kind: "needs_permissions" | "subscription_lapsed" | "access_forbidden";
+  kind: NonNullable<ReturnType<typeof pausesLookups>>;
   connection: ConnectionView;
   fix: boolean;
 }) {

@@ -1,0 +1,245 @@
+import { randomUUID } from "node:crypto";
+
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+
+import { sql } from "../../db.ts";
+import { conditionOf, viewStatusOf } from "../conditions.ts";
+import { getConnectionView } from "../settings-view-store.ts";
+import {
+  clearSuspicion,
+  markApiRefused,
+  markApiWorks,
+  markNeedsReconnect,
+  markRefreshed,
+  markSuspected,
+  recordRejected,
+  removeConnection,
+  saveConnection,
+} from "../tokens/health-store.ts";
+import {
+  decide,
+  mailFor,
+  replay,
+  statusAfterRefresh,
+  type AuditEventName,
+  type ConnectionEvent,
+  type ConnectionState,
+  type ConnectionStatus,
+  type MailHistory,
+} from "./lifecycle.ts";
+
+// Random histories of a connection, run through the real stores on PostgreSQL (the writers of
+// pipedrive_connections, the shared row, the audit trail and the mail outbox's trigger), and
+// held after every step to the pure model in lifecycle.ts: the same state, the same activity
+// log, one mail per incident, a trail that replays to the state, and the page's condition and
+// the status view saying the same.
+
+const HISTORIES = Number(process.env.LIFECYCLE_HISTORIES ?? 1000);
+const HOST = "acme-lifecycle.pipedrive.com";
+const TOKENS = { refreshToken: "r", accessToken: "a" };
+
+const event: fc.Arbitrary<ConnectionEvent> = fc.oneof(
+  fc.record({ type: fc.constant("granted" as const), missingScopes: fc.boolean() }),
+  fc.record({
+    type: fc.constant("refreshed" as const),
+    missingScopes: fc.constantFrom(null, [] as string[], ["contacts:read"]),
+  }),
+  fc.constant({ type: "refresh_refused" as const }),
+  fc.constant({ type: "row_moved_on" as const }),
+  fc.constant({ type: "verdict" as const }),
+  fc.record({
+    type: fc.constant("api_refused" as const),
+    refusal: fc.constantFrom("subscription_lapsed" as const, "access_forbidden" as const),
+    call: fc.constantFrom(null, "persons/search", "users/me"),
+  }),
+  fc.record({ type: fc.constant("api_works" as const), call: fc.constantFrom(null, "persons/search", "users/me") }),
+  fc.constant({ type: "disconnected" as const }),
+  fc.constant({ type: "uninstalled" as const }),
+);
+
+/** One workspace and the Pipedrive user it connects as, for one history. */
+async function workspace() {
+  const tenantId = randomUUID();
+  await sql().query(`INSERT INTO tenants (id, name) VALUES ($1, 'Lifecycle')`, [tenantId]);
+  const id = 1_000_000 + Math.floor(Math.random() * 1_000_000_000);
+  const me = { id, name: "Pat", email: "pat@x.test", company_id: id, company_name: "Acme", company_domain: "acme" };
+  return { tenantId, me, actor: { id: randomUUID(), name: "Admin" } };
+}
+
+/** The real writer for each event, as the flows that cause it call it. */
+async function apply(w: Awaited<ReturnType<typeof workspace>>, e: ConnectionEvent, now: Date): Promise<void> {
+  const inTransaction = async (work: (client: import("pg").PoolClient) => Promise<unknown>) => {
+    const client = await sql().connect();
+    try {
+      await client.query("BEGIN");
+      await work(client);
+      await client.query("COMMIT");
+    } catch (error) {
+      await client.query("ROLLBACK");
+      throw error;
+    } finally {
+      client.release();
+    }
+  };
+  const nextRefreshAt = new Date(now.getTime() + 3_000_000);
+  switch (e.type) {
+    case "granted": {
+      const scopes = e.missingScopes ? ["base"] : ["base", "contacts:read"];
+      await saveConnection({
+        tenantId: w.tenantId,
+        tokens: { ...TOKENS, expiresInSeconds: 3600, scopes, apiHost: HOST },
+        me: w.me,
+        status: e.missingScopes ? "needs_permissions" : "connected",
+        actor: w.actor,
+        now,
+        nextRefreshAt,
+      });
+      return;
+    }
+    case "refreshed":
+      return inTransaction(async (client) => {
+        const { rows } = await client.query<{ status: string }>(
+          `SELECT status::text FROM pipedrive_connections WHERE tenant_id = $1 FOR UPDATE`,
+          [w.tenantId],
+        );
+        if (!rows[0]) return;
+        const missing = e.missingScopes;
+        const status = statusAfterRefresh(rows[0].status as ConnectionStatus, missing);
+        const scopes = missing === null ? null : missing.length ? ["base"] : ["base", "contacts:read"];
+        await markRefreshed(client, w.tenantId, { status, scopes, now, nextRefreshAt });
+      });
+    case "refresh_refused":
+      return inTransaction(async (client) => {
+        await recordRejected(client, w.tenantId, TOKENS);
+        await markSuspected(client, w.tenantId, now, nextRefreshAt);
+      });
+    case "row_moved_on":
+      return inTransaction((client) => clearSuspicion(client, w.tenantId));
+    case "verdict":
+      return inTransaction((client) => markNeedsReconnect(client, w.tenantId, TOKENS, { detail: "refused" }, now));
+    case "api_refused":
+      await markApiRefused(w.tenantId, e.refusal, { detail: "refused", call: e.call }, now);
+      return;
+    case "api_works":
+      await markApiWorks(w.tenantId, e.call, now);
+      return;
+    case "disconnected":
+    case "uninstalled":
+      await removeConnection(w.tenantId, e.type, e.type === "disconnected" ? w.actor.id : null, {});
+      return;
+  }
+}
+
+async function observed(tenantId: string) {
+  const [connection, audit, mail, view] = await Promise.all([
+    sql().query<{ status: string; suspected: boolean; refused_call: string | null }>(
+      `SELECT status::text, suspected_at IS NOT NULL AS suspected, refused_call FROM pipedrive_connections WHERE tenant_id = $1`,
+      [tenantId],
+    ),
+    sql().query<{ event: AuditEventName }>(
+      `SELECT event FROM pipedrive_audit_events WHERE tenant_id = $1 ORDER BY id`,
+      [tenantId],
+    ),
+    sql().query<{ event: AuditEventName; repeat: boolean }>(
+      `SELECT event, outcome IS NOT DISTINCT FROM 'repeat' AS repeat FROM pipedrive_notifications WHERE tenant_id = $1 ORDER BY id`,
+      [tenantId],
+    ),
+    sql().query<{ status: string }>(`SELECT status FROM lead_pipedrive_integration_status WHERE tenant_id = $1`, [
+      tenantId,
+    ]),
+  ]);
+  const row = connection.rows[0];
+  return {
+    state: row
+      ? { kind: "present", status: row.status, suspected: row.suspected, refusedCall: row.refused_call }
+      : { kind: "absent" },
+    audit: audit.rows.map((r) => r.event),
+    mail: mail.rows.map((r) => ({ event: r.event, repeat: r.repeat })),
+    viewStatus: view.rows[0]?.status ?? null,
+  };
+}
+
+const shown = (state: ConnectionState) =>
+  state.kind === "absent"
+    ? { kind: "absent" }
+    : {
+        kind: "present",
+        status: state.status,
+        suspected: state.suspectedSince !== null,
+        refusedCall: state.refusedCall,
+      };
+
+/** Runs one history through the real stores, holding every step to the model. */
+async function runHistory(events: ConnectionEvent[]): Promise<void> {
+  const w = await workspace();
+  let model: ConnectionState = { kind: "absent" };
+  const audit: AuditEventName[] = [];
+  const mails: MailHistory = [];
+  for (const [step, e] of events.entries()) {
+    const now = new Date();
+    const decision = decide(model, e, now);
+    await apply(w, e, now);
+    model = decision.next;
+    if (decision.audit) {
+      audit.push(decision.audit);
+      const mail = mailFor(decision.audit, mails, now);
+      if (mail) mails.push({ ...mail, at: now });
+    }
+    const seen = await observed(w.tenantId);
+    const where = `after step ${step + 1} (${e.type})`;
+    expect(seen.state, `state ${where}`).toEqual(shown(model));
+    expect(seen.audit, `activity log ${where}`).toEqual(audit);
+    expect(replay(seen.audit), `the activity log replays ${where}`).toEqual(
+      model.kind === "absent" ? "absent" : model.status,
+    );
+    expect(seen.mail, `mail ${where}`).toEqual(mails.map(({ event, repeat }) => ({ event, repeat })));
+    if (model.kind === "present") {
+      const connection = await getConnectionView(w.tenantId, {
+        hosts: { mockHost: null },
+        now,
+        requiredScopes: ["contacts:read"],
+      });
+      const condition = conditionOf({
+        connection: connection!,
+        appCredentialsRejectedSince: null,
+        keeper: { down: false, seenAt: null },
+        isAdmin: true,
+      });
+      expect(seen.viewStatus, `the view and the page ${where}`).toBe(viewStatusOf(condition.kind));
+    } else expect(seen.viewStatus, `the view ${where}`).toBeNull();
+  }
+}
+
+describe("a connection's life", () => {
+  it(
+    `follows the model through ${HISTORIES} random histories on the real stores`,
+    async () => {
+      await fc.assert(fc.asyncProperty(fc.array(event, { minLength: 1, maxLength: 12 }), runHistory), {
+        numRuns: HISTORIES,
+      });
+    },
+    15 * 60_000,
+  );
+
+  // Histories the property found, shrunk, kept by name.
+  it("a refused renewal is only suspected: no needs_reconnect before the verdict", async () => {
+    await runHistory([{ type: "granted", missingScopes: false }, { type: "refresh_refused" }]);
+  });
+
+  it("a reconnect without a permission lookups need is logged and mailed as such, not as a plain reconnect", async () => {
+    await runHistory([
+      { type: "granted", missingScopes: false },
+      { type: "granted", missingScopes: true },
+    ]);
+  });
+
+  it("a reconnect forgets the kind of call Pipedrive's API had refused", async () => {
+    await runHistory([
+      { type: "granted", missingScopes: false },
+      { type: "api_refused", refusal: "subscription_lapsed", call: "users/me" },
+      { type: "granted", missingScopes: false },
+      { type: "api_works", call: "persons/search" },
+    ]);
+  });
+});
