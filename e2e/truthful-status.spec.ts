@@ -25,6 +25,49 @@ for (const [width, height] of [
 ] as const) {
   const viewport = { width, height };
 
+  test(`at ${width} px, while a refused renewal is checked, every surface says so in the reader's zone, and no mail goes`, async ({
+    signedIn,
+  }) => {
+    for (const [timezoneId, zone] of [
+      ["America/Sao_Paulo", "GMT-3"],
+      ["Asia/Tokyo", "GMT+9"],
+    ] as const) {
+      const { page, integrations } = await signedIn("admin", { viewport, timezoneId });
+      await integrations.connect();
+      const mailsBefore = (
+        await testDb.query("SELECT 1 FROM pipedrive_notifications WHERE tenant_id = $1", [DEMO_TENANT_ID])
+      ).length;
+      // As the refresh leaves it when Pipedrive refuses the row's refresh token: suspected, verdict due in a minute.
+      const dueAt = new Date(Date.now() + 60_000);
+      await testDb.query(
+        `UPDATE pipedrive_connections SET suspected_at = now(), next_refresh_at = $2 WHERE tenant_id = $1`,
+        [DEMO_TENANT_ID, dueAt],
+      );
+      await integrations.goto();
+      await expect(integrations.card().locator(".badge")).toHaveText("Checking access");
+      await expect(access(page)).toContainText("Checking access: Pipedrive refused a renewal at");
+      await expect(access(page)).toContainText(zone);
+      await expect(access(page)).toContainText("lookups wait until then");
+      await expect(integrations.reconnectButton()).toHaveCount(0);
+      await expectNoViolations(page);
+      await snapshot(page, `status-checking-${width}-${timezoneId.replace("/", "-")}`);
+      // A member reads the same, and the status view agrees.
+      const member = await signedIn("member", { viewport, timezoneId });
+      await member.integrations.goto();
+      await expect(member.integrations.card().locator(".badge")).toHaveText("Checking access");
+      const view = await testDb.query<{ status: string }>(
+        "SELECT status FROM lead_pipedrive_integration_status WHERE tenant_id = $1",
+        [DEMO_TENANT_ID],
+      );
+      expect(view).toEqual([{ status: "checking_access" }]);
+      expect(
+        (await testDb.query("SELECT 1 FROM pipedrive_notifications WHERE tenant_id = $1", [DEMO_TENANT_ID])).length,
+      ).toBe(mailsBefore);
+      await testDb.query("UPDATE pipedrive_connections SET suspected_at = NULL WHERE tenant_id = $1", [DEMO_TENANT_ID]);
+      await integrations.disconnect();
+    }
+  });
+
   test(`at ${width} px, a rate-limit pause and a stopped keeper show in the badge and the Access row`, async ({
     signedIn,
   }) => {

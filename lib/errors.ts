@@ -18,8 +18,7 @@ export const errorCodes = {
   subscription_lapsed: conditionSays("subscription_lapsed"),
   access_forbidden: conditionSays("access_forbidden"),
   needs_reconnect: conditionSays("needs_reconnect"),
-  renewal_checking:
-    "Pipedrive refused a renewal of this workspace's access; we are checking whether that was a slip or the access is gone. Try again in a minute.",
+  renewal_checking: conditionSays("checking_access"),
   api_domain_invalid: conditionSays("host_unrecognised"),
   rate_limited: "Pipedrive is limiting requests right now. Try again in a minute.",
   pipedrive_unavailable: "Pipedrive did not answer. Try again in a moment.",

@@ -154,47 +154,55 @@ describe("lead_pipedrive_integration_status", () => {
       for (const status of statuses)
         for (const apiDomain of domains)
           for (const alert of [false, true])
-            for (const paused of [false, true]) {
-              await client.query(`UPDATE pipedrive_connections SET status = $2 WHERE tenant_id = $1`, [
-                t.tenantId,
-                status,
-              ]);
-              await client.query(`UPDATE lead_pipedrive_integrations SET api_domain = $2 WHERE tenant_id = $1`, [
-                t.tenantId,
-                apiDomain,
-              ]);
-              if (alert) await raiseAlert(APP_CREDENTIALS_REJECTED, "test", new Date());
-              else await clearAlert(APP_CREDENTIALS_REJECTED, new Date());
-              await client.query(`DELETE FROM pipedrive_rate_limits WHERE api_host = $1`, [host]);
-              if (paused)
+            for (const paused of [false, true])
+              for (const checking of [false, true]) {
+                // A refused renewal being checked leaves suspected_at set, except once judged.
                 await client.query(
-                  `INSERT INTO pipedrive_rate_limits (api_host, blocked_until, reason) VALUES ($1, $2, 'test')`,
-                  [host, new Date(Date.now() + 3_600_000)],
+                  `UPDATE pipedrive_connections SET status = $2, suspected_at = $3, next_refresh_at = $4 WHERE tenant_id = $1`,
+                  [
+                    t.tenantId,
+                    status,
+                    checking && status !== "needs_reconnect" ? new Date(Date.now() - 5_000) : null,
+                    new Date(Date.now() + 55_000),
+                  ],
                 );
-              const page = await loadSettingsView(pd.ctx, t.admin, null);
-              // What a member sees: the keeper's health is an admin's concern only, and not the view's.
-              const condition = conditionOf({
-                connection: page.connection!,
-                appCredentialsRejectedSince: page.appCredentialsRejectedSince,
-                keeper: page.keeper,
-                isAdmin: false,
-              });
-              const view = await statusOf(t.tenantId);
-              checked++;
-              const expected = {
-                status: viewStatusOf(condition.kind),
-                reason: CONDITION_WORDS[condition.kind].viewReason,
-              };
-              if (view.status !== expected.status || view.reason !== expected.reason)
-                disagreements.push(
-                  `${status} ${apiDomain} alert=${alert} paused=${paused}: page ${condition.kind}, view ${view.status}`,
-                );
-            }
+                await client.query(`UPDATE lead_pipedrive_integrations SET api_domain = $2 WHERE tenant_id = $1`, [
+                  t.tenantId,
+                  apiDomain,
+                ]);
+                if (alert) await raiseAlert(APP_CREDENTIALS_REJECTED, "test", new Date());
+                else await clearAlert(APP_CREDENTIALS_REJECTED, new Date());
+                await client.query(`DELETE FROM pipedrive_rate_limits WHERE api_host = $1`, [host]);
+                if (paused)
+                  await client.query(
+                    `INSERT INTO pipedrive_rate_limits (api_host, blocked_until, reason) VALUES ($1, $2, 'test')`,
+                    [host, new Date(Date.now() + 3_600_000)],
+                  );
+                const page = await loadSettingsView(pd.ctx, t.admin, null);
+                // What a member sees: the keeper's health is an admin's concern only, and not the view's.
+                const condition = conditionOf({
+                  connection: page.connection!,
+                  appCredentialsRejectedSince: page.appCredentialsRejectedSince,
+                  keeper: page.keeper,
+                  isAdmin: false,
+                });
+                const view = await statusOf(t.tenantId);
+                checked++;
+                const expected = {
+                  status: viewStatusOf(condition.kind),
+                  reason: CONDITION_WORDS[condition.kind].viewReason,
+                };
+                if (view.status !== expected.status || view.reason !== expected.reason)
+                  disagreements.push(
+                    `${status} ${apiDomain} alert=${alert} paused=${paused} checking=${checking}: page ${condition.kind}, view ${view.status}`,
+                  );
+              }
     } finally {
       await clearAlert(APP_CREDENTIALS_REJECTED, new Date());
       await client.query(`DELETE FROM pipedrive_rate_limits WHERE api_host = $1`, [host]);
+      await client.query(`UPDATE pipedrive_connections SET suspected_at = NULL WHERE tenant_id = $1`, [t.tenantId]);
     }
-    expect(checked).toBe(60);
+    expect(checked).toBe(120);
     expect(disagreements).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 
+import { AppError } from "../errors.ts";
 import { badgeOf, CONDITION_WORDS, conditionOf, reconnectPlace } from "./conditions.ts";
 import type { ConnectionView } from "./settings-view-store.ts";
 
@@ -30,6 +31,18 @@ describe("the card's one status", () => {
     expect(of({ lookupsPausedUntil: at }, { keeperDown: true })).toEqual({ kind: "paused", until: at });
     expect(of({}, { keeperDown: true })).toEqual({ kind: "renewal_delayed", lastRan: at });
     expect(of({}).kind).toBe("connected");
+  });
+
+  it("says Checking access while a refused renewal is checked, to admins, members and callers alike", () => {
+    const checking = { since: at, dueAt: new Date(at.getTime() + 60_000) };
+    for (const isAdmin of [true, false]) {
+      const condition = of({ checking, lookupsPausedUntil: at }, { keeperDown: true, isAdmin });
+      expect(condition).toEqual({ kind: "checking_access", ...checking });
+      expect(badgeOf(condition, isAdmin)).toEqual({ text: "Checking access", tone: "idle" });
+    }
+    expect(reconnectPlace({ kind: "checking_access", ...checking })).toBe("none");
+    expect(new AppError("renewal_checking").userMessage).toBe(CONDITION_WORDS.checking_access.caller);
+    expect(CONDITION_WORDS.checking_access.mail).toBeUndefined();
   });
 
   it("keeps a stopped keeper from members, whose lookups still work", () => {

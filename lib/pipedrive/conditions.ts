@@ -9,6 +9,7 @@ export const CONDITIONS = [
   "unavailable",
   "needs_reconnect",
   "host_unrecognised",
+  "checking_access",
   "needs_permissions",
   "subscription_lapsed",
   "access_forbidden",
@@ -28,6 +29,7 @@ export type Condition =
   | { kind: "unavailable"; since: Date }
   | { kind: "needs_reconnect" }
   | { kind: "host_unrecognised" }
+  | { kind: "checking_access"; since: Date; dueAt: Date }
   | { kind: "needs_permissions" }
   | { kind: "subscription_lapsed" }
   | { kind: "access_forbidden" }
@@ -52,6 +54,7 @@ export function conditionsInForce({ connection, appCredentialsRejectedSince, kee
     appCredentialsRejectedSince && { kind: "unavailable", since: appCredentialsRejectedSince },
     connection.status === "needs_reconnect" && { kind: "needs_reconnect" },
     !connection.hostAllowed && { kind: "host_unrecognised" },
+    connection.checking && { kind: "checking_access", ...connection.checking },
     connection.status === "needs_permissions" && { kind: "needs_permissions" },
     connection.status === "subscription_lapsed" && { kind: "subscription_lapsed" },
     connection.status === "access_forbidden" && { kind: "access_forbidden" },
@@ -97,7 +100,7 @@ type MailWords = {
 
 type Words = {
   /** The badge, for admins and (where it differs) members. */
-  badge: { text: string; memberText?: string; tone: "ok" | "warn" | "error" };
+  badge: { text: string; memberText?: string; tone: "ok" | "idle" | "warn" | "error" };
   /** What lookups and other callers are told when the condition stops them (lib/errors.ts). */
   caller?: string;
   /** The page's banner: what happened, in the admin's words. */
@@ -140,6 +143,14 @@ export const CONDITION_WORDS: Record<ConditionKind, Words> = {
       "The stored Pipedrive address is not a Pipedrive host, so no request was sent. An admin needs to reconnect Pipedrive.",
     viewStatus: "host_unrecognised",
     viewReason: "The stored Pipedrive address is not a Pipedrive host, so no call is made; an admin must reconnect.",
+  },
+  // Pipedrive refused a renewal; another writer's may be about to land. No mail until the verdict.
+  checking_access: {
+    badge: { text: "Checking access", tone: "idle" },
+    caller:
+      "Pipedrive refused a renewal of this workspace's access; we are checking whether that was a slip or the access is gone. Try again in a minute.",
+    viewStatus: "checking_access",
+    viewReason: "Pipedrive refused a renewal; the CRM is checking whether the access is gone. Wait until retry_at.",
   },
   needs_permissions: {
     badge: { text: "Needs new permissions", tone: "warn" },
@@ -199,7 +210,10 @@ export const CONDITION_WORDS: Record<ConditionKind, Words> = {
 export const viewStatusOf = (kind: ConditionKind) => CONDITION_WORDS[kind].viewStatus;
 
 /** The badge's words and colour. */
-export function badgeOf(condition: Condition, isAdmin: boolean): { text: string; tone: "ok" | "warn" | "error" } {
+export function badgeOf(
+  condition: Condition,
+  isAdmin: boolean,
+): { text: string; tone: "ok" | "idle" | "warn" | "error" } {
   const { text, memberText, tone } = CONDITION_WORDS[condition.kind].badge;
   return { text: isAdmin ? text : (memberText ?? text), tone };
 }
@@ -220,6 +234,7 @@ export function reconnectPlace(condition: Condition): "banner" | "actions" | "no
     case "renewal_delayed":
       return "actions";
     case "unavailable":
+    case "checking_access":
     case "subscription_lapsed":
     case "paused":
       return "none";

@@ -36,6 +36,8 @@ export type ConnectionView = {
   permissions: string[];
   /** The kind of call Pipedrive refused (402, 403) while it pauses lookups. */
   refusedCall: string | null;
+  /** Pipedrive refused a renewal at `since`; the verdict is due at `dueAt`, and callers wait until then. */
+  checking: { since: Date; dueAt: Date } | null;
 };
 
 /** What the settings page shows; null when the tenant has no token row. */
@@ -74,6 +76,11 @@ export async function getConnectionView(
     missingPermissions: connection ? missingScopes(connection.scopes, options.requiredScopes).map(scopeInWords) : [],
     permissions: (connection?.scopes ?? []).map(scopeInWords),
     refusedCall: connection?.refusedCall ?? null,
+    // The keeper comes back for the verdict at next_refresh_at (set when the renewal was refused).
+    checking:
+      connection?.suspectedAt && connection.status !== "needs_reconnect"
+        ? { since: connection.suspectedAt, dueAt: connection.nextRefreshAt ?? connection.suspectedAt }
+        : null,
   };
 }
 

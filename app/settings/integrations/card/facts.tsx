@@ -97,6 +97,13 @@ function Access({
           Paused until <When date={condition.until} /> by Pipedrive&apos;s request limit
         </>
       );
+    case "checking_access":
+      return (
+        <>
+          Checking access: Pipedrive refused a renewal at <When date={condition.since} />; we&apos;ll know by{" "}
+          <When date={condition.dueAt} />, and lookups wait until then
+        </>
+      );
     case "renewal_delayed":
       return (
         <>
