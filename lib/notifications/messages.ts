@@ -12,6 +12,9 @@ export type Message = { subject: string; text: string };
 const mailDetail = z
   .object({
     pipedriveUserName: z.string().max(200).optional().catch(undefined),
+    fromPipedriveUserName: z.string().max(200).optional().catch(undefined),
+    companyName: z.string().max(200).optional().catch(undefined),
+    by: z.string().max(200).optional().catch(undefined),
     call: z.string().max(40).nullish().catch(undefined),
   })
   .catch({});
@@ -50,6 +53,22 @@ export function messageFor(
         text: body(
           `Since ${when}, Pipedrive accepts ${workspace}'s access again, and lead enrichment looks people up as before.`,
           "Nothing to do.",
+        ),
+      };
+    case "disconnected":
+      return {
+        subject: `Pipedrive was disconnected from ${workspace}`,
+        text: body(
+          `At ${when}, ${detail.by ?? "an admin"} disconnected Pipedrive${user ? ` (${user}'s account${detail.companyName ? ` in ${detail.companyName}` : ""})` : ""} from ${workspace}, so lead enrichment stopped looking people up.`,
+          "What to do: if that was not intended, open the page below and press Connect Pipedrive.",
+        ),
+      };
+    case "switched_user":
+      return {
+        subject: `${workspace} now uses another Pipedrive user`,
+        text: body(
+          `At ${when}, ${workspace}'s Pipedrive connection was switched from ${detail.fromPipedriveUserName ?? "the previous user"} to ${user ?? "another user"}${detail.by ? ` by ${detail.by}` : ""}. Lead enrichment now reads what ${user ?? "that user"} can see in Pipedrive, and the app was removed from ${detail.fromPipedriveUserName ?? "the previous user"}'s Pipedrive account unless another workspace still uses it.`,
+          "What to do: nothing, if that was intended. If not, open the page below and reconnect as the right Pipedrive user.",
         ),
       };
     case "uninstalled":

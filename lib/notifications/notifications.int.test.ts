@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { freshIdentity } from "../../testing/mock-pipedrive/index.ts";
 import {
+  answerSwitch,
   connectedTenant,
   connectionRow,
+  connectThroughMock,
   expireAccessToken,
   foreignRefresherForFile,
   mockPipedriveForFile,
@@ -10,6 +13,7 @@ import {
 import { ownDatabaseForFile } from "../../testing/support/scratch-databases.ts";
 import { startSmtpServer } from "../../testing/support/smtp.ts";
 import { db, sql } from "../db.ts";
+import { disconnect } from "../pipedrive/connect/disconnect.ts";
 import { searchPersonsByPhone } from "../pipedrive/lookup/person-search.ts";
 import { getValidAccessToken } from "../pipedrive/tokens/access.ts";
 import { removeConnection } from "../pipedrive/tokens/health-store.ts";
@@ -163,10 +167,47 @@ describe("mail to a workspace's admins", () => {
     ]);
   });
 
-  it("is owed for nothing else: a connect, a disconnect by an admin", async () => {
+  it("is owed for nothing else: a connect", async () => {
     const t = await workspace();
-    await removeConnection(t.tenantId, "disconnected", t.admin.id, {});
     const { rows } = await sql().query(`SELECT 1 FROM pipedrive_notifications WHERE tenant_id = $1`, [t.tenantId]);
     expect(rows).toHaveLength(0);
+  });
+
+  it("says who disconnected Pipedrive, and whose account it was", async () => {
+    const t = await workspace();
+    const user = (await connectionRow(t.tenantId))!.pipedriveUserName;
+    await disconnect(pd.ctx, t.admin);
+    await deliver();
+    const mails = mailTo(t.admin.email);
+    expect(mails.map((m) => m.subject)).toEqual(["Pipedrive was disconnected from Test Workspace"]);
+    expect(mails[0]!.text).toContain(`${t.admin.name} disconnected Pipedrive (${user}'s account`);
+    expect(mailTo(t.quiet.email)).toEqual([]);
+  });
+
+  it("names both Pipedrive users when a workspace switches from one to the other", async () => {
+    const t = await workspace();
+    const from = (await connectionRow(t.tenantId))!.pipedriveUserName;
+    const held = await connectThroughMock(pd.ctx, pd.mock, t.admin, { who: freshIdentity() });
+    expect(held.outcome).toEqual({ result: "confirm_switch" });
+    await answerSwitch(pd.ctx, t.admin, held);
+    const to = (await connectionRow(t.tenantId))!.pipedriveUserName;
+    await deliver();
+    const mails = mailTo(t.admin.email);
+    expect(mails.map((m) => m.subject)).toEqual(["Test Workspace now uses another Pipedrive user"]);
+    expect(mails[0]!.text).toContain(`switched from ${from} to ${to} by ${t.admin.name}`);
+  });
+
+  it("says Pipedrive works again when a Reconnect fixes a connection that had stopped working", async () => {
+    const t = await workspace();
+    await breakGrant(t.tenantId);
+    pd.mock.setFaults({});
+    expect((await connectThroughMock(pd.ctx, pd.mock, t.admin, { who: t.who })).outcome).toEqual({
+      result: "connected",
+    });
+    await deliver();
+    expect(mailTo(t.admin.email).map((m) => m.subject)).toEqual([
+      "Pipedrive stopped working for Test Workspace: reconnect it",
+      "Pipedrive works again for Test Workspace",
+    ]);
   });
 });

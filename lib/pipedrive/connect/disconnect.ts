@@ -31,7 +31,7 @@ export async function disconnect(
           { tenantId: admin.tenantId, actorUserId: admin.id, why: "disconnected" },
         )
       : "none";
-  const removed = await removeConnection(admin.tenantId, "disconnected", admin.id, { revoke });
+  const removed = await removeConnection(admin.tenantId, "disconnected", admin.id, { revoke, by: admin.name });
   return { removed, revoke };
 }
 

@@ -26,6 +26,7 @@ import {
   type ConnectionEvent,
   type ConnectionState,
   type ConnectionStatus,
+  type MailEventName,
   type MailHistory,
 } from "./lifecycle.ts";
 
@@ -40,7 +41,11 @@ const HOST = "acme-lifecycle.pipedrive.com";
 const TOKENS = { refreshToken: "r", accessToken: "a" };
 
 const event: fc.Arbitrary<ConnectionEvent> = fc.oneof(
-  fc.record({ type: fc.constant("granted" as const), missingScopes: fc.boolean() }),
+  fc.record({
+    type: fc.constant("granted" as const),
+    missingScopes: fc.boolean(),
+    pipedriveUser: fc.constantFrom(0, 1),
+  }),
   fc.record({
     type: fc.constant("refreshed" as const),
     missingScopes: fc.constantFrom(null, [] as string[], ["contacts:read"]),
@@ -63,8 +68,16 @@ async function workspace() {
   const tenantId = randomUUID();
   await sql().query(`INSERT INTO tenants (id, name) VALUES ($1, 'Lifecycle')`, [tenantId]);
   const id = 1_000_000 + Math.floor(Math.random() * 1_000_000_000);
-  const me = { id, name: "Pat", email: "pat@x.test", company_id: id, company_name: "Acme", company_domain: "acme" };
-  return { tenantId, me, actor: { id: randomUUID(), name: "Admin" } };
+  // Two Pipedrive users of one company: a grant as the other one is a switch.
+  const users = ["Pat", "Sam"].map((name, i) => ({
+    id: id + i,
+    name,
+    email: `${name.toLowerCase()}@x.test`,
+    company_id: id,
+    company_name: "Acme",
+    company_domain: "acme",
+  }));
+  return { tenantId, users, actor: { id: randomUUID(), name: "Admin" } };
 }
 
 /** The real writer for each event, as the flows that cause it call it. */
@@ -89,7 +102,7 @@ async function apply(w: Awaited<ReturnType<typeof workspace>>, e: ConnectionEven
       await saveConnection({
         tenantId: w.tenantId,
         tokens: { ...TOKENS, expiresInSeconds: 3600, scopes, apiHost: HOST },
-        me: w.me,
+        me: w.users[e.pipedriveUser]!,
         status: e.missingScopes ? "needs_permissions" : "connected",
         actor: w.actor,
         now,
@@ -133,15 +146,16 @@ async function apply(w: Awaited<ReturnType<typeof workspace>>, e: ConnectionEven
 
 async function observed(tenantId: string) {
   const [connection, audit, mail, view] = await Promise.all([
-    sql().query<{ status: string; suspected: boolean; refused_call: string | null }>(
-      `SELECT status::text, suspected_at IS NOT NULL AS suspected, refused_call FROM pipedrive_connections WHERE tenant_id = $1`,
+    sql().query<{ status: string; suspected: boolean; refused_call: string | null; pipedrive_user: number }>(
+      `SELECT c.status::text, c.suspected_at IS NOT NULL AS suspected, c.refused_call, c.pipedrive_user_id - c.company_id AS pipedrive_user
+         FROM pipedrive_connections c WHERE c.tenant_id = $1`,
       [tenantId],
     ),
     sql().query<{ event: AuditEventName }>(
       `SELECT event FROM pipedrive_audit_events WHERE tenant_id = $1 ORDER BY id`,
       [tenantId],
     ),
-    sql().query<{ event: AuditEventName; repeat: boolean }>(
+    sql().query<{ event: MailEventName; repeat: boolean }>(
       `SELECT event, outcome IS NOT DISTINCT FROM 'repeat' AS repeat FROM pipedrive_notifications WHERE tenant_id = $1 ORDER BY id`,
       [tenantId],
     ),
@@ -152,7 +166,13 @@ async function observed(tenantId: string) {
   const row = connection.rows[0];
   return {
     state: row
-      ? { kind: "present", status: row.status, suspected: row.suspected, refusedCall: row.refused_call }
+      ? {
+          kind: "present",
+          status: row.status,
+          suspected: row.suspected,
+          refusedCall: row.refused_call,
+          pipedriveUser: row.pipedrive_user,
+        }
       : { kind: "absent" },
     audit: audit.rows.map((r) => r.event),
     mail: mail.rows.map((r) => ({ event: r.event, repeat: r.repeat })),
@@ -168,6 +188,7 @@ const shown = (state: ConnectionState) =>
         status: state.status,
         suspected: state.suspectedSince !== null,
         refusedCall: state.refusedCall,
+        pipedriveUser: state.pipedriveUser,
       };
 
 /** Runs one history through the real stores, holding every step to the model. */
@@ -181,11 +202,9 @@ async function runHistory(events: ConnectionEvent[]): Promise<void> {
     const decision = decide(model, e, now);
     await apply(w, e, now);
     model = decision.next;
-    if (decision.audit) {
-      audit.push(decision.audit);
-      const mail = mailFor(decision.audit, mails, now);
-      if (mail) mails.push({ ...mail, at: now });
-    }
+    if (decision.audit) audit.push(decision.audit);
+    const mail = mailFor(decision.mail, mails, now);
+    if (mail) mails.push({ ...mail, at: now });
     const seen = await observed(w.tenantId);
     const where = `after step ${step + 1} (${e.type})`;
     expect(seen.state, `state ${where}`).toEqual(shown(model));
@@ -224,21 +243,21 @@ describe("a connection's life", () => {
 
   // Histories the property found, shrunk, kept by name.
   it("a refused renewal is only suspected: no needs_reconnect before the verdict", async () => {
-    await runHistory([{ type: "granted", missingScopes: false }, { type: "refresh_refused" }]);
+    await runHistory([{ type: "granted", missingScopes: false, pipedriveUser: 0 }, { type: "refresh_refused" }]);
   });
 
   it("a reconnect without a permission lookups need is logged and mailed as such, not as a plain reconnect", async () => {
     await runHistory([
-      { type: "granted", missingScopes: false },
-      { type: "granted", missingScopes: true },
+      { type: "granted", missingScopes: false, pipedriveUser: 0 },
+      { type: "granted", missingScopes: true, pipedriveUser: 0 },
     ]);
   });
 
   it("a reconnect forgets the kind of call Pipedrive's API had refused", async () => {
     await runHistory([
-      { type: "granted", missingScopes: false },
+      { type: "granted", missingScopes: false, pipedriveUser: 0 },
       { type: "api_refused", refusal: "subscription_lapsed", call: "users/me" },
-      { type: "granted", missingScopes: false },
+      { type: "granted", missingScopes: false, pipedriveUser: 0 },
       { type: "api_works", call: "persons/search" },
     ]);
   });

@@ -25,11 +25,13 @@ export type ConnectionState =
       suspectedSince: Date | null;
       /** The kind of call Pipedrive's API refused (402, 403), while paused by it. */
       refusedCall: string | null;
+      /** Which Pipedrive user the connection acts as (a switch changes it). */
+      pipedriveUser: number;
     };
 
 export type ConnectionEvent =
-  /** A connect, reconnect or confirmed switch saved a grant. */
-  | { type: "granted"; missingScopes: boolean }
+  /** A connect, reconnect or confirmed switch saved a grant, as `pipedriveUser`. */
+  | { type: "granted"; missingScopes: boolean; pipedriveUser: number }
   /** A refresh Pipedrive accepted; `missingScopes` null when its answer named no scopes. */
   | { type: "refreshed"; missingScopes: readonly string[] | null }
   /** Pipedrive refused the row's refresh token: suspected, not yet judged. */
@@ -55,7 +57,10 @@ export type AuditEventName =
   | "disconnected"
   | "uninstalled";
 
-/** The audit events that mail the workspace's admins. */
+/**
+ * What mails the workspace's admins: most are the audit event itself; a reconnect mails when it
+ * switches Pipedrive user (whose data enrichment reads changes) or fixes a broken connection.
+ */
 export const MAILED_EVENTS = [
   "refresh_failed",
   "recovered",
@@ -63,17 +68,30 @@ export const MAILED_EVENTS = [
   "needs_permissions",
   "subscription_lapsed",
   "access_forbidden",
-] as const satisfies readonly AuditEventName[];
+  "disconnected",
+  "switched_user",
+] as const;
+export type MailEventName = (typeof MAILED_EVENTS)[number];
 
-export type Decision = { next: ConnectionState; audit: AuditEventName | null };
+export type Decision = { next: ConnectionState; audit: AuditEventName | null; mail: MailEventName | null };
 
 const ABSENT: ConnectionState = { kind: "absent" };
-const present = (status: ConnectionStatus): ConnectionState => ({
+const present = (status: ConnectionStatus, pipedriveUser: number): ConnectionState => ({
   kind: "present",
   status,
   suspectedSince: null,
   refusedCall: null,
+  pipedriveUser,
 });
+
+/** The mail an audit event sends, given the state it left (a reconnect's depends on what it replaced). */
+function mailOf(audit: AuditEventName | null, before: ConnectionState, after: ConnectionState): MailEventName | null {
+  if (audit === "reconnected" && before.kind === "present" && after.kind === "present") {
+    if (before.pipedriveUser !== after.pipedriveUser) return "switched_user";
+    return before.status === "needs_reconnect" ? "recovered" : null;
+  }
+  return audit !== null && (MAILED_EVENTS as readonly string[]).includes(audit) ? (audit as MailEventName) : null;
+}
 
 /** Statuses in which a lookup makes no call: only a change (reconnect, permissions, payment) can help. */
 export function pausesLookups(status: ConnectionStatus | null): "needs_permissions" | ApiRefusal | null {
@@ -103,13 +121,19 @@ export function statusAfterRefresh(
 
 /** One move of a connection's life. An event that does not apply to the state changes nothing. */
 export function decide(state: ConnectionState, event: ConnectionEvent, now: Date): Decision {
+  const { next, audit } = move(state, event, now);
+  return { next, audit, mail: mailOf(audit, state, next) };
+}
+
+function move(state: ConnectionState, event: ConnectionEvent, now: Date): Omit<Decision, "mail"> {
   const same = { next: state, audit: null };
   if (event.type === "granted") {
     const status = event.missingScopes ? "needs_permissions" : "connected";
     // A grant without a permission lookups need is said as such, connect or reconnect alike:
     // the activity log must replay to the state it left.
-    if (state.kind === "absent" || status === "needs_permissions") return { next: present(status), audit: status };
-    return { next: present(status), audit: "reconnected" };
+    const next = present(status, event.pipedriveUser);
+    if (state.kind === "absent" || status === "needs_permissions") return { next, audit: status };
+    return { next, audit: "reconnected" };
   }
   if (state.kind === "absent") return same;
   switch (event.type) {
@@ -145,11 +169,11 @@ export function decide(state: ConnectionState, event: ConnectionEvent, now: Date
   }
 }
 
-/** A mail owed for an audit event: sent, or recorded as a repeat (one mail per incident, not per flap). */
-export type MailDecision = { event: AuditEventName; repeat: boolean } | null;
+/** A mail owed: sent, or recorded as a repeat (one mail per incident, not per flap). */
+export type MailDecision = { event: MailEventName; repeat: boolean } | null;
 
 /** The mails already owed to a workspace, newest last, as the outbox holds them. */
-export type MailHistory = { event: AuditEventName; repeat: boolean; at: Date }[];
+export type MailHistory = { event: MailEventName; repeat: boolean; at: Date }[];
 
 const DAY_MS = 86_400_000;
 
@@ -158,8 +182,8 @@ const DAY_MS = 86_400_000;
  * about it is a repeat (recorded, never sent); the recovery that ends a repeat is quiet too, so the
  * admins' last mail still tells the truth.
  */
-export function mailFor(event: AuditEventName | null, history: MailHistory, now: Date): MailDecision {
-  if (event === null || !(MAILED_EVENTS as readonly string[]).includes(event)) return null;
+export function mailFor(event: MailEventName | null, history: MailHistory, now: Date): MailDecision {
+  if (event === null) return null;
   if (event === "subscription_lapsed" || event === "access_forbidden") {
     const mailedRecently = history.some(
       (mail) => mail.event === event && !mail.repeat && mail.at.getTime() > now.getTime() - DAY_MS,

@@ -242,7 +242,7 @@ export async function saveConnection(input: {
         SELECT tenant_id FROM pipedrive_connections
         WHERE company_id = $7 AND pipedrive_user_id = $10 AND tenant_id <> $1::uuid LIMIT 1
       ), replaced AS (
-        SELECT c.company_id, c.pipedrive_user_id, c.pipedrive_user_name, c.company_name, t.refresh_token
+        SELECT c.company_id, c.pipedrive_user_id, c.pipedrive_user_name, c.company_name, c.status, t.refresh_token
         FROM pipedrive_connections c LEFT JOIN lead_pipedrive_integrations t ON t.tenant_id = c.tenant_id
         WHERE c.tenant_id = $1::uuid
       ), token AS (${upsertContractRow("NOT EXISTS (SELECT 1 FROM holder)")}
@@ -267,8 +267,11 @@ export async function saveConnection(input: {
         // replays to the state it leaves, and the admins are mailed (lifecycle.ts decides it).
         event:
           "CASE WHEN (SELECT NOT inserted FROM token) AND $18 <> 'needs_permissions' THEN 'reconnected' ELSE $18 END",
-        // A switch of Pipedrive user says from whom, as well as to whom.
-        detail: `($17::jsonb || COALESCE((SELECT jsonb_build_object('fromPipedriveUserId', r.pipedrive_user_id,
+        // A switch of Pipedrive user says from whom, as well as to whom; a reconnect, what it replaced
+        // (the mail a reconnect sends depends on it) and which admin did it.
+        detail: `($17::jsonb || jsonb_build_object('by', $14::text)
+          || COALESCE((SELECT jsonb_build_object('fromStatus', r.status::text) FROM replaced r), '{}'::jsonb)
+          || COALESCE((SELECT jsonb_build_object('fromPipedriveUserId', r.pipedrive_user_id,
               'fromPipedriveUserName', r.pipedrive_user_name, 'fromCompanyName', r.company_name)
             FROM replaced r WHERE r.company_id <> $7 OR r.pipedrive_user_id <> $10), '{}'::jsonb))`,
         named: "meta",
