@@ -2,7 +2,8 @@ import http from "node:http";
 
 import pg from "pg";
 
-import { sameSecret, stateKey, verifyState } from "../lib/pipedrive/connect/state.ts";
+import { sameSecret } from "../lib/crypto.ts";
+import { stateKey, verifyState } from "../lib/pipedrive/connect/state.ts";
 
 // The callback benchmark's baseline: the same database work and the same calls to Pipedrive
 // as our callback, on bare node:http + pg, with no framework, no Auth.js and no validation

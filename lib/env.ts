@@ -2,7 +2,7 @@ import "server-only";
 
 import { z } from "zod";
 
-import { REFRESH_TOKEN_IDLE_DAYS } from "./pipedrive/conditions.ts";
+import { REFRESH_TOKEN_IDLE_DAYS } from "./pipedrive/connection/lifecycle.ts";
 import { ROUTES } from "./routes.ts";
 
 // The only module that reads process.env. Everything else asks env() for a typed object.

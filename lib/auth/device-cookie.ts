@@ -1,4 +1,6 @@
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
+
+import { sameSecret } from "../crypto.ts";
 
 // OWASP's "device cookie": a browser that signed in to an account gets a cookie naming a random
 // device id, signed for that account. Presented again, it lets that browser be judged on its own
@@ -27,9 +29,7 @@ export function issueDevice(secret: string, account: string): string {
 export function deviceFor(secret: string, account: string, value: string | null | undefined): string | null {
   const match = value?.match(/^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/);
   if (!match) return null;
-  const expected = Buffer.from(signature(secret, account, match[1]!));
-  const given = Buffer.from(match[2]!);
-  return expected.length === given.length && timingSafeEqual(expected, given) ? match[1]! : null;
+  return sameSecret(match[2]!, signature(secret, account, match[1]!)) ? match[1]! : null;
 }
 
 /** The cookie's value in a Cookie header, if present. */

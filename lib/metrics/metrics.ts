@@ -1,9 +1,8 @@
 import "server-only";
 
-import { timingSafeEqual } from "node:crypto";
-
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 
+import { sameSecret } from "../crypto.ts";
 import type { Env } from "../env.ts";
 import { pendingNotifications } from "../notifications/notification-store.ts";
 import { CONDITIONS, viewStatusOf } from "../pipedrive/conditions.ts";
@@ -121,7 +120,5 @@ export function metricsAccess(
   authorization: string | null,
 ): "ok" | "unauthorized" | "not_configured" {
   if (!e.METRICS_TOKEN) return e.DEMO ? "ok" : "not_configured";
-  const given = Buffer.from(authorization ?? "");
-  const expected = Buffer.from(`Bearer ${e.METRICS_TOKEN}`);
-  return given.length === expected.length && timingSafeEqual(given, expected) ? "ok" : "unauthorized";
+  return sameSecret(authorization ?? "", `Bearer ${e.METRICS_TOKEN}`) ? "ok" : "unauthorized";
 }

@@ -1,3 +1,4 @@
+import { REFRESH_TOKEN_IDLE_DAYS } from "./connection/lifecycle.ts";
 import type { ConnectionView } from "./settings-view-store.ts";
 
 // The home of a connection's condition: the one ordered list, worst first, that the settings
@@ -19,9 +20,6 @@ export const CONDITIONS = [
 ] as const;
 
 export type ConditionKind = (typeof CONDITIONS)[number];
-
-/** Pipedrive drops a refresh token left unused this long. */
-export const REFRESH_TOKEN_IDLE_DAYS = 60;
 
 const GRANT_GONE = `Pipedrive no longer accepts this workspace's access. It may have been removed in Pipedrive, or left unused for ${REFRESH_TOKEN_IDLE_DAYS} days.`;
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 
+import { sameSecret } from "../../crypto.ts";
 import { describe } from "../../errors.ts";
 import { log, requestLog } from "../../log.ts";
 import { ROUTES } from "../../routes.ts";
@@ -11,7 +12,7 @@ import { audit } from "../tokens/audit-store.ts";
 import { cancelled, failed, isCancel, redeem, type CallbackAnswer, type CallbackResult, type Flow } from "./grant.ts";
 import { arriveFromMarketplace, dropHeldInstall, stateless } from "./marketplace.ts";
 import { claimStateInSession, consumeState } from "./state-store.ts";
-import { sameSecret, verifyState } from "./state.ts";
+import { verifyState } from "./state.ts";
 
 export type { CallbackResult } from "./grant.ts";
 

@@ -1,3 +1,4 @@
+import { sameSecret } from "../../crypto.ts";
 import { readCapped } from "../../http/body.ts";
 import { log } from "../../log.ts";
 import type { RevokeResult } from "../../settings-outcomes.ts";
@@ -9,7 +10,6 @@ import { connectedAs, installHolders } from "../settings-view-store.ts";
 import { getRefreshToken } from "../tokens/contract-store.ts";
 import { removeConnection } from "../tokens/health-store.ts";
 import { revokeGrant } from "./revoke.ts";
-import { sameSecret } from "./state.ts";
 
 /**
  * Removes the workspace's connection. The admin asked to remove the app, so our install is

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
-import { hashNonce, issueState, sameSecret, stateKey, verifyState } from "./state.ts";
+import { sameSecret } from "../../crypto.ts";
+import { hashNonce, issueState, stateKey, verifyState } from "./state.ts";
 
 const key = stateKey("k".repeat(40));
 

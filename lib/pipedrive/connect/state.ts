@@ -1,4 +1,6 @@
-import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, hkdfSync, randomBytes } from "node:crypto";
+
+import { sameSecret } from "../../crypto.ts";
 
 // state = <nonce>.<mac>. The nonce (256 random bits) names a server-side row that binds the
 // flow to its user and tenant and makes it single-use; the MAC lets us refuse forged or
@@ -27,14 +29,6 @@ export function issueState(key: Buffer): { state: string; nonceHash: string } {
 export function verifyState(key: Buffer, state: string): string | null {
   const [nonce, signature, extra] = state.split(".");
   if (extra !== undefined || !nonce || !signature || !PART.test(nonce) || !PART.test(signature)) return null;
-  const expected = Buffer.from(mac(key, nonce));
-  const given = Buffer.from(signature);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  if (!sameSecret(signature, mac(key, nonce))) return null;
   return hashNonce(nonce);
-}
-
-export function sameSecret(a: string, b: string): boolean {
-  const left = createHash("sha256").update(a).digest();
-  const right = createHash("sha256").update(b).digest();
-  return timingSafeEqual(left, right);
 }

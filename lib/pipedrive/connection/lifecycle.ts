@@ -3,6 +3,9 @@
 // decides, and a property test runs random histories through the real stores on PostgreSQL
 // against it (lifecycle.int.test.ts).
 
+/** Pipedrive drops a refresh token left unused this long (docs/pipedrive-api.md). */
+export const REFRESH_TOKEN_IDLE_DAYS = 60;
+
 /** Every status a connection can be in, in one list; the union is derived from it. */
 export const CONNECTION_STATUSES = [
   "connected",

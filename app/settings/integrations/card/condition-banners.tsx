@@ -1,13 +1,7 @@
 import { When } from "@/app/components/when.tsx";
 import { USAGE_HINT } from "@/lib/errors.ts";
-import {
-  CONDITION_WORDS,
-  ENTITY_LIMIT_NOTE,
-  REFRESH_TOKEN_IDLE_DAYS,
-  refusedPermissionOf,
-  type Condition,
-} from "@/lib/pipedrive/conditions.ts";
-import type { pausesLookups } from "@/lib/pipedrive/connection/lifecycle.ts";
+import { CONDITION_WORDS, ENTITY_LIMIT_NOTE, refusedPermissionOf, type Condition } from "@/lib/pipedrive/conditions.ts";
+import { REFRESH_TOKEN_IDLE_DAYS, type pausesLookups } from "@/lib/pipedrive/connection/lifecycle.ts";
 import type { ConnectionView } from "@/lib/pipedrive/settings-view-store.ts";
 
 import { ConnectButton } from "./connect-button.tsx";
