@@ -1,5 +1,15 @@
-import { REFRESH_TOKEN_IDLE_DAYS } from "./connection/lifecycle.ts";
-import type { ConnectionView } from "./settings-view-store.ts";
+import { REFRESH_TOKEN_IDLE_DAYS, type ConnectionStatus } from "./connection/lifecycle.ts";
+
+/** What a condition is decided from: the parts of the settings page's ConnectionView it reads. */
+export type ConnectionFacts = {
+  status: ConnectionStatus;
+  /** False when the row names a host we would never send a token to. */
+  hostAllowed: boolean;
+  /** Pipedrive's limit for this company is spent: lookups resume then. */
+  lookupsPausedUntil: Date | null;
+  /** Pipedrive refused a renewal at `since`; the verdict is due at `dueAt`, and callers wait until then. */
+  checking: { since: Date; dueAt: Date } | null;
+};
 
 // The home of a connection's condition: the one ordered list, worst first, that the settings
 // card (badge, Access row, where Reconnect goes) and lead_pipedrive_integration_status (a test
@@ -36,7 +46,7 @@ export type Condition =
   | { kind: "connected" };
 
 export type ConditionInput = {
-  connection: ConnectionView;
+  connection: ConnectionFacts;
   appCredentialsRejectedSince: Date | null;
   keeper: { down: boolean; seenAt: Date | null };
   /** Members are told about operator problems only when lookups stop. */
@@ -68,7 +78,7 @@ export function conditionsInForce({ connection, appCredentialsRejectedSince, kee
  * Whether the page offers a lookup: while the grant itself is in good standing. A pause or an
  * unrecognised host is told at search time, with its reason, rather than by hiding the form.
  */
-export const offersLookup = (connection: Pick<ConnectionView, "status"> | null): boolean =>
+export const offersLookup = (connection: Pick<ConnectionFacts, "status"> | null): boolean =>
   connection?.status === "connected";
 
 /** The worst condition in force, in CONDITIONS order. */

@@ -4,14 +4,13 @@ import { db, sql } from "../db.ts";
 import { allowedApiHost, toBareHost, type HostPolicy } from "./client/api-domain.ts";
 import { companyBlockedUntil } from "./client/company-limit-store.ts";
 import { missingScopes, scopeInWords } from "./client/scopes.ts";
-import type { ConnectionStatus } from "./connection/lifecycle.ts";
+import type { ConnectionFacts } from "./conditions.ts";
 import { repairApiDomain } from "./tokens/contract-store.ts";
 
 // What the settings page and the uninstall notice read about a connection. Every write to
 // these tables goes through tokens/health-store.ts (and the audit trail, tokens/audit-store.ts).
 
-export type ConnectionView = {
-  status: ConnectionStatus;
+export type ConnectionView = ConnectionFacts & {
   companyName: string | null;
   companyDomain: string | null;
   pipedriveUserName: string | null;
@@ -21,23 +20,17 @@ export type ConnectionView = {
   connectedAt: Date | null;
   tokenExpiresAt: Date;
   apiHost: string;
-  /** False when the row names a host we would never send a token to. */
-  hostAllowed: boolean;
   lastError: string | null;
   lastErrorAt: Date | null;
   lastRefreshedAt: Date | null;
   /** When the token is next renewed; null when that is due now. */
   nextRenewalAt: Date | null;
-  /** Pipedrive's limit for this company is spent: lookups resume then. */
-  lookupsPausedUntil: Date | null;
   /** Permissions lookups need that the grant lacks, in plain words. */
   missingPermissions: string[];
   /** What the grant allows, in plain words. */
   permissions: string[];
   /** The kind of call Pipedrive refused (402, 403) while it pauses lookups. */
   refusedCall: string | null;
-  /** Pipedrive refused a renewal at `since`; the verdict is due at `dueAt`, and callers wait until then. */
-  checking: { since: Date; dueAt: Date } | null;
 };
 
 /** What the settings page shows; null when the tenant has no token row. */
