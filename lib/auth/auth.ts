@@ -42,7 +42,8 @@ export function authOptions(e: Env = env()): NextAuthConfig {
     trustHost: true,
     // Secure cookies follow APP_URL, as the OAuth state cookie does, not a proxy's X-Forwarded-Proto.
     useSecureCookies: e.secureCookies,
-    session: { strategy: "jwt", maxAge: 8 * 60 * 60 },
+    // The cookie lives as long as a session may (SESSION_MAX_HOURS, from sign-in): one setting.
+    session: { strategy: "jwt", maxAge: e.SESSION_MAX_HOURS * 60 * 60 },
     pages: { signIn: ROUTES.signIn, error: ROUTES.signIn },
     providers: [
       Credentials({
