@@ -8,8 +8,8 @@ export function MailPreference({ on }: { on: boolean }) {
       <form method="post" action={ROUTES.notifications} className="inline-form">
         <div className="field">
           <label>
-            <input type="checkbox" name="mail" value="on" defaultChecked={on} /> Email me when Pipedrive stops working,
-            recovers, is uninstalled, or waits on Pipedrive
+            <input type="checkbox" name="mail" value="on" defaultChecked={on} /> Email me when Pipedrive stops working
+            or recovers, waits on Pipedrive, or is disconnected, uninstalled or switched to another Pipedrive user
           </label>
         </div>
         <button type="submit" className="button button-secondary">
