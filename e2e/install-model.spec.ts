@@ -75,6 +75,43 @@ test("one Pipedrive login cannot serve two workspaces: the second is told plainl
   await expect(second.integrations.card()).toContainText("Beta Mock Company");
 });
 
+test("a Reconnect as a login another workspace holds is one refusal, with the way to another Pipedrive user", async ({
+  signedIn,
+}) => {
+  const first = await signedIn("admin");
+  await first.integrations.connect();
+  const second = await signedIn("otherAdmin");
+  await second.integrations.goto();
+  await second.integrations.startConnect();
+  await second.integrations.approve("Pat Pipedrive in Beta Mock Company");
+  await second.integrations.expectStatus("Connected");
+
+  // Reconnecting as the login the first workspace holds.
+  const { page } = second;
+  await second.integrations.reconnectButton().click();
+  await page.getByRole("radio", { name: "Pat Pipedrive in Acme Mock Company" }).check();
+  await page.getByRole("button", { name: "Allow" }).click();
+  await expect(page).toHaveURL(/\/settings\/integrations\/install$/);
+  const heading = "Can't connect Pat Pipedrive (Acme Mock Company)";
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(heading);
+  await expect(page).toHaveTitle(`${heading} · Integrations · CRM`);
+  const alerts = page.getByRole("main").getByRole("alert");
+  await expect(alerts).toHaveCount(1);
+  await expect(alerts).toContainText("Another workspace uses this Pipedrive login. Nothing changed.");
+  await expect(page.getByRole("main")).not.toContainText("replaces");
+  await expect(page.getByRole("main")).not.toContainText("uninstalled");
+  expect((await new AxeBuilder({ page }).analyze()).violations).toEqual([]);
+  await snapshot(page, "held-elsewhere-1280");
+
+  // Its primary action goes back to Pipedrive's consent, to choose another user; nothing changed meanwhile.
+  await page.getByRole("button", { name: "Connect as another Pipedrive user" }).click();
+  await expect(page.getByRole("button", { name: "Allow" })).toBeVisible();
+  const [row] = await testDb.contractRows(OTHER_TENANT_ID);
+  expect(await mock.accepts(row!.accessToken)).toBe(true);
+  await second.integrations.goto();
+  await expect(second.integrations.card()).toContainText("Beta Mock Company");
+});
+
 test("a grant without the contacts permission waits for new permissions, and says which", async ({ signedIn }) => {
   await mock.config({ consentScopes: ["base"] });
   const { page, integrations } = await signedIn("admin");

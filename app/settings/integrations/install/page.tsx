@@ -12,23 +12,63 @@ import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { loadInstallConfirmation } from "@/lib/pipedrive/settings-view.ts";
 import { ROUTES } from "@/lib/routes.ts";
 
-export const metadata: Metadata = { title: "Connect Pipedrive? · Integrations" };
-
 const INSTALL = ROUTES.install;
 
-export default async function InstallPage() {
+async function load() {
   const user = await requirePageUser(ROUTES.installConfirm);
   if (user.role !== "admin") redirect(`${ROUTES.settings}?pipedrive=error&reason=install_admins_only`);
   const held = await loadInstallConfirmation(pipedrive(), user, (await cookies()).get(INSTALL_COOKIE)?.value);
+  return { user, held };
+}
+
+/** The page's one heading, which the tab's title repeats. */
+function headingOf(held: Awaited<ReturnType<typeof load>>["held"]): string {
+  if (!held) return "Nothing to confirm";
+  if (held.heldElsewhere) return `Can't connect ${held.me.name} (${held.me.company_name})`;
+  return held.replacing ? "Switch Pipedrive user?" : "Connect Pipedrive?";
+}
+
+export async function generateMetadata(): Promise<Metadata> {
+  return { title: `${headingOf((await load()).held)} · Integrations` };
+}
+
+export default async function InstallPage() {
+  const { user, held } = await load();
   const me = held?.me;
 
   return (
     <>
       <AppHeader user={user} />
       <main className="page">
-        {held && me ? (
+        {held && me && held.heldElsewhere ? (
+          // One refusal: nothing about replacing or uninstalling, since nothing will happen.
           <section className="card" aria-labelledby="install-title">
-            <h1 id="install-title">{held.replacing ? "Switch Pipedrive user?" : "Connect Pipedrive?"}</h1>
+            <h1 id="install-title">{headingOf(held)}</h1>
+            <div className="banner banner-error" role="alert">
+              <p>
+                <strong>Another workspace uses this Pipedrive login. Nothing changed.</strong> Pipedrive gives one login
+                one connection: connect as another Pipedrive user, or disconnect this login in the other workspace
+                first.
+              </p>
+            </div>
+            <div className="actions">
+              <form method="post" action={INSTALL}>
+                <input type="hidden" name="decision" value="another_user" />
+                <button type="submit" className="button button-primary">
+                  Connect as another Pipedrive user
+                </button>
+              </form>
+              <form method="post" action={INSTALL}>
+                <input type="hidden" name="decision" value="cancel" />
+                <button type="submit" className="button button-secondary">
+                  Cancel
+                </button>
+              </form>
+            </div>
+          </section>
+        ) : held && me ? (
+          <section className="card" aria-labelledby="install-title">
+            <h1 id="install-title">{headingOf(held)}</h1>
             <p>
               Connect Pipedrive company <strong>{me.company_name}</strong> ({me.name}
               {me.email ? `, ${me.email}` : ""}) to workspace <strong>{user.tenantName}</strong>?
@@ -49,29 +89,17 @@ export default async function InstallPage() {
                 </div>
               </div>
             )}
-            {held.heldElsewhere ? (
-              <div className="banner banner-error" role="alert">
-                <p>
-                  <strong>That Pipedrive login is already connected to another workspace</strong>, and Pipedrive gives
-                  one login one connection. Cancel, then connect with another Pipedrive user, or disconnect it in the
-                  other workspace first.
-                </p>
-              </div>
-            ) : (
-              <p className="muted">
-                Lead enrichment will look people up in that Pipedrive account, as {me.name}. If this is not the
-                Pipedrive account you meant, press Cancel: nothing changes until you press Connect.
-              </p>
-            )}
+            <p className="muted">
+              Lead enrichment will look people up in that Pipedrive account, as {me.name}. If this is not the Pipedrive
+              account you meant, press Cancel: nothing changes until you press Connect.
+            </p>
             <div className="actions">
-              {!held.heldElsewhere && (
-                <form method="post" action={INSTALL}>
-                  <input type="hidden" name="decision" value="connect" />
-                  <button type="submit" className="button button-primary">
-                    Connect
-                  </button>
-                </form>
-              )}
+              <form method="post" action={INSTALL}>
+                <input type="hidden" name="decision" value="connect" />
+                <button type="submit" className="button button-primary">
+                  Connect
+                </button>
+              </form>
               <form method="post" action={INSTALL}>
                 <input type="hidden" name="decision" value="cancel" />
                 <button type="submit" className="button button-secondary">

@@ -1,11 +1,13 @@
 // A Marketplace install, after the callback held its code: GET resumes it for the signed-in user
-// (an admin's code is exchanged, to be confirmed); POST is the confirmation page's Connect or Cancel.
+// (an admin's code is exchanged, to be confirmed); POST is the confirmation page's Connect, Cancel, or
+// Connect as another Pipedrive user (a new flow, after the held grant is given back).
 import { cookies } from "next/headers";
 import { z } from "zod";
 
-import { currentUser } from "@/lib/auth/session.ts";
-import { redirectTo } from "@/lib/http/responses.ts";
+import { currentUser, verifiedSession } from "@/lib/auth/session.ts";
+import { NO_STORE, redirectTo } from "@/lib/http/responses.ts";
 import { formRoute, redirectRoute } from "@/lib/http/route.ts";
+import { startAuthorization } from "@/lib/pipedrive/connect/authorize.ts";
 import {
   cancelInstall,
   confirmInstall,
@@ -27,8 +29,10 @@ export const GET = redirectRoute("install", async () => {
   return redirectTo(outcomePath({ result: "error", reason: RESUME_REFUSED[resumed] }));
 });
 
+const decision = z.object({ decision: z.enum(["connect", "cancel", "another_user"]) });
+
 export const POST = formRoute(
-  { name: "install", role: "admin", form: z.object({ decision: z.enum(["connect", "cancel"]) }), maxBodyBytes: 1024 },
+  { name: "install", role: "admin", form: decision, maxBodyBytes: 1024 },
   async ({ user, form, log }) => {
     const jar = await cookies();
     const cookie = jar.get(INSTALL_COOKIE)?.value;
@@ -38,6 +42,10 @@ export const POST = formRoute(
         ? await confirmInstall(pipedrive(), user, cookie)
         : await cancelInstall(pipedrive(), user, cookie);
     log.info({ outcome: outcomePath(outcome), detail }, "pipedrive marketplace install");
-    return redirectTo(outcomePath(outcome), 303);
+    if (form.decision !== "another_user") return redirectTo(outcomePath(outcome), 303);
+    // The held grant is given back; a new flow goes to Pipedrive's consent, to choose another user.
+    const { url, cookie: state } = await startAuthorization(pipedrive(), user, await verifiedSession());
+    jar.set(state.name, state.value, state.options);
+    return new Response(null, { status: 303, headers: { ...NO_STORE, Location: url } });
   },
 );
