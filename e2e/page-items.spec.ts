@@ -63,7 +63,7 @@ for (const [width, height] of [
     await mock.faults({ searchRateLimit: { limit: 0, windowMs: 60_000, retryAfterSeconds: 8 } });
     await integrations.lookup("+55 11 99999-0001");
     await expect(page.locator(".lookup-problem")).toHaveText(
-      "Pipedrive is busy right now. Try again in a few seconds.",
+      "Pipedrive is busy and asked us to wait 8\u00a0seconds. Try again then.",
     );
     await expect(integrations.card()).not.toContainText("used up");
     await expectPlainWords(page);

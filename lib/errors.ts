@@ -72,6 +72,10 @@ export function renewalChecking(verdictDueAt: Date, detail: string): AppError {
   });
 }
 
+/** Stops that end on their own: the same call is worth repeating later (a CLI exits 75 for them). */
+const TEMPORARY: readonly ErrorCode[] = ["renewal_checking", "rate_limited", "pipedrive_unavailable", "lookup_stopped"];
+export const isTemporary = (code: ErrorCode): boolean => TEMPORARY.includes(code);
+
 export function isAppError(error: unknown, code?: ErrorCode): error is AppError {
   return error instanceof AppError && (code === undefined || error.code === code);
 }

@@ -4,7 +4,7 @@ import path from "node:path";
 
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
-import { db } from "../lib/db.ts";
+import { db, sql } from "../lib/db.ts";
 import { startMockPipedrive, type MockPipedrive } from "../testing/mock-pipedrive/index.ts";
 import {
   connectThroughMock,
@@ -82,6 +82,34 @@ describe("npm run enrich", () => {
       expect(judged.code).toBe(1);
     } finally {
       mock.setFaults({});
+    }
+  });
+
+  it("respects a company's pause whatever form api_domain was written in, and exits 75 with the time in UTC", async () => {
+    const { tenantId, admin } = await createTenant();
+    await connectThroughMock(testContext(mock), mock, admin);
+    const until = new Date(Date.now() + 3_600_000);
+    await sql().query(
+      `INSERT INTO pipedrive_rate_limits (api_host, blocked_until, reason, updated_at) VALUES ($1, $2, 'test', now())
+       ON CONFLICT (api_host) DO UPDATE SET blocked_until = EXCLUDED.blocked_until`,
+      [mock.host, until],
+    );
+    try {
+      for (const apiDomain of [`https://${mock.host}`, `HTTPS://${mock.host.toUpperCase()}/`]) {
+        await db().leadPipedriveIntegration.update({ where: { tenantId }, data: { apiDomain } });
+        mock.reset();
+        const paused = await enrich("--tenant", tenantId, "--phone", "+55 11 99999-0001");
+        expect(
+          mock.requests().filter((r) => r.path.startsWith("/api/")),
+          apiDomain,
+        ).toEqual([]);
+        expect(paused.code, apiDomain).toBe(75);
+        // The page's words, and the moment as ISO UTC for scripts.
+        expect(paused.stderr).toContain("rate_limited: Pipedrive's request limit for this company is used up.");
+        expect(paused.stderr).toContain(`retry_at=${until.toISOString().slice(0, 19)}`);
+      }
+    } finally {
+      await sql().query(`DELETE FROM pipedrive_rate_limits WHERE api_host = $1`, [mock.host]);
     }
   });
 

@@ -7,7 +7,7 @@ import { cliEnv, CliRefusal } from "./support/local-env.ts";
 // `npm run enrich -- --tenant <uuid> --phone <phone>`: the lead-enrichment lookup from the
 // shell. Matches go to stdout as JSON; any failure is one line on stderr and a non-zero exit.
 
-/** sysexits' EX_TEMPFAIL: a refused renewal being checked; the same call is worth repeating in a minute. */
+/** sysexits' EX_TEMPFAIL: a stop that ends on its own (a renewal being checked, a pause, Pipedrive busy): repeat later. */
 const EXIT_TRY_LATER = 75;
 
 const usage = "usage: npm run enrich -- --tenant <tenant uuid> --phone <phone number>";
@@ -31,7 +31,7 @@ async function main(): Promise<number> {
   }
   const { BATCH_PATIENCE, searchPersonsByPhone } = await import("../lib/pipedrive/lookup/person-search.ts");
   const { pipedrive } = await import("../lib/pipedrive/context.ts");
-  const { toAppError } = await import("../lib/errors.ts");
+  const { isTemporary, toAppError } = await import("../lib/errors.ts");
   const { closeDb } = await import("../lib/db.ts");
   try {
     const people = await searchPersonsByPhone(pipedrive(), parsed.tenant, parsed.phone, undefined, BATCH_PATIENCE);
@@ -41,8 +41,10 @@ async function main(): Promise<number> {
     const appError = toAppError(error);
     // The message is log-safe (never a token) and tells an operator what Pipedrive said.
     const detail = appError.message !== appError.userMessage ? ` (${appError.message})` : "";
-    console.error(`enrich: ${appError.code}: ${appError.userMessage}${detail}`);
-    return appError.code === "renewal_checking" ? EXIT_TRY_LATER : 1;
+    // When a temporary stop ends, for scripts: ISO, UTC.
+    const retryAt = appError.retryAt ? ` retry_at=${appError.retryAt.toISOString()}` : "";
+    console.error(`enrich: ${appError.code}: ${appError.userMessage}${detail}${retryAt}`);
+    return isTemporary(appError.code) ? EXIT_TRY_LATER : 1;
   } finally {
     await closeDb();
   }

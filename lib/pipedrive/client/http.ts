@@ -153,11 +153,14 @@ export function toAppErrorFromPipedrive(error: unknown, now: () => Date = () => 
   if (!(error instanceof PipedriveError)) return error;
   switch (error.kind) {
     case "rate_limited":
-      if (error.details.short)
+      if (error.details.short) {
+        // How long Pipedrive asked for, and no line break inside "8 seconds".
+        const seconds = Math.max(1, Math.ceil((error.details.retryAfterMs ?? 1000) / 1000));
         return new AppError("rate_limited", error.message, {
           cause: error,
-          userMessage: "Pipedrive is busy right now. Try again in a few seconds.",
+          userMessage: `Pipedrive is busy and asked us to wait ${seconds}\u00a0${seconds === 1 ? "second" : "seconds"}. Try again then.`,
         });
+      }
       return error.details.retryAfterMs === undefined
         ? new AppError("rate_limited", error.message, { cause: error })
         : rateLimitedUntil(new Date(now().getTime() + error.details.retryAfterMs), error.message, now());

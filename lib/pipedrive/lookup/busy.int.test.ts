@@ -64,7 +64,8 @@ describe("a lookup under Pipedrive's rate limits", () => {
 
   it("waits out a short burst limit for about 5 s at most, then says Pipedrive is busy", async () => {
     const result = await lookupUnder(8);
-    expect(result.problem).toBe("Pipedrive is busy right now. Try again in a few seconds.");
+    // How long Pipedrive asked for, not "a few seconds".
+    expect(result.problem).toBe("Pipedrive is busy and asked us to wait 8\u00a0seconds. Try again then.");
     expect(result.waited).toBeLessThanOrEqual(5_000);
     expect(result.companyPaused).toBe(false);
   });
