@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { AppError } from "../errors.ts";
-import { badgeOf, CONDITION_WORDS, conditionOf, reconnectPlace } from "./conditions.ts";
+import { badgeOf, CONDITION_WORDS, conditionOf, grantGoneWords, reconnectPlace } from "./conditions.ts";
 import type { ConnectionView } from "./settings-view-store.ts";
 
 const healthy = { status: "connected", hostAllowed: true, lookupsPausedUntil: null } as unknown as ConnectionView;
@@ -43,6 +43,20 @@ describe("the card's one status", () => {
     expect(reconnectPlace({ kind: "checking_access", ...checking })).toBe("none");
     expect(new AppError("renewal_checking").userMessage).toBe(CONDITION_WORDS.checking_access.caller);
     expect(CONDITION_WORDS.checking_access.mail).toBeUndefined();
+  });
+
+  it("blames 60 idle days only when the access went unused that long, never seconds after a renewal", () => {
+    const renewed = new Date("2026-12-01T11:59:30Z");
+    const recent = grantGoneWords({ lastRefreshedAt: renewed, connectedAt: null, lastErrorAt: at });
+    expect(recent).not.toContain("unused");
+    expect(recent).toContain("removed in Pipedrive");
+    const idle = grantGoneWords({
+      lastRefreshedAt: new Date("2026-09-01T12:00:00Z"),
+      connectedAt: null,
+      lastErrorAt: at,
+    });
+    expect(idle).toContain("left unused for 60 days");
+    expect(grantGoneWords({ lastRefreshedAt: null, connectedAt: null, lastErrorAt: null })).toContain("left unused");
   });
 
   it("keeps a stopped keeper from members, whose lookups still work", () => {

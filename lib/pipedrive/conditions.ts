@@ -33,6 +33,22 @@ export type ConditionKind = (typeof CONDITIONS)[number];
 
 const GRANT_GONE = `Pipedrive no longer accepts this workspace's access. It may have been removed in Pipedrive, or left unused for ${REFRESH_TOKEN_IDLE_DAYS} days.`;
 
+/**
+ * Why a grant is gone, as far as we can tell: idleness is named only when the access really went
+ * unused that long before it stopped working (not seconds after a renewal).
+ */
+export function grantGoneWords(connection: {
+  lastRefreshedAt: Date | null;
+  connectedAt: Date | null;
+  lastErrorAt: Date | null;
+}): string {
+  const used = connection.lastRefreshedAt ?? connection.connectedAt;
+  const stopped = connection.lastErrorAt;
+  const idleDays = used && stopped ? (stopped.getTime() - used.getTime()) / 86_400_000 : Infinity;
+  if (idleDays >= REFRESH_TOKEN_IDLE_DAYS) return GRANT_GONE;
+  return "Pipedrive no longer accepts this workspace's access. It was in use until recently, so it was most likely removed in Pipedrive: the app uninstalled there, or its access revoked by a Pipedrive admin.";
+}
+
 export type Condition =
   | { kind: "unavailable"; since: Date }
   | { kind: "needs_reconnect" }
@@ -111,8 +127,6 @@ type Words = {
   badge: { text: string; memberText?: string; tone: "ok" | "idle" | "warn" | "error" };
   /** What lookups and other callers are told when the condition stops them (lib/errors.ts). */
   caller?: string;
-  /** The page's banner: what happened, in the admin's words. */
-  explain?: string;
   mail?: MailWords;
   /** lead_pipedrive_integration_status.status: what callers act on. */
   viewStatus: string;
@@ -135,7 +149,6 @@ export const CONDITION_WORDS: Record<ConditionKind, Words> = {
   needs_reconnect: {
     badge: { text: "Needs reconnect", tone: "warn" },
     caller: "Pipedrive no longer accepts this workspace's access, so lookups are paused until an admin reconnects it.",
-    explain: GRANT_GONE,
     mail: {
       subject: (workspace) => `Pipedrive stopped working for ${workspace}: reconnect it`,
       happened: (workspace, when) =>

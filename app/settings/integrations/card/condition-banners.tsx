@@ -1,6 +1,6 @@
 import { When } from "@/app/components/when.tsx";
 import { USAGE_HINT } from "@/lib/errors.ts";
-import { CONDITION_WORDS, ENTITY_LIMIT_NOTE, refusedPermissionOf, type Condition } from "@/lib/pipedrive/conditions.ts";
+import { ENTITY_LIMIT_NOTE, grantGoneWords, refusedPermissionOf, type Condition } from "@/lib/pipedrive/conditions.ts";
 import { REFRESH_TOKEN_IDLE_DAYS, type pausesLookups } from "@/lib/pipedrive/connection/lifecycle.ts";
 import type { ConnectionView } from "@/lib/pipedrive/settings-view-store.ts";
 
@@ -78,7 +78,7 @@ function ConditionBanner({
     case "needs_reconnect":
       return (
         <WarnBanner title="Pipedrive needs to be reconnected">
-          <p>{CONDITION_WORDS.needs_reconnect.explain}</p>
+          <p>{grantGoneWords(connection)}</p>
           <p>Lookups are paused until an admin presses Reconnect and allows access again in Pipedrive.</p>
           {fix && <ConnectButton label="Reconnect" primary />}
         </WarnBanner>
