@@ -85,3 +85,23 @@ test("integrations page has no axe violations in any state", async ({ signedIn }
   await member.integrations.goto();
   await expectNoViolations(member.page); // member view
 });
+
+test("saving the mail preference confirms beside the checkbox, where focus goes, at 390 px", async ({ signedIn }) => {
+  const { page, integrations } = await signedIn("admin", { viewport: { width: 390, height: 844 } });
+  await integrations.connect();
+  const section = page.getByRole("region", { name: "Mail about this connection" });
+  await section.getByRole("checkbox").uncheck();
+  await section.getByRole("button", { name: "Save" }).click();
+  await page.waitForURL(/pipedrive=mail_off/);
+  const saved = section.getByRole("status");
+  await expect(saved).toHaveText(/^Saved: you will not get mail about this connection\./);
+  await expect(saved).toBeFocused();
+  await expect(saved).toBeInViewport();
+  // Said once, where it was asked, not also in a banner at the top of the page.
+  await expect(page.locator("main > .banner")).toHaveCount(0);
+  await section.getByRole("checkbox").check();
+  await section.getByRole("button", { name: "Save" }).click();
+  await page.waitForURL(/pipedrive=mail_on/);
+  await expect(section.getByRole("status")).toHaveText(/^Saved: you will get mail about this connection when it stops/);
+  expect((await new AxeBuilder({ page }).analyze()).violations).toEqual([]);
+});

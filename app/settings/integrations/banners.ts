@@ -38,7 +38,7 @@ export function bannerFor(outcome: Outcome, page: { connected: boolean } = { con
       return {
         tone: "success",
         title: "You will get mail about Pipedrive",
-        body: "We will tell you when the connection stops working or recovers, waits on Pipedrive, or is disconnected, uninstalled or switched to another Pipedrive user.",
+        body: "You will get mail about this connection when it stops working or recovers, waits on Pipedrive, or is disconnected, uninstalled or switched to another Pipedrive user.",
       };
     case "mail_off":
       return {

@@ -41,6 +41,8 @@ export function IntegrationsView({
   const { connection, uninstalled, events, keeper, appCredentialsRejectedSince, lookup, mailOn, usage, lookupsToday } =
     view;
   const outcome = parseOutcome(query);
+  // A saved mail preference is confirmed beside its checkbox, not in a banner at the top.
+  const savedMail = outcome?.result === "mail_on" || outcome?.result === "mail_off" ? bannerFor(outcome) : null;
   const isAdmin = user.role === "admin";
   const conditions = connection ? conditionsInForce({ connection, appCredentialsRejectedSince, keeper, isAdmin }) : [];
   const { phoneRegion, boundSeconds } = lookupSettings;
@@ -53,7 +55,7 @@ export function IntegrationsView({
         <p className="lede">
           Connect the tools your team already uses. Lead enrichment reads contacts through these connections.
         </p>
-        {outcome && (
+        {outcome && !savedMail && (
           <OutcomeBanner banner={bannerFor(outcome, { connected: connection !== null })} canConnect={isAdmin} />
         )}
         {appCredentialsRejectedSince && <OperatorAlert since={appCredentialsRejectedSince} isAdmin={isAdmin} />}
@@ -83,7 +85,7 @@ export function IntegrationsView({
           />
         )}
 
-        {mailOn !== null && <MailPreference on={mailOn} />}
+        {mailOn !== null && <MailPreference on={mailOn} saved={savedMail} />}
 
         {events.length > 0 && (
           <section className="card" aria-labelledby="activity-title">

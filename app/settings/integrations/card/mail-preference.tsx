@@ -1,7 +1,9 @@
 import { ROUTES } from "@/lib/routes.ts";
 
-/** An admin's own choice: mail when the connection breaks, recovers, or is uninstalled. */
-export function MailPreference({ on }: { on: boolean }) {
+import type { Banner } from "../banners.ts";
+
+/** An admin's own choice of mail about the connection; once saved, confirmed here, where focus goes. */
+export function MailPreference({ on, saved }: { on: boolean; saved: Banner | null }) {
   return (
     <section className="card" aria-labelledby="mail-title">
       <h2 id="mail-title">Mail about this connection</h2>
@@ -16,6 +18,11 @@ export function MailPreference({ on }: { on: boolean }) {
           Save
         </button>
       </form>
+      {saved && (
+        <p className="hint saved" role="status" tabIndex={-1} autoFocus>
+          Saved: {saved.body.charAt(0).toLowerCase() + saved.body.slice(1)}
+        </p>
+      )}
     </section>
   );
 }

@@ -13,6 +13,7 @@ export const POST = formRoute(
   async ({ user, form }) => {
     const on = form.mail === "on";
     await setMailPreference(user, on);
-    return redirectTo(`${outcomePath({ result: on ? "mail_on" : "mail_off" })}#mail-title`, 303);
+    // No #fragment: a page with a target skips autofocus, and the confirmation beside the checkbox takes focus.
+    return redirectTo(outcomePath({ result: on ? "mail_on" : "mail_off" }), 303);
   },
 );
