@@ -74,9 +74,9 @@ describe("a foreign rotation landing 5 s after ours was refused", () => {
       expect(isAppError(ours, "renewal_checking")).toBe(true);
       expect((ours as AppError).userMessage).toMatch(/checking.*try again in a minute/i);
       expect((ours as AppError).retryAt!.getTime()).toBeGreaterThan(Date.now());
-      // Suspected, not judged: the page, the view and the audit trail still say connected.
+      // Suspected, not judged: no needs_reconnect anywhere; the view says what callers are told.
       expect((await connectionRow(t.tenantId))?.status).toBe("connected");
-      expect(await viewStatus(t.tenantId)).toBe("connected");
+      expect(await viewStatus(t.tenantId)).toBe("checking_access");
       expect(await theirs).toMatchObject({ refreshed: true, error: null });
       // The keeper's look after the grace finds the row moved on: a false alarm nobody heard.
       advance(GRACE_MS + 1_000);
