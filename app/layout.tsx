@@ -1,5 +1,10 @@
 import type { Metadata } from "next";
+import { cookies } from "next/headers";
 import type { ReactNode } from "react";
+
+import { validZone, ZONE_COOKIE } from "@/lib/time-zone.ts";
+
+import { ZoneProvider } from "./components/zone.tsx";
 
 import "./globals.css";
 
@@ -8,10 +13,22 @@ export const metadata: Metadata = {
   description: "CRM settings and integrations",
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  const raw = (await cookies()).get(ZONE_COOKIE)?.value;
+  const zone = validZone(raw ? safeDecode(raw) : null);
   return (
     <html lang="en">
-      <body>{children}</body>
+      <body>
+        <ZoneProvider zone={zone}>{children}</ZoneProvider>
+      </body>
     </html>
   );
+}
+
+function safeDecode(value: string): string | null {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return null;
+  }
 }

@@ -28,21 +28,30 @@ test("the page shows that access renews automatically, and warns when the keeper
 test("when Pipedrive's daily limit is spent, the page says when lookups resume and no call is made", async ({
   signedIn,
 }) => {
-  const { integrations } = await signedIn("admin");
+  // One clock: the card and the lookup say the same moment, in the reader's zone.
+  const { integrations } = await signedIn("admin", { timezoneId: "Asia/Tokyo" });
   await integrations.connect();
   const until = new Date(Date.now() + 42 * 60_000);
   await testDb.blockCompany(MOCK_HOST, until);
   try {
     await mock.reset();
     await integrations.goto();
-    const hhmm = until.toISOString().slice(11, 16);
+    const inTokyo = new Intl.DateTimeFormat("en-GB", {
+      day: "numeric",
+      month: "short",
+      year: "numeric",
+      hour: "2-digit",
+      minute: "2-digit",
+      timeZone: "Asia/Tokyo",
+      timeZoneName: "short",
+    }).format(until);
     await expect(
       integrations.card().getByRole("status").filter({ hasText: "Lookups paused by Pipedrive" }),
     ).toContainText(`resume at`);
-    await expect(integrations.card()).toContainText(hhmm);
+    await expect(integrations.card()).toContainText(inTokyo);
     await integrations.lookup("+55 11 99999-0001");
     await expect(integrations.page.locator(".lookup-problem")).toHaveText(
-      `Pipedrive's request limit for this company is used up. Lookups resume at ${hhmm} UTC. ${USAGE_HINT}`,
+      `Pipedrive's request limit for this company is used up. Lookups resume at ${inTokyo}. ${USAGE_HINT}`,
     );
     expect((await mock.requests()).filter((r) => r.path.includes("/persons/search"))).toHaveLength(0);
   } finally {

@@ -1,10 +1,10 @@
 "use client";
 
-import { useSyncExternalStore } from "react";
+import { useReaderZone } from "./zone.tsx";
 
 // A moment, written out at render time (never a stored "in 59 seconds"): in the reader's own
-// time zone once the browser says which it is, with the UTC time on hover. The server does not
-// know the zone, so the page arrives in UTC (and stays so without JavaScript), labelled as such.
+// time zone, with the UTC time on hover. The server renders in the zone the browser named in its
+// cookie (UTC, labelled as such, before it has), so hydration changes nothing.
 
 // One format for both: in UTC it reads "4 Dec 2026, 15:11 UTC", elsewhere "… 12:11 GMT-3".
 const format = (date: Date, seconds: boolean, timeZone: string) =>
@@ -19,13 +19,8 @@ const format = (date: Date, seconds: boolean, timeZone: string) =>
     timeZoneName: "short",
   }).format(date);
 
-const noSubscription = () => () => {};
-const browserZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
-const serverZone = () => "UTC";
-
 export function When({ date, seconds = false }: { date: Date; seconds?: boolean }) {
-  // "UTC" on the server and while hydrating, then the browser's zone.
-  const zone = useSyncExternalStore(noSubscription, browserZone, serverZone);
+  const zone = useReaderZone();
   return (
     <time dateTime={date.toISOString()} title={format(date, true, "UTC")}>
       {format(date, seconds, zone)}

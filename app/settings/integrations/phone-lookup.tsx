@@ -1,4 +1,6 @@
 import { SubmitButton } from "@/app/components/submit-button.tsx";
+import { When } from "@/app/components/when.tsx";
+import { USAGE_HINT } from "@/lib/errors.ts";
 import type { Person } from "@/lib/pipedrive/client/schemas.ts";
 import type { LookupResult } from "@/lib/pipedrive/lookup/lookup-store.ts";
 import { ROUTES } from "@/lib/routes.ts";
@@ -83,7 +85,15 @@ export function PhoneLookup({
       <div id="lookup-result" aria-live="polite" tabIndex={-1} autoFocus={answered}>
         {problem && (
           <p className="lookup-problem" id="lookup-problem" role="alert">
-            {problem}
+            {!refused && lookup?.pausedUntil ? (
+              // The moment in the reader's zone, as the badge says it: never a time fixed to UTC.
+              <>
+                Pipedrive&apos;s request limit for this company is used up. Lookups resume at{" "}
+                <When date={new Date(lookup.pausedUntil)} />. {USAGE_HINT}
+              </>
+            ) : (
+              problem
+            )}
           </p>
         )}
         {people && people.length === 0 && (

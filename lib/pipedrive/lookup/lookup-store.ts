@@ -11,7 +11,14 @@ import type { Person } from "../client/schemas.ts";
 // Lookup results, kept for whoever ran them and shown once; the keeper purges old ones.
 
 /** people: the first MAX_KEPT_MATCHES; total: how many matched in all. */
-export type LookupResult = { phone: string; people: Person[] | null; total?: number; problem: string | null };
+export type LookupResult = {
+  phone: string;
+  people: Person[] | null;
+  total?: number;
+  problem: string | null;
+  /** A company pause stopped it: when lookups resume (ISO), for the page to say in the reader's zone. */
+  pausedUntil?: string;
+};
 
 /** Matches kept and shown of one lookup; the page says how many more there were. */
 export const MAX_KEPT_MATCHES = 20;
@@ -34,6 +41,7 @@ const stored = z.object({
     .nullable(),
   total: z.number().int().optional(),
   problem: z.string().nullable(),
+  pausedUntil: z.iso.datetime().optional().catch(undefined),
 });
 
 export async function saveLookup(input: {

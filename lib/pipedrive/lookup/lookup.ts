@@ -64,7 +64,9 @@ export async function runLookup(
     const appError = toAppError(error);
     count("lookups_total", appError.code);
     if (appError.code === "internal") log().error({ tenant: user.tenantId, error: appError.message }, "lookup failed");
-    result = { people: null, problem: appError.userMessage };
+    const pausedUntil =
+      appError.code === "rate_limited" && appError.retryAt ? appError.retryAt.toISOString() : undefined;
+    result = { people: null, problem: appError.userMessage, pausedUntil };
   }
   return { id: await saveLookup({ tenantId: user.tenantId, userId: user.id, phone: input, result, now: ctx.now() }) };
 }

@@ -3,6 +3,7 @@ import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 
 import { AppHeader } from "@/app/components/app-header.tsx";
+import { ZoneName } from "@/app/components/zone.tsx";
 import { requirePageUser } from "@/lib/auth/session.ts";
 import { loadActivity } from "@/lib/pipedrive/settings-view.ts";
 import { ROUTES } from "@/lib/routes.ts";
@@ -31,7 +32,7 @@ export default async function ActivityPage({ searchParams }: Props) {
           <h1 id="activity-title">Pipedrive activity</h1>
           <p className="muted">
             Who connected, reconnected or disconnected Pipedrive, which company, failed and cancelled connects, and what
-            Pipedrive or automatic renewal changed. Times are in UTC.
+            Pipedrive or automatic renewal changed. Times are in <ZoneName />.
           </p>
           {events.length > 0 ? <ActivityList events={events} /> : <p>Nothing has happened yet.</p>}
           {(older || before) && (
