@@ -7,24 +7,13 @@ import { e2eAppEnv } from "../testing/support/e2e-app.ts";
 import { testDb } from "./support/db.ts";
 import { APP_URL, STATE_DIR } from "./support/env.ts";
 import { expect, test } from "./support/fixtures.ts";
+import { postSignIn } from "./support/sign-in-form.ts";
 
 // Sign-in limits count per client address. Which address that is comes from TRUSTED_PROXIES:
 // the e2e server trusts one proxy (the specs play it); a second instance here runs the default.
 
 async function wrongSignIn(baseUrl: string, email: string, forwardedFor: string) {
-  const answer = await fetch(`${baseUrl}/sign-in/submit`, {
-    method: "POST",
-    redirect: "manual",
-    headers: {
-      "Sec-Fetch-Site": "same-origin",
-      Origin: baseUrl,
-      "Content-Type": "application/x-www-form-urlencoded",
-      "X-Forwarded-For": forwardedFor,
-    },
-    body: new URLSearchParams({ email, password: "wrong" }),
-  });
-  await answer.arrayBuffer();
-  return answer.status;
+  return (await postSignIn(email, "wrong", forwardedFor, { baseUrl })).status;
 }
 
 const counted = async (keyPrefix: string) => {

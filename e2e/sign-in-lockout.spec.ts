@@ -1,26 +1,16 @@
 import { randomInt } from "node:crypto";
 
 import { testDb } from "./support/db.ts";
-import { APP_URL, USERS } from "./support/env.ts";
+import { USERS } from "./support/env.ts";
 import { expect, test } from "./support/fixtures.ts";
+import { postSignIn } from "./support/sign-in-form.ts";
 
 // Sign-in limits must not become a way to lock someone out: over real HTTP to the production
 // build, an attacker's address is held back, and the account's owner is not.
 
-/** One sign-in form post from `address` (the e2e server trusts one proxy, played here); where it lands. */
+/** One sign-in form post from `address`; where it lands. */
 async function signIn(email: string, password: string, address: string): Promise<string> {
-  const answer = await fetch(`${APP_URL}/sign-in/submit`, {
-    method: "POST",
-    redirect: "manual",
-    headers: {
-      "Sec-Fetch-Site": "same-origin",
-      Origin: APP_URL,
-      "Content-Type": "application/x-www-form-urlencoded",
-      "X-Forwarded-For": address,
-    },
-    body: new URLSearchParams({ email, password, callbackUrl: "/settings/integrations" }),
-  });
-  await answer.arrayBuffer();
+  const answer = await postSignIn(email, password, address, { callbackUrl: "/settings/integrations" });
   expect(answer.status).toBe(303);
   return answer.headers.get("location") ?? "";
 }

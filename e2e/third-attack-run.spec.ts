@@ -9,6 +9,7 @@ import { E2E_AUTH_SECRET } from "../testing/support/e2e-app.ts";
 import { testDb } from "./support/db.ts";
 import { APP_URL, DEMO_TENANT_ID, STATE_DIR, USERS } from "./support/env.ts";
 import { expect, test } from "./support/fixtures.ts";
+import { postSignIn } from "./support/sign-in-form.ts";
 
 // What a third outside attack run found, over real HTTP to the production build (npm start's
 // server): anonymous no-state callbacks, requests that used to throw, and sessions that slid forever.
@@ -193,19 +194,8 @@ test("an account's pause grows with each lockout from rotating addresses", async
   await testDb.query("DELETE FROM rate_limits WHERE key LIKE $1", [`%${account}%`]);
   let address = 0;
   const guess = async () => {
-    const answer = await fetch(`${APP_URL}/sign-in/submit`, {
-      method: "POST",
-      redirect: "manual",
-      headers: {
-        "Sec-Fetch-Site": "same-origin",
-        Origin: APP_URL,
-        "Content-Type": "application/x-www-form-urlencoded",
-        // One proxy is trusted here: each guess comes from an address of its own.
-        "X-Forwarded-For": `198.18.${Math.floor(++address / 250)}.${address % 250}`,
-      },
-      body: new URLSearchParams({ email, password: "guess" }),
-    });
-    await answer.arrayBuffer();
+    // Each guess comes from an address of its own.
+    const answer = await postSignIn(email, "guess", `198.18.${Math.floor(++address / 250)}.${address % 250}`);
     return answer.headers.get("retry-after");
   };
   const pauses: number[] = [];

@@ -24,6 +24,31 @@ beforeAll(async () => {
 });
 afterAll(() => client.end());
 
+/**
+ * Runs `work` as a role granted what docs/shared-table.md grants the lead-enrichment service:
+ * USAGE on the schema and SELECT on the view, nothing else.
+ */
+async function asReader(work: (reader: pg.Client) => Promise<void>): Promise<void> {
+  const role = `enrichment_${randomUUID().slice(0, 8)}`;
+  const password = randomUUID();
+  await client.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+  await client.query(`GRANT USAGE ON SCHEMA public TO ${role}`);
+  await client.query(`GRANT SELECT ON lead_pipedrive_integration_status TO ${role}`);
+  const url = new URL(databaseUrl);
+  url.username = role;
+  url.password = password;
+  const reader = new pg.Client({ connectionString: url.toString() });
+  await reader.connect();
+  try {
+    await work(reader);
+  } finally {
+    await reader.end();
+    await client.query(`REVOKE ALL ON lead_pipedrive_integration_status FROM ${role}`);
+    await client.query(`REVOKE USAGE ON SCHEMA public FROM ${role}`);
+    await client.query(`DROP ROLE ${role}`);
+  }
+}
+
 const statusOf = async (tenantId: string) =>
   (await client.query(`SELECT * FROM lead_pipedrive_integration_status WHERE tenant_id = $1`, [tenantId])).rows[0];
 
@@ -77,20 +102,10 @@ describe("lead_pipedrive_integration_status", () => {
 
   it("accepts only the exact mock hosts its table holds: a reader's session setting widens nothing, and it cannot add one", async () => {
     const t = await connectedTenant(pd);
-    const role = `enrichment_${randomUUID().slice(0, 8)}`;
-    const password = randomUUID();
-    await client.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
-    await client.query(`GRANT USAGE ON SCHEMA public TO ${role}`);
-    await client.query(`GRANT SELECT ON lead_pipedrive_integration_status TO ${role}`);
-    const url = new URL(databaseUrl);
-    url.username = role;
-    url.password = password;
-    const reader = new pg.Client({ connectionString: url.toString() });
-    await reader.connect();
-    const status = async () =>
-      (await reader.query(`SELECT status FROM lead_pipedrive_integration_status WHERE tenant_id = $1`, [t.tenantId]))
-        .rows[0]?.status;
-    try {
+    await asReader(async (reader) => {
+      const status = async () =>
+        (await reader.query(`SELECT status FROM lead_pipedrive_integration_status WHERE tenant_id = $1`, [t.tenantId]))
+          .rows[0]?.status;
       expect(await status()).toBe("connected");
       // Another port on this machine is not the mock, whatever the session says.
       await client.query(`UPDATE lead_pipedrive_integrations SET api_domain = 'localhost:9999' WHERE tenant_id = $1`, [
@@ -103,27 +118,12 @@ describe("lead_pipedrive_integration_status", () => {
         /permission denied/,
       );
       expect(await status()).toBe("host_unrecognised");
-    } finally {
-      await reader.end();
-      await client.query(`REVOKE ALL ON lead_pipedrive_integration_status FROM ${role}`);
-      await client.query(`REVOKE USAGE ON SCHEMA public FROM ${role}`);
-      await client.query(`DROP ROLE ${role}`);
-    }
+    });
   });
 
   it("can be read by a role granted SELECT on it alone, which reads nothing else", async () => {
     const t = await connectedTenant(pd);
-    const role = `enrichment_${randomUUID().slice(0, 8)}`;
-    const password = randomUUID();
-    await client.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
-    await client.query(`GRANT USAGE ON SCHEMA public TO ${role}`);
-    await client.query(`GRANT SELECT ON lead_pipedrive_integration_status TO ${role}`);
-    const url = new URL(databaseUrl);
-    url.username = role;
-    url.password = password;
-    const reader = new pg.Client({ connectionString: url.toString() });
-    await reader.connect();
-    try {
+    await asReader(async (reader) => {
       const { rows } = await reader.query(`SELECT status FROM lead_pipedrive_integration_status WHERE tenant_id = $1`, [
         t.tenantId,
       ]);
@@ -132,12 +132,7 @@ describe("lead_pipedrive_integration_status", () => {
       await expect(reader.query(`UPDATE lead_pipedrive_integration_status SET status = 'connected'`)).rejects.toThrow(
         /permission denied|cannot update view/,
       );
-    } finally {
-      await reader.end();
-      await client.query(`REVOKE ALL ON lead_pipedrive_integration_status FROM ${role}`);
-      await client.query(`REVOKE USAGE ON SCHEMA public FROM ${role}`);
-      await client.query(`DROP ROLE ${role}`);
-    }
+    });
   });
 
   it("agrees with the settings card for every combination of conditions, whoever wrote api_domain", async () => {

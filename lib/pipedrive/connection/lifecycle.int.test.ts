@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
-import { sql } from "../../db.ts";
+import { inTransaction, sql } from "../../db.ts";
 import { conditionOf, viewStatusOf } from "../conditions.ts";
 import { getConnectionView } from "../settings-view-store.ts";
 import {
@@ -82,19 +82,6 @@ async function workspace() {
 
 /** The real writer for each event, as the flows that cause it call it. */
 async function apply(w: Awaited<ReturnType<typeof workspace>>, e: ConnectionEvent, now: Date): Promise<void> {
-  const inTransaction = async (work: (client: import("pg").PoolClient) => Promise<unknown>) => {
-    const client = await sql().connect();
-    try {
-      await client.query("BEGIN");
-      await work(client);
-      await client.query("COMMIT");
-    } catch (error) {
-      await client.query("ROLLBACK");
-      throw error;
-    } finally {
-      client.release();
-    }
-  };
   const nextRefreshAt = new Date(now.getTime() + 3_000_000);
   switch (e.type) {
     case "granted": {
@@ -111,7 +98,7 @@ async function apply(w: Awaited<ReturnType<typeof workspace>>, e: ConnectionEven
       return;
     }
     case "refreshed":
-      return inTransaction(async (client) => {
+      return inTransaction(sql(), async (client) => {
         const { rows } = await client.query<{ status: string }>(
           `SELECT status::text FROM pipedrive_connections WHERE tenant_id = $1 FOR UPDATE`,
           [w.tenantId],
@@ -123,14 +110,17 @@ async function apply(w: Awaited<ReturnType<typeof workspace>>, e: ConnectionEven
         await markRefreshed(client, w.tenantId, { status, scopes, now, nextRefreshAt });
       });
     case "refresh_refused":
-      return inTransaction(async (client) => {
+      return inTransaction(sql(), async (client) => {
         await recordRejected(client, w.tenantId, TOKENS);
         await markSuspected(client, w.tenantId, now, nextRefreshAt);
       });
     case "row_moved_on":
-      return inTransaction((client) => clearSuspicion(client, w.tenantId));
+      return inTransaction(sql(), (client) => clearSuspicion(client, w.tenantId));
     case "verdict":
-      return inTransaction((client) => markNeedsReconnect(client, w.tenantId, TOKENS, { detail: "refused" }, now));
+      await inTransaction(sql(), (client) =>
+        markNeedsReconnect(client, w.tenantId, TOKENS, { detail: "refused" }, now),
+      );
+      return;
     case "api_refused":
       await markApiRefused(w.tenantId, e.refusal, { detail: "refused", call: e.call }, now);
       return;

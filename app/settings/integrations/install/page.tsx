@@ -52,18 +52,8 @@ export default async function InstallPage() {
               </p>
             </div>
             <div className="actions">
-              <form method="post" action={INSTALL}>
-                <input type="hidden" name="decision" value="another_user" />
-                <button type="submit" className="button button-primary">
-                  Connect as another Pipedrive user
-                </button>
-              </form>
-              <form method="post" action={INSTALL}>
-                <input type="hidden" name="decision" value="cancel" />
-                <button type="submit" className="button button-secondary">
-                  Cancel
-                </button>
-              </form>
+              <Decision value="another_user" label="Connect as another Pipedrive user" primary />
+              <Decision value="cancel" label="Cancel" />
             </div>
           </section>
         ) : held && me ? (
@@ -94,18 +84,8 @@ export default async function InstallPage() {
               account you meant, press Cancel: nothing changes until you press Connect.
             </p>
             <div className="actions">
-              <form method="post" action={INSTALL}>
-                <input type="hidden" name="decision" value="connect" />
-                <button type="submit" className="button button-primary">
-                  Connect
-                </button>
-              </form>
-              <form method="post" action={INSTALL}>
-                <input type="hidden" name="decision" value="cancel" />
-                <button type="submit" className="button button-secondary">
-                  Cancel
-                </button>
-              </form>
+              <Decision value="connect" label="Connect" primary />
+              <Decision value="cancel" label="Cancel" />
             </div>
           </section>
         ) : (
@@ -124,5 +104,17 @@ export default async function InstallPage() {
         )}
       </main>
     </>
+  );
+}
+
+/** One of the page's answers: a same-site POST with the decision. */
+function Decision({ value, label, primary = false }: { value: string; label: string; primary?: boolean }) {
+  return (
+    <form method="post" action={INSTALL}>
+      <input type="hidden" name="decision" value={value} />
+      <button type="submit" className={`button button-${primary ? "primary" : "secondary"}`}>
+        {label}
+      </button>
+    </form>
   );
 }
