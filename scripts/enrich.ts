@@ -34,7 +34,7 @@ async function main(): Promise<number> {
   const { isTemporary, toAppError } = await import("../lib/errors.ts");
   const { closeDb } = await import("../lib/db.ts");
   try {
-    const people = await searchPersonsByPhone(pipedrive(), parsed.tenant, parsed.phone, undefined, BATCH_PATIENCE);
+    const people = await searchPersonsByPhone(pipedrive(), parsed.tenant, parsed.phone, { patience: BATCH_PATIENCE });
     process.stdout.write(`${JSON.stringify(people, null, 2)}\n`);
     return 0;
   } catch (error) {

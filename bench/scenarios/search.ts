@@ -28,13 +28,10 @@ export async function personSearch(stack: Stack, tenants: BenchTenant[]) {
       try {
         if (
           (
-            await searchPersonsByPhone(
-              ctx,
-              tenants[i % tenants.length]!.tenantId,
-              phones[i % phones.length]!,
+            await searchPersonsByPhone(ctx, tenants[i % tenants.length]!.tenantId, phones[i % phones.length]!, {
               stats,
-              BATCH_PATIENCE,
-            )
+              patience: BATCH_PATIENCE,
+            })
           ).length
         )
           found++;

@@ -57,13 +57,9 @@ describe.each(FORMS)("a paused company, api_domain written %s", (_, form) => {
 
   it("makes no call from a service's lookup (the enrich CLI's path)", async () => {
     const t = await pausedTenant(form(host()));
-    const failure = await searchPersonsByPhone(
-      pd.ctx,
-      t.tenantId,
-      "+55 11 99999-0001",
-      undefined,
-      BATCH_PATIENCE,
-    ).catch((e: unknown) => e);
+    const failure = await searchPersonsByPhone(pd.ctx, t.tenantId, "+55 11 99999-0001", {
+      patience: BATCH_PATIENCE,
+    }).catch((e: unknown) => e);
     expect(isAppError(failure, "rate_limited")).toBe(true);
     expect(apiCalls()).toBe(0);
   });

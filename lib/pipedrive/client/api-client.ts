@@ -38,6 +38,9 @@ export type Patience = { maxWaitMs: number; maxRetries: number; deadline?: numbe
 
 export const newStats = (): ApiCallStats => ({ calls: 0, rateLimitRetries: 0, slowdowns: 0 });
 
+/** What a caller adds to a call: its count of calls, and how long it waits out limits. */
+export type CallOptions = { stats?: ApiCallStats; patience?: Partial<Patience> };
+
 /** Results per page we ask for: Pipedrive's maximum, so a term rarely needs a second page. */
 const PAGE_SIZE = 500;
 
@@ -76,8 +79,7 @@ export function createApiClient(options: ApiClientOptions) {
     url: string,
     accessToken: string,
     what: string,
-    stats?: ApiCallStats,
-    given: Partial<Patience> = {},
+    { stats, patience: given = {} }: CallOptions = {},
   ): Promise<Response> {
     // What the caller leaves out is the client's own: a person's few seconds, no deadline.
     const patience = { maxWaitMs: options.maxRateLimitWaitMs, maxRetries: options.maxRateLimitRetries, ...given };
@@ -174,7 +176,7 @@ export function createApiClient(options: ApiClientOptions) {
 
     /** Whether the company has person fields of type phone beyond the standard one (custom fields). */
     async hasCustomPhoneFields(baseUrl: string, accessToken: string, patience?: Partial<Patience>): Promise<boolean> {
-      const response = await get(`${baseUrl}/api/v1/personFields`, accessToken, "personFields", undefined, patience);
+      const response = await get(`${baseUrl}/api/v1/personFields`, accessToken, "personFields", { patience });
       recordCall(new URL(baseUrl).host, "personFields", new Date());
       const answer = await readJson(response, personFieldsAnswer, "personFields", MAX_ANSWER_BYTES.searchPage);
       return answer.data.some((field) => field.field_type === "phone" && field.key !== "phone");
@@ -188,10 +190,12 @@ export function createApiClient(options: ApiClientOptions) {
       baseUrl: string,
       accessToken: string,
       term: string,
-      cursor: string | null,
-      stats?: ApiCallStats,
-      patience?: Partial<Patience>,
-      customFields = false,
+      {
+        cursor = null,
+        customFields = false,
+        stats,
+        patience,
+      }: CallOptions & { cursor?: string | null; customFields?: boolean } = {},
     ): Promise<{ people: Person[]; nextCursor: string | null }> {
       const url = new URL(`${baseUrl}/api/v2/persons/search`);
       url.searchParams.set("term", term);
@@ -199,7 +203,7 @@ export function createApiClient(options: ApiClientOptions) {
       url.searchParams.set("exact_match", "true");
       url.searchParams.set("limit", String(PAGE_SIZE));
       if (cursor) url.searchParams.set("cursor", cursor);
-      const response = await get(url.toString(), accessToken, "persons/search", stats, patience);
+      const response = await get(url.toString(), accessToken, "persons/search", { stats, patience });
       recordCall(url.host, "personSearch", new Date());
       const answer = await readJson(response, personSearchAnswer, "persons/search", MAX_ANSWER_BYTES.searchPage);
       return {

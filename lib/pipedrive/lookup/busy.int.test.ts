@@ -90,9 +90,9 @@ describe("a lookup under Pipedrive's rate limits", () => {
       await expect(searchPersonsByPhone(ctx, t.tenantId, "+55 11 99999-0001")).rejects.toThrow(/429/);
       const stats = newStats();
       const started = Date.now();
-      expect(await names(searchPersonsByPhone(ctx, t.tenantId, "+55 11 99999-0001", stats, BATCH_PATIENCE))).toEqual([
-        "Ana Souza",
-      ]);
+      expect(
+        await names(searchPersonsByPhone(ctx, t.tenantId, "+55 11 99999-0001", { stats, patience: BATCH_PATIENCE })),
+      ).toEqual(["Ana Souza"]);
       // It waited out the window the page's 429 announced, then asked once.
       expect(Date.now() - started).toBeGreaterThanOrEqual(5_000);
       expect(stats.calls).toBe(1);

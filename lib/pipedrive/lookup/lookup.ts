@@ -50,14 +50,7 @@ export async function runLookup(
   }
   let result: Omit<LookupResult, "phone">;
   try {
-    const people = await searchPersonsByPhone(
-      ctx,
-      user.tenantId,
-      input,
-      undefined,
-      undefined,
-      lookupBound(ctx, signal),
-    );
+    const people = await searchPersonsByPhone(ctx, user.tenantId, input, { bound: lookupBound(ctx, signal) });
     result = { people, problem: null };
     count("lookups_total", result.people!.length > 0 ? "found" : "not_found");
   } catch (error) {

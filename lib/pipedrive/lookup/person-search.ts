@@ -128,9 +128,8 @@ export async function searchPersonsByPhone(
   ctx: PipedriveContext,
   tenantId: string,
   phone: string,
-  stats?: ApiCallStats,
-  patience?: Patience,
-  bound?: LookupBound,
+  /** stats: the caller's count of calls; patience: how long it waits out limits; bound: a person's whole wait. */
+  { stats, patience, bound }: { stats?: ApiCallStats; patience?: Patience; bound?: LookupBound } = {},
 ): Promise<Person[]> {
   const allTerms = phoneSearchTerms(phone, ctx.phoneRegion);
   const bounded: Partial<Patience> | undefined = bound ? { ...patience, deadline: bound.deadline } : patience;
@@ -149,7 +148,12 @@ export async function searchPersonsByPhone(
       let cursor: string | null = null;
       for (let page = 0; page < MAX_SEARCH_PAGES; page++) {
         const result: { people: Person[]; nextCursor: string | null } = await ctx.api
-          .searchPersonsByPhoneTerm(token.apiBaseUrl, token.accessToken, term, cursor, stats, bounded, customFields)
+          .searchPersonsByPhoneTerm(token.apiBaseUrl, token.accessToken, term, {
+            cursor,
+            stats,
+            patience: bounded,
+            customFields,
+          })
           .catch((error: unknown) => {
             if (bound && isPipedriveError(error) && error.details.deadline) throw stopped(bound, tried, terms.length);
             throw error;

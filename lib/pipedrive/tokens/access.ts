@@ -154,7 +154,7 @@ export async function probeConnection(
       tenantId,
       async (token) => {
         if (probe === "persons/search")
-          await ctx.api.searchPersonsByPhoneTerm(token.apiBaseUrl, token.accessToken, PROBE_TERM, null);
+          await ctx.api.searchPersonsByPhoneTerm(token.apiBaseUrl, token.accessToken, PROBE_TERM);
         else await ctx.api.me(token.apiBaseUrl, token.accessToken);
       },
       { probe },
