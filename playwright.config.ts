@@ -13,13 +13,13 @@ const SHARED_STATE = [
   "truthful-status.spec.ts",
   "keeper.spec.ts",
   // a 429 pauses the mock's one API host, and what was learnt about its company is per host;
-  "page-items.spec.ts",
-  "reader-items.spec.ts",
+  "refusals-in-plain-words.spec.ts",
+  "lookup-waits-and-words.spec.ts",
   // the metrics count every workspace;
   "signals.spec.ts",
   // Marketplace installs that no workspace holds yet, and counts per client address;
   "marketplace.spec.ts",
-  "third-attack-run.spec.ts",
+  "hostile-requests.spec.ts",
   "client-address.spec.ts",
   "sign-in-lockout.spec.ts",
   // what one request wrote to the server's log, read back.

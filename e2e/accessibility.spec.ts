@@ -1,15 +1,11 @@
 import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
 
+import { expectNoViolations } from "./support/a11y.ts";
 import { testDb } from "./support/db.ts";
 import { DEMO_TENANT_ID, USERS } from "./support/env.ts";
 import { expect, test } from "./support/fixtures.ts";
 import { mock } from "./support/mock.ts";
-
-async function expectNoViolations(page: Page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  expect(results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
-}
 
 /** Tabs until the focused element matches, as a keyboard user would; fails after `limit` presses. */
 async function tabTo(page: Page, name: RegExp, limit = 25) {

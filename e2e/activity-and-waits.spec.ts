@@ -1,6 +1,4 @@
-import AxeBuilder from "@axe-core/playwright";
-import type { Page } from "@playwright/test";
-
+import { expectNoViolations } from "./support/a11y.ts";
 import { APP_URL } from "./support/env.ts";
 import { expect, snapshot, test } from "./support/fixtures.ts";
 import { mock } from "./support/mock.ts";
@@ -8,11 +6,6 @@ import { mock } from "./support/mock.ts";
 // What the page still owed an admin: a search that shows it is running, an uninstall done in
 // Pipedrive that the card says (to members too), and an activity log that names who did what to
 // which Pipedrive company. At 1280 and 390 px, with axe.
-
-async function expectNoViolations(page: Page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  expect(results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
-}
 
 const CALLBACK = `${APP_URL}/api/integrations/pipedrive/callback`;
 

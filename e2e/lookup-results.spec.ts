@@ -1,6 +1,4 @@
-import AxeBuilder from "@axe-core/playwright";
-import type { Page } from "@playwright/test";
-
+import { expectNoViolations } from "./support/a11y.ts";
 import { testDb } from "./support/db.ts";
 import { DEMO_TENANT_ID } from "./support/env.ts";
 import { expect, snapshot, test } from "./support/fixtures.ts";
@@ -8,11 +6,6 @@ import { mock } from "./support/mock.ts";
 
 // Lookup results a lead-enrichment user can act on, and a miss that cannot be silent: at 1280
 // and 390 px, with axe.
-
-async function expectNoViolations(page: Page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  expect(results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
-}
 
 for (const [width, height] of [
   [1280, 900],

@@ -1,7 +1,7 @@
-import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
 
 import { allOutcomes, outcomePath } from "../lib/settings-outcomes.ts";
+import { expectNoViolations } from "./support/a11y.ts";
 import { testDb } from "./support/db.ts";
 import { DEMO_TENANT_ID } from "./support/env.ts";
 import { expect, snapshot, test } from "./support/fixtures.ts";
@@ -32,11 +32,6 @@ async function expectFits(page: Page, what: string) {
     documentWidth,
     `${what}: document ${documentWidth} px wide on a ${viewportWidth} px screen`,
   ).toBeLessThanOrEqual(viewportWidth);
-}
-
-async function expectNoViolations(page: Page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  expect(results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
 }
 
 for (const viewport of SIZES) {

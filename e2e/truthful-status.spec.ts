@@ -1,6 +1,6 @@
-import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
 
+import { expectNoViolations } from "./support/a11y.ts";
 import { testDb } from "./support/db.ts";
 import { DEMO_TENANT_ID, MOCK_URL } from "./support/env.ts";
 import { expect, snapshot, test } from "./support/fixtures.ts";
@@ -11,11 +11,6 @@ import { expect, snapshot, test } from "./support/fixtures.ts";
 
 const MOCK_HOST = new URL(MOCK_URL).host;
 const APP_REJECTED = "pipedrive_app_credentials_rejected";
-
-async function expectNoViolations(page: Page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  expect(results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
-}
 
 const access = (page: Page) => page.locator(".facts dt:has-text('Access') + dd");
 

@@ -1,6 +1,4 @@
-import AxeBuilder from "@axe-core/playwright";
-import type { Page } from "@playwright/test";
-
+import { expectNoViolations } from "./support/a11y.ts";
 import { testDb } from "./support/db.ts";
 import { DEMO_TENANT_ID } from "./support/env.ts";
 import { expect, snapshot, test } from "./support/fixtures.ts";
@@ -10,11 +8,6 @@ import { mock } from "./support/mock.ts";
 // bounded, visible and cancellable, that keeps what was typed and hands focus to its result;
 // times in the reader's own time zone (UTC on hover); permissions in plain words; the budget
 // for admins only, with what is known of its size; a 403 that says what Pipedrive refused.
-
-async function expectNoViolations(page: Page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  expect(results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
-}
 
 const searches = async () => (await mock.requests()).filter((r) => r.path === "/api/v2/persons/search").length;
 

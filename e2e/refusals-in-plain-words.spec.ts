@@ -1,6 +1,6 @@
-import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
 
+import { expectNoViolations } from "./support/a11y.ts";
 import { testDb } from "./support/db.ts";
 import { DEMO_TENANT_ID } from "./support/env.ts";
 import { expect, snapshot, test } from "./support/fixtures.ts";
@@ -9,11 +9,6 @@ import { mock } from "./support/mock.ts";
 // The settings page's items that other specs check at one width, at 1280 and 390 px with axe:
 // input that cannot silently miss, bounded waits with their own words, sign-in that keeps what
 // was typed and warns before it pauses, and outcomes that take focus and the tab title.
-
-async function expectNoViolations(page: Page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  expect(results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
-}
 
 /** Protocol words stay in the audit detail; a tenant reads plain ones. */
 async function expectPlainWords(page: Page) {
