@@ -11,8 +11,8 @@ import { APP_URL, DEMO_TENANT_ID, STATE_DIR, USERS } from "./support/env.ts";
 import { expect, test } from "./support/fixtures.ts";
 import { postSignIn } from "./support/sign-in-form.ts";
 
-// What a third outside attack run found, over real HTTP to the production build (npm start's
-// server): anonymous no-state callbacks, requests that used to throw, and sessions that slid forever.
+// Hostile requests, over real HTTP to the production build (npm start's server): anonymous
+// no-state callbacks, requests that used to throw, and sessions that slid forever.
 
 const CALLBACK = `${APP_URL}/api/integrations/pipedrive/callback`;
 const { hostname, port } = new URL(APP_URL);
