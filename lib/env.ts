@@ -12,6 +12,22 @@ const optional = <T extends z.ZodType>(schema: T) =>
 
 const httpUrl = z.url({ protocol: /^https?$/, normalize: true }).transform((url) => url.replace(/\/+$/, ""));
 
+/** The one home of every default; the Pipedrive context built without the environment (tests, the bench) uses it too. */
+export const DEFAULTS = {
+  // Larger than the lead-enrichment service's 5 minutes: whenever we are active we renew first,
+  // so it never needs to refresh and never races us.
+  PIPEDRIVE_TOKEN_SKEW_SECONDS: 600,
+  PIPEDRIVE_HTTP_TIMEOUT_MS: 10_000,
+  LOOKUP_MAX_WAIT_SECONDS: 15,
+  LOOKUP_DAILY_LIMIT: 200,
+  PIPEDRIVE_VERDICT_GRACE_SECONDS: 60,
+  OAUTH_STATE_TTL_SECONDS: 600,
+  PIPEDRIVE_REQUIRED_SCOPES: "contacts:read",
+  PHONE_DEFAULT_REGION: "BR",
+  KEEPER_WINDOW_SECONDS: 900,
+  KEEPER_IDLE_DAYS: 30,
+} as const;
+
 const isLoopback = (host: string) => /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(host);
 
 const schema = z
@@ -29,31 +45,43 @@ const schema = z
     // host:port of the local mock Pipedrive. Only then is an api_domain outside
     // *.pipedrive.com accepted, and only a loopback one, spoken to over plain http.
     PIPEDRIVE_MOCK_HOST: optional(z.string().refine(isLoopback, "must be a loopback host such as localhost:4010")),
-    PIPEDRIVE_TOKEN_SKEW_SECONDS: optional(z.coerce.number().int().min(0).max(3000)).default(600),
-    PIPEDRIVE_HTTP_TIMEOUT_MS: optional(z.coerce.number().int().min(100).max(60_000)).default(10_000),
+    PIPEDRIVE_TOKEN_SKEW_SECONDS: optional(z.coerce.number().int().min(0).max(3000)).default(
+      DEFAULTS.PIPEDRIVE_TOKEN_SKEW_SECONDS,
+    ),
+    PIPEDRIVE_HTTP_TIMEOUT_MS: optional(z.coerce.number().int().min(100).max(60_000)).default(
+      DEFAULTS.PIPEDRIVE_HTTP_TIMEOUT_MS,
+    ),
     // The most a person at the settings page waits for a lookup, every call included.
-    LOOKUP_MAX_WAIT_SECONDS: optional(z.coerce.number().int().min(2).max(120)).default(15),
+    LOOKUP_MAX_WAIT_SECONDS: optional(z.coerce.number().int().min(2).max(120)).default(
+      DEFAULTS.LOOKUP_MAX_WAIT_SECONDS,
+    ),
     // Page lookups per workspace per UTC day. A miss tries several ways of writing a number and
     // costs about 130 of the company's Pipedrive API tokens; 200 of them stay within the
     // smallest company's daily budget (docs/pipedrive-api.md).
-    LOOKUP_DAILY_LIMIT: optional(z.coerce.number().int().min(1).max(1_000_000)).default(200),
+    LOOKUP_DAILY_LIMIT: optional(z.coerce.number().int().min(1).max(1_000_000)).default(DEFAULTS.LOOKUP_DAILY_LIMIT),
     // A refused refresh token must still be the row's this long before admins are told the
     // connection needs a reconnect: another writer's rotation may be about to land.
-    PIPEDRIVE_VERDICT_GRACE_SECONDS: optional(z.coerce.number().int().min(0).max(3600)).default(60),
+    PIPEDRIVE_VERDICT_GRACE_SECONDS: optional(z.coerce.number().int().min(0).max(3600)).default(
+      DEFAULTS.PIPEDRIVE_VERDICT_GRACE_SECONDS,
+    ),
     // A session ends this long after its sign-in, however active: no endpoint extends it past that.
     SESSION_MAX_HOURS: optional(z.coerce.number().int().min(1).max(720)).default(12),
-    OAUTH_STATE_TTL_SECONDS: optional(z.coerce.number().int().min(1).max(3600)).default(600),
+    OAUTH_STATE_TTL_SECONDS: optional(z.coerce.number().int().min(1).max(3600)).default(
+      DEFAULTS.OAUTH_STATE_TTL_SECONDS,
+    ),
     // PKCE (S256) on connect flows: a leaked code cannot be redeemed in another flow. Pipedrive
     // documents none; "off" is the documented way out if its authorize page ever refuses it.
     PIPEDRIVE_PKCE: optional(z.enum(["on", "off"])).default("on"),
     // The scopes lookups need, comma-separated: a grant without one of them waits for new permissions.
     PIPEDRIVE_REQUIRED_SCOPES: optional(
       z.string().regex(/^[a-z]+:[a-z]+(,[a-z]+:[a-z]+)*$/, "must be scopes like contacts:read,search:read"),
-    ).default("contacts:read"),
-    PHONE_DEFAULT_REGION: optional(z.string().regex(/^[A-Z]{2}$/, "must be a two-letter country code")).default("BR"),
+    ).default(DEFAULTS.PIPEDRIVE_REQUIRED_SCOPES),
+    PHONE_DEFAULT_REGION: optional(z.string().regex(/^[A-Z]{2}$/, "must be a two-letter country code")).default(
+      DEFAULTS.PHONE_DEFAULT_REGION,
+    ),
     // The keeper renews every token this long before it expires: more than the lead-enrichment
     // service's 5 minutes and our own just-in-time skew, so neither ever needs to.
-    KEEPER_WINDOW_SECONDS: optional(z.coerce.number().int().min(301).max(3000)).default(900),
+    KEEPER_WINDOW_SECONDS: optional(z.coerce.number().int().min(301).max(3000)).default(DEFAULTS.KEEPER_WINDOW_SECONDS),
     // Pipedrive drops a refresh token unused for REFRESH_TOKEN_IDLE_DAYS (60).
     KEEPER_IDLE_DAYS: optional(
       z.coerce
@@ -61,7 +89,7 @@ const schema = z
         .int()
         .min(1)
         .max(REFRESH_TOKEN_IDLE_DAYS - 1),
-    ).default(30),
+    ).default(DEFAULTS.KEEPER_IDLE_DAYS),
     KEEPER_CONCURRENCY: optional(z.coerce.number().int().min(1).max(4)).default(4),
     // How many proxies in front of the app append to X-Forwarded-For (README, Security). With
     // none, rate limits key on the socket's address and the header is ignored.

@@ -2,7 +2,7 @@ import "server-only";
 
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, type CircuitBreakerPolicy } from "cockatiel";
 
-import { env } from "../env.ts";
+import { DEFAULTS, env } from "../env.ts";
 import { reportAppCredentials } from "../operator-alert-store.ts";
 import { createApiClient, type ApiClient } from "./client/api-client.ts";
 import type { HostPolicy } from "./client/api-domain.ts";
@@ -77,14 +77,10 @@ export type ContextOptions = {
   onClientCredentials?: (accepted: boolean) => Promise<void>;
 };
 
-// Larger than the lead-enrichment service's 5 minutes: whenever we are active we renew first,
-// so it never needs to refresh and never races us.
-export const DEFAULT_SKEW_SECONDS = 600;
-
 export function createPipedriveContext(options: ContextOptions): PipedriveContext {
   const hosts = { mockHost: options.mockHost };
   const fetchImpl = options.fetch ?? fetch;
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = options.timeoutMs ?? DEFAULTS.PIPEDRIVE_HTTP_TIMEOUT_MS;
   const sleepImpl = options.sleep ?? sleep;
   return {
     oauth: createOAuthClient({ ...options, hosts, fetch: fetchImpl, timeoutMs }),
@@ -102,22 +98,25 @@ export function createPipedriveContext(options: ContextOptions): PipedriveContex
     clientId: options.clientId,
     clientSecret: options.clientSecret,
     stateKey: stateKey(options.authSecret),
-    stateTtlSeconds: options.stateTtlSeconds ?? 600,
-    skewSeconds: options.skewSeconds ?? DEFAULT_SKEW_SECONDS,
-    phoneRegion: options.phoneRegion ?? "BR",
+    stateTtlSeconds: options.stateTtlSeconds ?? DEFAULTS.OAUTH_STATE_TTL_SECONDS,
+    skewSeconds: options.skewSeconds ?? DEFAULTS.PIPEDRIVE_TOKEN_SKEW_SECONDS,
+    phoneRegion: options.phoneRegion ?? DEFAULTS.PHONE_DEFAULT_REGION,
     secureCookies: options.secureCookies ?? false,
     now: options.now ?? (() => new Date()),
     sleep: sleepImpl,
     random: options.random ?? Math.random,
     refreshAttempts: 3,
     rotationGraceMs: options.rotationGraceMs ?? 2_000,
-    verdictGraceMs: options.verdictGraceMs ?? 60_000,
-    keeper: { windowSeconds: options.keeperWindowSeconds ?? 900, idleDays: options.keeperIdleDays ?? 30 },
+    verdictGraceMs: options.verdictGraceMs ?? DEFAULTS.PIPEDRIVE_VERDICT_GRACE_SECONDS * 1000,
+    keeper: {
+      windowSeconds: options.keeperWindowSeconds ?? DEFAULTS.KEEPER_WINDOW_SECONDS,
+      idleDays: options.keeperIdleDays ?? DEFAULTS.KEEPER_IDLE_DAYS,
+    },
     pkce: options.pkce ?? true,
-    requiredScopes: options.requiredScopes ?? ["contacts:read"],
+    requiredScopes: options.requiredScopes ?? DEFAULTS.PIPEDRIVE_REQUIRED_SCOPES.split(","),
     // At 6 s per Pipedrive answer, a miss that tried every form of the number took 36 s.
-    lookupBoundMs: options.lookupBoundMs ?? 15_000,
-    lookupDailyLimit: options.lookupDailyLimit ?? 200,
+    lookupBoundMs: options.lookupBoundMs ?? DEFAULTS.LOOKUP_MAX_WAIT_SECONDS * 1000,
+    lookupDailyLimit: options.lookupDailyLimit ?? DEFAULTS.LOOKUP_DAILY_LIMIT,
     tokenBreaker: circuitBreaker(
       handleWhen((error) => isPipedriveError(error, "unavailable")),
       { halfOpenAfter: options.breakerCooldownMs ?? 30_000, breaker: new ConsecutiveBreaker(5) },
