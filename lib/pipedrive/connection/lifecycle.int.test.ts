@@ -36,7 +36,7 @@ import {
 // log, one mail per incident, a trail that replays to the state, and the page's condition and
 // the status view saying the same.
 
-const HISTORIES = Number(process.env.LIFECYCLE_HISTORIES ?? 1000);
+const HISTORIES = 1000;
 const HOST = "acme-lifecycle.pipedrive.com";
 const TOKENS = { refreshToken: "r", accessToken: "a" };
 
