@@ -50,9 +50,12 @@ export class AppError extends Error {
 const clock = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", timeZone: "UTC" });
 const day = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
 
-/** "11:30 UTC", and the date when it is not today's (a pause can last a day). */
-const resumeTime = (at: Date, now: Date) =>
-  day.format(at) === day.format(now) ? `${clock.format(at)} UTC` : `${clock.format(at)} UTC on ${day.format(at)}`;
+/** "11:30 UTC", or with its date: "11:30 UTC on 7 Dec 2026". */
+export const utcTime = (at: Date, withDate: boolean) =>
+  withDate ? `${clock.format(at)} UTC on ${day.format(at)}` : `${clock.format(at)} UTC`;
+
+/** The date is said when it is not today's (a pause can last a day). */
+const resumeTime = (at: Date, now: Date) => utcTime(at, day.format(at) !== day.format(now));
 
 /** Where a company's admins see what spent its Pipedrive budget: the paused banner and message name it. */
 export const USAGE_HINT =

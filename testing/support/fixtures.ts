@@ -3,11 +3,13 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach } from "vitest";
 
 import { db, sql } from "../../lib/db.ts";
+import { env } from "../../lib/env.ts";
 import { startAuthorization } from "../../lib/pipedrive/connect/authorize.ts";
 import { completeCallback, type CallbackSession } from "../../lib/pipedrive/connect/callback.ts";
 import { createPipedriveContext, type ContextOptions, type PipedriveContext } from "../../lib/pipedrive/context.ts";
 import { ROUTES } from "../../lib/routes.ts";
 import type { TenantUser } from "../../lib/users/user-store.ts";
+import { allowMockPipedriveHost } from "../../scripts/support/embedded-postgres.ts";
 import { createFixtures } from "../fixtures/index.ts";
 import {
   freshIdentity,
@@ -130,11 +132,6 @@ export async function waitUntil(condition: () => boolean, what: string, ms = 20_
 }
 
 /** The shared fixtures layer (testing/fixtures), on the suite's database. */
-/** The status view accepts the local mock Pipedrive at `host`, as a test database may. */
-async function allowMockHost(host: string): Promise<void> {
-  await sql().query(`INSERT INTO pipedrive_mock_hosts (host) VALUES ($1) ON CONFLICT DO NOTHING`, [host]);
-}
-
 const shared = createFixtures({ query: (text, values) => sql().query(text, values) });
 export const { tokenRow, connectionRow, auditEvents, auditTrail, expireAccessToken, makeDue } = shared;
 
@@ -160,7 +157,7 @@ export function mockPipedriveForFile(behaviour: Partial<Behaviour> = {}) {
   let allowed = false;
   beforeEach(async () => {
     handles.mock.reset();
-    if (!allowed) await allowMockHost(handles.mock.host);
+    if (!allowed) await allowMockPipedriveHost(env().DATABASE_URL, handles.mock.host);
     allowed = true;
   });
   return handles;

@@ -1,3 +1,4 @@
+import { utcTime } from "../../errors.ts";
 import { ROUTES } from "../../routes.ts";
 import { PHONE_PROBLEMS, type PhoneInputProblem } from "./person-search.ts";
 
@@ -35,9 +36,6 @@ const MAX_WAIT_MS = 60_000;
 /** Longest a daily budget's refusal may claim: the next UTC midnight is at most a day away. */
 const MAX_DAY_MS = 24 * 60 * 60_000;
 
-const clock = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", timeZone: "UTC" });
-const day = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
-
 export function refusalQuery(refusal: LookupRefusal): string {
   const params = new URLSearchParams({ lookup_refused: refusal.reason });
   if ("until" in refusal) params.set("until", String(Math.ceil(refusal.until.getTime() / 1000)));
@@ -63,7 +61,7 @@ export function refusalMessage(
       Number.isFinite(claimed) ? Math.min(Math.max(claimed, now.getTime()), now.getTime() + MAX_DAY_MS) : now.getTime(),
     );
     return {
-      text: `This workspace has used its ${settings.dailyLimit.toLocaleString("en")} lookups for today. Lookups resume at ${clock.format(until)} UTC on ${day.format(until)}. The limit keeps this CRM's share of the company's Pipedrive budget in check.`,
+      text: `This workspace has used its ${settings.dailyLimit.toLocaleString("en")} lookups for today. Lookups resume at ${utcTime(until, true)}. The limit keeps this CRM's share of the company's Pipedrive budget in check.`,
       badInput: false,
     };
   }

@@ -4,10 +4,10 @@
 import { cookies } from "next/headers";
 import { z } from "zod";
 
-import { currentUser, verifiedSession } from "@/lib/auth/session.ts";
-import { NO_STORE, redirectTo } from "@/lib/http/responses.ts";
+import { currentUser } from "@/lib/auth/session.ts";
+import { redirectTo } from "@/lib/http/responses.ts";
 import { formRoute, redirectRoute } from "@/lib/http/route.ts";
-import { startAuthorization } from "@/lib/pipedrive/connect/authorize.ts";
+import { redirectToConsent } from "@/lib/pipedrive/connect/consent-redirect.ts";
 import {
   cancelInstall,
   confirmInstall,
@@ -44,8 +44,6 @@ export const POST = formRoute(
     log.info({ outcome: outcomePath(outcome), detail }, "pipedrive marketplace install");
     if (form.decision !== "another_user") return redirectTo(outcomePath(outcome), 303);
     // The held grant is given back; a new flow goes to Pipedrive's consent, to choose another user.
-    const { url, cookie: state } = await startAuthorization(pipedrive(), user, await verifiedSession());
-    jar.set(state.name, state.value, state.options);
-    return new Response(null, { status: 303, headers: { ...NO_STORE, Location: url } });
+    return redirectToConsent(user);
   },
 );
