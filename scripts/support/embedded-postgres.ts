@@ -26,7 +26,15 @@ for (const listener of process.listeners("exit"))
 // is deleted on the way out, however the process ends (but SIGKILL).
 const throwAwayDirs = new Set<string>();
 process.on("exit", () => {
-  for (const dir of throwAwayDirs) rmSync(dir, { recursive: true, force: true });
+  // The server, signalled with us, may still be writing its last files while they are deleted
+  // (ENOTEMPTY): retry a little rather than leave them behind (seen once in a CI run).
+  for (const dir of throwAwayDirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
+    } catch {
+      // Nothing more can be done on the way out.
+    }
+  }
 });
 
 export type EmbeddedDb = {
