@@ -26,15 +26,7 @@ for (const listener of process.listeners("exit"))
 // is deleted on the way out, however the process ends (but SIGKILL).
 const throwAwayDirs = new Set<string>();
 process.on("exit", () => {
-  // The server, signalled with us, may still be writing its last files while they are deleted
-  // (ENOTEMPTY): retry a little rather than leave them behind (seen once in a CI run).
-  for (const dir of throwAwayDirs) {
-    try {
-      rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
-    } catch {
-      // Nothing more can be done on the way out.
-    }
-  }
+  for (const dir of throwAwayDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 export type EmbeddedDb = {
