@@ -8,7 +8,6 @@ import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 
 import { PASSWORD_FILE, startEmbeddedPostgres } from "./embedded-postgres.ts";
-import { tsx } from "./local-env.ts";
 
 // The embedded PostgreSQL (`npm run dev`, QA's build) holds the demo's tokens: its superuser
 // password is random per data directory, readable by its owner only, never a published one.
@@ -123,7 +122,12 @@ describe("stopping a throw-away cluster", () => {
       console.log("started");
       setInterval(() => {}, 1000);`,
     );
-    const child = spawn(...tsx(holder), { detached: true, stdio: ["ignore", "pipe", "inherit"] });
+    // Node itself, with tsx as a loader: the tsx CLI relays a signal and SIGKILLs a child that has
+    // not acknowledged it in time, which cut the deletion short in about 3 runs in 8.
+    const child = spawn(process.execPath, ["--import", "tsx", holder], {
+      detached: true,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     await new Promise<void>((resolve, reject) => {
       child.stdout!.on("data", (chunk: Buffer) => chunk.includes("started") && resolve());
       child.once("exit", (code) => reject(new Error(`the holder exited (${code}) before its cluster started`)));
