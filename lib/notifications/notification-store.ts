@@ -3,11 +3,16 @@ import "server-only";
 import type pg from "pg";
 
 import { inTransaction, sql } from "../db.ts";
-import type { MAILED_EVENTS } from "../pipedrive/connection/lifecycle.ts";
+import {
+  mailFor,
+  type MAILED_EVENTS,
+  type MailEventName,
+  type MailHistory,
+} from "../pipedrive/connection/lifecycle.ts";
 
 // The outbox of mail owed to workspace admins (table pipedrive_notifications). Rows are written
-// by a trigger on the audit trail, in the state change's own transaction; here they are taken
-// one at a time, under a row lock, so two keepers never deliver the same one.
+// in the state change's own transaction (owe, called by the connection's move executor); here
+// they are taken one at a time, under a row lock, so two keepers never deliver the same one.
 
 /** The audit events that mail a workspace's admins: the connection's lifecycle decides which. */
 export type NotificationEvent = (typeof MAILED_EVENTS)[number];
@@ -25,6 +30,33 @@ export type Notification = {
 export type Recipient = { email: string; name: string };
 
 export type Delivery = { outcome: "sent" | "no_recipients" } | { failed: string; retryAt: Date };
+
+/**
+ * Owes the admins a mail about a move, in the move's transaction, unless lifecycle.ts's mailFor
+ * judges it a repeat of one sent within the day (then it is kept as done, never sent). The
+ * caller holds the connection's row lock, so the history it judges by is settled. Times are the
+ * database's, as the outbox's own columns are.
+ */
+export async function owe(client: pg.PoolClient, tenantId: string, event: MailEventName, detail: unknown) {
+  const { rows } = await client.query<{ now: Date; history: { event: MailEventName; repeat: boolean; at: string }[] }>(
+    `SELECT now() AS now, COALESCE((
+       SELECT json_agg(json_build_object('event', event, 'repeat', outcome IS NOT DISTINCT FROM 'repeat', 'at', created_at) ORDER BY id)
+       FROM pipedrive_notifications
+       WHERE tenant_id = $1::uuid AND (created_at > now() - interval '1 day' OR id = (
+         SELECT max(id) FROM pipedrive_notifications WHERE tenant_id = $1::uuid AND event <> 'recovered'))
+     ), '[]'::json) AS history`,
+    [tenantId],
+  );
+  const { now, history } = rows[0]!;
+  const owed = mailFor(event, history.map((mail) => ({ ...mail, at: new Date(mail.at) })) satisfies MailHistory, now);
+  if (!owed) return;
+  await client.query(
+    owed.repeat
+      ? `INSERT INTO pipedrive_notifications (tenant_id, event, detail, outcome, done_at) VALUES ($1::uuid, $2, $3::jsonb, 'repeat', now())`
+      : `INSERT INTO pipedrive_notifications (tenant_id, event, detail) VALUES ($1::uuid, $2, $3::jsonb)`,
+    [tenantId, event, JSON.stringify(detail)],
+  );
+}
 
 /**
  * Takes the oldest due notification and runs `deliver` for it while holding its row lock; what

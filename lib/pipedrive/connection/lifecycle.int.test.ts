@@ -21,20 +21,19 @@ import {
   decide,
   mailFor,
   replay,
-  statusAfterRefresh,
   type AuditEventName,
   type ConnectionEvent,
   type ConnectionState,
-  type ConnectionStatus,
   type MailEventName,
   type MailHistory,
 } from "./lifecycle.ts";
 
-// Random histories of a connection, run through the real stores on PostgreSQL (the writers of
-// pipedrive_connections, the shared row, the audit trail and the mail outbox's trigger), and
-// held after every step to the pure model in lifecycle.ts: the same state, the same activity
-// log, one mail per incident, a trail that replays to the state, and the page's condition and
-// the status view saying the same.
+// Random histories of a connection, run through the real stores on PostgreSQL (the flows'
+// writers and the move executor: pipedrive_connections, the shared row, the audit trail and the
+// mail outbox), and held after every step to the pure model in lifecycle.ts, and to properties
+// kept apart from it: needs_reconnect only for a pair judged gone, one mail per incident and one
+// on its recovery, a trail that replays to the state, and the page's condition and the status
+// view saying the same.
 
 const HISTORIES = 1000;
 const HOST = "acme-lifecycle.pipedrive.com";
@@ -97,18 +96,14 @@ async function apply(w: Awaited<ReturnType<typeof workspace>>, e: ConnectionEven
       });
       return;
     }
-    case "refreshed":
-      return inTransaction(sql(), async (client) => {
-        const { rows } = await client.query<{ status: string }>(
-          `SELECT status::text FROM pipedrive_connections WHERE tenant_id = $1 FOR UPDATE`,
-          [w.tenantId],
-        );
-        if (!rows[0]) return;
-        const missing = e.missingScopes;
-        const status = statusAfterRefresh(rows[0].status as ConnectionStatus, missing);
-        const scopes = missing === null ? null : missing.length ? ["base"] : ["base", "contacts:read"];
-        await markRefreshed(client, w.tenantId, { status, scopes, now, nextRefreshAt });
-      });
+    case "refreshed": {
+      const missing = e.missingScopes;
+      const scopes = missing === null ? null : missing.length ? ["base"] : ["base", "contacts:read"];
+      await inTransaction(sql(), (client) =>
+        markRefreshed(client, w.tenantId, { missingScopes: missing, scopes, now, nextRefreshAt }),
+      );
+      return;
+    }
     case "refresh_refused":
       return inTransaction(sql(), async (client) => {
         await recordRejected(client, w.tenantId, TOKENS);
@@ -187,6 +182,10 @@ async function runHistory(events: ConnectionEvent[]): Promise<void> {
   let model: ConnectionState = { kind: "absent" };
   const audit: AuditEventName[] = [];
   const mails: MailHistory = [];
+  // What Pipedrive would say of the row's pair, kept apart from lifecycle.ts (which the executor
+  // runs too, so comparing the two alone could not catch a wrong rule): a grant or a refresh it
+  // accepted proves the pair good; only the verdict, after a refusal nobody moved on from, proves it gone.
+  let pairAccepted = false;
   for (const [step, e] of events.entries()) {
     const now = new Date();
     const decision = decide(model, e, now);
@@ -197,6 +196,18 @@ async function runHistory(events: ConnectionEvent[]): Promise<void> {
     if (mail) mails.push({ ...mail, at: now });
     const seen = await observed(w.tenantId);
     const where = `after step ${step + 1} (${e.type})`;
+    if (e.type === "granted" || e.type === "refreshed") pairAccepted = true;
+    if (e.type === "verdict" && seen.state.kind === "present") pairAccepted = false;
+    if (seen.state.kind === "present") {
+      expect(seen.state.status === "needs_reconnect", `needs_reconnect only for a pair judged gone, ${where}`).toBe(
+        !pairAccepted,
+      );
+    }
+    const sent = seen.mail.filter((mail) => !mail.repeat).map((mail) => mail.event);
+    for (const [i, mail] of sent.entries()) {
+      if (i > 0 && (mail === "refresh_failed" || mail === "recovered"))
+        expect(sent[i - 1], `one mail per incident and one on its recovery, ${where}`).not.toBe(mail);
+    }
     expect(seen.state, `state ${where}`).toEqual(shown(model));
     expect(seen.audit, `activity log ${where}`).toEqual(audit);
     expect(replay(seen.audit), `the activity log replays ${where}`).toEqual(

@@ -1,7 +1,5 @@
 import "server-only";
 
-import type pg from "pg";
-
 import { sql } from "../../db.ts";
 import type { AuditEventName } from "../connection/lifecycle.ts";
 
@@ -33,9 +31,6 @@ export function insertAuditEvent(sqlOf: {
     SELECT ${sqlOf.tenant}, ${sqlOf.actor}, ${sqlOf.event}, ${names}${sqlOf.detail} WHERE ${sqlOf.when ?? "true"}`;
 }
 
-/** An event about the workspace's connection, naming its Pipedrive company and user as they are now. */
-const ABOUT_THE_CONNECTION = "pipedrive_connections WHERE tenant_id = $1::uuid";
-
 /**
  * An event about a connect attempt, not the connection: it names a company only if `detail` does,
  * since the attempt may have been for another one.
@@ -49,24 +44,5 @@ export async function audit(
   await sql().query(
     insertAuditEvent({ tenant: "$1::uuid", actor: "$2::uuid", event: "$3", detail: "$4::jsonb", named: null }),
     [tenantId, actorUserId, event, JSON.stringify(detail)],
-  );
-}
-
-/** An event about the connection, in the transaction that changed it. */
-export async function auditWith(
-  client: pg.PoolClient,
-  tenantId: string,
-  event: AuditEvent,
-  detail: Record<string, unknown>,
-) {
-  await client.query(
-    insertAuditEvent({
-      tenant: "$1::uuid",
-      actor: "NULL",
-      event: "$2",
-      detail: "$3::jsonb",
-      named: ABOUT_THE_CONNECTION,
-    }),
-    [tenantId, event, JSON.stringify(detail)],
   );
 }

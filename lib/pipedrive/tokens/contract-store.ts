@@ -203,18 +203,30 @@ export async function adoptTokenSet(
 }
 
 /**
- * The contract row's upsert as a part of a larger statement, which saves a connection together
- * with its metadata and audit event. Its parameters: $1 tenant, $2 access token, $3 refresh
- * token, $4 expires_at, $5 api_domain. Writes only `when`; returns whether the row is new.
+ * Saves a grant's tokens in the caller's transaction (a connect saves its metadata beside them).
+ * Returns whether the row is new.
  */
-export function upsertContractRow(when: string): string {
-  return `INSERT INTO lead_pipedrive_integrations (tenant_id, access_token, refresh_token, expires_at, api_domain)
-    SELECT $1::uuid, $2, $3, $4, $5 WHERE ${when}
-    ON CONFLICT (tenant_id) DO UPDATE SET
-      access_token = EXCLUDED.access_token, refresh_token = EXCLUDED.refresh_token,
-      expires_at = EXCLUDED.expires_at, api_domain = EXCLUDED.api_domain
-    RETURNING (xmax = 0) AS inserted`;
+export async function upsertContractRow(
+  client: pg.PoolClient,
+  tenantId: string,
+  tokens: { accessToken: string; refreshToken: string; expiresAt: Date; apiHost: string },
+): Promise<boolean> {
+  const { rows } = await client.query<{ inserted: boolean }>(
+    `INSERT INTO lead_pipedrive_integrations (tenant_id, access_token, refresh_token, expires_at, api_domain)
+     VALUES ($1::uuid, $2, $3, $4, $5)
+     ON CONFLICT (tenant_id) DO UPDATE SET
+       access_token = EXCLUDED.access_token, refresh_token = EXCLUDED.refresh_token,
+       expires_at = EXCLUDED.expires_at, api_domain = EXCLUDED.api_domain
+     RETURNING (xmax = 0) AS inserted`,
+    [tenantId, tokens.accessToken, tokens.refreshToken, tokens.expiresAt, tokens.apiHost],
+  );
+  return rows[0]!.inserted;
 }
 
-/** The contract row's delete as a part of a larger statement ($1 the tenant), which removes its metadata too. */
-export const DELETE_CONTRACT_ROW = `DELETE FROM lead_pipedrive_integrations WHERE tenant_id = $1::uuid RETURNING tenant_id`;
+/** Deletes the contract row in the caller's transaction; whether there was one. */
+export async function deleteContractRow(client: pg.PoolClient, tenantId: string): Promise<boolean> {
+  const { rowCount } = await client.query(`DELETE FROM lead_pipedrive_integrations WHERE tenant_id = $1::uuid`, [
+    tenantId,
+  ]);
+  return (rowCount ?? 0) > 0;
+}

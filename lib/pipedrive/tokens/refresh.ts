@@ -9,7 +9,7 @@ import { allowedApiHost, apiBaseUrl, toBareHost } from "../client/api-domain.ts"
 import { backoffMs, isPipedriveError, toAppErrorFromPipedrive } from "../client/http.ts";
 import type { TokenSet } from "../client/oauth-client.ts";
 import { missingScopes } from "../client/scopes.ts";
-import { statusAfterRefresh, type ConnectionStatus } from "../connection/lifecycle.ts";
+import type { ConnectionStatus } from "../connection/lifecycle.ts";
 import type { PipedriveContext } from "../context.ts";
 import { readTokenPair, withLockedToken, writeRefreshedTokens, type Locked, type TokenRow } from "./contract-store.ts";
 import {
@@ -186,16 +186,14 @@ async function saveRefreshed(
   await writeRefreshedTokens(locked, tokens, now);
   await locked.client.query("SAVEPOINT bookkeeping");
   try {
-    const missing = tokens.scopes === null ? null : missingScopes(tokens.scopes, ctx.requiredScopes);
-    const status = statusAfterRefresh(locked.row!.status, missing);
-    const { recovered } = await markRefreshed(locked.client, locked.row!.tenantId, {
-      status,
+    const { recovered, status } = await markRefreshed(locked.client, locked.row!.tenantId, {
+      missingScopes: tokens.scopes === null ? null : missingScopes(tokens.scopes, ctx.requiredScopes),
       scopes: tokens.scopes,
       now,
       nextRefreshAt: nextRefreshAt(expires, now, ctx.keeper),
     });
     await locked.client.query("RELEASE SAVEPOINT bookkeeping");
-    return { expires, recovered, status };
+    return { expires, recovered, status: status ?? locked.row!.status };
   } catch (error) {
     await locked.client.query("ROLLBACK TO SAVEPOINT bookkeeping");
     log().error(
