@@ -14,8 +14,7 @@ const config = [
   { files: ["e2e/**/*.ts"], rules: { "react-hooks/rules-of-hooks": "off" } },
   {
     files: ["app/**/*.ts", "app/**/*.tsx"],
-    // The bench's own pages (*.bench.tsx) never ship: see next.config.mjs.
-    ignores: ["app/**/*.test.ts", "app/**/*.bench.tsx"],
+    ignores: ["app/**/*.test.ts"],
     rules: {
       "no-restricted-imports": [
         "error",
@@ -37,8 +36,7 @@ const config = [
   },
   {
     ignores: [
-      ".next/**",
-      ".next-bench/**",
+      "**/.next/**",
       "lib/generated/**",
       "node_modules/**",
       ".data/**",

@@ -8,17 +8,11 @@ const ROUTE_SECURITY_HEADERS = [
   { key: "X-Content-Type-Options", value: "nosniff" },
 ];
 
-// `npm run bench` builds a copy of the app of its own, into .next-bench, with one more route: the
-// settings page's floor (app/bench-floor/page.bench.tsx). The app that ships has no such route.
-const benchBuild = process.env.CRM_BENCH_BUILD === "1";
-
 /** @type {import('next').NextConfig} */
 const nextConfig = {
   poweredByHeader: false,
   // `next dev` prints every request's URL: never one that carries an OAuth code or state.
   logging: { incomingRequests: { ignore: [/[?&](code|state)=/i] } },
-  distDir: benchBuild ? ".next-bench" : ".next",
-  pageExtensions: benchBuild ? ["bench.tsx", "tsx", "ts"] : ["tsx", "ts"],
   serverExternalPackages: [
     "pg",
     "@prisma/adapter-pg",

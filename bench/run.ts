@@ -19,12 +19,13 @@ import { ensureBuild, startStack } from "./support/stack.ts";
 
 async function main() {
   const started = Date.now();
-  await ensureBuild(progress);
+  await ensureBuild(progress, { floor: true });
   progress("starting embedded PostgreSQL, mock Pipedrive, the production build and the baseline server");
   const stack = await startStack({
     appPort: 3300,
     mockPort: 4310,
     baselinePort: 3310,
+    floorPort: 3320,
     tenants: 200,
     cpuProfileDir: profileDir ?? undefined,
   });

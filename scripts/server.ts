@@ -15,7 +15,9 @@ const hostname = process.env.HOSTNAME || undefined;
 const trustedProxies = parseTrustedProxies(process.env.TRUSTED_PROXIES);
 process.env.CLIENT_ADDRESS_FROM_SERVER = "1";
 
-const app = next({ dev: false, dir: path.join(import.meta.dirname, ".."), port, hostname });
+// The app's directory: the repository's, unless given (the bench serves its floor app this way).
+const dir = process.argv[2] ? path.resolve(process.argv[2]) : path.join(import.meta.dirname, "..");
+const app = next({ dev: false, dir, port, hostname });
 await app.prepare();
 const handle = app.getRequestHandler();
 

@@ -3,7 +3,7 @@ import { profiling, size } from "../support/options.ts";
 import { details, fmt, medianRound, progress, row, rows } from "../support/report.ts";
 import type { Stack } from "../support/stack.ts";
 
-// Scenario 4: the settings page against its floor (the bench build's /bench-floor).
+// Scenario 4: the settings page against its floor (the bench's own app, bench/floor-app).
 
 /** The card as rendered, without what legitimately differs per response: nonces and clock times. */
 const cardMarkup = (html: string) =>
@@ -15,11 +15,12 @@ export async function settingsPage(stack: Stack) {
   const tenant = stack.floorTenant;
   const cookie = await stack.sessionCookie(tenant);
   const page = (c: number) => loadPath(stack.appUrl, "/settings/integrations", { cookie }, c, size.pageSeconds);
-  const floor = (c: number) => loadPath(stack.appUrl, "/bench-floor", {}, c, size.pageSeconds);
+  const floorUrl = stack.floorUrl!;
+  const floor = (c: number) => loadPath(floorUrl, "/bench-floor", {}, c, size.pageSeconds);
 
   const [pageHtml, floorHtml] = await Promise.all([
     fetch(`${stack.appUrl}/settings/integrations`, { headers: { cookie } }).then((r) => r.text()),
-    fetch(`${stack.appUrl}/bench-floor`).then((r) => r.text()),
+    fetch(`${floorUrl}/bench-floor`).then((r) => r.text()),
   ]);
   const sameMarkup = cardMarkup(pageHtml).length > 1000 && cardMarkup(pageHtml) === cardMarkup(floorHtml);
   rows.push({

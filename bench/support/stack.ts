@@ -41,14 +41,14 @@ export const pipedriveUserOf = (tenant: BenchTenant) =>
 
 const bin = (name: string) => path.join(ROOT, "node_modules", ".bin", name);
 
-/**
- * The bench's own build of the app (into .next-bench, with the settings page's floor route: see
- * next.config.mjs), made when there is none, or when app/ or lib/ changed since the last one.
- */
-const BENCH_BUILD = { CRM_BENCH_BUILD: "1" };
+/** The bench's own app (bench/floor-app): the settings page's floor, /bench-floor. */
+const FLOOR_APP = path.join(ROOT, "bench", "floor-app");
 
-export async function ensureBuild(log: (line: string) => void) {
-  const buildId = path.join(ROOT, ".next-bench", "BUILD_ID");
+/**
+ * The production build of the app, and of the bench's floor app, each made when there is none or
+ * when its sources changed since the last one.
+ */
+export async function ensureBuild(log: (line: string) => void, options: { floor?: boolean } = {}) {
   const newest = (dir: string): number =>
     readdirSync(dir, { withFileTypes: true }).reduce((max, entry) => {
       if (entry.name === "generated") return max;
@@ -56,9 +56,18 @@ export async function ensureBuild(log: (line: string) => void) {
       return Math.max(max, entry.isDirectory() ? newest(full) : statSync(full).mtimeMs);
     }, 0);
   const sources = Math.max(newest(path.join(ROOT, "app")), newest(path.join(ROOT, "lib")));
-  if (existsSync(buildId) && statSync(buildId).mtimeMs > sources) return;
-  log("building the bench's copy of the app (next build, into .next-bench)…");
-  await run(bin("next"), ["build"]);
+  const stale = (dir: string, since: number) => {
+    const buildId = path.join(dir, ".next", "BUILD_ID");
+    return !existsSync(buildId) || statSync(buildId).mtimeMs <= since;
+  };
+  if (stale(ROOT, sources)) {
+    log("building the app (next build)…");
+    await run(bin("next"), ["build"]);
+  }
+  if (options.floor && stale(FLOOR_APP, Math.max(sources, newest(path.join(FLOOR_APP, "app"))))) {
+    log("building the bench's floor app (next build bench/floor-app)…");
+    await run(bin("next"), ["build", FLOOR_APP]);
+  }
 }
 
 function run(command: string, args: string[]) {
@@ -66,7 +75,7 @@ function run(command: string, args: string[]) {
     const child = spawn(command, args, {
       cwd: ROOT,
       stdio: ["ignore", "ignore", "inherit"],
-      env: { ...process.env, ...BENCH_BUILD, NEXT_TELEMETRY_DISABLED: "1" },
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
     });
     child.on("exit", (code) =>
       code === 0 ? resolve() : reject(new Error(`${command} ${args.join(" ")} exited ${code}`)),
@@ -91,6 +100,8 @@ export async function startStack(options: {
   appPort: number;
   mockPort: number;
   baselinePort?: number;
+  /** Where the floor app (bench/floor-app) listens, when a scenario measures against it. */
+  floorPort?: number;
   tenants: number;
   instances?: number;
   /** Where the first app instance writes a V8 CPU profile when it stops (`--cpu-prof`). */
@@ -153,9 +164,6 @@ export async function startStack(options: {
     PIPEDRIVE_OAUTH_BASE_URL: mockUrl,
     PIPEDRIVE_MOCK_HOST: `localhost:${options.mockPort}`,
     PIPEDRIVE_HTTP_TIMEOUT_MS: "2000",
-    ...BENCH_BUILD,
-    // The settings page's floor route renders for this tenant's admin (bench/run.ts, scenario 4).
-    BENCH_FLOOR_USER: `${tenants[2]!.userId}:${tenants[2]!.tenantId}:0`,
   };
   // Several instances of the production build on one database, as behind a load balancer. They
   // share APP_URL (the first one's): a state issued by one is claimed by another.
@@ -180,6 +188,21 @@ export async function startStack(options: {
     appUrls.push(`http://localhost:${port}`);
   }
 
+  let floorUrl: string | null = null;
+  if (options.floorPort) {
+    // Behind the same production server as the app, so only Auth.js and the proxy differ.
+    const server = productionServer(options.floorPort, { loopback: true });
+    const floor = spawn(server.command, [...server.args, FLOOR_APP], {
+      cwd: ROOT,
+      stdio: ["ignore", "ignore", "inherit"],
+      // It renders for this tenant's admin (bench/run.ts, scenario 4).
+      env: { ...appEnv, ...server.env, BENCH_FLOOR_USER: `${tenants[2]!.userId}:${tenants[2]!.tenantId}:0` },
+    });
+    children.push(floor);
+    floorUrl = `http://localhost:${options.floorPort}`;
+    await waitFor(`${floorUrl}/bench-floor`, floor, "the bench's floor app");
+  }
+
   let baselineUrl: string | null = null;
   if (options.baselinePort) {
     const baseline = spawn(...tsx(path.join(ROOT, "bench", "baseline-server.ts")), {
@@ -202,6 +225,7 @@ export async function startStack(options: {
     appUrl,
     appUrls,
     mockUrl,
+    floorUrl,
     baselineUrl,
     appEnv,
     appLog,

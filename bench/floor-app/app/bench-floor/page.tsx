@@ -1,6 +1,6 @@
 // The benchmark's floor for the settings page: the same reads on the same pool and the same
 // markup, without Auth.js and without the proxy. Only `npm run bench`'s own build has this route
-// (next.config.mjs); it renders for the user in BENCH_FLOOR_USER ("userId:tenantId:version"),
+// (bench/floor-app); it renders for the user in BENCH_FLOOR_USER ("userId:tenantId:version"),
 // re-read by the same query as a session's user, and never beside an https APP_URL.
 import { notFound } from "next/navigation";
 
