@@ -114,7 +114,7 @@ export async function forget(limit: Limit, key: string): Promise<void> {
   await limiter(limit).delete(key);
 }
 
-/** Housekeeping for the keeper: counters whose window ended more than an hour ago. */
+/** For the CRM's housekeeping (lib/jobs): counters whose window ended more than an hour ago. */
 export async function purgeExpiredCounters(now: Date): Promise<number> {
   const { rowCount } = await sql().query(`DELETE FROM rate_limits WHERE expire IS NOT NULL AND expire < $1`, [
     now.getTime() - 3_600_000,

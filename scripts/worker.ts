@@ -1,7 +1,7 @@
 import { cliEnv, CliRefusal } from "./support/local-env.ts";
 
-// `npm run worker`: the token keeper, a long-running pg-boss worker. Run as many as you like on
-// one database. SIGTERM or Ctrl-C lets running renewals finish, then exits.
+// `npm run worker`: the token keeper and the CRM's housekeeping, long-running pg-boss workers.
+// Run as many as you like on one database. SIGTERM or Ctrl-C lets running renewals finish, then exits.
 
 try {
   Object.assign(process.env, cliEnv());
@@ -13,6 +13,7 @@ try {
 const { env } = await import("../lib/env.ts");
 const { pipedrive } = await import("../lib/pipedrive/context.ts");
 const { startKeeper } = await import("../lib/pipedrive/keeper/keeper.ts");
+const { startHousekeeping } = await import("../lib/jobs/housekeeping.ts");
 const { checkDatabase, closeDb } = await import("../lib/db.ts");
 const { log } = await import("../lib/log.ts");
 
@@ -31,6 +32,12 @@ const keeper = await startKeeper({
   log: (event, fields) => log().info({ keeper: true, ...fields }, event),
 });
 
+const housekeeping = await startHousekeeping({
+  databaseUrl: settings.DATABASE_URL,
+  now: () => new Date(),
+  log: (event, fields) => log().info({ housekeeping: true, ...fields }, event),
+});
+
 if (!settings.SMTP_URL) log().warn({ keeper: true }, "mail to admins is off: SMTP_URL is not set");
 
 let stopping = false;
@@ -38,7 +45,7 @@ async function stop() {
   if (stopping) return;
   stopping = true;
   log().info({ keeper: true }, "keeper stopping: letting running renewals finish");
-  await keeper.stop();
+  await Promise.all([keeper.stop(), housekeeping.stop()]);
   await closeDb();
   process.exit(0);
 }

@@ -5,7 +5,6 @@ import { allowedApiHost, toBareHost, type HostPolicy } from "./client/api-domain
 import { companyBlockedUntil } from "./client/company-limit-store.ts";
 import { missingScopes, scopeInWords } from "./client/scopes.ts";
 import type { ConnectionFacts } from "./conditions.ts";
-import { repairApiDomain } from "./tokens/contract-store.ts";
 
 // What the settings page and the uninstall notice read about a connection. Every write to
 // these tables goes through tokens/health-store.ts (and the audit trail, tokens/audit-store.ts).
@@ -43,9 +42,8 @@ export async function getConnectionView(
     db().pipedriveConnection.findUnique({ where: { tenantId } }),
   ]);
   if (!token) return null;
+  // A URL another writer left reads as its host here; the keeper's pass writes the bare host back.
   const allowed = allowedApiHost(token.apiDomain, options.hosts);
-  // Another writer left a URL: the bare host goes back now, as a lookup would, so their next call works too.
-  if (allowed !== null && allowed !== token.apiDomain) await repairApiDomain(tenantId, token.apiDomain, allowed);
   const lookupsPausedUntil = await companyBlockedUntil(token.apiDomain, options.now);
   // The keeper's own schedule, so the page shows what will really happen.
   const nextRenewal = connection?.nextRefreshAt ?? null;

@@ -1,17 +1,15 @@
-import pg from "pg";
 import PgBoss from "pg-boss";
 
-import { purgeStaleAddresses } from "../../auth/known-client-store.ts";
 import { AppError, describe } from "../../errors.ts";
+import { oneAtATime } from "../../jobs/setup-lock.ts";
 import { deliverDue } from "../../notifications/deliver.ts";
 import { expireStaleNotifications } from "../../notifications/notification-store.ts";
-import { purgeExpiredCounters } from "../../rate-limit-store.ts";
 import { purgeAbandonedInstalls } from "../connect/marketplace.ts";
 import { healsByProbe } from "../connection/lifecycle.ts";
 import type { PipedriveContext } from "../context.ts";
 import { purgeOldLookups } from "../lookup/lookup-store.ts";
 import { probeConnection, renewForKeeper } from "../tokens/access.ts";
-import { readSchedule } from "../tokens/contract-store.ts";
+import { readSchedule, repairApiDomains } from "../tokens/contract-store.ts";
 import { setNextVisit } from "../tokens/health-store.ts";
 import { nextVisit } from "../tokens/policy.ts";
 import { beat, dueConnections, purgeExpiredStates } from "./keeper-store.ts";
@@ -135,9 +133,8 @@ export async function startKeeper(options: KeeperOptions): Promise<Keeper> {
     const purged = {
       states: await purgeExpiredStates(now),
       lookups: await purgeOldLookups(now),
-      counters: await purgeExpiredCounters(now),
       installs: await purgeAbandonedInstalls(ctx),
-      signInAddresses: await purgeStaleAddresses(now),
+      apiDomainsRepaired: await repairApiDomains(),
       notifications: await expireStaleNotifications(now),
     };
     await beat("purge", now, purged);
@@ -168,26 +165,6 @@ export async function startKeeper(options: KeeperOptions): Promise<Keeper> {
     // Graceful: running renewals finish (each is bounded by the HTTP timeout), nothing new starts.
     stop: () => boss.stop({ graceful: true, wait: true, timeout: 30_000 }),
   };
-}
-
-// Any 64-bit key of our own; pg-boss and Prisma's migrate use others.
-const SETUP_LOCK = 7_207_001;
-
-/**
- * pg-boss's create_queue deadlocks when two processes create the same queue at once (workers
- * of one deploy starting together on a fresh database): setup runs under an advisory lock, on a
- * connection of its own to the keeper's database.
- */
-async function oneAtATime(databaseUrl: string, work: () => Promise<void>): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query("SELECT pg_advisory_lock($1)", [SETUP_LOCK]);
-    await work();
-  } finally {
-    await client.query("SELECT pg_advisory_unlock($1)", [SETUP_LOCK]).catch(() => {});
-    await client.end();
-  }
 }
 
 /** Runs `work` over `items`, at most `limit` at a time. */

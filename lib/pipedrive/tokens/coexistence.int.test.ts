@@ -23,7 +23,7 @@ import { isAppError } from "../../errors.ts";
 import { sleep } from "../client/http.ts";
 import { loadSettingsView } from "../settings-view.ts";
 import { getValidAccessToken } from "./access.ts";
-import { repairApiDomain } from "./contract-store.ts";
+import { repairApiDomain, repairApiDomains } from "./contract-store.ts";
 
 // Living with the lead-enrichment service, which refreshes the same rows without our lock.
 
@@ -167,11 +167,13 @@ describe("api_domain written by another service", () => {
     expect(tokenRequests(pd.mock)).toHaveLength(0);
   });
 
-  it("is repaired by a view of the settings page too, with no call to Pipedrive", async () => {
+  it("reads as its host on the settings page, which writes nothing; the keeper's pass repairs it", async () => {
     const { tenantId, admin } = await connectedTenant();
     await db().leadPipedriveIntegration.update({ where: { tenantId }, data: { apiDomain: `https://${pd.mock.host}` } });
     const page = await loadSettingsView(pd.ctx, admin, null);
     expect(page.connection).toMatchObject({ hostAllowed: true, apiHost: pd.mock.host });
+    expect((await tokenRow(tenantId))?.apiDomain).toBe(`https://${pd.mock.host}`);
+    expect(await repairApiDomains()).toBeGreaterThanOrEqual(1);
     expect((await tokenRow(tenantId))?.apiDomain).toBe(pd.mock.host);
     expect(pd.mock.requests()).toHaveLength(0);
     // A host nobody may call is left as it is, for the page to say so.
@@ -180,6 +182,7 @@ describe("api_domain written by another service", () => {
       data: { apiDomain: "https://evil.example.com" },
     });
     expect((await loadSettingsView(pd.ctx, admin, null)).connection).toMatchObject({ hostAllowed: false });
+    await repairApiDomains();
     expect((await tokenRow(tenantId))?.apiDomain).toBe("https://evil.example.com");
   });
 

@@ -111,6 +111,19 @@ export async function repairApiDomain(tenantId: string, read: string, bareHost: 
 }
 
 /**
+ * The keeper's pass over every row: an allowed Pipedrive host another writer stored as a URL
+ * goes back to the bare host, so that writer's next call works too. A host nobody may call is
+ * left as it is, for the page to say so. How many rows it repaired.
+ */
+export async function repairApiDomains(): Promise<number> {
+  const { rowCount } = await sql().query(
+    `UPDATE lead_pipedrive_integrations SET api_domain = pipedrive_allowed_api_host(api_domain)
+     WHERE api_domain <> pipedrive_bare_host(api_domain) AND pipedrive_allowed_api_host(api_domain) IS NOT NULL`,
+  );
+  return rowCount ?? 0;
+}
+
+/**
  * Whether any workspace's row holds this refresh token: the one question about a grant we can
  * answer without knowing whose it is. Across tenants on purpose, and it returns nothing else.
  */
