@@ -9,6 +9,7 @@ import type { HostPolicy } from "./client/api-domain.ts";
 import { isPipedriveError, sleep, type Fetch, type Sleep } from "./client/http.ts";
 import { createOAuthClient, type OAuthClient } from "./client/oauth-client.ts";
 import { stateKey } from "./connect/state.ts";
+import { recordCall } from "./lookup/usage-store.ts";
 
 /** Everything the Pipedrive flows depend on, passed in so tests can point it elsewhere. */
 export type PipedriveContext = {
@@ -93,6 +94,7 @@ export function createPipedriveContext(options: ContextOptions): PipedriveContex
       maxRateLimitWaitMs: 5_000,
       random: options.random,
       now: options.now && (() => options.now!().getTime()),
+      onCall: (apiHost, call) => recordCall(apiHost, call, new Date()),
     }),
     hosts,
     clientId: options.clientId,

@@ -1,5 +1,5 @@
 import { count } from "../../metrics/metric-store.ts";
-import { recordCall } from "../lookup/usage-store.ts";
+import type { PricedCall } from "./api-costs.ts";
 import {
   backoffMs,
   PipedriveError,
@@ -23,6 +23,11 @@ export type ApiClientOptions = {
   maxRateLimitWaitMs: number;
   random?: () => number;
   now?: () => number;
+  /**
+   * Told of every call Pipedrive answered, with its host and kind: what it costs is the caller's
+   * to count (the context keeps the company's daily usage), not the client's.
+   */
+  onCall?: (apiHost: string, call: PricedCall) => void;
 };
 
 export type ApiClient = ReturnType<typeof createApiClient>;
@@ -170,14 +175,14 @@ export function createApiClient(options: ApiClientOptions) {
   return {
     async me(baseUrl: string, accessToken: string): Promise<PipedriveMe> {
       const response = await get(`${baseUrl}/api/v1/users/me`, accessToken, "users/me");
-      recordCall(new URL(baseUrl).host, "usersMe", new Date());
+      options.onCall?.(new URL(baseUrl).host, "usersMe");
       return (await readJson(response, usersMeAnswer, "users/me", MAX_ANSWER_BYTES.me)).data;
     },
 
     /** Whether the company has person fields of type phone beyond the standard one (custom fields). */
     async hasCustomPhoneFields(baseUrl: string, accessToken: string, patience?: Partial<Patience>): Promise<boolean> {
       const response = await get(`${baseUrl}/api/v1/personFields`, accessToken, "personFields", { patience });
-      recordCall(new URL(baseUrl).host, "personFields", new Date());
+      options.onCall?.(new URL(baseUrl).host, "personFields");
       const answer = await readJson(response, personFieldsAnswer, "personFields", MAX_ANSWER_BYTES.searchPage);
       return answer.data.some((field) => field.field_type === "phone" && field.key !== "phone");
     },
@@ -204,7 +209,7 @@ export function createApiClient(options: ApiClientOptions) {
       url.searchParams.set("limit", String(PAGE_SIZE));
       if (cursor) url.searchParams.set("cursor", cursor);
       const response = await get(url.toString(), accessToken, "persons/search", { stats, patience });
-      recordCall(url.host, "personSearch", new Date());
+      options.onCall?.(url.host, "personSearch");
       const answer = await readJson(response, personSearchAnswer, "persons/search", MAX_ANSWER_BYTES.searchPage);
       return {
         people: answer.data.items.map(({ item }) => item),
