@@ -117,9 +117,9 @@ export async function saveGrant(
     );
     return failed("server_error", describe(saveError));
   }
-  if ("heldBy" in saved) {
+  if (saved.kind === "held") {
     // The same install: if this exchange replaced its token set, the workspace holding it needs the new one.
-    await adoptTokenSet(saved.heldBy, tokens, now);
+    await adoptTokenSet(saved.by, tokens, now);
     await audit(user.tenantId, "connect_refused", user.id, {
       reason: "install_in_use",
       companyId: me.company_id,
@@ -136,7 +136,7 @@ export async function saveGrant(
       { tenantId: user.tenantId, actorUserId: user.id, why: "replaced by a reconnect as another Pipedrive user" },
     );
   }
-  const detail = `${saved.saved} company ${me.company_id}`;
+  const detail = `${saved.kind} company ${me.company_id}`;
   return missing.length > 0
     ? { outcome: { result: "needs_permissions" }, detail: `${detail}, missing ${missing.join(",")}` }
     : { outcome: { result: "connected" }, detail };

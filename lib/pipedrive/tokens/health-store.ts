@@ -196,7 +196,7 @@ export async function saveConnection(input: {
   now: Date;
   /** When the keeper should first renew it. */
   nextRefreshAt: Date;
-}): Promise<{ saved: "connected" | "reconnected"; replaced: ReplacedGrant | null } | { heldBy: string }> {
+}): Promise<{ kind: "connected" | "reconnected"; replaced: ReplacedGrant | null } | { kind: "held"; by: string }> {
   const { tenantId, tokens, me, status, actor, now, nextRefreshAt } = input;
   return inTransaction(sql(), async (client) => {
     await client.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [INSTALL_LOCK, installKey(me)]);
@@ -220,7 +220,7 @@ export async function saveConnection(input: {
       [tenantId, me.company_id, me.id],
     );
     const was = rows[0]!;
-    if (was.held_by) return { heldBy: was.held_by };
+    if (was.held_by) return { kind: "held", by: was.held_by };
     const decision = decide(
       before,
       { type: "granted", missingScopes: status === "needs_permissions", pipedriveUser: me.id },
@@ -286,7 +286,7 @@ export async function saveConnection(input: {
             install: { companyId: was.company_id, pipedriveUserId: was.pipedrive_user_id },
             refreshToken: was.refresh_token,
           };
-    return { saved: inserted ? "connected" : "reconnected", replaced };
+    return { kind: inserted ? "connected" : "reconnected", replaced };
   });
 }
 

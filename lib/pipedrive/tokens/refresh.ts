@@ -80,12 +80,24 @@ export function toAccess(
   };
 }
 
-type LockedResult =
-  | { ok: AccessToken; recovered?: boolean }
-  | { refused: string }
-  | { dead: true }
-  | { checking: Date }
-  | { confirmed: true };
+/** What one round under the row lock found, tagged by `kind` as every result of a connection's life is. */
+type Round =
+  | { kind: "ok"; token: AccessToken; recovered: boolean }
+  /** Pipedrive refused the pair with this fingerprint; not judged yet. */
+  | { kind: "refused"; fingerprint: string }
+  /** Already judged gone. */
+  | { kind: "dead" }
+  | { kind: "checking"; verdictDueAt: Date }
+  /** Judged gone by this round. */
+  | { kind: "confirmed" };
+
+/** What the row says once the rotation grace is over. */
+type Verdict =
+  | { kind: "gone" }
+  | { kind: "rotated" }
+  | { kind: "checking"; verdictDueAt: Date }
+  | { kind: "confirmed" }
+  | { kind: "dead" };
 
 /** Rounds of "refused, but rotated by someone else": each round sees a newer refresh token. */
 const MAX_ROUNDS = 3;
@@ -102,24 +114,25 @@ function needsRenewal(row: TokenRow, ctx: PipedriveContext, need: RefreshNeed): 
 
 export async function refreshOnce(ctx: PipedriveContext, tenantId: string, need: RefreshNeed): Promise<AccessToken> {
   for (let round = 1; ; round++) {
-    const result = await withLockedToken(tenantId, async (locked): Promise<LockedResult> => {
+    const result = await withLockedToken(tenantId, async (locked): Promise<Round> => {
       const row = locked.row;
       if (!row) throw new AppError("not_connected");
       const host = checkedHost(row, ctx);
       // Refused a moment ago (by another process of ours, or before a restart): never resend it.
       if (isKnownRejected(row)) {
-        if (row.status === "needs_reconnect") return { dead: true };
-        if (!row.suspectedAt) return { refused: fingerprint(row) };
+        if (row.status === "needs_reconnect") return { kind: "dead" };
+        if (!row.suspectedAt) return { kind: "refused", fingerprint: fingerprint(row) };
         // Awaiting the verdict: callers get a temporary error at once; once the grace is over, it is confirmed.
         const due = new Date(row.suspectedAt.getTime() + ctx.verdictGraceMs);
-        if (ctx.now() < due) return { checking: due };
+        if (ctx.now() < due) return { kind: "checking", verdictDueAt: due };
         return (await markNeedsReconnect(locked.client, tenantId, row, GRANT_GONE, ctx.now()))
-          ? { confirmed: true }
-          : { dead: true };
+          ? { kind: "confirmed" }
+          : { kind: "dead" };
       }
       // Refused before, and since moved on by another writer: the suspicion was a false alarm.
       if (row.suspectedAt) await clearSuspicion(locked.client, tenantId);
-      if (!needsRenewal(row, ctx, need)) return { ok: toAccess(row.accessToken, host, row.expiresAt, row.status, ctx) };
+      if (!needsRenewal(row, ctx, need))
+        return { kind: "ok", token: toAccess(row.accessToken, host, row.expiresAt, row.status, ctx), recovered: false };
       let tokens: TokenSet;
       try {
         tokens = await refreshWithRetries(ctx, row.refreshToken);
@@ -129,43 +142,61 @@ export async function refreshOnce(ctx: PipedriveContext, tenantId: string, need:
         // Not a verdict yet: commit the refusal so our other processes do not resend it,
         // and release the lock so a writer queued behind it can land its rotation.
         await recordRejected(locked.client, tenantId, row);
-        return { refused: fingerprint(row) };
+        return { kind: "refused", fingerprint: fingerprint(row) };
       }
       const saved = { ...tokens, apiHost: tokens.apiHost ?? host };
       const { expires, recovered, status } = await saveRefreshed(locked, saved, ctx);
-      return { ok: { ...toAccess(saved.accessToken, saved.apiHost, expires, status, ctx), renewed: true }, recovered };
+      return {
+        kind: "ok",
+        token: { ...toAccess(saved.accessToken, saved.apiHost, expires, status, ctx), renewed: true },
+        recovered,
+      };
     });
-    if ("ok" in result) {
-      // After the commit: whatever a hook does, the new tokens are already saved.
-      if (result.ok.renewed)
-        await emitRefreshOutcome({ tenantId, result: "renewed", recovered: result.recovered ?? false });
-      return result.ok;
+    switch (result.kind) {
+      case "ok":
+        // After the commit: whatever a hook does, the new tokens are already saved.
+        if (result.token.renewed)
+          await emitRefreshOutcome({ tenantId, result: "renewed", recovered: result.recovered });
+        return result.token;
+      case "dead":
+        throw new AppError("needs_reconnect");
+      case "checking":
+        throw renewalChecking(result.verdictDueAt, "refresh token refused, verdict pending");
+      case "confirmed":
+        await emitRefreshOutcome({ tenantId, result: "needs_reconnect", reason: GRANT_GONE.detail });
+        throw new AppError("needs_reconnect", "refresh token rejected, and still the row's after the grace period");
+      case "refused":
+        break;
     }
-    if ("dead" in result) throw new AppError("needs_reconnect");
-    if ("checking" in result) throw renewalChecking(result.checking, "refresh token refused, verdict pending");
-    if ("confirmed" in result) {
-      await emitRefreshOutcome({ tenantId, result: "needs_reconnect", reason: GRANT_GONE.detail });
-      throw new AppError("needs_reconnect", "refresh token rejected, and still the row's after the grace period");
-    }
-    if (!(await waitForRotation(ctx, tenantId, result.refused))) {
-      const verdict = await withLockedToken(tenantId, async (locked) => {
-        if (!locked.row) return "gone" as const;
-        if (fingerprint(locked.row) !== result.refused) return "rotated" as const;
+    if (!(await waitForRotation(ctx, tenantId, result.fingerprint))) {
+      const verdict = await withLockedToken(tenantId, async (locked): Promise<Verdict> => {
+        if (!locked.row) return { kind: "gone" };
+        if (fingerprint(locked.row) !== result.fingerprint) return { kind: "rotated" };
         if (ctx.verdictGraceMs > 0) {
           const now = ctx.now();
-          const due = new Date(now.getTime() + ctx.verdictGraceMs);
-          await markSuspected(locked.client, tenantId, now, due);
-          return { due };
+          const verdictDueAt = new Date(now.getTime() + ctx.verdictGraceMs);
+          await markSuspected(locked.client, tenantId, now, verdictDueAt);
+          return { kind: "checking", verdictDueAt };
         }
         const marked = await markNeedsReconnect(locked.client, tenantId, locked.row, GRANT_GONE, ctx.now());
-        return marked ? ("marked" as const) : ("dead" as const);
+        return marked ? { kind: "confirmed" } : { kind: "dead" };
       });
-      if (verdict === "gone") throw new AppError("not_connected");
-      if (typeof verdict === "object")
-        throw renewalChecking(verdict.due, "refresh token rejected; confirmed only if still the row's after the grace");
-      if (verdict === "marked")
-        await emitRefreshOutcome({ tenantId, result: "needs_reconnect", reason: GRANT_GONE.detail });
-      if (verdict === "dead" || verdict === "marked") throw new AppError("needs_reconnect", "refresh token rejected");
+      switch (verdict.kind) {
+        case "gone":
+          throw new AppError("not_connected");
+        case "checking":
+          throw renewalChecking(
+            verdict.verdictDueAt,
+            "refresh token rejected; confirmed only if still the row's after the grace",
+          );
+        case "confirmed":
+          await emitRefreshOutcome({ tenantId, result: "needs_reconnect", reason: GRANT_GONE.detail });
+          throw new AppError("needs_reconnect", "refresh token rejected");
+        case "dead":
+          throw new AppError("needs_reconnect", "refresh token rejected");
+        case "rotated":
+          break;
+      }
     }
     if (round >= MAX_ROUNDS)
       throw new AppError("pipedrive_unavailable", `refresh token kept changing under us (${round} rounds)`);
