@@ -3,8 +3,8 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { connectedTenant, mockPipedriveForFile } from "../testing/support/fixtures.ts";
 import { ownDatabaseForFile } from "../testing/support/scratch-databases.ts";
+import { connectedTenant, mockPipedriveForFile } from "../testing/support/vitest-harness.ts";
 import { APP_CREDENTIALS_REJECTED, clearAlert, raiseAlert } from "./operator-alert-store.ts";
 import { CONDITION_WORDS, conditionOf, viewStatusOf } from "./pipedrive/conditions.ts";
 import { loadSettingsView } from "./pipedrive/settings-view.ts";

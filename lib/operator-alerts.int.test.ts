@@ -1,14 +1,14 @@
 import pg from "pg";
 import { describe, expect, inject, it } from "vitest";
 
+import { ownDatabaseForFile } from "../testing/support/scratch-databases.ts";
 import {
   connectionRow,
   connectThroughMock,
   createTenant,
   mockPipedriveForFile,
   testContext,
-} from "../testing/support/fixtures.ts";
-import { ownDatabaseForFile } from "../testing/support/scratch-databases.ts";
+} from "../testing/support/vitest-harness.ts";
 import { db, sql } from "./db.ts";
 import { isAppError } from "./errors.ts";
 import { activeAlerts, APP_CREDENTIALS_REJECTED, reportAppCredentials } from "./operator-alert-store.ts";

@@ -6,14 +6,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
 import { db, sql } from "../lib/db.ts";
 import { startMockPipedrive, type MockPipedrive } from "../testing/mock-pipedrive/index.ts";
+import { runScript } from "../testing/support/run-script.ts";
 import {
   connectThroughMock,
   createTenant,
   MOCK_PROFILE,
   TEST_REDIRECT_URI,
   testContext,
-} from "../testing/support/fixtures.ts";
-import { runScript } from "../testing/support/run-script.ts";
+} from "../testing/support/vitest-harness.ts";
 
 let mock: MockPipedrive;
 beforeAll(async () => {

@@ -10,8 +10,8 @@ import { migrate } from "../../lib/db-migrate.ts";
 import { issueState, stateKey } from "../../lib/pipedrive/connect/state.ts";
 import { startEmbeddedPostgres, type EmbeddedDb } from "../../scripts/support/embedded-postgres.ts";
 import { productionServer, ROOT, tsx } from "../../scripts/support/local-env.ts";
-import { createFixtures } from "../../testing/fixtures/index.ts";
 import { CONTROL_HEADER } from "../../testing/mock-pipedrive/model.ts";
+import { createTestRows } from "../../testing/test-rows.ts";
 
 /** A call to the mock's control endpoints (they answer only calls that carry the header). */
 export function mockControl(mockUrl: string, path: string, body?: unknown): Promise<Response> {
@@ -352,7 +352,7 @@ async function createTenants(pool: pg.Pool, count: number): Promise<BenchTenant[
 
 /** Due for real: the shared fixtures' makeDue, on the bench's database. */
 export async function makeDue(stack: Pick<Stack, "pool">, tenantIds: string[]) {
-  await createFixtures(stack.pool).makeDue(tenantIds);
+  await createTestRows(stack.pool).makeDue(tenantIds);
 }
 
 /** A keeper that only scans (renews nothing itself), as a worker's schedule would, when we say. */

@@ -4,7 +4,7 @@ import path from "node:path";
 import pg from "pg";
 import PgBoss from "pg-boss";
 
-import { createFixtures } from "../../testing/fixtures/index.ts";
+import { createTestRows } from "../../testing/test-rows.ts";
 import { DEMO_TENANT_ID, OTHER_TENANT_ID, STATE_DIR } from "./env.ts";
 
 // Direct access to the suite's database, for assertions and for resetting between tests.
@@ -36,11 +36,11 @@ export async function keeperRunNow(queue: string) {
   }
 }
 
-export type { ContractRow } from "../../testing/fixtures/index.ts";
+export type { ContractRow } from "../../testing/test-rows.ts";
 
 /** The shared fixtures, on the suite's database, for this worker's workspaces. */
 export const testDb = {
-  ...createFixtures(
+  ...createTestRows(
     { query: (text, values) => db().query(text, values) },
     { demo: DEMO_TENANT_ID, other: OTHER_TENANT_ID },
   ),

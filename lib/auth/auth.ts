@@ -11,7 +11,13 @@ import { ROUTES } from "../routes.ts";
 import { endSessions } from "../users/user-store.ts";
 import { DEVICE_COOKIE_MAX_AGE, deviceCookieFrom, deviceCookieName } from "./device-cookie.ts";
 import { sessionEndsAt, tokenClaims } from "./session-token.ts";
-import { attemptSignIn, requestAddress, SignInFailed, SignInPaused, WARN_AT_TRIES_LEFT } from "./throttle.ts";
+import {
+  checkCredentialsWithinLimits,
+  requestAddress,
+  SignInFailed,
+  SignInPaused,
+  WARN_AT_TRIES_LEFT,
+} from "./throttle.ts";
 
 declare module "next-auth" {
   interface Session {
@@ -50,7 +56,7 @@ export function authOptions(e: Env = env()): NextAuthConfig {
         credentials: { email: {}, password: {} },
         async authorize(raw, request) {
           const device = deviceCookieFrom(request.headers.get("cookie"), e.secureCookies);
-          const attempt = await attemptSignIn(raw, { address: requestAddress(request.headers), device });
+          const attempt = await checkCredentialsWithinLimits(raw, { address: requestAddress(request.headers), device });
           if ("wait" in attempt) throw new SignInPaused(attempt.wait);
           if ("triesLeft" in attempt) {
             if (attempt.triesLeft <= WARN_AT_TRIES_LEFT) throw new SignInFailed(attempt.triesLeft);

@@ -5,7 +5,13 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { db, sql } from "../db.ts";
 import { forget, LIMITS } from "../rate-limit-store.ts";
 import { hashPassword } from "./password.ts";
-import { accountKey, accountPauseSeconds, attemptSignIn, requestAddress, signInWait } from "./throttle.ts";
+import {
+  accountKey,
+  accountPauseSeconds,
+  checkCredentialsWithinLimits,
+  requestAddress,
+  signInWait,
+} from "./throttle.ts";
 
 // This suite counts guesses, several hundred of them, not hashing: at bcrypt's real cost they
 // took 80 s of CPU, the longest file of the run. password.test.ts holds the real cost.
@@ -34,23 +40,27 @@ describe("sign-in throttling", () => {
     const email = await account();
     const from = address();
     for (let i = 0; i < LIMITS.signInByAccountAndAddress.points - 1; i++)
-      expect(await attemptSignIn({ email, password: "wrong" }, { address: from })).toMatchObject({ invalid: true });
+      expect(await checkCredentialsWithinLimits({ email, password: "wrong" }, { address: from })).toMatchObject({
+        invalid: true,
+      });
     // The failure that uses up the limit says so at once.
-    expect(await attemptSignIn({ email, password: "wrong" }, { address: from })).toMatchObject({
+    expect(await checkCredentialsWithinLimits({ email, password: "wrong" }, { address: from })).toMatchObject({
       wait: expect.any(Number),
     });
-    const blocked = await attemptSignIn({ email, password: PASSWORD }, { address: from });
+    const blocked = await checkCredentialsWithinLimits({ email, password: PASSWORD }, { address: from });
     expect(blocked).toMatchObject({ wait: expect.any(Number) });
     expect("wait" in blocked && blocked.wait).toBeLessThanOrEqual(LIMITS.signInByAccountAndAddress.blockDuration);
     // The real user, elsewhere, still gets in.
-    expect(await attemptSignIn({ email, password: PASSWORD }, { address: address() })).toHaveProperty("user");
+    expect(await checkCredentialsWithinLimits({ email, password: PASSWORD }, { address: address() })).toHaveProperty(
+      "user",
+    );
   });
 
   it("counts unknown accounts too, so an attacker learns nothing from the limit", async () => {
     const from = address();
     const ghost = `ghost-${randomUUID()}@throttle.test`;
     for (let i = 0; i < LIMITS.signInByAccountAndAddress.points; i++)
-      await attemptSignIn({ email: ghost, password: "x" }, { address: from });
+      await checkCredentialsWithinLimits({ email: ghost, password: "x" }, { address: from });
     expect(await signInWait(ghost, from)).toBeGreaterThan(0);
   });
 
@@ -58,23 +68,28 @@ describe("sign-in throttling", () => {
     const email = await account();
     const from = address();
     for (let i = 0; i < LIMITS.signInByAccountAndAddress.points - 1; i++)
-      await attemptSignIn({ email, password: "wrong" }, { address: from });
-    expect(await attemptSignIn({ email, password: PASSWORD }, { address: from })).toHaveProperty("user");
+      await checkCredentialsWithinLimits({ email, password: "wrong" }, { address: from });
+    expect(await checkCredentialsWithinLimits({ email, password: PASSWORD }, { address: from })).toHaveProperty("user");
     for (let i = 0; i < LIMITS.signInByAccountAndAddress.points - 1; i++)
-      expect(await attemptSignIn({ email, password: "wrong" }, { address: from })).toMatchObject({ invalid: true });
+      expect(await checkCredentialsWithinLimits({ email, password: "wrong" }, { address: from })).toMatchObject({
+        invalid: true,
+      });
   });
 
   it("limits one address across many accounts", async () => {
     const from = address();
     for (let i = 0; i < LIMITS.signInByAddress.points; i++)
-      await attemptSignIn({ email: `spray-${i}-${randomUUID()}@throttle.test`, password: "x" }, { address: from });
+      await checkCredentialsWithinLimits(
+        { email: `spray-${i}-${randomUUID()}@throttle.test`, password: "x" },
+        { address: from },
+      );
     expect(await signInWait(await account(), from)).toBeGreaterThan(0);
   });
 
   it("limits one account across many addresses, but only for a minute", async () => {
     const email = await account();
     for (let i = 0; i < LIMITS.signInByAccount.points; i++)
-      await attemptSignIn({ email, password: "wrong" }, { address: address() });
+      await checkCredentialsWithinLimits({ email, password: "wrong" }, { address: address() });
     const wait = await signInWait(email, address());
     expect(wait).toBeGreaterThan(0);
     expect(wait).toBeLessThanOrEqual(60);
@@ -83,7 +98,7 @@ describe("sign-in throttling", () => {
   it("pauses an account longer at each lockout from rotating addresses, and stops a day's guesses at the daily cap", async () => {
     const email = await account();
     // The real user signed in once, on their own browser, before the attack.
-    const home = await attemptSignIn({ email, password: PASSWORD }, { address: address() });
+    const home = await checkCredentialsWithinLimits({ email, password: PASSWORD }, { address: address() });
     const device = "device" in home ? home.device : null;
     const pauses: number[] = [];
     let evaluated = 0;
@@ -92,7 +107,7 @@ describe("sign-in throttling", () => {
     for (let round = 0; round < 8; round++) {
       let invalid = 0;
       for (;;) {
-        const attempt = await attemptSignIn({ email, password: "wrong" }, { address: address() });
+        const attempt = await checkCredentialsWithinLimits({ email, password: "wrong" }, { address: address() });
         if ("wait" in attempt) {
           pauses.push(attempt.wait);
           // The attempt that used a limit up was checked too; one refused outright was not.
@@ -107,9 +122,13 @@ describe("sign-in throttling", () => {
     expect(evaluated).toBe(LIMITS.signInByAccountDaily.points);
     // The rest of the day, every further guess waits; the right password from a new client too.
     expect(Math.min(...pauses.slice(4))).toBeGreaterThan(20 * 3600);
-    expect(await attemptSignIn({ email, password: PASSWORD }, { address: address() })).toHaveProperty("wait");
+    expect(await checkCredentialsWithinLimits({ email, password: PASSWORD }, { address: address() })).toHaveProperty(
+      "wait",
+    );
     // The real user's browser is judged on its own limit, and still gets in.
-    expect(await attemptSignIn({ email, password: PASSWORD }, { address: address(), device })).toHaveProperty("user");
+    expect(
+      await checkCredentialsWithinLimits({ email, password: PASSWORD }, { address: address(), device }),
+    ).toHaveProperty("user");
   });
 
   it("does not let one address's refused guesses pause the account for a new device: only checked guesses count", async () => {
@@ -119,25 +138,30 @@ describe("sign-in throttling", () => {
     let checked = 0;
     for (let sent = 0; sent < 105; sent += 15) {
       const batch = await Promise.all(
-        Array.from({ length: 15 }, () => attemptSignIn({ email, password: "wrong" }, { address: from })),
+        Array.from({ length: 15 }, () => checkCredentialsWithinLimits({ email, password: "wrong" }, { address: from })),
       );
       checked += batch.filter((r) => "invalid" in r).length;
     }
     expect(checked).toBeLessThanOrEqual(LIMITS.signInByAccountAndAddress.points);
     // The real user, on a new device elsewhere, gets in.
-    expect(await attemptSignIn({ email, password: PASSWORD }, { address: address() })).toHaveProperty("user");
+    expect(await checkCredentialsWithinLimits({ email, password: PASSWORD }, { address: address() })).toHaveProperty(
+      "user",
+    );
   });
 
   it("writes nothing more for an address once it is blocked, and keeps no email in its counters", async () => {
     const from = address();
     for (let i = 0; i < LIMITS.signInByAddress.points + 1; i++)
-      await attemptSignIn({ email: `spray-${i}-${randomUUID()}@throttle.test`, password: "x" }, { address: from });
+      await checkCredentialsWithinLimits(
+        { email: `spray-${i}-${randomUUID()}@throttle.test`, password: "x" },
+        { address: from },
+      );
     const rows = async () =>
       (await sql().query<{ n: number }>("SELECT count(*)::int AS n FROM rate_limits")).rows[0]!.n;
     const before = await rows();
     for (let i = 0; i < 50; i++)
       expect(
-        await attemptSignIn(
+        await checkCredentialsWithinLimits(
           { email: `${"long".repeat(70)}-${randomUUID()}@throttle.test`, password: "x" },
           { address: from },
         ),
@@ -150,16 +174,16 @@ describe("sign-in throttling", () => {
   it("holds a client known only by its address to the account's daily cap", async () => {
     const email = await account();
     const home = address();
-    expect(await attemptSignIn({ email, password: PASSWORD }, { address: home })).toHaveProperty("user");
+    expect(await checkCredentialsWithinLimits({ email, password: PASSWORD }, { address: home })).toHaveProperty("user");
     // A day's worth of checked guesses from rotating addresses, each round's pause let run out.
     let checked = 0;
     for (let sent = 0; checked < LIMITS.signInByAccountDaily.points && sent < 1000; sent++) {
-      const attempt = await attemptSignIn({ email, password: "wrong" }, { address: address() });
+      const attempt = await checkCredentialsWithinLimits({ email, password: "wrong" }, { address: address() });
       if ("invalid" in attempt) checked++;
       else await forget(LIMITS.signInByAccount, accountKey(email));
     }
     // Someone else behind the same address (a NAT) gets no further guesses that day.
-    expect(await attemptSignIn({ email, password: "wrong" }, { address: home })).toHaveProperty("wait");
+    expect(await checkCredentialsWithinLimits({ email, password: "wrong" }, { address: home })).toHaveProperty("wait");
   });
 
   it("caps an account's growing pause at an hour", () => {
@@ -174,7 +198,7 @@ describe("sign-in throttling", () => {
         email,
         password: i === right ? PASSWORD : `wrong-${i}`,
       }));
-      const results = await Promise.all(guesses.map((guess) => attemptSignIn(guess, { address: from })));
+      const results = await Promise.all(guesses.map((guess) => checkCredentialsWithinLimits(guess, { address: from })));
       expect(
         results.filter((r) => "user" in r),
         `right password at #${right + 1}`,
@@ -185,7 +209,9 @@ describe("sign-in throttling", () => {
 
   it("treats an email with a NUL byte or other control characters as a wrong sign-in, not a crash", async () => {
     for (const email of ["admin\u0000@demo.test", "a\u0007b@demo.test", "\u0000"]) {
-      expect(await attemptSignIn({ email, password: "x" }, { address: address() })).toMatchObject({ invalid: true });
+      expect(await checkCredentialsWithinLimits({ email, password: "x" }, { address: address() })).toMatchObject({
+        invalid: true,
+      });
     }
   });
 
@@ -194,7 +220,7 @@ describe("sign-in throttling", () => {
     const from = { address: address() };
     const left = [];
     for (let i = 0; i < LIMITS.signInByAccountAndAddress.points - 1; i++) {
-      const attempt = await attemptSignIn({ email, password: "wrong" }, from);
+      const attempt = await checkCredentialsWithinLimits({ email, password: "wrong" }, from);
       left.push("triesLeft" in attempt ? attempt.triesLeft : null);
     }
     expect(left).toEqual([4, 3, 2, 1]);
@@ -203,42 +229,50 @@ describe("sign-in throttling", () => {
   it("does not let failures from unknown addresses keep out a browser or address that signed in before", async () => {
     const email = await account();
     const home = address();
-    const first = await attemptSignIn({ email, password: PASSWORD }, { address: home });
+    const first = await checkCredentialsWithinLimits({ email, password: PASSWORD }, { address: home });
     if (!("user" in first)) throw new Error("the first sign-in failed");
     // An attacker on rotating addresses uses up the account-wide limit, and keeps refilling it.
     for (let i = 0; i < LIMITS.signInByAccount.points + 5; i++)
-      await attemptSignIn({ email, password: "wrong" }, { address: address() });
+      await checkCredentialsWithinLimits({ email, password: "wrong" }, { address: address() });
     // A client that never signed in to the account is held back...
-    expect(await attemptSignIn({ email, password: PASSWORD }, { address: address() })).toHaveProperty("wait");
+    expect(await checkCredentialsWithinLimits({ email, password: PASSWORD }, { address: address() })).toHaveProperty(
+      "wait",
+    );
     // ...the browser that did is not, from a new address...
-    expect(await attemptSignIn({ email, password: PASSWORD }, { address: address(), device: first.device })).toEqual({
+    expect(
+      await checkCredentialsWithinLimits({ email, password: PASSWORD }, { address: address(), device: first.device }),
+    ).toEqual({
       user: expect.objectContaining({ email }),
       device: first.device,
     });
     // ...and neither is the address it signed in from, without the cookie.
-    expect(await attemptSignIn({ email, password: PASSWORD }, { address: home })).toHaveProperty("user");
+    expect(await checkCredentialsWithinLimits({ email, password: PASSWORD }, { address: home })).toHaveProperty("user");
   });
 
   it("judges a known client on a limit of its own", async () => {
     const email = await account();
-    const first = await attemptSignIn({ email, password: PASSWORD }, { address: address() });
+    const first = await checkCredentialsWithinLimits({ email, password: PASSWORD }, { address: address() });
     if (!("user" in first)) throw new Error("the first sign-in failed");
     const browser = { address: address(), device: first.device };
     for (let i = 0; i < LIMITS.signInByKnownClient.points - 1; i++)
-      expect(await attemptSignIn({ email, password: "wrong" }, browser)).toMatchObject({ invalid: true });
-    expect(await attemptSignIn({ email, password: "wrong" }, browser)).toHaveProperty("wait");
-    expect(await attemptSignIn({ email, password: PASSWORD }, browser)).toHaveProperty("wait");
+      expect(await checkCredentialsWithinLimits({ email, password: "wrong" }, browser)).toMatchObject({
+        invalid: true,
+      });
+    expect(await checkCredentialsWithinLimits({ email, password: "wrong" }, browser)).toHaveProperty("wait");
+    expect(await checkCredentialsWithinLimits({ email, password: PASSWORD }, browser)).toHaveProperty("wait");
   });
 
   it("counts a device cookie issued for another account, or a forged one, for nothing", async () => {
     const email = await account();
     const other = await account();
-    const theirs = await attemptSignIn({ email: other, password: PASSWORD }, { address: address() });
+    const theirs = await checkCredentialsWithinLimits({ email: other, password: PASSWORD }, { address: address() });
     if (!("user" in theirs)) throw new Error("the first sign-in failed");
     for (let i = 0; i < LIMITS.signInByAccount.points + 1; i++)
-      await attemptSignIn({ email, password: "wrong" }, { address: address() });
+      await checkCredentialsWithinLimits({ email, password: "wrong" }, { address: address() });
     for (const device of [theirs.device, `${"A".repeat(22)}.${"B".repeat(43)}`, "junk"]) {
-      expect(await attemptSignIn({ email, password: PASSWORD }, { address: address(), device })).toHaveProperty("wait");
+      expect(
+        await checkCredentialsWithinLimits({ email, password: PASSWORD }, { address: address(), device }),
+      ).toHaveProperty("wait");
     }
   });
 

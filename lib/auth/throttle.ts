@@ -109,7 +109,7 @@ async function takeAll(limits: Counted[]): Promise<{ spent: number[] } | { wait:
  * points back; the failure that uses up a limit locks it at once. A blocked address is answered
  * from a read alone: it writes nothing more, whatever accounts it names.
  */
-export async function attemptSignIn(raw: unknown, client: SignInClient): Promise<SignInAttempt> {
+export async function checkCredentialsWithinLimits(raw: unknown, client: SignInClient): Promise<SignInAttempt> {
   const secret = env().AUTH_SECRET;
   const email = normalizeEmail(raw && typeof raw === "object" && "email" in raw ? raw.email : "");
   const device = deviceFor(secret, email, client.device);

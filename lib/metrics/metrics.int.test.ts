@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { connectedTenant, expireAccessToken, mockPipedriveForFile } from "../../testing/support/fixtures.ts";
+import { connectedTenant, expireAccessToken, mockPipedriveForFile } from "../../testing/support/vitest-harness.ts";
 import { sql } from "../db.ts";
 import { runLookup } from "../pipedrive/lookup/lookup.ts";
 import { getValidAccessToken } from "../pipedrive/tokens/access.ts";

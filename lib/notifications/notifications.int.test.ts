@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { freshIdentity } from "../../testing/mock-pipedrive/index.ts";
+import { ownDatabaseForFile } from "../../testing/support/scratch-databases.ts";
+import { startSmtpServer } from "../../testing/support/smtp.ts";
 import {
   answerSwitch,
   connectedTenant,
@@ -9,14 +11,12 @@ import {
   expireAccessToken,
   foreignRefresherForFile,
   mockPipedriveForFile,
-} from "../../testing/support/fixtures.ts";
-import { ownDatabaseForFile } from "../../testing/support/scratch-databases.ts";
-import { startSmtpServer } from "../../testing/support/smtp.ts";
+} from "../../testing/support/vitest-harness.ts";
 import { db, sql } from "../db.ts";
 import { disconnect } from "../pipedrive/connect/disconnect.ts";
+import { removeConnection } from "../pipedrive/connection/connection-store.ts";
 import { searchPersonsByPhone } from "../pipedrive/lookup/person-search.ts";
 import { getValidAccessToken } from "../pipedrive/tokens/access.ts";
-import { removeConnection } from "../pipedrive/tokens/health-store.ts";
 import { deliverDue, retryDelayMs } from "./deliver.ts";
 
 // Mail to a workspace's admins, through a real SMTP server: who gets it, what it says, and

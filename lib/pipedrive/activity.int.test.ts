@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 
 import { MOCK_COMPANY } from "../../testing/mock-pipedrive/index.ts";
-import { connectThroughMock, createTenant, mockPipedriveForFile } from "../../testing/support/fixtures.ts";
+import { connectThroughMock, createTenant, mockPipedriveForFile } from "../../testing/support/vitest-harness.ts";
 import { sql } from "../db.ts";
 import { disconnect } from "./connect/disconnect.ts";
+import { markApiRefused, removeConnection } from "./connection/connection-store.ts";
 import { auditEvents, lastUninstall } from "./settings-view-store.ts";
 import { ACTIVITY_PAGE, loadActivity } from "./settings-view.ts";
-import { markApiRefused, removeConnection } from "./tokens/health-store.ts";
 
 // The activity log: who did what to which Pipedrive company, this workspace's only, paged.
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 
-import { connectedTenant, mockPipedriveForFile } from "../../testing/support/fixtures.ts";
+import { connectedTenant, mockPipedriveForFile } from "../../testing/support/vitest-harness.ts";
 import { sql } from "../db.ts";
 import { isAppError } from "../errors.ts";
 import { conditionsInForce } from "./conditions.ts";

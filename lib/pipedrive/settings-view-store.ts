@@ -7,7 +7,7 @@ import { missingScopes, scopeInWords } from "./client/scopes.ts";
 import type { ConnectionFacts } from "./conditions.ts";
 
 // What the settings page and the uninstall notice read about a connection. Every write to
-// these tables goes through tokens/health-store.ts (and the audit trail, tokens/audit-store.ts).
+// these tables goes through connection/connection-store.ts and its executor, connection/move-store.ts.
 
 export type ConnectionView = ConnectionFacts & {
   companyName: string | null;

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
-import { mockPipedriveForFile } from "../../../testing/support/fixtures.ts";
+import { mockPipedriveForFile } from "../../../testing/support/vitest-harness.ts";
 import { sql } from "../../db.ts";
 import { allowedApiHost, toBareHost } from "./api-domain.ts";
 

@@ -8,7 +8,7 @@ import {
   testContext,
   tokenRequests,
   tokenRow,
-} from "../../../testing/support/fixtures.ts";
+} from "../../../testing/support/vitest-harness.ts";
 import { isAppError } from "../../errors.ts";
 import { searchPersonsByPhone } from "../lookup/person-search.ts";
 import { getValidAccessToken } from "../tokens/access.ts";

@@ -2,7 +2,7 @@ import { v1, v2 } from "pipedrive";
 import { describe, expect, it } from "vitest";
 
 import { MOCK_COMPANY, MOCK_USER } from "../../../testing/mock-pipedrive/index.ts";
-import { mockPipedriveForFile, TEST_REDIRECT_URI } from "../../../testing/support/fixtures.ts";
+import { mockPipedriveForFile, TEST_REDIRECT_URI } from "../../../testing/support/vitest-harness.ts";
 
 const PAT = { userId: MOCK_USER.id, companyId: MOCK_COMPANY.id };
 

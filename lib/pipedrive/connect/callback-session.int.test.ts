@@ -10,7 +10,7 @@ import {
   TEST_REDIRECT_URI,
   tokenRequests,
   tokenRow,
-} from "../../../testing/support/fixtures.ts";
+} from "../../../testing/support/vitest-harness.ts";
 import type { VerifiedSession } from "../../auth/session.ts";
 import { sql } from "../../db.ts";
 import { endSessions, findUserInTenant, type TenantUser } from "../../users/user-store.ts";

@@ -14,7 +14,7 @@ import {
   testContext,
   tokenRequests,
   tokenRow,
-} from "../../../testing/support/fixtures.ts";
+} from "../../../testing/support/vitest-harness.ts";
 import { db, sql } from "../../db.ts";
 import { startAuthorization } from "./authorize.ts";
 import { completeCallback } from "./callback.ts";

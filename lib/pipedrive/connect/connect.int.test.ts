@@ -14,7 +14,7 @@ import {
   testContext,
   tokenRequests,
   tokenRow,
-} from "../../../testing/support/fixtures.ts";
+} from "../../../testing/support/vitest-harness.ts";
 import { ROUTES } from "../../routes.ts";
 import { startAuthorization } from "./authorize.ts";
 import { completeCallback } from "./callback.ts";

@@ -9,7 +9,7 @@ import {
   createTenant,
   mockPipedriveForFile,
   tokenRow,
-} from "../../../testing/support/fixtures.ts";
+} from "../../../testing/support/vitest-harness.ts";
 import { disconnect, handleUninstall } from "./disconnect.ts";
 
 const pd = mockPipedriveForFile();

@@ -15,7 +15,7 @@ import {
   signedIn,
   TEST_REDIRECT_URI,
   tokenRow,
-} from "../../../testing/support/fixtures.ts";
+} from "../../../testing/support/vitest-harness.ts";
 import { sql } from "../../db.ts";
 import { isAppError } from "../../errors.ts";
 import { basicAuth } from "../client/http.ts";

@@ -10,7 +10,7 @@ import {
   testContext,
   tokenRequests,
   tokenRow,
-} from "../../../testing/support/fixtures.ts";
+} from "../../../testing/support/vitest-harness.ts";
 import { db } from "../../db.ts";
 import {
   cancelInstall,

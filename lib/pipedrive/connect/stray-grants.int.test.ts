@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 
 import { freshIdentity } from "../../../testing/mock-pipedrive/index.ts";
-import { connectThroughMock, createTenant, mockPipedriveForFile, tokenRow } from "../../../testing/support/fixtures.ts";
+import {
+  connectThroughMock,
+  createTenant,
+  mockPipedriveForFile,
+  tokenRow,
+} from "../../../testing/support/vitest-harness.ts";
 
 // A token answer we refuse (a bad api_domain, a string expires_in) may still carry a live grant.
 // It is given back to Pipedrive, but only when it is ours alone: revoking a refresh token

@@ -16,7 +16,7 @@ import {
   recordRejected,
   removeConnection,
   saveConnection,
-} from "../tokens/health-store.ts";
+} from "./connection-store.ts";
 import {
   decide,
   mailFor,

@@ -1,7 +1,7 @@
 import { describe, expect, inject, it } from "vitest";
 
-import { mockPipedriveForFile, testContext } from "../../../testing/support/fixtures.ts";
 import { scratchDatabases } from "../../../testing/support/scratch-databases.ts";
+import { mockPipedriveForFile, testContext } from "../../../testing/support/vitest-harness.ts";
 import { migrate } from "../../db-migrate.ts";
 import { startKeeper, type Keeper } from "./keeper.ts";
 

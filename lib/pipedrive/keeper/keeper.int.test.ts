@@ -2,6 +2,7 @@ import type { ChildProcess } from "node:child_process";
 
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 
+import { startScript } from "../../../testing/support/run-script.ts";
 import {
   connectedTenant as connectedTenantOf,
   connectionRow,
@@ -12,8 +13,7 @@ import {
   tokenRequests,
   tokenRow,
   waitUntil,
-} from "../../../testing/support/fixtures.ts";
-import { startScript } from "../../../testing/support/run-script.ts";
+} from "../../../testing/support/vitest-harness.ts";
 import { db, REFRESH_POOL_SIZE, sql } from "../../db.ts";
 import { isAppError } from "../../errors.ts";
 import { sleep } from "../client/http.ts";

@@ -5,12 +5,12 @@ import { oneAtATime } from "../../jobs/setup-lock.ts";
 import { deliverDue } from "../../notifications/deliver.ts";
 import { expireStaleNotifications } from "../../notifications/notification-store.ts";
 import { purgeAbandonedInstalls } from "../connect/marketplace.ts";
+import { setNextVisit } from "../connection/connection-store.ts";
 import { healsByProbe } from "../connection/lifecycle.ts";
 import type { PipedriveContext } from "../context.ts";
 import { purgeOldLookups } from "../lookup/lookup-store.ts";
 import { probeConnection, renewForKeeper } from "../tokens/access.ts";
 import { readSchedule, repairApiDomains } from "../tokens/contract-store.ts";
-import { setNextVisit } from "../tokens/health-store.ts";
 import { nextVisit } from "../tokens/policy.ts";
 import { beat, dueConnections, purgeExpiredStates } from "./keeper-store.ts";
 

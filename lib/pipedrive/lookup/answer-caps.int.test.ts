@@ -7,7 +7,7 @@ import {
   mockPipedriveForFile,
   testContext,
   tokenRow,
-} from "../../../testing/support/fixtures.ts";
+} from "../../../testing/support/vitest-harness.ts";
 import { personSearchAnswer, usersMeAnswer } from "../client/schemas.ts";
 import { loadLookup, MAX_KEPT_MATCHES } from "./lookup-store.ts";
 import { runLookup } from "./lookup.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { connectedTenant, mockPipedriveForFile, testContext } from "../../../testing/support/fixtures.ts";
+import { connectedTenant, mockPipedriveForFile, testContext } from "../../../testing/support/vitest-harness.ts";
 import { sql } from "../../db.ts";
 import { newStats } from "../client/api-client.ts";
 import { loadLookup } from "./lookup-store.ts";

@@ -6,7 +6,7 @@ import {
   MOCK_PROFILE,
   mockPipedriveForFile,
   testContext,
-} from "../../../testing/support/fixtures.ts";
+} from "../../../testing/support/vitest-harness.ts";
 import { db, sql } from "../../db.ts";
 import { LIMITS } from "../../rate-limit-store.ts";
 import type { TenantUser } from "../../users/user-store.ts";

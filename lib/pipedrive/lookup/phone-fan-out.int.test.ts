@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 
-import { connectedTenant, MOCK_PROFILE, mockPipedriveForFile, testContext } from "../../../testing/support/fixtures.ts";
+import {
+  connectedTenant,
+  MOCK_PROFILE,
+  mockPipedriveForFile,
+  testContext,
+} from "../../../testing/support/vitest-harness.ts";
 import { sql } from "../../db.ts";
 import { API_TOKEN_COSTS } from "../client/api-costs.ts";
 import { sleep } from "../client/http.ts";

@@ -3,9 +3,6 @@ import "server-only";
 import { AppError, describe, rateLimitedUntil } from "../../errors.ts";
 import { blockCompany } from "../client/company-limit-store.ts";
 import { isPipedriveError, toAppErrorFromPipedrive } from "../client/http.ts";
-import { healsByProbe, pausesLookups } from "../connection/lifecycle.ts";
-import type { PipedriveContext } from "../context.ts";
-import { readToken, repairApiDomain, withLockedToken, type TokenRow } from "./contract-store.ts";
 import {
   isKnownRejected,
   markApiRefused,
@@ -13,7 +10,10 @@ import {
   markNeedsReconnect,
   refusedCallOf,
   type NeedsReconnectReason,
-} from "./health-store.ts";
+} from "../connection/connection-store.ts";
+import { healsByProbe, pausesLookups } from "../connection/lifecycle.ts";
+import type { PipedriveContext } from "../context.ts";
+import { readToken, repairApiDomain, withLockedToken, type TokenRow } from "./contract-store.ts";
 import { emitRefreshOutcome } from "./hooks.ts";
 import { isStale } from "./policy.ts";
 import { checkedHost, refreshOnce, toAccess, type AccessToken } from "./refresh.ts";

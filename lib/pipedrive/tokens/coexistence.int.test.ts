@@ -4,6 +4,7 @@ import path from "node:path";
 
 import { describe, expect, inject, it } from "vitest";
 
+import { raceInProcesses } from "../../../testing/support/race.ts";
 import {
   auditEvents,
   auditTrail,
@@ -16,8 +17,7 @@ import {
   tokenRequests,
   tokenRow,
   waitUntil,
-} from "../../../testing/support/fixtures.ts";
-import { raceInProcesses } from "../../../testing/support/race.ts";
+} from "../../../testing/support/vitest-harness.ts";
 import { db } from "../../db.ts";
 import { isAppError } from "../../errors.ts";
 import { sleep } from "../client/http.ts";

@@ -24,7 +24,7 @@ export type TokenRow = {
   status: ConnectionStatus | null;
   /** Fingerprint of the token pair the row held when Pipedrive last refused its refresh token. */
   rejectedHash: string | null;
-  /** When that refusal began to await confirmation (health-store's markSuspected). */
+  /** When that refusal began to await confirmation (connection-store's markSuspected). */
   suspectedAt: Date | null;
   /** When our refresh token was last used (or granted): Pipedrive drops it after 60 idle days. */
   refreshTokenUsedAt: Date | null;

@@ -7,7 +7,7 @@ import {
   testContext,
   tokenRequests,
   tokenRow,
-} from "../../../testing/support/fixtures.ts";
+} from "../../../testing/support/vitest-harness.ts";
 import { sql } from "../../db.ts";
 import { getValidAccessToken } from "./access.ts";
 

@@ -9,9 +9,6 @@ import { allowedApiHost, apiBaseUrl, toBareHost } from "../client/api-domain.ts"
 import { backoffMs, isPipedriveError, toAppErrorFromPipedrive } from "../client/http.ts";
 import type { TokenSet } from "../client/oauth-client.ts";
 import { missingScopes } from "../client/scopes.ts";
-import type { ConnectionStatus } from "../connection/lifecycle.ts";
-import type { PipedriveContext } from "../context.ts";
-import { readTokenPair, withLockedToken, writeRefreshedTokens, type Locked, type TokenRow } from "./contract-store.ts";
 import {
   clearSuspicion,
   fingerprint,
@@ -21,7 +18,10 @@ import {
   markSuspected,
   recordRejected,
   type NeedsReconnectReason,
-} from "./health-store.ts";
+} from "../connection/connection-store.ts";
+import type { ConnectionStatus } from "../connection/lifecycle.ts";
+import type { PipedriveContext } from "../context.ts";
+import { readTokenPair, withLockedToken, writeRefreshedTokens, type Locked, type TokenRow } from "./contract-store.ts";
 import { emitRefreshOutcome } from "./hooks.ts";
 import { expiresAt, isStale, keeperShouldRenew, nextRefreshAt } from "./policy.ts";
 

@@ -2,6 +2,7 @@ import path from "node:path";
 
 import { describe, expect, it } from "vitest";
 
+import { raceInProcesses } from "../../../testing/support/race.ts";
 import {
   auditEvents,
   connectedTenant as connectedTenantOf,
@@ -14,8 +15,7 @@ import {
   testContext,
   tokenRequests,
   tokenRow,
-} from "../../../testing/support/fixtures.ts";
-import { raceInProcesses } from "../../../testing/support/race.ts";
+} from "../../../testing/support/vitest-harness.ts";
 import { db, sql } from "../../db.ts";
 import { isAppError } from "../../errors.ts";
 import { sleep } from "../client/http.ts";

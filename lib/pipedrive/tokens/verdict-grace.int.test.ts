@@ -10,7 +10,7 @@ import {
   testContext,
   tokenRequests,
   waitUntil,
-} from "../../../testing/support/fixtures.ts";
+} from "../../../testing/support/vitest-harness.ts";
 import { sql } from "../../db.ts";
 import { isAppError, type AppError } from "../../errors.ts";
 import { sleep } from "../client/http.ts";

@@ -7,10 +7,10 @@ import type pg from "pg";
 import { inTransaction, sql } from "../../db.ts";
 import type { TokenSet } from "../client/oauth-client.ts";
 import type { PipedriveMe } from "../client/schemas.ts";
-import { decide, type ApiRefusal, type ConnectionStatus } from "../connection/lifecycle.ts";
-import { applyMove, readState, record } from "../connection/move-store.ts";
-import { deleteContractRow, upsertContractRow, type TokenRow } from "./contract-store.ts";
-import { expiresAt, NEEDS_RECONNECT_RECHECK_MS } from "./policy.ts";
+import { deleteContractRow, upsertContractRow, type TokenRow } from "../tokens/contract-store.ts";
+import { expiresAt, NEEDS_RECONNECT_RECHECK_MS } from "../tokens/policy.ts";
+import { decide, type ApiRefusal, type ConnectionStatus } from "./lifecycle.ts";
+import { applyMove, readState, record } from "./move-store.ts";
 
 // The writers of pipedrive_connections (a connection's health and schedule), as its flows call
 // them. Each hands its move to the executor (connection/move-store.ts), which decides it with

@@ -10,7 +10,6 @@ import { createPipedriveContext, type ContextOptions, type PipedriveContext } fr
 import { ROUTES } from "../../lib/routes.ts";
 import type { TenantUser } from "../../lib/users/user-store.ts";
 import { allowMockPipedriveHost } from "../../scripts/support/embedded-postgres.ts";
-import { createFixtures } from "../fixtures/index.ts";
 import {
   freshIdentity,
   startMockPipedrive,
@@ -19,6 +18,7 @@ import {
   type MockPipedrive,
   type MockProfile,
 } from "../mock-pipedrive/index.ts";
+import { createTestRows } from "../test-rows.ts";
 import { createForeignRefresher } from "./foreign-refresher.ts";
 
 // Shared by integration tests: each test makes its own tenant, so files run in parallel
@@ -131,8 +131,8 @@ export async function waitUntil(condition: () => boolean, what: string, ms = 20_
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** The shared fixtures layer (testing/fixtures), on the suite's database. */
-const shared = createFixtures({ query: (text, values) => sql().query(text, values) });
+/** The rows every suite stages (testing/test-rows.ts), on the suite's database. */
+const shared = createTestRows({ query: (text, values) => sql().query(text, values) });
 export const { tokenRow, connectionRow, auditEvents, auditTrail, expireAccessToken, makeDue } = shared;
 
 export function tokenRequests(mock: MockPipedrive, grantType?: string) {
