@@ -17,7 +17,10 @@ export const CONNECTION_STATUSES = [
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 
 /** Refused by Pipedrive's API itself (402, 403): only a later call of the refused kind proves it over. */
-export type ApiRefusal = "subscription_lapsed" | "access_forbidden";
+const API_REFUSALS = ["subscription_lapsed", "access_forbidden"] as const satisfies readonly ConnectionStatus[];
+export type ApiRefusal = (typeof API_REFUSALS)[number];
+export const isApiRefusal = (code: string | null): code is ApiRefusal =>
+  (API_REFUSALS as readonly (string | null)[]).includes(code);
 
 export type ConnectionState =
   | { kind: "absent" }
@@ -98,14 +101,12 @@ function mailOf(audit: AuditEventName | null, before: ConnectionState, after: Co
 
 /** Statuses in which a lookup makes no call: only a change (reconnect, permissions, payment) can help. */
 export function pausesLookups(status: ConnectionStatus | null): "needs_permissions" | ApiRefusal | null {
-  return status === "needs_permissions" || status === "subscription_lapsed" || status === "access_forbidden"
-    ? status
-    : null;
+  return status === "needs_permissions" || isApiRefusal(status) ? status : null;
 }
 
 /** Refused by the API itself (402, 403): only a later call that works proves it over. */
 export function healsByProbe(status: ConnectionStatus | null): status is ApiRefusal {
-  return status === "subscription_lapsed" || status === "access_forbidden";
+  return isApiRefusal(status);
 }
 
 /**
@@ -187,7 +188,7 @@ const DAY_MS = 86_400_000;
  */
 export function mailFor(event: MailEventName | null, history: MailHistory, now: Date): MailDecision {
   if (event === null) return null;
-  if (event === "subscription_lapsed" || event === "access_forbidden") {
+  if (isApiRefusal(event)) {
     const mailedRecently = history.some(
       (mail) => mail.event === event && !mail.repeat && mail.at.getTime() > now.getTime() - DAY_MS,
     );

@@ -1,6 +1,6 @@
 import PgBoss from "pg-boss";
 
-import { AppError, describe } from "../../errors.ts";
+import { AppError, describe, type ErrorCode } from "../../errors.ts";
 import { oneAtATime } from "../../jobs/setup-lock.ts";
 import { deliverDue } from "../../notifications/deliver.ts";
 import { expireStaleNotifications } from "../../notifications/notification-store.ts";
@@ -27,18 +27,19 @@ export const QUEUES = {
   notify: "pipedrive-notify",
 } as const;
 
-/** How a renewal ended; anything but "renewed" or "fresh" is already recorded on the connection. */
-export type RenewOutcome =
-  | "renewed"
-  | "fresh"
-  | "needs_reconnect"
-  | "renewal_checking"
-  | "not_connected"
-  | "api_domain_invalid"
-  | "app_credentials_rejected"
-  | "subscription_lapsed"
-  | "access_forbidden"
-  | "failed";
+/** Renewals that ended in a condition already recorded on the connection (by the move executor or a pause). */
+const RECORDED = [
+  "needs_reconnect",
+  "renewal_checking",
+  "not_connected",
+  "api_domain_invalid",
+  "app_credentials_rejected",
+  "subscription_lapsed",
+  "access_forbidden",
+] as const satisfies readonly ErrorCode[];
+
+/** How a renewal ended. */
+export type RenewOutcome = "renewed" | "fresh" | "failed" | (typeof RECORDED)[number];
 
 export type KeeperLog = (event: string, fields: Record<string, unknown>) => void;
 
@@ -177,16 +178,6 @@ async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promi
   );
 }
 
-const RECORDED = new Set<string>([
-  "needs_reconnect",
-  "renewal_checking",
-  "not_connected",
-  "api_domain_invalid",
-  "app_credentials_rejected",
-  "subscription_lapsed",
-  "access_forbidden",
-]);
-
-function isRecorded(code: string): code is Exclude<RenewOutcome, "renewed" | "fresh" | "failed"> {
-  return RECORDED.has(code);
+function isRecorded(code: ErrorCode): code is (typeof RECORDED)[number] {
+  return (RECORDED as readonly ErrorCode[]).includes(code);
 }

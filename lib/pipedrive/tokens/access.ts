@@ -11,7 +11,7 @@ import {
   refusedCallOf,
   type NeedsReconnectReason,
 } from "../connection/connection-store.ts";
-import { healsByProbe, pausesLookups } from "../connection/lifecycle.ts";
+import { healsByProbe, isApiRefusal, pausesLookups, type ApiRefusal } from "../connection/lifecycle.ts";
 import type { PipedriveContext } from "../context.ts";
 import { readToken, repairApiDomain, withLockedToken, type TokenRow } from "./contract-store.ts";
 import { emitRefreshOutcome } from "./hooks.ts";
@@ -127,7 +127,7 @@ async function retryOnce<T>(
 async function afterRefusal(ctx: PipedriveContext, tenantId: string, token: AccessToken, error: unknown) {
   const appError = toAppErrorFromPipedrive(error, ctx.now);
   if (!(appError instanceof AppError)) return appError;
-  if (appError.code === "subscription_lapsed" || appError.code === "access_forbidden") {
+  if (isApiRefusal(appError.code)) {
     const call = isPipedriveError(error) ? (error.details.call ?? null) : null;
     await markApiRefused(tenantId, appError.code, { detail: appError.message, call }, ctx.now());
   }
@@ -143,10 +143,7 @@ const PROBE_TERM = "0000000000";
  * The keeper's look at a connection Pipedrive's API refused: one call of the kind that was
  * refused (a search refused while users/me works is only healed by a search working); its state after.
  */
-export async function probeConnection(
-  ctx: PipedriveContext,
-  tenantId: string,
-): Promise<"connected" | "subscription_lapsed" | "access_forbidden"> {
+export async function probeConnection(ctx: PipedriveContext, tenantId: string): Promise<"connected" | ApiRefusal> {
   const probe: ProbeCall = (await refusedCallOf(tenantId)) === "persons/search" ? "persons/search" : "users/me";
   try {
     await withAccessToken(
@@ -161,9 +158,7 @@ export async function probeConnection(
     );
     return "connected";
   } catch (error) {
-    if (error instanceof AppError && (error.code === "subscription_lapsed" || error.code === "access_forbidden")) {
-      return error.code;
-    }
+    if (error instanceof AppError && isApiRefusal(error.code)) return error.code;
     throw error;
   }
 }
