@@ -14,7 +14,7 @@ import {
 } from "../../testing/support/vitest-harness.ts";
 import { db, sql } from "../db.ts";
 import { disconnect } from "../pipedrive/connect/disconnect.ts";
-import { removeConnection } from "../pipedrive/connection/connection-store.ts";
+import { removeConnection } from "../pipedrive/connection/grant-store.ts";
 import { searchPersonsByPhone } from "../pipedrive/lookup/person-search.ts";
 import { getValidAccessToken } from "../pipedrive/tokens/access.ts";
 import { deliverDue, retryDelayMs } from "./deliver.ts";

@@ -4,7 +4,8 @@ import { MOCK_COMPANY } from "../../testing/mock-pipedrive/index.ts";
 import { connectThroughMock, createTenant, mockPipedriveForFile } from "../../testing/support/vitest-harness.ts";
 import { sql } from "../db.ts";
 import { disconnect } from "./connect/disconnect.ts";
-import { markApiRefused, removeConnection } from "./connection/connection-store.ts";
+import { markApiRefused } from "./connection/connection-store.ts";
+import { removeConnection } from "./connection/grant-store.ts";
 import { auditEvents, lastUninstall } from "./settings-view-store.ts";
 import { ACTIVITY_PAGE, loadActivity } from "./settings-view.ts";
 

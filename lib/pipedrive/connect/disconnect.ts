@@ -5,7 +5,7 @@ import type { RevokeResult } from "../../settings-outcomes.ts";
 import type { TenantUser } from "../../users/user-store.ts";
 import { basicAuth } from "../client/http.ts";
 import { uninstallNotice } from "../client/schemas.ts";
-import { removeConnection } from "../connection/connection-store.ts";
+import { removeConnection } from "../connection/grant-store.ts";
 import type { PipedriveContext } from "../context.ts";
 import { connectedAs, installHolders } from "../settings-view-store.ts";
 import { getRefreshToken } from "../tokens/contract-store.ts";

@@ -6,7 +6,7 @@ import { isPipedriveError } from "../client/http.ts";
 import { RefusedTokenAnswer, type TokenSet } from "../client/oauth-client.ts";
 import type { PipedriveMe } from "../client/schemas.ts";
 import { missingScopes } from "../client/scopes.ts";
-import { saveConnection } from "../connection/connection-store.ts";
+import { saveConnection } from "../connection/grant-store.ts";
 import type { PipedriveContext } from "../context.ts";
 import { connectedAs, type Install } from "../settings-view-store.ts";
 import { audit } from "../tokens/audit-store.ts";

@@ -5,15 +5,13 @@ import { createHash } from "node:crypto";
 import type pg from "pg";
 
 import { inTransaction, sql } from "../../db.ts";
-import type { TokenSet } from "../client/oauth-client.ts";
-import type { PipedriveMe } from "../client/schemas.ts";
-import { deleteContractRow, upsertContractRow, type TokenRow } from "../tokens/contract-store.ts";
-import { expiresAt, NEEDS_RECONNECT_RECHECK_MS } from "../tokens/policy.ts";
-import { decide, type ApiRefusal, type ConnectionStatus } from "./lifecycle.ts";
-import { applyMove, readState, record } from "./move-store.ts";
+import type { TokenRow } from "../tokens/contract-store.ts";
+import { NEEDS_RECONNECT_RECHECK_MS } from "../tokens/policy.ts";
+import type { ApiRefusal, ConnectionStatus } from "./lifecycle.ts";
+import { applyMove } from "./move-store.ts";
 
-// The writers of pipedrive_connections (a connection's health and schedule), as its flows call
-// them. Each hands its move to the executor (connection/move-store.ts), which decides it with
+// The moves of a connected workspace's health, as its flows call them (grants and removals are
+// grant-store.ts's). Each hands its move to the executor (move-store.ts), which decides it with
 // lifecycle.ts and writes the state, its audit event and its mail together; nothing here holds a token.
 
 /** Why a grant is judged gone, for support: last_error and the audit detail. The page has its own words. */
@@ -177,151 +175,4 @@ export async function markNeedsReconnect(
 /** The keeper's next visit, computed by the renewal policy. */
 export async function setNextVisit(tenantId: string, at: Date): Promise<void> {
   await sql().query(`UPDATE pipedrive_connections SET next_refresh_at = $2 WHERE tenant_id = $1::uuid`, [tenantId, at]);
-}
-
-/** The grant a save replaced: the install it belonged to and the refresh token the row held. */
-export type ReplacedGrant = { install: { companyId: number; pipedriveUserId: number }; refreshToken: string | null };
-
-/**
- * Writes a connection: the contract row, its metadata, and the move's audit event and mail. An
- * install (one Pipedrive user in one company) belongs to one workspace: under a lock on the
- * install, a workspace other than this one holding it wins and nothing is written.
- */
-export async function saveConnection(input: {
-  tenantId: string;
-  tokens: TokenSet & { refreshToken: string; apiHost: string };
-  me: PipedriveMe;
-  status: "connected" | "needs_permissions";
-  actor: { id: string; name: string };
-  now: Date;
-  /** When the keeper should first renew it. */
-  nextRefreshAt: Date;
-}): Promise<{ kind: "connected" | "reconnected"; replaced: ReplacedGrant | null } | { kind: "held"; by: string }> {
-  const { tenantId, tokens, me, status, actor, now, nextRefreshAt } = input;
-  return inTransaction(sql(), async (client) => {
-    await client.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [INSTALL_LOCK, installKey(me)]);
-    // A workspace's first connect has no row to lock yet: two at once queue here instead.
-    await client.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [FIRST_CONNECT_LOCK, tenantId]);
-    const before = await readState(client, tenantId);
-    const { rows } = await client.query<{
-      held_by: string | null;
-      company_id: number | null;
-      company_name: string | null;
-      pipedrive_user_id: number | null;
-      pipedrive_user_name: string | null;
-      refresh_token: string | null;
-    }>(
-      `SELECT (SELECT tenant_id::text FROM pipedrive_connections
-               WHERE company_id = $2 AND pipedrive_user_id = $3 AND tenant_id <> $1::uuid LIMIT 1) AS held_by,
-              c.company_id, c.company_name, c.pipedrive_user_id, c.pipedrive_user_name, t.refresh_token
-       FROM (SELECT 1) AS one
-       LEFT JOIN pipedrive_connections c ON c.tenant_id = $1::uuid
-       LEFT JOIN lead_pipedrive_integrations t ON t.tenant_id = $1::uuid`,
-      [tenantId, me.company_id, me.id],
-    );
-    const was = rows[0]!;
-    if (was.held_by) return { kind: "held", by: was.held_by };
-    const decision = decide(
-      before,
-      { type: "granted", missingScopes: status === "needs_permissions", pipedriveUser: me.id },
-      now,
-    );
-    const inserted = await upsertContractRow(client, tenantId, {
-      ...tokens,
-      expiresAt: expiresAt(now, tokens.expiresInSeconds),
-    });
-    await client.query(
-      `INSERT INTO pipedrive_connections (tenant_id, status, company_id, company_name, company_domain, pipedrive_user_id,
-         pipedrive_user_name, scopes, connected_by_user_id, connected_by_name, connected_at, updated_at, next_refresh_at)
-       VALUES ($1::uuid, $2::pipedrive_connection_status, $3, $4, $5, $6, $7, $8::text[], $9::uuid, $10, $11, $11, $12)
-       ON CONFLICT (tenant_id) DO UPDATE SET
-         status = EXCLUDED.status, company_id = EXCLUDED.company_id, company_name = EXCLUDED.company_name,
-         company_domain = EXCLUDED.company_domain, pipedrive_user_id = EXCLUDED.pipedrive_user_id,
-         pipedrive_user_name = EXCLUDED.pipedrive_user_name, scopes = EXCLUDED.scopes,
-         connected_by_user_id = EXCLUDED.connected_by_user_id, connected_by_name = EXCLUDED.connected_by_name,
-         connected_at = EXCLUDED.connected_at, last_error = NULL, last_error_at = NULL, updated_at = EXCLUDED.updated_at,
-         rejected_refresh_token_hash = NULL, suspected_at = NULL, last_refreshed_at = NULL,
-         next_refresh_at = EXCLUDED.next_refresh_at, refused_call = NULL`,
-      [
-        tenantId,
-        decision.next.kind === "present" ? decision.next.status : status,
-        me.company_id,
-        me.company_name,
-        me.company_domain,
-        me.id,
-        me.name,
-        tokens.scopes ?? [],
-        actor.id,
-        actor.name,
-        now,
-        nextRefreshAt,
-      ],
-    );
-    const switched = was.company_id !== null && (was.company_id !== me.company_id || was.pipedrive_user_id !== me.id);
-    await record(client, tenantId, decision, {
-      actorUserId: actor.id,
-      // A switch of Pipedrive user says from whom as well as to whom; a reconnect, what it
-      // replaced (the mail a reconnect sends depends on it) and which admin did it.
-      detail: {
-        companyId: me.company_id,
-        companyName: me.company_name,
-        pipedriveUserId: me.id,
-        pipedriveUserName: me.name,
-        scopes: tokens.scopes,
-        by: actor.name,
-        ...(before.kind === "present" ? { fromStatus: before.status } : {}),
-        ...(switched
-          ? {
-              fromPipedriveUserId: was.pipedrive_user_id,
-              fromPipedriveUserName: was.pipedrive_user_name,
-              fromCompanyName: was.company_name,
-            }
-          : {}),
-      },
-    });
-    const replaced =
-      was.company_id === null || was.pipedrive_user_id === null
-        ? null
-        : {
-            install: { companyId: was.company_id, pipedriveUserId: was.pipedrive_user_id },
-            refreshToken: was.refresh_token,
-          };
-    return { kind: inserted ? "connected" : "reconnected", replaced };
-  });
-}
-
-/** The install lock's text key. */
-const installKey = (me: Pick<PipedriveMe, "company_id" | "id">): string => `${me.company_id}:${me.id}`;
-
-// Any 32-bit keys of our own; the keeper's setup and Prisma's migrate use others.
-const INSTALL_LOCK = 7_207_002;
-const FIRST_CONNECT_LOCK = 7_207_003;
-
-/**
- * Deletes the contract row and its metadata; returns whether anything was connected. A contract
- * row another writer left without our metadata goes too, and its removal is logged all the same.
- */
-export async function removeConnection(
-  tenantId: string,
-  event: "disconnected" | "uninstalled",
-  actorUserId: string | null,
-  detail: Record<string, unknown>,
-): Promise<boolean> {
-  return inTransaction(sql(), async (client) => {
-    const before = await readState(client, tenantId);
-    const token = await deleteContractRow(client, tenantId);
-    const { rows } = await client.query<{ company_name: string; pipedrive_user_name: string }>(
-      `DELETE FROM pipedrive_connections WHERE tenant_id = $1::uuid RETURNING company_name, pipedrive_user_name`,
-      [tenantId],
-    );
-    const row = rows[0];
-    if (!token && before.kind === "absent") return false;
-    const decision = decide(before, { type: event }, new Date());
-    await record(client, tenantId, before.kind === "absent" ? { audit: event, mail: event } : decision, {
-      detail,
-      actorUserId,
-      named: row && { companyName: row.company_name, pipedriveUserName: row.pipedrive_user_name },
-    });
-    return true;
-  });
 }

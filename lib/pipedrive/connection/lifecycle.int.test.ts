@@ -14,9 +14,8 @@ import {
   markRefreshed,
   markSuspected,
   recordRejected,
-  removeConnection,
-  saveConnection,
 } from "./connection-store.ts";
+import { removeConnection, saveConnection } from "./grant-store.ts";
 import {
   decide,
   mailFor,

@@ -43,8 +43,8 @@ export type Applied = { before: ConnectionState; decision: Decision; applied: bo
 /**
  * Applies one move in `client`'s transaction. The contract row's lock comes first, as every
  * refresher of ours takes it, then the connection's: the same order everywhere, so no deadlock.
- * Grants and removals write more than a state: saveConnection and removeConnection call
- * `readState` and `record` themselves around their own statement.
+ * Grants and removals write more than a state: grant-store.ts calls `readState` and `record`
+ * itself around its own statements.
  */
 export async function applyMove(client: pg.PoolClient, tenantId: string, move: Move): Promise<Applied> {
   const before = await readState(client, tenantId);
