@@ -159,10 +159,12 @@ test("a Reconnect as another Pipedrive user asks first, names whose app is unins
   await integrations.connect();
   const [before] = await testDb.contractRows(DEMO_TENANT_ID);
 
-  // The same Pipedrive user again: no question asked.
+  // The same Pipedrive user again: no question asked, and the page says nothing else changed.
   await integrations.reconnectButton().click();
   await integrations.approve("Pat Pipedrive in Acme Mock Company");
-  await expect(integrations.banner()).toContainText("Pipedrive connected");
+  await expect(integrations.banner()).toContainText("Pipedrive reconnected");
+  await expect(integrations.banner()).toContainText("Reconnected as Pat Pipedrive; nothing else changed.");
+  await expect(page).toHaveTitle(/^Pipedrive reconnected · Integrations/);
 
   // Another one: the confirmation says what the switch does before anything changes.
   await integrations.reconnectButton().click();
@@ -186,6 +188,9 @@ test("a Reconnect as another Pipedrive user asks first, names whose app is unins
   await expect(integrations.card()).toContainText("Pat Pipedrive");
   const [afterCancel] = await testDb.contractRows(DEMO_TENANT_ID);
   expect(await mock.accepts(afterCancel!.accessToken)).toBe(true);
+  // The activity log keeps the cancelled switch, naming whom it would have connected.
+  expect((await testDb.auditTrail(DEMO_TENANT_ID)).at(-1)).toBe("switch_cancelled");
+  await expect(page.getByText("Switch to Sam Second cancelled; still connected as Pat Pipedrive")).toBeVisible();
 
   // Again, and Connect: Sam's now, Pat's app uninstalled, and the log says so.
   await integrations.reconnectButton().click();
@@ -196,4 +201,15 @@ test("a Reconnect as another Pipedrive user asks first, names whose app is unins
   await expect(integrations.card()).toContainText("Sam Second");
   await expect(page.getByText("Switched Pipedrive user from Pat Pipedrive to Sam Second")).toBeVisible();
   expect(await mock.accepts(before!.accessToken)).toBe(false);
+  // The page says what happened: from whom to whom, and that Pat's app went.
+  await expect(integrations.banner()).toContainText("Switched Pipedrive user");
+  await expect(integrations.banner()).toContainText(
+    "Switched from Pat Pipedrive to Sam Second; the app was removed from Pat Pipedrive's Pipedrive account.",
+  );
+  await expect(page).toHaveTitle(/^Switched Pipedrive user · Integrations/);
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    expect((await new AxeBuilder({ page }).analyze()).violations).toEqual([]);
+    await snapshot(page, `switched-${width}`);
+  }
 });

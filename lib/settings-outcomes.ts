@@ -31,6 +31,10 @@ export type RevokeResult = (typeof revokeResults)[number];
 
 export type Outcome =
   | { result: "connected" }
+  /** A Reconnect as the same Pipedrive user. */
+  | { result: "reconnected" }
+  /** A Reconnect as another Pipedrive user; `revoke`: what became of the previous user's app. */
+  | { result: "switched"; revoke: RevokeResult }
   | { result: "needs_permissions" }
   | { result: "denied" }
   | { result: "install_cancelled" }
@@ -45,6 +49,8 @@ export type Outcome =
 /** Every outcome the settings page can be sent back with (tests walk all their banners). */
 export const allOutcomes: Outcome[] = [
   { result: "connected" },
+  { result: "reconnected" },
+  ...revokeResults.map((revoke): Outcome => ({ result: "switched", revoke })),
   { result: "needs_permissions" },
   { result: "denied" },
   { result: "install_cancelled" },
@@ -58,7 +64,7 @@ export const allOutcomes: Outcome[] = [
 export function outcomePath(outcome: Outcome): `/${string}` {
   const query = new URLSearchParams({ pipedrive: outcome.result });
   if (outcome.result === "error") query.set("reason", outcome.reason);
-  if (outcome.result === "disconnected") query.set("revoke", outcome.revoke);
+  if (outcome.result === "disconnected" || outcome.result === "switched") query.set("revoke", outcome.revoke);
   return `${ROUTES.settings}?${query}`;
 }
 
@@ -67,6 +73,7 @@ const outcomeQuery = z.union([
     .object({
       pipedrive: z.enum([
         "connected",
+        "reconnected",
         "needs_permissions",
         "denied",
         "install_cancelled",
@@ -79,6 +86,9 @@ const outcomeQuery = z.union([
   z
     .object({ pipedrive: z.literal("disconnected"), revoke: z.enum(revokeResults).catch("done") })
     .transform((q): Outcome => ({ result: "disconnected", revoke: q.revoke })),
+  z
+    .object({ pipedrive: z.literal("switched"), revoke: z.enum(revokeResults).catch("done") })
+    .transform((q): Outcome => ({ result: "switched", revoke: q.revoke })),
   z
     .object({ pipedrive: z.literal("error"), reason: z.enum(errorReasons).catch("server_error") })
     .transform((q): Outcome => ({ result: "error", reason: q.reason })),

@@ -202,7 +202,7 @@ describe("mail to a workspace's admins", () => {
     await breakGrant(t.tenantId);
     pd.mock.setFaults({});
     expect((await connectThroughMock(pd.ctx, pd.mock, t.admin, { who: t.who })).outcome).toEqual({
-      result: "connected",
+      result: "reconnected",
     });
     await deliver();
     expect(mailTo(t.admin.email).map((m) => m.subject)).toEqual([

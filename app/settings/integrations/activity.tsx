@@ -1,5 +1,6 @@
 import { When } from "@/app/components/when.tsx";
 import type { AuditEntry } from "@/lib/pipedrive/settings-view.ts";
+import type { AuditEvent } from "@/lib/pipedrive/tokens/audit-store.ts";
 import { errorReasons, type ErrorReason } from "@/lib/settings-outcomes.ts";
 
 import { bannerFor } from "./banners.ts";
@@ -7,7 +8,7 @@ import { bannerFor } from "./banners.ts";
 // The workspace's Pipedrive activity in plain words: what happened, to which Pipedrive company,
 // and who did it. The audit detail keeps the protocol terms for support.
 
-const labels: Record<string, string> = {
+const labels = {
   connected: "Connected",
   reconnected: "Reconnected",
   disconnected: "Disconnected",
@@ -20,18 +21,23 @@ const labels: Record<string, string> = {
   access_forbidden: "Paused: the Pipedrive user lacks a permission",
   connect_refused: "Not connected: that Pipedrive login is used by another workspace",
   connect_cancelled: "Connect cancelled on Pipedrive's consent page",
-};
+  connect_failed: "Connect failed",
+  switch_cancelled: "Switch of Pipedrive user cancelled",
+} satisfies Record<AuditEvent, string>;
 
 export function describeEvent(entry: AuditEntry): { what: string; company: string | null; who: string } {
   const reason = entry.detail.reason;
   const from = entry.detail.fromPipedriveUserName;
   const to = entry.detail.pipedriveUserName;
+  const wanted = entry.detail.toPipedriveUserName;
   const what =
     entry.event === "connect_failed"
       ? `Connect failed: ${isErrorReason(reason) ? bannerFor({ result: "error", reason }).title : "something went wrong"}`
       : entry.event === "reconnected" && typeof from === "string" && typeof to === "string"
         ? `Switched Pipedrive user from ${from} to ${to}`
-        : (labels[entry.event] ?? entry.event);
+        : entry.event === "switch_cancelled" && typeof wanted === "string" && typeof to === "string"
+          ? `Switch to ${wanted} cancelled; still connected as ${to}`
+          : (labels[entry.event as AuditEvent] ?? entry.event);
   const company = typeof entry.detail.companyName === "string" ? entry.detail.companyName : null;
   const pipedriveUser = typeof entry.detail.pipedriveUserName === "string" ? entry.detail.pipedriveUserName : null;
   const who = entry.actorName
@@ -41,6 +47,13 @@ export function describeEvent(entry: AuditEntry): { what: string; company: strin
       : // Renewals, lookups and Pipedrive's answers: nobody of this workspace did it.
         "found by the CRM";
   return { what, company, who };
+}
+
+/** Whom the newest switch of Pipedrive user replaced, when the newest grant was one (events newest first). */
+export function lastSwitchFrom(events: AuditEntry[]): string | null {
+  const grant = events.find((entry) => ["connected", "reconnected", "needs_permissions"].includes(entry.event));
+  const from = grant?.detail.fromPipedriveUserName;
+  return typeof from === "string" ? from : null;
 }
 
 const isErrorReason = (value: unknown): value is ErrorReason =>

@@ -5,8 +5,18 @@ import type { ErrorReason, Outcome, RevokeResult } from "@/lib/settings-outcomes
 
 export type Banner = { tone: "success" | "info" | "error"; title: string; body: string; offerConnect?: boolean };
 
-/** `connected`: the workspace has a connection now, so a failed or cancelled flow left it as it was. */
-export function bannerFor(outcome: Outcome, page: { connected: boolean } = { connected: false }): Banner {
+/** What the page knows beside the outcome: nothing from the URL is ever echoed. */
+export type BannerContext = {
+  /** The workspace has a connection now, so a failed or cancelled flow left it as it was. */
+  connected: boolean;
+  /** Whom the connection acts as now. */
+  pipedriveUserName?: string | null;
+  /** Whom the newest switch of Pipedrive user replaced, from the activity log. */
+  switchedFrom?: string | null;
+};
+
+export function bannerFor(outcome: Outcome, page: BannerContext = { connected: false }): Banner {
+  const now = page.pipedriveUserName ?? "the Pipedrive user who approved";
   switch (outcome.result) {
     case "connected":
       return {
@@ -14,6 +24,16 @@ export function bannerFor(outcome: Outcome, page: { connected: boolean } = { con
         title: "Pipedrive connected",
         body: "Lead enrichment can now look people up in your Pipedrive account.",
       };
+    case "reconnected":
+      return { tone: "success", title: "Pipedrive reconnected", body: `Reconnected as ${now}; nothing else changed.` };
+    case "switched": {
+      const from = page.switchedFrom ?? "the previous Pipedrive user";
+      return {
+        tone: "success",
+        title: "Switched Pipedrive user",
+        body: `Switched from ${from} to ${now}; ${switchedApp(from)[outcome.revoke]}`,
+      };
+    }
     case "needs_permissions":
       return {
         tone: "info",
@@ -71,6 +91,13 @@ export function bannerFor(outcome: Outcome, page: { connected: boolean } = { con
     }
   }
 }
+
+/** What became of the previous Pipedrive user's app after a switch. */
+const switchedApp = (from: string): Record<RevokeResult, string> => ({
+  done: `the app was removed from ${from}'s Pipedrive account.`,
+  kept: `the app stays installed in ${from}'s Pipedrive account, since another workspace still uses that login.`,
+  failed: `Pipedrive did not confirm it removed the app from ${from}'s account: remove it there under Tools and apps.`,
+});
 
 const disconnectBanners: Record<RevokeResult, Banner> = {
   done: {

@@ -8,7 +8,7 @@ import { ROUTES } from "@/lib/routes.ts";
 import { parseOutcome } from "@/lib/settings-outcomes.ts";
 import type { TenantUser } from "@/lib/users/user-store.ts";
 
-import { ActivityList } from "./activity.tsx";
+import { ActivityList, lastSwitchFrom } from "./activity.tsx";
 import { bannerFor } from "./banners.ts";
 import { OperatorAlert } from "./card/condition-banners.tsx";
 import { MailPreference } from "./card/mail-preference.tsx";
@@ -56,7 +56,14 @@ export function IntegrationsView({
           Connect the tools your team already uses. Lead enrichment reads contacts through these connections.
         </p>
         {outcome && !savedMail && (
-          <OutcomeBanner banner={bannerFor(outcome, { connected: connection !== null })} canConnect={isAdmin} />
+          <OutcomeBanner
+            banner={bannerFor(outcome, {
+              connected: connection !== null,
+              pipedriveUserName: connection?.pipedriveUserName,
+              switchedFrom: lastSwitchFrom(view.events),
+            })}
+            canConnect={isAdmin}
+          />
         )}
         {appCredentialsRejectedSince && <OperatorAlert since={appCredentialsRejectedSince} isAdmin={isAdmin} />}
 

@@ -88,7 +88,7 @@ describe("grants we stop using are revoked", () => {
     // Nothing replaced and nothing revoked before the admin's yes.
     expect((await tokenRow(tenantId))!.accessToken).toBe(first!.accessToken);
     expect(revokes()).toHaveLength(0);
-    expect((await answerSwitch(pd.ctx, admin, held)).outcome).toEqual({ result: "connected" });
+    expect((await answerSwitch(pd.ctx, admin, held)).outcome).toEqual({ result: "switched", revoke: "done" });
     expect(revokes().map((r) => r.status)).toEqual([200]);
     expect((await me(first!.accessToken)).status).toBe(401);
     expect((await me((await tokenRow(tenantId))!.accessToken)).status).toBe(200);

@@ -84,7 +84,7 @@ describe("callback", () => {
     const { who } = await connectThroughMock(pd.ctx, pd.mock, admin);
     const first = await tokenRow(tenantId);
     const again = await connectThroughMock(pd.ctx, pd.mock, admin, { who });
-    expect(again.outcome).toEqual({ result: "connected" });
+    expect(again.outcome).toEqual({ result: "reconnected" });
     const second = await tokenRow(tenantId);
     expect(second?.accessToken).not.toBe(first?.accessToken);
     expect(expectedRefreshToken(pd.mock, first!.refreshToken, second!.refreshToken, "reinstall")).toBe(true);

@@ -129,17 +129,20 @@ export async function saveGrant(
   }
   // The install a reconnect replaced, if it was another one and nobody else holds it, is ours to give back.
   const replaced = saved.replaced;
-  if (replaced?.refreshToken && !sameInstall(replaced.install, install)) {
-    await revokeGrant(
-      ctx,
-      { kind: "refresh_token", token: replaced.refreshToken, install: replaced.install },
-      { tenantId: user.tenantId, actorUserId: user.id, why: "replaced by a reconnect as another Pipedrive user" },
-    );
-  }
+  const switched = replaced !== null && !sameInstall(replaced.install, install);
+  const revoke =
+    switched && replaced.refreshToken
+      ? await revokeGrant(
+          ctx,
+          { kind: "refresh_token", token: replaced.refreshToken, install: replaced.install },
+          { tenantId: user.tenantId, actorUserId: user.id, why: "replaced by a reconnect as another Pipedrive user" },
+        )
+      : "kept";
   const detail = `${saved.kind} company ${me.company_id}`;
-  return missing.length > 0
-    ? { outcome: { result: "needs_permissions" }, detail: `${detail}, missing ${missing.join(",")}` }
-    : { outcome: { result: "connected" }, detail };
+  if (missing.length > 0)
+    return { outcome: { result: "needs_permissions" }, detail: `${detail}, missing ${missing.join(",")}` };
+  if (saved.kind === "connected") return { outcome: { result: "connected" }, detail };
+  return { outcome: switched ? { result: "switched", revoke } : { result: "reconnected" }, detail };
 }
 
 const sameInstall = (a: Install, b: Install) => a.companyId === b.companyId && a.pipedriveUserId === b.pipedriveUserId;

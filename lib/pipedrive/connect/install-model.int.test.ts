@@ -76,7 +76,7 @@ describe.each<Reinstall>(["same-grant", "replace-grant"])("a reconnect (second e
   it("by the same Pipedrive user revokes nothing, and the row's tokens work afterwards", async () => {
     const { tenantId, admin, who } = await connectedTenant();
     pd.mock.configure({ reinstall });
-    expect((await connectThroughMock(pd.ctx, pd.mock, admin, { who })).outcome).toEqual({ result: "connected" });
+    expect((await connectThroughMock(pd.ctx, pd.mock, admin, { who })).outcome).toEqual({ result: "reconnected" });
     expect(revokes()).toHaveLength(0);
     expect(pd.mock.uninstalls()).toEqual([]);
     const row = await tokenRow(tenantId);
@@ -106,7 +106,7 @@ describe.each<Reinstall>(["same-grant", "replace-grant"])("a reconnect (second e
     const other = freshIdentity();
     const held = await connectThroughMock(pd.ctx, pd.mock, admin, { who: other });
     expect(revokes()).toHaveLength(0);
-    expect((await answerSwitch(pd.ctx, admin, held)).outcome).toEqual({ result: "connected" });
+    expect((await answerSwitch(pd.ctx, admin, held)).outcome).toEqual({ result: "switched", revoke: "done" });
     expect(revokes().map((r) => r.status)).toEqual([200]);
     // The activity log says from whom, and to whom.
     const switched = (await auditEvents(tenantId)).at(-1);
@@ -229,7 +229,7 @@ describe("a grant without a permission we need", () => {
     const failure = await searchPersonsByPhone(pd.ctx, tenantId, "+55 11 99999-0001").catch((e: unknown) => e);
     expect(isAppError(failure, "needs_permissions")).toBe(true);
     expect(pd.mock.requests().filter((r) => r.path.startsWith("/api/"))).toHaveLength(0);
-    expect((await connectThroughMock(pd.ctx, pd.mock, admin, { who })).outcome).toEqual({ result: "connected" });
+    expect((await connectThroughMock(pd.ctx, pd.mock, admin, { who })).outcome).toEqual({ result: "reconnected" });
     expect(await connectionRow(tenantId)).toMatchObject({ status: "connected" });
     expect(await auditTrail(tenantId)).toEqual(["needs_permissions", "reconnected"]);
   });

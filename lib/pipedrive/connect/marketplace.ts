@@ -11,6 +11,8 @@ import type { TenantUser } from "../../users/user-store.ts";
 import { RefusedTokenAnswer } from "../client/oauth-client.ts";
 import type { PipedriveMe } from "../client/schemas.ts";
 import type { PipedriveContext } from "../context.ts";
+import { connectedAs } from "../settings-view-store.ts";
+import { audit } from "../tokens/audit-store.ts";
 import { readMe, saveGrant, type CallbackAnswer, type CallbackResult } from "./grant.ts";
 import { hashOf, newInstallCookie, type InstallCookie } from "./install-cookie.ts";
 import {
@@ -177,7 +179,10 @@ export async function confirmInstall(
   return saveGrant(ctx, user, grant.tokens, grant.me);
 }
 
-/** Cancel: nothing is written; the grant is given back if no workspace holds that install. */
+/**
+ * Cancel: the connection is left as it is, and the grant is given back if no workspace holds that
+ * install. A cancelled switch of Pipedrive user is kept in the activity log, naming both users.
+ */
 export async function cancelInstall(ctx: PipedriveContext, user: TenantUser, cookie: string | undefined) {
   const grant = cookie ? await takePending(hashOf(cookie), user.tenantId, user.id, ctx.now()) : null;
   if (grant) {
@@ -186,6 +191,15 @@ export async function cancelInstall(ctx: PipedriveContext, user: TenantUser, coo
       { kind: "refresh_token", token: grant.tokens.refreshToken, install: installOfMe(grant.me) },
       { tenantId: user.tenantId, actorUserId: user.id, why: "marketplace install cancelled" },
     );
+    const current = await connectedAs(user.tenantId);
+    if (current && (current.companyId !== grant.me.company_id || current.pipedriveUserId !== grant.me.id)) {
+      await audit(user.tenantId, "switch_cancelled", user.id, {
+        companyName: current.companyName,
+        pipedriveUserName: current.pipedriveUserName,
+        toPipedriveUserName: grant.me.name,
+        toCompanyName: grant.me.company_name,
+      });
+    }
   }
   return {
     outcome: { result: "install_cancelled" },

@@ -7,7 +7,14 @@ import type { AuditEventName } from "../connection/lifecycle.ts";
 // it. Every event is written by insertAuditEvent, on its own or beside the change it records.
 
 /** A move of the connection's life (lifecycle.ts), or a flow that changed nothing. */
-export type AuditEvent = AuditEventName | "revoke_failed" | "connect_refused" | "connect_failed" | "connect_cancelled";
+export const ATTEMPT_EVENTS = [
+  "revoke_failed",
+  "connect_refused",
+  "connect_failed",
+  "connect_cancelled",
+  "switch_cancelled",
+] as const;
+export type AuditEvent = AuditEventName | (typeof ATTEMPT_EVENTS)[number];
 
 /**
  * The one shape of an audit event's INSERT, for a statement of its own or a CTE beside the change
