@@ -184,9 +184,12 @@ async function ensureTraversable(dir: string) {
 
 /** The pid in a data directory's postmaster.pid, which PostgreSQL deletes at a clean shutdown. */
 async function postmasterPid(dataDir: string): Promise<number | null> {
-  const pidFile = path.join(dataDir, "postmaster.pid");
-  if (!existsSync(pidFile)) return null;
-  const pid = Number((await readFile(pidFile, "utf8")).split("\n")[0]);
+  // Read, not checked then read: a server shutting down deletes the file between the two.
+  const text = await readFile(path.join(dataDir, "postmaster.pid"), "utf8").catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return null;
+    throw error;
+  });
+  const pid = Number(text?.split("\n")[0]);
   return pid > 0 ? pid : null;
 }
 
