@@ -66,7 +66,9 @@ for (const [width, height] of [
     ]);
     await expect(page.getByRole("list", { name: "Matches" })).toContainText("Ana Souza");
     const states = (await page.evaluate(() => sessionStorage.getItem("busy-states"))) ?? "";
-    expect(states).toMatch(/^true\|Searching… \d+ s of at most \d+ s\|Searching… This takes at most \d+ seconds\.$/m);
+    expect(states).toMatch(
+      /^true\|Searching… \d+\u00a0s of at most \d+\u00a0s\|Searching… This takes at most \d+ seconds\.$/m,
+    );
     expect(posts.filter((url) => url.endsWith("/api/integrations/pipedrive/lookup"))).toHaveLength(1);
     expect((await searchCalls()) - before).toBe(perLookup);
     // The next page's Search is ready for the next number.

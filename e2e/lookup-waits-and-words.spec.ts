@@ -36,16 +36,32 @@ for (const [width, height] of [
     // showed is kept in the tab's sessionStorage and read on the next page.
     await page.evaluate(() => {
       const form = document.querySelector<HTMLFormElement>("form.lookup-form")!;
+      const idleHeight = form.querySelector("button")!.offsetHeight;
       new MutationObserver(() => {
         sessionStorage.setItem("shown", `${sessionStorage.getItem("shown") ?? ""}${form.textContent}\n`);
+        // The layout while busy: whether Cancel stays beside the button, and whether the
+        // button's own text wraps ("15⏎s").
+        const [button, cancel] = [...form.querySelectorAll("button")];
+        if (!cancel) return;
+        const sameRow = Math.abs(button!.getBoundingClientRect().top - cancel.getBoundingClientRect().top) < 2;
+        const oneLine = button!.offsetHeight === idleHeight;
+        sessionStorage.setItem("layout", `${sessionStorage.getItem("layout") ?? ""}${sameRow}|${oneLine}\n`);
       }).observe(form, { subtree: true, childList: true, characterData: true });
     });
     await search.click();
     await page.waitForURL(/lookup=/, { timeout: 20_000 });
     // Progress a reader can see: seconds waited, of the most it will wait.
     const shown = (await page.evaluate(() => sessionStorage.getItem("shown"))) ?? "";
-    expect(shown).toMatch(/Searching… 0 s of at most 4 s/);
-    expect(shown).toMatch(/Searching… [1-4] s of at most 4 s/);
+    // A number and its unit never part ("4⏎s"): a no-break space joins them.
+    expect(shown).toMatch(/Searching… 0\u00a0s of at most 4\u00a0s/);
+    expect(shown).toMatch(/Searching… [1-4]\u00a0s of at most 4\u00a0s/);
+    const layout = ((await page.evaluate(() => sessionStorage.getItem("layout"))) ?? "").trim().split("\n");
+    expect(layout.length).toBeGreaterThan(0);
+    for (const line of layout) {
+      const [sameRow, oneLine] = line.split("|");
+      expect(oneLine, "the busy button's text stays on one line").toBe("true");
+      if (width === 1280) expect(sameRow, "Cancel search stays beside the busy button").toBe("true");
+    }
     await expect(page.locator(".lookup-problem")).toContainText("Pipedrive answered slowly");
     await expect(page.locator(".lookup-problem")).toContainText("stopped after 4 seconds");
     // It says how far it got, and it got there: fewer searches than the forms of the number
@@ -129,8 +145,23 @@ for (const [width, height] of [
     await expect(permissions).toContainText("read contacts (people and organisations)");
     await expect(integrations.card()).not.toContainText("contacts:read");
     const budget = integrations.card().locator("dt:text-is('Pipedrive budget today') + dd");
-    await expect(budget).toContainText(/≈ \d+ lookups?, about [\d,]+ Pipedrive API tokens so far/);
-    await expect(budget).toContainText("at least 30,000");
+    // A meter and two plain sentences, not a paragraph of formulas.
+    await expect(budget).toContainText(/^This CRM: \d+ lookups? today, about [\d,]+ Pipedrive API tokens\./);
+    await expect(
+      budget.getByRole("meter", { name: "This CRM's share of the company's daily Pipedrive limit" }),
+    ).toBeVisible();
+    await expect(budget).toContainText("at least 30,000 tokens a day");
+    await expect(budget.getByRole("link", { name: "How Pipedrive counts API use" })).toHaveAttribute(
+      "href",
+      /^https:\/\/pipedrive\.readme\.io\//,
+    );
+    expect((await budget.innerText()).split(/\s+/).length).toBeLessThanOrEqual(45);
+    await expect(budget).not.toContainText("plan multiplier");
+    // A time never breaks inside ("06:35 GMT-⏎3"), in the card or the activity list.
+    const broken = await page
+      .locator("time")
+      .evaluateAll((times) => times.filter((time) => time.getClientRects().length > 1).map((time) => time.textContent));
+    expect(broken).toEqual([]);
     await expectNoViolations(page);
     await snapshot(page, `reader-zone-${width}`);
 

@@ -79,7 +79,8 @@ export function SubmitButton({
             {bound && (
               <span aria-hidden="true">
                 {" "}
-                {waited} s of at most {bound} s
+                {/* A no-break space: a number never parts from its unit. */}
+                {waited}&nbsp;s of at most {bound}&nbsp;s
               </span>
             )}
           </>

@@ -21,3 +21,6 @@ export type PricedCall = keyof typeof API_TOKEN_COSTS;
  * seat. Pipedrive tells apps neither the plan nor the budget left, so this floor is what is known.
  */
 export const DAILY_BUDGET_FLOOR = 30_000;
+
+/** Pipedrive's own page on its limits and what each call costs (docs/pipedrive-api.md). */
+export const RATE_LIMITS_DOC = "https://pipedrive.readme.io/docs/core-api-concepts-rate-limiting";

@@ -1,5 +1,5 @@
 import { When } from "@/app/components/when.tsx";
-import { DAILY_BUDGET_FLOOR } from "@/lib/pipedrive/client/api-costs.ts";
+import { DAILY_BUDGET_FLOOR, RATE_LIMITS_DOC } from "@/lib/pipedrive/client/api-costs.ts";
 import type { Condition } from "@/lib/pipedrive/conditions.ts";
 import type { UsageToday } from "@/lib/pipedrive/lookup/usage-store.ts";
 import type { ConnectionView } from "@/lib/pipedrive/settings-view-store.ts";
@@ -53,11 +53,23 @@ export function Facts({
         <>
           <dt>Pipedrive budget today</dt>
           <dd>
-            ≈ {usage.lookups} {usage.lookups === 1 ? "lookup" : "lookups"}, about {usage.apiTokens.toLocaleString("en")}{" "}
-            Pipedrive API tokens so far (UTC day). The company&apos;s daily budget, shared with its other Pipedrive
-            apps, is at least {DAILY_BUDGET_FLOOR.toLocaleString("en")} tokens (
-            {DAILY_BUDGET_FLOOR.toLocaleString("en")} × plan multiplier × seats); Pipedrive does not tell apps its exact
-            size.
+            <p>
+              This CRM: {usage.lookups} {usage.lookups === 1 ? "lookup" : "lookups"} today, about{" "}
+              {usage.apiTokens.toLocaleString("en")} Pipedrive API tokens.
+            </p>
+            <meter
+              className="budget"
+              min={0}
+              max={DAILY_BUDGET_FLOOR}
+              high={DAILY_BUDGET_FLOOR * 0.75}
+              value={Math.min(usage.apiTokens, DAILY_BUDGET_FLOOR)}
+              aria-label="This CRM's share of the company's daily Pipedrive limit"
+            />
+            <p className="hint">
+              The company&apos;s other Pipedrive apps share its limit of at least{" "}
+              {DAILY_BUDGET_FLOOR.toLocaleString("en")} tokens a day, reset at midnight (UTC).{" "}
+              <a href={RATE_LIMITS_DOC}>How Pipedrive counts API use</a>
+            </p>
           </dd>
         </>
       )}
