@@ -27,6 +27,16 @@ test("an admin connects Pipedrive and sees the mock company", async ({ signedIn 
   const { page, integrations } = await signedIn("admin");
   await integrations.goto();
   await integrations.expectStatus("Not connected");
+  // Before Connect: what the connection may do, as whom, and where it will show in Pipedrive.
+  await expect(integrations.card()).toContainText(
+    "Lead enrichment will look people up by phone in your Pipedrive contacts, acting as the Pipedrive user who approves the connection on Pipedrive's page.",
+  );
+  await expect(integrations.card()).toContainText(
+    "It may see who is connected, in which company; read contacts (people and organisations).",
+  );
+  await expect(integrations.card()).toContainText(
+    "It then shows among that user's installed apps in Pipedrive, where they can remove it.",
+  );
   await snapshot(page, "not-connected");
   const before = Date.now();
   await integrations.startConnect();
@@ -57,7 +67,7 @@ test("an admin who cancels at Pipedrive sees a neutral banner and nothing is wri
   await integrations.goto();
   await integrations.startConnect();
   await integrations.deny();
-  await expect(integrations.banner()).toContainText("You cancelled connecting Pipedrive");
+  await expect(integrations.banner()).toContainText("Connect cancelled on Pipedrive's consent page");
   await expect(integrations.banner()).toHaveClass(/banner-info/);
   expect(integrations.page.url()).toContain("pipedrive=denied");
   await integrations.expectStatus("Not connected");

@@ -18,11 +18,11 @@ test("cancelling on Pipedrive's consent page reads as a cancel; while connected,
   await integrations.goto();
   await integrations.startConnect();
   await integrations.deny();
-  await expect(integrations.banner()).toContainText("You cancelled connecting Pipedrive");
+  await expect(integrations.banner()).toContainText("Connect cancelled on Pipedrive's consent page");
   await integrations.connect();
   await integrations.reconnectButton().click();
   await integrations.deny();
-  await expect(integrations.banner()).toContainText("Reconnect cancelled");
+  await expect(integrations.banner()).toContainText("Connect cancelled on Pipedrive's consent page");
   await expect(integrations.banner()).toContainText("Your existing connection is unchanged.");
   await integrations.expectStatus("Connected");
 });

@@ -17,6 +17,9 @@ for (const [width, height] of [
     const { page, integrations } = await signedIn("admin", { viewport: { width, height } });
     await integrations.connect();
     await integrations.goto();
+    // The card says when lookups last worked: not yet, then right after this one.
+    const lastUsed = integrations.card().locator("dt:text-is('Last used') + dd");
+    await expect(lastUsed).toHaveText("Not yet");
     await expect(page.locator("#phone-hint")).toHaveText(
       "For example +55 11 99999-0001. Numbers without a +country code are read as numbers in Brazil (+55). 00 works as + too.",
     );
@@ -31,6 +34,8 @@ for (const [width, height] of [
     );
     await expect(match.locator("mark")).toHaveText("+55 11 99999-0001");
     await expect(match).toContainText("Owner:");
+    const used = new Date((await lastUsed.locator("time").getAttribute("datetime"))!);
+    expect(Math.abs(Date.now() - used.getTime())).toBeLessThan(120_000);
     await expectNoViolations(page);
     await snapshot(page, `lookup-result-${width}`);
 

@@ -107,7 +107,11 @@ test("Deny for the install this browser holds is logged once, as the admin's can
   const before = await testDb.auditTrail(DEMO_TENANT_ID);
   await page.goto(`${CALLBACK}?error=user_denied`);
   await expect(page).toHaveURL(/pipedrive=denied/);
-  await expect(integrations.banner()).toContainText("You cancelled connecting Pipedrive");
+  // One wording for one Deny: the banner, the tab and the activity log say the same.
+  const words = "Connect cancelled on Pipedrive's consent page";
+  await expect(integrations.banner()).toContainText(words);
+  await expect(page).toHaveTitle(`${words} · Integrations · CRM`);
+  await expect(page.locator(".activity li").first()).toContainText(words);
   expect(await testDb.auditTrail(DEMO_TENANT_ID)).toEqual([...before, "connect_cancelled"]);
   // The held install is gone: a second Deny writes nothing.
   await page.goto(`${CALLBACK}?error=user_denied`);

@@ -22,6 +22,8 @@ export type ConnectionView = ConnectionFacts & {
   lastError: string | null;
   lastErrorAt: Date | null;
   lastRefreshedAt: Date | null;
+  /** When a lookup last worked; null before the first. */
+  lastUsedAt: Date | null;
   /** When the token is next renewed; null when that is due now. */
   nextRenewalAt: Date | null;
   /** Permissions lookups need that the grant lacks, in plain words. */
@@ -62,6 +64,7 @@ export async function getConnectionView(
     lastError: connection?.lastError ?? null,
     lastErrorAt: connection?.lastErrorAt ?? null,
     lastRefreshedAt: connection?.lastRefreshedAt ?? null,
+    lastUsedAt: connection?.lastUsedAt ?? null,
     nextRenewalAt: nextRenewal && nextRenewal > options.now ? nextRenewal : null,
     lookupsPausedUntil,
     missingPermissions: connection ? missingScopes(connection.scopes, options.requiredScopes).map(scopeInWords) : [],

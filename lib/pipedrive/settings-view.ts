@@ -2,6 +2,7 @@ import { keeperStatus } from "../health.ts";
 import { activeAlerts, APP_CREDENTIALS_REJECTED } from "../operator-alert-store.ts";
 import { pipedriveMailOn, setPipedriveMail, type TenantUser } from "../users/user-store.ts";
 import type { PipedriveMe } from "./client/schemas.ts";
+import { scopeInWords } from "./client/scopes.ts";
 import { pendingInstallFor } from "./connect/marketplace.ts";
 import type { PipedriveContext } from "./context.ts";
 import { lastScanAt } from "./keeper/keeper-store.ts";
@@ -39,6 +40,8 @@ export type SettingsView = {
   usage: UsageToday | null;
   /** The workspace's page lookups today (UTC) against its daily limit; null when not connected. */
   lookupsToday: { used: number; limit: number } | null;
+  /** What a connection may do, in words, said before Connect: who it is, and what lookups need. */
+  permissionsAsked: string[];
 };
 
 export async function loadSettingsView(
@@ -72,6 +75,7 @@ export async function loadSettingsView(
     mailOn,
     usage,
     lookupsToday: today,
+    permissionsAsked: [...new Set(["base", ...ctx.requiredScopes])].map(scopeInWords),
   };
 }
 

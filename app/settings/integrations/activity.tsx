@@ -3,7 +3,7 @@ import type { AuditEntry } from "@/lib/pipedrive/settings-view.ts";
 import type { AuditEvent } from "@/lib/pipedrive/tokens/audit-store.ts";
 import { errorReasons, type ErrorReason } from "@/lib/settings-outcomes.ts";
 
-import { bannerFor } from "./banners.ts";
+import { bannerFor, CONSENT_CANCELLED } from "./banners.ts";
 
 // The workspace's Pipedrive activity in plain words: what happened, to which Pipedrive company,
 // and who did it. The audit detail keeps the protocol terms for support.
@@ -20,7 +20,7 @@ const labels = {
   subscription_lapsed: "Paused: Pipedrive subscription not active",
   access_forbidden: "Paused: the Pipedrive user lacks a permission",
   connect_refused: "Not connected: that Pipedrive login is used by another workspace",
-  connect_cancelled: "Connect cancelled on Pipedrive's consent page",
+  connect_cancelled: CONSENT_CANCELLED,
   connect_failed: "Connect failed",
   switch_cancelled: "Switch of Pipedrive user cancelled",
 } satisfies Record<AuditEvent, string>;

@@ -3,6 +3,9 @@ import type { ErrorReason, Outcome, RevokeResult } from "@/lib/settings-outcomes
 // What the settings page says for each outcome a flow can end with. The outcome codes and
 // their URL codec live in lib/settings-outcomes.ts; the words live here, next to the page.
 
+/** A Deny on Pipedrive's consent page, in one wording: banner, tab title and activity log. */
+export const CONSENT_CANCELLED = "Connect cancelled on Pipedrive's consent page";
+
 export type Banner = { tone: "success" | "info" | "error"; title: string; body: string; offerConnect?: boolean };
 
 /** What the page knows beside the outcome: nothing from the URL is ever echoed. */
@@ -41,13 +44,14 @@ export function bannerFor(outcome: Outcome, page: BannerContext = { connected: f
         body: "The access granted in Pipedrive does not include everything lookups use, so they are paused. Press Reconnect and allow all the permissions Pipedrive asks for.",
       };
     case "denied":
-      return page.connected
-        ? { tone: "info", title: "Reconnect cancelled", body: "Your existing connection is unchanged." }
-        : {
-            tone: "info",
-            title: "You cancelled connecting Pipedrive",
-            body: "Nothing was connected. You can connect whenever you are ready.",
-          };
+      // The same words as the activity log's row for it (activity.tsx).
+      return {
+        tone: "info",
+        title: CONSENT_CANCELLED,
+        body: page.connected
+          ? "Your existing connection is unchanged."
+          : "Nothing was connected. You can connect whenever you are ready.",
+      };
     case "confirm_switch":
       return {
         tone: "info",

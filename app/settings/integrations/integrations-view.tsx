@@ -73,6 +73,7 @@ export function IntegrationsView({
           conditions={conditions}
           isAdmin={isAdmin}
           usage={usage}
+          permissionsAsked={view.permissionsAsked}
         />
 
         {(offersLookup(connection) || lookup) && (

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import type pg from "pg";
 
 import { inTransaction, sql } from "../../db.ts";
+import { writeBehind } from "../../write-behind.ts";
 import type { TokenRow } from "../tokens/contract-store.ts";
 import { NEEDS_RECONNECT_RECHECK_MS } from "../tokens/policy.ts";
 import type { ApiRefusal, ConnectionStatus } from "./lifecycle.ts";
@@ -170,6 +171,27 @@ export async function markNeedsReconnect(
     detail: { reason: reason.detail.slice(0, 200) },
   });
   return applied;
+}
+
+const lastUse = writeBehind<number>({
+  name: "last use",
+  merge: Math.max,
+  write: (batch) =>
+    sql().query(
+      `UPDATE pipedrive_connections c SET last_used_at = GREATEST(c.last_used_at, v.at)
+       FROM unnest($1::uuid[], $2::timestamptz[]) AS v(tenant_id, at) WHERE c.tenant_id = v.tenant_id`,
+      [batch.map(([tenant]) => tenant), batch.map(([, at]) => new Date(at))],
+    ),
+});
+
+/** A lookup worked for the workspace: written within a second, never failing or slowing it. */
+export function recordUse(tenantId: string, at: Date): void {
+  lastUse.add(tenantId, at.getTime());
+}
+
+/** Writes this process's recorded uses now (the page's own lookup, before it shows the card). */
+export function usesWritten(): Promise<void> {
+  return lastUse.flush();
 }
 
 /** The keeper's next visit, computed by the renewal policy. */

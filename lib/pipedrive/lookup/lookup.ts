@@ -3,6 +3,7 @@ import { log } from "../../log.ts";
 import { count } from "../../metrics/metric-store.ts";
 import { dailyLookupLimit, giveBack, LIMITS, spentPoints, take } from "../../rate-limit-store.ts";
 import type { TenantUser } from "../../users/user-store.ts";
+import { usesWritten } from "../connection/connection-store.ts";
 import type { PipedriveContext } from "../context.ts";
 import type { LookupRefusal } from "./lookup-refusal.ts";
 import { saveLookup, type LookupResult } from "./lookup-store.ts";
@@ -61,6 +62,8 @@ export async function runLookup(
       appError.code === "rate_limited" && appError.retryAt ? appError.retryAt.toISOString() : undefined;
     result = { people: null, problem: appError.userMessage, pausedUntil };
   }
+  // The card this person is sent back to shows when lookups last worked: written before it is read.
+  await usesWritten();
   return { id: await saveLookup({ tenantId: user.tenantId, userId: user.id, phone: input, result, now: ctx.now() }) };
 }
 

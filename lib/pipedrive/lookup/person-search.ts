@@ -4,6 +4,7 @@ import { AppError } from "../../errors.ts";
 import type { ApiCallStats, Patience } from "../client/api-client.ts";
 import { isPipedriveError } from "../client/http.ts";
 import type { Person } from "../client/schemas.ts";
+import { recordUse } from "../connection/connection-store.ts";
 import type { PipedriveContext } from "../context.ts";
 import { withAccessToken } from "../tokens/access.ts";
 import {
@@ -133,7 +134,7 @@ export async function searchPersonsByPhone(
 ): Promise<Person[]> {
   const allTerms = phoneSearchTerms(phone, ctx.phoneRegion);
   const bounded: Partial<Patience> | undefined = bound ? { ...patience, deadline: bound.deadline } : patience;
-  return withAccessToken(ctx, tenantId, async (token) => {
+  const people = await withAccessToken(ctx, tenantId, async (token) => {
     const [match, customFields] = await Promise.all([
       phoneMatchOf(token.apiHost).catch((): PhoneMatch => "unknown"),
       customPhoneFields(ctx, token, bounded),
@@ -173,6 +174,9 @@ export async function searchPersonsByPhone(
     }
     return [];
   });
+  // A lookup that ran to its end, found or not: the card's "Last used".
+  recordUse(tenantId, ctx.now());
+  return people;
 }
 
 /**

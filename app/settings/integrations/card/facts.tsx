@@ -47,6 +47,8 @@ export function Facts({
           </dd>
         </>
       )}
+      <dt>Last used</dt>
+      <dd>{connection.lastUsedAt ? <When date={connection.lastUsedAt} /> : "Not yet"}</dd>
       <dt>Permissions</dt>
       <dd>{connection.permissions.length ? connection.permissions.join("; ") : "—"}</dd>
       {usage && isAdmin && (

@@ -18,6 +18,8 @@ type CardProps = {
   conditions: Condition[];
   isAdmin: boolean;
   usage: UsageToday | null;
+  /** What a connection may do, in words, said before Connect. */
+  permissionsAsked: string[];
 };
 
 /** The Pipedrive card: its badge, then whatever the workspace's connection calls for. */
@@ -47,7 +49,7 @@ export function PipedriveCard(props: CardProps) {
 const worstOf = (connection: ConnectionView | null, conditions: Condition[]): Condition | null =>
   connection ? (conditions[0] ?? { kind: "connected" }) : null;
 
-function CardBody({ connection, uninstalled, conditions, isAdmin, usage }: CardProps) {
+function CardBody({ connection, uninstalled, conditions, isAdmin, usage, permissionsAsked }: CardProps) {
   if (!connection && uninstalled) {
     return (
       <div className="integration-body">
@@ -74,6 +76,13 @@ function CardBody({ connection, uninstalled, conditions, isAdmin, usage }: CardP
             ? "Connect your Pipedrive account to let lead enrichment look up contacts."
             : "Ask a workspace admin to connect Pipedrive."}
         </p>
+        {isAdmin && (
+          <p className="hint">
+            Lead enrichment will look people up by phone in your Pipedrive contacts, acting as the Pipedrive user who
+            approves the connection on Pipedrive&apos;s page. It may {permissionsAsked.join("; ")}. It then shows among
+            that user&apos;s installed apps in Pipedrive, where they can remove it.
+          </p>
+        )}
         {isAdmin && (
           <div className="actions">
             <ConnectButton label="Connect Pipedrive" primary />
