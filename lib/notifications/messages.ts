@@ -1,5 +1,6 @@
 import { z } from "zod";
 
+import { USAGE_HINT, utcTime } from "../errors.ts";
 import { CONDITION_WORDS } from "../pipedrive/conditions.ts";
 import type { ConnectionStatus } from "../pipedrive/connection/lifecycle.ts";
 import type { NotificationEvent } from "./notification-store.ts";
@@ -16,6 +17,7 @@ const mailDetail = z
     companyName: z.string().max(200).optional().catch(undefined),
     by: z.string().max(200).optional().catch(undefined),
     call: z.string().max(40).nullish().catch(undefined),
+    until: z.iso.datetime().optional().catch(undefined),
   })
   .catch({});
 
@@ -71,6 +73,17 @@ export function messageFor(
           "What to do: nothing, if that was intended. If not, open the page below and reconnect as the right Pipedrive user.",
         ),
       };
+    case "paused": {
+      const resume = detail.until ? new Date(detail.until) : null;
+      const until = resume ? utcTime(resume, resume.getUTCDate() !== at.getUTCDate()) : null;
+      return {
+        subject: `Pipedrive lookups are paused for ${workspace}${until ? ` until ${until}` : ""}`,
+        text: body(
+          `At ${when}, Pipedrive answered that ${detail.companyName ?? "your company"}'s request limit is used up, so lookups for ${workspace} are paused${until ? ` until ${until}` : ""}. Every Pipedrive app of the company shares that daily limit.`,
+          `What to do: nothing, lookups resume on their own. ${USAGE_HINT}`,
+        ),
+      };
+    }
     case "uninstalled":
       return {
         subject: `The CRM was uninstalled from Pipedrive for ${workspace}`,

@@ -5,6 +5,7 @@ import { ownDatabaseForFile } from "../../testing/support/scratch-databases.ts";
 import { startSmtpServer } from "../../testing/support/smtp.ts";
 import {
   answerSwitch,
+  auditTrail,
   connectedTenant,
   connectionRow,
   connectThroughMock,
@@ -52,6 +53,29 @@ async function breakGrant(tenantId: string, times?: number) {
 }
 
 describe("mail to a workspace's admins", () => {
+  it("is sent once, and logged once, when the company's daily Pipedrive limit pauses lookups", async () => {
+    const t = await workspace();
+    pd.mock.configure({ profile: "strict", dailyBudget: 0 });
+    try {
+      // The 429 that starts the pause, then lookups that the pause stops before they call.
+      for (let i = 0; i < 3; i++) {
+        const failure = await searchPersonsByPhone(pd.ctx, t.tenantId, "+55 11 99999-0001").catch((e: unknown) => e);
+        expect(failure).toMatchObject({ code: "rate_limited" });
+      }
+      expect((await auditTrail(t.tenantId)).filter((event) => event === "paused")).toHaveLength(1);
+      await deliver();
+      const paused = mailTo(t.admin.email).filter((m) => m.subject.includes("lookups are paused"));
+      expect(paused).toHaveLength(1);
+      expect(paused[0]!.subject).toMatch(/^Pipedrive lookups are paused for .+ until \d{2}:\d{2} UTC( on .+)?$/);
+      expect(paused[0]!.text).toContain("request limit");
+      expect(paused[0]!.text).toContain("API usage page");
+      expect(mailTo(t.quiet.email).filter((m) => m.subject.includes("lookups are paused"))).toHaveLength(0);
+    } finally {
+      pd.mock.reset();
+      await sql().query(`DELETE FROM pipedrive_rate_limits`);
+    }
+  });
+
   it("is sent once when a connection starts needing a reconnect, and once when it recovers", async () => {
     const t = await workspace();
     await breakGrant(t.tenantId, 1);

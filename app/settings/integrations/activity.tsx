@@ -23,6 +23,7 @@ const labels = {
   connect_cancelled: CONSENT_CANCELLED,
   connect_failed: "Connect failed",
   switch_cancelled: "Switch of Pipedrive user cancelled",
+  paused: "Lookups paused: the company's Pipedrive request limit is used up",
 } satisfies Record<AuditEvent, string>;
 
 export function describeEvent(entry: AuditEntry): { what: string; company: string | null; who: string } {

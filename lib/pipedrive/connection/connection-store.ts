@@ -9,7 +9,7 @@ import { writeBehind } from "../../write-behind.ts";
 import type { TokenRow } from "../tokens/contract-store.ts";
 import { NEEDS_RECONNECT_RECHECK_MS } from "../tokens/policy.ts";
 import type { ApiRefusal, ConnectionStatus } from "./lifecycle.ts";
-import { applyMove } from "./move-store.ts";
+import { applyMove, record } from "./move-store.ts";
 
 // The moves of a connected workspace's health, as its flows call them (grants and removals are
 // grant-store.ts's). Each hands its move to the executor (move-store.ts), which decides it with
@@ -171,6 +171,24 @@ export async function markNeedsReconnect(
     detail: { reason: reason.detail.slice(0, 200) },
   });
   return applied;
+}
+
+/**
+ * The workspace's company's Pipedrive limit paused lookups (a long 429): logged for the
+ * workspace, and its admins mailed, once a pause (the caller passes only a pause that started).
+ */
+export async function notePause(tenantId: string, until: Date, reason: string): Promise<void> {
+  await inTransaction(sql(), (client) =>
+    record(
+      client,
+      tenantId,
+      { audit: "paused", mail: "paused" },
+      {
+        actorUserId: null,
+        detail: { until: until.toISOString(), reason: reason.slice(0, 200) },
+      },
+    ),
+  );
 }
 
 const lastUse = writeBehind<number>({

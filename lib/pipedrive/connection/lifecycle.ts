@@ -76,6 +76,8 @@ export const MAILED_EVENTS = [
   "access_forbidden",
   "disconnected",
   "switched_user",
+  // Not a move of the connection: its company's Pipedrive limit paused lookups (one mail a pause).
+  "paused",
 ] as const;
 export type MailEventName = (typeof MAILED_EVENTS)[number];
 

@@ -3,13 +3,14 @@ import "server-only";
 import type pg from "pg";
 
 import { owe } from "../../notifications/notification-store.ts";
-import { insertAuditEvent } from "../tokens/audit-store.ts";
+import { insertAuditEvent, type AuditEvent } from "../tokens/audit-store.ts";
 import {
   decide,
   type ConnectionEvent,
   type ConnectionState,
   type ConnectionStatus,
   type Decision,
+  type MailEventName,
 } from "./lifecycle.ts";
 
 // The one executor of a connection's moves. Every flow that changes a connection's state (a
@@ -102,7 +103,7 @@ export async function readState(client: pg.PoolClient, tenantId: string): Promis
 export async function record(
   client: pg.PoolClient,
   tenantId: string,
-  decision: Pick<Decision, "audit" | "mail">,
+  decision: { audit: AuditEvent | null; mail: MailEventName | null },
   how: {
     detail: Record<string, unknown>;
     actorUserId: string | null;

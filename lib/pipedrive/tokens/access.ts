@@ -8,6 +8,7 @@ import {
   markApiRefused,
   markApiWorks,
   markNeedsReconnect,
+  notePause,
   refusedCallOf,
   type NeedsReconnectReason,
 } from "../connection/connection-store.ts";
@@ -131,7 +132,7 @@ async function afterRefusal(ctx: PipedriveContext, tenantId: string, token: Acce
     const call = isPipedriveError(error) ? (error.details.call ?? null) : null;
     await markApiRefused(tenantId, appError.code, { detail: appError.message, call }, ctx.now());
   }
-  return rememberLongLimit(token, appError);
+  return rememberLongLimit(tenantId, token, appError);
 }
 
 type ProbeCall = "users/me" | "persons/search";
@@ -164,9 +165,10 @@ export async function probeConnection(ctx: PipedriveContext, tenantId: string): 
 }
 
 /** A limit we would not wait out (a spent daily budget) is written down for every process. */
-async function rememberLongLimit(token: AccessToken, error: unknown): Promise<unknown> {
+async function rememberLongLimit(tenantId: string, token: AccessToken, error: unknown): Promise<unknown> {
   if (error instanceof AppError && error.code === "rate_limited" && error.retryAt) {
-    await blockCompany(token.apiHost, error.retryAt, error.message);
+    const pause = await blockCompany(token.apiHost, error.retryAt, error.message);
+    if (pause.started) await notePause(tenantId, pause.until, error.message);
   }
   return error;
 }

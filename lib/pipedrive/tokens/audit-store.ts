@@ -6,15 +6,17 @@ import type { AuditEventName } from "../connection/lifecycle.ts";
 // The audit trail, pipedrive_audit_events: what happened to a workspace's connection, and who did
 // it. Every event is written by insertAuditEvent, on its own or beside the change it records.
 
-/** A move of the connection's life (lifecycle.ts), or a flow that changed nothing. */
-export const ATTEMPT_EVENTS = [
+/** A move of the connection's life (lifecycle.ts), or one of OTHER_EVENTS. */
+/** What the log records beside the connection's moves: attempts that changed nothing, and pauses. */
+export const OTHER_EVENTS = [
   "revoke_failed",
   "connect_refused",
   "connect_failed",
   "connect_cancelled",
   "switch_cancelled",
+  "paused",
 ] as const;
-export type AuditEvent = AuditEventName | (typeof ATTEMPT_EVENTS)[number];
+export type AuditEvent = AuditEventName | (typeof OTHER_EVENTS)[number];
 
 /**
  * The one shape of an audit event's INSERT, for a statement of its own or a CTE beside the change
