@@ -1,5 +1,5 @@
 import { expectNoViolations } from "./support/a11y.ts";
-import { APP_URL } from "./support/env.ts";
+import { APP_URL, USERS } from "./support/env.ts";
 import { expect, snapshot, test } from "./support/fixtures.ts";
 import { mock } from "./support/mock.ts";
 
@@ -94,7 +94,8 @@ for (const [width, height] of [
     const member = await signedIn("member", { viewport });
     await member.integrations.goto();
     await expect(member.integrations.card().locator(".badge")).toHaveText("Uninstalled in Pipedrive");
-    await expect(member.integrations.card()).toContainText("Ask a workspace admin to connect Pipedrive again.");
+    await expect(member.integrations.card()).toContainText(`Ask an admin to connect Pipedrive: ${USERS.admin.name}.`);
+    await expect(member.page.getByRole("button", { name: "Ask an admin to connect Pipedrive" })).toBeVisible();
     await expect(member.integrations.connectButton()).toHaveCount(0);
     await expectNoViolations(member.page);
     await snapshot(member.page, `uninstalled-member-${width}`);

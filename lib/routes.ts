@@ -11,6 +11,7 @@ export const ROUTES = {
   install: "/api/integrations/pipedrive/install",
   disconnect: "/api/integrations/pipedrive/disconnect",
   lookup: "/api/integrations/pipedrive/lookup",
+  askAdmins: "/api/integrations/pipedrive/ask",
   notifications: "/api/integrations/pipedrive/notifications",
 } as const;
 

@@ -4,7 +4,7 @@ import { allOutcomes, errorReasons, outcomePath, parseOutcome } from "./settings
 
 describe("callback outcomes", () => {
   it("round-trip through the settings page's query", () => {
-    expect(allOutcomes).toHaveLength(14 + errorReasons.length);
+    expect(allOutcomes).toHaveLength(16 + errorReasons.length);
     for (const outcome of allOutcomes) {
       const query = Object.fromEntries(new URL(outcomePath(outcome), "http://x").searchParams);
       expect(parseOutcome(query)).toEqual(outcome);

@@ -42,6 +42,9 @@ export type Outcome =
   | { result: "nothing_to_disconnect" }
   | { result: "mail_on" }
   | { result: "mail_off" }
+  /** A member asked the admins; or had today already. */
+  | { result: "asked" }
+  | { result: "already_asked" }
   | { result: "error"; reason: ErrorReason }
   /** Not a page outcome: the callback holds a grant and sends the admin to confirm a switch of Pipedrive user. */
   | { result: "confirm_switch" };
@@ -58,6 +61,8 @@ export const allOutcomes: Outcome[] = [
   { result: "nothing_to_disconnect" },
   { result: "mail_on" },
   { result: "mail_off" },
+  { result: "asked" },
+  { result: "already_asked" },
   ...errorReasons.map((reason): Outcome => ({ result: "error", reason })),
 ];
 
@@ -80,6 +85,8 @@ const outcomeQuery = z.union([
         "nothing_to_disconnect",
         "mail_on",
         "mail_off",
+        "asked",
+        "already_asked",
       ]),
     })
     .transform((q): Outcome => ({ result: q.pipedrive })),

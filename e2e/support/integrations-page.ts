@@ -5,8 +5,8 @@ export class IntegrationsPage {
   constructor(readonly page: Page) {}
 
   readonly card = () => this.page.getByRole("region", { name: "Pipedrive" });
-  readonly connectButton = () => this.card().getByRole("button", { name: "Connect Pipedrive" });
-  readonly reconnectButton = () => this.card().getByRole("button", { name: "Reconnect" });
+  readonly connectButton = () => this.card().getByRole("button", { name: "Connect Pipedrive", exact: true });
+  readonly reconnectButton = () => this.card().getByRole("button", { name: "Reconnect", exact: true });
   /** Disconnect asks first, on its own page. */
   readonly disconnectLink = () => this.card().getByRole("link", { name: "Disconnect…" });
   readonly banner = () => this.page.locator(".page > .banner");

@@ -18,6 +18,7 @@ const mailDetail = z
     by: z.string().max(200).optional().catch(undefined),
     call: z.string().max(40).nullish().catch(undefined),
     until: z.iso.datetime().optional().catch(undefined),
+    what: z.enum(["connect", "reconnect"]).optional().catch(undefined),
   })
   .catch({});
 
@@ -81,6 +82,16 @@ export function messageFor(
         text: body(
           `At ${when}, Pipedrive answered that ${detail.companyName ?? "your company"}'s request limit is used up, so lookups for ${workspace} are paused${until ? ` until ${until}` : ""}. Every Pipedrive app of the company shares that daily limit.`,
           `What to do: nothing, lookups resume on their own. ${USAGE_HINT}`,
+        ),
+      };
+    }
+    case "member_asked": {
+      const what = detail.what === "reconnect" ? "reconnect" : "connect";
+      return {
+        subject: `${detail.by ?? "A member"} asks you to ${what} Pipedrive for ${workspace}`,
+        text: body(
+          `At ${when}, ${detail.by ?? "a member of " + workspace} asked the workspace's admins to ${what} Pipedrive, so that lead enrichment can look people up.`,
+          `What to do: open the page below and press ${what === "reconnect" ? "Reconnect" : "Connect Pipedrive"}.`,
         ),
       };
     }

@@ -1,6 +1,6 @@
 import { keeperStatus } from "../health.ts";
 import { activeAlerts, APP_CREDENTIALS_REJECTED } from "../operator-alert-store.ts";
-import { pipedriveMailOn, setPipedriveMail, type TenantUser } from "../users/user-store.ts";
+import { adminNames, pipedriveMailOn, setPipedriveMail, type TenantUser } from "../users/user-store.ts";
 import type { PipedriveMe } from "./client/schemas.ts";
 import { scopeInWords } from "./client/scopes.ts";
 import { pendingInstallFor } from "./connect/marketplace.ts";
@@ -42,6 +42,8 @@ export type SettingsView = {
   lookupsToday: { used: number; limit: number } | null;
   /** What a connection may do, in words, said before Connect: who it is, and what lookups need. */
   permissionsAsked: string[];
+  /** The workspace's admins' names: whom a member asks. Empty for admins. */
+  admins: string[];
 };
 
 export async function loadSettingsView(
@@ -50,13 +52,14 @@ export async function loadSettingsView(
   lookupId: string | null,
 ): Promise<SettingsView> {
   const now = ctx.now();
-  const [connection, events, seenAt, alerts, lookup, mailOn] = await Promise.all([
+  const [connection, events, seenAt, alerts, lookup, mailOn, admins] = await Promise.all([
     getConnectionView(user.tenantId, { hosts: ctx.hosts, now, requiredScopes: ctx.requiredScopes }),
     user.role === "admin" ? auditEvents(user.tenantId, { take: RECENT_EVENTS }) : Promise.resolve([]),
     lastScanAt(),
     activeAlerts(),
     lookupId === null ? Promise.resolve(null) : loadLookup(user, lookupId, now),
     user.role === "admin" ? pipedriveMailOn(user) : Promise.resolve(null),
+    user.role === "admin" ? Promise.resolve([]) : adminNames(user.tenantId),
   ]);
   // Only a page with nothing connected asks why.
   // The budget is a company's, spent by all its integrations: a matter for admins, not members.
@@ -76,6 +79,7 @@ export async function loadSettingsView(
     usage,
     lookupsToday: today,
     permissionsAsked: [...new Set(["base", ...ctx.requiredScopes])].map(scopeInWords),
+    admins,
   };
 }
 

@@ -73,6 +73,15 @@ export async function endSessions(userId: string): Promise<void> {
   await sql().query(`UPDATE users SET session_version = session_version + 1 WHERE id = $1::uuid`, [userId]);
 }
 
+/** The workspace's admins' names, for members told whom to ask. */
+export async function adminNames(tenantId: string): Promise<string[]> {
+  const { rows } = await sql().query<{ name: string }>(
+    `SELECT name FROM users WHERE tenant_id = $1::uuid AND role = 'admin' ORDER BY name`,
+    [tenantId],
+  );
+  return rows.map((row) => row.name);
+}
+
 /** Whether this admin gets mail about the workspace's Pipedrive connection. */
 export async function pipedriveMailOn(user: Pick<TenantUser, "id" | "tenantId">): Promise<boolean> {
   const { rows } = await sql().query<{ on: boolean }>(

@@ -24,6 +24,7 @@ const labels = {
   connect_failed: "Connect failed",
   switch_cancelled: "Switch of Pipedrive user cancelled",
   paused: "Lookups paused: the company's Pipedrive request limit is used up",
+  admins_asked: "A member asked an admin to connect Pipedrive",
 } satisfies Record<AuditEvent, string>;
 
 export function describeEvent(entry: AuditEntry): { what: string; company: string | null; who: string } {
@@ -38,7 +39,9 @@ export function describeEvent(entry: AuditEntry): { what: string; company: strin
         ? `Switched Pipedrive user from ${from} to ${to}`
         : entry.event === "switch_cancelled" && typeof wanted === "string" && typeof to === "string"
           ? `Switch to ${wanted} cancelled; still connected as ${to}`
-          : (labels[entry.event as AuditEvent] ?? entry.event);
+          : entry.event === "admins_asked" && entry.actorName
+            ? `${entry.actorName} asked an admin to ${entry.detail.what === "reconnect" ? "reconnect" : "connect"} Pipedrive`
+            : (labels[entry.event as AuditEvent] ?? entry.event);
   const company = typeof entry.detail.companyName === "string" ? entry.detail.companyName : null;
   const pipedriveUser = typeof entry.detail.pipedriveUserName === "string" ? entry.detail.pipedriveUserName : null;
   const who = entry.actorName

@@ -11,4 +11,24 @@ describe("outcome banners", () => {
       expect(bannerFor(outcome).body.length, JSON.stringify(outcome)).toBeGreaterThan(0);
     }
   });
+
+  it("never say nothing was connected above a connection the workspace has", () => {
+    for (const outcome of allOutcomes) {
+      expect(bannerFor(outcome, { connected: true }).body, JSON.stringify(outcome)).not.toMatch(
+        /Nothing was connected/,
+      );
+    }
+  });
+
+  it("name the admins a member asked, and the users of a switch", () => {
+    const asked = bannerFor({ result: "asked" }, { connected: false, admins: ["Dana Admin", "Ed Admin", "Flo Admin"] });
+    expect(asked.body).toContain("We mailed Dana Admin, Ed Admin and Flo Admin.");
+    const switched = bannerFor(
+      { result: "switched", revoke: "kept" },
+      { connected: true, pipedriveUserName: "Sam Second", switchedFrom: "Pat Pipedrive" },
+    );
+    expect(switched.body).toBe(
+      "Switched from Pat Pipedrive to Sam Second; the app stays installed in Pat Pipedrive's Pipedrive account, since another workspace still uses that login.",
+    );
+  });
 });

@@ -16,6 +16,8 @@ export type BannerContext = {
   pipedriveUserName?: string | null;
   /** Whom the newest switch of Pipedrive user replaced, from the activity log. */
   switchedFrom?: string | null;
+  /** The workspace's admins' names, for a member who asked them. */
+  admins?: string[];
 };
 
 export function bannerFor(outcome: Outcome, page: BannerContext = { connected: false }): Banner {
@@ -64,6 +66,18 @@ export function bannerFor(outcome: Outcome, page: BannerContext = { connected: f
         title: "You will get mail about Pipedrive",
         body: "You will get mail about this connection when it stops working or recovers, waits on Pipedrive, or is disconnected, uninstalled or switched to another Pipedrive user.",
       };
+    case "asked":
+      return {
+        tone: "success",
+        title: "Your admins were asked",
+        body: `We mailed ${inWords(page.admins) ?? "your workspace's admins"}. They can connect Pipedrive from this page; you will see it here once they do.`,
+      };
+    case "already_asked":
+      return {
+        tone: "info",
+        title: "You already asked today",
+        body: `Your admins (${inWords(page.admins) ?? "of this workspace"}) were mailed when you asked; you can ask again tomorrow.`,
+      };
     case "mail_off":
       return {
         tone: "info",
@@ -89,11 +103,23 @@ export function bannerFor(outcome: Outcome, page: BannerContext = { connected: f
     case "error": {
       const banner = errorBanners[outcome.reason];
       // A failed flow never touches a connection the workspace already has.
-      return page.connected && banner.body.endsWith(restart)
-        ? { ...banner, body: banner.body.replace(restart, "Your existing connection is unchanged.") }
-        : banner;
+      if (!page.connected) return banner;
+      for (const nothing of [
+        restart,
+        "Nothing was connected yet: continue with Connect Pipedrive.",
+        "Nothing was connected.",
+      ])
+        if (banner.body.endsWith(nothing))
+          return { ...banner, body: banner.body.replace(nothing, "Your existing connection is unchanged.") };
+      return banner;
     }
   }
+}
+
+/** "Dana Admin, Ed Admin and Flo Admin"; null for nobody. */
+export function inWords(names: string[] | undefined): string | null {
+  if (!names?.length) return null;
+  return names.length === 1 ? names[0]! : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
 }
 
 /** What became of the previous Pipedrive user's app after a switch. */

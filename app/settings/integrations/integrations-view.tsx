@@ -61,6 +61,7 @@ export function IntegrationsView({
               connected: connection !== null,
               pipedriveUserName: connection?.pipedriveUserName,
               switchedFrom: lastSwitchFrom(view.events),
+              admins: view.admins,
             })}
             canConnect={isAdmin}
           />
@@ -74,6 +75,7 @@ export function IntegrationsView({
           isAdmin={isAdmin}
           usage={usage}
           permissionsAsked={view.permissionsAsked}
+          admins={view.admins}
         />
 
         {(offersLookup(connection) || lookup) && (

@@ -191,6 +191,21 @@ export async function notePause(tenantId: string, until: Date, reason: string): 
   );
 }
 
+/** A member asked the workspace's admins to connect or reconnect: logged, and the admins mailed. */
+export async function noteAsk(member: { id: string; tenantId: string; name: string }, what: "connect" | "reconnect") {
+  await inTransaction(sql(), (client) =>
+    record(
+      client,
+      member.tenantId,
+      { audit: "admins_asked", mail: "member_asked" },
+      {
+        actorUserId: member.id,
+        detail: { by: member.name, what },
+      },
+    ),
+  );
+}
+
 const lastUse = writeBehind<number>({
   name: "last use",
   merge: Math.max,

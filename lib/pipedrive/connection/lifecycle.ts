@@ -76,8 +76,10 @@ export const MAILED_EVENTS = [
   "access_forbidden",
   "disconnected",
   "switched_user",
-  // Not a move of the connection: its company's Pipedrive limit paused lookups (one mail a pause).
+  // Not moves of the connection: its company's Pipedrive limit paused lookups (one mail a pause),
+  // and a member asked the admins to connect or reconnect (once a day each).
   "paused",
+  "member_asked",
 ] as const;
 export type MailEventName = (typeof MAILED_EVENTS)[number];
 

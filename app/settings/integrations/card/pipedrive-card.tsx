@@ -5,6 +5,7 @@ import type { ConnectionView } from "@/lib/pipedrive/settings-view-store.ts";
 import type { Uninstall } from "@/lib/pipedrive/settings-view.ts";
 import { ROUTES } from "@/lib/routes.ts";
 
+import { AskAdmins } from "./ask-admins.tsx";
 import { ConditionBanners } from "./condition-banners.tsx";
 import { ConnectButton } from "./connect-button.tsx";
 import { Facts } from "./facts.tsx";
@@ -20,6 +21,8 @@ type CardProps = {
   usage: UsageToday | null;
   /** What a connection may do, in words, said before Connect. */
   permissionsAsked: string[];
+  /** The workspace's admins' names, for a member (empty for admins). */
+  admins: string[];
 };
 
 /** The Pipedrive card: its badge, then whatever the workspace's connection calls for. */
@@ -49,7 +52,7 @@ export function PipedriveCard(props: CardProps) {
 const worstOf = (connection: ConnectionView | null, conditions: Condition[]): Condition | null =>
   connection ? (conditions[0] ?? { kind: "connected" }) : null;
 
-function CardBody({ connection, uninstalled, conditions, isAdmin, usage, permissionsAsked }: CardProps) {
+function CardBody({ connection, uninstalled, conditions, isAdmin, usage, permissionsAsked, admins }: CardProps) {
   if (!connection && uninstalled) {
     return (
       <div className="integration-body">
@@ -58,11 +61,9 @@ function CardBody({ connection, uninstalled, conditions, isAdmin, usage, permiss
             On <When date={uninstalled.at} />, Pipedrive told us the app was uninstalled from{" "}
             {uninstalled.pipedriveUserName ? `${uninstalled.pipedriveUserName}'s` : "the"} Pipedrive account this
             workspace used, so lookups stopped.{" "}
-            {isAdmin
-              ? "Connect again to resume them; Pipedrive will ask to allow access again."
-              : "Ask a workspace admin to connect Pipedrive again."}
+            {isAdmin && "Connect again to resume them; Pipedrive will ask to allow access again."}
           </p>
-          {isAdmin && <ConnectButton label="Connect Pipedrive" primary />}
+          {isAdmin ? <ConnectButton label="Connect Pipedrive" primary /> : <AskAdmins admins={admins} what="connect" />}
         </WarnBanner>
       </div>
     );
@@ -71,11 +72,10 @@ function CardBody({ connection, uninstalled, conditions, isAdmin, usage, permiss
     return (
       <div className="integration-body">
         <p>
-          Not connected.{" "}
-          {isAdmin
-            ? "Connect your Pipedrive account to let lead enrichment look up contacts."
-            : "Ask a workspace admin to connect Pipedrive."}
+          Not connected.
+          {isAdmin && " Connect your Pipedrive account to let lead enrichment look up contacts."}
         </p>
+        {!isAdmin && <AskAdmins admins={admins} what="connect" />}
         {isAdmin && (
           <p className="hint">
             Lead enrichment will look people up by phone in your Pipedrive contacts, acting as the Pipedrive user who
@@ -97,6 +97,7 @@ function CardBody({ connection, uninstalled, conditions, isAdmin, usage, permiss
   return (
     <div className="integration-body">
       <ConditionBanners connection={connection} conditions={conditions} isAdmin={isAdmin} fix={fix} />
+      {!isAdmin && place === "banner" && <AskAdmins admins={admins} what="reconnect" />}
       <Facts connection={connection} conditions={conditions} isAdmin={isAdmin} usage={usage} />
       {isAdmin && (
         <div className="actions">
