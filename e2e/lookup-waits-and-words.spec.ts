@@ -183,9 +183,31 @@ for (const [width, height] of [
     await integrations.expectStatus("Paused: Pipedrive permission");
     const banner = integrations.card().locator(".banner", { hasText: "lacks a permission" });
     await expect(banner).toContainText("see and search people (contacts)");
-    await expect(banner).toContainText("reached a limit");
+    // Its two causes, as a checklist, each with where to look in Pipedrive.
+    const causes = banner.getByRole("list", { name: "What Pipedrive's refusal can mean" }).getByRole("listitem");
+    await expect(causes).toHaveCount(2);
+    await expect(causes.nth(0)).toContainText("permission set");
+    await expect(causes.nth(1)).toContainText("reached a limit");
+    await expect(causes.nth(0).getByRole("link")).toHaveAttribute("href", /^https:\/\//);
     await expectNoViolations(page);
     await snapshot(page, `forbidden-search-${width}`);
+
+    // Check now repeats the refused kind of call: still refused, then, once Pipedrive allows it, works.
+    await banner.getByRole("button", { name: "Check now" }).click();
+    await expect(integrations.banner()).toContainText("Pipedrive still refuses");
+    await expect(page).toHaveTitle(/^Pipedrive still refuses · Integrations/);
+    await integrations.expectStatus("Paused: Pipedrive permission");
+    await mock.faults({});
+    // Once a minute per workspace: the next press is answered without a call.
+    const searchesBefore = (await mock.requests()).filter((r) => r.path.includes("/persons/search")).length;
+    await integrations.card().getByRole("button", { name: "Check now" }).click();
+    await expect(integrations.banner()).toContainText("Checked a moment ago");
+    expect((await mock.requests()).filter((r) => r.path.includes("/persons/search")).length).toBe(searchesBefore);
+    await testDb.query(`DELETE FROM rate_limits WHERE key LIKE 'check-now:%'`);
+    await integrations.card().getByRole("button", { name: "Check now" }).click();
+    await expect(integrations.banner()).toContainText("Pipedrive answers again");
+    await integrations.expectStatus("Connected");
+    await expectNoViolations(page);
   });
 }
 

@@ -12,6 +12,7 @@ export const ROUTES = {
   disconnect: "/api/integrations/pipedrive/disconnect",
   lookup: "/api/integrations/pipedrive/lookup",
   askAdmins: "/api/integrations/pipedrive/ask",
+  checkNow: "/api/integrations/pipedrive/check",
   notifications: "/api/integrations/pipedrive/notifications",
 } as const;
 

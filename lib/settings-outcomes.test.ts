@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 
-import { allOutcomes, errorReasons, outcomePath, parseOutcome } from "./settings-outcomes.ts";
+import { allOutcomes, checkFindings, errorReasons, outcomePath, parseOutcome } from "./settings-outcomes.ts";
 
 describe("callback outcomes", () => {
   it("round-trip through the settings page's query", () => {
-    expect(allOutcomes).toHaveLength(16 + errorReasons.length);
+    expect(allOutcomes).toHaveLength(16 + checkFindings.length + errorReasons.length);
     for (const outcome of allOutcomes) {
       const query = Object.fromEntries(new URL(outcomePath(outcome), "http://x").searchParams);
       expect(parseOutcome(query)).toEqual(outcome);

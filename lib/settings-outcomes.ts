@@ -29,6 +29,10 @@ export type ErrorReason = (typeof errorReasons)[number];
 export const revokeResults = ["done", "kept", "failed"] as const;
 export type RevokeResult = (typeof revokeResults)[number];
 
+/** What an admin's Check now found when it repeated the call Pipedrive had refused. */
+export const checkFindings = ["works", "still_refused", "still_paused", "nothing_to_check", "too_soon"] as const;
+export type CheckFinding = (typeof checkFindings)[number];
+
 export type Outcome =
   | { result: "connected" }
   /** A Reconnect as the same Pipedrive user. */
@@ -45,6 +49,7 @@ export type Outcome =
   /** A member asked the admins; or had today already. */
   | { result: "asked" }
   | { result: "already_asked" }
+  | { result: "checked"; found: CheckFinding }
   | { result: "error"; reason: ErrorReason }
   /** Not a page outcome: the callback holds a grant and sends the admin to confirm a switch of Pipedrive user. */
   | { result: "confirm_switch" };
@@ -63,6 +68,7 @@ export const allOutcomes: Outcome[] = [
   { result: "mail_off" },
   { result: "asked" },
   { result: "already_asked" },
+  ...checkFindings.map((found): Outcome => ({ result: "checked", found })),
   ...errorReasons.map((reason): Outcome => ({ result: "error", reason })),
 ];
 
@@ -70,6 +76,7 @@ export function outcomePath(outcome: Outcome): `/${string}` {
   const query = new URLSearchParams({ pipedrive: outcome.result });
   if (outcome.result === "error") query.set("reason", outcome.reason);
   if (outcome.result === "disconnected" || outcome.result === "switched") query.set("revoke", outcome.revoke);
+  if (outcome.result === "checked") query.set("found", outcome.found);
   return `${ROUTES.settings}?${query}`;
 }
 
@@ -96,6 +103,9 @@ const outcomeQuery = z.union([
   z
     .object({ pipedrive: z.literal("switched"), revoke: z.enum(revokeResults).catch("done") })
     .transform((q): Outcome => ({ result: "switched", revoke: q.revoke })),
+  z
+    .object({ pipedrive: z.literal("checked"), found: z.enum(checkFindings).catch("nothing_to_check") })
+    .transform((q): Outcome => ({ result: "checked", found: q.found })),
   z
     .object({ pipedrive: z.literal("error"), reason: z.enum(errorReasons).catch("server_error") })
     .transform((q): Outcome => ({ result: "error", reason: q.reason })),

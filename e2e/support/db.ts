@@ -47,7 +47,7 @@ export const testDb = {
   /** Forgets the lookup limits' counts of this worker's workspaces and their users. */
   async resetLookupLimits() {
     await db().query(
-      `DELETE FROM rate_limits WHERE (key LIKE 'lookup%' OR key LIKE 'ask-admins%') AND split_part(key, ':', 2) IN (
+      `DELETE FROM rate_limits WHERE (key LIKE 'lookup%' OR key LIKE 'ask-admins%' OR key LIKE 'check-now%') AND split_part(key, ':', 2) IN (
          SELECT id::text FROM tenants WHERE id = ANY($1::uuid[])
          UNION ALL SELECT id::text FROM users WHERE tenant_id = ANY($1::uuid[]))`,
       [[DEMO_TENANT_ID, OTHER_TENANT_ID]],

@@ -112,6 +112,10 @@ export function refusedPermissionOf(call: string | null | undefined): string {
 }
 
 /** Pipedrive's 403 has a second meaning, and the admin deciding what to do needs to know it. */
+/** A 403's other cause, as one item of the card's checklist. */
+export const ENTITY_LIMIT_CAUSE =
+  "The user account has reached a limit for an entity (such as how many people it may hold): a Pipedrive admin can raise it under Settings → Usage limits, or make room.";
+
 export const ENTITY_LIMIT_NOTE =
   "Pipedrive answers the same way when that user account has reached a limit for an entity (such as how many people it may hold).";
 

@@ -1,4 +1,4 @@
-import type { ErrorReason, Outcome, RevokeResult } from "@/lib/settings-outcomes.ts";
+import type { CheckFinding, ErrorReason, Outcome, RevokeResult } from "@/lib/settings-outcomes.ts";
 
 // What the settings page says for each outcome a flow can end with. The outcome codes and
 // their URL codec live in lib/settings-outcomes.ts; the words live here, next to the page.
@@ -78,6 +78,8 @@ export function bannerFor(outcome: Outcome, page: BannerContext = { connected: f
         title: "You already asked today",
         body: `Your admins (${inWords(page.admins) ?? "of this workspace"}) were mailed when you asked; you can ask again tomorrow.`,
       };
+    case "checked":
+      return checkBanners[outcome.found];
     case "mail_off":
       return {
         tone: "info",
@@ -115,6 +117,34 @@ export function bannerFor(outcome: Outcome, page: BannerContext = { connected: f
     }
   }
 }
+
+const checkBanners: Record<CheckFinding, Banner> = {
+  works: {
+    tone: "success",
+    title: "Pipedrive answers again",
+    body: "We repeated the call Pipedrive had refused, and it works now, so lookups resume.",
+  },
+  still_refused: {
+    tone: "info",
+    title: "Pipedrive still refuses",
+    body: "We repeated the call Pipedrive had refused, and it refused again: what the card says still applies. Lookups resume on their own once it works (we also check every hour).",
+  },
+  still_paused: {
+    tone: "info",
+    title: "Still paused by Pipedrive",
+    body: "Pipedrive's request limit for this company is still used up. Lookups resume on their own when it lifts.",
+  },
+  nothing_to_check: {
+    tone: "info",
+    title: "Nothing to check",
+    body: "Pipedrive is not refusing or pausing this workspace's lookups right now.",
+  },
+  too_soon: {
+    tone: "info",
+    title: "Checked a moment ago",
+    body: "Check now looks at Pipedrive once a minute for a workspace. Try again shortly.",
+  },
+};
 
 /** "Dana Admin, Ed Admin and Flo Admin"; null for nobody. */
 export function inWords(names: string[] | undefined): string | null {

@@ -26,6 +26,13 @@ export async function blockCompany(
   return rows[0]!;
 }
 
+/** A call worked during a pause (an admin's Check now): the pause is over for every caller. */
+export async function liftCompanyPause(apiHost: string): Promise<void> {
+  await sql().query(`UPDATE pipedrive_rate_limits SET blocked_until = now(), updated_at = now() WHERE api_host = $1`, [
+    apiHost,
+  ]);
+}
+
 /** When lookups for this host may resume, or null if nothing is paused. */
 export async function companyBlockedUntil(apiDomain: string, now: Date): Promise<Date | null> {
   const limit = await db().pipedriveRateLimit.findUnique({

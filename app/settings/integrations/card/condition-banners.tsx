@@ -1,8 +1,10 @@
+import { SubmitButton } from "@/app/components/submit-button.tsx";
 import { When } from "@/app/components/when.tsx";
 import { USAGE_HINT } from "@/lib/errors.ts";
-import { ENTITY_LIMIT_NOTE, grantGoneWords, refusedPermissionOf, type Condition } from "@/lib/pipedrive/conditions.ts";
+import { ENTITY_LIMIT_CAUSE, grantGoneWords, refusedPermissionOf, type Condition } from "@/lib/pipedrive/conditions.ts";
 import { REFRESH_TOKEN_IDLE_DAYS, type pausesLookups } from "@/lib/pipedrive/connection/lifecycle.ts";
 import type { ConnectionView } from "@/lib/pipedrive/settings-view-store.ts";
+import { ROUTES } from "@/lib/routes.ts";
 
 import { ConnectButton } from "./connect-button.tsx";
 import { WarnBanner } from "./warn-banner.tsx";
@@ -96,7 +98,7 @@ function ConditionBanner({
     case "needs_permissions":
     case "subscription_lapsed":
     case "access_forbidden":
-      return <RefusedBanner kind={condition.kind} connection={connection} fix={fix} />;
+      return <RefusedBanner kind={condition.kind} connection={connection} fix={fix} isAdmin={isAdmin} />;
     case "paused":
       return (
         <WarnBanner title="Lookups paused by Pipedrive">
@@ -105,6 +107,7 @@ function ConditionBanner({
             <When date={condition.until} />. Reconnecting does not lift Pipedrive&apos;s limit.
           </p>
           {isAdmin && <p>{USAGE_HINT}</p>}
+          {isAdmin && <CheckNow />}
         </WarnBanner>
       );
     case "renewal_delayed":
@@ -128,15 +131,32 @@ function ConditionBanner({
   }
 }
 
+/** Pipedrive's own pages for a 403's two causes (docs/pipedrive-api.md). */
+const PERMISSION_SETS_DOC = "https://support.pipedrive.com/en/article/permission-sets";
+const STATUS_CODES_DOC = "https://pipedrive.readme.io/docs/core-api-concepts-http-status-codes";
+
+/** An admin's one look at Pipedrive, where only its answer can end a pause (once a minute). */
+function CheckNow() {
+  return (
+    <form method="post" action={ROUTES.checkNow} className="check-now">
+      <SubmitButton className="button button-secondary" busyText="Checking…">
+        Check now
+      </SubmitButton>
+    </form>
+  );
+}
+
 /** Why lookups are paused when Pipedrive's answers, not our access, stop them. */
 function RefusedBanner({
   kind,
   connection,
   fix,
+  isAdmin,
 }: {
   kind: NonNullable<ReturnType<typeof pausesLookups>>;
   connection: ConnectionView;
   fix: boolean;
+  isAdmin: boolean;
 }) {
   const since = connection.lastErrorAt ? (
     <>
@@ -165,6 +185,7 @@ function RefusedBanner({
           admin of the company can renew the subscription in Pipedrive; lookups resume on their own once it is active
           again (we check every hour).
         </p>
+        {isAdmin && <CheckNow />}
       </WarnBanner>
     );
   }
@@ -172,12 +193,23 @@ function RefusedBanner({
     <WarnBanner title="The Pipedrive user lacks a permission">
       <p>
         {since}Pipedrive refuses {connection.pipedriveUserName ?? "the connected Pipedrive user"} permission to{" "}
-        {refusedPermissionOf(connection.refusedCall)}, so lookups are paused. {ENTITY_LIMIT_NOTE}
+        {refusedPermissionOf(connection.refusedCall)}, so lookups are paused. Pipedrive gives one answer for two causes;
+        a Pipedrive admin of the company can check both:
       </p>
+      <ul className="checklist" aria-label="What Pipedrive's refusal can mean">
+        <li>
+          The user&apos;s permission set does not allow it: give the user a permission set that does (
+          <a href={PERMISSION_SETS_DOC}>Pipedrive&apos;s permission sets</a>).
+        </li>
+        <li>
+          {ENTITY_LIMIT_CAUSE} (<a href={STATUS_CODES_DOC}>Pipedrive&apos;s answers</a>)
+        </li>
+      </ul>
       <p>
-        A Pipedrive admin can give that user the permission, or lift the limit, in Pipedrive (lookups resume on their
-        own; we check every hour), or an admin here can reconnect as another Pipedrive user.
+        Lookups resume on their own once Pipedrive allows the call (we check every hour), or an admin here can reconnect
+        as another Pipedrive user.
       </p>
+      {isAdmin && <CheckNow />}
       {fix && <ConnectButton label="Reconnect as another Pipedrive user" primary={false} />}
     </WarnBanner>
   );
