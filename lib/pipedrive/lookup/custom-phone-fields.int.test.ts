@@ -7,8 +7,8 @@ import { searchPersonsByPhone } from "./person-search.ts";
 import { usageToday, usageWritten } from "./usage-store.ts";
 
 // Pipedrive's person search finds numbers kept in a company's custom phone fields only when
-// asked with fields=custom_fields. Which companies have one is asked once a day (personFields)
-// and priced in the budget table.
+// asked with fields=custom_fields. Which companies have one is asked once a day (personFields),
+// and again after a miss once a "no" is five minutes old, and priced in the budget table.
 
 const pd = mockPipedriveForFile();
 const host = () => new URL(pd.mock.url).host;
@@ -42,5 +42,29 @@ describe("numbers in a custom phone field", () => {
     expect(calls("/api/v1/personFields")).toHaveLength(1);
     const fields = calls("/api/v2/persons/search").map((r) => r.fields);
     expect(new Set(fields)).toEqual(new Set(["phone"]));
+  });
+
+  it("are noticed within minutes of a miss when the company adds such a field, not a day later", async () => {
+    const t = await connectedTenant(pd);
+    expect(await searchPersonsByPhone(pd.ctx, t.tenantId, "+55 11 97777-0004")).toEqual([]);
+    pd.mock.configure({ customPhoneField: true });
+    // Right after the first ask, a miss does not ask again: the answer is minutes old.
+    expect(await searchPersonsByPhone(pd.ctx, t.tenantId, "+55 11 97777-0004")).toEqual([]);
+    expect(calls("/api/v1/personFields")).toHaveLength(1);
+    // Five minutes on, a miss asks once more, and finds the number in the new field.
+    await sql().query(
+      `UPDATE pipedrive_companies SET fields_checked_at = fields_checked_at - interval '6 minutes' WHERE api_host = $1`,
+      [host()],
+    );
+    const people = await searchPersonsByPhone(pd.ctx, t.tenantId, "+55 11 97777-0004");
+    expect(people.map((p) => p.name)).toEqual(["Dora Campo"]);
+    expect(calls("/api/v1/personFields")).toHaveLength(2);
+    // A hit does not ask: only a miss can mean a field we do not search.
+    await sql().query(
+      `UPDATE pipedrive_companies SET fields_checked_at = fields_checked_at - interval '6 minutes' WHERE api_host = $1`,
+      [host()],
+    );
+    await searchPersonsByPhone(pd.ctx, t.tenantId, "+55 11 99999-0001");
+    expect(calls("/api/v1/personFields")).toHaveLength(2);
   });
 });

@@ -135,68 +135,83 @@ export async function searchPersonsByPhone(
   const allTerms = phoneSearchTerms(phone, ctx.phoneRegion);
   const bounded: Partial<Patience> | undefined = bound ? { ...patience, deadline: bound.deadline } : patience;
   const people = await withAccessToken(ctx, tenantId, async (token) => {
-    const [match, customFields] = await Promise.all([
+    const [match, fields] = await Promise.all([
       phoneMatchOf(token.apiHost).catch((): PhoneMatch => "unknown"),
       customPhoneFields(ctx, token, bounded),
     ]);
     const terms = match === "digits" ? oneTermPerDigitString(allTerms) : allTerms;
     recordLookup(token.apiHost, ctx.now());
-    for (const [tried, term] of terms.entries()) {
-      // The person gave up (the page's Cancel), or the wait reached its bound: no further search.
-      if (bound && (bound.signal?.aborted || ctx.now().getTime() >= bound.deadline))
-        throw stopped(bound, tried, terms.length);
-      const found = new Map<number, Person>();
-      let cursor: string | null = null;
-      for (let page = 0; page < MAX_SEARCH_PAGES; page++) {
-        const result: { people: Person[]; nextCursor: string | null } = await ctx.api
-          .searchPersonsByPhoneTerm(token.apiBaseUrl, token.accessToken, term, {
-            cursor,
-            stats,
-            patience: bounded,
-            customFields,
-          })
-          .catch((error: unknown) => {
-            if (bound && isPipedriveError(error) && error.details.deadline) throw stopped(bound, tried, terms.length);
-            throw error;
-          });
-        for (const person of result.people) if (!found.has(person.id)) found.set(person.id, person);
-        cursor = result.nextCursor;
-        if (!cursor) break;
+    const search = async (customFields: boolean): Promise<Person[]> => {
+      for (const [tried, term] of terms.entries()) {
+        // The person gave up (the page's Cancel), or the wait reached its bound: no further search.
+        if (bound && (bound.signal?.aborted || ctx.now().getTime() >= bound.deadline))
+          throw stopped(bound, tried, terms.length);
+        const found = new Map<number, Person>();
+        let cursor: string | null = null;
+        for (let page = 0; page < MAX_SEARCH_PAGES; page++) {
+          const result: { people: Person[]; nextCursor: string | null } = await ctx.api
+            .searchPersonsByPhoneTerm(token.apiBaseUrl, token.accessToken, term, {
+              cursor,
+              stats,
+              patience: bounded,
+              customFields,
+            })
+            .catch((error: unknown) => {
+              if (bound && isPipedriveError(error) && error.details.deadline) throw stopped(bound, tried, terms.length);
+              throw error;
+            });
+          for (const person of result.people) if (!found.has(person.id)) found.set(person.id, person);
+          cursor = result.nextCursor;
+          if (!cursor) break;
+        }
+        if (found.size > 0) {
+          const people = [...found.values()];
+          // A hit in a custom field shows no phone to compare, so it teaches nothing about punctuation.
+          const literal = people.some((p) => p.phones.some((stored) => sameText(stored, term)));
+          if (match === "unknown" && !customFields && !literal)
+            await learnDigitsMatch(token.apiHost, ctx.now()).catch(() => {});
+          return people;
+        }
       }
-      if (found.size > 0) {
-        const people = [...found.values()];
-        // A hit in a custom field shows no phone to compare, so it teaches nothing about punctuation.
-        const literal = people.some((p) => p.phones.some((stored) => sameText(stored, term)));
-        if (match === "unknown" && !customFields && !literal)
-          await learnDigitsMatch(token.apiHost, ctx.now()).catch(() => {});
-        return people;
-      }
-    }
-    return [];
+      return [];
+    };
+    const found = await search(fields.has);
+    // A miss may be a number in a custom phone field the company added since we asked: ask again
+    // once the answer is a few minutes old, and search those fields too if there is one now.
+    if (found.length > 0 || fields.has || ctx.now().getTime() - fields.checkedAt.getTime() < FIELDS_RECHECK_ON_MISS_MS)
+      return found;
+    const now = await customPhoneFields(ctx, token, bounded, { ask: true });
+    return now.has ? search(true) : found;
   });
   // A lookup that ran to its end, found or not: the card's "Last used".
   recordUse(tenantId, ctx.now());
   return people;
 }
 
+/** A remembered "no custom phone field" is asked again after a miss once it is this old. */
+const FIELDS_RECHECK_ON_MISS_MS = 5 * 60_000;
+
 /**
  * Whether this company keeps numbers in custom phone fields, which a search finds only when
- * asked to: from what we remember (a day), else asked once (GET /v1/personFields, priced in
- * api-costs.ts). If that cannot be asked, the lookup goes on with the standard phone field.
+ * asked to: from what we remember (a day), else asked (GET /v1/personFields, priced in
+ * api-costs.ts); `ask` asks whatever we remember. If it cannot be asked, the lookup goes on with
+ * the standard phone field.
  */
 async function customPhoneFields(
   ctx: PipedriveContext,
   token: { apiHost: string; apiBaseUrl: string; accessToken: string },
   patience?: Partial<Patience>,
-): Promise<boolean> {
-  const known = await customPhoneFieldsOf(token.apiHost, ctx.now()).catch(() => null);
+  options: { ask?: boolean } = {},
+): Promise<{ has: boolean; checkedAt: Date }> {
+  const known = options.ask ? null : await customPhoneFieldsOf(token.apiHost, ctx.now()).catch(() => null);
   if (known !== null) return known;
+  const now = ctx.now();
   try {
     const has = await ctx.api.hasCustomPhoneFields(token.apiBaseUrl, token.accessToken, patience);
-    await rememberCustomPhoneFields(token.apiHost, has, ctx.now()).catch(() => {});
-    return has;
+    await rememberCustomPhoneFields(token.apiHost, has, now).catch(() => {});
+    return { has, checkedAt: now };
   } catch {
-    return false;
+    return { has: false, checkedAt: now };
   }
 }
 

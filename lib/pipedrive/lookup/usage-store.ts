@@ -94,13 +94,19 @@ export async function phoneMatchOf(apiHost: string): Promise<PhoneMatch> {
 /** How long what a company's person fields say is trusted before it is asked again. */
 export const FIELDS_FRESH_MS = 24 * 60 * 60_000;
 
-/** Whether the company keeps phones in custom phone fields; null when not asked in the last day. */
-export async function customPhoneFieldsOf(apiHost: string, now: Date): Promise<boolean | null> {
-  const { rows } = await sql().query<{ custom_phone_fields: boolean | null }>(
-    `SELECT custom_phone_fields FROM pipedrive_companies WHERE api_host = $1 AND fields_checked_at > $2`,
+/** Whether the company keeps phones in custom phone fields, and since when we know; null when not asked in the last day. */
+export async function customPhoneFieldsOf(
+  apiHost: string,
+  now: Date,
+): Promise<{ has: boolean; checkedAt: Date } | null> {
+  const { rows } = await sql().query<{ custom_phone_fields: boolean | null; fields_checked_at: Date }>(
+    `SELECT custom_phone_fields, fields_checked_at FROM pipedrive_companies WHERE api_host = $1 AND fields_checked_at > $2`,
     [apiHost, new Date(now.getTime() - FIELDS_FRESH_MS)],
   );
-  return rows[0]?.custom_phone_fields ?? null;
+  const row = rows[0];
+  return row && row.custom_phone_fields !== null
+    ? { has: row.custom_phone_fields, checkedAt: row.fields_checked_at }
+    : null;
 }
 
 export async function rememberCustomPhoneFields(apiHost: string, has: boolean, now: Date): Promise<void> {
