@@ -11,6 +11,8 @@ const SHARED_STATE = [
   // an operator alert, the keeper's heartbeat or a paused API host is every workspace's;
   "operations.spec.ts",
   "truthful-status.spec.ts",
+  // the token endpoint's pause is the mock's one API host's;
+  "service-token.spec.ts",
   "keeper.spec.ts",
   // a 429 pauses the mock's one API host, and what was learnt about its company is per host;
   "refusals-in-plain-words.spec.ts",

@@ -30,6 +30,25 @@ export const DEFAULTS = {
 
 const isLoopback = (host: string) => /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(host);
 
+/** "enrichment=<key>,billing=<key>": one named key per service. */
+const serviceKeys = z
+  .string()
+  .transform((text) =>
+    text
+      .split(",")
+      .map((pair) => pair.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z.array(
+      z
+        .string()
+        .regex(/^[a-z0-9_-]{1,40}=[\x21-\x7e]{32,200}$/, "must be name=key pairs, each key at least 32 characters")
+        .transform((pair) => ({ name: pair.slice(0, pair.indexOf("=")), key: pair.slice(pair.indexOf("=") + 1) })),
+    ),
+  )
+  .refine((keys) => new Set(keys.map((k) => k.name)).size === keys.length, "names each service once");
+
 const schema = z
   .object({
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -103,6 +122,9 @@ const schema = z
     MAIL_FROM: optional(z.string().min(3).max(200)).default("CRM <crm@localhost>"),
     // Bearer token for /api/metrics; without it, metrics are open in demo mode (DEMO=1) only.
     METRICS_TOKEN: optional(z.string().min(16, "must be at least 16 characters")),
+    // Keys of the services that take Pipedrive tokens and lookups from us, "name=key" pairs
+    // separated by commas; each key at least 32 characters, each name said in the logs.
+    SERVICE_API_KEYS: optional(serviceKeys).default([]),
     LOG_LEVEL: optional(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])),
   })
   // The mock's host is allowed only where the mock also stands in for Pipedrive's OAuth server:
@@ -122,6 +144,7 @@ const schema = z
   }));
 
 export type Env = z.infer<typeof schema>;
+export type ServiceKey = { name: string; key: string };
 
 export class ConfigError extends Error {
   constructor(

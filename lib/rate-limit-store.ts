@@ -34,6 +34,8 @@ export const LIMITS = {
   lookup: { keyPrefix: "lookup", points: 30, duration: 60 },
   /** Phone lookups per user, so one member cannot spend the whole workspace's share. */
   lookupByUser: { keyPrefix: "lookup-user", points: 10, duration: 60 },
+  /** Calls from one service (its key's name) to the token and lookup endpoints. */
+  serviceCalls: { keyPrefix: "service", points: 1200, duration: 60 },
   /** An admin's Check now: one look at Pipedrive a minute per workspace. */
   checkNow: { keyPrefix: "check-now", points: 1, duration: 60 },
   /** A member asking the workspace's admins to connect or reconnect: once a day each. */

@@ -29,12 +29,13 @@ async function main(): Promise<number> {
     console.error(`enrich: ${error.message}`);
     return 2;
   }
-  const { BATCH_PATIENCE, searchPersonsByPhone } = await import("../lib/pipedrive/lookup/person-search.ts");
+  // The same lookup as POST /api/services/pipedrive/persons/search, waiting out Pipedrive's limits.
+  const { lookupForService } = await import("../lib/pipedrive/lookup/lookup.ts");
   const { pipedrive } = await import("../lib/pipedrive/context.ts");
   const { isTemporary, toAppError } = await import("../lib/errors.ts");
   const { closeDb } = await import("../lib/db.ts");
   try {
-    const people = await searchPersonsByPhone(pipedrive(), parsed.tenant, parsed.phone, { patience: BATCH_PATIENCE });
+    const people = await lookupForService(pipedrive(), parsed.tenant, parsed.phone, { bound: false });
     process.stdout.write(`${JSON.stringify(people, null, 2)}\n`);
     return 0;
   } catch (error) {

@@ -5,6 +5,9 @@ export const E2E_METRICS_TOKEN = "e2e-metrics-token-e2e-metrics-token";
 
 export const E2E_AUTH_SECRET = "e2e-auth-secret-e2e-auth-secret-e2e-auth";
 
+/** The lead-enrichment service's key to the token and lookup endpoints in QA's runs. */
+export const E2E_SERVICE_KEY = "e2e-enrichment-service-key-e2e-enrichment";
+
 export function e2eAppEnv(options: { appUrl: string; mockPort: string | number; databaseUrl: string }) {
   return {
     NODE_ENV: "production",
@@ -23,5 +26,6 @@ export function e2eAppEnv(options: { appUrl: string; mockPort: string | number; 
     PIPEDRIVE_HTTP_TIMEOUT_MS: "1500",
     // A lookup's whole wait, short enough for a slow mock (1.4 s per answer, under the 1.5 s timeout) to reach it.
     LOOKUP_MAX_WAIT_SECONDS: "4",
+    SERVICE_API_KEYS: `enrichment=${E2E_SERVICE_KEY}`,
   } as const;
 }

@@ -1,13 +1,20 @@
-import { toAppError } from "../../errors.ts";
+import { AppError, toAppError, utcTime } from "../../errors.ts";
 import { log } from "../../log.ts";
 import { count } from "../../metrics/metric-store.ts";
 import { dailyLookupLimit, giveBack, LIMITS, spentPoints, take } from "../../rate-limit-store.ts";
 import type { TenantUser } from "../../users/user-store.ts";
+import type { Person } from "../client/schemas.ts";
 import { usesWritten } from "../connection/connection-store.ts";
 import type { PipedriveContext } from "../context.ts";
 import type { LookupRefusal } from "./lookup-refusal.ts";
 import { saveLookup, type LookupResult } from "./lookup-store.ts";
-import { lookupBound, phoneInputProblem, searchPersonsByPhone } from "./person-search.ts";
+import {
+  BATCH_PATIENCE,
+  lookupBound,
+  PHONE_PROBLEMS,
+  phoneInputProblem,
+  searchPersonsByPhone,
+} from "./person-search.ts";
 
 // The settings page's phone lookup. It is a POST, so the number never sits in a URL, a log
 // line or the browser's history; the result is kept for whoever ran it and shown once.
@@ -65,6 +72,40 @@ export async function runLookup(
   // The card this person is sent back to shows when lookups last worked: written before it is read.
   await usesWritten();
   return { id: await saveLookup({ tenantId: user.tenantId, userId: user.id, phone: input, result, now: ctx.now() }) };
+}
+
+/**
+ * A service's lookup (the enrich CLI's and POST /api/services/pipedrive/persons/search): the
+ * page's checks of the number, the workspace's daily budget, the same search with custom phone
+ * fields, and the same words. `bound`: a caller waiting on an answer (the endpoint); without
+ * one, a batch that waits out Pipedrive's limits (the CLI). Throws an AppError when it cannot answer.
+ */
+export async function lookupForService(
+  ctx: PipedriveContext,
+  tenantId: string,
+  phone: string,
+  how: { bound: boolean },
+): Promise<Person[]> {
+  const input = phone.slice(0, 60);
+  const problem = phoneInputProblem(input);
+  if (problem) throw new AppError("invalid_input", `phone: ${problem}`, { userMessage: PHONE_PROBLEMS[problem] });
+  const today = await take(dailyLookupLimit(ctx.lookupDailyLimit), dayKey(tenantId, ctx.now()));
+  if ("wait" in today) {
+    const until = nextUtcMidnight(ctx.now());
+    count("lookups_total", "daily_budget");
+    throw new AppError("rate_limited", "the workspace's daily lookups are used up", {
+      retryAt: until,
+      userMessage: `This workspace's ${ctx.lookupDailyLimit} lookups for today are used up; they start again at ${utcTime(until, true)}.`,
+    });
+  }
+  const people = await searchPersonsByPhone(
+    ctx,
+    tenantId,
+    input,
+    how.bound ? { bound: lookupBound(ctx) } : { patience: BATCH_PATIENCE },
+  );
+  count("lookups_total", people.length > 0 ? "found" : "not_found");
+  return people;
 }
 
 const dayKey = (tenantId: string, now: Date) => `${tenantId}:${now.toISOString().slice(0, 10)}`;

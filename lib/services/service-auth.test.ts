@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+
+import { parseEnv } from "../env.ts";
+import { serviceOf } from "./service-auth.ts";
+
+const key = "k".repeat(40);
+const other = "o".repeat(40);
+const keys = [
+  { name: "enrichment", key },
+  { name: "billing", key: other },
+];
+
+describe("a service's key", () => {
+  it("names the service that presents it, and nobody for anything else", () => {
+    expect(serviceOf(`Bearer ${key}`, keys)).toBe("enrichment");
+    expect(serviceOf(`Bearer ${other}`, keys)).toBe("billing");
+    for (const wrong of [null, "", "Bearer ", `bearer ${key}`, `Bearer ${key}x`, `Basic ${key}`, `Bearer ${key} `])
+      expect(serviceOf(wrong, keys), String(wrong)).toBeNull();
+    expect(serviceOf(`Bearer ${key}`, [])).toBeNull();
+  });
+
+  it("is configured as name=key pairs, each key at least 32 characters, each name once", () => {
+    const base = {
+      DATABASE_URL: "postgresql://u:p@localhost/db",
+      AUTH_SECRET: "a".repeat(32),
+      APP_URL: "http://localhost:3000",
+      PIPEDRIVE_CLIENT_ID: "id",
+      PIPEDRIVE_CLIENT_SECRET: "secret",
+    };
+    expect(parseEnv({ ...base, SERVICE_API_KEYS: `enrichment=${key}, billing=${other}` }).SERVICE_API_KEYS).toEqual(
+      keys,
+    );
+    expect(parseEnv(base).SERVICE_API_KEYS).toEqual([]);
+    for (const bad of [`enrichment=short`, `enrichment=${key},enrichment=${other}`, `=${key}`, key])
+      expect(() => parseEnv({ ...base, SERVICE_API_KEYS: bad }), bad).toThrow(/SERVICE_API_KEYS/);
+  });
+});
