@@ -30,6 +30,29 @@ export const DEFAULTS = {
 
 const isLoopback = (host: string) => /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(host);
 
+/** Standard Webhooks secrets, "whsec_<base64 key of at least 24 bytes>", comma-separated. */
+const webhookSecrets = z
+  .string()
+  .transform((text) =>
+    text
+      .split(",")
+      .map((secret) => secret.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z
+      .array(
+        z
+          .string()
+          .refine(
+            (secret) => /^whsec_[A-Za-z0-9+/]+=*$/.test(secret) && Buffer.from(secret.slice(6), "base64").length >= 24,
+            "must be whsec_<base64>, of at least 24 bytes",
+          ),
+      )
+      .min(1)
+      .max(2),
+  );
+
 /** "enrichment=<key>,billing=<key>": one named key per service. */
 const serviceKeys = z
   .string()
@@ -125,6 +148,10 @@ const schema = z
     // Keys of the services that take Pipedrive tokens and lookups from us, "name=key" pairs
     // separated by commas; each key at least 32 characters, each name said in the logs.
     SERVICE_API_KEYS: optional(serviceKeys).default([]),
+    // Where connection events go (Standard Webhooks), and the secrets they are signed with:
+    // "whsec_<base64>", the current one first; during a rotation, both, comma-separated.
+    EVENT_WEBHOOK_URL: optional(z.url({ protocol: /^https?$/ })),
+    EVENT_WEBHOOK_SECRET: optional(webhookSecrets),
     LOG_LEVEL: optional(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])),
   })
   // The mock's host is allowed only where the mock also stands in for Pipedrive's OAuth server:
@@ -132,6 +159,15 @@ const schema = z
   .refine((raw) => !raw.PIPEDRIVE_MOCK_HOST || isLoopback(new URL(raw.PIPEDRIVE_OAUTH_BASE_URL).host), {
     path: ["PIPEDRIVE_MOCK_HOST"],
     message: "is allowed only beside a loopback PIPEDRIVE_OAUTH_BASE_URL (the local mock's), never in a deployment",
+  })
+  .refine((raw) => !raw.EVENT_WEBHOOK_URL || raw.EVENT_WEBHOOK_SECRET, {
+    path: ["EVENT_WEBHOOK_SECRET"],
+    message: "is needed beside EVENT_WEBHOOK_URL: every event is signed",
+  })
+  // Events name workspaces and their Pipedrive users: never over plain http, but to this machine.
+  .refine((raw) => !raw.EVENT_WEBHOOK_URL?.startsWith("http:") || isLoopback(new URL(raw.EVENT_WEBHOOK_URL).host), {
+    path: ["EVENT_WEBHOOK_URL"],
+    message: "must be https (plain http only to this machine, for the demo's receiver)",
   })
   .refine((raw) => raw.KEEPER_WINDOW_SECONDS > raw.PIPEDRIVE_TOKEN_SKEW_SECONDS, {
     path: ["KEEPER_WINDOW_SECONDS"],

@@ -14,6 +14,7 @@ const { env } = await import("../lib/env.ts");
 const { pipedrive } = await import("../lib/pipedrive/context.ts");
 const { startKeeper } = await import("../lib/pipedrive/keeper/keeper.ts");
 const { startHousekeeping } = await import("../lib/jobs/housekeeping.ts");
+const { startEventDelivery } = await import("../lib/services/event-delivery.ts");
 const { checkDatabase, closeDb } = await import("../lib/db.ts");
 const { log } = await import("../lib/log.ts");
 
@@ -38,6 +39,14 @@ const housekeeping = await startHousekeeping({
   log: (event, fields) => log().info({ housekeeping: true, ...fields }, event),
 });
 
+// Connection events for services, when an operator named where they go.
+const events =
+  settings.EVENT_WEBHOOK_URL && settings.EVENT_WEBHOOK_SECRET
+    ? startEventDelivery({ url: settings.EVENT_WEBHOOK_URL, secrets: settings.EVENT_WEBHOOK_SECRET }, (event, fields) =>
+        log().info({ events: true, ...fields }, event),
+      )
+    : null;
+
 if (!settings.SMTP_URL) log().warn({ keeper: true }, "mail to admins is off: SMTP_URL is not set");
 
 let stopping = false;
@@ -45,7 +54,7 @@ async function stop() {
   if (stopping) return;
   stopping = true;
   log().info({ keeper: true }, "keeper stopping: letting running renewals finish");
-  await Promise.all([keeper.stop(), housekeeping.stop()]);
+  await Promise.all([keeper.stop(), housekeeping.stop(), events?.stop()]);
   await closeDb();
   process.exit(0);
 }

@@ -7,6 +7,7 @@ import type { Env } from "../env.ts";
 import { pendingNotifications } from "../notifications/notification-store.ts";
 import { CONDITIONS, viewStatusOf } from "../pipedrive/conditions.ts";
 import { tokensToday, usageWritten } from "../pipedrive/lookup/usage-store.ts";
+import { undeliveredEvents } from "../services/service-event-store.ts";
 import {
   connectionsByStatus,
   counters,
@@ -75,6 +76,22 @@ function buildRegistry(): Registry {
     registers: [registry],
     async collect() {
       this.set(await pendingNotifications());
+    },
+  });
+  new Gauge({
+    name: "pipedrive_service_events_undelivered",
+    help: "Connection events for services not yet delivered (nor given up)",
+    registers: [registry],
+    async collect() {
+      this.set((await undeliveredEvents(new Date())).count);
+    },
+  });
+  new Gauge({
+    name: "pipedrive_service_events_oldest_undelivered_seconds",
+    help: "Age of the oldest connection event not yet delivered: alert past an hour",
+    registers: [registry],
+    async collect() {
+      this.set((await undeliveredEvents(new Date())).oldestSeconds);
     },
   });
   const counted: [CountedMetric, string, string][] = [

@@ -35,3 +35,34 @@ describe("a service's key", () => {
       expect(() => parseEnv({ ...base, SERVICE_API_KEYS: bad }), bad).toThrow(/SERVICE_API_KEYS/);
   });
 });
+
+describe("event subscribers", () => {
+  const base = {
+    DATABASE_URL: "postgresql://u:p@localhost/db",
+    AUTH_SECRET: "a".repeat(32),
+    APP_URL: "http://localhost:3000",
+    PIPEDRIVE_CLIENT_ID: "id",
+    PIPEDRIVE_CLIENT_SECRET: "secret",
+  };
+  const secret = `whsec_${Buffer.from("x".repeat(32)).toString("base64")}`;
+
+  it("need a signing secret, and https unless the receiver is on this machine", () => {
+    expect(
+      parseEnv({ ...base, EVENT_WEBHOOK_URL: "https://hooks.example.com/crm", EVENT_WEBHOOK_SECRET: secret }),
+    ).toMatchObject({ EVENT_WEBHOOK_SECRET: [secret] });
+    expect(
+      parseEnv({ ...base, EVENT_WEBHOOK_URL: "http://127.0.0.1:4020/", EVENT_WEBHOOK_SECRET: secret }),
+    ).toBeTruthy();
+    expect(() =>
+      parseEnv({ ...base, EVENT_WEBHOOK_URL: "http://hooks.example.com/crm", EVENT_WEBHOOK_SECRET: secret }),
+    ).toThrow(/EVENT_WEBHOOK_URL/);
+    expect(() => parseEnv({ ...base, EVENT_WEBHOOK_URL: "https://hooks.example.com/crm" })).toThrow(
+      /EVENT_WEBHOOK_SECRET/,
+    );
+    for (const bad of ["plain", "whsec_short", `${secret},${secret},${secret}`])
+      expect(
+        () => parseEnv({ ...base, EVENT_WEBHOOK_URL: "https://h.example/", EVENT_WEBHOOK_SECRET: bad }),
+        bad,
+      ).toThrow(/EVENT_WEBHOOK_SECRET/);
+  });
+});

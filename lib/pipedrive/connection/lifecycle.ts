@@ -85,6 +85,48 @@ export type MailEventName = (typeof MAILED_EVENTS)[number];
 
 export type Decision = { next: ConnectionState; audit: AuditEventName | null; mail: MailEventName | null };
 
+/**
+ * What services are told (`pipedrive.connection.<what>`, Standard Webhooks): each change of a
+ * connection's condition, from the activity log's event (and a refused renewal's suspicion).
+ */
+export const SERVICE_EVENTS = [
+  "connected",
+  "reconnected",
+  "switched_user",
+  "checking_access",
+  "needs_reconnect",
+  "recovered",
+  "paused",
+  "uninstalled",
+  "disconnected",
+] as const;
+export type ServiceEventName = (typeof SERVICE_EVENTS)[number];
+
+/**
+ * The service event a move tells, if any, from what it mails or else what it logs: a reconnect
+ * that switched Pipedrive user or fixed a broken connection says so.
+ */
+export function serviceEventOf(said: string): ServiceEventName | null {
+  switch (said) {
+    case "connected":
+    case "reconnected":
+    case "switched_user":
+    case "recovered":
+    case "disconnected":
+    case "uninstalled":
+      return said;
+    case "refresh_failed":
+      return "needs_reconnect";
+    case "needs_permissions":
+    case "subscription_lapsed":
+    case "access_forbidden":
+    case "paused":
+      return "paused";
+    default:
+      return null;
+  }
+}
+
 const ABSENT: ConnectionState = { kind: "absent" };
 const present = (status: ConnectionStatus, pipedriveUser: number): ConnectionState => ({
   kind: "present",

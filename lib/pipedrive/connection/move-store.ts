@@ -3,14 +3,18 @@ import "server-only";
 import type pg from "pg";
 
 import { owe } from "../../notifications/notification-store.ts";
+import { oweServiceEvent } from "../../services/service-event-store.ts";
+import { CONDITION_WORDS } from "../conditions.ts";
 import { insertAuditEvent, type AuditEvent } from "../tokens/audit-store.ts";
 import {
   decide,
+  serviceEventOf,
   type ConnectionEvent,
   type ConnectionState,
   type ConnectionStatus,
   type Decision,
   type MailEventName,
+  type ServiceEventName,
 } from "./lifecycle.ts";
 
 // The one executor of a connection's moves. Every flow that changes a connection's state (a
@@ -52,6 +56,9 @@ export async function applyMove(client: pg.PoolClient, tenantId: string, move: M
   const decision = decide(before, move.event, move.now);
   // lifecycle.ts answers a move that does not apply with the state itself.
   const applied = before.kind === "present" && decision.next !== before;
+  // A refused renewal now being checked: services hold their calls until the verdict.
+  if (applied && move.event.type === "refresh_refused" && before.kind === "present" && !before.suspectedSince)
+    await tellServices(client, tenantId, "checking_access", "checking_access", {});
   if (applied && decision.next.kind === "present") {
     const columns: Record<string, unknown> = {
       status: decision.next.status,
@@ -123,4 +130,19 @@ export async function record(
     [tenantId, how.actorUserId, decision.audit, JSON.stringify({ ...names, ...how.detail })],
   );
   if (decision.mail) await owe(client, tenantId, decision.mail, rows[0]!.detail);
+  const told = serviceEventOf(decision.mail ?? decision.audit);
+  if (told) await tellServices(client, tenantId, told, decision.audit, rows[0]!.detail);
+}
+
+/** The event services are owed, with the condition it leaves and its words for callers. */
+async function tellServices(
+  client: pg.PoolClient,
+  tenantId: string,
+  told: ServiceEventName,
+  condition: string,
+  detail: Record<string, unknown>,
+) {
+  const conditionNow = told === "paused" ? condition : told === "recovered" ? "connected" : told;
+  const words = (CONDITION_WORDS as Record<string, { caller?: string }>)[conditionNow]?.caller ?? null;
+  await oweServiceEvent(client, tenantId, { type: told, condition: conditionNow, message: words }, detail);
 }

@@ -4,6 +4,7 @@ import { AppError, describe, type ErrorCode } from "../../errors.ts";
 import { oneAtATime } from "../../jobs/setup-lock.ts";
 import { deliverDue } from "../../notifications/deliver.ts";
 import { expireStaleNotifications } from "../../notifications/notification-store.ts";
+import { purgeOldServiceEvents } from "../../services/service-event-store.ts";
 import { purgeAbandonedInstalls } from "../connect/marketplace.ts";
 import { setNextVisit } from "../connection/connection-store.ts";
 import { healsByProbe } from "../connection/lifecycle.ts";
@@ -136,6 +137,7 @@ export async function startKeeper(options: KeeperOptions): Promise<Keeper> {
       lookups: await purgeOldLookups(now),
       installs: await purgeAbandonedInstalls(ctx),
       apiDomainsRepaired: await repairApiDomains(),
+      serviceEvents: await purgeOldServiceEvents(now),
       notifications: await expireStaleNotifications(now),
     };
     await beat("purge", now, purged);

@@ -46,6 +46,12 @@ describe("numbers in a custom phone field", () => {
 
   it("are noticed within minutes of a miss when the company adds such a field, not a day later", async () => {
     const t = await connectedTenant(pd);
+    // One search per lookup (a company whose search matches digits), under the strict profile's
+    // search limit of 10 per 2 s however many lookups this test makes.
+    await sql().query(
+      `INSERT INTO pipedrive_companies (api_host, phone_match, learned_at) VALUES ($1, 'digits', now())`,
+      [host()],
+    );
     expect(await searchPersonsByPhone(pd.ctx, t.tenantId, "+55 11 97777-0004")).toEqual([]);
     pd.mock.configure({ customPhoneField: true });
     // Right after the first ask, a miss does not ask again: the answer is minutes old.
