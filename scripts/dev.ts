@@ -85,6 +85,21 @@ async function main() {
       console.log(`[mail] demo mode: mail to admins is caught by MailDev, ${catcher.webUrl}`);
     }
   }
+  // Connection events: in a demo without a subscriber, a local receiver verifies and prints them.
+  if (plan.demo && !process.env.EVENT_WEBHOOK_URL) {
+    const { startEventReceiver } = await import("./support/event-receiver.ts");
+    const port = Number(process.env.EVENT_RECEIVER_PORT || 4020);
+    const receiver = await startEventReceiver(port).catch(() => null);
+    if (receiver) {
+      stops.push(receiver.stop);
+      childEnv.EVENT_WEBHOOK_URL = receiver.url;
+      childEnv.EVENT_WEBHOOK_SECRET = receiver.secret;
+      console.log(
+        `[events] demo mode: connection events are verified and printed by a local receiver, ${receiver.url}`,
+      );
+    } else
+      console.error(`[events] the demo's event receiver did not start (port ${port} busy?): events are kept, not sent`);
+  }
   // A deployment listens where HOSTNAME says (every interface by default); anything local, on loopback only.
   const server = productionServer(port, { loopback: local });
   const child = production
