@@ -1,5 +1,7 @@
 import { createHmac } from "node:crypto";
 
+import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleAll, type CircuitBreakerPolicy } from "cockatiel";
+
 import { describe } from "../errors.ts";
 import { deliverNextEvent } from "./service-event-store.ts";
 
@@ -22,6 +24,23 @@ export const retryDelayMs = (attempts: number) => Math.min(10_000 * 2 ** attempt
 export const GIVE_UP_AFTER_MS = 24 * 3_600_000;
 const TIMEOUT_MS = 5_000;
 
+/**
+ * One circuit breaker per subscriber URL: after 5 failures in a row, no delivery is tried for a
+ * minute (the events wait, due), so a subscriber that is down costs one try a minute, not one
+ * per event.
+ */
+const breakers = new Map<string, CircuitBreakerPolicy>();
+const breakerOf = (url: string) => {
+  let breaker = breakers.get(url);
+  if (!breaker) {
+    breaker = circuitBreaker(handleAll, { halfOpenAfter: 60_000, breaker: new ConsecutiveBreaker(5) });
+    breakers.set(url, breaker);
+  }
+  return breaker;
+};
+
+class Refused extends Error {}
+
 /** Delivers every event due now, one at a time in order; how many deliveries it tried. */
 export async function deliverDueEvents(
   subscriber: Subscriber,
@@ -31,8 +50,10 @@ export async function deliverDueEvents(
   const send = options.fetch ?? fetch;
   let tried = 0;
   const at = now();
+  const breaker = breakerOf(subscriber.url);
   while (
-    await deliverNextEvent(at, async (event, attempts) => {
+    breaker.state !== CircuitState.Open &&
+    (await deliverNextEvent(at, async (event, attempts) => {
       tried++;
       const body = JSON.stringify(event.payload);
       // When it is sent, by the wall clock: receivers refuse a timestamp more than minutes off theirs.
@@ -43,29 +64,33 @@ export async function deliverDueEvents(
         return { retryAt: giveUp ? null : next, status, error };
       };
       try {
-        const answer = await send(subscriber.url, {
-          method: "POST",
-          body,
-          // A subscriber's redirect is not followed: the event goes where the operator said, or nowhere.
-          redirect: "manual",
-          signal: AbortSignal.timeout(options.timeoutMs ?? TIMEOUT_MS),
-          headers: {
-            "Content-Type": "application/json",
-            "webhook-id": event.webhookId,
-            "webhook-timestamp": String(timestamp),
-            "webhook-signature": subscriber.secrets
-              .map((s) => signatureOf(s, event.webhookId, timestamp, body))
-              .join(" "),
-          },
+        const answer = await breaker.execute(async () => {
+          const answer = await send(subscriber.url, {
+            method: "POST",
+            body,
+            // A subscriber's redirect is not followed: the event goes where the operator said, or nowhere.
+            redirect: "manual",
+            signal: AbortSignal.timeout(options.timeoutMs ?? TIMEOUT_MS),
+            headers: {
+              "Content-Type": "application/json",
+              "webhook-id": event.webhookId,
+              "webhook-timestamp": String(timestamp),
+              "webhook-signature": subscriber.secrets
+                .map((s) => signatureOf(s, event.webhookId, timestamp, body))
+                .join(" "),
+            },
+          });
+          // Its answer's body is never read: nothing a subscriber says is kept but its status.
+          await answer.body?.cancel().catch(() => {});
+          if (answer.status < 200 || answer.status >= 300) throw new Refused(String(answer.status));
+          return answer;
         });
-        // Its answer's body is never read: nothing a subscriber says is kept but its status.
-        await answer.body?.cancel().catch(() => {});
-        if (answer.status >= 200 && answer.status < 300) return { delivered: true as const, status: answer.status };
-        return retry(answer.status, `HTTP ${answer.status}`);
+        return { delivered: true as const, status: answer.status };
       } catch (error) {
+        if (error instanceof Refused) return retry(Number(error.message), `HTTP ${error.message}`);
         return retry(null, describe(error));
       }
-    })
+    }))
   ) {
     // Another one may be due: keep going until none is.
   }

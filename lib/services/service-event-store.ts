@@ -143,3 +143,56 @@ export async function purgeOldServiceEvents(now: Date): Promise<number> {
   );
   return rowCount ?? 0;
 }
+
+/** The delivery log, newest first: each event's attempts, last status and where it stands. */
+export async function eventLog(
+  limit: number,
+): Promise<
+  {
+    webhookId: string;
+    tenantId: string;
+    type: string;
+    createdAt: Date;
+    attempts: number;
+    lastStatus: number | null;
+    state: string;
+  }[]
+> {
+  const { rows } = await sql().query<{
+    webhook_id: string;
+    tenant_id: string;
+    type: string;
+    created_at: Date;
+    attempts: number;
+    last_status: number | null;
+    state: string;
+  }>(
+    `SELECT webhook_id, tenant_id, type, created_at, attempts, last_status,
+       CASE WHEN delivered_at IS NOT NULL THEN 'delivered' WHEN dead_at IS NOT NULL THEN 'given up' ELSE 'owed' END AS state
+     FROM pipedrive_service_events ORDER BY id DESC LIMIT $1`,
+    [limit],
+  );
+  return rows.map((r) => ({
+    webhookId: r.webhook_id,
+    tenantId: r.tenant_id,
+    type: r.type,
+    createdAt: r.created_at,
+    attempts: r.attempts,
+    lastStatus: r.last_status,
+    state: r.state,
+  }));
+}
+
+/**
+ * Owes an event again, under its own webhook-id (receivers deduplicate by it): one by id, or
+ * every one given up. How many it made due.
+ */
+export async function redeliver(which: { webhookId: string } | { givenUp: true }): Promise<number> {
+  const { rowCount } = await sql().query(
+    `UPDATE pipedrive_service_events SET delivered_at = NULL, dead_at = NULL, attempts = 0, next_attempt_at = now(),
+       created_at = now()
+     WHERE ${"webhookId" in which ? "webhook_id = $1" : "dead_at IS NOT NULL AND $1::text IS NULL"}`,
+    ["webhookId" in which ? which.webhookId : null],
+  );
+  return rowCount ?? 0;
+}

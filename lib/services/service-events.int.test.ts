@@ -17,6 +17,7 @@ import { removeConnection } from "../pipedrive/connection/grant-store.ts";
 import { searchPersonsByPhone } from "../pipedrive/lookup/person-search.ts";
 import { getValidAccessToken } from "../pipedrive/tokens/access.ts";
 import { deliverDueEvents, signatureOf } from "./event-delivery.ts";
+import { eventLog, redeliver } from "./service-event-store.ts";
 
 // Connection events, pushed to a receiver built on the `standardwebhooks` library, through the
 // real flows on PostgreSQL: every event of a scripted history verified, in order, once per
@@ -158,5 +159,42 @@ describe("connection events for services", () => {
       slow.closeAllConnections();
       await new Promise((resolve) => slow.close(resolve));
     }
+  });
+
+  it("stop trying a subscriber that failed five times in a row, for a minute, and keep its events due", async () => {
+    const tenants = [];
+    for (let i = 0; i < 7; i++) tenants.push(await connectedTenant(pd));
+    let requests = 0;
+    const failing = createServer((_request, response) => {
+      requests++;
+      response.writeHead(500).end();
+    });
+    await new Promise<void>((resolve) => failing.listen(0, "127.0.0.1", resolve));
+    try {
+      const target = { url: `http://127.0.0.1:${(failing.address() as AddressInfo).port}/`, secrets: [SECRET] };
+      await deliverDueEvents(target);
+      expect(requests).toBe(5);
+      await deliverDueEvents(target, { now: () => new Date(Date.now() + 30_000) });
+      expect(requests).toBe(5);
+      const untried = await sql().query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pipedrive_service_events WHERE tenant_id = ANY($1::uuid[]) AND attempts = 0`,
+        [tenants.map((t) => t.tenantId)],
+      );
+      expect(untried.rows[0]!.n).toBeGreaterThanOrEqual(2);
+    } finally {
+      await new Promise((resolve) => failing.close(resolve));
+    }
+  });
+
+  it("are listed with their attempts, and given-up ones can be owed again under the same webhook-id", async () => {
+    const t = await connectedTenant(pd);
+    await sql().query(`UPDATE pipedrive_service_events SET dead_at = now(), attempts = 9 WHERE tenant_id = $1`, [
+      t.tenantId,
+    ]);
+    const [dead] = (await eventLog(100)).filter((e) => e.tenantId === t.tenantId);
+    expect(dead).toMatchObject({ type: "pipedrive.connection.connected", state: "given up", attempts: 9 });
+    expect(await redeliver({ givenUp: true })).toBeGreaterThanOrEqual(1);
+    await deliver();
+    expect(received.filter((e) => e.data.tenant_id === t.tenantId).map((e) => e.id)).toEqual([dead!.webhookId]);
   });
 });

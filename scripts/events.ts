@@ -1,0 +1,46 @@
+import { parseArgs } from "node:util";
+
+import { cliEnv, CliRefusal } from "./support/local-env.ts";
+
+// `npm run events -- list` shows the delivery log of connection events (newest 50);
+// `npm run events -- redeliver <webhook-id>` or `-- redeliver --given-up` owes them again.
+
+const usage = "usage: npm run events -- list | redeliver <webhook-id> | redeliver --given-up";
+
+async function main(): Promise<number> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { "given-up": { type: "boolean" } },
+  });
+  const [command, id] = positionals;
+  if (command !== "list" && !(command === "redeliver" && (id || values["given-up"]))) {
+    console.error(usage);
+    return 2;
+  }
+  try {
+    Object.assign(process.env, cliEnv());
+  } catch (error) {
+    if (!(error instanceof CliRefusal)) throw error;
+    console.error(`events: ${error.message}`);
+    return 2;
+  }
+  const { eventLog, redeliver } = await import("../lib/services/service-event-store.ts");
+  const { closeDb } = await import("../lib/db.ts");
+  try {
+    if (command === "list") {
+      for (const e of await eventLog(50))
+        console.log(
+          `${e.createdAt.toISOString()}  ${e.webhookId}  ${e.type}  tenant ${e.tenantId}  ${e.state}` +
+            `  attempts ${e.attempts}${e.lastStatus ? `  last HTTP ${e.lastStatus}` : ""}`,
+        );
+      return 0;
+    }
+    const owed = await redeliver(id ? { webhookId: id } : { givenUp: true });
+    console.log(`events: ${owed} owed again; the worker delivers them within seconds`);
+    return 0;
+  } finally {
+    await closeDb();
+  }
+}
+
+process.exit(await main());
