@@ -145,9 +145,7 @@ export async function purgeOldServiceEvents(now: Date): Promise<number> {
 }
 
 /** The delivery log, newest first: each event's attempts, last status and where it stands. */
-export async function eventLog(
-  limit: number,
-): Promise<
+export async function eventLog(limit: number): Promise<
   {
     webhookId: string;
     tenantId: string;
