@@ -1,7 +1,7 @@
 import "server-only";
 
 import type { VerifiedSession } from "../../auth/session.ts";
-import { db, sql } from "../../db.ts";
+import { db, inTransaction, sql } from "../../db.ts";
 import { TENANT_USER_COLUMNS, type TenantUser } from "../../users/user-store.ts";
 
 /** Connect flows one user may have open at once (tabs, retries); older ones are dropped. */
@@ -17,28 +17,35 @@ export async function saveState(row: {
   /** The verified session the flow is started in, for the callback to recognise. */
   session: StartedIn | null;
 }) {
-  await db().$transaction([
-    db().oauthState.create({
-      data: {
-        nonceHash: row.nonceHash,
-        tenantId: row.tenantId,
-        userId: row.userId,
-        createdAt: row.now,
-        expiresAt: row.expiresAt,
-        pkceVerifier: row.pkceVerifier,
-        sessionKey: row.session?.key ?? null,
-        sessionVersion: row.session?.version ?? null,
-        sessionExpiresAt: row.session?.expiresAt ?? null,
-      },
-    }),
+  // Plain pg on the pool every query waits on: Prisma's batch transaction gives up after its own
+  // 2 s wait for a connection (maxWait), which failed Connects whenever the pool was briefly busy.
+  await inTransaction(sql(), async (client) => {
+    await client.query(
+      `INSERT INTO pipedrive_oauth_states (nonce_hash, tenant_id, user_id, created_at, expires_at, pkce_verifier,
+         session_key, session_version, session_expires_at)
+       VALUES ($1, $2::uuid, $3::uuid, $4, $5, $6, $7, $8, $9)`,
+      [
+        row.nonceHash,
+        row.tenantId,
+        row.userId,
+        row.now,
+        row.expiresAt,
+        row.pkceVerifier,
+        row.session?.key ?? null,
+        row.session?.version ?? null,
+        row.session?.expiresAt ?? null,
+      ],
+    );
     // Keep only this user's newest few open flows; expired ones for every tenant go with the keeper's purge.
-    db().$executeRaw`
-      DELETE FROM pipedrive_oauth_states WHERE tenant_id = ${row.tenantId}::uuid AND user_id = ${row.userId}::uuid AND consumed_at IS NULL
-        AND nonce_hash NOT IN (
-          SELECT nonce_hash FROM pipedrive_oauth_states
-          WHERE tenant_id = ${row.tenantId}::uuid AND user_id = ${row.userId}::uuid AND consumed_at IS NULL
-          ORDER BY created_at DESC, nonce_hash LIMIT ${MAX_OPEN_STATES_PER_USER})`,
-  ]);
+    await client.query(
+      `DELETE FROM pipedrive_oauth_states WHERE tenant_id = $1::uuid AND user_id = $2::uuid AND consumed_at IS NULL
+         AND nonce_hash NOT IN (
+           SELECT nonce_hash FROM pipedrive_oauth_states
+           WHERE tenant_id = $1::uuid AND user_id = $2::uuid AND consumed_at IS NULL
+           ORDER BY created_at DESC, nonce_hash LIMIT $3)`,
+      [row.tenantId, row.userId, MAX_OPEN_STATES_PER_USER],
+    );
+  });
 }
 
 export type StartedIn = VerifiedSession & { version: number };
