@@ -31,7 +31,13 @@ export default defineConfig({
         extends: true,
         test: {
           name: "friendly",
-          include: ["app/**/*.test.ts", "lib/**/*.test.ts", "scripts/**/*.test.ts", "testing/**/*.test.ts"],
+          include: [
+            "app/**/*.test.ts",
+            "bench/**/*.test.ts",
+            "lib/**/*.test.ts",
+            "scripts/**/*.test.ts",
+            "testing/**/*.test.ts",
+          ],
           env: { MOCK_PIPEDRIVE_PROFILE: "friendly" },
         },
       },

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, statSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -83,6 +84,19 @@ function run(command: string, args: string[]) {
   });
 }
 
+/** Refuses a port something already listens on, naming it. */
+export async function ensureFree(port: number): Promise<void> {
+  for (const host of ["127.0.0.1", "::1"]) {
+    const taken = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once("error", (error: NodeJS.ErrnoException) => resolve(error.code === "EADDRINUSE"));
+      probe.listen(port, host, () => probe.close(() => resolve(false)));
+    });
+    if (taken)
+      throw new Error(`port ${port} is taken on ${host} (another server?): the bench measures only servers it starts`);
+  }
+}
+
 async function waitFor(url: string, child: ChildProcess, what: string) {
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
@@ -107,6 +121,15 @@ export async function startStack(options: {
   /** Where the first app instance writes a V8 CPU profile when it stops (`--cpu-prof`). */
   cpuProfileDir?: string;
 }) {
+  // Every port it will use must be free, on both loopback addresses "localhost" may mean: a
+  // server already there would answer the bench's requests, and it would measure that.
+  const ports = [
+    ...Array.from({ length: options.instances ?? 1 }, (_, i) => options.appPort + i),
+    options.mockPort,
+    options.baselinePort,
+    options.floorPort,
+  ].filter((port): port is number => port !== undefined);
+  for (const port of ports) await ensureFree(port);
   const children: ChildProcess[] = [];
   const db: EmbeddedDb = await startEmbeddedPostgres({
     dataDir: mkdtempSync(path.join(tmpdir(), "crm-bench-pg-")),
