@@ -1,24 +1,14 @@
-import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
-
-import type { ReceivedMail } from "../testing/support/smtp.ts";
 import { expectNoViolations } from "./support/a11y.ts";
 import { keeperRunNow, testDb } from "./support/db.ts";
-import { APP_URL, DEMO_TENANT_ID, STATE_DIR, USERS } from "./support/env.ts";
+import { APP_URL, DEMO_TENANT_ID, USERS } from "./support/env.ts";
 import { expect, snapshot, test } from "./support/fixtures.ts";
+import { receivedMails } from "./support/mail.ts";
 
 // A member who cannot connect or reconnect sees who can, and asks them from the page: the
 // workspace's admins are mailed once a day per member (in the real mail catcher), and the
 // activity log keeps it.
 
-const mails = (): ReceivedMail[] => {
-  const file = path.join(STATE_DIR, "mail.jsonl");
-  if (!existsSync(file)) return [];
-  return readFileSync(file, "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as ReceivedMail);
-};
+const mails = receivedMails;
 const subject = `${USERS.member.name} asks you to connect Pipedrive for Demo Workspace`;
 
 for (const [width, height] of [

@@ -1,25 +1,15 @@
-import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
-
 import { E2E_METRICS_TOKEN } from "../testing/support/e2e-app.ts";
-import type { ReceivedMail } from "../testing/support/smtp.ts";
 import { keeperRunNow, testDb } from "./support/db.ts";
-import { DEMO_TENANT_ID, STATE_DIR, USERS } from "./support/env.ts";
+import { DEMO_TENANT_ID, USERS } from "./support/env.ts";
 import { expect, test } from "./support/fixtures.ts";
+import { receivedMails } from "./support/mail.ts";
 import { mock } from "./support/mock.ts";
 
 // A forced invalid_grant on the demo workspace, as everyone who depends on the connection sees
 // it: the admin's page, the status view other services read, the operators' metrics, and one
 // mail to the workspace's admins (sent by the keeper through a real SMTP server).
 
-const mails = (): ReceivedMail[] => {
-  const file = path.join(STATE_DIR, "mail.jsonl");
-  if (!existsSync(file)) return [];
-  return readFileSync(file, "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as ReceivedMail);
-};
+const mails = receivedMails;
 
 test("a broken connection is seen by the view, the metrics and the admins' mail", async ({ signedIn, request }) => {
   test.setTimeout(60_000);

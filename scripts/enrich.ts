@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 
 import { z } from "zod";
 
-import { cliEnv, CliRefusal } from "./support/local-env.ts";
+import { adoptCliEnv } from "./support/local-env.ts";
 
 // `npm run enrich -- --tenant <uuid> --phone <phone>`: the lead-enrichment lookup from the
 // shell. Matches go to stdout as JSON; any failure is one line on stderr and a non-zero exit.
@@ -22,13 +22,7 @@ async function main(): Promise<number> {
     console.error(usage);
     return 2;
   }
-  try {
-    Object.assign(process.env, cliEnv());
-  } catch (error) {
-    if (!(error instanceof CliRefusal)) throw error;
-    console.error(`enrich: ${error.message}`);
-    return 2;
-  }
+  if (!adoptCliEnv("enrich")) return 2;
   // The same lookup as POST /api/services/pipedrive/persons/search, waiting out Pipedrive's limits.
   const { lookupForService } = await import("../lib/pipedrive/lookup/lookup.ts");
   const { pipedrive } = await import("../lib/pipedrive/context.ts");

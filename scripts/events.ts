@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 
-import { cliEnv, CliRefusal } from "./support/local-env.ts";
+import { adoptCliEnv } from "./support/local-env.ts";
 
 // `npm run events -- list` shows the delivery log of connection events (newest 50);
 // `npm run events -- redeliver <webhook-id>` or `-- redeliver --given-up` owes them again.
@@ -17,13 +17,7 @@ async function main(): Promise<number> {
     console.error(usage);
     return 2;
   }
-  try {
-    Object.assign(process.env, cliEnv());
-  } catch (error) {
-    if (!(error instanceof CliRefusal)) throw error;
-    console.error(`events: ${error.message}`);
-    return 2;
-  }
+  if (!adoptCliEnv("events")) return 2;
   const { eventLog, redeliver } = await import("../lib/services/service-event-store.ts");
   const { closeDb } = await import("../lib/db.ts");
   try {

@@ -1,15 +1,9 @@
-import { cliEnv, CliRefusal } from "./support/local-env.ts";
+import { adoptCliEnv } from "./support/local-env.ts";
 
 // `npm run worker`: the token keeper and the CRM's housekeeping, long-running pg-boss workers.
 // Run as many as you like on one database. SIGTERM or Ctrl-C lets running renewals finish, then exits.
 
-try {
-  Object.assign(process.env, cliEnv());
-} catch (error) {
-  if (!(error instanceof CliRefusal)) throw error;
-  console.error(`worker: ${error.message}`);
-  process.exit(2);
-}
+if (!adoptCliEnv("worker")) process.exit(2);
 const { env } = await import("../lib/env.ts");
 const { pipedrive } = await import("../lib/pipedrive/context.ts");
 const { startKeeper } = await import("../lib/pipedrive/keeper/keeper.ts");

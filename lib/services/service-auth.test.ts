@@ -5,6 +5,15 @@ import { serviceOf } from "./service-auth.ts";
 
 const key = "k".repeat(40);
 const other = "o".repeat(40);
+/** The settings every deployment has; each test adds what it is about. */
+const base = {
+  DATABASE_URL: "postgresql://u:p@localhost/db",
+  AUTH_SECRET: "a".repeat(32),
+  APP_URL: "http://localhost:3000",
+  PIPEDRIVE_CLIENT_ID: "id",
+  PIPEDRIVE_CLIENT_SECRET: "secret",
+};
+
 const keys = [
   { name: "enrichment", key },
   { name: "billing", key: other },
@@ -20,13 +29,6 @@ describe("a service's key", () => {
   });
 
   it("is configured as name=key pairs, each key at least 32 characters, each name once", () => {
-    const base = {
-      DATABASE_URL: "postgresql://u:p@localhost/db",
-      AUTH_SECRET: "a".repeat(32),
-      APP_URL: "http://localhost:3000",
-      PIPEDRIVE_CLIENT_ID: "id",
-      PIPEDRIVE_CLIENT_SECRET: "secret",
-    };
     expect(parseEnv({ ...base, SERVICE_API_KEYS: `enrichment=${key}, billing=${other}` }).SERVICE_API_KEYS).toEqual(
       keys,
     );
@@ -37,13 +39,6 @@ describe("a service's key", () => {
 });
 
 describe("event subscribers", () => {
-  const base = {
-    DATABASE_URL: "postgresql://u:p@localhost/db",
-    AUTH_SECRET: "a".repeat(32),
-    APP_URL: "http://localhost:3000",
-    PIPEDRIVE_CLIENT_ID: "id",
-    PIPEDRIVE_CLIENT_SECRET: "secret",
-  };
   const secret = `whsec_${Buffer.from("x".repeat(32)).toString("base64")}`;
 
   it("need a signing secret, and https unless the receiver is on this machine", () => {

@@ -144,6 +144,21 @@ export function cliEnv(): Record<string, string> {
   return vars;
 }
 
+/**
+ * Sets up a CLI's environment (cliEnv) in this process; when it refuses, says why in one line
+ * prefixed by the CLI's name and answers false, for the CLI to exit 2.
+ */
+export function adoptCliEnv(name: string): boolean {
+  try {
+    Object.assign(process.env, cliEnv());
+    return true;
+  } catch (error) {
+    if (!(error instanceof CliRefusal)) throw error;
+    console.error(`${name}: ${error.message}`);
+    return false;
+  }
+}
+
 function definedEnv(): Record<string, string> {
   return Object.fromEntries(
     Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ""),
