@@ -76,9 +76,12 @@ export async function deliverNextEvent(
       created_at: Date;
       attempts: number;
     }>(
+      // A Date holds milliseconds and the column microseconds: an event due within the
+      // millisecond `now` names is due.
       `SELECT e.id::text, e.webhook_id, e.tenant_id, e.type, e.payload, e.created_at, e.attempts
        FROM pipedrive_service_events e
-       WHERE e.delivered_at IS NULL AND e.dead_at IS NULL AND e.next_attempt_at <= $1
+       WHERE e.delivered_at IS NULL AND e.dead_at IS NULL
+         AND e.next_attempt_at < $1::timestamptz + interval '1 millisecond'
          AND NOT EXISTS (SELECT 1 FROM pipedrive_service_events o WHERE o.tenant_id = e.tenant_id AND o.id < e.id
                          AND o.delivered_at IS NULL AND o.dead_at IS NULL)
        ORDER BY e.id LIMIT 1 FOR UPDATE SKIP LOCKED`,
