@@ -30,15 +30,17 @@ export const DEFAULTS = {
 
 const isLoopback = (host: string) => /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(host);
 
+/** "a, b,,c" → ["a", "b", "c"]: a setting that lists several values. */
+const commaList = (text: string) =>
+  text
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+
 /** Standard Webhooks secrets, "whsec_<base64 key of at least 24 bytes>", comma-separated. */
 const webhookSecrets = z
   .string()
-  .transform((text) =>
-    text
-      .split(",")
-      .map((secret) => secret.trim())
-      .filter(Boolean),
-  )
+  .transform(commaList)
   .pipe(
     z
       .array(
@@ -56,12 +58,7 @@ const webhookSecrets = z
 /** "enrichment=<key>,billing=<key>": one named key per service. */
 const serviceKeys = z
   .string()
-  .transform((text) =>
-    text
-      .split(",")
-      .map((pair) => pair.trim())
-      .filter(Boolean),
-  )
+  .transform(commaList)
   .pipe(
     z.array(
       z

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 
 import type pg from "pg";
 
-import { sql } from "../db.ts";
+import { inTransaction, sql } from "../db.ts";
 
 // The outbox of connection events for services (pipedrive_service_events). Written in the move's
 // own transaction (owe), so an event exists exactly when its change committed; taken one at a
@@ -64,9 +64,7 @@ export async function deliverNextEvent(
     attempts: number,
   ) => Promise<{ delivered: true; status: number } | { retryAt: Date | null; status: number | null; error: string }>,
 ): Promise<boolean> {
-  const client = await sql().connect();
-  try {
-    await client.query("BEGIN");
+  return inTransaction(sql(), async (client) => {
     const { rows } = await client.query<{
       id: string;
       webhook_id: string;
@@ -88,10 +86,7 @@ export async function deliverNextEvent(
       [now],
     );
     const row = rows[0];
-    if (!row) {
-      await client.query("COMMIT");
-      return false;
-    }
+    if (!row) return false;
     const event = {
       id: row.id,
       webhookId: row.webhook_id,
@@ -115,14 +110,8 @@ export async function deliverNextEvent(
         [row.id, result.status, result.error.slice(0, 300), result.retryAt, now],
       );
     }
-    await client.query("COMMIT");
     return true;
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** Events not yet delivered (nor given up), and the age of the oldest: for metrics. */
