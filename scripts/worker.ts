@@ -33,13 +33,10 @@ const housekeeping = await startHousekeeping({
   log: (event, fields) => log().info({ housekeeping: true, ...fields }, event),
 });
 
-// Connection events for services, when an operator named where they go.
-const events =
-  settings.EVENT_WEBHOOK_URL && settings.EVENT_WEBHOOK_SECRET
-    ? startEventDelivery({ url: settings.EVENT_WEBHOOK_URL, secrets: settings.EVENT_WEBHOOK_SECRET }, (event, fields) =>
-        log().info({ events: true, ...fields }, event),
-      )
-    : null;
+// Connection events for services, to everyone an operator named; naming none stops owing them.
+const events = await startEventDelivery(settings.eventSubscribers, (event, fields) =>
+  log().info({ events: true, ...fields }, event),
+);
 
 if (!settings.SMTP_URL) log().warn({ keeper: true }, "mail to admins is off: SMTP_URL is not set");
 
@@ -48,7 +45,7 @@ async function stop() {
   if (stopping) return;
   stopping = true;
   log().info({ keeper: true }, "keeper stopping: letting running renewals finish");
-  await Promise.all([keeper.stop(), housekeeping.stop(), events?.stop()]);
+  await Promise.all([keeper.stop(), housekeeping.stop(), events.stop()]);
   await closeDb();
   process.exit(0);
 }

@@ -7,7 +7,7 @@ import type { Env } from "../env.ts";
 import { pendingNotifications } from "../notifications/notification-store.ts";
 import { CONDITIONS, viewStatusOf } from "../pipedrive/conditions.ts";
 import { tokensToday, usageWritten } from "../pipedrive/lookup/usage-store.ts";
-import { undeliveredEvents } from "../services/service-event-store.ts";
+import { deliveryStats } from "../services/service-event-store.ts";
 import {
   connectionsByStatus,
   counters,
@@ -79,19 +79,27 @@ function buildRegistry(): Registry {
     },
   });
   new Gauge({
-    name: "pipedrive_service_events_undelivered",
-    help: "Connection events for services not yet delivered (nor given up)",
+    name: "pipedrive_service_events_deliveries",
+    help: "Deliveries of connection events per subscriber over the two days kept, by state (owed, delivered, given_up)",
+    labelNames: ["subscriber", "state"] as const,
     registers: [registry],
     async collect() {
-      this.set((await undeliveredEvents(new Date())).count);
+      this.reset();
+      for (const s of await deliveryStats(new Date())) {
+        this.set({ subscriber: s.subscriber, state: "owed" }, s.owed);
+        this.set({ subscriber: s.subscriber, state: "delivered" }, s.delivered);
+        this.set({ subscriber: s.subscriber, state: "given_up" }, s.givenUp);
+      }
     },
   });
   new Gauge({
     name: "pipedrive_service_events_oldest_undelivered_seconds",
-    help: "Age of the oldest connection event not yet delivered: alert past an hour",
+    help: "Per subscriber, the age of the oldest connection event not yet delivered: alert past an hour",
+    labelNames: ["subscriber"] as const,
     registers: [registry],
     async collect() {
-      this.set((await undeliveredEvents(new Date())).oldestSeconds);
+      this.reset();
+      for (const s of await deliveryStats(new Date())) this.set({ subscriber: s.subscriber }, s.oldestSeconds);
     },
   });
   const counted: [CountedMetric, string, string][] = [

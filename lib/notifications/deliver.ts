@@ -14,7 +14,8 @@ import { deliverNext, type Delivery, type Notification, type Recipient } from ".
 // keeper does not run this, and notifications older than a day expire unsent.
 
 const transports = new Map<string, Transporter>();
-function mailer(smtpUrl: string): Transporter {
+/** One pooled transport per SMTP_URL, shared by the admins' outbox and the operators' mail. */
+export function mailer(smtpUrl: string): Transporter {
   let transport = transports.get(smtpUrl);
   if (!transport) transports.set(smtpUrl, (transport = nodemailer.createTransport(smtpUrl)));
   return transport;

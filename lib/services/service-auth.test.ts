@@ -60,4 +60,42 @@ describe("event subscribers", () => {
         bad,
       ).toThrow(/EVENT_WEBHOOK_SECRET/);
   });
+
+  it("may be several, each named, with its secrets in a variable of its own", () => {
+    const other = `whsec_${Buffer.from("y".repeat(32)).toString("base64")}`;
+    const settings = parseEnv({
+      ...base,
+      EVENT_WEBHOOK_URL: "https://hooks.example.com/crm",
+      EVENT_WEBHOOK_SECRET: secret,
+      EVENT_SUBSCRIBERS: "billing=https://billing.example.com/in, audit-log=http://127.0.0.1:4021/",
+      EVENT_SECRET_BILLING: other,
+      EVENT_SECRET_AUDIT_LOG: `${secret},${other}`,
+    });
+    expect(settings.eventSubscribers).toEqual([
+      { name: "default", url: "https://hooks.example.com/crm", secrets: [secret] },
+      { name: "billing", url: "https://billing.example.com/in", secrets: [other] },
+      { name: "audit-log", url: "http://127.0.0.1:4021/", secrets: [secret, other] },
+    ]);
+    expect(JSON.stringify(settings)).not.toContain("EVENT_SECRETS");
+    expect(parseEnv(base).eventSubscribers).toEqual([]);
+
+    const refused: [Record<string, string>, RegExp][] = [
+      [{ EVENT_SUBSCRIBERS: "billing=https://billing.example.com/in" }, /EVENT_SECRET_BILLING: is not set/],
+      [{ EVENT_SUBSCRIBERS: "billing=https://b.example/", EVENT_SECRET_BILLING: "plain" }, /EVENT_SECRET_BILLING/],
+      [{ EVENT_SUBSCRIBERS: "billing=http://b.example/", EVENT_SECRET_BILLING: other }, /EVENT_SUBSCRIBERS.*https/],
+      [{ EVENT_SUBSCRIBERS: "default=https://b.example/", EVENT_SECRET_DEFAULT: other }, /EVENT_SUBSCRIBERS/],
+      [{ EVENT_SUBSCRIBERS: "a=https://a.example/,a=https://b.example/", EVENT_SECRET_A: other }, /EVENT_SUBSCRIBERS/],
+      [{ EVENT_SUBSCRIBERS: "Billing Team=https://b.example/" }, /EVENT_SUBSCRIBERS/],
+    ];
+    for (const [settings, problem] of refused)
+      expect(() => parseEnv({ ...base, ...settings }), JSON.stringify(settings)).toThrow(problem);
+  });
+
+  it("tell the operators named in OPERATOR_EMAILS", () => {
+    expect(parseEnv({ ...base, OPERATOR_EMAILS: "ops@crm.example, oncall@crm.example" }).OPERATOR_EMAILS).toEqual([
+      "ops@crm.example",
+      "oncall@crm.example",
+    ]);
+    expect(() => parseEnv({ ...base, OPERATOR_EMAILS: "not an address" })).toThrow(/OPERATOR_EMAILS/);
+  });
 });

@@ -1,10 +1,12 @@
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { runScript } from "../../testing/support/run-script.ts";
 import { ownDatabaseForFile } from "../../testing/support/scratch-databases.ts";
+import { startSmtpServer } from "../../testing/support/smtp.ts";
 import {
   connectedTenant,
   connectThroughMock,
@@ -13,11 +15,12 @@ import {
   testContext,
 } from "../../testing/support/vitest-harness.ts";
 import { sql } from "../db.ts";
+import { activeAlerts } from "../operator-alert-store.ts";
 import { removeConnection } from "../pipedrive/connection/grant-store.ts";
 import { searchPersonsByPhone } from "../pipedrive/lookup/person-search.ts";
 import { getValidAccessToken } from "../pipedrive/tokens/access.ts";
-import { deliverDueEvents, signatureOf } from "./event-delivery.ts";
-import { eventLog, redeliver } from "./service-event-store.ts";
+import { deliverDueEvents, signatureOf, TELL_OPERATORS_AFTER_MS, type Subscriber } from "./event-delivery.ts";
+import { deliveryStats, eventLog, nameSubscribers, redeliver } from "./service-event-store.ts";
 
 // Connection events, pushed to a receiver built on the `standardwebhooks` library, through the
 // real flows on PostgreSQL: every event of a scripted history verified, in order, once per
@@ -30,11 +33,33 @@ const SECRET = `whsec_${Buffer.from("a-test-secret-of-thirty-two-bytes").toStrin
 const OTHER_SECRET = `whsec_${Buffer.from("another-secret-nobody-gave-them!").toString("base64")}`;
 
 type Received = { id: string; type: string; data: Record<string, unknown> };
-let receiver: Server;
-let url = "";
-let mode: "up" | "down" = "up";
-const received: Received[] = [];
-const refusedSignatures: string[] = [];
+
+/** A subscriber's receiver, built on `standardwebhooks`: what it verified, and what it refused. */
+async function startReceiver(secret = SECRET) {
+  const verifier = new Webhook(secret);
+  const state = { mode: "up" as "up" | "down", received: [] as Received[], refused: [] as string[], url: "" };
+  const server = createServer(async (request, response) => {
+    const body = await bodyOf(request);
+    if (state.mode === "down") return response.writeHead(503).end();
+    try {
+      const event = verifier.verify(body, request.headers as Record<string, string>) as Omit<Received, "id">;
+      state.received.push({ id: String(request.headers["webhook-id"]), type: event.type, data: event.data });
+      response.writeHead(204).end();
+    } catch (error) {
+      state.refused.push(String(error));
+      response.writeHead(400).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`;
+  return Object.assign(state, {
+    typesOf: (tenantId: string) =>
+      state.received
+        .filter((event) => event.data.tenant_id === tenantId)
+        .map((event) => event.type.replace("pipedrive.connection.", "")),
+    close: () => new Promise((resolve) => server.close(resolve)),
+  });
+}
 
 const bodyOf = async (request: IncomingMessage) => {
   const chunks: Buffer[] = [];
@@ -42,30 +67,23 @@ const bodyOf = async (request: IncomingMessage) => {
   return Buffer.concat(chunks).toString("utf8");
 };
 
-beforeAll(async () => {
-  const verifier = new Webhook(SECRET);
-  receiver = createServer(async (request, response) => {
-    const body = await bodyOf(request);
-    if (mode === "down") return response.writeHead(503).end();
-    try {
-      const event = verifier.verify(body, request.headers as Record<string, string>) as Omit<Received, "id">;
-      received.push({ id: String(request.headers["webhook-id"]), type: event.type, data: event.data });
-      response.writeHead(204).end();
-    } catch (error) {
-      refusedSignatures.push(String(error));
-      response.writeHead(400).end();
-    }
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-  url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/events`;
-});
-afterAll(() => new Promise((resolve) => receiver.close(resolve)));
+let main: Awaited<ReturnType<typeof startReceiver>>;
+let second: Awaited<ReturnType<typeof startReceiver>>;
+let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
+const subscriber = (name: string, url: string): Subscriber => ({ name, url, secrets: [SECRET] });
+// An event is owed only to the subscribers named when it is made. A test that takes its receiver
+// down names its subscriber just before its own events, so the down receiver meets only those
+// (five failures in a row would rest its circuit breaker for a real minute).
+const NAMES = ["main", "slow", "failing"];
 
-const deliver = (now = new Date()) => deliverDueEvents({ url, secrets: [SECRET] }, { now: () => now });
-const types = (tenantId: string) =>
-  received
-    .filter((event) => event.data.tenant_id === tenantId)
-    .map((event) => event.type.replace("pipedrive.connection.", ""));
+beforeAll(async () => {
+  [main, second, smtp] = await Promise.all([startReceiver(), startReceiver(), startSmtpServer()]);
+  await nameSubscribers(NAMES);
+});
+afterAll(() => Promise.all([main.close(), second.close(), smtp.close()]));
+
+const deliver = (now = new Date()) => deliverDueEvents(subscriber("main", main.url), { now: () => now });
+const types = (tenantId: string) => main.typesOf(tenantId);
 
 describe("connection events for services", () => {
   it("tell a scripted history in order, each verified, once per webhook-id, and nothing is lost while the receiver is down", async () => {
@@ -79,7 +97,7 @@ describe("connection events for services", () => {
     await getValidAccessToken(patient, t.tenantId).catch(() => null);
 
     // The receiver goes down for five minutes, while the history goes on.
-    mode = "down";
+    main.mode = "down";
     await deliver();
     expect(types(t.tenantId)).toEqual([]);
     await getValidAccessToken(pd.ctx, t.tenantId).catch(() => null);
@@ -92,13 +110,13 @@ describe("connection events for services", () => {
     await deliver(new Date(Date.now() + 60_000));
     expect(types(t.tenantId)).toEqual([]);
     const retried = await sql().query<{ attempts: number }>(
-      `SELECT attempts FROM pipedrive_service_events WHERE tenant_id = $1 ORDER BY id LIMIT 1`,
+      `SELECT attempts FROM pipedrive_event_deliveries WHERE subscriber = 'main' AND tenant_id = $1 ORDER BY event_id LIMIT 1`,
       [t.tenantId],
     );
     expect(retried.rows[0]!.attempts).toBeGreaterThanOrEqual(2);
 
     // Up again five minutes on: everything arrives, in order, each once.
-    mode = "up";
+    main.mode = "up";
     await removeConnection(t.tenantId, "disconnected", t.admin.id, { by: "Admin" });
     await deliver(new Date(Date.now() + 6 * 60_000));
     expect(types(t.tenantId)).toEqual([
@@ -110,7 +128,7 @@ describe("connection events for services", () => {
       "paused",
       "disconnected",
     ]);
-    const mine = received.filter((event) => event.data.tenant_id === t.tenantId);
+    const mine = main.received.filter((event) => event.data.tenant_id === t.tenantId);
     expect(new Set(mine.map((event) => event.id)).size).toBe(mine.length);
     expect(mine[0]!.data).toMatchObject({
       condition: "connected",
@@ -120,7 +138,7 @@ describe("connection events for services", () => {
     });
     expect(mine.find((e) => e.type.endsWith("needs_reconnect"))!.data.message).toMatch(/reconnect/i);
     expect(JSON.stringify(mine)).not.toMatch(/access_token|refresh_token|"token"/);
-    expect(refusedSignatures).toEqual([]);
+    expect(main.refused).toEqual([]);
   });
 
   it("are refused by a receiver holding another secret, and signed with both secrets during a rotation", async () => {
@@ -145,13 +163,13 @@ describe("connection events for services", () => {
     try {
       const started = Date.now();
       const tried = await deliverDueEvents(
-        { url: `http://127.0.0.1:${(slow.address() as AddressInfo).port}/`, secrets: [SECRET] },
+        subscriber("slow", `http://127.0.0.1:${(slow.address() as AddressInfo).port}/`),
         { timeoutMs: 300 },
       );
       expect(tried).toBeGreaterThanOrEqual(1);
       expect(Date.now() - started).toBeLessThan(tried * 300 + 5_000);
       const row = await sql().query<{ last_error: string }>(
-        `SELECT last_error FROM pipedrive_service_events WHERE tenant_id = $1`,
+        `SELECT last_error FROM pipedrive_event_deliveries WHERE subscriber = 'slow' AND tenant_id = $1`,
         [t.tenantId],
       );
       expect(row.rows[0]!.last_error).toMatch(/abort|timeout/i);
@@ -171,13 +189,14 @@ describe("connection events for services", () => {
     });
     await new Promise<void>((resolve) => failing.listen(0, "127.0.0.1", resolve));
     try {
-      const target = { url: `http://127.0.0.1:${(failing.address() as AddressInfo).port}/`, secrets: [SECRET] };
+      const target = subscriber("failing", `http://127.0.0.1:${(failing.address() as AddressInfo).port}/`);
       await deliverDueEvents(target);
       expect(requests).toBe(5);
       await deliverDueEvents(target, { now: () => new Date(Date.now() + 30_000) });
       expect(requests).toBe(5);
       const untried = await sql().query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM pipedrive_service_events WHERE tenant_id = ANY($1::uuid[]) AND attempts = 0`,
+        `SELECT count(*)::int AS n FROM pipedrive_event_deliveries
+         WHERE subscriber = 'failing' AND tenant_id = ANY($1::uuid[]) AND attempts = 0`,
         [tenants.map((t) => t.tenantId)],
       );
       expect(untried.rows[0]!.n).toBeGreaterThanOrEqual(2);
@@ -188,13 +207,101 @@ describe("connection events for services", () => {
 
   it("are listed with their attempts, and given-up ones can be owed again under the same webhook-id", async () => {
     const t = await connectedTenant(pd);
-    await sql().query(`UPDATE pipedrive_service_events SET dead_at = now(), attempts = 9 WHERE tenant_id = $1`, [
-      t.tenantId,
-    ]);
-    const [dead] = (await eventLog(100)).filter((e) => e.tenantId === t.tenantId);
-    expect(dead).toMatchObject({ type: "pipedrive.connection.connected", state: "given up", attempts: 9 });
-    expect(await redeliver({ givenUp: true })).toBeGreaterThanOrEqual(1);
+    await sql().query(
+      `UPDATE pipedrive_event_deliveries SET dead_at = now(), attempts = 9 WHERE subscriber = 'main' AND tenant_id = $1`,
+      [t.tenantId],
+    );
+    const [dead] = (await eventLog(500)).filter((e) => e.tenantId === t.tenantId && e.subscriber === "main");
+    expect(dead).toMatchObject({ type: "pipedrive.connection.connected", state: "given up", attempts: 9, lagMs: null });
+    expect(await redeliver({ givenUp: true }, "main")).toBeGreaterThanOrEqual(1);
     await deliver();
-    expect(received.filter((e) => e.data.tenant_id === t.tenantId).map((e) => e.id)).toEqual([dead!.webhookId]);
+    const [again] = (await eventLog(500)).filter((e) => e.tenantId === t.tenantId && e.subscriber === "main");
+    expect(again).toMatchObject({ state: "delivered", attempts: 1, lagMs: expect.any(Number) });
+    expect(main.received.filter((e) => e.data.tenant_id === t.tenantId).map((e) => e.id)).toEqual([dead!.webhookId]);
+  });
+
+  it("reach several subscribers, each in order and once per webhook-id; one that is down holds the other back in nothing", async () => {
+    await nameSubscribers([...NAMES, "second"]);
+    const t = await connectedTenant(pd);
+    await connectThroughMock(pd.ctx, pd.mock, t.admin, { who: t.who });
+    second.mode = "down";
+    await Promise.all([deliver(), deliverDueEvents(subscriber("second", second.url))]);
+    expect(types(t.tenantId)).toEqual(["connected", "reconnected"]);
+    expect(second.typesOf(t.tenantId)).toEqual([]);
+
+    await removeConnection(t.tenantId, "disconnected", t.admin.id, { by: "Admin" });
+    second.mode = "up";
+    const later = new Date(Date.now() + 5 * 60_000);
+    await Promise.all([deliver(later), deliverDueEvents(subscriber("second", second.url), { now: () => later })]);
+    expect(types(t.tenantId)).toEqual(["connected", "reconnected", "disconnected"]);
+    expect(second.typesOf(t.tenantId)).toEqual(["connected", "reconnected", "disconnected"]);
+    const ids = (r: typeof main) => r.received.filter((e) => e.data.tenant_id === t.tenantId).map((e) => e.id);
+    expect(ids(second)).toEqual(ids(main));
+    expect(new Set(ids(second)).size).toBe(3);
+    const stats = await deliveryStats(new Date());
+    expect(stats.find((s) => s.subscriber === "second")).toMatchObject({ owed: 0 });
+  });
+
+  it("are owed to a subscriber only from when it is named, and no longer once it is not", async () => {
+    const before = await connectedTenant(pd);
+    await nameSubscribers([...NAMES, "newcomer"]);
+    const after = await connectedTenant(pd);
+    const owed = async (tenantId: string) =>
+      (
+        await sql().query<{ subscriber: string }>(
+          `SELECT subscriber FROM pipedrive_event_deliveries WHERE tenant_id = $1 ORDER BY subscriber`,
+          [tenantId],
+        )
+      ).rows.map((r) => r.subscriber);
+    expect(await owed(before.tenantId)).not.toContain("newcomer");
+    expect(await owed(after.tenantId)).toContain("newcomer");
+    await nameSubscribers(NAMES);
+    expect(await owed(after.tenantId)).not.toContain("newcomer");
+  });
+
+  it("tell the operators once, by mail and an alert, when a subscriber has failed for an hour, and clear when it answers", async () => {
+    await nameSubscribers([...NAMES, "down-long"]);
+    const t = await connectedTenant(pd);
+    const down = await startReceiver();
+    down.mode = "down";
+    const target = subscriber("down-long", down.url);
+    const operators = { smtpUrl: smtp.url, to: ["ops@crm.test"] };
+    const at = (ms: number) => ({ now: () => new Date(Date.now() + ms), operators });
+    try {
+      await deliverDueEvents(target, at(0));
+      await deliverDueEvents(target, at(TELL_OPERATORS_AFTER_MS / 2));
+      expect(smtp.received.filter((m) => m.to.includes("ops@crm.test"))).toEqual([]);
+      await deliverDueEvents(target, at(TELL_OPERATORS_AFTER_MS + 60_000));
+      await deliverDueEvents(target, at(TELL_OPERATORS_AFTER_MS + 30 * 60_000));
+      const mails = smtp.received.filter((m) => m.to.includes("ops@crm.test"));
+      expect(mails).toHaveLength(1);
+      expect(mails[0]!.subject).toContain('"down-long"');
+      expect(mails[0]!.text).toMatch(/HTTP 503/);
+      expect(mails[0]!.text).toContain("npm run events -- list");
+      expect(mails[0]!.text).not.toContain(SECRET);
+      expect((await activeAlerts()).map((a) => a.kind)).toContain("event_subscriber_failing:down-long");
+
+      down.mode = "up";
+      await deliverDueEvents(target, at(TELL_OPERATORS_AFTER_MS + 3 * 3_600_000));
+      expect(down.typesOf(t.tenantId)).toEqual(["connected"]);
+      expect((await activeAlerts()).map((a) => a.kind)).not.toContain("event_subscriber_failing:down-long");
+    } finally {
+      await down.close();
+    }
+  });
+
+  it("are shown to operators by npm run events, per subscriber with lag, and owed again on their word", async () => {
+    const t = await connectedTenant(pd);
+    await deliver();
+    const list = await runScript("scripts/events.ts", ["list"], {});
+    expect(list.code).toBe(0);
+    const line = list.stdout.split("\n").find((l) => l.includes(t.tenantId) && l.includes(" main "));
+    expect(line).toMatch(/pipedrive\.connection\.connected .* delivered {2}attempts 1 {2}lag \d+ ms {2}last HTTP 204/);
+    const webhookId = line!.split(/\s+/)[2]!;
+    const again = await runScript("scripts/events.ts", ["redeliver", webhookId, "--subscriber", "main"], {});
+    expect(again.stdout).toContain("1 owed again");
+    await deliver();
+    expect(main.received.filter((e) => e.id === webhookId)).toHaveLength(2);
+    expect((await runScript("scripts/events.ts", ["resend"], {})).code).toBe(2);
   });
 });
