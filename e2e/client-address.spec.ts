@@ -1,12 +1,7 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
-import path from "node:path";
-
-import { productionServer, ROOT } from "../scripts/support/local-env.ts";
-import { e2eAppEnv } from "../testing/support/e2e-app.ts";
 import { testDb } from "./support/db.ts";
-import { APP_URL, STATE_DIR } from "./support/env.ts";
+import { APP_URL } from "./support/env.ts";
 import { expect, test } from "./support/fixtures.ts";
+import { startInstance, type Instance } from "./support/instance.ts";
 import { postSignIn } from "./support/sign-in-form.ts";
 
 // Sign-in limits count per client address. Which address that is comes from TRUSTED_PROXIES:
@@ -41,38 +36,17 @@ test("an IPv6 client counts by its /64", async () => {
 });
 
 test.describe("with no trusted proxy (the default)", () => {
-  const port = 3190;
-  const baseUrl = `http://127.0.0.1:${port}`;
-  let app: ChildProcess;
-  let output = "";
+  let instance: Instance;
+  let baseUrl = "";
+  const output = () => instance.output();
 
   test.beforeAll(async () => {
     test.setTimeout(120_000);
-    const server = productionServer(port, { loopback: true });
-    const databaseUrl = readFileSync(path.join(STATE_DIR, "database-url"), "utf8").trim();
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      ...e2eAppEnv({ appUrl: baseUrl, mockPort: 4110, databaseUrl }),
-      ...server.env,
-    };
-    delete env.TRUSTED_PROXIES;
-    app = spawn(server.command, server.args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    app.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    await new Promise<void>((resolve, reject) => {
-      app.stdout!.on("data", (chunk: Buffer) => {
-        output += chunk.toString();
-        if (chunk.toString().includes("ready on")) resolve();
-      });
-      app.once("exit", (code) => reject(new Error(`the second instance exited with ${code}`)));
-    });
+    instance = await startInstance(3190, { unset: ["TRUSTED_PROXIES"] });
+    baseUrl = instance.url;
   });
 
-  test.afterAll(async () => {
-    if (app.exitCode !== null) return;
-    const exited = new Promise((resolve) => app.once("exit", resolve));
-    app.kill("SIGTERM");
-    await exited;
-  });
+  test.afterAll(() => instance.stop());
 
   test("the socket's address counts, whatever X-Forwarded-For says", async () => {
     await testDb.query("DELETE FROM rate_limits WHERE key LIKE 'signin-ip:%'");
@@ -86,9 +60,9 @@ test.describe("with no trusted proxy (the default)", () => {
     const warning = /X-Forwarded-For arrived but TRUSTED_PROXIES is 0/g;
     for (let i = 0; i < 3; i++)
       expect(await wrongSignIn(baseUrl, "nobody@client-address.test", "198.51.100.7")).toBe(303);
-    await expect.poll(() => output.match(warning)?.length ?? 0).toBe(1);
+    await expect.poll(() => output().match(warning)?.length ?? 0).toBe(1);
     expect(await wrongSignIn(baseUrl, "nobody@client-address.test", "198.51.100.8")).toBe(303);
-    expect(output.match(warning)?.length).toBe(1);
+    expect(output().match(warning)?.length).toBe(1);
   });
 
   test("takes no request id from the client: with no proxy in front, nobody vouches for it", async () => {
@@ -105,8 +79,8 @@ test.describe("with no trusted proxy (the default)", () => {
       redirect: "manual",
       headers: { "X-Request-Id": chosen },
     }).then((a) => a.arrayBuffer());
-    await expect.poll(() => output.includes("pipedrive callback")).toBe(true);
-    expect(output).not.toContain(chosen);
+    await expect.poll(() => output().includes("pipedrive callback")).toBe(true);
+    expect(output()).not.toContain(chosen);
   });
 
   test("serves no metrics without METRICS_TOKEN: this instance is not a demo, though it talks to the mock", async () => {

@@ -2,6 +2,7 @@ import { E2E_SERVICE_KEY } from "../testing/support/e2e-app.ts";
 import { testDb } from "./support/db.ts";
 import { APP_URL, DEMO_TENANT_ID, MOCK_URL, OTHER_TENANT_ID } from "./support/env.ts";
 import { expect, test } from "./support/fixtures.ts";
+import { startInstance, type Instance } from "./support/instance.ts";
 import { mock } from "./support/mock.ts";
 
 // The token endpoint for services, over HTTP to the production build: a service that takes its
@@ -59,6 +60,63 @@ test("200 callers at once with an expired token: one refresh at Pipedrive, one t
   const tokens = new Set(await Promise.all(answers.map(async (a) => (await a.json()).access_token as string)));
   expect(tokens.size).toBe(1);
   expect((await mock.tokenRequests("refresh_token")).length - before).toBe(1);
+});
+
+test.describe("across four instances of the app", () => {
+  let others: Instance[] = [];
+  test.beforeAll(async () => {
+    test.setTimeout(180_000);
+    others = await Promise.all([3194, 3195, 3196].map((port) => startInstance(port)));
+  });
+  test.afterAll(() => Promise.all(others.map((o) => o.stop())));
+
+  test("200 callers spread over four processes with an expired token: exactly one refresh, one token", async ({
+    signedIn,
+    request,
+  }) => {
+    const { integrations } = await signedIn("admin");
+    await integrations.connect();
+    await testDb.expireAccessToken(DEMO_TENANT_ID);
+    const before = (await mock.tokenRequests("refresh_token")).length;
+    const bases = [APP_URL, ...others.map((o) => o.url)];
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        request.get(`${bases[i % 4]}/api/services/pipedrive/token?tenant_id=${DEMO_TENANT_ID}`, { headers: auth }),
+      ),
+    );
+    expect(answers.map((a) => a.status())).toEqual(Array(200).fill(200));
+    const tokens = new Set(await Promise.all(answers.map(async (a) => (await a.json()).access_token as string)));
+    expect(tokens.size).toBe(1);
+    expect((await mock.tokenRequests("refresh_token")).length - before).toBe(1);
+  });
+});
+
+test.describe("with SERVICE_CALLS_PER_MINUTE at 3", () => {
+  const key = "limited-service-key-limited-service-key-0001";
+  let limited: Instance;
+  test.beforeAll(async () => {
+    test.setTimeout(120_000);
+    limited = await startInstance(3197, {
+      set: { SERVICE_API_KEYS: `limited=${key}`, SERVICE_CALLS_PER_MINUTE: "3" },
+    });
+  });
+  test.afterAll(() => limited.stop());
+
+  test("a service past its calls a minute is told to slow down, with Retry-After, and logged by name only", async ({
+    request,
+  }) => {
+    const call = () =>
+      request.get(`${limited.url}/api/services/pipedrive/token?tenant_id=${OTHER_TENANT_ID}`, {
+        headers: { Authorization: `Bearer ${key}` },
+      });
+    for (let i = 0; i < 3; i++) expect((await call()).status()).toBe(404);
+    const refused = await call();
+    expect(refused.status()).toBe(429);
+    expect(Number(refused.headers()["retry-after"])).toBeGreaterThanOrEqual(1);
+    expect((await refused.json()).error.code).toBe("too_many_requests");
+    await expect.poll(() => limited.output().match(/"service":"limited","status":429/g)?.length ?? 0).toBe(1);
+    expect(limited.output()).not.toContain(key);
+  });
 });
 
 test("a condition is the caller's error in words: 409 for a person to fix, 503 with Retry-After to wait", async ({

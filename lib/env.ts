@@ -26,6 +26,7 @@ export const DEFAULTS = {
   PHONE_DEFAULT_REGION: "BR",
   KEEPER_WINDOW_SECONDS: 900,
   KEEPER_IDLE_DAYS: 30,
+  SERVICE_CALLS_PER_MINUTE: 1200,
 } as const;
 
 const isLoopback = (host: string) => /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(host);
@@ -174,6 +175,10 @@ const schema = z
       // Keys of the services that take Pipedrive tokens and lookups from us, "name=key" pairs
       // separated by commas; each key at least 32 characters, each name said in the logs.
       SERVICE_API_KEYS: optional(serviceKeys).default([]),
+      // Calls a minute each service (each key's name) may make to the token and lookup endpoints.
+      SERVICE_CALLS_PER_MINUTE: optional(z.coerce.number().int().min(1).max(1_000_000)).default(
+        DEFAULTS.SERVICE_CALLS_PER_MINUTE,
+      ),
       // Where connection events go (Standard Webhooks), and the secrets they are signed with:
       // "whsec_<base64>", the current one first; during a rotation, both, comma-separated.
       EVENT_WEBHOOK_URL: optional(z.url({ protocol: /^https?$/ })),

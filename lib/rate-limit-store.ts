@@ -3,6 +3,7 @@ import "server-only";
 import { RateLimiterPostgres, RateLimiterRes } from "rate-limiter-flexible";
 
 import { sql } from "./db.ts";
+import { DEFAULTS } from "./env.ts";
 
 // Counters shared by every instance, in PostgreSQL (rate-limiter-flexible's store, our table
 // rate_limits). Expired rows are deleted by the keeper's purge.
@@ -34,8 +35,8 @@ export const LIMITS = {
   lookup: { keyPrefix: "lookup", points: 30, duration: 60 },
   /** Phone lookups per user, so one member cannot spend the whole workspace's share. */
   lookupByUser: { keyPrefix: "lookup-user", points: 10, duration: 60 },
-  /** Calls from one service (its key's name) to the token and lookup endpoints. */
-  serviceCalls: { keyPrefix: "service", points: 1200, duration: 60 },
+  /** Calls from one service (its key's name) to the token and lookup endpoints; points: SERVICE_CALLS_PER_MINUTE. */
+  serviceCalls: { keyPrefix: "service", points: DEFAULTS.SERVICE_CALLS_PER_MINUTE, duration: 60 },
   /** An admin's Check now: one look at Pipedrive a minute per workspace. */
   checkNow: { keyPrefix: "check-now", points: 1, duration: 60 },
   /** A member asking the workspace's admins to connect or reconnect: once a day each. */

@@ -1,11 +1,19 @@
 import { createHmac } from "node:crypto";
 
 import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleAll, type CircuitBreakerPolicy } from "cockatiel";
+import pg from "pg";
 
+import { env } from "../env.ts";
 import { describe } from "../errors.ts";
 import { mailOperators } from "../notifications/operator-mail.ts";
 import { clearAlert, raiseAlert } from "../operator-alert-store.ts";
-import { deliverNextEvent, nameSubscribers, noteSubscriberRun, type DeliveryResult } from "./service-event-store.ts";
+import {
+  deliverNextEvent,
+  EVENTS_CHANNEL,
+  nameSubscribers,
+  noteSubscriberRun,
+  type DeliveryResult,
+} from "./service-event-store.ts";
 
 // Connection events pushed to the services that subscribe, signed as Standard Webhooks say:
 // `webhook-id`, `webhook-timestamp`, and `webhook-signature: v1,<base64 HMAC-SHA256 of
@@ -137,21 +145,28 @@ async function noteRun(
 }
 
 /**
- * The worker's delivery loop: every `everyMs`, whatever is due, to every subscriber at once, so
- * one that is slow or down holds no other back. Several workers on one database share the work
- * through the deliveries' row locks.
+ * The worker's delivery: to every subscriber at once, so one that is slow or down holds no other
+ * back; at once when an event commits (LISTEN on its own connection), and every `everyMs` for
+ * retries and anything a lost connection missed. Several workers on one database share the
+ * work through the deliveries' row locks.
  */
 export async function startEventDelivery(
   subscribers: readonly Subscriber[],
   log: (event: string, fields: Record<string, unknown>) => void,
-  everyMs = 2_000,
+  options: { everyMs?: number; databaseUrl?: string } = {},
 ): Promise<{ stop: () => Promise<void> }> {
   await nameSubscribers(subscribers.map((s) => s.name));
   let running: Promise<unknown> = Promise.resolve();
   let busy = false;
-  const timer = setInterval(() => {
-    if (busy || subscribers.length === 0) return;
+  let again = false;
+  const pass = (): void => {
+    if (subscribers.length === 0) return;
+    if (busy) {
+      again = true;
+      return;
+    }
     busy = true;
+    again = false;
     running = Promise.all(
       subscribers.map((subscriber) =>
         deliverDueEvents(subscriber)
@@ -160,12 +175,38 @@ export async function startEventDelivery(
             log("service_events_error", { subscriber: subscriber.name, error: describe(error) }),
           ),
       ),
-    ).finally(() => (busy = false));
-  }, everyMs);
+    ).finally(() => {
+      busy = false;
+      if (again) pass();
+    });
+  };
+  const timer = setInterval(pass, options.everyMs ?? 2_000);
+  const listener = subscribers.length > 0 ? await listen(options.databaseUrl ?? env().DATABASE_URL, pass, log) : null;
   return {
     stop: async () => {
       clearInterval(timer);
+      await listener?.end().catch(() => {});
       await running;
     },
   };
+}
+
+async function listen(
+  databaseUrl: string,
+  onEvent: () => void,
+  log: (event: string, fields: Record<string, unknown>) => void,
+): Promise<pg.Client | null> {
+  const client = new pg.Client({ connectionString: databaseUrl, application_name: "crm-event-listener" });
+  client.on("notification", onEvent);
+  // A lost connection leaves the poll: events are late by at most its interval, never lost.
+  client.on("error", (error) => log("service_events_listener_lost", { error: describe(error) }));
+  try {
+    await client.connect();
+    await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+    return client;
+  } catch (error) {
+    log("service_events_listener_lost", { error: describe(error) });
+    await client.end().catch(() => {});
+    return null;
+  }
 }

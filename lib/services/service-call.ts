@@ -43,7 +43,7 @@ export function serviceRoute(
         { status: 401, headers: { ...NO_STORE, "WWW-Authenticate": 'Bearer realm="services"' } },
       );
     let answer: ServiceAnswer;
-    const spent = await take(LIMITS.serviceCalls, service);
+    const spent = await take({ ...LIMITS.serviceCalls, points: env().SERVICE_CALLS_PER_MINUTE }, service);
     if ("wait" in spent) {
       answer = {
         status: 429,

@@ -59,7 +59,12 @@ export async function oweServiceEvent(
      SELECT s.name, event.id, $1::uuid FROM event, pipedrive_event_subscribers s`,
     [tenantId, `msg_${randomUUID()}`, what.type, what.condition, what.message, JSON.stringify(known)],
   );
+  // Wakes the workers' delivery at commit (and not before), instead of at their next poll.
+  await client.query(`SELECT pg_notify($1, '')`, [EVENTS_CHANNEL]);
 }
+
+/** The channel a committed event is announced on; the payload is empty (LISTEN needs no table access). */
+export const EVENTS_CHANNEL = "pipedrive_service_events";
 
 /**
  * The subscribers events are owed to, as the worker was configured: each named one is owed every

@@ -13,13 +13,20 @@ import {
   expireAccessToken,
   mockPipedriveForFile,
   testContext,
+  waitUntil,
 } from "../../testing/support/vitest-harness.ts";
 import { sql } from "../db.ts";
 import { activeAlerts } from "../operator-alert-store.ts";
 import { removeConnection } from "../pipedrive/connection/grant-store.ts";
 import { searchPersonsByPhone } from "../pipedrive/lookup/person-search.ts";
 import { getValidAccessToken } from "../pipedrive/tokens/access.ts";
-import { deliverDueEvents, signatureOf, TELL_OPERATORS_AFTER_MS, type Subscriber } from "./event-delivery.ts";
+import {
+  deliverDueEvents,
+  signatureOf,
+  startEventDelivery,
+  TELL_OPERATORS_AFTER_MS,
+  type Subscriber,
+} from "./event-delivery.ts";
 import { deliveryStats, eventLog, nameSubscribers, redeliver } from "./service-event-store.ts";
 
 // Connection events, pushed to a receiver built on the `standardwebhooks` library, through the
@@ -303,5 +310,19 @@ describe("connection events for services", () => {
     await deliver();
     expect(main.received.filter((e) => e.id === webhookId)).toHaveLength(2);
     expect((await runScript("scripts/events.ts", ["resend"], {})).code).toBe(2);
+  });
+
+  // Last: the worker's start names its own subscribers only, and the others are owed nothing more.
+  it("are sent by the worker as soon as their change commits, not at its next poll", async () => {
+    const worker = await startEventDelivery([subscriber("main", main.url)], () => {}, { everyMs: 10 * 60_000 });
+    try {
+      const t = await connectedTenant(pd);
+      await waitUntil(() => types(t.tenantId).length === 1, "the connected event, woken by its commit");
+      await removeConnection(t.tenantId, "disconnected", t.admin.id, { by: "Admin" });
+      await waitUntil(() => types(t.tenantId).length === 2, "the disconnected event");
+      expect(types(t.tenantId)).toEqual(["connected", "disconnected"]);
+    } finally {
+      await worker.stop();
+    }
   });
 });
