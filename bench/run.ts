@@ -7,6 +7,7 @@ import { callbackOverhead, connectAll } from "./scenarios/callback.ts";
 import { dueQueryAtScale, foreignWhileKeeping, isolation, keeperPass } from "./scenarios/keeper.ts";
 import { settingsPage } from "./scenarios/page.ts";
 import { personSearch } from "./scenarios/search.ts";
+import { services } from "./scenarios/services.ts";
 import { stampede } from "./scenarios/stampede.ts";
 import { tokenHotPath } from "./scenarios/token.ts";
 import { mainThreadProfile, profileReport } from "./support/cpu-profile.ts";
@@ -39,6 +40,7 @@ async function main() {
     if (runs("stampede")) await stampede(stack, connected[0]!, connected[1]!);
     if (runs("page")) await settingsPage(stack);
     if (runs("search")) await personSearch(stack, connected.slice(2, 12));
+    if (runs("services")) await services(stack, connected.slice(2));
     const scenarios = scenarioReport;
     if (runs("keeper")) {
       await isolation(stack, scenarios, connected[3]!, connected.slice(20, 40), size.isolationReads);
