@@ -4,10 +4,13 @@ import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { freshIdentity } from "../../testing/mock-pipedrive/index.ts";
 import { runScript } from "../../testing/support/run-script.ts";
 import { ownDatabaseForFile } from "../../testing/support/scratch-databases.ts";
 import { startSmtpServer } from "../../testing/support/smtp.ts";
 import {
+  answerSwitch,
+  auditEvents,
   connectedTenant,
   connectThroughMock,
   expireAccessToken,
@@ -17,6 +20,7 @@ import {
 } from "../../testing/support/vitest-harness.ts";
 import { sql } from "../db.ts";
 import { activeAlerts } from "../operator-alert-store.ts";
+import { markApiRefused, markApiWorks, noteResumedPauses } from "../pipedrive/connection/connection-store.ts";
 import { removeConnection } from "../pipedrive/connection/grant-store.ts";
 import { searchPersonsByPhone } from "../pipedrive/lookup/person-search.ts";
 import { getValidAccessToken } from "../pipedrive/tokens/access.ts";
@@ -122,6 +126,16 @@ describe("connection events for services", () => {
     );
     expect(retried.rows[0]!.attempts).toBeGreaterThanOrEqual(2);
 
+    // The daily pause's time comes, once however many scans see it; then another Pipedrive user.
+    const until = (await auditEvents(t.tenantId)).find((e) => e.event === "paused")!.detail.until as string;
+    expect(await noteResumedPauses(new Date(Date.parse(until) - 1000))).toBe(0);
+    expect(await noteResumedPauses(new Date(Date.parse(until) + 1000))).toBeGreaterThanOrEqual(1);
+    expect(await noteResumedPauses(new Date(Date.parse(until) + 61_000))).toBe(0);
+    const held = await connectThroughMock(pd.ctx, pd.mock, t.admin, { who: freshIdentity() });
+    await answerSwitch(pd.ctx, t.admin, held);
+    await removeConnection(t.tenantId, "uninstalled", null, {});
+    await connectThroughMock(pd.ctx, pd.mock, t.admin, { who: freshIdentity() });
+
     // Up again five minutes on: everything arrives, in order, each once.
     main.mode = "up";
     await removeConnection(t.tenantId, "disconnected", t.admin.id, { by: "Admin" });
@@ -133,6 +147,10 @@ describe("connection events for services", () => {
       "needs_reconnect",
       "recovered",
       "paused",
+      "resumed",
+      "switched_user",
+      "uninstalled",
+      "connected",
       "disconnected",
     ]);
     const mine = main.received.filter((event) => event.data.tenant_id === t.tenantId);
@@ -146,6 +164,23 @@ describe("connection events for services", () => {
     expect(mine.find((e) => e.type.endsWith("needs_reconnect"))!.data.message).toMatch(/reconnect/i);
     expect(JSON.stringify(mine)).not.toMatch(/access_token|refresh_token|"token"/);
     expect(main.refused).toEqual([]);
+  });
+
+  it("say paused and resumed, with the condition, when Pipedrive's API refuses a connection and then works again", async () => {
+    const t = await connectedTenant(pd);
+    for (const refusal of ["subscription_lapsed", "access_forbidden"] as const) {
+      await markApiRefused(t.tenantId, refusal, { detail: "HTTP 40x", call: "persons/search" }, new Date());
+      await markApiWorks(t.tenantId, "persons/search", new Date());
+    }
+    await deliver();
+    const mine = main.received.filter((e) => e.data.tenant_id === t.tenantId);
+    expect(mine.map((e) => [e.type.replace("pipedrive.connection.", ""), e.data.condition])).toEqual([
+      ["connected", "connected"],
+      ["paused", "subscription_lapsed"],
+      ["resumed", "connected"],
+      ["paused", "access_forbidden"],
+      ["resumed", "connected"],
+    ]);
   });
 
   it("are refused by a receiver holding another secret, and signed with both secrets during a rotation", async () => {

@@ -24,6 +24,7 @@ const labels = {
   connect_failed: "Connect failed",
   switch_cancelled: "Switch of Pipedrive user cancelled",
   paused: "Lookups paused: the company's Pipedrive request limit is used up",
+  resumed: "Lookups resumed: the company's Pipedrive request limit was reset",
   admins_asked: "A member asked an admin to connect Pipedrive",
 } satisfies Record<AuditEvent, string>;
 

@@ -9,7 +9,7 @@ import { writeBehind } from "../../write-behind.ts";
 import type { TokenRow } from "../tokens/contract-store.ts";
 import { NEEDS_RECONNECT_RECHECK_MS } from "../tokens/policy.ts";
 import type { ApiRefusal, ConnectionStatus } from "./lifecycle.ts";
-import { applyMove, record } from "./move-store.ts";
+import { applyMove, readState, record } from "./move-store.ts";
 
 // The moves of a connected workspace's health, as its flows call them (grants and removals are
 // grant-store.ts's). Each hands its move to the executor (move-store.ts), which decides it with
@@ -189,6 +189,36 @@ export async function notePause(tenantId: string, until: Date, reason: string): 
       },
     ),
   );
+}
+
+/**
+ * Daily pauses whose time is up: each workspace they paused is told lookups resumed (the log and
+ * services), once, under its row lock. The keeper's scan runs it every minute. How many it told.
+ */
+export async function noteResumedPauses(now: Date): Promise<number> {
+  const { rows } = await sql().query<{ tenant_id: string; until: string }>(
+    `SELECT tenant_id, until FROM (
+       SELECT DISTINCT ON (tenant_id) tenant_id, event, detail->>'until' AS until FROM pipedrive_audit_events
+       WHERE event IN ('paused', 'resumed') AND created_at > $1::timestamptz - interval '2 days'
+       ORDER BY tenant_id, id DESC) latest
+     WHERE event = 'paused' AND until ~ '^\\d{4}-\\d\\d-\\d\\dT' AND until::timestamptz <= $1::timestamptz`,
+    [now],
+  );
+  let told = 0;
+  for (const row of rows) {
+    await inTransaction(sql(), async (client) => {
+      if ((await readState(client, row.tenant_id)).kind === "absent") return;
+      const latest = await client.query<{ event: string }>(
+        `SELECT event FROM pipedrive_audit_events WHERE tenant_id = $1::uuid AND event IN ('paused', 'resumed')
+         ORDER BY id DESC LIMIT 1`,
+        [row.tenant_id],
+      );
+      if (latest.rows[0]?.event !== "paused") return;
+      await record(client, row.tenant_id, { audit: "resumed", mail: null }, { actorUserId: null, detail: {} });
+      told++;
+    });
+  }
+  return told;
 }
 
 /** A member asked the workspace's admins to connect or reconnect: logged, and the admins mailed. */

@@ -97,6 +97,7 @@ export const SERVICE_EVENTS = [
   "needs_reconnect",
   "recovered",
   "paused",
+  "resumed",
   "uninstalled",
   "disconnected",
 ] as const;
@@ -114,6 +115,7 @@ export function serviceEventOf(said: string): ServiceEventName | null {
     case "recovered":
     case "disconnected":
     case "uninstalled":
+    case "resumed":
       return said;
     case "refresh_failed":
       return "needs_reconnect";

@@ -8,6 +8,7 @@ import { CONDITION_WORDS } from "../conditions.ts";
 import { insertAuditEvent, type AuditEvent } from "../tokens/audit-store.ts";
 import {
   decide,
+  healsByProbe,
   serviceEventOf,
   type ConnectionEvent,
   type ConnectionState,
@@ -74,7 +75,11 @@ export async function applyMove(client: pg.PoolClient, tenantId: string, move: M
     );
   }
   const detail = typeof move.detail === "function" ? move.detail(before, decision.next) : (move.detail ?? {});
-  await record(client, tenantId, decision, { detail, actorUserId: move.actorUserId ?? null });
+  await record(client, tenantId, decision, {
+    detail,
+    actorUserId: move.actorUserId ?? null,
+    before: before.kind === "present" ? before.status : null,
+  });
   return { before, decision, applied };
 }
 
@@ -115,6 +120,8 @@ export async function record(
     detail: Record<string, unknown>;
     actorUserId: string | null;
     named?: { companyName: string; pipedriveUserName: string };
+    /** The status the move left: working again after a refusal that paused lookups is "resumed". */
+    before?: ConnectionStatus | null;
   },
 ): Promise<void> {
   if (!decision.audit) return;
@@ -130,7 +137,8 @@ export async function record(
     [tenantId, how.actorUserId, decision.audit, JSON.stringify({ ...names, ...how.detail })],
   );
   if (decision.mail) await owe(client, tenantId, decision.mail, rows[0]!.detail);
-  const told = serviceEventOf(decision.mail ?? decision.audit);
+  const said = serviceEventOf(decision.mail ?? decision.audit);
+  const told = said === "recovered" && healsByProbe(how.before ?? null) ? "resumed" : said;
   if (told) await tellServices(client, tenantId, told, decision.audit, rows[0]!.detail);
 }
 
@@ -142,7 +150,8 @@ async function tellServices(
   condition: string,
   detail: Record<string, unknown>,
 ) {
-  const conditionNow = told === "paused" ? condition : told === "recovered" ? "connected" : told;
+  const conditionNow =
+    told === "paused" ? condition : told === "recovered" || told === "resumed" ? "connected" : told;
   const words = (CONDITION_WORDS as Record<string, { caller?: string }>)[conditionNow]?.caller ?? null;
   await oweServiceEvent(client, tenantId, { type: told, condition: conditionNow, message: words }, detail);
 }

@@ -6,7 +6,7 @@ import { deliverDue } from "../../notifications/deliver.ts";
 import { expireStaleNotifications } from "../../notifications/notification-store.ts";
 import { purgeOldServiceEvents } from "../../services/service-event-store.ts";
 import { purgeAbandonedInstalls } from "../connect/marketplace.ts";
-import { setNextVisit } from "../connection/connection-store.ts";
+import { noteResumedPauses, setNextVisit } from "../connection/connection-store.ts";
 import { healsByProbe } from "../connection/lifecycle.ts";
 import type { PipedriveContext } from "../context.ts";
 import { purgeOldLookups } from "../lookup/lookup-store.ts";
@@ -98,6 +98,8 @@ export async function startKeeper(options: KeeperOptions): Promise<Keeper> {
     if (due.length)
       await boss.insert(due.map((tenantId) => ({ name: QUEUES.renew, data: { tenantId }, singletonKey: tenantId })));
     const queued = due.length;
+    const resumed = await noteResumedPauses(now);
+    if (resumed) log("keeper_pauses_resumed", { resumed });
     await beat("scan", now, { due: due.length });
     if (due.length) log("keeper_scan", { due: due.length });
     return { due: due.length, queued };

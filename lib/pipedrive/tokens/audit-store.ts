@@ -15,6 +15,7 @@ export const OTHER_EVENTS = [
   "connect_cancelled",
   "switch_cancelled",
   "paused",
+  "resumed",
   "admins_asked",
 ] as const;
 export type AuditEvent = AuditEventName | (typeof OTHER_EVENTS)[number];
