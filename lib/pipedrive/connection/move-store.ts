@@ -150,8 +150,7 @@ async function tellServices(
   condition: string,
   detail: Record<string, unknown>,
 ) {
-  const conditionNow =
-    told === "paused" ? condition : told === "recovered" || told === "resumed" ? "connected" : told;
+  const conditionNow = told === "paused" ? condition : told === "recovered" || told === "resumed" ? "connected" : told;
   const words = (CONDITION_WORDS as Record<string, { caller?: string }>)[conditionNow]?.caller ?? null;
   await oweServiceEvent(client, tenantId, { type: told, condition: conditionNow, message: words }, detail);
 }
