@@ -17,6 +17,8 @@ const SHARED_STATE = [
   // a 429 pauses the mock's one API host, and what was learnt about its company is per host;
   "refusals-in-plain-words.spec.ts",
   "lookup-waits-and-words.spec.ts",
+  // what the mock's one API host has in custom phone fields is remembered per host;
+  "custom-phone-fields.spec.ts",
   // the metrics count every workspace;
   "signals.spec.ts",
   // Marketplace installs that no workspace holds yet, and counts per client address;

@@ -114,6 +114,8 @@ export function apiEndpoints(state: MockState, record: Record) {
         emails: person.emails,
         organization: person.organization,
         owner,
+        // Pipedrive lists the values of the custom fields the term matched, not which fields.
+        custom_fields: customPhones ? (person.customPhones ?? []).filter((phone) => phoneMatches(phone, term)) : [],
       },
     }));
     const more = page.offset + page.limit < matches.length;

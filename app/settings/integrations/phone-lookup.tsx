@@ -172,6 +172,12 @@ function PersonMatch({ person, searched, context }: { person: Person; searched: 
           ))}
         </div>
       )}
+      {person.customPhones?.map((found, i) => (
+        <div key={`custom-${i}`} className="custom-phone">
+          {found.field ?? "A custom phone field"}:{" "}
+          <mark title="The number you searched, in a custom phone field">{found.phone}</mark>
+        </div>
+      ))}
       {person.emails.length > 0 && (
         <div className="muted">
           <span className="visually-hidden">Emails: </span>

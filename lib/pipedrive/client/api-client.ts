@@ -180,11 +180,15 @@ export function createApiClient(options: ApiClientOptions) {
     },
 
     /** Whether the company has person fields of type phone beyond the standard one (custom fields). */
-    async hasCustomPhoneFields(baseUrl: string, accessToken: string, patience?: Partial<Patience>): Promise<boolean> {
+    /** The names of the company's custom phone fields (none: an empty list). */
+    async customPhoneFieldNames(baseUrl: string, accessToken: string, patience?: Partial<Patience>): Promise<string[]> {
       const response = await get(`${baseUrl}/api/v1/personFields`, accessToken, "personFields", { patience });
       options.onCall?.(new URL(baseUrl).host, "personFields");
       const answer = await readJson(response, personFieldsAnswer, "personFields", MAX_ANSWER_BYTES.searchPage);
-      return answer.data.some((field) => field.field_type === "phone" && field.key !== "phone");
+      return answer.data
+        .filter((field) => field.field_type === "phone" && field.key !== "phone")
+        .map((field) => field.name || "Custom phone field")
+        .slice(0, 10);
     },
 
     /**

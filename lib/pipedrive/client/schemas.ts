@@ -64,7 +64,18 @@ const list = z
 export const personFieldsAnswer = z.object({
   success: z.literal(true),
   data: z
-    .array(z.object({ key: z.string().max(200), field_type: z.string().max(50) }).loose())
+    .array(
+      z
+        .object({
+          key: z.string().max(200),
+          field_type: z.string().max(50),
+          name: z
+            .string()
+            .nullish()
+            .transform((name) => shorten(name ?? "", 100)),
+        })
+        .loose(),
+    )
     .nullish()
     .transform((fields) => fields ?? []),
 });
@@ -90,8 +101,24 @@ export const personSearchAnswer = z.object({
                     org ? { id: org.id ?? null, name: org.name == null ? null : shorten(org.name, 200) } : null,
                   ),
                 owner: z.object({ id: z.number().int() }).nullish(),
+                // The values of the custom fields the term matched (with fields=custom_fields).
+                custom_fields: z
+                  .array(z.unknown())
+                  .nullish()
+                  .transform((values) =>
+                    (values ?? [])
+                      .filter((value): value is string => typeof value === "string")
+                      .slice(0, 10)
+                      .map((value) => shorten(value, 100)),
+                  ),
               })
-              .transform(({ owner, ...person }) => ({ ...person, ownerId: owner?.id ?? null })),
+              .transform(({ owner, custom_fields, ...person }) => ({
+                ...person,
+                ownerId: owner?.id ?? null,
+                ...(custom_fields.length > 0
+                  ? { customPhones: custom_fields.map((phone) => ({ field: null as string | null, phone })) }
+                  : {}),
+              })),
           }),
         )
         .nullish()
@@ -110,6 +137,8 @@ export type Person = {
   organization: { id: number | null; name: string | null } | null;
   /** The Pipedrive user who owns the person, when the answer says. */
   ownerId?: number | null;
+  /** Numbers found in the company's custom phone fields, with the field's name when known. */
+  customPhones?: { field: string | null; phone: string }[];
 };
 
 /** A Pipedrive id: a positive integer, or one written in decimal digits. Never "0x1B59". */

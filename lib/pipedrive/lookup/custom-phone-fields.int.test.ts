@@ -26,6 +26,8 @@ describe("numbers in a custom phone field", () => {
     const before = await usageToday(host(), new Date());
     const people = await searchPersonsByPhone(pd.ctx, t.tenantId, "+55 11 97777-0004");
     expect(people.map((p) => p.name)).toEqual(["Dora Campo"]);
+    // The number it matched, labelled with the field it is kept in.
+    expect(people[0]!.customPhones).toEqual([{ field: "Work mobile", phone: "+55 11 97777-0004" }]);
     expect(calls("/api/v2/persons/search").map((r) => r.fields)).toContain("phone,custom_fields");
     await searchPersonsByPhone(pd.ctx, t.tenantId, "+55 11 99999-0001");
     expect(calls("/api/v1/personFields")).toHaveLength(1);

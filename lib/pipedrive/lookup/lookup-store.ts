@@ -36,6 +36,7 @@ const stored = z.object({
         emails: z.array(z.string()),
         organization: z.object({ id: z.number().nullable(), name: z.string().nullable() }).nullable(),
         ownerId: z.number().nullable().optional(),
+        customPhones: z.array(z.object({ field: z.string().nullable(), phone: z.string() })).optional(),
       }),
     )
     .nullable(),

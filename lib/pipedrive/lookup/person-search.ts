@@ -13,6 +13,7 @@ import {
   phoneMatchOf,
   recordLookup,
   rememberCustomPhoneFields,
+  type CustomPhoneFields,
   type PhoneMatch,
 } from "./usage-store.ts";
 
@@ -179,9 +180,9 @@ export async function searchPersonsByPhone(
     // A miss may be a number in a custom phone field the company added since we asked: ask again
     // once the answer is a few minutes old, and search those fields too if there is one now.
     if (found.length > 0 || fields.has || ctx.now().getTime() - fields.checkedAt.getTime() < FIELDS_RECHECK_ON_MISS_MS)
-      return found;
+      return labelled(found, fields);
     const now = await customPhoneFields(ctx, token, bounded, { ask: true });
-    return now.has ? search(true) : found;
+    return now.has ? labelled(await search(true), now) : found;
   });
   // A lookup that ran to its end, found or not: the card's "Last used".
   recordUse(tenantId, ctx.now());
@@ -202,17 +203,30 @@ async function customPhoneFields(
   token: { apiHost: string; apiBaseUrl: string; accessToken: string },
   patience?: Partial<Patience>,
   options: { ask?: boolean } = {},
-): Promise<{ has: boolean; checkedAt: Date }> {
+): Promise<CustomPhoneFields> {
   const known = options.ask ? null : await customPhoneFieldsOf(token.apiHost, ctx.now()).catch(() => null);
   if (known !== null) return known;
   const now = ctx.now();
   try {
-    const has = await ctx.api.hasCustomPhoneFields(token.apiBaseUrl, token.accessToken, patience);
-    await rememberCustomPhoneFields(token.apiHost, has, now).catch(() => {});
-    return { has, checkedAt: now };
+    const names = await ctx.api.customPhoneFieldNames(token.apiBaseUrl, token.accessToken, patience);
+    await rememberCustomPhoneFields(token.apiHost, names, now).catch(() => {});
+    return { has: names.length > 0, names, checkedAt: now };
   } catch {
-    return { has: false, checkedAt: now };
+    return { has: false, names: [], checkedAt: now };
   }
+}
+
+/**
+ * A number found in a custom field, labelled with the field: Pipedrive's answer gives the value,
+ * not the field, so a company with several custom phone fields gets their names together.
+ */
+function labelled(people: Person[], fields: CustomPhoneFields): Person[] {
+  const field = fields.names.length === 1 ? fields.names[0]! : fields.names.join(" or ") || null;
+  return people.map((person) =>
+    person.customPhones?.length
+      ? { ...person, customPhones: person.customPhones.map((found) => ({ ...found, field })) }
+      : person,
+  );
 }
 
 const sameText = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();

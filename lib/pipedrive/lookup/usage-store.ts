@@ -94,28 +94,32 @@ export async function phoneMatchOf(apiHost: string): Promise<PhoneMatch> {
 /** How long what a company's person fields say is trusted before it is asked again. */
 export const FIELDS_FRESH_MS = 24 * 60 * 60_000;
 
-/** Whether the company keeps phones in custom phone fields, and since when we know; null when not asked in the last day. */
-export async function customPhoneFieldsOf(
-  apiHost: string,
-  now: Date,
-): Promise<{ has: boolean; checkedAt: Date } | null> {
-  const { rows } = await sql().query<{ custom_phone_fields: boolean | null; fields_checked_at: Date }>(
-    `SELECT custom_phone_fields, fields_checked_at FROM pipedrive_companies WHERE api_host = $1 AND fields_checked_at > $2`,
+export type CustomPhoneFields = { has: boolean; names: string[]; checkedAt: Date };
+
+/** The company's custom phone fields (their names), and since when we know; null when not asked in the last day. */
+export async function customPhoneFieldsOf(apiHost: string, now: Date): Promise<CustomPhoneFields | null> {
+  const { rows } = await sql().query<{
+    custom_phone_fields: boolean | null;
+    custom_phone_field_names: string[] | null;
+    fields_checked_at: Date;
+  }>(
+    `SELECT custom_phone_fields, custom_phone_field_names, fields_checked_at FROM pipedrive_companies
+     WHERE api_host = $1 AND fields_checked_at > $2`,
     [apiHost, new Date(now.getTime() - FIELDS_FRESH_MS)],
   );
   const row = rows[0];
   return row && row.custom_phone_fields !== null
-    ? { has: row.custom_phone_fields, checkedAt: row.fields_checked_at }
+    ? { has: row.custom_phone_fields, names: row.custom_phone_field_names ?? [], checkedAt: row.fields_checked_at }
     : null;
 }
 
-export async function rememberCustomPhoneFields(apiHost: string, has: boolean, now: Date): Promise<void> {
+export async function rememberCustomPhoneFields(apiHost: string, names: string[], now: Date): Promise<void> {
   await sql().query(
-    `INSERT INTO pipedrive_companies (api_host, phone_match, learned_at, custom_phone_fields, fields_checked_at)
-     VALUES ($1, 'unknown', $3, $2, $3)
+    `INSERT INTO pipedrive_companies (api_host, phone_match, learned_at, custom_phone_fields, custom_phone_field_names, fields_checked_at)
+     VALUES ($1, 'unknown', $3, $2, $4, $3)
      ON CONFLICT (api_host) DO UPDATE SET custom_phone_fields = EXCLUDED.custom_phone_fields,
-       fields_checked_at = EXCLUDED.fields_checked_at`,
-    [apiHost, has, now],
+       custom_phone_field_names = EXCLUDED.custom_phone_field_names, fields_checked_at = EXCLUDED.fields_checked_at`,
+    [apiHost, names.length > 0, now, names],
   );
 }
 
