@@ -1,7 +1,9 @@
 import type { Page } from "@playwright/test";
 
-import { APP_URL } from "./support/env.ts";
+import { testDb } from "./support/db.ts";
+import { APP_URL, USERS } from "./support/env.ts";
 import { expect, test } from "./support/fixtures.ts";
+import { receivedMails } from "./support/mail.ts";
 
 // Every time on the page is in the reader's zone, named once, from the first byte: the browser
 // says its zone in a cookie, and the server renders with it, so nothing reads UTC until hydration.
@@ -35,6 +37,32 @@ for (const [timezoneId, zone] of [
     await noScript.page.context().addCookies(cookies.filter((c) => c.name === "crm_tz"));
     await noScript.page.goto("/settings/integrations/activity");
     await expect(noScript.page.getByRole("main")).toContainText(`Times are in ${zone}.`);
+  });
+
+  test(`in ${timezoneId}, an admin's mail gives its times in UTC and in ${zone}, the zone their page showed`, async ({
+    signedIn,
+  }) => {
+    const { integrations } = await signedIn("admin", { timezoneId });
+    await integrations.connect();
+    await integrations.goto();
+    const zoneOf = async () =>
+      (
+        await testDb.query<{ time_zone: string | null }>(`SELECT time_zone FROM users WHERE email = $1`, [
+          USERS.admin.email,
+        ])
+      )[0]?.time_zone;
+    await expect.poll(zoneOf).toBe(timezoneId);
+    const disconnectMails = () =>
+      receivedMails().filter(
+        (m) => m.to.includes(USERS.admin.email) && m.subject.startsWith("Pipedrive was disconnected"),
+      );
+    const before = disconnectMails().length;
+    await integrations.disconnect();
+    await expect.poll(() => disconnectMails().length, { timeout: 30_000 }).toBe(before + 1);
+    const text = disconnectMails().at(-1)!.text;
+    expect(text).toMatch(
+      new RegExp(`At \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC \\([^)]*\\d\\d:\\d\\d ${zone.replace("+", "\\+")}`),
+    );
   });
 }
 

@@ -14,6 +14,38 @@ export function validZone(value: string | null | undefined): string | null {
   }
 }
 
+/**
+ * A UTC time as mails write it, with the same moment in each of `zones` (the readers'): "(09:32
+ * GMT-3 · 21:32 GMT+9)", with the day where it is not UTC's. Empty when no zone differs from UTC.
+ */
+export function alsoInZones(at: Date, zones: readonly string[]): string {
+  const utcDay = at.toISOString().slice(0, 10);
+  const said = new Set<string>();
+  for (const zone of zones) {
+    const timeZone = validZone(zone);
+    if (!timeZone) continue;
+    const name = zoneName(timeZone, at);
+    if (name === "UTC" || name === "GMT") continue;
+    const parts = Object.fromEntries(
+      new Intl.DateTimeFormat("en-GB", {
+        timeZone,
+        year: "numeric",
+        month: "2-digit",
+        day: "2-digit",
+        hour: "2-digit",
+        minute: "2-digit",
+        hourCycle: "h23",
+      })
+        .formatToParts(at)
+        .map((part) => [part.type, part.value]),
+    );
+    const day = `${parts.year}-${parts.month}-${parts.day}`;
+    const dayText = new Intl.DateTimeFormat("en-GB", { timeZone, day: "numeric", month: "short" }).format(at);
+    said.add(`${day === utcDay ? "" : `${dayText}, `}${parts.hour}:${parts.minute} ${name}`);
+  }
+  return said.size ? ` (${[...said].join(" · ")})` : "";
+}
+
 /** The zone's short name at `at`, as the page prints it beside times: "GMT-3", "UTC". */
 export function zoneName(timeZone: string, at: Date = new Date()): string {
   return (

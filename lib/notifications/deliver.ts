@@ -53,6 +53,7 @@ async function send(
     `${o.appUrl}${ROUTES.settings}`,
     notification.createdAt,
     notification.detail,
+    recipients.flatMap((r) => (r.timeZone ? [r.timeZone] : [])),
   );
   try {
     await mailer(o.smtpUrl).sendMail({

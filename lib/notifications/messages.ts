@@ -3,6 +3,7 @@ import { z } from "zod";
 import { USAGE_HINT, utcTime } from "../errors.ts";
 import { CONDITION_WORDS } from "../pipedrive/conditions.ts";
 import type { ConnectionStatus } from "../pipedrive/connection/lifecycle.ts";
+import { alsoInZones } from "../time-zone.ts";
 import type { NotificationEvent } from "./notification-store.ts";
 
 // What each mail says: what happened in plain words, what the admin should do, and a link.
@@ -28,10 +29,12 @@ export function messageFor(
   settingsUrl: string,
   at: Date,
   rawDetail: unknown = {},
+  /** The recipients' zones: each time is also given in theirs. */
+  zones: readonly string[] = [],
 ): Message {
   const detail = mailDetail.parse(rawDetail ?? {});
   const user = detail.pipedriveUserName;
-  const when = `${at.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+  const when = `${at.toISOString().slice(0, 16).replace("T", " ")} UTC${alsoInZones(at, zones)}`;
   const body = (happened: string, todo: string) =>
     `${happened}\n\n${todo}\n\nSettings → Integrations: ${settingsUrl}\n\n` +
     `You get this mail because you are an admin of ${workspace} in the CRM. You can turn these mails off on that page.`;
@@ -77,10 +80,11 @@ export function messageFor(
     case "paused": {
       const resume = detail.until ? new Date(detail.until) : null;
       const until = resume ? utcTime(resume, resume.getUTCDate() !== at.getUTCDate()) : null;
+      const untilInZones = resume ? `${until}${alsoInZones(resume, zones)}` : null;
       return {
         subject: `Pipedrive lookups are paused for ${workspace}${until ? ` until ${until}` : ""}`,
         text: body(
-          `At ${when}, Pipedrive answered that ${detail.companyName ?? "your company"}'s request limit is used up, so lookups for ${workspace} are paused${until ? ` until ${until}` : ""}. Every Pipedrive app of the company shares that daily limit.`,
+          `At ${when}, Pipedrive answered that ${detail.companyName ?? "your company"}'s request limit is used up, so lookups for ${workspace} are paused${untilInZones ? ` until ${untilInZones}` : ""}. Every Pipedrive app of the company shares that daily limit.`,
           `What to do: nothing, lookups resume on their own. ${USAGE_HINT}`,
         ),
       };

@@ -27,7 +27,7 @@ export type Notification = {
   detail: unknown;
 };
 
-export type Recipient = { email: string; name: string };
+export type Recipient = { email: string; name: string; timeZone: string | null };
 
 export type Delivery = { outcome: "sent" | "no_recipients" } | { failed: string; retryAt: Date };
 
@@ -111,14 +111,16 @@ export function deliverNext(
 
 /** The workspace's admins who have not turned these mails off. */
 async function recipientsOf(client: pg.PoolClient, tenantId: string) {
-  const { rows } = await client.query<{ email: string; name: string; tenant_name: string }>(
-    `SELECT u.email, u.name, t.name AS tenant_name FROM tenants t
+  const { rows } = await client.query<{ email: string; name: string; time_zone: string | null; tenant_name: string }>(
+    `SELECT u.email, u.name, u.time_zone, t.name AS tenant_name FROM tenants t
      LEFT JOIN users u ON u.tenant_id = t.id AND u.role = 'admin' AND u.pipedrive_mail
      WHERE t.id = $1::uuid ORDER BY u.email`,
     [tenantId],
   );
   return {
-    recipients: rows.filter((r) => r.email !== null).map((r) => ({ email: r.email, name: r.name })),
+    recipients: rows
+      .filter((r) => r.email !== null)
+      .map((r) => ({ email: r.email, name: r.name, timeZone: r.time_zone })),
     tenantName: rows[0]?.tenant_name ?? "your workspace",
   };
 }

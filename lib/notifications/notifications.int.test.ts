@@ -197,6 +197,21 @@ describe("mail to a workspace's admins", () => {
     expect(rows).toHaveLength(0);
   });
 
+  it("gives its times in UTC and in each recipient admin's zone, as their page last showed it", async () => {
+    const t = await workspace();
+    const tokyo = await t.addUser("admin");
+    await sql().query(`UPDATE users SET time_zone = 'America/Sao_Paulo' WHERE id = $1`, [t.admin.id]);
+    await sql().query(`UPDATE users SET time_zone = 'Asia/Tokyo' WHERE id = $1`, [tokyo.id]);
+    await disconnect(pd.ctx, t.admin);
+    await deliver();
+    const [mail] = mailTo(t.admin.email);
+    // "At 2026-12-06 12:32 UTC (09:32 GMT-3 · 21:32 GMT+9), …": the zones of the admins it goes to.
+    expect(mail!.text).toMatch(
+      /At \d{4}-\d\d-\d\d \d\d:\d\d UTC \((\d{1,2} \w{3}, )?\d\d:\d\d GMT-3 · (\d{1,2} \w{3}, )?\d\d:\d\d GMT\+9\)/,
+    );
+    expect(mailTo(tokyo.email)).toHaveLength(1);
+  });
+
   it("says who disconnected Pipedrive, and whose account it was", async () => {
     const t = await workspace();
     const user = (await connectionRow(t.tenantId))!.pipedriveUserName;

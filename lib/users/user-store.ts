@@ -1,6 +1,7 @@
 import "server-only";
 
 import { db, sql } from "../db.ts";
+import { writeBehind } from "../write-behind.ts";
 
 export type UserRole = "admin" | "member";
 
@@ -98,3 +99,26 @@ export async function setPipedriveMail(user: Pick<TenantUser, "id" | "tenantId">
     on,
   ]);
 }
+
+const zones = writeBehind<string>({
+  name: "time zone",
+  merge: (_older, newer) => newer,
+  write: (batch) =>
+    sql().query(
+      `UPDATE users u SET time_zone = v.zone
+       FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS v(id, tenant_id, zone)
+       WHERE u.id = v.id AND u.tenant_id = v.tenant_id AND u.time_zone IS DISTINCT FROM v.zone`,
+      [batch.map(([key]) => key.split(":")[0]), batch.map(([key]) => key.split(":")[1]), batch.map(([, zone]) => zone)],
+    ),
+});
+
+/**
+ * The zone the user's browser named (already checked by validZone), for their mails: written
+ * within a second, never slowing or failing the page that saw it.
+ */
+export function rememberTimeZone(user: Pick<TenantUser, "id" | "tenantId">, zone: string): void {
+  zones.add(`${user.id}:${user.tenantId}`, zone);
+}
+
+/** Written now what rememberTimeZone owes (tests). */
+export const timeZonesWritten = () => zones.flush();

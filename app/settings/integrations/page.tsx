@@ -8,6 +8,8 @@ import { TYPED_COOKIE, typedInput } from "@/lib/pipedrive/lookup/lookup-refusal.
 import { loadSettingsView } from "@/lib/pipedrive/settings-view.ts";
 import { ROUTES } from "@/lib/routes.ts";
 import { parseOutcome } from "@/lib/settings-outcomes.ts";
+import { validZone, ZONE_COOKIE } from "@/lib/time-zone.ts";
+import { rememberTimeZone } from "@/lib/users/user-store.ts";
 
 import { bannerFor } from "./banners.ts";
 import { IntegrationsView, lookupSettingsOf, type Query } from "./integrations-view.tsx";
@@ -27,7 +29,11 @@ export default async function IntegrationsPage({ searchParams }: Props) {
   );
   const user = await requirePageUser(`${ROUTES.settings}?${returnQuery}`);
   const view = await loadSettingsView(pipedrive(), user, typeof query.lookup === "string" ? query.lookup : null);
-  const typed = typedInput(query, (await cookies()).get(TYPED_COOKIE)?.value);
+  const jar = await cookies();
+  const typed = typedInput(query, jar.get(TYPED_COOKIE)?.value);
+  // The reader's zone, for the times in their mails.
+  const zone = validZone(jar.get(ZONE_COOKIE)?.value);
+  if (zone) rememberTimeZone(user, zone);
   return (
     <IntegrationsView
       user={user}
