@@ -1,6 +1,7 @@
+import { zoneName } from "../lib/time-zone.ts";
 import { expectNoViolations } from "./support/a11y.ts";
 import { APP_URL, USERS } from "./support/env.ts";
-import { expect, snapshot, test } from "./support/fixtures.ts";
+import { expect, SCREENS, snapshot, test } from "./support/fixtures.ts";
 import { mock } from "./support/mock.ts";
 
 // What the page still owed an admin: a search that shows it is running, an uninstall done in
@@ -9,14 +10,11 @@ import { mock } from "./support/mock.ts";
 
 const CALLBACK = `${APP_URL}/api/integrations/pipedrive/callback`;
 
-for (const [width, height] of [
-  [1280, 900],
-  [390, 844],
-] as const) {
+for (const { width, height, timezoneId: screenZone } of SCREENS) {
   const viewport = { width, height };
 
   test(`at ${width} px, Search shows it is running and takes no second press`, async ({ signedIn }) => {
-    const { page, integrations } = await signedIn("admin", { viewport });
+    const { page, integrations } = await signedIn("admin", { viewport, timezoneId: screenZone });
     await integrations.connect();
     await integrations.goto();
     const search = page.getByRole("button", { name: "Search" });
@@ -79,19 +77,19 @@ for (const [width, height] of [
   test(`at ${width} px, an uninstall done in Pipedrive says so, with its date, to admins and members`, async ({
     signedIn,
   }) => {
-    const { page, integrations } = await signedIn("admin", { viewport });
+    const { page, integrations } = await signedIn("admin", { viewport, timezoneId: screenZone });
     await integrations.connect();
     expect((await mock.uninstall(CALLBACK)).status).toBe(200);
     await integrations.goto();
     await expect(integrations.card().locator(".badge")).toHaveText("Uninstalled in Pipedrive");
-    const today = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeZone: "UTC" }).format(new Date());
+    const today = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeZone: screenZone }).format(new Date());
     await expect(integrations.card()).toContainText(`On ${today}`);
     await expect(integrations.card()).toContainText("the app was uninstalled from Pat Pipedrive's Pipedrive account");
     await expect(integrations.connectButton()).toBeVisible();
     await expectNoViolations(page);
     await snapshot(page, `uninstalled-${width}`);
 
-    const member = await signedIn("member", { viewport });
+    const member = await signedIn("member", { viewport, timezoneId: screenZone });
     await member.integrations.goto();
     await expect(member.integrations.card().locator(".badge")).toHaveText("Uninstalled in Pipedrive");
     await expect(member.integrations.card()).toContainText(`Ask an admin to connect Pipedrive: ${USERS.admin.name}.`);
@@ -112,7 +110,7 @@ for (const [width, height] of [
   test(`at ${width} px, the activity log names who did what to which company, failed connects too`, async ({
     signedIn,
   }) => {
-    const { page, integrations } = await signedIn("admin", { viewport });
+    const { page, integrations } = await signedIn("admin", { viewport, timezoneId: screenZone });
     await integrations.connect();
     // A reconnect cancelled on the consent page, and one whose code Pipedrive refuses.
     await integrations.goto();
@@ -129,8 +127,10 @@ for (const [width, height] of [
     const activity = page.getByRole("region", { name: "Recent activity" });
     const entries = activity.getByRole("listitem");
     await expect(entries.nth(0)).toContainText("Disconnected · Acme Mock Company");
-    // Who, then when, as words: "by Dana Admin, 1 Dec 2026, 17:08 UTC".
-    await expect(entries.nth(0)).toContainText(/by Dana Admin, \d{1,2} \w{3} \d{4}, \d{2}:\d{2} UTC/);
+    // Who, then when, as words, in the reader's zone: "by Dana Admin, 1 Dec 2026, 14:08 GMT-3".
+    await expect(entries.nth(0)).toContainText(
+      new RegExp(`by Dana Admin, \\d{1,2} \\w{3} \\d{4}, \\d{2}:\\d{2} ${zoneName(screenZone).replace("+", "\\+")}`),
+    );
     await expect(entries.nth(1)).toContainText("Connect failed: Pipedrive did not complete the connection");
     await expect(entries.nth(2)).toContainText("Connect cancelled on Pipedrive's consent page");
     await expect(entries.nth(3)).toContainText("Connected · Acme Mock Company");
@@ -145,7 +145,7 @@ for (const [width, height] of [
     await snapshot(page, `activity-${width}`);
 
     // Members have no activity log, and its page is for admins only.
-    const member = await signedIn("member", { viewport });
+    const member = await signedIn("member", { viewport, timezoneId: screenZone });
     await member.page.goto("/settings/integrations/activity");
     await expect(member.page).toHaveURL(/reason=activity_admins_only/);
     await expect(member.page.locator(".page > .banner")).toContainText("The activity log is for admins");
@@ -153,7 +153,7 @@ for (const [width, height] of [
   });
 
   test(`at ${width} px, Disconnect asks first and says what it does`, async ({ signedIn }) => {
-    const { page, integrations } = await signedIn("admin", { viewport });
+    const { page, integrations } = await signedIn("admin", { viewport, timezoneId: screenZone });
     await integrations.connect();
     await integrations.openDisconnect();
     await expect(page.locator("main")).toContainText("Lead enrichment stops for the whole");

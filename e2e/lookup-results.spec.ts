@@ -1,20 +1,17 @@
 import { expectNoViolations } from "./support/a11y.ts";
 import { testDb } from "./support/db.ts";
 import { DEMO_TENANT_ID } from "./support/env.ts";
-import { expect, snapshot, test } from "./support/fixtures.ts";
+import { expect, SCREENS, snapshot, test } from "./support/fixtures.ts";
 import { mock } from "./support/mock.ts";
 
 // Lookup results a lead-enrichment user can act on, and a miss that cannot be silent: at 1280
 // and 390 px, with axe.
 
-for (const [width, height] of [
-  [1280, 900],
-  [390, 844],
-] as const) {
+for (const { width, height, timezoneId: screenZone } of SCREENS) {
   test(`results at ${width} px: a count, a link to the person, the matched phone marked, phones and emails apart`, async ({
     signedIn,
   }) => {
-    const { page, integrations } = await signedIn("admin", { viewport: { width, height } });
+    const { page, integrations } = await signedIn("admin", { viewport: { width, height }, timezoneId: screenZone });
     await integrations.connect();
     await integrations.goto();
     // The card says when lookups last worked: not yet, then right after this one.

@@ -1,7 +1,7 @@
 import { expectNoViolations } from "./support/a11y.ts";
 import { testDb } from "./support/db.ts";
 import { DEMO_TENANT_ID } from "./support/env.ts";
-import { expect, snapshot, test } from "./support/fixtures.ts";
+import { expect, SCREENS, snapshot, test } from "./support/fixtures.ts";
 import { mock } from "./support/mock.ts";
 
 // What the settings page owes its reader, at 1280 and 390 px with axe: a lookup whose wait is
@@ -11,16 +11,13 @@ import { mock } from "./support/mock.ts";
 
 const searches = async () => (await mock.requests()).filter((r) => r.path === "/api/v2/persons/search").length;
 
-for (const [width, height] of [
-  [1280, 900],
-  [390, 844],
-] as const) {
+for (const { width, height, timezoneId: screenZone } of SCREENS) {
   const viewport = { width, height };
 
   test(`at ${width} px, a lookup against a slow Pipedrive shows its progress, stops at its bound, keeps the number and takes focus`, async ({
     signedIn,
   }) => {
-    const { page, integrations } = await signedIn("admin", { viewport });
+    const { page, integrations } = await signedIn("admin", { viewport, timezoneId: screenZone });
     await integrations.connect();
     // Each answer takes 1.4 s (under the suite's 1.5 s call timeout); the suite's bound is 4 s.
     await mock.faults({ apiLatencyMs: 1_400 });
@@ -112,7 +109,7 @@ for (const [width, height] of [
   });
 
   test(`at ${width} px, input that is refused stays in the field, with why`, async ({ signedIn }) => {
-    const { page, integrations } = await signedIn("admin", { viewport });
+    const { page, integrations } = await signedIn("admin", { viewport, timezoneId: screenZone });
     await integrations.connect();
     for (const [typed, why] of [
       ["12", "Enter at least 4 digits."],
@@ -165,7 +162,7 @@ for (const [width, height] of [
     await expectNoViolations(page);
     await snapshot(page, `reader-zone-${width}`);
 
-    const member = await signedIn("member", { viewport });
+    const member = await signedIn("member", { viewport, timezoneId: screenZone });
     await member.integrations.goto();
     await member.integrations.expectStatus("Connected");
     await expect(member.integrations.card()).not.toContainText("Pipedrive budget today");
@@ -175,7 +172,7 @@ for (const [width, height] of [
   test(`at ${width} px, a 403 on searches names what Pipedrive refused, and its other meaning`, async ({
     signedIn,
   }) => {
-    const { page, integrations } = await signedIn("admin", { viewport });
+    const { page, integrations } = await signedIn("admin", { viewport, timezoneId: screenZone });
     await integrations.connect();
     await mock.faults({ api403: { only: "search" } });
     await integrations.lookup("+55 11 99999-0001");

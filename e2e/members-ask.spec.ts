@@ -1,7 +1,7 @@
 import { expectNoViolations } from "./support/a11y.ts";
 import { keeperRunNow, testDb } from "./support/db.ts";
 import { APP_URL, DEMO_TENANT_ID, USERS } from "./support/env.ts";
-import { expect, snapshot, test } from "./support/fixtures.ts";
+import { expect, SCREENS, snapshot, test } from "./support/fixtures.ts";
 import { receivedMails } from "./support/mail.ts";
 
 // A member who cannot connect or reconnect sees who can, and asks them from the page: the
@@ -11,13 +11,10 @@ import { receivedMails } from "./support/mail.ts";
 const mails = receivedMails;
 const subject = `${USERS.member.name} asks you to connect Pipedrive for Demo Workspace`;
 
-for (const [width, height] of [
-  [1280, 900],
-  [390, 844],
-] as const) {
+for (const { width, height, timezoneId: screenZone } of SCREENS) {
   test(`at ${width} px, a member sees the admins' names and asks them once a day`, async ({ signedIn }) => {
     test.setTimeout(60_000);
-    const { page, integrations } = await signedIn("member", { viewport: { width, height } });
+    const { page, integrations } = await signedIn("member", { viewport: { width, height }, timezoneId: screenZone });
     await integrations.goto();
     await expect(integrations.card()).toContainText(`Ask an admin to connect Pipedrive: ${USERS.admin.name}.`);
     const ask = page.getByRole("button", { name: "Ask an admin to connect Pipedrive" });
@@ -43,7 +40,7 @@ for (const [width, height] of [
     expect(mail.text).toContain("/settings/integrations");
 
     // The admin's activity log names who asked.
-    const admin = await signedIn("admin", { viewport: { width, height } });
+    const admin = await signedIn("admin", { viewport: { width, height }, timezoneId: screenZone });
     await admin.integrations.goto();
     await expect(admin.page.getByText(`${USERS.member.name} asked an admin to connect Pipedrive`)).toBeVisible();
   });

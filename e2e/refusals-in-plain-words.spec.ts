@@ -1,9 +1,10 @@
 import type { Page } from "@playwright/test";
 
+import { zoneName } from "../lib/time-zone.ts";
 import { expectNoViolations } from "./support/a11y.ts";
 import { testDb } from "./support/db.ts";
 import { DEMO_TENANT_ID } from "./support/env.ts";
-import { expect, snapshot, test } from "./support/fixtures.ts";
+import { expect, SCREENS, snapshot, test } from "./support/fixtures.ts";
 import { mock } from "./support/mock.ts";
 
 // The settings page's items that other specs check at one width, at 1280 and 390 px with axe:
@@ -24,16 +25,13 @@ const storedLookups = async () =>
     ])
   )[0]!.n;
 
-for (const [width, height] of [
-  [1280, 900],
-  [390, 844],
-] as const) {
+for (const { width, height, timezoneId: screenZone } of SCREENS) {
   const viewport = { width, height };
 
   test(`at ${width} px, a number too short is told why, marked invalid, and neither stored nor counted`, async ({
     signedIn,
   }) => {
-    const { page, integrations } = await signedIn("admin", { viewport });
+    const { page, integrations } = await signedIn("admin", { viewport, timezoneId: screenZone });
     await integrations.connect();
     const before = await storedLookups();
     await integrations.lookup("12");
@@ -52,7 +50,7 @@ for (const [width, height] of [
   test(`at ${width} px, a short Pipedrive limit and a slow token call end quickly, in their own words`, async ({
     signedIn,
   }) => {
-    const { page, integrations } = await signedIn("admin", { viewport });
+    const { page, integrations } = await signedIn("admin", { viewport, timezoneId: screenZone });
     await integrations.connect();
     // Pipedrive answers every search with 429 and Retry-After: 8 s, a burst limit.
     await mock.faults({ searchRateLimit: { limit: 0, windowMs: 60_000, retryAfterSeconds: 8 } });
@@ -83,7 +81,7 @@ for (const [width, height] of [
   test(`at ${width} px, sign-in keeps the email, focuses the password, warns before it pauses, and keeps the way back`, async ({
     browser,
   }) => {
-    const context = await browser.newContext({ viewport });
+    const context = await browser.newContext({ viewport, timezoneId: screenZone });
     const page = await context.newPage();
     // An account nobody uses, so the throttle touches no other spec; three tries stay below the pause.
     const email = `sign-in-${width}-${Date.now()}@demo.test`;
@@ -103,7 +101,10 @@ for (const [width, height] of [
     const until = Math.floor(Date.now() / 1000) + 600;
     await page.goto(`/sign-in?error=paused&until=${until}&callbackUrl=%2Fsettings%2Fintegrations%2Factivity`);
     await expect(page.locator(".banner")).toContainText("Sign-in is paused");
-    await expect(page.locator(".banner")).toContainText(/until \d{1,2} \w{3} \d{4}, \d{2}:\d{2}:\d{2} UTC/);
+    // In the reader's zone (the first page told the server), never UTC for a reader elsewhere.
+    await expect(page.locator(".banner")).toContainText(
+      new RegExp(`until \\d{1,2} \\w{3} \\d{4}, \\d{2}:\\d{2}:\\d{2} ${zoneName(screenZone).replace("+", "\\+")}`),
+    );
     await expect(page).toHaveTitle(/Sign-in paused/);
     await expect(page.locator('input[name="callbackUrl"]')).toHaveValue("/settings/integrations/activity");
     await expectNoViolations(page);

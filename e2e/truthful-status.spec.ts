@@ -3,7 +3,7 @@ import type { Page } from "@playwright/test";
 import { expectNoViolations } from "./support/a11y.ts";
 import { testDb } from "./support/db.ts";
 import { DEMO_TENANT_ID, MOCK_URL } from "./support/env.ts";
-import { expect, snapshot, test } from "./support/fixtures.ts";
+import { expect, SCREENS, snapshot, test } from "./support/fixtures.ts";
 
 // One status that tells the truth: the badge and the Access row show the worst condition in
 // force, the button that fixes a banner sits in it, and a button that cannot help is not shown.
@@ -14,10 +14,7 @@ const APP_REJECTED = "pipedrive_app_credentials_rejected";
 
 const access = (page: Page) => page.locator(".facts dt:has-text('Access') + dd");
 
-for (const [width, height] of [
-  [1280, 900],
-  [390, 844],
-] as const) {
+for (const { width, height } of SCREENS) {
   const viewport = { width, height };
 
   test(`at ${width} px, while a refused renewal is checked, every surface says so in the reader's zone, and no mail goes`, async ({

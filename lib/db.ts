@@ -3,7 +3,7 @@ import "server-only";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 
-import { env } from "./env.ts";
+import { DEFAULTS, env } from "./env.ts";
 import { PrismaClient } from "./generated/prisma/client.ts";
 import { log } from "./log.ts";
 import { flushAllWrites } from "./write-behind.ts";
@@ -17,17 +17,46 @@ type Handles = { prisma: Db; pool: pg.Pool; refreshPool: pg.Pool };
 /** Connections that may wait on Pipedrive: at most this many refreshes run at once per process. */
 export const REFRESH_POOL_SIZE = 4;
 
-function connect(databaseUrl: string, poolSize: number): Handles {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
+/** How long a request waits for a connection, and a statement may run: set on purpose (docs/operations.md). */
+export type PoolLimits = { waitMs: number; statementTimeoutMs: number };
+const DEFAULT_LIMITS: PoolLimits = {
+  waitMs: DEFAULTS.DB_POOL_WAIT_MS,
+  statementTimeoutMs: DEFAULTS.DB_STATEMENT_TIMEOUT_MS,
+};
+
+function connect(databaseUrl: string, poolSize: number, limits: PoolLimits = DEFAULT_LIMITS): Handles {
+  // A request waits for a connection at most waitMs, then fails as busy (errors.ts isBusy): a
+  // 503 with Retry-After, never a queue that grows until every caller times out.
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: poolSize,
+    connectionTimeoutMillis: limits.waitMs,
+    statement_timeout: limits.statementTimeoutMs,
+  });
   // An idle connection dropped by the server (restart, failover) must not crash the process;
   // the pool replaces it on the next query.
   pool.on("error", (error) => log().warn({ error: error.message }, "idle database connection lost"));
   // Refresh transactions hold their row lock across a call to Pipedrive. They get a pool of
   // their own, so a slow token endpoint queues refreshes here and never starves sign-in,
   // pages or token reads of connections.
-  const refreshPool = new pg.Pool({ connectionString: databaseUrl, max: REFRESH_POOL_SIZE });
+  // Its callers already share one refresh per workspace in a process, so few wait here; they may
+  // wait longer, as a refresh holds its connection across a call to Pipedrive.
+  const refreshPool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: REFRESH_POOL_SIZE,
+    connectionTimeoutMillis: 3 * limits.waitMs,
+    statement_timeout: 2 * limits.statementTimeoutMs,
+  });
   refreshPool.on("error", (error) => log().warn({ error: error.message }, "idle database connection lost"));
-  return { pool, refreshPool, prisma: new PrismaClient({ adapter: new PrismaPg(pool) }) };
+  return {
+    pool,
+    refreshPool,
+    prisma: new PrismaClient({
+      adapter: new PrismaPg(pool),
+      // Prisma's own wait for a transaction's connection (2 s by default) matches the pool's.
+      transactionOptions: { maxWait: limits.waitMs, timeout: limits.statementTimeoutMs },
+    }),
+  };
 }
 
 /** A client of its own, for one-shot scripts; close() ends its connections too. */
@@ -47,7 +76,11 @@ export function createDb(databaseUrl: string, poolSize = 10): { db: Db; close: (
 const cache = globalThis as unknown as { crmDb?: Handles };
 
 function handles(): Handles {
-  cache.crmDb ??= connect(env().DATABASE_URL, 10);
+  const e = env();
+  cache.crmDb ??= connect(e.DATABASE_URL, e.DB_POOL_SIZE, {
+    waitMs: e.DB_POOL_WAIT_MS,
+    statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+  });
   return cache.crmDb;
 }
 

@@ -27,6 +27,9 @@ export const DEFAULTS = {
   KEEPER_WINDOW_SECONDS: 900,
   KEEPER_IDLE_DAYS: 30,
   SERVICE_CALLS_PER_MINUTE: 1200,
+  DB_POOL_SIZE: 10,
+  DB_POOL_WAIT_MS: 5_000,
+  DB_STATEMENT_TIMEOUT_MS: 15_000,
 } as const;
 
 const isLoopback = (host: string) => /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(host);
@@ -187,6 +190,14 @@ const schema = z
       EVENT_SECRETS: z.record(z.string(), z.string()),
       // Who hears of what only whoever runs the CRM can fix (a subscriber failing for an hour).
       OPERATOR_EMAILS: optional(z.string().transform(commaList).pipe(z.array(z.email()).max(20))).default([]),
+      // Database connections per process, and how long a request waits for one before it is told
+      // the CRM is busy (503, Retry-After) instead of queueing without end (docs/operations.md).
+      DB_POOL_SIZE: optional(z.coerce.number().int().min(2).max(100)).default(DEFAULTS.DB_POOL_SIZE),
+      DB_POOL_WAIT_MS: optional(z.coerce.number().int().min(100).max(60_000)).default(DEFAULTS.DB_POOL_WAIT_MS),
+      // The longest one statement may run (a stuck database, a lock held by a crashed writer).
+      DB_STATEMENT_TIMEOUT_MS: optional(z.coerce.number().int().min(1_000).max(300_000)).default(
+        DEFAULTS.DB_STATEMENT_TIMEOUT_MS,
+      ),
       LOG_LEVEL: optional(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])),
     }),
   )

@@ -26,6 +26,7 @@ export const errorCodes = {
     "Pipedrive answered slowly, so the lookup stopped before it had tried every way of writing this number. Try again in a while.",
   pipedrive_rejected: "Pipedrive refused the request.",
   app_credentials_rejected: conditionSays("unavailable"),
+  busy: "The CRM is busy right now. Nothing was changed; try again in a few seconds.",
   internal: "Something went wrong on our side.",
 } as const;
 
@@ -85,7 +86,48 @@ export function isAppError(error: unknown, code?: ErrorCode): error is AppError 
 
 /** Anything thrown, as the AppError a user may see; unknown errors become `internal`. */
 export function toAppError(error: unknown): AppError {
-  return error instanceof AppError ? error : new AppError("internal", describe(error), { cause: error });
+  if (error instanceof AppError) return error;
+  if (isBusy(error))
+    return new AppError("busy", describe(error), { cause: error, retryAt: new Date(Date.now() + BUSY_RETRY_MS) });
+  return new AppError("internal", describe(error), { cause: error });
+}
+
+/** How long a caller told the CRM is busy is asked to wait (Retry-After). */
+export const BUSY_RETRY_MS = 5_000;
+
+// PostgreSQL's codes for "too many now", not "wrong": no connection slot, a statement or lock
+// wait cut short, the server starting or stopping, a connection lost.
+const BUSY_SQLSTATES = new Set([
+  "53300",
+  "53400",
+  "57014",
+  "55P03",
+  "57P03",
+  "57P01",
+  "08000",
+  "08001",
+  "08003",
+  "08006",
+]);
+// Prisma's: a transaction's connection not had in time (P2028), its pool timed out (P2024),
+// the server unreachable (P1001) or closed (P1017).
+const BUSY_PRISMA = new Set(["P2028", "P2024", "P1001", "P1017"]);
+
+/**
+ * The database could not take the work now (the pool stayed full for its wait, a statement hit
+ * its timeout, the server refused or dropped connections): the work was not done, and may be
+ * tried again in a moment. Looks through causes, as Prisma's adapter wraps the driver's error.
+ */
+export function isBusy(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
+    if (typeof e !== "object") return false;
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === "string" && (BUSY_SQLSTATES.has(code) || BUSY_PRISMA.has(code))) return true;
+    if (typeof message === "string" && /timeout exceeded when trying to connect|Connection terminated/i.test(message))
+      return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** A log-safe one-liner for any thrown value. */

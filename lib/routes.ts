@@ -1,6 +1,8 @@
 // Every path the app links, redirects, posts or scopes a cookie to, so that moving a page is one edit.
 export const ROUTES = {
   settings: "/settings/integrations",
+  /** The page a page's reader lands on when the database is too busy to render it (503). */
+  busy: "/busy",
   activity: "/settings/integrations/activity",
   disconnectConfirm: "/settings/integrations/disconnect",
   installConfirm: "/settings/integrations/install",

@@ -20,7 +20,8 @@ export function validZone(value: string | null | undefined): string | null {
  */
 export function alsoInZones(at: Date, zones: readonly string[]): string {
   const utcDay = at.toISOString().slice(0, 10);
-  const said = new Set<string>();
+  // West to east, whatever order the readers came in.
+  const said = new Map<string, number>();
   for (const zone of zones) {
     const timeZone = validZone(zone);
     if (!timeZone) continue;
@@ -41,9 +42,13 @@ export function alsoInZones(at: Date, zones: readonly string[]): string {
     );
     const day = `${parts.year}-${parts.month}-${parts.day}`;
     const dayText = new Intl.DateTimeFormat("en-GB", { timeZone, day: "numeric", month: "short" }).format(at);
-    said.add(`${day === utcDay ? "" : `${dayText}, `}${parts.hour}:${parts.minute} ${name}`);
+    const offset =
+      Date.UTC(+parts.year!, +parts.month! - 1, +parts.day!, +parts.hour!, +parts.minute!) -
+      Math.floor(at.getTime() / 60_000) * 60_000;
+    said.set(`${day === utcDay ? "" : `${dayText}, `}${parts.hour}:${parts.minute} ${name}`, offset);
   }
-  return said.size ? ` (${[...said].join(" · ")})` : "";
+  const ordered = [...said].sort((a, b) => a[1] - b[1]).map(([text]) => text);
+  return ordered.length ? ` (${ordered.join(" · ")})` : "";
 }
 
 /** The zone's short name at `at`, as the page prints it beside times: "GMT-3", "UTC". */

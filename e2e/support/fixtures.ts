@@ -37,10 +37,11 @@ export const test = base.extend<Fixtures>({
     },
     { auto: true },
   ],
-  signedIn: async ({ browser }, use) => {
+  // Each project's zone (playwright.config.ts), unless a test names its own.
+  signedIn: async ({ browser, timezoneId }, use) => {
     const contexts: Awaited<ReturnType<typeof browser.newContext>>[] = [];
     await use(async (user, options = {}) => {
-      const context = await browser.newContext({ storageState: storageState(user), ...options });
+      const context = await browser.newContext({ storageState: storageState(user), timezoneId, ...options });
       contexts.push(context);
       const page = await context.newPage();
       return { page, integrations: new IntegrationsPage(page) };
@@ -56,3 +57,12 @@ export async function snapshot(page: Page, name: string) {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 }
+
+/**
+ * The two screens every item of the settings page is checked at, each in a zone that is not
+ * UTC, so that a time written in UTC, or in one zone where another was meant, shows.
+ */
+export const SCREENS = [
+  { width: 1280, height: 900, timezoneId: "America/Sao_Paulo" },
+  { width: 390, height: 844, timezoneId: "Asia/Tokyo" },
+] as const;

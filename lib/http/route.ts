@@ -8,6 +8,7 @@ import { ROUTES, signInUrl } from "../routes.ts";
 import { outcomePath } from "../settings-outcomes.ts";
 import type { TenantUser } from "../users/user-store.ts";
 import { declaredTooLarge, formFieldsOf, readCapped } from "./body.ts";
+import { busyAnswer } from "./busy.ts";
 import { isSameOrigin, NO_STORE, redirectTo } from "./responses.ts";
 
 // The guards every form route of the settings page needs, in one place: same-site check, body
@@ -88,6 +89,17 @@ export function toResponse(error: unknown, route: string, request: Request, stat
       return redirectTo(signInUrl(ROUTES.settings), status);
     case "forbidden":
       return redirectTo(outcomePath({ result: "error", reason: "forbidden" }), status);
+    case "busy": {
+      // A GET (Pipedrive's redirect back) can be tried again as it is: nothing of it was used.
+      requestLog(request).warn({ route, error: appError.message }, "database busy: answered 503");
+      const url = new URL(request.url);
+      // Only ever a path of ours: never "//host", which a browser would read as another site.
+      const again =
+        request.method === "GET" && !url.pathname.startsWith("//")
+          ? (`${url.pathname}${url.search}` as `/${string}`)
+          : ROUTES.settings;
+      return busyAnswer(again);
+    }
     default:
       requestLog(request).error({ route, error: describe(appError.cause ?? appError) }, "pipedrive route failed");
       return redirectTo(outcomePath({ result: "error", reason: "server_error" }), status);

@@ -56,7 +56,12 @@ export async function owe(client: pg.PoolClient, tenantId: string, event: MailEv
       : `INSERT INTO pipedrive_notifications (tenant_id, event, detail) VALUES ($1::uuid, $2, $3::jsonb)`,
     [tenantId, event, JSON.stringify(detail)],
   );
+  // The keeper sends it when this commits, not at its next minute.
+  if (!owed.repeat) await client.query(`SELECT pg_notify($1, '')`, [NOTIFICATIONS_CHANNEL]);
 }
+
+/** The channel a committed notification is announced on (empty payload). */
+export const NOTIFICATIONS_CHANNEL = "pipedrive_notifications";
 
 /**
  * Takes the oldest due notification and runs `deliver` for it while holding its row lock; what

@@ -1,8 +1,8 @@
 import { createHmac } from "node:crypto";
 
 import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleAll, type CircuitBreakerPolicy } from "cockatiel";
-import pg from "pg";
 
+import { listen } from "../db-listen.ts";
 import { env } from "../env.ts";
 import { describe } from "../errors.ts";
 import { mailOperators } from "../notifications/operator-mail.ts";
@@ -181,32 +181,13 @@ export async function startEventDelivery(
     });
   };
   const timer = setInterval(pass, options.everyMs ?? 2_000);
-  const listener = subscribers.length > 0 ? await listen(options.databaseUrl ?? env().DATABASE_URL, pass, log) : null;
+  const listener =
+    subscribers.length > 0 ? await listen(options.databaseUrl ?? env().DATABASE_URL, EVENTS_CHANNEL, pass, log) : null;
   return {
     stop: async () => {
       clearInterval(timer);
-      await listener?.end().catch(() => {});
+      await listener?.stop();
       await running;
     },
   };
-}
-
-async function listen(
-  databaseUrl: string,
-  onEvent: () => void,
-  log: (event: string, fields: Record<string, unknown>) => void,
-): Promise<pg.Client | null> {
-  const client = new pg.Client({ connectionString: databaseUrl, application_name: "crm-event-listener" });
-  client.on("notification", onEvent);
-  // A lost connection leaves the poll: events are late by at most its interval, never lost.
-  client.on("error", (error) => log("service_events_listener_lost", { error: describe(error) }));
-  try {
-    await client.connect();
-    await client.query(`LISTEN ${EVENTS_CHANNEL}`);
-    return client;
-  } catch (error) {
-    log("service_events_listener_lost", { error: describe(error) });
-    await client.end().catch(() => {});
-    return null;
-  }
 }

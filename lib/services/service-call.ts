@@ -29,6 +29,7 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   rate_limited: 503,
   pipedrive_unavailable: 503,
   lookup_stopped: 503,
+  busy: 503,
 };
 
 export function serviceRoute(

@@ -3,13 +3,14 @@ import type { Metadata } from "next";
 import { cookies } from "next/headers";
 
 import { requirePageUser } from "@/lib/auth/session.ts";
+import { orBusy } from "@/lib/http/busy.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { TYPED_COOKIE, typedInput } from "@/lib/pipedrive/lookup/lookup-refusal.ts";
 import { loadSettingsView } from "@/lib/pipedrive/settings-view.ts";
 import { ROUTES } from "@/lib/routes.ts";
 import { parseOutcome } from "@/lib/settings-outcomes.ts";
-import { validZone, ZONE_COOKIE } from "@/lib/time-zone.ts";
-import { rememberTimeZone } from "@/lib/users/user-store.ts";
+import { ZONE_COOKIE } from "@/lib/time-zone.ts";
+import { noteReaderZone } from "@/lib/users/reader-zone.ts";
 
 import { bannerFor } from "./banners.ts";
 import { IntegrationsView, lookupSettingsOf, type Query } from "./integrations-view.tsx";
@@ -27,13 +28,14 @@ export default async function IntegrationsPage({ searchParams }: Props) {
   const returnQuery = new URLSearchParams(
     Object.entries(query).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
   );
-  const user = await requirePageUser(`${ROUTES.settings}?${returnQuery}`);
-  const view = await loadSettingsView(pipedrive(), user, typeof query.lookup === "string" ? query.lookup : null);
+  const user = await orBusy(requirePageUser(`${ROUTES.settings}?${returnQuery}`));
+  const view = await orBusy(
+    loadSettingsView(pipedrive(), user, typeof query.lookup === "string" ? query.lookup : null),
+  );
   const jar = await cookies();
   const typed = typedInput(query, jar.get(TYPED_COOKIE)?.value);
   // The reader's zone, for the times in their mails.
-  const zone = validZone(jar.get(ZONE_COOKIE)?.value);
-  if (zone) rememberTimeZone(user, zone);
+  noteReaderZone(user, jar.get(ZONE_COOKIE)?.value);
   return (
     <IntegrationsView
       user={user}

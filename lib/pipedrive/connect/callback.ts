@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 import { sameSecret } from "../../crypto.ts";
-import { describe } from "../../errors.ts";
+import { describe, isBusy } from "../../errors.ts";
 import { log, requestLog } from "../../log.ts";
 import { ROUTES } from "../../routes.ts";
 import { outcomePath } from "../../settings-outcomes.ts";
@@ -75,7 +75,8 @@ export async function answerCallback(
  * Pipedrive's redirect back, from its query to an outcome. When the request presents the very
  * session its flow was started in, one statement recognises it, re-reads the user and claims the
  * state. Otherwise the session is decrypted and everything checked in full, which also finds the
- * reason for a refusal. Never throws, and nothing is written unless the whole flow checks out.
+ * reason for a refusal. Throws only when the database is too busy to check it (a 503, nothing
+ * used), and nothing is written unless the whole flow checks out.
  */
 export async function completeCallback(
   ctx: PipedriveContext,
@@ -95,10 +96,10 @@ export async function completeCallback(
       }
     }
     const user = await session.user();
-    const result = await inFull(ctx, user, query.data, checked, input.installCookie).catch(unexpectedly);
+    const result = await inFull(ctx, user, query.data, checked, input.installCookie).catch(unlessBusy);
     return { ...result, user };
   } catch (unexpected) {
-    return { ...unexpectedly(unexpected), user: null };
+    return { ...unlessBusy(unexpected), user: null };
   }
 }
 
@@ -157,6 +158,16 @@ async function redeemAndRecord(ctx: PipedriveContext, user: TenantUser, flow: Fl
   await recordAttempt(user, result);
   return result;
 }
+
+/**
+ * A database too busy to check the state is thrown on, to a 503 whose "Try again" is this same
+ * URL: nothing of the flow was used (the state's claim rolled back, the code not exchanged).
+ * Once the code is exchanged (redeem), a busy database is waited out there instead.
+ */
+const unlessBusy = (error: unknown): CallbackResult => {
+  if (isBusy(error)) throw error;
+  return unexpectedly(error);
+};
 
 const unexpectedly = (error: unknown): CallbackResult => ({
   outcome: { result: "error", reason: "server_error" },

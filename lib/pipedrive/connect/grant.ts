@@ -1,4 +1,5 @@
 import { describe } from "../../errors.ts";
+import { retryWhileBusy } from "../../retry-while-busy.ts";
 import type { ErrorReason, Outcome } from "../../settings-outcomes.ts";
 import type { TenantUser } from "../../users/user-store.ts";
 import { apiBaseUrl } from "../client/api-domain.ts";
@@ -69,10 +70,13 @@ export async function redeem(ctx: PipedriveContext, user: TenantUser, flow: Flow
   if ("failed" in me) return failed("profile_failed", me.failed);
   // Another Pipedrive user would replace this workspace's connection, and uninstall the app from
   // the previous user's account: that waits for the admin's yes. The same user reconnects at once.
-  const current = await connectedAs(user.tenantId);
+  // From here the code is spent and the grant live: a busy database is waited out, not failed.
+  const current = await retryWhileBusy(() => connectedAs(user.tenantId));
   if (current && !sameInstall(current, { companyId: me.company_id, pipedriveUserId: me.id })) {
     const { cookie, browserHash } = newInstallCookie(ctx.secureCookies);
-    await holdGrant(browserHash, { tenantId: user.tenantId, userId: user.id, tokens, me }, ctx.now());
+    await retryWhileBusy(() =>
+      holdGrant(browserHash, { tenantId: user.tenantId, userId: user.id, tokens, me }, ctx.now()),
+    );
     return {
       outcome: { result: "confirm_switch" },
       detail: `switch from Pipedrive user ${current.pipedriveUserId} to ${me.id} held for confirmation`,
@@ -100,15 +104,18 @@ export async function saveGrant(
   const now = ctx.now();
   let saved;
   try {
-    saved = await saveConnection({
-      tenantId: user.tenantId,
-      tokens,
-      me,
-      status: missing.length > 0 ? "needs_permissions" : "connected",
-      actor: user,
-      now,
-      nextRefreshAt: nextRefreshAt(expiresAt(now, tokens.expiresInSeconds), now, ctx.keeper),
-    });
+    // A live grant is never lost to a busy database: the save is tried again within its bound.
+    saved = await retryWhileBusy(() =>
+      saveConnection({
+        tenantId: user.tenantId,
+        tokens,
+        me,
+        status: missing.length > 0 ? "needs_permissions" : "connected",
+        actor: user,
+        now,
+        nextRefreshAt: nextRefreshAt(expiresAt(now, tokens.expiresInSeconds), now, ctx.keeper),
+      }),
+    );
   } catch (saveError) {
     await revokeGrant(
       ctx,

@@ -1,9 +1,10 @@
 import PgBoss from "pg-boss";
 
+import { listen } from "../../db-listen.ts";
 import { AppError, describe, type ErrorCode } from "../../errors.ts";
 import { oneAtATime } from "../../jobs/setup-lock.ts";
 import { deliverDue } from "../../notifications/deliver.ts";
-import { expireStaleNotifications } from "../../notifications/notification-store.ts";
+import { expireStaleNotifications, NOTIFICATIONS_CHANNEL } from "../../notifications/notification-store.ts";
 import { purgeOldServiceEvents } from "../../services/service-event-store.ts";
 import { purgeAbandonedInstalls } from "../connect/marketplace.ts";
 import { noteResumedPauses, setNextVisit } from "../connection/connection-store.ts";
@@ -132,6 +133,15 @@ export async function startKeeper(options: KeeperOptions): Promise<Keeper> {
   const smtpUrl = options.smtpUrl;
   const notify = async () => (smtpUrl ? deliverDue(ctx.now(), { smtpUrl }) : 0);
   if (smtpUrl) await boss.work(QUEUES.notify, polling, async () => void (await notify()));
+  // And as soon as a mail is owed: its change committed, so admins hear within seconds.
+  const wake = smtpUrl
+    ? await listen(
+        options.databaseUrl,
+        NOTIFICATIONS_CHANNEL,
+        () => void boss.send(QUEUES.notify, {}).catch(() => {}),
+        log,
+      )
+    : null;
   await boss.work(QUEUES.purge, polling, async () => {
     const now = ctx.now();
     const purged = {
@@ -168,7 +178,10 @@ export async function startKeeper(options: KeeperOptions): Promise<Keeper> {
     notify,
     onRenewed: (listener) => void listeners.push(listener),
     // Graceful: running renewals finish (each is bounded by the HTTP timeout), nothing new starts.
-    stop: () => boss.stop({ graceful: true, wait: true, timeout: 30_000 }),
+    stop: async () => {
+      await wake?.stop();
+      await boss.stop({ graceful: true, wait: true, timeout: 30_000 });
+    },
   };
 }
 

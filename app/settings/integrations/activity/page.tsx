@@ -5,6 +5,7 @@ import { redirect } from "next/navigation";
 import { AppHeader } from "@/app/components/app-header.tsx";
 import { ZoneName } from "@/app/components/zone.tsx";
 import { requirePageUser } from "@/lib/auth/session.ts";
+import { orBusy } from "@/lib/http/busy.ts";
 import { loadActivity } from "@/lib/pipedrive/settings-view.ts";
 import { ROUTES } from "@/lib/routes.ts";
 
@@ -17,9 +18,9 @@ type Props = { searchParams: Promise<Record<string, string | string[] | undefine
 export default async function ActivityPage({ searchParams }: Props) {
   const query = await searchParams;
   const before = typeof query.before === "string" ? query.before : null;
-  const user = await requirePageUser(ROUTES.activity);
+  const user = await orBusy(requirePageUser(ROUTES.activity));
   if (user.role !== "admin") redirect(`${ROUTES.settings}?pipedrive=error&reason=activity_admins_only`);
-  const { events, older } = await loadActivity(user, before);
+  const { events, older } = await orBusy(loadActivity(user, before));
 
   return (
     <>

@@ -4,6 +4,7 @@ import { redirect } from "next/navigation";
 
 import { AppHeader } from "@/app/components/app-header.tsx";
 import { requirePageUser } from "@/lib/auth/session.ts";
+import { orBusy } from "@/lib/http/busy.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { loadDisconnectView } from "@/lib/pipedrive/settings-view.ts";
 import { ROUTES } from "@/lib/routes.ts";
@@ -11,9 +12,9 @@ import { ROUTES } from "@/lib/routes.ts";
 export const metadata: Metadata = { title: "Disconnect Pipedrive? · Integrations" };
 
 export default async function DisconnectPage() {
-  const user = await requirePageUser(`${ROUTES.settings}/disconnect`);
+  const user = await orBusy(requirePageUser(`${ROUTES.settings}/disconnect`));
   if (user.role !== "admin") redirect(`${ROUTES.settings}?pipedrive=error&reason=forbidden`);
-  const { connection, installShared } = await loadDisconnectView(pipedrive(), user);
+  const { connection, installShared } = await orBusy(loadDisconnectView(pipedrive(), user));
   if (!connection) redirect(`${ROUTES.settings}?pipedrive=nothing_to_disconnect`);
   const who = connection.pipedriveUserName ?? "the connected Pipedrive user";
   const company = connection.companyName ?? "the Pipedrive company";

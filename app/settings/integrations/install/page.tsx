@@ -7,6 +7,7 @@ import { redirect } from "next/navigation";
 
 import { AppHeader } from "@/app/components/app-header.tsx";
 import { requirePageUser } from "@/lib/auth/session.ts";
+import { orBusy } from "@/lib/http/busy.ts";
 import { INSTALL_COOKIE } from "@/lib/pipedrive/connect/marketplace.ts";
 import { pipedrive } from "@/lib/pipedrive/context.ts";
 import { loadInstallConfirmation } from "@/lib/pipedrive/settings-view.ts";
@@ -15,9 +16,9 @@ import { ROUTES } from "@/lib/routes.ts";
 const INSTALL = ROUTES.install;
 
 async function load() {
-  const user = await requirePageUser(ROUTES.installConfirm);
+  const user = await orBusy(requirePageUser(ROUTES.installConfirm));
   if (user.role !== "admin") redirect(`${ROUTES.settings}?pipedrive=error&reason=install_admins_only`);
-  const held = await loadInstallConfirmation(pipedrive(), user, (await cookies()).get(INSTALL_COOKIE)?.value);
+  const held = await orBusy(loadInstallConfirmation(pipedrive(), user, (await cookies()).get(INSTALL_COOKIE)?.value));
   return { user, held };
 }
 

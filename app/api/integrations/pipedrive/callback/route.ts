@@ -3,6 +3,7 @@ import { cookies } from "next/headers";
 
 import { currentUser, presentedSessionKey } from "@/lib/auth/session.ts";
 import { requestAddress } from "@/lib/auth/throttle.ts";
+import { BUSY_RETRY_MS, describe, isBusy } from "@/lib/errors.ts";
 import { NO_STORE, redirectTo } from "@/lib/http/responses.ts";
 import { redirectRoute } from "@/lib/http/route.ts";
 import { requestLog } from "@/lib/log.ts";
@@ -29,7 +30,18 @@ export const GET = redirectRoute("callback", async (request) => {
 });
 
 export async function DELETE(request: Request) {
-  const result = await handleUninstall(pipedrive(), request);
+  let result: Awaited<ReturnType<typeof handleUninstall>>;
+  try {
+    result = await handleUninstall(pipedrive(), request);
+  } catch (error) {
+    if (!isBusy(error)) throw error;
+    // Pipedrive sends the notice again; nothing of it was done.
+    requestLog(request).warn({ error: describe(error) }, "pipedrive uninstall notice: database busy, answered 503");
+    return Response.json(
+      { ok: false, error: { code: "busy" } },
+      { status: 503, headers: { ...NO_STORE, "Retry-After": String(BUSY_RETRY_MS / 1000) } },
+    );
+  }
   requestLog(request).info(
     { outcome: result.status, tenants: result.tenants, authorization: request.headers.get("authorization") },
     "pipedrive uninstall notice",
