@@ -1,5 +1,6 @@
 import type { Page } from "@playwright/test";
 
+import { zoneName } from "../lib/time-zone.ts";
 import { expectNoViolations } from "./support/a11y.ts";
 import { testDb } from "./support/db.ts";
 import { DEMO_TENANT_ID, MOCK_URL } from "./support/env.ts";
@@ -14,7 +15,7 @@ const APP_REJECTED = "pipedrive_app_credentials_rejected";
 
 const access = (page: Page) => page.locator(".facts dt:has-text('Access') + dd");
 
-for (const { width, height } of SCREENS) {
+for (const { width, height, timezoneId: screenZone } of SCREENS) {
   const viewport = { width, height };
 
   test(`at ${width} px, while a refused renewal is checked, every surface says so in the reader's zone, and no mail goes`, async ({
@@ -63,7 +64,7 @@ for (const { width, height } of SCREENS) {
   test(`at ${width} px, a rate-limit pause and a stopped keeper show in the badge and the Access row`, async ({
     signedIn,
   }) => {
-    const { page, integrations } = await signedIn("admin", { viewport });
+    const { page, integrations } = await signedIn("admin", { viewport, timezoneId: screenZone });
     await integrations.connect();
     await expect(access(page)).toContainText("Renewed automatically");
 
@@ -71,8 +72,15 @@ for (const { width, height } of SCREENS) {
     await testDb.blockCompany(MOCK_HOST, until);
     try {
       await integrations.goto();
-      const hhmm = until.toISOString().slice(11, 16);
-      await expect(integrations.card().locator(".badge")).toHaveText(new RegExp(`^Paused until .*${hhmm} UTC$`));
+      // In the reader's zone, as every time on the page is.
+      const hhmm = new Intl.DateTimeFormat("en-GB", {
+        timeZone: screenZone,
+        hour: "2-digit",
+        minute: "2-digit",
+        hourCycle: "h23",
+      }).format(until);
+      const zone = zoneName(screenZone, until).replace("+", "\\+");
+      await expect(integrations.card().locator(".badge")).toHaveText(new RegExp(`^Paused until .*${hhmm} ${zone}$`));
       await expect(access(page)).toContainText(`Paused until`);
       await expect(access(page)).toContainText(hhmm);
       // Reconnecting cannot lift Pipedrive's limit, so it is not offered; Disconnect still is.

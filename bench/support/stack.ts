@@ -122,6 +122,8 @@ export async function startStack(options: {
   instances?: number;
   /** Where the first app instance writes a V8 CPU profile when it stops (`--cpu-prof`). */
   cpuProfileDir?: string;
+  /** Settings of the app instances beside the stack's own (a smaller pool for the overload run). */
+  appSettings?: Record<string, string>;
 }) {
   // Every port it will use must be free, on both loopback addresses "localhost" may mean: a
   // server already there would answer the bench's requests, and it would measure that.
@@ -191,6 +193,7 @@ export async function startStack(options: {
     PIPEDRIVE_HTTP_TIMEOUT_MS: "2000",
     SERVICE_API_KEYS: `bench=${BENCH_SERVICE_KEY}`,
     SERVICE_CALLS_PER_MINUTE: "1000000",
+    ...options.appSettings,
   };
   // Several instances of the production build on one database, as behind a load balancer. They
   // share APP_URL (the first one's): a state issued by one is claimed by another.
@@ -303,6 +306,8 @@ export async function startStack(options: {
           ),
       };
     },
+    /** Allow on the mock's consent page for this tenant's Pipedrive user: the code it redirects with. */
+    allow,
     /** The Auth.js session cookie a signed-in admin of this tenant would carry. */
     sessionCookie: async (tenant: BenchTenant) =>
       `${SESSION_COOKIE}=${await encode({
