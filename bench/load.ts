@@ -372,6 +372,16 @@ async function overloadMix(stack: Stack, tenants: BenchTenant[]) {
   console.log(
     `  half-written ${halfWritten}, rows that disagree ${disagree}, connects lost ${lost}, connected ${successes.size}`,
   );
+  // What the app logged of callbacks that ended on a banner: the reason is in its detail.
+  const details = new Set(
+    stack.appLog
+      .join("")
+      .split("\n")
+      .filter((line) => line.includes('"pipedrive callback"') && line.includes("reason="))
+      .map((line) => (JSON.parse(line) as { detail?: string }).detail ?? "")
+      .map((detail) => detail.slice(0, 160)),
+  );
+  for (const detail of [...details].slice(0, 5)) console.log(`  banner detail: ${detail}`);
 }
 
 async function main() {

@@ -6,6 +6,7 @@ import { ROOT } from "../scripts/support/local-env.ts";
 import { callbackOverhead, connectAll } from "./scenarios/callback.ts";
 import { dueQueryAtScale, foreignWhileKeeping, isolation, keeperPass } from "./scenarios/keeper.ts";
 import { settingsPage } from "./scenarios/page.ts";
+import { scale } from "./scenarios/scale.ts";
 import { personSearch } from "./scenarios/search.ts";
 import { services } from "./scenarios/services.ts";
 import { stampede } from "./scenarios/stampede.ts";
@@ -49,6 +50,8 @@ async function main() {
       await dueQueryAtScale(stack, scenarios, { small: 1_000, large: size.scaleTenants });
       await foreignWhileKeeping(stack, scenarios, spare.slice(size.keeperTenants), size.foreignSeconds);
     }
+    // Last: it adds many workspaces to the stack's database.
+    if (runs("scale")) await scale(stack, scenarios, size.scaleTenants, size.pageSeconds);
     const { rows: version } = await stack.pool.query<{ server_version: string }>(`SHOW server_version`);
     const machine = {
       cpus: os.cpus().length,

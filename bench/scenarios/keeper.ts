@@ -142,7 +142,9 @@ export async function keeperPass(stack: Stack, report: Report, tenants: BenchTen
     const scanner = await scanOnly(stack);
     await scanner.scan();
     let done = 0;
-    while (done < ids.length && performance.now() - started < 300_000) {
+    // Up to three times the ideal pass (10,000 renewals at 200 ms over 8 is 250 s), and 5 minutes at least.
+    const giveUpMs = Math.max(300_000, ((ids.length * 0.2) / (2 * concurrencyPerWorker)) * 3_000);
+    while (done < ids.length && performance.now() - started < giveUpMs) {
       await sleep(200);
       const { rows } = await stack.pool.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM pipedrive_connections WHERE tenant_id = ANY($1::uuid[]) AND last_refreshed_at IS NOT NULL`,
@@ -166,7 +168,10 @@ export async function keeperPass(stack: Stack, report: Report, tenants: BenchTen
       concurrency,
       refreshRequests: refreshes,
     };
-    report.row("B. keeper pass", `wall time (÷ ideal ${ids.length} × 0.2 s ÷ ${concurrency})`, wall, ideal, "s");
+    report.row("B. keeper pass", `wall time (÷ ideal ${ids.length} × 0.2 s ÷ ${concurrency})`, wall, ideal, "s", {
+      text: "≤ 1.3×",
+      met: done === ids.length && wall <= 1.3 * ideal,
+    });
     report.plain(
       "B. keeper pass",
       "refresh requests at Pipedrive",

@@ -45,7 +45,7 @@ export const size = quick
       lookups: 40,
       stampedeCallers: 200,
       isolationReads: 1000,
-      keeperTenants: 1000,
+      keeperTenants: 10_000,
       scaleTenants: 100_000,
       foreignSeconds: 180,
     };
