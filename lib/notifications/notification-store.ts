@@ -82,9 +82,13 @@ export function deliverNext(
     }>(
       // A Date holds milliseconds and the column microseconds: a mail owed within the millisecond
       // `now` names is due. A bare `id` would sort the text output column, "1000" before "999".
-      `SELECT id::text, tenant_id, event, created_at, attempts, detail FROM pipedrive_notifications
+      // In order per workspace: not while an older mail of the same workspace is owed (being sent
+      // by another sender, or waiting to be tried again), so "stopped" never arrives after "works again".
+      `SELECT id::text, tenant_id, event, created_at, attempts, detail FROM pipedrive_notifications n
        WHERE done_at IS NULL AND next_attempt_at < $1::timestamptz + interval '1 millisecond'
-       ORDER BY pipedrive_notifications.id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+         AND NOT EXISTS (SELECT 1 FROM pipedrive_notifications o
+                         WHERE o.tenant_id = n.tenant_id AND o.id < n.id AND o.done_at IS NULL)
+       ORDER BY n.id LIMIT 1 FOR UPDATE SKIP LOCKED`,
       [now],
     );
     const row = rows[0];
