@@ -132,7 +132,7 @@ async function noteRun(
   if (ok) return clearAlert(alertOf(subscriber), at);
   if (!run.tell) return;
   const since = run.failingSince?.toISOString() ?? at.toISOString();
-  const why = "delivered" in result ? "" : result.status ? `HTTP ${result.status}` : result.error;
+  const why = result.status ? `HTTP ${result.status}` : result.error;
   const message = `Connection events have not reached subscriber "${subscriber.name}" (${new URL(subscriber.url).host}) since ${since}: the last try got ${why}. They wait and are retried for a day; see npm run events -- list.`;
   await raiseAlert(alertOf(subscriber), message, at);
   await mailOperators(

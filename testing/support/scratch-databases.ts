@@ -23,11 +23,16 @@ export function scratchDatabases(serverUrl: string) {
  * every workspace's, so on the run's shared database they change what files running beside this
  * one see, or are changed by them. Await it at the file's top level, before anything connects.
  */
-export async function ownDatabaseForFile(prefix: string): Promise<string> {
+export async function ownDatabaseForFile(
+  prefix: string,
+  /** Settings this file's process runs with beside the database (a short pool wait, say). */
+  settings: Record<string, string> = {},
+): Promise<string> {
   const fresh = scratchDatabases(inject("databaseUrl"));
   afterAll(closeDb);
   const url = await fresh(prefix);
   await prepareForTests(url);
+  Object.assign(process.env, settings);
   process.env.DATABASE_URL = url;
   // Read once already, the environment would keep pointing at the shared database.
   if (env().DATABASE_URL !== url) throw new Error("ownDatabaseForFile must run before anything reads the environment");

@@ -15,8 +15,7 @@ import { sql } from "../../db.ts";
 // that is busy at that moment (every connection taken, each query's wait 300 ms here) must not
 // lose it. The save waits the busy database out, and nothing is revoked.
 
-process.env.DB_POOL_WAIT_MS = "300";
-await ownDatabaseForFile("crm_busy_callback");
+await ownDatabaseForFile("crm_busy_callback", { DB_POOL_WAIT_MS: "300" });
 const pd = mockPipedriveForFile();
 
 describe("a callback whose code was exchanged while the pool is busy", () => {
