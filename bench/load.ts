@@ -241,11 +241,23 @@ async function databaseOutage(stack: Stack, tenants: BenchTenant[]) {
 
 /**
  * Overload: 4 CPU hogs, a pool of 5 connections per instance, a database kept busy by queries of
- * its own, and at once 200 connects (Connect, consent, callback), 200 page views and 100
+ * its own, and at once 200 connects (Connect, consent, callback), 200 callbacks of flows begun
+ * before the crowd came (their codes are exchanged under the load), 200 page views and 100
  * lookups. Every answer must be 2xx, 3xx or the documented 503 with Retry-After; a redirect to
  * an error banner is a failure. Then: no tenant half-written, no row mixing two token sets.
  */
-async function overloadMix(stack: Stack, tenants: BenchTenant[]) {
+async function overloadMix(
+  stack: Stack,
+  {
+    connecting,
+    begun,
+    lookingUp,
+  }: {
+    connecting: BenchTenant[];
+    begun: { tenant: BenchTenant; state: string; code: string; cookie: string }[];
+    lookingUp: BenchTenant[];
+  },
+) {
   const hogs = Array.from({ length: 4 }, () => spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" }));
   let slowing = true;
   // The database's own CPU, taken by two sessions that count to 200 million over and over.
@@ -277,7 +289,7 @@ async function overloadMix(stack: Stack, tenants: BenchTenant[]) {
   const successes = new Map<string, number>();
   const started = Date.now();
   try {
-    const connects = tenants.slice(0, 200).map(async (tenant, i) => {
+    const connects = connecting.map(async (tenant, i) => {
       const session = await stack.sessionCookie(tenant);
       const start = count(
         "Connect",
@@ -304,7 +316,18 @@ async function overloadMix(stack: Stack, tenants: BenchTenant[]) {
       if (CONNECTED.test(callback?.headers.get("location") ?? ""))
         successes.set(tenant.tenantId, (successes.get(tenant.tenantId) ?? 0) + 1);
     });
-    const pages = tenants.slice(0, 200).map(async (tenant, i) =>
+    const callbacks = begun.map(async (flow, i) => {
+      const callback = count(
+        "callback of a begun flow",
+        await fetchOr(
+          `${instance(i)}/api/integrations/pipedrive/callback?code=${encodeURIComponent(flow.code)}&state=${encodeURIComponent(flow.state)}`,
+          { headers: { cookie: flow.cookie } },
+        ),
+      );
+      if (CONNECTED.test(callback?.headers.get("location") ?? ""))
+        successes.set(flow.tenant.tenantId, (successes.get(flow.tenant.tenantId) ?? 0) + 1);
+    });
+    const pages = connecting.map(async (tenant, i) =>
       count(
         "page",
         await fetchOr(`${instance(i)}/settings/integrations`, {
@@ -312,7 +335,7 @@ async function overloadMix(stack: Stack, tenants: BenchTenant[]) {
         }),
       ),
     );
-    const lookups = tenants.slice(200, 300).map(async (tenant, i) =>
+    const lookups = lookingUp.map(async (tenant, i) =>
       count(
         "lookup",
         await fetchOr(`${instance(i)}/api/integrations/pipedrive/lookup`, {
@@ -326,13 +349,13 @@ async function overloadMix(stack: Stack, tenants: BenchTenant[]) {
         }),
       ),
     );
-    await Promise.all([...connects, ...pages, ...lookups]);
+    await Promise.all([...connects, ...callbacks, ...pages, ...lookups]);
   } finally {
     slowing = false;
     for (const hog of hogs) hog.kill("SIGKILL");
     await Promise.all(slow);
   }
-  const ids = tenants.slice(0, 200).map((t) => t.tenantId);
+  const ids = [...connecting, ...begun.map((flow) => flow.tenant)].map((t) => t.tenantId);
   const { rows } = await stack.pool.query<{
     tenant_id: string;
     access_token: string | null;
@@ -366,7 +389,7 @@ async function overloadMix(stack: Stack, tenants: BenchTenant[]) {
   check(disagree === 0, `overload: ${disagree} rows whose tokens disagree`);
   check(lost === 0, `overload: ${lost} connects said connected but not stored`);
   console.log(
-    `overload (4 CPU hogs, pool 5, a busy database; 200 connects, 200 page views, 100 lookups, ${Math.round((Date.now() - started) / 1000)} s):`,
+    `overload (4 CPU hogs, pool 5, a busy database; ${connecting.length} connects, ${begun.length} callbacks of begun flows, ${connecting.length} page views, ${lookingUp.length} lookups, ${Math.round((Date.now() - started) / 1000)} s):`,
   );
   for (const [key, n] of table) console.log(`  ${key.padEnd(40)} ${n}`);
   console.log(
@@ -408,20 +431,29 @@ async function main() {
   const crowded = await startStack({
     appPort: 3420,
     mockPort: 4420,
-    tenants: 300,
+    tenants: 500,
     instances: 2,
     appSettings: { DB_POOL_SIZE: "5" },
   });
   try {
-    // The lookups' workspaces are connected beforehand, one at a time, before the crowd comes.
-    for (const tenant of crowded.tenants.slice(200)) {
+    const [connecting, beginning, lookingUp] = [
+      crowded.tenants.slice(0, 200),
+      crowded.tenants.slice(200, 400),
+      crowded.tenants.slice(400, 500),
+    ];
+    // Before the crowd comes, one at a time: the lookups' workspaces are connected, and 200
+    // flows get as far as Pipedrive's redirect back, so their 200 callbacks can come at once.
+    for (const tenant of lookingUp) {
       const flow = await crowded.startFlow(tenant, await crowded.sessionCookie(tenant));
       await fetch(
         `${crowded.appUrl}/api/integrations/pipedrive/callback?code=${encodeURIComponent(flow.code)}&state=${encodeURIComponent(flow.state)}`,
         { headers: { cookie: flow.cookie }, redirect: "manual" },
       ).then((a) => a.arrayBuffer());
     }
-    await overloadMix(crowded, crowded.tenants);
+    const begun = [];
+    for (const tenant of beginning)
+      begun.push({ tenant, ...(await crowded.startFlow(tenant, await crowded.sessionCookie(tenant))) });
+    await overloadMix(crowded, { connecting, begun, lookingUp });
   } finally {
     await crowded.stop();
   }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 
-import { delay, endless, json } from "./http.ts";
+import { delay, endless, json, stalled } from "./http.ts";
 import { CUSTOM_PHONE_FIELD_KEY, identityOf } from "./model.ts";
 import { rateLimit } from "./rate-limits.ts";
 import type { MockState } from "./state.ts";
@@ -66,6 +66,7 @@ export function apiEndpoints(state: MockState, record: Record) {
     const limits = rateLimit(state, res, found.token, false);
     if (!limits) return record(req, path, 429);
     if (s.faults.endlessAnswer === "me") return void (record(req, path, 200), endless(res));
+    if (s.faults.stalledAnswer === "me") return void (record(req, path, 200), stalled(res));
     const who = identityOf(found.install.who, state.world);
     record(req, path, 200);
     const data = {
@@ -86,6 +87,7 @@ export function apiEndpoints(state: MockState, record: Record) {
     const limits = rateLimit(state, res, found.token, true);
     if (!limits) return record(req, path, 429);
     if (s.faults.endlessAnswer === "search") return void (record(req, path, 200), endless(res));
+    if (s.faults.stalledAnswer === "search") return void (record(req, path, 200), stalled(res));
     const term = url.searchParams.get("term") ?? "";
     const page = pageOf(url.searchParams, version);
     if ("error" in page) {

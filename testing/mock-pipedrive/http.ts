@@ -38,6 +38,15 @@ fieldset{border:1px solid #d0d4d9;border-radius:8px;margin:1rem 0;padding:.5rem 
 </head><body><main><p class="brand">Mock Pipedrive (local)</p><h1>${escape(title)}</h1>${content}</main></body></html>`;
 }
 
+/**
+ * A 200 JSON answer that sends its headers and first bytes, then nothing more until the client
+ * hangs up: the answer a client's timeout ends halfway through its body.
+ */
+export function stalled(res: ServerResponse) {
+  res.writeHead(200, { "Content-Type": "application/json" });
+  res.write('{"success":true,"data":{');
+}
+
 /** A 200 JSON answer that keeps streaming, honouring backpressure, until the client hangs up. */
 export function endless(res: ServerResponse) {
   res.writeHead(200, { "Content-Type": "application/json" });

@@ -51,6 +51,8 @@ export type Faults = {
   api403?: { times?: number; only?: "search" };
   /** This endpoint answers 200 with a JSON body that never ends, until the client hangs up. */
   endlessAnswer?: "token" | "me" | "search";
+  /** This endpoint answers 200, sends its first bytes, and then nothing, until the client hangs up. */
+  stalledAnswer?: "token" | "me" | "search";
   /** Added before every /oauth/token answer. */
   tokenLatencyMs?: number;
   /**

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 
-import { delay, endless, html, json } from "./http.ts";
+import { delay, endless, html, json, stalled } from "./http.ts";
 import { newToken, type ClientAuthStyle, type Faults, type Install, type TokenFault } from "./model.ts";
 import type { MockState } from "./state.ts";
 
@@ -120,6 +120,7 @@ export function oauthEndpoints(
       return refuse(400, "invalid_request", "Body must be form-encoded");
     }
     if (s.faults.endlessAnswer === "token") return void (record(req, path, 200, grantType), endless(res));
+    if (s.faults.stalledAnswer === "token") return void (record(req, path, 200, grantType), stalled(res));
     const fault = takeTokenFault(grantType);
     if (fault?.live && grantType === "authorization_code") {
       const code = state.takeCode(form.get("code") ?? "", form.get("redirect_uri"));

@@ -48,22 +48,39 @@ export function basicAuth(clientId: string, clientSecret: string): string {
   return `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString("base64")}`;
 }
 
-/** fetch with a timeout; network failures and timeouts become `unavailable`. */
+/**
+ * fetch with a timeout for the answer to begin and another for its body to be read; network
+ * failures and timeouts become `unavailable`.
+ */
 export async function send(fetchImpl: Fetch, url: string, init: RequestInit, timeoutMs: number, what: string) {
+  const controller = new AbortController();
+  const abortAfter = () => {
+    const timer = setTimeout(() => controller.abort(new DOMException("timed out", "TimeoutError")), timeoutMs);
+    timer.unref();
+    return timer;
+  };
+  const waiting = abortAfter();
   try {
-    const response = await fetchImpl(url, { ...init, redirect: "error", signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetchImpl(url, { ...init, redirect: "error", signal: controller.signal });
+    clearTimeout(waiting);
+    // The answer has begun: reading its body gets a bound of its own. A loaded machine runs an
+    // expired timer before it reads the body that came with the headers, and a token answer
+    // lost that way is a code spent for nothing.
+    abortAfter();
     count("pipedrive_answers_total", `${Math.floor(response.status / 100)}xx`);
     return response;
   } catch (error) {
-    const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
-    count("pipedrive_answers_total", timedOut ? "timeout" : "network_error");
-    throw new PipedriveError(
-      "unavailable",
-      `${what}: ${timedOut ? `no answer within ${timeoutMs} ms` : "network error"}`,
-      { timedOut },
-    );
+    clearTimeout(waiting);
+    const late = timedOut(error);
+    count("pipedrive_answers_total", late ? "timeout" : "network_error");
+    throw new PipedriveError("unavailable", `${what}: ${late ? `no answer within ${timeoutMs} ms` : "network error"}`, {
+      timedOut: late,
+    });
   }
 }
+
+const timedOut = (error: unknown) =>
+  error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
 
 /**
  * The body as text, read as a stream and never past `maxBytes`: an answer larger than any its
@@ -75,7 +92,13 @@ export async function readText(response: Response, what: string, maxBytes: numbe
     await response.body?.cancel().catch(() => {});
     throw new PipedriveError("malformed", `${what}: answer of ${declared} bytes, more than the ${maxBytes} expected`);
   }
-  const bytes = await readUpTo(response.body, maxBytes);
+  const bytes = await readUpTo(response.body, maxBytes).catch((error: unknown) => {
+    // send()'s timeout still runs while the body is read: an answer cut off by it is Pipedrive
+    // not answering in time, as one before its headers is.
+    if (!timedOut(error)) throw error;
+    count("pipedrive_answers_total", "timeout");
+    throw new PipedriveError("unavailable", `${what}: no whole answer within the timeout`, { timedOut: true });
+  });
   if (bytes === null)
     throw new PipedriveError("malformed", `${what}: answer longer than the ${maxBytes} bytes expected`);
   return Buffer.from(bytes).toString("utf8");
