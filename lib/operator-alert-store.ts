@@ -36,14 +36,29 @@ export async function activeAlerts(): Promise<OperatorAlert[]> {
   return rows;
 }
 
-/** What the OAuth client reports after every token-endpoint answer. */
-export function reportAppCredentials(accepted: boolean): Promise<void> {
+/** When this process last recorded that Pipedrive accepted our credentials (ms), or 0. */
+let acceptedRecordedAt = 0;
+
+/**
+ * What the OAuth client reports after every token-endpoint answer. An acceptance is written at
+ * most once a minute per process: written for every answer, it cost each exchange and refresh a
+ * round trip to a pool that may be saturated.
+ */
+export async function reportAppCredentials(accepted: boolean): Promise<void> {
   const now = new Date();
-  return accepted
-    ? clearAlert(APP_CREDENTIALS_REJECTED, now)
-    : raiseAlert(
-        APP_CREDENTIALS_REJECTED,
-        "Pipedrive rejects this app's client credentials (invalid_client): check PIPEDRIVE_CLIENT_ID and PIPEDRIVE_CLIENT_SECRET.",
-        now,
-      );
+  if (accepted) {
+    if (now.getTime() - acceptedRecordedAt < 60_000) return;
+    acceptedRecordedAt = now.getTime();
+    await clearAlert(APP_CREDENTIALS_REJECTED, now).catch((error: unknown) => {
+      acceptedRecordedAt = 0;
+      throw error;
+    });
+    return;
+  }
+  acceptedRecordedAt = 0;
+  await raiseAlert(
+    APP_CREDENTIALS_REJECTED,
+    "Pipedrive rejects this app's client credentials (invalid_client): check PIPEDRIVE_CLIENT_ID and PIPEDRIVE_CLIENT_SECRET.",
+    now,
+  );
 }

@@ -11,7 +11,7 @@ import {
 } from "../testing/support/vitest-harness.ts";
 import { db, sql } from "./db.ts";
 import { isAppError } from "./errors.ts";
-import { activeAlerts, APP_CREDENTIALS_REJECTED, reportAppCredentials } from "./operator-alert-store.ts";
+import { activeAlerts, APP_CREDENTIALS_REJECTED, raiseAlert, reportAppCredentials } from "./operator-alert-store.ts";
 import { getValidAccessToken } from "./pipedrive/tokens/access.ts";
 
 // The alert covers every workspace: on the run's shared database it would show the connections of
@@ -55,6 +55,22 @@ describe("Pipedrive rejecting this app's credentials", () => {
 
     const fixed = testContext(pd.mock, { onClientCredentials: reportAppCredentials });
     await getValidAccessToken(fixed, tenants[0]!.tenantId);
+    expect((await activeAlerts()).map((a) => a.kind)).not.toContain(APP_CREDENTIALS_REJECTED);
+  });
+});
+
+describe("Pipedrive accepting this app's credentials", () => {
+  it("is written once a minute per process, not once a token answer", async () => {
+    await reportAppCredentials(false);
+    await reportAppCredentials(true);
+    expect((await activeAlerts()).map((a) => a.kind)).not.toContain(APP_CREDENTIALS_REJECTED);
+    // Raised by another process since: this one's next acceptances within the minute write nothing.
+    await raiseAlert(APP_CREDENTIALS_REJECTED, "seen by another instance", new Date());
+    for (let i = 0; i < 20; i++) await reportAppCredentials(true);
+    expect((await activeAlerts()).map((a) => a.kind)).toContain(APP_CREDENTIALS_REJECTED);
+    // A rejection seen here makes the next acceptance written at once.
+    await reportAppCredentials(false);
+    await reportAppCredentials(true);
     expect((await activeAlerts()).map((a) => a.kind)).not.toContain(APP_CREDENTIALS_REJECTED);
   });
 });

@@ -92,8 +92,10 @@ export function createOAuthClient(options: OAuthClientOptions) {
       what,
     );
     if (!response.ok) throw await reported(await failure(response, what));
-    await tell(true);
+    // The answer is read before the report is made: a report waiting on a busy pool must not let
+    // the call's timeout cut off the tokens it reports on.
     const body = await readJsonBody(response, what, MAX_TOKEN_ANSWER_BYTES);
+    await tell(true);
     const parsed = tokenAnswer.safeParse(body);
     if (!parsed.success) {
       // Whose grant it is can still be asked of its company's API, if the answer named an allowed one.

@@ -56,3 +56,16 @@ describe("an answer that stops halfway through its body", () => {
     expect(problem).toMatch(/Pipedrive did not answer/);
   }, 30_000);
 });
+
+describe("the report that Pipedrive accepted our credentials", () => {
+  it("is made once the answer is read: a slow one (a busy pool) never cuts off the tokens it reports on", async () => {
+    const { tenantId, admin } = await createTenant();
+    const slowReport = testContext(pd.mock, {
+      timeoutMs: 300,
+      onClientCredentials: () => new Promise((resolve) => setTimeout(resolve, 600)),
+    });
+    const result = await connectThroughMock(slowReport, pd.mock, admin);
+    expect(result.outcome).toEqual({ result: "connected" });
+    expect(await tokenRow(tenantId)).not.toBeNull();
+  }, 30_000);
+});
