@@ -12,10 +12,13 @@ export type Db = InstanceType<typeof PrismaClient>;
 /** The client handed to an interactive transaction's callback. */
 export type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
 
-type Handles = { prisma: Db; pool: pg.Pool; refreshPool: pg.Pool };
+type Handles = { prisma: Db; pool: pg.Pool; refreshPool: pg.Pool; grantPool: pg.Pool };
 
 /** Connections that may wait on Pipedrive: at most this many refreshes run at once per process. */
 export const REFRESH_POOL_SIZE = 4;
+
+/** Connections for saving what Pipedrive has just granted (an exchanged code's tokens). */
+export const GRANT_POOL_SIZE = 2;
 
 /** How long a request waits for a connection, and a statement may run: set on purpose (docs/operations.md). */
 export type PoolLimits = { waitMs: number; statementTimeoutMs: number };
@@ -48,9 +51,20 @@ function connect(databaseUrl: string, poolSize: number, limits: PoolLimits = DEF
     statement_timeout: 2 * limits.statementTimeoutMs,
   });
   refreshPool.on("error", (error) => log().warn({ error: error.message }, "idle database connection lost"));
+  // Once Pipedrive has exchanged a callback's code, the code is spent: its save must not queue
+  // behind pages and lookups, whose waits for a connection are retried at the back of the line.
+  // A few connections of its own, used by nothing else, keep it out of that crowd.
+  const grantPool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: GRANT_POOL_SIZE,
+    connectionTimeoutMillis: 3 * limits.waitMs,
+    statement_timeout: limits.statementTimeoutMs,
+  });
+  grantPool.on("error", (error) => log().warn({ error: error.message }, "idle database connection lost"));
   return {
     pool,
     refreshPool,
+    grantPool,
     prisma: new PrismaClient({
       adapter: new PrismaPg(pool),
       // Prisma's own wait for a transaction's connection (2 s by default) matches the pool's.
@@ -61,13 +75,13 @@ function connect(databaseUrl: string, poolSize: number, limits: PoolLimits = DEF
 
 /** A client of its own, for one-shot scripts; close() ends its connections too. */
 export function createDb(databaseUrl: string, poolSize = 10): { db: Db; close: () => Promise<void> } {
-  const { prisma, pool, refreshPool } = connect(databaseUrl, poolSize);
+  const { prisma, pool, refreshPool, grantPool } = connect(databaseUrl, poolSize);
   return {
     db: prisma,
     close: () =>
       prisma
         .$disconnect()
-        .then(() => Promise.all([pool.end(), refreshPool.end()]))
+        .then(() => Promise.all([pool.end(), refreshPool.end(), grantPool.end()]))
         .then(() => {}),
   };
 }
@@ -102,6 +116,11 @@ export function refreshSql(): pg.Pool {
   return handles().refreshPool;
 }
 
+/** The pool for saving an exchanged code's grant: nothing else waits in its line. */
+export function grantSql(): pg.Pool {
+  return handles().grantPool;
+}
+
 /** Runs `work` in a transaction on one of the refresh connections. */
 export function inRefreshTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   return inTransaction(refreshSql(), work);
@@ -126,10 +145,10 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
 export async function closeDb(): Promise<void> {
   if (!cache.crmDb) return;
   await flushAllWrites();
-  const { prisma, pool, refreshPool } = cache.crmDb;
+  const { prisma, pool, refreshPool, grantPool } = cache.crmDb;
   cache.crmDb = undefined;
   await prisma.$disconnect();
-  await Promise.all([pool.end(), refreshPool.end()]);
+  await Promise.all([pool.end(), refreshPool.end(), grantPool.end()]);
 }
 
 /** Fails with a message that says which database could not be reached, and why. */

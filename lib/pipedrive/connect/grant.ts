@@ -7,9 +7,9 @@ import { isPipedriveError } from "../client/http.ts";
 import { RefusedTokenAnswer, type TokenSet } from "../client/oauth-client.ts";
 import type { PipedriveMe } from "../client/schemas.ts";
 import { missingScopes } from "../client/scopes.ts";
-import { saveConnection } from "../connection/grant-store.ts";
+import { installOf, saveConnection } from "../connection/grant-store.ts";
 import type { PipedriveContext } from "../context.ts";
-import { connectedAs, type Install } from "../settings-view-store.ts";
+import type { Install } from "../settings-view-store.ts";
 import { audit } from "../tokens/audit-store.ts";
 import { adoptTokenSet } from "../tokens/contract-store.ts";
 import { expiresAt, nextRefreshAt } from "../tokens/policy.ts";
@@ -71,7 +71,7 @@ export async function redeem(ctx: PipedriveContext, user: TenantUser, flow: Flow
   // Another Pipedrive user would replace this workspace's connection, and uninstall the app from
   // the previous user's account: that waits for the admin's yes. The same user reconnects at once.
   // From here the code is spent and the grant live: a busy database is waited out, not failed.
-  const current = await retryWhileBusy(() => connectedAs(user.tenantId));
+  const current = await retryWhileBusy(() => installOf(user.tenantId));
   if (current && !sameInstall(current, { companyId: me.company_id, pipedriveUserId: me.id })) {
     const { cookie, browserHash } = newInstallCookie(ctx.secureCookies);
     await retryWhileBusy(() =>

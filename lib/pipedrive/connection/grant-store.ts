@@ -2,7 +2,7 @@ import "server-only";
 
 import type pg from "pg";
 
-import { inTransaction, sql } from "../../db.ts";
+import { grantSql, inTransaction, sql } from "../../db.ts";
 import type { TokenSet } from "../client/oauth-client.ts";
 import type { PipedriveMe } from "../client/schemas.ts";
 import { deleteContractRow, upsertContractRow } from "../tokens/contract-store.ts";
@@ -38,6 +38,15 @@ type Held = {
   refresh_token: string | null;
 };
 
+/** The install a workspace is connected as, read where a grant's save is: on connections of its own. */
+export async function installOf(tenantId: string): Promise<{ companyId: number; pipedriveUserId: number } | null> {
+  const { rows } = await grantSql().query<{ companyId: number; pipedriveUserId: number }>(
+    `SELECT company_id AS "companyId", pipedrive_user_id AS "pipedriveUserId" FROM pipedrive_connections WHERE tenant_id = $1`,
+    [tenantId],
+  );
+  return rows[0] ?? null;
+}
+
 /**
  * Writes a connection: the contract row, its metadata, and the move's audit event and mail. An
  * install (one Pipedrive user in one company) belongs to one workspace: under a lock on the
@@ -47,7 +56,7 @@ export async function saveConnection(
   grant: Grant,
 ): Promise<{ kind: "connected" | "reconnected"; replaced: ReplacedGrant | null } | { kind: "held"; by: string }> {
   const { tenantId, tokens, me, now } = grant;
-  return inTransaction(sql(), async (client) => {
+  return inTransaction(grantSql(), async (client) => {
     await client.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [INSTALL_LOCK, `${me.company_id}:${me.id}`]);
     // A workspace's first connect has no row to lock yet: two at once queue here instead.
     await client.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [FIRST_CONNECT_LOCK, tenantId]);
