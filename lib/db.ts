@@ -3,6 +3,7 @@ import "server-only";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 
+import { CALLBACKS_AT_ONCE } from "./callback-slots.ts";
 import { DEFAULTS, env } from "./env.ts";
 import { PrismaClient } from "./generated/prisma/client.ts";
 import { log } from "./log.ts";
@@ -17,8 +18,6 @@ type Handles = { prisma: Db; pool: pg.Pool; refreshPool: pg.Pool; grantPool: pg.
 /** Connections that may wait on Pipedrive: at most this many refreshes run at once per process. */
 export const REFRESH_POOL_SIZE = 4;
 
-/** Connections for saving what Pipedrive has just granted (an exchanged code's tokens). */
-export const GRANT_POOL_SIZE = 2;
 
 /** How long a request waits for a connection, and a statement may run: set on purpose (docs/operations.md). */
 export type PoolLimits = { waitMs: number; statementTimeoutMs: number };
@@ -53,10 +52,10 @@ function connect(databaseUrl: string, poolSize: number, limits: PoolLimits = DEF
   refreshPool.on("error", (error) => log().warn({ error: error.message }, "idle database connection lost"));
   // Once Pipedrive has exchanged a callback's code, the code is spent: its save must not queue
   // behind pages and lookups, whose waits for a connection are retried at the back of the line.
-  // A few connections of its own, used by nothing else, keep it out of that crowd.
+  // A connection of its own for each callback a process takes on at once keeps it out of that crowd.
   const grantPool = new pg.Pool({
     connectionString: databaseUrl,
-    max: GRANT_POOL_SIZE,
+    max: CALLBACKS_AT_ONCE,
     connectionTimeoutMillis: 3 * limits.waitMs,
     statement_timeout: limits.statementTimeoutMs,
   });

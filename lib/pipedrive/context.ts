@@ -2,6 +2,7 @@ import "server-only";
 
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, type CircuitBreakerPolicy } from "cockatiel";
 
+import { CALLBACKS_AT_ONCE, callbackSlots, type CallbackSlots } from "../callback-slots.ts";
 import { DEFAULTS, env } from "../env.ts";
 import { reportAppCredentials } from "../operator-alert-store.ts";
 import { createApiClient, type ApiClient } from "./client/api-client.ts";
@@ -40,6 +41,8 @@ export type PipedriveContext = {
   keeper: { windowSeconds: number; idleDays: number };
   /** Stops calling the token endpoint for a while after repeated timeouts or 5xx. */
   tokenBreaker: CircuitBreakerPolicy;
+  /** Callbacks whose codes this process exchanges at once (callback-slots.ts). */
+  callbacks: CallbackSlots;
   /** Send PKCE (S256) with connect flows. */
   pkce: boolean;
   /** Scopes lookups need; a grant without one of them waits for new permissions. */
@@ -76,6 +79,9 @@ export type ContextOptions = {
   lookupBoundMs?: number;
   lookupDailyLimit?: number;
   onClientCredentials?: (accepted: boolean) => Promise<void>;
+  /** Callbacks taken on at once, and how long one more waits for its turn before it is told busy. */
+  callbacksAtOnce?: number;
+  callbackWaitMs?: number;
 };
 
 export function createPipedriveContext(options: ContextOptions): PipedriveContext {
@@ -119,6 +125,10 @@ export function createPipedriveContext(options: ContextOptions): PipedriveContex
     // At 6 s per Pipedrive answer, a miss that tried every form of the number took 36 s.
     lookupBoundMs: options.lookupBoundMs ?? DEFAULTS.LOOKUP_MAX_WAIT_SECONDS * 1000,
     lookupDailyLimit: options.lookupDailyLimit ?? DEFAULTS.LOOKUP_DAILY_LIMIT,
+    callbacks: callbackSlots(
+      options.callbacksAtOnce ?? CALLBACKS_AT_ONCE,
+      options.callbackWaitMs ?? 3 * DEFAULTS.DB_POOL_WAIT_MS,
+    ),
     tokenBreaker: circuitBreaker(
       handleWhen((error) => isPipedriveError(error, "unavailable")),
       { halfOpenAfter: options.breakerCooldownMs ?? 30_000, breaker: new ConsecutiveBreaker(5) },
@@ -152,6 +162,7 @@ export function pipedrive(): PipedriveContext {
       lookupBoundMs: e.LOOKUP_MAX_WAIT_SECONDS * 1000,
       lookupDailyLimit: e.LOOKUP_DAILY_LIMIT,
       onClientCredentials: reportAppCredentials,
+      callbackWaitMs: 3 * e.DB_POOL_WAIT_MS,
     });
   }
   return cached;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 
 import { sameSecret } from "../../crypto.ts";
+import { inCallbackSlot } from "../../callback-slots.ts";
 import { describe, isBusy } from "../../errors.ts";
 import { log, requestLog } from "../../log.ts";
 import { ROUTES } from "../../routes.ts";
@@ -83,11 +84,24 @@ export async function completeCallback(
   session: CallbackSession,
   input: CallbackInput,
 ): Promise<CallbackResult & { user: TenantUser | null }> {
+  const query = callbackQuery.safeParse(input.query);
+  const checked = query.success
+    ? checkState(ctx, query.data, input.cookieState)
+    : failed("state_invalid", "malformed callback query");
+  const complete = () => completeChecked(ctx, session, input, query.data, checked);
+  // Only a flow whose state we signed, back in the browser that started it, can go on to exchange
+  // a code: only it waits for one of the few slots, so forged callbacks never hold an admin's up.
+  return "nonceHash" in checked ? await inCallbackSlot(ctx.callbacks, complete) : await complete();
+}
+
+async function completeChecked(
+  ctx: PipedriveContext,
+  session: CallbackSession,
+  input: CallbackInput,
+  query: CallbackQuery | undefined,
+  checked: CheckedState | CallbackResult,
+): Promise<CallbackResult & { user: TenantUser | null }> {
   try {
-    const query = callbackQuery.safeParse(input.query);
-    const checked = query.success
-      ? checkState(ctx, query.data, input.cookieState)
-      : failed("state_invalid", "malformed callback query");
     if (session.key && "nonceHash" in checked) {
       const claimed = await claimStateInSession(checked.nonceHash, session.key, ctx.now(), new Date());
       if (claimed) {
@@ -96,7 +110,7 @@ export async function completeCallback(
       }
     }
     const user = await session.user();
-    const result = await inFull(ctx, user, query.data, checked, input.installCookie).catch(unlessBusy);
+    const result = await inFull(ctx, user, query, checked, input.installCookie).catch(unlessBusy);
     return { ...result, user };
   } catch (unexpected) {
     return { ...unlessBusy(unexpected), user: null };
