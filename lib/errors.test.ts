@@ -28,6 +28,15 @@ describe("a database too busy for the work", () => {
       Object.assign(new Error("sorry, too many clients already"), { code: "53300" }),
       Object.assign(new Error("Transaction API error"), { code: "P2028" }),
       wrapped(wrapped(new Error("timeout exceeded when trying to connect"))),
+      // Prisma 7's error for a query its adapter saw fail: the driver's code only in meta.
+      Object.assign(new Error("Invalid `prisma.pipedriveConnection.findMany()` invocation: Database error"), {
+        code: "P2039",
+        meta: {
+          driverAdapterError: Object.assign(new Error("canceling statement due to statement timeout"), {
+            cause: { kind: "postgres", originalCode: "57014" },
+          }),
+        },
+      }),
     ];
     for (const error of busy) {
       expect(isBusy(error), String(error)).toBe(true);

@@ -119,13 +119,24 @@ const BUSY_PRISMA = new Set(["P2028", "P2024", "P1001", "P1017"]);
  * tried again in a moment. Looks through causes, as Prisma's adapter wraps the driver's error.
  */
 export function isBusy(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
-    if (typeof e !== "object") return false;
-    const { code, message } = e as { code?: unknown; message?: unknown };
-    if (typeof code === "string" && (BUSY_SQLSTATES.has(code) || BUSY_PRISMA.has(code))) return true;
+  // Prisma 7 keeps a failed query's driver error in meta.driverAdapterError, whose cause has the
+  // SQLSTATE as originalCode (P2039 "Database error"); pg and other wrappers use cause.
+  const seen: unknown[] = [error];
+  for (let i = 0; i < seen.length && i < 10; i++) {
+    const e = seen[i];
+    if (!e || typeof e !== "object") continue;
+    const { code, originalCode, message, cause, meta } = e as {
+      code?: unknown;
+      originalCode?: unknown;
+      message?: unknown;
+      cause?: unknown;
+      meta?: { driverAdapterError?: unknown };
+    };
+    for (const c of [code, originalCode])
+      if (typeof c === "string" && (BUSY_SQLSTATES.has(c) || BUSY_PRISMA.has(c))) return true;
     if (typeof message === "string" && /timeout exceeded when trying to connect|Connection terminated/i.test(message))
       return true;
-    e = (e as { cause?: unknown }).cause;
+    seen.push(cause, meta?.driverAdapterError);
   }
   return false;
 }
