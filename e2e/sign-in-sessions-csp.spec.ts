@@ -101,32 +101,41 @@ test("repeated wrong passwords are throttled on the form and on Auth.js's endpoi
   expect(new URL(page.url()).searchParams.get("callbackUrl")).toBe("/settings/integrations?lookup=x");
 });
 
-test("sixty guesses sent at once, the right password among them, sign in on neither path", async ({ request }) => {
+test("sixty guesses sent at once admit no more than the limit, and the right password after them signs in on neither path", async ({
+  request,
+}) => {
+  // The right password comes once the sixty have answered: sent among them, it may arrive first
+  // on a loaded machine, and be one of the few guesses the limit admits, as it should be.
   const { email, password } = await testDb.createUser("parallel-guess-password");
-  const form = (i: number) => ({ email, password: i === 24 ? password : `wrong-${i}`, callbackUrl: "/" });
+  const form = (guess: string) => ({ email, password: guess, callbackUrl: "/" });
   // An address of this spec's own (no proxy in front: the header is the address), so its lockout touches no other spec.
   const headers = { "Sec-Fetch-Site": "same-origin", "X-Forwarded-For": "198.51.100.60" };
   const viaForm = await Promise.all(
-    Array.from({ length: 60 }, (_, i) => request.post("/sign-in/submit", { form: form(i), headers, maxRedirects: 0 })),
+    Array.from({ length: 60 }, (_, i) =>
+      request.post("/sign-in/submit", { form: form(`wrong-${i}`), headers, maxRedirects: 0 }),
+    ),
   );
-  const signedIn = viaForm.filter((r) => r.status() === 303 && !/sign-in/.test(r.headers().location ?? ""));
-  expect(signedIn).toHaveLength(0);
   const pausedAnswers = viaForm.filter((r) => /[?&]error=paused/.test(r.headers().location ?? ""));
   expect(pausedAnswers.length).toBeGreaterThanOrEqual(55);
+  const right = await request.post("/sign-in/submit", { form: form(password), headers, maxRedirects: 0 });
+  expect(right.status()).toBe(303);
+  expect(right.headers().location).toMatch(/[?&]error=paused/);
+  expect(right.headers()["set-cookie"] ?? "").not.toContain("authjs.session-token=");
 
   const other = await testDb.createUser("parallel-guess-password-2");
   const csrf = (await (await request.get("/api/auth/csrf")).json()) as { csrfToken: string };
-  const direct = await Promise.all(
-    Array.from({ length: 60 }, (_, i) =>
-      request.post("/api/auth/callback/credentials", {
-        form: { email: other.email, password: i === 36 ? other.password : `wrong-${i}`, csrfToken: csrf.csrfToken },
-        headers: { "X-Forwarded-For": "198.51.100.61" },
-        maxRedirects: 0,
-      }),
-    ),
-  );
+  const direct = (guess: string) =>
+    request.post("/api/auth/callback/credentials", {
+      form: { email: other.email, password: guess, csrfToken: csrf.csrfToken },
+      headers: { "X-Forwarded-For": "198.51.100.61" },
+      maxRedirects: 0,
+    });
+  const guesses = await Promise.all(Array.from({ length: 60 }, (_, i) => direct(`wrong-${i}`)));
   // A success is a redirect that sets a session cookie.
-  expect(direct.filter((r) => (r.headers()["set-cookie"] ?? "").includes("authjs.session-token="))).toHaveLength(0);
+  const sessions = (answers: { headers(): Record<string, string> }[]) =>
+    answers.filter((r) => (r.headers()["set-cookie"] ?? "").includes("authjs.session-token="));
+  expect(sessions(guesses)).toHaveLength(0);
+  expect(sessions([await direct(other.password)])).toHaveLength(0);
 });
 
 test("wrong passwords from rotating addresses keep out unknown clients, not a browser that signed in before", async ({
