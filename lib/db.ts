@@ -18,7 +18,6 @@ type Handles = { prisma: Db; pool: pg.Pool; refreshPool: pg.Pool; grantPool: pg.
 /** Connections that may wait on Pipedrive: at most this many refreshes run at once per process. */
 export const REFRESH_POOL_SIZE = 4;
 
-
 /** How long a request waits for a connection, and a statement may run: set on purpose (docs/operations.md). */
 export type PoolLimits = { waitMs: number; statementTimeoutMs: number };
 const DEFAULT_LIMITS: PoolLimits = {

@@ -1,14 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import {
-  isPipedriveError,
-  MAX_UPSTREAM_WAIT_MS,
-  readJsonBody,
-  retryAfterMs,
-  send,
-  sleep,
-  type Fetch,
-} from "./http.ts";
+import { isPipedriveError, MAX_UPSTREAM_WAIT_MS, readJsonBody, retryAfterMs, send, sleep, type Fetch } from "./http.ts";
 
 const headers = (values: Record<string, string>) => new Headers(values);
 const NOW = Date.parse("2026-12-04T12:00:00Z");

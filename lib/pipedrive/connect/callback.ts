@@ -1,7 +1,7 @@
 import { z } from "zod";
 
-import { sameSecret } from "../../crypto.ts";
 import { inCallbackSlot } from "../../callback-slots.ts";
+import { sameSecret } from "../../crypto.ts";
 import { describe, isBusy } from "../../errors.ts";
 import { log, requestLog } from "../../log.ts";
 import { ROUTES } from "../../routes.ts";
