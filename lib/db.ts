@@ -25,40 +25,34 @@ const DEFAULT_LIMITS: PoolLimits = {
   statementTimeoutMs: DEFAULTS.DB_STATEMENT_TIMEOUT_MS,
 };
 
-function connect(databaseUrl: string, poolSize: number, limits: PoolLimits = DEFAULT_LIMITS): Handles {
-  // A request waits for a connection at most waitMs, then fails as busy (errors.ts isBusy): a
-  // 503 with Retry-After, never a queue that grows until every caller times out.
+function newPool(databaseUrl: string, max: number, waitMs: number, statementTimeoutMs: number): pg.Pool {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
-    max: poolSize,
-    connectionTimeoutMillis: limits.waitMs,
-    statement_timeout: limits.statementTimeoutMs,
+    max,
+    connectionTimeoutMillis: waitMs,
+    statement_timeout: statementTimeoutMs,
   });
   // An idle connection dropped by the server (restart, failover) must not crash the process;
   // the pool replaces it on the next query.
   pool.on("error", (error) => log().warn({ error: error.message }, "idle database connection lost"));
+  return pool;
+}
+
+function connect(databaseUrl: string, poolSize: number, limits: PoolLimits = DEFAULT_LIMITS): Handles {
+  const { waitMs, statementTimeoutMs } = limits;
+  // A request waits for a connection at most waitMs, then fails as busy (errors.ts isBusy): a
+  // 503 with Retry-After, never a queue that grows until every caller times out.
+  const pool = newPool(databaseUrl, poolSize, waitMs, statementTimeoutMs);
   // Refresh transactions hold their row lock across a call to Pipedrive. They get a pool of
   // their own, so a slow token endpoint queues refreshes here and never starves sign-in,
   // pages or token reads of connections.
   // Its callers already share one refresh per workspace in a process, so few wait here; they may
   // wait longer, as a refresh holds its connection across a call to Pipedrive.
-  const refreshPool = new pg.Pool({
-    connectionString: databaseUrl,
-    max: REFRESH_POOL_SIZE,
-    connectionTimeoutMillis: 3 * limits.waitMs,
-    statement_timeout: 2 * limits.statementTimeoutMs,
-  });
-  refreshPool.on("error", (error) => log().warn({ error: error.message }, "idle database connection lost"));
+  const refreshPool = newPool(databaseUrl, REFRESH_POOL_SIZE, 3 * waitMs, 2 * statementTimeoutMs);
   // Once Pipedrive has exchanged a callback's code, the code is spent: its save must not queue
   // behind pages and lookups, whose waits for a connection are retried at the back of the line.
   // A connection of its own for each callback a process takes on at once keeps it out of that crowd.
-  const grantPool = new pg.Pool({
-    connectionString: databaseUrl,
-    max: CALLBACKS_AT_ONCE,
-    connectionTimeoutMillis: 3 * limits.waitMs,
-    statement_timeout: limits.statementTimeoutMs,
-  });
-  grantPool.on("error", (error) => log().warn({ error: error.message }, "idle database connection lost"));
+  const grantPool = newPool(databaseUrl, CALLBACKS_AT_ONCE, 3 * waitMs, statementTimeoutMs);
   return {
     pool,
     refreshPool,
@@ -66,22 +60,20 @@ function connect(databaseUrl: string, poolSize: number, limits: PoolLimits = DEF
     prisma: new PrismaClient({
       adapter: new PrismaPg(pool),
       // Prisma's own wait for a transaction's connection (2 s by default) matches the pool's.
-      transactionOptions: { maxWait: limits.waitMs, timeout: limits.statementTimeoutMs },
+      transactionOptions: { maxWait: waitMs, timeout: statementTimeoutMs },
     }),
   };
 }
 
 /** A client of its own, for one-shot scripts; close() ends its connections too. */
 export function createDb(databaseUrl: string, poolSize = 10): { db: Db; close: () => Promise<void> } {
-  const { prisma, pool, refreshPool, grantPool } = connect(databaseUrl, poolSize);
-  return {
-    db: prisma,
-    close: () =>
-      prisma
-        .$disconnect()
-        .then(() => Promise.all([pool.end(), refreshPool.end(), grantPool.end()]))
-        .then(() => {}),
-  };
+  const handles = connect(databaseUrl, poolSize);
+  return { db: handles.prisma, close: () => disconnect(handles) };
+}
+
+async function disconnect({ prisma, pool, refreshPool, grantPool }: Handles): Promise<void> {
+  await prisma.$disconnect();
+  await Promise.all([pool.end(), refreshPool.end(), grantPool.end()]);
 }
 
 // One client per process; dev hot reloads re-evaluate modules, globalThis survives them.
@@ -143,10 +135,9 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
 export async function closeDb(): Promise<void> {
   if (!cache.crmDb) return;
   await flushAllWrites();
-  const { prisma, pool, refreshPool, grantPool } = cache.crmDb;
+  const handles = cache.crmDb;
   cache.crmDb = undefined;
-  await prisma.$disconnect();
-  await Promise.all([pool.end(), refreshPool.end(), grantPool.end()]);
+  await disconnect(handles);
 }
 
 /** Fails with a message that says which database could not be reached, and why. */

@@ -62,7 +62,6 @@ export async function send(fetchImpl: Fetch, url: string, init: RequestInit, tim
   const waiting = abortAfter();
   try {
     const response = await fetchImpl(url, { ...init, redirect: "error", signal: controller.signal });
-    clearTimeout(waiting);
     // The answer has begun: reading its body gets a bound of its own. A loaded machine runs an
     // expired timer before it reads the body that came with the headers, and a token answer
     // lost that way is a code spent for nothing.
@@ -70,12 +69,13 @@ export async function send(fetchImpl: Fetch, url: string, init: RequestInit, tim
     count("pipedrive_answers_total", `${Math.floor(response.status / 100)}xx`);
     return response;
   } catch (error) {
-    clearTimeout(waiting);
     const late = timedOut(error);
     count("pipedrive_answers_total", late ? "timeout" : "network_error");
     throw new PipedriveError("unavailable", `${what}: ${late ? `no answer within ${timeoutMs} ms` : "network error"}`, {
       timedOut: late,
     });
+  } finally {
+    clearTimeout(waiting);
   }
 }
 

@@ -5,6 +5,7 @@ import type pg from "pg";
 import { grantSql, inTransaction, sql } from "../../db.ts";
 import type { TokenSet } from "../client/oauth-client.ts";
 import type { PipedriveMe } from "../client/schemas.ts";
+import type { Install } from "../settings-view-store.ts";
 import { deleteContractRow, upsertContractRow } from "../tokens/contract-store.ts";
 import { expiresAt } from "../tokens/policy.ts";
 import { decide, type ConnectionState, type ConnectionStatus } from "./lifecycle.ts";
@@ -39,8 +40,8 @@ type Held = {
 };
 
 /** The install a workspace is connected as, read where a grant's save is: on connections of its own. */
-export async function installOf(tenantId: string): Promise<{ companyId: number; pipedriveUserId: number } | null> {
-  const { rows } = await grantSql().query<{ companyId: number; pipedriveUserId: number }>(
+export async function installOf(tenantId: string): Promise<Install | null> {
+  const { rows } = await grantSql().query<Install>(
     `SELECT company_id AS "companyId", pipedrive_user_id AS "pipedriveUserId" FROM pipedrive_connections WHERE tenant_id = $1`,
     [tenantId],
   );
